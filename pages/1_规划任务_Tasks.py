@@ -1,0 +1,39 @@
+"""The plan's tasks and 2027 targets, each linking to its features on the map."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from atlas.geodata import parse_tasks
+from atlas.i18n import t
+from ui import common
+from ui.cards import md_escape
+
+st.set_page_config(page_title="规划任务 Plan tasks", layout="wide")
+lang = common.language()
+plan = common.plan()
+sites = common.sites()
+st.title(t("tasks", lang))
+st.caption(plan["title_en"] if lang == "en" else plan["title_zh"])
+
+project = None
+for task in plan["tasks"]:
+    if task["project_zh"] != project:
+        project = task["project_zh"]
+        st.subheader(f"{task['project_no']}. {task['project_en'] if lang == 'en' else project}")
+    n = int(task["task"])
+    feats = sites[sites.policy_tasks.map(lambda v, n=n: n in parse_tasks(v))]
+    with st.expander(f"{n}. {task['title_zh']}  ({len(feats)})"):
+        st.markdown(f"**{t('lead_unit', lang)}**: {md_escape(task['lead_unit'])}")
+        st.markdown(f"**{t('units', lang)}**: {md_escape('、'.join(task['units']))}")
+        if task["targets_2027"]:
+            st.markdown(f"**{t('targets', lang)}**")
+            for target in task["targets_2027"]:
+                st.markdown(f"- {md_escape(target)}")
+        placed = feats[~feats.geometry.isna()]
+        if placed.empty:
+            st.caption(t("no_features_for_task", lang))
+        else:
+            st.markdown(f"**{t('features_for_task', lang)}**: "
+                        + "、".join(md_escape(x) for x in placed.name_zh))
+            st.markdown(f"[{t('show_on_map', lang)} →](/?task={n})")

@@ -1,0 +1,86 @@
+"""Shared Streamlit glue: cached loaders, the language switch and basemap choice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import streamlit as st
+
+from atlas.catalogue import Layer, layer_frame, load_catalogue, read_source
+from atlas.geodata import load_districts, load_plan, load_population, load_sites
+from atlas.i18n import t
+
+
+@st.cache_resource(show_spinner=False)
+def catalogue() -> list[Layer]:
+    """The layer catalogue, loaded once per server."""
+    return load_catalogue()
+
+
+@st.cache_data(show_spinner=False)
+def layer_frames() -> dict[str, gpd.GeoDataFrame]:
+    """Each catalogue layer's features, loaded once."""
+    sources: dict[str, gpd.GeoDataFrame] = {}
+    out = {}
+    for lyr in catalogue():
+        if lyr.source not in sources:
+            sources[lyr.source] = read_source(lyr.source)
+        out[lyr.id] = layer_frame(lyr, sources[lyr.source])
+    return out
+
+
+@st.cache_data(show_spinner=False)
+def sites() -> gpd.GeoDataFrame:
+    """All shipped sites (placed and unplaced)."""
+    return load_sites()
+
+
+@st.cache_data(show_spinner=False)
+def districts() -> gpd.GeoDataFrame:
+    """The 10 county-level divisions."""
+    return load_districts()
+
+
+@st.cache_data(show_spinner=False)
+def plan() -> dict[str, Any]:
+    """The plan's tasks."""
+    return load_plan()
+
+
+@st.cache_data(show_spinner=False)
+def population() -> Any:
+    """Population by district."""
+    return load_population()
+
+
+def tasks_by_number() -> dict[int, dict[str, Any]]:
+    """Plan tasks keyed by number."""
+    return {int(x["task"]): x for x in plan()["tasks"]}
+
+
+def language() -> str:
+    """Render the language switch in the sidebar and return "zh" or "en" (Chinese first)."""
+    current = st.session_state.get("lang", "zh")
+    choice = st.sidebar.radio(t("language"), ["中文", "English"],
+                              index=0 if current == "zh" else 1, horizontal=True,
+                              key="lang_radio")
+    lang = "en" if choice == "English" else "zh"
+    st.session_state["lang"] = lang
+    return lang
+
+
+def basemap_picker(lang: str) -> tuple[str, str | None]:
+    """Sidebar basemap choice; returns (basemap, tianditu key)."""
+    options = ["osm", "tianditu", "amap", "none"]
+    labels = {k: t(f"basemap_{k}", lang) for k in options}
+    current = st.session_state.get("basemap", "osm")
+    bm = st.sidebar.selectbox(t("basemap", lang), options, index=options.index(current),
+                              format_func=labels.__getitem__, key="basemap_select")
+    st.session_state["basemap"] = bm
+    key = None
+    if bm == "tianditu":
+        key = st.sidebar.text_input(t("tianditu_key", lang), type="password", key="tdt_key")
+        if not key:
+            st.sidebar.info(t("tianditu_key_missing", lang))
+    return bm, key
