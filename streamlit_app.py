@@ -84,8 +84,11 @@ if clicked and not query:
 with col_card:
     st.subheader(t("feature_card", lang))
     ids = sites.id.tolist()
-    pick = st.selectbox(t("pick_feature", lang), [""] + ids, key="card_pick",
-                        index=(ids.index(selected_id) + 1) if selected_id in ids else 0,
+    # A new selection (search, map click, ?site=) moves the card; otherwise the user's pick stays.
+    if selected_id in ids and selected_id != st.session_state.get("_last_selected"):
+        st.session_state["card_pick"] = selected_id
+    st.session_state["_last_selected"] = selected_id
+    pick = st.selectbox(t("pick_feature", lang), ["", *ids], key="card_pick",
                         format_func=lambda i: "—" if not i else
                         f"{i} {sites.set_index('id').loc[i, 'name_zh']}")
     if pick:

@@ -84,6 +84,7 @@ def parse_layer(path: Path, *, geodata_dir: Path | None = None) -> Layer:
     ------
     atlas.errors.CatalogueError
         Naming the file and the offending field.
+
     """
     path = Path(path)
     try:
@@ -137,6 +138,7 @@ def load_catalogue(*, layers_dir: Path | None = None,
     ------
     atlas.errors.CatalogueError
         If a file is malformed, no layer is found, or two files share an id.
+
     """
     ldir = Path(layers_dir) if layers_dir is not None else settings.LAYERS_DIR
     layers = [parse_layer(p, geodata_dir=geodata_dir) for p in sorted(ldir.glob("*.toml"))]
@@ -179,6 +181,7 @@ def layer_frame(layer: Layer, source_frame: gpd.GeoDataFrame) -> gpd.GeoDataFram
     -------
     geopandas.GeoDataFrame
         The layer's features (a copy).
+
     """
     missing = [f for f in (*layer.popup_fields, layer.tooltip) if f not in source_frame.columns]
     if missing:

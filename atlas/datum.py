@@ -13,6 +13,7 @@ All functions take and return longitude first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -37,7 +38,6 @@ _BD_DLON = 0.0065
 _MAX_ITER = 30
 _TOL_DEG = 1e-10
 
-FloatArray = "NDArray[np.float64]"
 
 
 def _check_datum(datum: str) -> str:
@@ -85,14 +85,16 @@ def _wgs_to_bd(lon: NDArray[np.float64], lat: NDArray[np.float64]
     return _gcj_to_bd(*_wgs_to_gcj(lon, lat))
 
 
-def _invert(forward: object, lon: NDArray[np.float64], lat: NDArray[np.float64]
-            ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Invert ``forward`` by fixed-point iteration, starting from the shifted input."""
-    fwd = forward  # type: ignore[assignment]
-    glon, glat = fwd(lon, lat)  # type: ignore[operator]
+_Pair = tuple["NDArray[np.float64]", "NDArray[np.float64]"]
+
+
+def _invert(fwd: Callable[[NDArray[np.float64], NDArray[np.float64]], _Pair],
+            lon: NDArray[np.float64], lat: NDArray[np.float64]) -> _Pair:
+    """Invert ``fwd`` by fixed-point iteration, starting from the shifted input."""
+    glon, glat = fwd(lon, lat)
     wlon, wlat = lon - (glon - lon), lat - (glat - lat)
     for _ in range(_MAX_ITER):
-        flon, flat = fwd(wlon, wlat)  # type: ignore[operator]
+        flon, flat = fwd(wlon, wlat)
         dlon, dlat = flon - lon, flat - lat
         wlon, wlat = wlon - dlon, wlat - dlat
         if np.all(np.abs(dlon[np.isfinite(dlon)]) < _TOL_DEG) and np.all(
@@ -127,6 +129,7 @@ def to_wgs84(lon: ArrayLike, lat: ArrayLike, *, datum: str
     ------
     atlas.errors.DatumError
         If ``datum`` is not one the atlas knows.
+
     """
     d = _check_datum(datum)
     x, y = _as_arrays(lon, lat)
@@ -152,6 +155,7 @@ def from_wgs84(lon: ArrayLike, lat: ArrayLike, *, datum: str
     -------
     tuple of numpy.ndarray
         Longitudes and latitudes in ``datum``.
+
     """
     d = _check_datum(datum)
     x, y = _as_arrays(lon, lat)
@@ -188,6 +192,7 @@ def gdf_to_wgs84(gdf: gpd.GeoDataFrame, *, datum: str) -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
         A copy with EPSG:4326 coordinates; the input is not modified.
+
     """
     _check_datum(datum)
     out = _transform_geoseries_coords(gdf, lambda x, y: to_wgs84(x, y, datum=datum))
@@ -208,6 +213,7 @@ def gdf_from_wgs84(gdf: gpd.GeoDataFrame, *, datum: str) -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
         A copy; its CRS stays labelled EPSG:4326 because no EPSG code exists for GCJ-02.
+
     """
     _check_datum(datum)
     return _transform_geoseries_coords(gdf, lambda x, y: from_wgs84(x, y, datum=datum))
@@ -227,6 +233,7 @@ def offset_signature_m(lon: ArrayLike, lat: ArrayLike) -> tuple[float, float]:
     -------
     tuple of float
         Median eastward and northward shift in metres from WGS84 to GCJ-02.
+
     """
     x, y = _as_arrays(lon, lat)
     gx, gy = _wgs_to_gcj(x, y)

@@ -16,6 +16,7 @@ class AtlasError(Exception):
         The message in Chinese (shown first in the app).
     en : str
         The same message in English.
+
     """
 
     def __init__(self, zh: str, en: str) -> None:

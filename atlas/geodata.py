@@ -88,6 +88,7 @@ def validate_geoframe(gdf: gpd.GeoDataFrame, *, name: str, id_column: str | None
     atlas.errors.ValidationError
         On a missing column, wrong CRS, duplicate id, invalid geometry or a feature outside
         Ningbo's extent.
+
     """
     missing = [c for c in required if c not in gdf.columns]
     if missing:
@@ -127,6 +128,7 @@ def load_districts(*, geodata_dir: Path | None = None) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
         Columns adcode, name_zh, name_en, area_km2, official_area_km2, official_area_source,
         source, geometry.
+
     """
     path = _dir(geodata_dir) / "districts.geojson"
     gdf = gpd.read_file(path)
@@ -157,6 +159,7 @@ def sites_from_frame(df: pd.DataFrame, *, name: str = "sites") -> gpd.GeoDataFra
     -------
     geopandas.GeoDataFrame
         In EPSG:4326.
+
     """
     missing = [c for c in SITE_COLUMNS if c not in df.columns]
     if missing:
@@ -201,6 +204,7 @@ def load_sites(*, geodata_dir: Path | None = None) -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
         One row per site, columns :data:`SITE_COLUMNS` plus geometry (empty when unplaced).
+
     """
     path = _dir(geodata_dir) / "sites.csv"
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -244,6 +248,7 @@ def resolve_district(name: str, districts: gpd.GeoDataFrame) -> pd.Series:
     ------
     atlas.errors.UnknownDistrictError
         If nothing matches.
+
     """
     key = str(name).strip()
     hit = districts[(districts.name_zh == key) | (districts.name_en.str.lower() == key.lower())

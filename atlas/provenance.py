@@ -42,6 +42,7 @@ def read_provenance(data_path: Path) -> dict[str, Any]:
     ------
     atlas.errors.ValidationError
         If the record is missing or lacks a required key.
+
     """
     p = provenance_path(data_path)
     if not p.exists():

@@ -36,12 +36,13 @@ def safe_name(name: str, *, max_len: int = 60) -> str:
     -------
     str
         Letters, digits, CJK characters, ``-`` and ``_`` only; never empty.
+
     """
     stem = _SAFE.sub("_", name).strip("_")[:max_len]
     return stem or "unnamed"
 
 
-def atomic_write(path: Path, writer: Callable[[Path], None]) -> Path:
+def atomic_write(path: Path, writer: Callable[[Path], Any]) -> Path:
     """Write a file atomically: ``writer(tmp_path)`` then rename over ``path``.
 
     Parameters
@@ -60,6 +61,7 @@ def atomic_write(path: Path, writer: Callable[[Path], None]) -> Path:
     ------
     atlas.errors.StorageError
         If the writer fails; the previous file at ``path`` (if any) is untouched.
+
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

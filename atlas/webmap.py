@@ -7,10 +7,13 @@ dashed ring of their estimated error radius; sourced points are filled.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import branca
@@ -32,6 +35,28 @@ if TYPE_CHECKING:
 BASEMAPS: tuple[str, ...] = ("osm", "tianditu", "amap", "none")
 _TIANDITU_KEY = re.compile(r"^[0-9A-Za-z]{16,64}$")
 _NINGBO_CENTER = (29.87, 121.55)
+
+
+_STATIC = Path(__file__).resolve().parent / "static"
+
+
+def _data_url(path: Path, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+@lru_cache(maxsize=1)
+def _offline_assets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Return the map's JS and CSS as data: URLs of vendored files.
+
+    Folium links Leaflet, jQuery, Bootstrap and icon fonts from CDNs; the atlas must work
+    offline (and its exported HTML must open without a network), so the map loads only vendored
+    Leaflet 1.9.4 (BSD-2) and jQuery 3.7.1 (MIT; folium builds popups with it), which is all our
+    markers, GeoJSON, popups and layer control need.
+    """
+    js = [("leaflet", _data_url(_STATIC / "leaflet" / "leaflet.js", "text/javascript")),
+          ("jquery", _data_url(_STATIC / "jquery" / "jquery.min.js", "text/javascript"))]
+    css = [("leaflet_css", _data_url(_STATIC / "leaflet" / "leaflet.css", "text/css"))]
+    return js, css
 
 
 def basemap_datum(basemap: str) -> str:
@@ -108,6 +133,7 @@ def popup_html(row: Mapping[str, Any], fields: Iterable[str], *, lang: str = "zh
     -------
     str
         HTML in which every value is escaped.
+
     """
     rows = []
     for col in fields:
@@ -159,6 +185,7 @@ def build_map(
     highlight_ids: Iterable[str] = (),
     tasks: Mapping[int, Mapping[str, Any]] | None = None,
     extra_groups: Iterable[folium.FeatureGroup] = (),
+    layer_control: bool = False,
 ) -> folium.Map:
     """Build a folium map of the catalogue's layers.
 
@@ -187,13 +214,17 @@ def build_map(
         Plan tasks by number, to list a feature's tasks and lead units in its popup.
     extra_groups : iterable of folium.FeatureGroup
         Further overlays (service areas, coverage) added after the catalogue layers.
+    layer_control : bool
+        Add Leaflet's layer switcher (for standalone HTML; the app has its own toggles).
 
     Returns
     -------
     folium.Map
+
     """
     m = folium.Map(location=_NINGBO_CENTER, zoom_start=9, tiles=None, control_scale=True,
                    prefer_canvas=True)
+    m.default_js, m.default_css = _offline_assets()
     used = _add_tiles(m, basemap, tianditu_key=tianditu_key)
     datum = basemap_datum(used)
     shown = set(visible) if visible is not None else {lyr.id for lyr in layers if lyr.visible}
@@ -233,14 +264,16 @@ def build_map(
         legend.append((lyr.legend_en if lang == "en" else lyr.legend_zh, color, lyr.geometry))
     for g in extra_groups:
         g.add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    root_html = m.get_root().html  # type: ignore[attr-defined]
+    if layer_control:
+        folium.LayerControl(collapsed=False, position="bottomright").add_to(m)
     notes = [t("approx_legend", lang)]
     if used == "amap":
         notes.append(t("basemap_amap", lang))
-    m.get_root().html.add_child(branca.element.Element(_legend_html(legend, lang=lang, notes=notes)))
+    root_html.add_child(branca.element.Element(_legend_html(legend, lang=lang, notes=notes)))
     attributions = sorted({lyr.attribution for lyr in layers if lyr.attribution and lyr.id in shown})
     attributions.append(settings.ATTRIBUTION_OSM)
-    m.get_root().html.add_child(branca.element.Element(
+    root_html.add_child(branca.element.Element(
         "<div id='atlas-attribution' style='position:fixed;bottom:2px;right:160px;z-index:9999;"
         "font-size:10px;background:rgba(255,255,255,0.8);padding:1px 4px'>"
         + html.escape(t("attribution", lang) + ": " + " · ".join(attributions)) + "</div>"))
@@ -248,10 +281,10 @@ def build_map(
         b = np.array(bounds)
         x0, y0, x1, y1 = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
         pad = 0.01
-        m.fit_bounds([[y0 - pad, x0 - pad], [y1 + pad, x1 + pad]], max_zoom=15)
+        m.fit_bounds([[y0 - pad, x0 - pad], [y1 + pad, x1 + pad]], max_zoom=14)
     else:
         m.fit_bounds([[29.2, 121.0], [30.35, 122.0]])
-    m.get_root().html.add_child(branca.element.Element(
+    root_html.add_child(branca.element.Element(
         f"<script>window.ATLAS_BASEMAP = {json.dumps(used)};</script>"))
     return m
 

@@ -37,7 +37,9 @@ _PROJECT = re.compile(r"^(?:（[一二三四五六]）)?实施(.+工程)$")
 _UNITS = re.compile(r"（(责任单位|牵头单位)：(.+)）")
 _LEAD_NOTE = "。列第一位的为牵头单位，下同"
 _OUTSIDE_PARENS_SEP = re.compile(r"、(?![^（]*）)")
-_TARGET_WORDS = re.compile(r"\d[\d.,，]*\s*(?:%|家|个|名|万|人|项|亿|件|所|位|倍|次)|达到|超过|突破|以上|不少于")
+_TARGET_WORDS = re.compile(
+    r"\d[\d.,，]*\s*(?:%|家|个|名|万|人|项|亿|件|所|位|倍|次)|达到|超过|突破|以上|不少于"
+)
 
 
 def parse(text: str) -> list[dict[str, object]]:

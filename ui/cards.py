@@ -25,11 +25,10 @@ def site_card(row: Any, tasks: dict[int, dict[str, Any]], lang: str) -> None:
     cat = CATEGORIES.get(row["category"], (row["category"],) * 2)[lang == "en"]
     status = str(row["position_status"])
     status_text = POSITION_STATUS.get(status, (status, status))[lang == "en"]
-    cols = st.columns(3)
-    cols[0].metric(t("category", lang), cat)
-    cols[1].metric(t("district", lang), row["district"] or "—")
     err = row["est_error_m"]
-    cols[2].metric(t("est_error", lang), f"±{err:,.0f} m" if err == err and err else "—")
+    err_text = f"±{err:,.0f} m" if err == err and err else "—"
+    st.markdown(f"**{t('category', lang)}**: {md_escape(cat)} · **{t('district', lang)}**: "
+                f"{md_escape(row['district'] or '—')} · **{t('est_error', lang)}**: {err_text}")
     if status != "sourced":
         st.warning(f"{t('accuracy', lang)}: {status_text}")
     else:
@@ -52,4 +51,5 @@ def site_card(row: Any, tasks: dict[int, dict[str, Any]], lang: str) -> None:
                     f"{md_escape('、'.join(task['units']))}")
     for col in ("level", "address", "source", "note"):
         if row.get(col):
-            st.markdown(f"**{field_label(col, lang)}**: {md_escape(row[col])}")
+            st.markdown(f"**{field_label(col, lang)}**")
+            st.text(str(row[col]))  # plain text: sources hold URLs and untrusted notes

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Linux machine:
+#   bash scripts/setup.sh app    install, then start the app on its shipped data
+#   bash scripts/setup.sh test   install (with dev tools and headless Chromium), then lint, type-check and test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-app}"
+PY="${PYTHON:-python3}"
+
+apt_install() {  # Debian packages: a CJK font for exports; chromium for the browser tests
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    missing=()
+    for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    if [ ${#missing[@]} -gt 0 ]; then
+      apt-get update -q >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+  elif command -v apt-get >/dev/null 2>&1; then
+    echo "note: run as root (or: sudo apt-get install $*) for Chinese map exports / browser tests" >&2
+  fi
+}
+
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+if [ "$mode" = test ]; then
+  apt_install fonts-noto-cjk chromium
+  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/ruff check atlas ui pages scripts tests streamlit_app.py
+  .venv/bin/mypy
+  set +e
+  .venv/bin/python -m pytest "${@:2}"
+  rc=$?
+  set -e
+  [ $rc -eq 5 ] && { echo "no tests collected" >&2; exit 1; }
+  exit $rc
+else
+  apt_install fonts-noto-cjk
+  .venv/bin/python -m pip install -q -e .
+  exec .venv/bin/streamlit run streamlit_app.py --server.headless true --browser.gatherUsageStats false
+fi

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(autouse=True)
+def _user_dirs(tmp_path, monkeypatch):
+    """Every test gets its own user-data and cache folders: nothing leaks between tests."""
+    monkeypatch.setenv("ATLAS_USER_DIR", str(tmp_path / "user"))
+    monkeypatch.setenv("ATLAS_CACHE_DIR", str(tmp_path / "cache"))
+    from atlas import settings
+
+    monkeypatch.setattr(settings, "USER_DATA_DIR", tmp_path / "user")
+    monkeypatch.setattr(settings, "CACHE_DIR", tmp_path / "cache")
+
+
+def shared_file(rel: str) -> Path:
+    p = SHARED / rel
+    if not p.exists():
+        pytest.skip(f"../shared/{rel} is absent (read-only reference material, not shipped)")
+    return p

@@ -1,0 +1,55 @@
+"""Streamlit AppTest runs of every page (no browser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
+
+
+def _run(path: str, **state) -> AppTest:
+    at = AppTest.from_file(str(ROOT / path), default_timeout=120)
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+@pytest.mark.parametrize("page", ["streamlit_app.py", *PAGES])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_page_runs_without_exception(page, lang):
+    at = _run(page, lang=lang)
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_map_page_search_shows_card_with_tasks_and_accuracy():
+    at = _run("streamlit_app.py")
+    at.text_input(key="search").input("科学探索").run()
+    assert not at.exception
+    md = " ".join(m.value for m in at.markdown)
+    assert "宁波科学探索中心" in md
+    assert "加强科学传播和科学普及" in md and "市科协" in md  # task 23 and its lead unit
+    assert "±300 m" in md
+    assert any("近似" in w.value for w in at.warning)  # estimate is flagged
+
+
+def test_map_page_layer_toggle_and_task_link():
+    at = _run("streamlit_app.py")
+    at.checkbox(key="show_kepu_sites").uncheck().run()
+    assert not at.exception
+    at2 = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at2.query_params["task"] = "23"
+    at2.run()
+    assert not at2.exception
+    assert any("任务 23" in i.value for i in at2.info)
+
+
+def test_tasks_page_links_every_task_with_features_to_the_map():
+    at = _run("pages/1_规划任务_Tasks.py")
+    md = " ".join(m.value for m in at.markdown)
+    assert "(/?task=23)" in md and "(/?task=2)" in md
+    assert len(at.expander) == 24

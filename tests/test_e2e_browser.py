@@ -1,0 +1,107 @@
+"""End-to-end: the real app in real headless Chromium (Debian's /usr/bin/chromium)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    port = _free_port()
+    env = dict(os.environ, ATLAS_USER_DIR=str(tmp_path_factory.mktemp("user")),
+               ATLAS_CACHE_DIR=str(tmp_path_factory.mktemp("cache")))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail("streamlit did not start within 60 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _map_frame(page):
+    page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=90_000)
+    frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']").first
+    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    return frame
+
+
+def test_map_loads_toggles_layer_searches_and_screenshots(app_url, browser):
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page.goto(app_url)
+    frame = _map_frame(page)
+    frame.locator("#atlas-legend").wait_for(timeout=30_000)
+    assert "科普场馆" in frame.locator("#atlas-legend").inner_text()
+    # toggle the 科普 layer off in the sidebar: its legend entry goes away
+    page.get_by_text("科普场馆", exact=True).first.click()
+    page.wait_for_timeout(1500)
+    frame = _map_frame(page)
+    frame.locator("#atlas-legend").wait_for(timeout=30_000)
+    page.wait_for_function(
+        "() => { const f = document.querySelector(\"iframe[title='streamlit_folium.st_folium']\");"
+        " const l = f && f.contentDocument && f.contentDocument.querySelector('#atlas-legend');"
+        " return l && !l.innerText.includes('科普场馆'); }", timeout=30_000)
+    page.get_by_text("科普场馆", exact=True).first.click()
+    # search a site: the card shows its name and its plan task
+    box = page.get_by_label("按名称搜索（中/英）")
+    box.fill("甬江实验室")
+    box.press("Enter")
+    page.get_by_text("构建高能级实验室梯队", exact=False).first.wait_for(timeout=30_000)
+    assert page.get_by_role("heading", name="甬江实验室").count() >= 1
+    _map_frame(page)
+    page.wait_for_timeout(1500)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "e2e_map.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
+    page.close()
