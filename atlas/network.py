@@ -25,6 +25,7 @@ and date. Loading a 1M-edge network from the cache takes well under a second.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 from collections.abc import Callable
@@ -80,6 +81,7 @@ class WalkNetwork:
     meta : dict
         ``source_kind`` (download / file / graphml / synthetic), ``source`` (URL or file
         name), ``source_date``, ``built_at``, ``area_label``, ``crs``, ``attribution``.
+
     """
 
     node_osmid: NDArray[np.int64]
@@ -110,6 +112,15 @@ class WalkNetwork:
         cols = np.concatenate([self.v, self.u])
         w = np.concatenate([self.length, self.length])
         return sparse.csr_matrix((w, (rows, cols)), shape=(n, n))
+
+    @cached_property
+    def incidence(self) -> sparse.csr_matrix:
+        """Node-to-edge incidence (n_nodes x n_edges): the edges touching each node."""
+        m = self.n_edges
+        rows = np.concatenate([self.u, self.v])
+        cols = np.concatenate([np.arange(m), np.arange(m)])
+        return sparse.csr_matrix((np.ones(2 * m, dtype=np.int8), (rows, cols)),
+                                 shape=(self.n_nodes, m))
 
     @cached_property
     def edge_lines(self) -> NDArray[np.object_]:
@@ -166,6 +177,7 @@ def from_arrays(node_osmid: Any, lon: Any, lat: Any, edges_osmid: Any, *,
     ------
     atlas.errors.EmptyNetworkError
         If no edge remains.
+
     """
     ids = np.asarray(node_osmid, dtype=np.int64)
     lon_a = np.asarray(lon, dtype=np.float64)
@@ -259,6 +271,7 @@ def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
         If the file is missing or not an OSM file.
     atlas.errors.EmptyNetworkError
         If no walkable way falls in the area.
+
     """
     import osmium
 
@@ -284,6 +297,8 @@ def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
             ways += 1
             if ways % 20000 == 0:
                 report("read", min(0.95, ways * 200 / size))
+            if not isinstance(way, osmium.osm.Way):
+                continue
             tags = {t.k: t.v for t in way.tags}
             if not way_matches(tags, filters):
                 continue
@@ -299,7 +314,7 @@ def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
                     node_lon.append(loc.lon)
                     node_lat.append(loc.lat)
                 refs.append(nd.ref)
-            edges.extend((a, b) for a, b in zip(refs[:-1], refs[1:], strict=True)
+            edges.extend((a, b) for a, b in itertools.pairwise(refs)
                          if a is not None and b is not None)
     except RuntimeError as exc:
         raise ValidationError(f"无法读取 OSM 文件 {p.name}：{exc}",
@@ -352,7 +367,7 @@ def from_networkx(graph: nx.MultiDiGraph, *, meta: dict[str, Any],
             chain.append(next_id)
             next_id -= 1
         chain.append(int(b))
-        edges.extend(zip(chain[:-1], chain[1:], strict=True))
+        edges.extend(itertools.pairwise(chain))
     return from_arrays(ids, lons, lats, edges, meta=meta, largest_component=largest_component)
 
 
@@ -397,6 +412,7 @@ def download(polygon: shapely.Geometry, *, overpass_url: str | None = None,
     ------
     atlas.errors.NetworkUnavailableError
         If the Overpass server cannot be reached (e.g. offline).
+
     """
     import osmnx as ox
     import requests
@@ -474,6 +490,7 @@ def resolve_area(area: str | shapely.Geometry | tuple[float, float, float, float
         For a name that is no district.
     atlas.errors.ValidationError
         For a malformed bounding box.
+
     """
     from atlas.geodata import load_districts, resolve_district
 
@@ -599,6 +616,7 @@ def build_network(area: str | shapely.Geometry | tuple[float, float, float, floa
     ------
     atlas.errors.NetworkUnavailableError
         If no source is given, or the download fails.
+
     """
     label, polygon = resolve_area(area)
     clip = area_for_network(polygon, buffer_m=buffer_m)

@@ -58,6 +58,7 @@ def parse_filter(way_filter: str) -> tuple[Clause, ...]:
     ------
     ValueError
         If the string holds anything but such clauses.
+
     """
     clauses: list[Clause] = []
     pos = 0

@@ -56,6 +56,7 @@ def budget_metres(*, minutes: float = settings.WALK_MINUTES,
     ------
     atlas.errors.ValidationError
         For a non-positive budget.
+
     """
     b = float(metres) if metres is not None else float(minutes) * float(speed_kmh) * 1000.0 / 60.0
     if not np.isfinite(b) or b <= 0:
@@ -93,6 +94,7 @@ def snap(net: WalkNetwork, xy: NDArray[np.float64]) -> Snap:
     -------
     Snap
         Edge index, fraction ``t`` from the edge's ``u`` end, access distance and snap point.
+
     """
     pts = shapely.points(xy)
     idx, dist = net.edge_tree.query_nearest(pts, return_distance=True, all_matches=False)
@@ -130,6 +132,7 @@ def node_distances(net: WalkNetwork, s: Snap, *, limit: float, min_only: bool = 
     Parameters
     ----------
     net : WalkNetwork
+        The network.
     s : Snap
         The sites' snaps.
     limit : float
@@ -141,16 +144,29 @@ def node_distances(net: WalkNetwork, s: Snap, *, limit: float, min_only: bool = 
     -------
     numpy.ndarray
         Shape (n_sites, n_nodes), or (n_nodes,) with ``min_only``.
+
     """
-    g = _augmented(net, s)
     n, k = net.n_nodes, len(s.edge)
-    sources = np.arange(n, n + k)
-    if min_only:
-        d = csgraph.dijkstra(g, directed=True, indices=sources, limit=limit, min_only=True)
+    if min_only:  # one pass from virtual sources joined to every site's edge
+        g = _augmented(net, s)
+        d = csgraph.dijkstra(g, directed=True, indices=np.arange(n, n + k), limit=limit,
+                             min_only=True)
         return np.asarray(d[:n])
+    # Per site: searches from the snapped edge's two ends, offset by the distance to each end.
+    # Same result as the virtual node, without rebuilding the matrix for every site.
     out = np.empty((k, n))
+    length = net.length[s.edge]
     for i in range(k):  # one site at a time keeps memory at O(n)
-        out[i] = csgraph.dijkstra(g, directed=True, indices=sources[i], limit=limit)[:n]
+        ends = [int(net.u[s.edge[i]]), int(net.v[s.edge[i]])]
+        off = np.array([s.access_m[i] + s.t[i] * length[i],
+                        s.access_m[i] + (1 - s.t[i]) * length[i]])
+        if off.min() > limit:
+            out[i] = np.inf
+            continue
+        d = csgraph.dijkstra(net.csr, directed=True, indices=ends, limit=limit - off.min())
+        best = np.minimum(d[0] + off[0], d[1] + off[1])
+        best[best > limit] = np.inf
+        out[i] = best
     return out
 
 
@@ -162,6 +178,7 @@ def reachable_pieces(net: WalkNetwork, dist: NDArray[np.float64], budget: float,
     Parameters
     ----------
     net : WalkNetwork
+        The network.
     dist : numpy.ndarray
         Distance from the source to each node.
     budget : float
@@ -173,8 +190,11 @@ def reachable_pieces(net: WalkNetwork, dist: NDArray[np.float64], budget: float,
     -------
     numpy.ndarray
         Shape (m, 4).
+
     """
-    du, dv, L = dist[net.u], dist[net.v], net.length
+    reached = np.flatnonzero(dist <= budget)
+    cand = np.unique(net.incidence[reached].indices)  # only edges touching reached nodes
+    du, dv, L = dist[net.u[cand]], dist[net.v[cand]], net.length[cand]
     a = budget - du
     b = budget - dv
     reach_u = np.isfinite(du) & (a > 0)
@@ -184,25 +204,25 @@ def reachable_pieces(net: WalkNetwork, dist: NDArray[np.float64], budget: float,
     full |= reach_v & (b >= L)
     starts = [np.zeros(int(full.sum()))]
     ends = [L[full]]
-    edges = [np.flatnonzero(full)]
+    edges = [cand[full]]
     pu = reach_u & ~full
     starts.append(np.zeros(int(pu.sum())))
     ends.append(a[pu])
-    edges.append(np.flatnonzero(pu))
+    edges.append(cand[pu])
     pv = reach_v & ~full
     starts.append(L[pv] - b[pv])
     ends.append(L[pv])
-    edges.append(np.flatnonzero(pv))
+    edges.append(cand[pv])
     if own_edge is not None and budget > access:
         r = budget - access
-        Lo = L[own_edge]
+        Lo = net.length[own_edge]
         starts.append(np.array([max(0.0, own_t * Lo - r)]))
         ends.append(np.array([min(Lo, own_t * Lo + r)]))
         edges.append(np.array([own_edge]))
     e = np.concatenate(edges)
     s0 = np.concatenate(starts)
     s1 = np.concatenate(ends)
-    Le = np.where(L[e] > 0, L[e], 1.0)
+    Le = np.where(net.length[e] > 0, net.length[e], 1.0)
     ux, uy = net.x[net.u[e]], net.y[net.u[e]]
     dx, dy = net.x[net.v[e]] - ux, net.y[net.v[e]] - uy
     f0, f1 = s0 / Le, s1 / Le
@@ -263,6 +283,7 @@ def service_areas(net: WalkNetwork, sites: gpd.GeoDataFrame, *, minutes: float =
         One row per site: ``site_id``, ``minutes``, ``speed_kmh``, ``metres``, ``method``,
         ``area_km2``, ``snap_m``, ``flag`` ("" or "snap_too_far"), ``network_source``,
         ``network_date``, geometry (WGS84; empty when flagged).
+
     """
     budget = budget_metres(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
     xy = sites_xy(sites)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import geopandas as gpd
@@ -137,7 +138,7 @@ def test_areas_grow_monotonically_with_minutes(helsinki):
     polys = [metric_polygon(service_areas(helsinki, sites, minutes=m).iloc[0]) for m in (5, 10, 15, 20)]
     areas = [p.area for p in polys]
     assert areas == sorted(areas) and areas[0] < areas[-1]
-    for small, big in zip(polys[:-1], polys[1:], strict=True):
+    for small, big in itertools.pairwise(polys):
         assert small.difference(big).area < 1e-3 * small.area
 
 

