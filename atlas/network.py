@@ -302,7 +302,7 @@ def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
             tags = {t.k: t.v for t in way.tags}
             if not way_matches(tags, filters):
                 continue
-            refs = []
+            refs: list[int | None] = []
             for nd in way.nodes:
                 loc = nd.location
                 if not loc.valid():
