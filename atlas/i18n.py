@@ -87,3 +87,31 @@ def field_label(col: str, lang: str = "zh") -> str:
     """Return the bilingual label of a data column (the column name if unknown)."""
     zh, en = FIELD_LABELS.get(col, (col, col))
     return en if lang == "en" else zh
+
+STRINGS.update({
+    "sa_title": ("15分钟科普服务圈", "15-minute science service circle"),
+    "sa_area": ("分析范围（区县）", "Area (district)"),
+    "sa_network_status": ("路网状态", "Network status"),
+    "sa_no_network": ("该范围没有步行路网：下面显示的是直线近似圈（euclidean-proxy），不是步行服务圈。",
+                      "No walking network for this area: the circles below are straight-line "
+                      "approximations (euclidean-proxy), not walking service areas."),
+    "sa_network_ok": ("使用步行路网计算", "Computed on the walking network"),
+    "sa_build": ("构建或加载路网", "Build or load a network"),
+    "sa_local_path": ("本地 OSM 文件路径（.osm.pbf / .osm / .osm.bz2）",
+                      "Local OSM file path (.osm.pbf / .osm / .osm.bz2)"),
+    "sa_build_file": ("从本地文件构建", "Build from local file"),
+    "sa_upload": ("或上传 OSM 文件", "Or upload an OSM file"),
+    "sa_download": ("在线下载（需联网，经 osmnx）", "Download (online, via osmnx)"),
+    "sa_built": ("路网已构建并缓存：", "Network built and cached: "),
+    "sa_layers": ("站点图层", "Site layers"),
+    "sa_budget": ("服务半径", "Budget"),
+    "sa_walk": ("步行时间 × 速度", "Walking time x speed"),
+    "sa_minutes": ("步行时间（分钟）", "Walking time (minutes)"),
+    "sa_speed": ("步行速度（公里/小时）", "Walking speed (km/h)"),
+    "sa_no_sites": ("该范围内没有已定位的站点。", "No positioned site in this area."),
+    "sa_flagged": ("以下站点离最近道路超过 {m} 米，未计算服务圈：",
+                   "These sites are more than {m} m from any street; no area computed:"),
+    "sa_method_network": ("步行网络服务圈", "walking service area"),
+    "sa_method_proxy": ("直线近似圈（非步行网络）", "straight-line approximation (not a walking area)"),
+    "sa_results": ("服务圈结果", "Service areas"),
+})

@@ -350,3 +350,31 @@ def proxy_areas(sites: gpd.GeoDataFrame, *, minutes: float = settings.WALK_MINUT
         "network_source": f"none (straight line, detour factor {detour_factor:g})",
         "network_date": "",
     }, geometry=_to_wgs84(geoms), crs=settings.CRS_WGS84)
+
+
+def areas_for(sites: gpd.GeoDataFrame, *, network: WalkNetwork | None, **options: float
+              ) -> gpd.GeoDataFrame:
+    """Walking service areas when a network is available, else labelled straight-line proxies.
+
+    The two are never mixed: with a network every row is ``network`` (or flagged), without one
+    every row is ``euclidean-proxy``.
+
+    Parameters
+    ----------
+    sites : geopandas.GeoDataFrame
+        Point sites (WGS84, positioned).
+    network : WalkNetwork or None
+        The area's walking network, if any.
+    **options
+        ``minutes``, ``speed_kmh``, ``metres``, plus ``snap_limit_m`` / ``half_width_m`` (network)
+        or ``detour_factor`` (proxy).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+    """
+    if network is not None:
+        kw = {k: v for k, v in options.items() if k != "detour_factor"}
+        return service_areas(network, sites, **kw)  # type: ignore[arg-type]
+    kw = {k: v for k, v in options.items() if k not in ("snap_limit_m", "half_width_m")}
+    return proxy_areas(sites, **kw)  # type: ignore[arg-type]

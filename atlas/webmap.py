@@ -335,3 +335,47 @@ def _add_points(group: folium.FeatureGroup, gdf: gpd.GeoDataFrame, lyr: Layer, *
             popup=folium.Popup(popup_html(row, lyr.popup_fields, lang=lang, tasks=tasks),
                                max_width=380),
         ).add_to(group)
+
+
+def areas_group(areas: gpd.GeoDataFrame, *, lang: str = "zh", color: str = "#d62828",
+                name: str | None = None, basemap: str = "osm") -> folium.FeatureGroup:
+    """A map layer of service areas; straight-line proxies are dashed and labelled as such.
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        Output of :func:`atlas.service_area.service_areas` or :func:`~atlas.service_area.proxy_areas`.
+    lang : {"zh", "en"}
+        Label language.
+    color : str
+        Fill and outline colour.
+    name : str, optional
+        Layer name (default: the method's label).
+    basemap : str
+        The basemap in use (overlays are shifted to GCJ-02 over AMap).
+
+    Returns
+    -------
+    folium.FeatureGroup
+    """
+    from atlas.service_area import METHOD_PROXY
+
+    datum = basemap_datum(basemap)
+    shown = areas[~areas.geometry.is_empty]
+    if datum != "wgs84" and not shown.empty:
+        shown = gdf_from_wgs84(shown, datum=datum)
+    proxy = bool((shown.method == METHOD_PROXY).any()) if not shown.empty else False
+    label = t("sa_method_proxy" if proxy else "sa_method_network", lang)
+    group = folium.FeatureGroup(name=html.escape(name or label), show=True)
+    for _, row in shown.iterrows():
+        tip = html.escape(f"{row['site_id']} · {label} · {row['metres']:,.0f} m · {row['area_km2']:.2f} km²")
+        layer = folium.GeoJson(
+            json.loads(shapely.to_geojson(row.geometry)),
+            style_function=lambda _f, p=proxy: {
+                "color": color, "weight": 1.5, "fillColor": color,
+                "fillOpacity": 0.08 if p else 0.25, "dashArray": "8 6" if p else None,
+            },
+        )
+        folium.Tooltip(tip).add_to(layer)
+        layer.add_to(group)
+    return group

@@ -53,3 +53,29 @@ def test_tasks_page_links_every_task_with_features_to_the_map():
     md = " ".join(m.value for m in at.markdown)
     assert "(/?task=23)" in md and "(/?task=2)" in md
     assert len(at.expander) == 24
+
+
+SA_PAGE = "pages/2_科普服务圈_Service_areas.py"
+
+
+def test_service_area_page_offline_shows_labelled_proxies():
+    at = _run(SA_PAGE)
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "直线近似" in warnings and "euclidean-proxy" in warnings
+    df = at.dataframe[0].value
+    assert set(df.method) == {"euclidean-proxy"}
+
+
+def test_service_area_page_uses_a_cached_network(tmp_path):
+    from atlas.network import build_network
+
+    net, _ = build_network("鄞州区", osm_file=ROOT / "tests/fixtures/yinzhou_grid.osm")
+    at = _run(SA_PAGE)
+    at.selectbox(key="sa_district").select("鄞州区").run()
+    assert not at.exception
+    assert any("yinzhou_grid.osm" in s.value for s in at.success)
+    df = at.dataframe[0].value.set_index("site_id")
+    assert set(df.method) == {"network"}  # never mixed with proxies
+    assert df.loc["K02", "flag"] == "" and df.loc["K02", "area_km2"] > 0.5
+    assert (df.drop(index="K02").flag == "snap_too_far").all()

@@ -84,3 +84,24 @@ def basemap_picker(lang: str) -> tuple[str, str | None]:
         if not key:
             st.sidebar.info(t("tianditu_key_missing", lang))
     return bm, key
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def network_at(path: str, mtime: float) -> Any:
+    """A cached walking network, loaded once per file version."""
+    from atlas.network import load_network
+
+    return load_network(path)
+
+
+def cached_network_for(area_label: str) -> Any:
+    """The newest cached network for an area label, or None."""
+    from pathlib import Path
+
+    from atlas.network import cached_networks
+
+    for rec in cached_networks():
+        if rec.get("area_label") == area_label:
+            p = Path(rec["path"])
+            return network_at(str(p), p.stat().st_mtime)
+    return None

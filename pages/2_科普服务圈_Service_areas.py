@@ -1,0 +1,109 @@
+"""15-minute science service circles: walking service areas around 科普 sites."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from atlas.errors import AtlasError
+from atlas.i18n import t
+from atlas.network import build_network
+from atlas.service_area import METHOD_PROXY, areas_for
+from atlas.webmap import areas_group, build_map
+from ui import common
+
+st.set_page_config(page_title="科普服务圈 Service areas", layout="wide")
+lang = common.language()
+st.title(t("sa_title", lang))
+layers = common.catalogue()
+frames = common.layer_frames()
+districts = common.districts()
+basemap, tdt_key = common.basemap_picker(lang)
+
+name = st.selectbox(t("sa_area", lang), districts.name_zh.tolist(), key="sa_district",
+                    format_func=lambda n: n if lang == "zh" else
+                    str(districts.set_index("name_zh").loc[n, "name_en"]))
+row = districts.set_index("name_zh").loc[name]
+label = f"district:{row['adcode']}"
+network = common.cached_network_for(label)
+
+st.subheader(t("sa_network_status", lang))
+if network is None:
+    st.warning(t("sa_no_network", lang))
+else:
+    st.success(f"{t('sa_network_ok', lang)}: {network.describe(lang)}")
+
+with st.expander(t("sa_build", lang), expanded=network is None):
+    bar = st.progress(0.0)
+
+    def report(stage: str, frac: float) -> None:
+        bar.progress(min(max(frac, 0.0), 1.0), text=stage)
+
+    def run_build(**kw: object) -> None:
+        try:
+            net, path = build_network(name, progress=report, **kw)  # type: ignore[arg-type]
+        except AtlasError as exc:
+            st.error(exc.message(lang))
+            return
+        st.success(t("sa_built", lang) + net.describe(lang))
+        st.rerun()
+
+    path = st.text_input(t("sa_local_path", lang), key="sa_path")
+    if st.button(t("sa_build_file", lang), disabled=not path):
+        run_build(osm_file=Path(path).expanduser())
+    upload = st.file_uploader(t("sa_upload", lang), type=["pbf", "osm", "bz2", "gz", "xml"])
+    if upload is not None and st.button(t("sa_build_file", lang) + " ⬆", key="sa_build_upload"):
+        suffix = "".join(Path(upload.name).suffixes[-2:]) or ".osm"
+        with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as fh:
+            fh.write(upload.getbuffer())
+        run_build(osm_file=Path(fh.name))
+    if st.button(t("sa_download", lang)):
+        run_build(online=True)
+
+point_layers = [lyr for lyr in layers if lyr.geometry == "point"]
+chosen = st.multiselect(t("sa_layers", lang), [lyr.id for lyr in point_layers],
+                        default=["kepu_sites"], key="sa_layers",
+                        format_func=lambda i: next(lyr.title(lang) for lyr in point_layers if lyr.id == i))
+cols = st.columns(3)
+preset = cols[0].radio(t("sa_budget", lang), ["walk", "800", "1000"], horizontal=True,
+                       format_func=lambda p: t("sa_walk", lang) if p == "walk" else f"{p} m")
+minutes = cols[1].slider(t("sa_minutes", lang), 5, 30, 15, disabled=preset != "walk")
+speed = cols[2].slider(t("sa_speed", lang), 3.0, 6.0, 4.5, 0.1, disabled=preset != "walk")
+
+frames_chosen = [frames[i] for i in chosen]
+sites = gpd.GeoDataFrame(
+    gpd.pd.concat(frames_chosen, ignore_index=True) if frames_chosen else frames["kepu_sites"].iloc[:0],
+    crs="EPSG:4326")
+sites = sites[~sites.geometry.isna()]
+sites = sites[sites.within(row.geometry.buffer(0.01))]
+if sites.empty:
+    st.info(t("sa_no_sites", lang))
+    areas = None
+else:
+    opts = {"minutes": float(minutes), "speed_kmh": float(speed)}
+    if preset != "walk":
+        opts["metres"] = float(preset)
+    areas = areas_for(sites, network=network, **opts)
+    if (areas.method == METHOD_PROXY).any():
+        st.warning(t("sa_method_proxy", lang))
+    flagged = areas[areas.flag != ""]
+    if not flagged.empty:
+        st.warning(t("sa_flagged", lang, m=150) + " " + "、".join(flagged.site_id))
+
+groups = [areas_group(areas, lang=lang, basemap=basemap)] if areas is not None else []
+try:
+    fmap = build_map(layers, frames, lang=lang, basemap=basemap, tianditu_key=tdt_key,
+                     visible=["districts", *chosen], districts=[name], extra_groups=groups,
+                     tasks=common.tasks_by_number())
+except AtlasError as exc:
+    st.error(exc.message(lang))
+    fmap = build_map(layers, frames, lang=lang, basemap="none", visible=["districts", *chosen],
+                     districts=[name], extra_groups=groups)
+st_folium(fmap, height=600, use_container_width=True, key="sa_map", returned_objects=[])
+if areas is not None:
+    st.subheader(t("sa_results", lang))
+    st.dataframe(areas.drop(columns="geometry"), hide_index=True, width="stretch")
