@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]
+#: Highway classes whose length stands in for where people live when no buildings are known.
+RESIDENTIAL_HIGHWAYS = frozenset({"residential", "living_street"})
 OSM_SUFFIXES = (".osm", ".osm.xml", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml")
 _TO_METRIC = pyproj.Transformer.from_crs(settings.CRS_WGS84, settings.CRS_METRIC, always_xy=True)
 
@@ -78,6 +80,9 @@ class WalkNetwork:
         Edge end-node indices (int64 positions into the node arrays), each edge stored once.
     length : numpy.ndarray
         Edge lengths in metres (straight segments in EPSG:32651).
+    residential : numpy.ndarray
+        Per edge: True where the way is ``highway=residential|living_street`` (used to place
+        people along streets where they live).
     meta : dict
         ``source_kind`` (download / file / graphml / synthetic), ``source`` (URL or file
         name), ``source_date``, ``built_at``, ``area_label``, ``crs``, ``attribution``.
@@ -93,6 +98,11 @@ class WalkNetwork:
     v: NDArray[np.int64]
     length: NDArray[np.float64]
     meta: dict[str, Any] = field(default_factory=dict)
+    residential: NDArray[np.bool_] | None = None
+
+    def __post_init__(self) -> None:
+        if self.residential is None:
+            self.residential = np.zeros(len(self.u), dtype=bool)
 
     @property
     def n_nodes(self) -> int:
@@ -153,7 +163,8 @@ def _metric(lon: NDArray[np.float64], lat: NDArray[np.float64]
 
 
 def from_arrays(node_osmid: Any, lon: Any, lat: Any, edges_osmid: Any, *,
-                meta: dict[str, Any], largest_component: bool = True) -> WalkNetwork:
+                meta: dict[str, Any], largest_component: bool = True,
+                residential: Any = None) -> WalkNetwork:
     """Build a :class:`WalkNetwork` from node coordinates and edges given as OSM-id pairs.
 
     Parallel edges and self-loops are dropped; coordinates are projected to EPSG:32651.
@@ -168,6 +179,8 @@ def from_arrays(node_osmid: Any, lon: Any, lat: Any, edges_osmid: Any, *,
         Metadata stored with the network.
     largest_component : bool
         Keep only the largest connected component (default True).
+    residential : array-like of bool, optional
+        Per input edge: is it a residential street.
 
     Returns
     -------
@@ -183,6 +196,8 @@ def from_arrays(node_osmid: Any, lon: Any, lat: Any, edges_osmid: Any, *,
     lon_a = np.asarray(lon, dtype=np.float64)
     lat_a = np.asarray(lat, dtype=np.float64)
     e = np.asarray(edges_osmid, dtype=np.int64).reshape(-1, 2)
+    res = (np.zeros(len(e), dtype=bool) if residential is None
+           else np.asarray(residential, dtype=bool))
     if len(e) == 0 or len(ids) == 0:
         raise EmptyNetworkError("该范围内没有可步行的道路", "No walkable ways in this area")
     order = np.argsort(ids, kind="stable")
@@ -194,9 +209,12 @@ def from_arrays(node_osmid: Any, lon: Any, lat: Any, edges_osmid: Any, *,
     known = (sorted_ids[pos_u] == e[:, 0]) & (sorted_ids[pos_v] == e[:, 1])
     u = order[pos_u[known]]
     v = order[pos_v[known]]
+    res = res[known]
     keep = u != v
-    u, v = np.minimum(u[keep], v[keep]), np.maximum(u[keep], v[keep])
-    pairs = np.unique(np.column_stack([u, v]), axis=0)
+    u, v, res = np.minimum(u[keep], v[keep]), np.maximum(u[keep], v[keep]), res[keep]
+    pairs, inverse = np.unique(np.column_stack([u, v]), axis=0, return_inverse=True)
+    pair_res = np.zeros(len(pairs), dtype=bool)
+    np.logical_or.at(pair_res, inverse.ravel(), res)
     if len(pairs) == 0:
         raise EmptyNetworkError("该范围内没有可步行的道路", "No walkable ways in this area")
     used = np.unique(pairs)
@@ -205,7 +223,8 @@ def from_arrays(node_osmid: Any, lon: Any, lat: Any, edges_osmid: Any, *,
     x, y = _metric(lon_a[used], lat_a[used])
     uu, vv = remap[pairs[:, 0]], remap[pairs[:, 1]]
     length = np.hypot(x[uu] - x[vv], y[uu] - y[vv])
-    net = WalkNetwork(ids[used], lon_a[used], lat_a[used], x, y, uu, vv, length, dict(meta))
+    net = WalkNetwork(ids[used], lon_a[used], lat_a[used], x, y, uu, vv, length, dict(meta),
+                      pair_res)
     return largest_component_of(net) if largest_component else net
 
 
@@ -222,7 +241,8 @@ def largest_component_of(net: WalkNetwork) -> WalkNetwork:
     meta = dict(net.meta, components_dropped=int(n_comp - 1))
     return WalkNetwork(net.node_osmid[keep_nodes], net.lon[keep_nodes], net.lat[keep_nodes],
                        net.x[keep_nodes], net.y[keep_nodes], remap[net.u[keep_edges]],
-                       remap[net.v[keep_edges]], net.length[keep_edges], meta)
+                       remap[net.v[keep_edges]], net.length[keep_edges], meta,
+                       None if net.residential is None else net.residential[keep_edges])
 
 
 def _clip_by_edge(lon: NDArray[np.float64], lat: NDArray[np.float64], edges: NDArray[np.int64],
@@ -287,6 +307,7 @@ def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
     node_lat: list[float] = []
     seen: set[int] = set()
     edges: list[tuple[int, int]] = []
+    res_flags: list[bool] = []
     size = max(p.stat().st_size, 1)
     report("read", 0.0)
     ways = 0
@@ -314,8 +335,9 @@ def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
                     node_lon.append(loc.lon)
                     node_lat.append(loc.lat)
                 refs.append(nd.ref)
-            edges.extend((a, b) for a, b in itertools.pairwise(refs)
-                         if a is not None and b is not None)
+            pairs = [(a, b) for a, b in itertools.pairwise(refs) if a is not None and b is not None]
+            edges.extend(pairs)
+            res_flags.extend([tags.get("highway") in RESIDENTIAL_HIGHWAYS] * len(pairs))
     except RuntimeError as exc:
         raise ValidationError(f"无法读取 OSM 文件 {p.name}：{exc}",
                               f"Cannot read OSM file {p.name}: {exc}") from exc
@@ -324,16 +346,19 @@ def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
     lon = np.asarray(node_lon)
     lat = np.asarray(node_lat)
     e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    res = np.asarray(res_flags, dtype=bool)
     if polygon is not None and len(e):
         order = np.argsort(ids)
         idx = order[np.searchsorted(ids[order], e)]
-        e = e[_clip_by_edge(lon, lat, idx, polygon)]
+        keep = _clip_by_edge(lon, lat, idx, polygon)
+        e, res = e[keep], res[keep]
     meta = {"source_kind": "file", "source": p.name,
             "source_date": datetime.fromtimestamp(p.stat().st_mtime, UTC).date().isoformat(),
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "crs": settings.CRS_METRIC, "attribution": settings.ATTRIBUTION_OSM,
             "filters": list(filters)}
-    net = from_arrays(ids, lon, lat, e, meta=meta, largest_component=largest_component)
+    net = from_arrays(ids, lon, lat, e, meta=meta, largest_component=largest_component,
+                      residential=res)
     report("done", 1.0)
     return net
 
@@ -353,11 +378,15 @@ def from_networkx(graph: nx.MultiDiGraph, *, meta: dict[str, Any],
         lons.append(float(d["x"]))
         lats.append(float(d["y"]))
     edges: list[tuple[int, int]] = []
+    res: list[bool] = []
     next_id = -1
     for a, b, d in graph.edges(data=True):
+        hw = d.get("highway")
+        is_res = any(h in RESIDENTIAL_HIGHWAYS for h in (hw if isinstance(hw, list) else [hw]))
         geom = d.get("geometry")
         if geom is None or len(geom.coords) <= 2:
             edges.append((int(a), int(b)))
+            res.append(is_res)
             continue
         chain = [int(a)]
         for cx, cy in list(geom.coords)[1:-1]:
@@ -368,7 +397,9 @@ def from_networkx(graph: nx.MultiDiGraph, *, meta: dict[str, Any],
             next_id -= 1
         chain.append(int(b))
         edges.extend(itertools.pairwise(chain))
-    return from_arrays(ids, lons, lats, edges, meta=meta, largest_component=largest_component)
+        res.extend([is_res] * (len(chain) - 1))
+    return from_arrays(ids, lons, lats, edges, meta=meta, largest_component=largest_component,
+                       residential=res)
 
 
 def read_graphml(path: str | Path, *, largest_component: bool = True) -> WalkNetwork:
@@ -529,7 +560,7 @@ def save_network(net: WalkNetwork, path: str | Path) -> Path:
     def _write(tmp: Path) -> None:
         with tmp.open("wb") as fh:
             np.savez(fh, node_osmid=net.node_osmid, lon=net.lon, lat=net.lat, x=net.x, y=net.y,
-                     u=net.u, v=net.v, length=net.length,
+                     u=net.u, v=net.v, length=net.length, residential=net.residential,
                      meta=np.array(json.dumps(net.meta, ensure_ascii=False)))
 
     return atomic_write(p, _write)
@@ -542,8 +573,9 @@ def load_network(path: str | Path) -> WalkNetwork:
         raise NetworkUnavailableError(f"没有缓存的路网：{p.name}", f"No cached network: {p.name}")
     with np.load(p, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
+        res = z["residential"] if "residential" in z.files else None
         return WalkNetwork(z["node_osmid"], z["lon"], z["lat"], z["x"], z["y"], z["u"], z["v"],
-                           z["length"], meta)
+                           z["length"], meta, res)
 
 
 def cache_dir(cache: Path | None = None) -> Path:

@@ -91,7 +91,8 @@ def atomic_write_text(path: Path, text: str) -> Path:
 
 def atomic_write_json(path: Path, data: Any) -> Path:
     """Write JSON atomically, UTF-8, with Chinese kept readable."""
-    return atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2))
+    return atomic_write(path, lambda p: p.write_text(json.dumps(data, ensure_ascii=False, indent=2),
+                                                     encoding="utf-8"))
 
 
 def versioned_path(folder: Path, stem: str, suffix: str) -> Path:

@@ -1,0 +1,230 @@
+"""Coverage of the 15-minute science service circle: who is outside every circle.
+
+One multi-source shortest-path pass from all sites at once (scipy ``dijkstra`` with
+``min_only``) gives every demand point its walking distance to the nearest site; no polygons
+are unioned. Without a network, :func:`proxy_coverage` measures straight-line distance times
+the detour factor and labels the result ``euclidean-proxy``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
+
+from atlas import settings
+from atlas.service_area import METHOD_NETWORK, METHOD_PROXY, budget_metres, node_distances, snap
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from atlas.network import WalkNetwork
+
+
+@dataclass
+class Coverage:
+    """Result of a coverage analysis.
+
+    Attributes
+    ----------
+    distance : numpy.ndarray
+        Walking distance (m) from each demand point to its nearest site (inf if beyond reach).
+    covered : numpy.ndarray
+        ``distance <= budget``.
+    budget : float
+        Metres.
+    method : str
+        ``network`` or ``euclidean-proxy``.
+    demand : geopandas.GeoDataFrame
+        The demand points the figures refer to.
+    flagged_sites : list of str
+        Sites too far from every street to count (network method).
+    """
+
+    distance: NDArray[np.float64]
+    covered: NDArray[np.bool_]
+    budget: float
+    method: str
+    demand: gpd.GeoDataFrame
+    flagged_sites: list[str] = field(default_factory=list)
+
+    @property
+    def total_population(self) -> float:
+        """Population of all demand points."""
+        return float(self.demand.population.sum())
+
+    @property
+    def covered_population(self) -> float:
+        """Population within the budget of at least one site."""
+        return float(self.demand.population.to_numpy()[self.covered].sum())
+
+    @property
+    def pct_covered(self) -> float:
+        """Share of population covered, in %."""
+        tot = self.total_population
+        return 100.0 * self.covered_population / tot if tot else 0.0
+
+    def by_district(self) -> pd.DataFrame:
+        """Population, covered population and % covered per district."""
+        df = pd.DataFrame({"district": self.demand.district.to_numpy(),
+                           "population": self.demand.population.to_numpy(),
+                           "covered": np.where(self.covered, self.demand.population.to_numpy(), 0.0)})
+        g = df.groupby("district", sort=True)[["population", "covered"]].sum()
+        g["uncovered"] = g.population - g.covered
+        g["pct_covered"] = 100.0 * g.covered / g.population
+        return g.reset_index()
+
+    def cells(self) -> gpd.GeoDataFrame:
+        """H3 cells with their population, uncovered population and dominant district."""
+        df = pd.DataFrame({"h3": self.demand.h3.to_numpy(),
+                           "district": self.demand.district.to_numpy(),
+                           "population": self.demand.population.to_numpy(),
+                           "uncovered": np.where(self.covered, 0.0, self.demand.population.to_numpy())})
+        g = df.groupby("h3").agg(population=("population", "sum"), uncovered=("uncovered", "sum"),
+                                 district=("district", lambda s: s.value_counts().index[0]))
+        g = g.reset_index()
+        polys = [shapely.Polygon([(lo, la) for la, lo in h3.cell_to_boundary(c)]) for c in g.h3]
+        return gpd.GeoDataFrame(g, geometry=polys, crs=settings.CRS_WGS84)
+
+    def gaps(self, *, min_population: float = 0.0) -> gpd.GeoDataFrame:
+        """Gap clusters: contiguous H3 cells with uncovered population, ranked by population.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            ``rank``, ``population``, ``n_cells``, ``district``, ``lon``, ``lat`` (population-
+            weighted centre), geometry (cell union).
+        """
+        cells = self.cells()
+        cells = cells[cells.uncovered > 0].reset_index(drop=True)
+        if cells.empty:
+            return gpd.GeoDataFrame(columns=["rank", "population", "n_cells", "district", "lon",
+                                             "lat", "geometry"], geometry="geometry",
+                                    crs=settings.CRS_WGS84)
+        index = {c: i for i, c in enumerate(cells.h3)}
+        rows, cols = [], []
+        for i, c in enumerate(cells.h3):
+            for nb in h3.grid_disk(c, 1):
+                j = index.get(nb)
+                if j is not None:
+                    rows.append(i)
+                    cols.append(j)
+        adj = sparse.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(cells),) * 2)
+        _, label = csgraph.connected_components(adj, directed=False)
+        cells["cluster"] = label
+        centres = np.array([h3.cell_to_latlng(c) for c in cells.h3])
+        cells["w_lat"] = centres[:, 0] * cells.uncovered
+        cells["w_lon"] = centres[:, 1] * cells.uncovered
+        agg = cells.dissolve(by="cluster", aggfunc={"uncovered": "sum", "h3": "count",
+                                                    "w_lat": "sum", "w_lon": "sum"})
+        dom = cells.groupby("cluster").apply(
+            lambda d: d.groupby("district").uncovered.sum().idxmax(), include_groups=False)
+        out = gpd.GeoDataFrame({
+            "population": agg.uncovered.to_numpy(), "n_cells": agg.h3.to_numpy(),
+            "district": dom.loc[agg.index].to_numpy(),
+            "lon": (agg.w_lon / agg.uncovered).to_numpy(), "lat": (agg.w_lat / agg.uncovered).to_numpy(),
+        }, geometry=agg.geometry.to_numpy(), crs=settings.CRS_WGS84)
+        out = out[out.population > min_population].sort_values("population", ascending=False)
+        out.insert(0, "rank", np.arange(1, len(out) + 1))
+        return out.reset_index(drop=True)
+
+    def distance_quantiles(self, qs: tuple[float, ...] = (0.25, 0.5, 0.75, 0.9)) -> dict[str, float]:
+        """Population-weighted quantiles of the distance to the nearest site (m; inf if beyond)."""
+        order = np.argsort(self.distance)
+        w = self.demand.population.to_numpy()[order]
+        cum = np.cumsum(w) / w.sum()
+        return {f"p{int(q * 100)}": float(self.distance[order][np.searchsorted(cum, q)]) for q in qs}
+
+
+def demand_distances(net: WalkNetwork, demand: gpd.GeoDataFrame, site_xy: NDArray[np.float64], *,
+                     limit: float, snap_limit_m: float = settings.SNAP_LIMIT_M
+                     ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Distance from each demand point (an edge midpoint) to its nearest site, in one pass.
+
+    Returns
+    -------
+    tuple
+        (distances, mask of sites that could be snapped within ``snap_limit_m``).
+    """
+    edge = demand.edge.to_numpy()
+    half = net.length[edge] / 2.0
+    if len(site_xy) == 0:
+        return np.full(len(demand), np.inf), np.zeros(0, dtype=bool)
+    s = snap(net, site_xy)
+    ok = s.access_m <= snap_limit_m
+    if not ok.any():
+        return np.full(len(demand), np.inf), ok
+    from atlas.service_area import Snap
+
+    sub = Snap(s.edge[ok], s.t[ok], s.access_m[ok], s.point_x[ok], s.point_y[ok])
+    d_node = node_distances(net, sub, limit=limit + float(half.max(initial=0.0)), min_only=True)
+    d = np.minimum(d_node[net.u[edge]], d_node[net.v[edge]]) + half
+    # demand on a site's own edge: straight along the edge from the snap point
+    pos = {int(e): i for i, e in enumerate(edge)}
+    for e, t, acc in zip(sub.edge, sub.t, sub.access_m, strict=True):
+        i = pos.get(int(e))
+        if i is not None:
+            d[i] = min(d[i], acc + abs(t - 0.5) * net.length[e])
+    return d, ok
+
+
+def coverage(net: WalkNetwork, demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
+             minutes: float = settings.WALK_MINUTES, speed_kmh: float = settings.WALK_SPEED_KMH,
+             metres: float | None = None, snap_limit_m: float = settings.SNAP_LIMIT_M,
+             id_column: str = "id") -> Coverage:
+    """Walking coverage of demand by sites on a network (one multi-source pass).
+
+    Parameters
+    ----------
+    net : WalkNetwork
+        The network the demand was built on.
+    demand : geopandas.GeoDataFrame
+        From :func:`atlas.demand.demand_points`.
+    sites : geopandas.GeoDataFrame
+        Point sites (WGS84).
+    minutes, speed_kmh, metres : float
+        Budget (see :func:`atlas.service_area.budget_metres`).
+    snap_limit_m : float
+        Sites farther from every street are ignored and reported.
+    id_column : str
+        Site id column.
+
+    Returns
+    -------
+    Coverage
+    """
+    from atlas.service_area import sites_xy
+
+    budget = budget_metres(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
+    xy = sites_xy(sites) if len(sites) else np.zeros((0, 2))
+    d, ok = demand_distances(net, demand, xy, limit=budget, snap_limit_m=snap_limit_m)
+    flagged = sites[id_column].astype(str)[~ok].tolist() if len(sites) else []
+    return Coverage(d, d <= budget, budget, METHOD_NETWORK, demand, flagged)
+
+
+def proxy_coverage(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
+                   minutes: float = settings.WALK_MINUTES, speed_kmh: float = settings.WALK_SPEED_KMH,
+                   metres: float | None = None, detour_factor: float = settings.DETOUR_FACTOR
+                   ) -> Coverage:
+    """Straight-line coverage (no network): distance = straight line x detour factor.
+
+    Labelled ``euclidean-proxy``; never presented as walking coverage.
+    """
+    from atlas.service_area import sites_xy
+
+    budget = budget_metres(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
+    if len(sites) == 0:
+        d = np.full(len(demand), np.inf)
+    else:
+        tree = cKDTree(sites_xy(sites))
+        straight, _ = tree.query(np.column_stack([demand.x, demand.y]))
+        d = straight * detour_factor
+    return Coverage(d, d <= budget, budget, METHOD_PROXY, demand)

