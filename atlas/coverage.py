@@ -47,6 +47,7 @@ class Coverage:
         The demand points the figures refer to.
     flagged_sites : list of str
         Sites too far from every street to count (network method).
+
     """
 
     distance: NDArray[np.float64]
@@ -55,6 +56,7 @@ class Coverage:
     method: str
     demand: gpd.GeoDataFrame
     flagged_sites: list[str] = field(default_factory=list)
+    _memo: dict[object, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
 
     @property
     def total_population(self) -> float:
@@ -82,17 +84,29 @@ class Coverage:
         g["pct_covered"] = 100.0 * g.covered / g.population
         return g.reset_index()
 
-    def cells(self) -> gpd.GeoDataFrame:
-        """H3 cells with their population, uncovered population and dominant district."""
-        df = pd.DataFrame({"h3": self.demand.h3.to_numpy(),
-                           "district": self.demand.district.to_numpy(),
-                           "population": self.demand.population.to_numpy(),
-                           "uncovered": np.where(self.covered, 0.0, self.demand.population.to_numpy())})
-        g = df.groupby("h3").agg(population=("population", "sum"), uncovered=("uncovered", "sum"),
-                                 district=("district", lambda s: s.value_counts().index[0]))
-        g = g.reset_index()
-        polys = [shapely.Polygon([(lo, la) for la, lo in h3.cell_to_boundary(c)]) for c in g.h3]
-        return gpd.GeoDataFrame(g, geometry=polys, crs=settings.CRS_WGS84)
+    def cells(self, *, resolution: int | None = None) -> gpd.GeoDataFrame:
+        """H3 cells with their population, uncovered population and district.
+
+        Parameters
+        ----------
+        resolution : int, optional
+            Aggregate to this coarser H3 resolution (for display of large areas).
+
+        """
+        key = ("cells", resolution)
+        if key not in self._memo:
+            ids = self.demand.h3.to_numpy()
+            if resolution is not None:
+                ids = np.array([h3.cell_to_parent(c, resolution) for c in ids], dtype=object)
+            pop = self.demand.population.to_numpy()
+            df = pd.DataFrame({"h3": ids, "district": self.demand.district.to_numpy(),
+                               "population": pop, "uncovered": np.where(self.covered, 0.0, pop)})
+            g = df.groupby("h3", sort=True).agg(population=("population", "sum"),
+                                                uncovered=("uncovered", "sum"),
+                                                district=("district", "first")).reset_index()
+            polys = [shapely.Polygon([(lo, la) for la, lo in h3.cell_to_boundary(c)]) for c in g.h3]
+            self._memo[key] = gpd.GeoDataFrame(g, geometry=polys, crs=settings.CRS_WGS84)
+        return self._memo[key].copy()
 
     def gaps(self, *, min_population: float = 0.0) -> gpd.GeoDataFrame:
         """Gap clusters: contiguous H3 cells with uncovered population, ranked by population.
@@ -101,37 +115,39 @@ class Coverage:
         -------
         geopandas.GeoDataFrame
             ``rank``, ``population``, ``n_cells``, ``district``, ``lon``, ``lat`` (population-
-            weighted centre), geometry (cell union).
+            weighted centre), geometry (the cells' outline).
+
         """
         cells = self.cells()
         cells = cells[cells.uncovered > 0].reset_index(drop=True)
+        cols = ["rank", "population", "n_cells", "district", "lon", "lat"]
         if cells.empty:
-            return gpd.GeoDataFrame(columns=["rank", "population", "n_cells", "district", "lon",
-                                             "lat", "geometry"], geometry="geometry",
-                                    crs=settings.CRS_WGS84)
+            return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=settings.CRS_WGS84)
         index = {c: i for i, c in enumerate(cells.h3)}
-        rows, cols = [], []
+        rows, nbrs = [], []
         for i, c in enumerate(cells.h3):
-            for nb in h3.grid_disk(c, 1):
+            for nb in h3.grid_ring(c, 1):
                 j = index.get(nb)
                 if j is not None:
                     rows.append(i)
-                    cols.append(j)
-        adj = sparse.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(cells),) * 2)
+                    nbrs.append(j)
+        adj = sparse.coo_matrix((np.ones(len(rows)), (rows, nbrs)), shape=(len(cells),) * 2)
         _, label = csgraph.connected_components(adj, directed=False)
-        cells["cluster"] = label
         centres = np.array([h3.cell_to_latlng(c) for c in cells.h3])
-        cells["w_lat"] = centres[:, 0] * cells.uncovered
-        cells["w_lon"] = centres[:, 1] * cells.uncovered
-        agg = cells.dissolve(by="cluster", aggfunc={"uncovered": "sum", "h3": "count",
-                                                    "w_lat": "sum", "w_lon": "sum"})
-        dom = cells.groupby("cluster").apply(
-            lambda d: d.groupby("district").uncovered.sum().idxmax(), include_groups=False)
+        w = cells.uncovered.to_numpy()
+        df = pd.DataFrame({"cluster": label, "w": w, "wlat": centres[:, 0] * w,
+                           "wlon": centres[:, 1] * w, "district": cells.district.to_numpy()})
+        agg = df.groupby("cluster").agg(population=("w", "sum"), n_cells=("w", "size"),
+                                        wlat=("wlat", "sum"), wlon=("wlon", "sum"))
+        dom = (df.groupby(["cluster", "district"]).w.sum().reset_index()
+               .sort_values("w").groupby("cluster").district.last())
+        members = pd.Series(cells.h3.to_numpy()).groupby(label).apply(list)
+        geoms = [shapely.geometry.shape(h3.cells_to_geo(members[c])) for c in agg.index]
         out = gpd.GeoDataFrame({
-            "population": agg.uncovered.to_numpy(), "n_cells": agg.h3.to_numpy(),
+            "population": agg.population.to_numpy(), "n_cells": agg.n_cells.to_numpy(),
             "district": dom.loc[agg.index].to_numpy(),
-            "lon": (agg.w_lon / agg.uncovered).to_numpy(), "lat": (agg.w_lat / agg.uncovered).to_numpy(),
-        }, geometry=agg.geometry.to_numpy(), crs=settings.CRS_WGS84)
+            "lon": (agg.wlon / agg.population).to_numpy(), "lat": (agg.wlat / agg.population).to_numpy(),
+        }, geometry=geoms, crs=settings.CRS_WGS84)
         out = out[out.population > min_population].sort_values("population", ascending=False)
         out.insert(0, "rank", np.arange(1, len(out) + 1))
         return out.reset_index(drop=True)
@@ -153,6 +169,7 @@ def demand_distances(net: WalkNetwork, demand: gpd.GeoDataFrame, site_xy: NDArra
     -------
     tuple
         (distances, mask of sites that could be snapped within ``snap_limit_m``).
+
     """
     edge = demand.edge.to_numpy()
     half = net.length[edge] / 2.0
@@ -200,6 +217,7 @@ def coverage(net: WalkNetwork, demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame
     Returns
     -------
     Coverage
+
     """
     from atlas.service_area import sites_xy
 

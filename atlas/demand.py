@@ -34,9 +34,12 @@ METHODS = ("buildings", "residential-streets", "all-streets")
 
 
 def network_footprint(net: WalkNetwork, *, resolution: int = 8) -> shapely.Geometry:
-    """The area a network covers, in EPSG:32651: the union of the H3 cells (res 8, ~0.7 km2)
-    holding its nodes. Coarse on purpose: it only scales district populations for partial
-    networks, and buffering every edge would cost seconds at city scale."""
+    """The area a network covers, in EPSG:32651.
+
+    The union of the H3 cells (res 8, ~0.7 km2) holding its nodes. Coarse on purpose: it only
+    scales district populations for partial networks, and buffering every edge would cost
+    seconds at city scale.
+    """
     cells = set(h3_cells(net.lon, net.lat, resolution=resolution).tolist())
     shape = h3.cells_to_geo(list(cells))
     geom = shapely.geometry.shape(shape)
@@ -78,6 +81,7 @@ def demand_points(net: WalkNetwork, districts: gpd.GeoDataFrame, population: pd.
     ------
     atlas.errors.ValidationError
         If a district has no population figure, or the network lies in no district.
+
     """
     pop = population.set_index("district_zh")["resident_pop_2024"]
     missing = sorted(set(districts.name_zh) - set(pop.index))

@@ -115,3 +115,37 @@ STRINGS.update({
     "sa_method_proxy": ("直线近似圈（非步行网络）", "straight-line approximation (not a walking area)"),
     "sa_results": ("服务圈结果", "Service areas"),
 })
+
+STRINGS.update({
+    "cov_title": ("覆盖缺口与新增科普点", "Coverage gaps and where to add 科普 sites"),
+    "cov_gap_layer": ("未覆盖人口（H3 格）", "Uncovered population (H3 cells)"),
+    "cov_uncovered": ("未覆盖人口", "Uncovered population"),
+    "cov_pct": ("15分钟覆盖率", "Covered within budget"),
+    "cov_covered_pop": ("覆盖人口", "Population covered"),
+    "cov_mode_proxy": ("全市直线近似（无步行路网）：人口按面积均匀分布，距离为直线×绕行系数。"
+                       "仅供参考，不是步行覆盖。",
+                       "Whole-city straight-line proxy (no walking network): population spread "
+                       "evenly over area, distance = straight line x detour factor. Indicative "
+                       "only; not walking coverage."),
+    "cov_mode_network": ("基于步行路网与街道人口分布",
+                         "On the walking network, population placed on streets"),
+    "cov_scope": ("分析范围", "Scope"),
+    "cov_city_proxy": ("全市（直线近似）", "Whole city (straight-line proxy)"),
+    "cov_by_district": ("分区县覆盖", "Coverage by district"),
+    "cov_gaps": ("缺口片区（按人口排序）", "Gap clusters (by population)"),
+    "cov_reco": ("推荐新增科普点", "Recommended new 科普 sites"),
+    "cov_k": ("新增数量", "Sites to add"),
+    "cov_quantiles": ("到最近科普点的距离（人口加权分位数，米）",
+                      "Distance to the nearest 科普 site (population-weighted quantiles, m)"),
+    "cov_click_hint": ("在地图上点击即可添加候选点到当前情景。",
+                       "Click the map to add a candidate site to the current scenario."),
+    "cov_scenario": ("情景", "Scenario"),
+    "cov_scenario_name": ("情景名称", "Scenario name"),
+    "cov_save": ("保存情景", "Save scenario"),
+    "cov_saved": ("已保存：", "Saved: "),
+    "cov_load": ("载入已保存情景", "Load a saved scenario"),
+    "cov_clear": ("清空候选点", "Clear candidates"),
+    "cov_added": ("已添加的候选点", "Added candidates"),
+    "cov_download": ("下载", "Download"),
+    "cov_flagged": ("以下站点离道路过远，未计入：", "Too far from any street, not counted: "),
+})

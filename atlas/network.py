@@ -560,7 +560,8 @@ def save_network(net: WalkNetwork, path: str | Path) -> Path:
     def _write(tmp: Path) -> None:
         with tmp.open("wb") as fh:
             np.savez(fh, node_osmid=net.node_osmid, lon=net.lon, lat=net.lat, x=net.x, y=net.y,
-                     u=net.u, v=net.v, length=net.length, residential=net.residential,
+                     u=net.u, v=net.v, length=net.length,
+                     residential=np.asarray(net.residential, dtype=bool),
                      meta=np.array(json.dumps(net.meta, ensure_ascii=False)))
 
     return atomic_write(p, _write)

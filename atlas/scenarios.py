@@ -34,7 +34,7 @@ class Scenario:
         """Add a candidate site; returns it (with a generated id)."""
         if not (math.isfinite(lon) and math.isfinite(lat)) or not bool(in_ningbo_extent(lon, lat)):
             raise ValidationError("候选点不在宁波范围内", "The candidate is outside Ningbo")
-        site = {"id": f"new{len(self.sites) + 1:03d}", "name": str(label)[:100] or "候选点",
+        site: dict[str, Any] = {"id": f"new{len(self.sites) + 1:03d}", "name": str(label)[:100] or "候选点",
                 "lon": float(lon), "lat": float(lat)}
         while any(s["id"] == site["id"] for s in self.sites):
             site["id"] += "b"
@@ -53,6 +53,7 @@ def load_scenarios(*, folder: Path | None = None) -> list[Scenario]:
     ------
     atlas.errors.StorageError
         If the file exists but cannot be read.
+
     """
     p = _folder(folder) / FILE_NAME
     if not p.exists():

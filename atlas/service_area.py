@@ -372,6 +372,7 @@ def areas_for(sites: gpd.GeoDataFrame, *, network: WalkNetwork | None, **options
     Returns
     -------
     geopandas.GeoDataFrame
+
     """
     if network is not None:
         kw = {k: v for k, v in options.items() if k != "detour_factor"}

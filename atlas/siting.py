@@ -20,8 +20,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import h3
 import numpy as np
+import pandas as pd
 import pulp
+import shapely
 from scipy import sparse
 
 from atlas import settings
@@ -31,6 +34,7 @@ from atlas.service_area import Snap, node_distances, snap
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+    from atlas.coverage import Coverage
     from atlas.network import WalkNetwork
 
 
@@ -43,6 +47,7 @@ def coverage_matrix(net: WalkNetwork, demand: gpd.GeoDataFrame, cand_xy: NDArray
     -------
     tuple
         (matrix of shape (n_candidates, n_demand), mask of candidates that snapped).
+
     """
     edge = demand.edge.to_numpy()
     half = net.length[edge] / 2.0
@@ -99,6 +104,7 @@ class SitingResult:
         ``greedy``, ``mclp-highs``, ``lscp-highs`` (or ``-cbc``).
     status : str
         Solver status.
+
     """
 
     chosen: NDArray[np.int64]
@@ -143,10 +149,12 @@ def greedy(a: sparse.csr_matrix, weights: NDArray[np.float64], k: int, *,
     Returns
     -------
     SitingResult
+
     """
     w = np.asarray(weights, dtype=float)
     cov = np.zeros(a.shape[1], bool) if covered is None else covered.copy()
-    chosen, gains = [], []
+    chosen: list[int] = []
+    gains: list[float] = []
     a = a.tocsr()
     for _ in range(min(k, a.shape[0])):
         gain = a.astype(float) @ np.where(cov, 0.0, w)
@@ -216,6 +224,7 @@ def lscp(a: sparse.csr_matrix, weights: NDArray[np.float64], target_pct: float, 
     ------
     atlas.errors.ValidationError
         If the target cannot be reached even with every candidate.
+
     """
     w = np.asarray(weights, dtype=float)
     cov = np.zeros(a.shape[1], bool) if covered is None else covered
@@ -254,3 +263,84 @@ def recommended_sites(result: SitingResult, candidates: gpd.GeoDataFrame, total_
     out["cumulative_pct"] = 100.0 * (base + np.cumsum(result.gains)) / total_population
     out["method"] = result.method
     return out.reset_index(drop=True)
+
+
+def proxy_coverage_matrix(demand: gpd.GeoDataFrame, cand_xy: NDArray[np.float64], *, radius: float
+                          ) -> sparse.csr_matrix:
+    """Straight-line candidate x demand matrix (for the no-network proxy mode)."""
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(np.column_stack([demand.x, demand.y]))
+    hits = tree.query_ball_point(cand_xy, r=radius)
+    rows = np.repeat(np.arange(len(cand_xy)), [len(h) for h in hits])
+    cols = (np.concatenate([np.asarray(h, dtype=np.int64) for h in hits]) if len(hits)
+            else np.zeros(0, dtype=np.int64))
+    return sparse.csr_matrix((np.ones(len(rows), dtype=bool), (rows, cols)),
+                             shape=(len(cand_xy), len(demand)))
+
+
+def candidates_from_gaps(gaps: gpd.GeoDataFrame, *, top: int = 60,
+                         cells: gpd.GeoDataFrame | None = None, top_cells: int = 60
+                         ) -> gpd.GeoDataFrame:
+    """Candidate sites from the gap analysis.
+
+    The population-weighted centres of the largest gap clusters and, when ``cells`` is
+    given, the centres of the most populous uncovered H3 cells (useful when one large
+    contiguous gap would otherwise yield a single candidate).
+    """
+    g = gaps.head(top)
+    out = gpd.GeoDataFrame({
+        "id": [f"gap{r:03d}" for r in g["rank"]],
+        "name": [f"缺口片区 {r} / gap {r}" for r in g["rank"]],
+        "district": g.district.to_numpy(), "gap_population": g.population.to_numpy(),
+    }, geometry=shapely.points(g.lon.to_numpy(), g.lat.to_numpy()), crs=settings.CRS_WGS84)
+    if cells is not None:
+        c = cells[cells.uncovered > 0].nlargest(top_cells, "uncovered")
+        centres = np.array([h3.cell_to_latlng(x) for x in c.h3]).reshape(-1, 2)
+        extra = gpd.GeoDataFrame({
+            "id": [f"cell{i:03d}" for i in range(len(c))],
+            "name": [f"高缺口格 {i + 1} / gap cell {i + 1}" for i in range(len(c))],
+            "district": c.district.to_numpy(), "gap_population": c.uncovered.to_numpy(),
+        }, geometry=shapely.points(centres[:, 1], centres[:, 0]), crs=settings.CRS_WGS84)
+        out = gpd.GeoDataFrame(pd.concat([out, extra], ignore_index=True), crs=settings.CRS_WGS84)
+    return out
+
+
+def recommend(cov: Coverage, candidates: gpd.GeoDataFrame, k: int, *,
+              net: WalkNetwork | None = None, detour_factor: float = settings.DETOUR_FACTOR,
+              exact_limit: int = 20_000) -> tuple[gpd.GeoDataFrame, dict[str, float | str]]:
+    """Recommend up to ``k`` new sites among ``candidates`` for the demand of ``cov``.
+
+    Greedy always runs; the exact MCLP also runs when the model is small enough
+    (``exact_limit`` uncovered demand points), and the better answer is returned together with
+    the greedy's gap to the optimum.
+
+    Returns
+    -------
+    tuple
+        (recommended sites with ``marginal_population`` and ``cumulative_pct``, info dict with
+        ``method``, ``greedy_gap_pct`` and ``newly_covered``).
+
+    """
+    from atlas.service_area import sites_xy
+
+    if candidates.empty or k <= 0:
+        return candidates.iloc[:0], {"method": "none", "newly_covered": 0.0}
+    xy = sites_xy(candidates)
+    if net is not None:
+        a, _ = coverage_matrix(net, cov.demand, xy, budget=cov.budget)
+    else:
+        a = proxy_coverage_matrix(cov.demand, xy, radius=cov.budget / detour_factor)
+    w = cov.demand.population.to_numpy()
+    g = greedy(a, w, k, covered=cov.covered)
+    best = g
+    info: dict[str, float | str] = {"method": "greedy"}
+    idx, _ = _model_parts(a.tocsr(), w, cov.covered)
+    if len(idx) <= exact_limit:
+        m = mclp(a, w, k, covered=cov.covered)
+        if m.objective >= g.objective:
+            best = m
+        info = {"method": best.method,
+                "greedy_gap_pct": 100.0 * (m.objective - g.objective) / m.objective if m.objective else 0.0}
+    info["newly_covered"] = best.objective
+    return recommended_sites(best, candidates, cov.total_population), info

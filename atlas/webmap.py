@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import branca
 import folium
+import geopandas as gpd
 import numpy as np
 import shapely
 
@@ -28,8 +29,6 @@ from atlas.geodata import CATEGORIES, POSITION_STATUS, parse_tasks
 from atlas.i18n import field_label, t
 
 if TYPE_CHECKING:
-    import geopandas as gpd
-
     from atlas.catalogue import Layer
 
 BASEMAPS: tuple[str, ...] = ("osm", "tianditu", "amap", "none")
@@ -357,6 +356,7 @@ def areas_group(areas: gpd.GeoDataFrame, *, lang: str = "zh", color: str = "#d62
     Returns
     -------
     folium.FeatureGroup
+
     """
     from atlas.service_area import METHOD_PROXY
 
@@ -378,4 +378,52 @@ def areas_group(areas: gpd.GeoDataFrame, *, lang: str = "zh", color: str = "#d62
         )
         folium.Tooltip(tip).add_to(layer)
         layer.add_to(group)
+    return group
+
+
+def cells_group(cells: gpd.GeoDataFrame, *, lang: str = "zh", value: str = "uncovered",
+                basemap: str = "osm", name: str | None = None) -> folium.FeatureGroup:
+    """H3 cells shaded by ``value`` (uncovered population by default): the gap map.
+
+    All cells go into one GeoJSON layer (thousands of separate layers would make the page slow);
+    tooltip text is escaped before it is put in the data.
+    """
+    datum = basemap_datum(basemap)
+    shown = cells[cells[value] > 0]
+    if datum != "wgs84" and not shown.empty:
+        shown = gdf_from_wgs84(shown, datum=datum)
+    group = folium.FeatureGroup(name=html.escape(name or t("cov_gap_layer", lang)), show=True)
+    if shown.empty:
+        return group
+    ramp = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"]
+    vmax = float(shown[value].quantile(0.95)) or float(shown[value].max()) or 1.0
+    level = np.minimum(len(ramp) - 1, (len(ramp) * shown[value].to_numpy() / (vmax * 1.0001)).astype(int))
+    label = [html.escape(f"{d} · {t('cov_uncovered', lang)}: {v:,.0f}")
+             for d, v in zip(shown.district, shown[value], strict=True)]
+    data = gpd.GeoDataFrame({"fill": [ramp[i] for i in level], "label": label},
+                            geometry=shown.geometry.to_numpy(), crs=shown.crs)
+    folium.GeoJson(
+        data.to_json(),
+        style_function=lambda f: {"color": f["properties"]["fill"], "weight": 0.3,
+                                  "fillColor": f["properties"]["fill"], "fillOpacity": 0.55},
+        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+    ).add_to(group)
+    return group
+
+
+def points_group(points: gpd.GeoDataFrame, *, lang: str = "zh", label_column: str = "name",
+                 color: str = "#111111", name: str = "", basemap: str = "osm"
+                 ) -> folium.FeatureGroup:
+    """Simple labelled markers (candidate or recommended sites); labels are escaped."""
+    datum = basemap_datum(basemap)
+    shown = points[~points.geometry.isna()]
+    if datum != "wgs84" and not shown.empty:
+        shown = gdf_from_wgs84(shown, datum=datum)
+    group = folium.FeatureGroup(name=html.escape(name), show=True)
+    for _, row in shown.iterrows():
+        folium.CircleMarker(
+            location=(row.geometry.y, row.geometry.x), radius=8, color=color, weight=3,
+            fill=True, fill_color="#ffffff", fill_opacity=0.9,
+            tooltip=folium.Tooltip(html.escape(str(row.get(label_column, "")))),
+        ).add_to(group)
     return group

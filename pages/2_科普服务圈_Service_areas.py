@@ -45,7 +45,7 @@ with st.expander(t("sa_build", lang), expanded=network is None):
 
     def run_build(**kw: object) -> None:
         try:
-            net, path = build_network(name, progress=report, **kw)  # type: ignore[arg-type]
+            net, _path = build_network(name, progress=report, **kw)  # type: ignore[arg-type]
         except AtlasError as exc:
             st.error(exc.message(lang))
             return

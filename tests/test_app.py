@@ -70,7 +70,7 @@ def test_service_area_page_offline_shows_labelled_proxies():
 def test_service_area_page_uses_a_cached_network(tmp_path):
     from atlas.network import build_network
 
-    net, _ = build_network("鄞州区", osm_file=ROOT / "tests/fixtures/yinzhou_grid.osm")
+    _net, _ = build_network("鄞州区", osm_file=ROOT / "tests/fixtures/yinzhou_grid.osm")
     at = _run(SA_PAGE)
     at.selectbox(key="sa_district").select("鄞州区").run()
     assert not at.exception
@@ -79,3 +79,41 @@ def test_service_area_page_uses_a_cached_network(tmp_path):
     assert set(df.method) == {"network"}  # never mixed with proxies
     assert df.loc["K02", "flag"] == "" and df.loc["K02", "area_km2"] > 0.5
     assert (df.drop(index="K02").flag == "snap_too_far").all()
+
+
+COV_PAGE = "pages/3_覆盖缺口_Coverage.py"
+
+
+def test_coverage_page_offline_is_a_labelled_proxy_with_recommendations():
+    at = _run(COV_PAGE)
+    assert not at.exception
+    assert any("直线近似" in w.value for w in at.warning)
+    pct = float(at.metric[0].value.rstrip(" %"))
+    assert 0 < pct < 100
+    reco = at.dataframe[2].value
+    assert len(reco) == 3 and (reco.marginal_population > 0).all()
+    assert reco.cumulative_pct.is_monotonic_increasing
+
+
+def test_coverage_page_with_network_and_scenario_round_trip():
+    from atlas.network import build_network
+    from atlas.scenarios import Scenario, load_scenarios
+
+    build_network("鄞州区", osm_file=ROOT / "tests/fixtures/yinzhou_grid.osm")
+    at = _run(COV_PAGE)
+    at.selectbox(key="cov_scope").select("鄞州区").run()
+    assert not at.exception
+    assert any("yinzhou_grid.osm" in s.value for s in at.success)
+    before = float(at.metric[0].value.rstrip(" %"))
+    # add a candidate in the grid's far corner (what a map click does), save, reload
+    scen = at.session_state["scenario"]
+    scen.add_site(121.5512, 29.8274, label="角落候选")
+    at.run()
+    after = float(at.metric[0].value.rstrip(" %"))
+    assert after > before
+    at.text_input(key="cov_scen_name").input("测试方案").run()
+    at.button[0].click().run()
+    assert not at.exception
+    saved = load_scenarios()
+    assert [s.name for s in saved] == ["测试方案"] and saved[0].sites[0]["name"] == "角落候选"
+    assert isinstance(saved[0], Scenario)

@@ -94,8 +94,8 @@ def network_at(path: str, mtime: float) -> Any:
     return load_network(path)
 
 
-def cached_network_for(area_label: str) -> Any:
-    """The newest cached network for an area label, or None."""
+def cached_network_record(area_label: str) -> tuple[str, float] | None:
+    """(path, mtime) of the newest cached network for an area label, or None."""
     from pathlib import Path
 
     from atlas.network import cached_networks
@@ -103,5 +103,29 @@ def cached_network_for(area_label: str) -> Any:
     for rec in cached_networks():
         if rec.get("area_label") == area_label:
             p = Path(rec["path"])
-            return network_at(str(p), p.stat().st_mtime)
+            return str(p), p.stat().st_mtime
     return None
+
+
+def cached_network_for(area_label: str) -> Any:
+    """The newest cached network for an area label, or None."""
+    rec = cached_network_record(area_label)
+    return network_at(*rec) if rec else None
+
+
+@st.cache_data(show_spinner=False)
+def city_proxy_demand() -> gpd.GeoDataFrame:
+    """Whole-city demand for the straight-line proxy mode (area-uniform per district)."""
+    from atlas.demand import proxy_demand
+
+    return proxy_demand(districts(), population())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def network_demand(path: str, mtime: float, district: str) -> gpd.GeoDataFrame:
+    """Street-based demand for a cached network, restricted to one district."""
+    from atlas.demand import demand_points
+
+    net = network_at(path, mtime)
+    d = districts()
+    return demand_points(net, d[d.name_zh == district], population())

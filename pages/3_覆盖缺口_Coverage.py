@@ -1,0 +1,150 @@
+"""Coverage gaps: who is outside every 15-minute circle, and where new 科普 sites help most."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from atlas.coverage import coverage, proxy_coverage
+from atlas.datum import to_wgs84
+from atlas.errors import AtlasError
+from atlas.i18n import t
+from atlas.scenarios import Scenario, load_scenarios, save_scenarios
+from atlas.siting import candidates_from_gaps, recommend
+from atlas.webmap import basemap_datum, build_map, cells_group, points_group
+from ui import common
+
+st.set_page_config(page_title="覆盖缺口 Coverage", layout="wide")
+lang = common.language()
+st.title(t("cov_title", lang))
+layers = common.catalogue()
+frames = common.layer_frames()
+districts = common.districts()
+basemap, tdt_key = common.basemap_picker(lang)
+
+scopes = ["city", *districts.name_zh.tolist()]
+scope = st.selectbox(t("cov_scope", lang), scopes, key="cov_scope",
+                     format_func=lambda s: t("cov_city_proxy", lang) if s == "city" else s)
+rec = None
+if scope != "city":
+    row = districts.set_index("name_zh").loc[scope]
+    rec = common.cached_network_record(f"district:{row['adcode']}")
+net = common.network_at(*rec) if rec else None
+if net is None:
+    st.warning(t("cov_mode_proxy", lang))
+    demand = common.city_proxy_demand()
+    if scope != "city":
+        demand = demand[demand.district == scope]
+else:
+    st.success(f"{t('cov_mode_network', lang)} — {net.describe(lang)}")
+    demand = common.network_demand(*rec, scope)
+
+preset = st.radio(t("sa_budget", lang), ["15", "800", "1000"], horizontal=True, key="cov_preset",
+                  format_func=lambda p: "15 min × 4.5 km/h" if p == "15" else f"{p} m")
+opts: dict[str, float] = {} if preset == "15" else {"metres": float(preset)}
+
+# current scenario: the planner's added candidate sites
+scen: Scenario = st.session_state.setdefault("scenario", Scenario("方案1"))
+kepu = frames["kepu_sites"]
+existing = kepu[~kepu.geometry.isna()][["id", "name_zh", "geometry"]]
+added = gpd.GeoDataFrame(
+    {"id": [s["id"] for s in scen.sites], "name_zh": [s["name"] for s in scen.sites]},
+    geometry=gpd.points_from_xy([s["lon"] for s in scen.sites], [s["lat"] for s in scen.sites]),
+    crs="EPSG:4326")
+sites = gpd.GeoDataFrame(pd.concat([existing, added], ignore_index=True), crs="EPSG:4326")
+
+try:
+    cov = (coverage(net, demand, sites, **opts) if net is not None
+           else proxy_coverage(demand, sites, **opts))
+except AtlasError as exc:
+    st.error(exc.message(lang))
+    st.stop()
+if cov.flagged_sites:
+    st.caption(t("cov_flagged", lang) + "、".join(cov.flagged_sites))
+
+c1, c2, c3 = st.columns(3)
+c1.metric(t("cov_pct", lang), f"{cov.pct_covered:.1f} %")
+c2.metric(t("cov_covered_pop", lang), f"{cov.covered_population:,.0f}")
+c3.metric(t("cov_uncovered", lang), f"{cov.total_population - cov.covered_population:,.0f}")
+q = cov.distance_quantiles()
+st.caption(t("cov_quantiles", lang) + ": " + " · ".join(
+    f"{k} {'>' + format(cov.budget, ',.0f') if v == float('inf') else format(v, ',.0f')}"
+    for k, v in q.items()))
+
+cells = cov.cells(resolution=7 if scope == "city" else None)
+gaps = cov.gaps()
+k = st.slider(t("cov_k", lang), 1, 10, 3, key="cov_k")
+reco, info = recommend(cov, candidates_from_gaps(gaps, cells=cov.cells()), k, net=net)
+
+st.info(t("cov_click_hint", lang))
+groups = [cells_group(cells, lang=lang, basemap=basemap),
+          points_group(reco.assign(label=[f"#{r} +{p:,.0f}" for r, p in
+                                          zip(reco["rank"], reco.marginal_population, strict=True)])
+                       if len(reco) else reco, label_column="label", color="#2a9d8f",
+                       name=t("cov_reco", lang), basemap=basemap),
+          points_group(added, label_column="name_zh", color="#111111", name=t("cov_added", lang),
+                       basemap=basemap)]
+fmap = build_map(layers, frames, lang=lang, basemap=basemap, tianditu_key=tdt_key,
+                 visible=["districts", "kepu_sites"],
+                 districts=None if scope == "city" else [scope], extra_groups=groups)
+out = st_folium(fmap, height=620, use_container_width=True, key="cov_map",
+                returned_objects=["last_clicked"])
+click = (out or {}).get("last_clicked")
+if click and click != st.session_state.get("_cov_last_click"):
+    st.session_state["_cov_last_click"] = click
+    lon, lat = float(click["lng"]), float(click["lat"])
+    if basemap_datum(basemap) != "wgs84":
+        wl, wa = to_wgs84(lon, lat, datum=basemap_datum(basemap))
+        lon, lat = float(wl), float(wa)
+    try:
+        scen.add_site(lon, lat)
+        st.rerun()
+    except AtlasError as exc:
+        st.error(exc.message(lang))
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("cov_by_district", lang))
+    by = cov.by_district()
+    st.dataframe(by, hide_index=True, width="stretch")
+    st.subheader(t("cov_gaps", lang))
+    st.dataframe(gaps.drop(columns="geometry").head(20), hide_index=True, width="stretch")
+with right:
+    st.subheader(t("cov_reco", lang))
+    st.caption(f"{info.get('method')} · gap to optimum: {info.get('greedy_gap_pct', float('nan')):.2f} %")
+    st.dataframe(reco.drop(columns="geometry"), hide_index=True, width="stretch")
+    st.subheader(t("cov_scenario", lang))
+    name = st.text_input(t("cov_scenario_name", lang), value=scen.name, key="cov_scen_name")
+    st.dataframe(added.drop(columns="geometry").assign(lon=added.geometry.x, lat=added.geometry.y),
+                 hide_index=True, width="stretch")
+    b1, b2 = st.columns(2)
+    if b1.button(t("cov_save", lang)):
+        scen.name = name.strip() or scen.name
+        try:
+            saved = [s for s in load_scenarios() if s.name != scen.name]
+            path = save_scenarios([*saved, scen])
+            st.success(t("cov_saved", lang) + str(path))
+        except AtlasError as exc:
+            st.error(exc.message(lang))
+    if b2.button(t("cov_clear", lang)):
+        st.session_state["scenario"] = Scenario(scen.name)
+        st.rerun()
+    try:
+        saved_names = [s.name for s in load_scenarios()]
+    except AtlasError as exc:
+        st.error(exc.message(lang))
+        saved_names = []
+    pick = st.selectbox(t("cov_load", lang), ["", *saved_names], key="cov_load")
+    if pick and st.button(t("cov_load", lang) + " ↩"):
+        st.session_state["scenario"] = next(s for s in load_scenarios() if s.name == pick)
+        st.rerun()
+
+st.subheader(t("cov_download", lang))
+d1, d2, d3 = st.columns(3)
+d1.download_button("by_district.csv", by.to_csv(index=False).encode("utf-8-sig"),
+                   "coverage_by_district.csv", "text/csv")
+d2.download_button("gaps.geojson", gaps.to_json(), "coverage_gaps.geojson", "application/geo+json")
+d3.download_button("recommended.geojson", reco.to_json() if len(reco) else "{}",
+                   "recommended_sites.geojson", "application/geo+json")
