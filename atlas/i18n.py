@@ -149,3 +149,24 @@ STRINGS.update({
     "cov_download": ("下载", "Download"),
     "cov_flagged": ("以下站点离道路过远，未计入：", "Too far from any street, not counted: "),
 })
+
+STRINGS.update({
+    "cov_reco_needs_network": ("选址推荐需要步行路网（以便按街道分布人口）："
+                               "直线近似模式下人口按面积均匀分布，推荐没有意义，因此不给出。",
+                               "Site recommendations need a walking network (to place people on "
+                               "streets): in the straight-line proxy mode population is spread "
+                               "evenly over area, so no recommendation is made."),
+    "export_title": ("导出简报", "Briefing exports"),
+    "export_map_title": ("地图标题", "Map title"),
+    "export_subtitle": ("副标题", "Subtitle"),
+    "export_preset": ("版式", "Page preset"),
+    "export_png": ("下载 PNG（300 dpi）", "Download PNG (300 dpi)"),
+    "export_pdf": ("下载 PDF（矢量）", "Download PDF (vector)"),
+    "export_html": ("下载交互式 HTML（离线可用）", "Download interactive HTML (works offline)"),
+    "export_gpkg": ("下载 GeoPackage（全部图层）", "Download GeoPackage (all layers)"),
+    "export_layer_data": ("单个图层数据", "Single-layer data"),
+    "export_make": ("生成", "Generate"),
+    "export_pack_hint": ("整套简报（每区一张图及覆盖表）请用命令：export-briefing --out 文件夹",
+                         "For a whole briefing pack (one map and table per district) run: "
+                         "export-briefing --out FOLDER"),
+})

@@ -322,10 +322,15 @@ def recommend(cov: Coverage, candidates: gpd.GeoDataFrame, k: int, *,
         ``method``, ``greedy_gap_pct`` and ``newly_covered``).
 
     """
-    from atlas.service_area import sites_xy
+    from atlas.service_area import METHOD_PROXY, sites_xy
 
     if candidates.empty or k <= 0:
         return candidates.iloc[:0], {"method": "none", "newly_covered": 0.0}
+    if cov.method == METHOD_PROXY and (cov.demand.method == "area-uniform").all():
+        # People spread evenly over area say nothing about where they live: any "best" site
+        # would be arbitrary. Recommend only with street-based demand.
+        return candidates.iloc[:0], {"method": "none (needs a walking network)",
+                                     "newly_covered": 0.0}
     xy = sites_xy(candidates)
     if net is not None:
         a, _ = coverage_matrix(net, cov.demand, xy, budget=cov.budget)

@@ -65,7 +65,9 @@ def atomic_write(path: Path, writer: Callable[[Path], Any]) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # the temporary file keeps the target's extension: GDAL and others pick formats by it
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}",
+                                    dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

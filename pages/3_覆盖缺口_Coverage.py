@@ -113,7 +113,11 @@ with left:
     st.dataframe(gaps.drop(columns="geometry").head(20), hide_index=True, width="stretch")
 with right:
     st.subheader(t("cov_reco", lang))
-    st.caption(f"{info.get('method')} · gap to optimum: {info.get('greedy_gap_pct', float('nan')):.2f} %")
+    if reco.empty and str(info.get("method", "")).startswith("none ("):
+        st.info(t("cov_reco_needs_network", lang))
+    else:
+        st.caption(f"{info.get('method')} · greedy gap to optimum: "
+                   f"{info.get('greedy_gap_pct', float('nan')):.2f} %")
     st.dataframe(reco.drop(columns="geometry"), hide_index=True, width="stretch")
     st.subheader(t("cov_scenario", lang))
     name = st.text_input(t("cov_scenario_name", lang), value=scen.name, key="cov_scen_name")
