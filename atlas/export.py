@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 PRESETS: dict[str, tuple[float, float]] = {
     "a4-portrait": (8.27, 11.69),
     "a4-landscape": (11.69, 8.27),
-    "slide-16x9": (13.333, 7.5),
+    "slide-16x9": (40 / 3, 7.5),  # 4000 x 2250 px at 300 dpi
 }
 
 #: Font files searched for the CJK face, most likely first.

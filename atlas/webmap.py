@@ -139,7 +139,7 @@ def popup_html(row: Mapping[str, Any], fields: Iterable[str], *, lang: str = "zh
         text = _fmt(row.get(col), col, lang)
         if not text:
             continue
-        rows.append(f"<tr><th style='text-align:left;padding-right:6px'>"
+        rows.append(f"<tr><th style='text-align:left;padding-right:6px;white-space:nowrap;vertical-align:top'>"
                     f"{html.escape(field_label(col, lang))}</th>"
                     f"<td>{html.escape(text)}</td></tr>")
     extra = ""
@@ -164,7 +164,7 @@ def _legend_html(entries: list[tuple[str, str, str]], *, lang: str, notes: list[
     )
     note_html = "".join(f"<div style='color:#555;margin-top:4px'>{html.escape(n)}</div>" for n in notes)
     return (
-        "<div id='atlas-legend' style='position:fixed;bottom:24px;left:12px;z-index:9999;"
+        "<div id='atlas-legend' style='position:fixed;bottom:44px;left:12px;z-index:9999;"
         "background:rgba(255,255,255,0.92);padding:8px 10px;border:1px solid #999;"
         "border-radius:4px;font-size:12px;max-width:260px'>"
         f"<b>{html.escape(t('layers', lang))}</b>{items}{note_html}</div>"

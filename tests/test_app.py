@@ -120,3 +120,12 @@ def test_coverage_page_with_network_and_scenario_round_trip():
     saved = load_scenarios()
     assert [s.name for s in saved] == ["测试方案"] and saved[0].sites[0]["name"] == "角落候选"
     assert isinstance(saved[0], Scenario)
+
+
+def test_export_page_generates_a_pdf_and_a_geopackage():
+    at = _run("pages/4_导出_Export.py")
+    at.button(key="ex_pdf_make").click().run()
+    assert not at.exception
+    assert at.session_state["ex_pdf"].startswith(b"%PDF")
+    at.button(key="ex_gpkg_make").click().run()
+    assert at.session_state["ex_gpkg"].startswith(b"SQLite format 3")

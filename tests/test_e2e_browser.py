@@ -105,3 +105,62 @@ def test_map_loads_toggles_layer_searches_and_screenshots(app_url, browser):
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 20_000
     page.close()
+
+
+EVIL = '<img src=x onerror="window.PWNED=1"><script>window.PWNED=2</script>'
+
+
+def test_exported_html_opens_offline_and_shows_evil_names_as_text(browser, tmp_path):
+    import pandas as pd
+
+    from atlas import settings
+    from atlas.catalogue import layer_frame, load_catalogue
+    from atlas.export import save_html
+    from atlas.geodata import load_districts, sites_from_frame
+    from atlas.webmap import build_map
+
+    df = pd.read_csv(settings.GEODATA_DIR / "sites.csv", dtype=str, keep_default_na=False)
+    df.loc[df.id == "K11", "name_zh"] = EVIL
+    sites = sites_from_frame(df)
+    cat = load_catalogue()
+    frames = {lyr.id: layer_frame(lyr, sites if lyr.source == "sites.csv" else load_districts())
+              for lyr in cat}
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = save_html(build_map(cat, frames, basemap="none", layer_control=True),
+                    ARTIFACTS / "export_offline.html")
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    external: list[str] = []
+
+    def block(route):
+        url = route.request.url
+        if url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            external.append(url)
+            route.abort()
+
+    page.route("**/*", block)
+    page.goto(out.as_uri())
+    page.locator(".leaflet-container").wait_for(timeout=30_000)
+    legend = page.locator("#atlas-legend").inner_text()
+    for lyr in cat:
+        assert lyr.legend_zh in legend
+    control = page.locator(".leaflet-control-layers").inner_text()
+    assert "科普场馆" in control
+    texts = page.evaluate("""() => {
+        const key = Object.keys(window).find(k => k.startsWith('map_'));
+        const out = [];
+        window[key].eachLayer(l => {
+            const p = l.getPopup && l.getPopup();
+            if (p) { const c = p.getContent(); out.push(typeof c === 'string' ? c : c.innerText); }
+        });
+        return out;
+    }""")
+    assert any(EVIL in t for t in texts), "the evil name must appear as literal text"
+    page.evaluate("""() => { const key = Object.keys(window).find(k => k.startsWith('map_'));
+        window[key].eachLayer(l => { if (l.getPopup && l.getPopup()) l.openPopup(); }); }""")
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.PWNED") is None
+    assert external == []
+    page.screenshot(path=str(ARTIFACTS / "export_offline.png"))
+    page.close()

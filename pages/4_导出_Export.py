@@ -1,0 +1,89 @@
+"""Briefing exports for the current view: static map, interactive HTML and GIS data."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from atlas.errors import AtlasError
+from atlas.export import (
+    PRESETS,
+    layer_tables,
+    render_static_map,
+    save_html,
+    write_csv,
+    write_geojson,
+    write_geopackage,
+)
+from atlas.i18n import t
+from atlas.webmap import build_map
+from ui import common
+
+st.set_page_config(page_title="导出 Export", layout="wide")
+lang = common.language()
+st.title(t("export_title", lang))
+layers = common.catalogue()
+frames = common.layer_frames()
+districts = common.districts()
+
+visible = st.multiselect(t("layers", lang), [lyr.id for lyr in layers],
+                         default=[lyr.id for lyr in layers if lyr.visible], key="ex_layers",
+                         format_func=lambda i: next(lyr.title(lang) for lyr in layers if lyr.id == i))
+chosen = st.multiselect(t("district_filter", lang), districts.name_zh.tolist(), key="ex_districts")
+title = st.text_input(t("export_map_title", lang), value=t("app_title", lang), key="ex_title")
+subtitle = st.text_input(t("export_subtitle", lang), value=t("app_subtitle", lang), key="ex_sub")
+preset = st.selectbox(t("export_preset", lang), sorted(PRESETS), index=sorted(PRESETS).index("a4-landscape"),
+                      key="ex_preset")
+st.caption(t("export_pack_hint", lang))
+
+
+@st.cache_data(show_spinner=True, max_entries=8)
+def _static(kind: str, visible: tuple[str, ...], districts: tuple[str, ...], title: str,
+            subtitle: str, preset: str, lang: str) -> bytes:
+    with tempfile.TemporaryDirectory() as d:
+        out = render_static_map(common.catalogue(), common.layer_frames(), Path(d) / f"map.{kind}",
+                                title=title, subtitle=subtitle, lang=lang, preset=preset,
+                                visible=visible, districts=districts or None)
+        return out.read_bytes()
+
+
+def _file(writer, name: str, *args) -> bytes:
+    with tempfile.TemporaryDirectory() as d:
+        return writer(*args, Path(d) / name).read_bytes()
+
+
+args = (tuple(visible), tuple(chosen), title, subtitle, preset, lang)
+c1, c2, c3, c4 = st.columns(4)
+try:
+    if c1.button(t("export_make", lang) + " PNG", key="ex_png_make"):
+        st.session_state["ex_png"] = _static("png", *args)
+    if "ex_png" in st.session_state:
+        c1.download_button(t("export_png", lang), st.session_state["ex_png"], "atlas_map.png", "image/png")
+    if c2.button(t("export_make", lang) + " PDF", key="ex_pdf_make"):
+        st.session_state["ex_pdf"] = _static("pdf", *args)
+    if "ex_pdf" in st.session_state:
+        c2.download_button(t("export_pdf", lang), st.session_state["ex_pdf"], "atlas_map.pdf",
+                           "application/pdf")
+    fmap = build_map(layers, frames, lang=lang, basemap="none", visible=visible,
+                     districts=chosen or None, layer_control=True, tasks=common.tasks_by_number())
+    c3.download_button(t("export_html", lang), _file(lambda p: save_html(fmap, p), "atlas.html"),
+                       "atlas_map.html", "text/html")
+    tables = {k: v for k, v in layer_tables(layers, frames).items() if k in visible}
+    if c4.button(t("export_make", lang) + " GeoPackage", key="ex_gpkg_make"):
+        st.session_state["ex_gpkg"] = _file(lambda p: write_geopackage(tables, p), "atlas.gpkg")
+    if "ex_gpkg" in st.session_state:
+        c4.download_button(t("export_gpkg", lang), st.session_state["ex_gpkg"], "atlas.gpkg",
+                           "application/geopackage+sqlite3")
+except AtlasError as exc:
+    st.error(exc.message(lang))
+
+st.subheader(t("export_layer_data", lang))
+for lid, gdf in tables.items():
+    a, b, c = st.columns([2, 1, 1])
+    a.write(f"{next(lyr.title(lang) for lyr in layers if lyr.id == lid)} ({len(gdf)})")
+    b.download_button("CSV", _file(lambda p, g=gdf: write_csv(g, p), f"{lid}.csv"), f"{lid}.csv",
+                      "text/csv", key=f"csv_{lid}")
+    c.download_button("GeoJSON", _file(lambda p, g=gdf: write_geojson(g, p), f"{lid}.geojson"),
+                      f"{lid}.geojson", "application/geo+json", key=f"gj_{lid}")
