@@ -139,7 +139,8 @@ def popup_html(row: Mapping[str, Any], fields: Iterable[str], *, lang: str = "zh
         text = _fmt(row.get(col), col, lang)
         if not text:
             continue
-        rows.append(f"<tr><th style='text-align:left;padding-right:6px;white-space:nowrap;vertical-align:top'>"
+        rows.append("<tr><th style='text-align:left;padding-right:6px;white-space:nowrap;"
+                    f"vertical-align:top'>"
                     f"{html.escape(field_label(col, lang))}</th>"
                     f"<td>{html.escape(text)}</td></tr>")
     extra = ""

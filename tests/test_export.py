@@ -84,7 +84,7 @@ def test_bad_preset_and_suffix_are_clear_errors(cat_frames, tmp_path):
     cat, frames = cat_frames
     with pytest.raises(ExportError, match="preset"):
         render_static_map(cat, frames, tmp_path / "m.png", title="x", preset="a3")
-    with pytest.raises(ExportError, match=".png or .pdf"):
+    with pytest.raises(ExportError, match=r"\.png or \.pdf"):
         render_static_map(cat, frames, tmp_path / "m.svg", title="x")
 
 
