@@ -170,3 +170,38 @@ STRINGS.update({
                          "For a whole briefing pack (one map and table per district) run: "
                          "export-briefing --out FOLDER"),
 })
+
+STRINGS.update({
+    "imp_title": ("导入我的站点清单", "Import my list of sites"),
+    "imp_upload": ("上传文件（CSV / XLSX / GeoJSON / GeoPackage）",
+                   "Upload a file (CSV / XLSX / GeoJSON / GeoPackage)"),
+    "imp_mapping": ("列对应", "Column mapping"),
+    "imp_none": ("（无）", "(none)"),
+    "imp_datum": ("坐标系（请按数据来源选择；系统不会自动转换）",
+                  "Coordinate datum (as the data came; nothing is converted behind your back)"),
+    "imp_default_cat": ("没有类别列时的类别", "Category when the file has none"),
+    "imp_error_m": ("位置估计误差（米）", "Positional error of the list (m)"),
+    "imp_check": ("检查结果", "Check"),
+    "imp_suggest": ("这些点按 {chosen} 处理时与同名已知位置相差约 {m_chosen:,.0f} 米，"
+                    "按 {best} 处理时只差约 {m_best:,.0f} 米：坐标系可能选错了。",
+                    "Read as {chosen} these points are ~{m_chosen:,.0f} m from known positions of "
+                    "the same names, as {best} only ~{m_best:,.0f} m: the datum is probably wrong."),
+    "imp_datum_ok": ("与同名已知位置比对：所选坐标系看来正确（中位偏差 {m:,.0f} 米，{n} 个点）。",
+                     "Checked against known positions of the same names: the datum looks right "
+                     "(median offset {m:,.0f} m, {n} points)."),
+    "imp_rows": ("逐行检查", "Row-by-row check"),
+    "imp_layer_name": ("图层名称", "Layer name"),
+    "imp_save": ("保存有效行为我的图层", "Save the valid rows as my layer"),
+    "imp_saved": ("已保存（新版本，旧版本保留）：", "Saved (new version; earlier ones kept): "),
+    "imp_report": ("下载问题行报告（CSV）", "Download the problem rows (CSV)"),
+    "imp_my_layers": ("我的图层", "My layers"),
+    "imp_versions": ("版本", "versions"),
+    "imp_unplaced": ("待定位的行（点击地图放置）", "Rows to place (click the map)"),
+    "imp_place_pick": ("选择要放置的行", "Row to place"),
+    "imp_placed": ("已放置并保存为新版本。", "Placed and saved as a new version."),
+    "imp_geocode": ("在线地理编码（Nominatim）", "Geocode online (Nominatim)"),
+    "imp_osm": ("从 OSM 发现候选科普场所", "Discover candidate 科普 venues in OSM"),
+    "imp_osm_path": ("本地 OSM 文件路径", "Local OSM file path"),
+    "imp_osm_find": ("查找", "Find"),
+    "imp_osm_promote": ("将选中的场所保存为我的图层", "Save the selected venues as my layer"),
+})

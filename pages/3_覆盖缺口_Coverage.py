@@ -47,7 +47,12 @@ opts: dict[str, float] = {} if preset == "15" else {"metres": float(preset)}
 
 # current scenario: the planner's added candidate sites
 scen: Scenario = st.session_state.setdefault("scenario", Scenario("方案1"))
-kepu = frames["kepu_sites"]
+point_layers = [lyr for lyr in layers if lyr.geometry == "point"]
+site_layers = st.multiselect(t("sa_layers", lang), [lyr.id for lyr in point_layers],
+                             default=["kepu_sites"], key="cov_layers",
+                             format_func=lambda i: next(x.title(lang) for x in point_layers if x.id == i))
+chosen_frames = [frames[i] for i in site_layers] or [frames["kepu_sites"].iloc[:0]]
+kepu = gpd.GeoDataFrame(pd.concat(chosen_frames, ignore_index=True), crs="EPSG:4326")
 existing = kepu[~kepu.geometry.isna()][["id", "name_zh", "geometry"]]
 added = gpd.GeoDataFrame(
     {"id": [s["id"] for s in scen.sites], "name_zh": [s["name"] for s in scen.sites]},
@@ -87,7 +92,7 @@ groups = [cells_group(cells, lang=lang, basemap=basemap),
           points_group(added, label_column="name_zh", color="#111111", name=t("cov_added", lang),
                        basemap=basemap)]
 fmap = build_map(layers, frames, lang=lang, basemap=basemap, tianditu_key=tdt_key,
-                 visible=["districts", "kepu_sites"],
+                 visible=["districts", *site_layers],
                  districts=None if scope == "city" else [scope], extra_groups=groups)
 out = st_folium(fmap, height=620, use_container_width=True, key="cov_map",
                 returned_objects=["last_clicked"])

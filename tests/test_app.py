@@ -129,3 +129,34 @@ def test_export_page_generates_a_pdf_and_a_geopackage():
     assert at.session_state["ex_pdf"].startswith(b"%PDF")
     at.button(key="ex_gpkg_make").click().run()
     assert at.session_state["ex_gpkg"].startswith(b"SQLite format 3")
+
+
+IMP_PAGE = "pages/5_导入_Import.py"
+
+
+def test_import_page_gcj02_list_to_saved_layer_to_coverage():
+    from atlas.userlayers import list_user_layers
+
+    data = (ROOT / "tests/fixtures/import/list_gbk.csv").read_bytes()
+    at = _run(IMP_PAGE)
+    at.file_uploader(key="imp_file").set_value(("科协名单.csv", data, "text/csv")).run()
+    assert not at.exception
+    assert any("数据" in i.value or "坐标系" in i.value for i in at.info)  # asks for the datum first
+    at.radio(key="imp_datum").set_value("gcj02").run()
+    assert not at.exception
+    values = {m.label: m.value for m in at.metric}
+    assert values["ok"] == "5" and values["unplaced"] == "1" and values["error"] == "0"
+    assert any("坐标系看来正确" in s.value for s in at.success)
+    at.radio(key="imp_datum").set_value("wgs84").run()  # a wrong choice is flagged
+    assert any("坐标系可能选错了" in w.value for w in at.warning)
+    at.radio(key="imp_datum").set_value("gcj02").run()
+    at.button(key="imp_save_btn").click().run()
+    assert not at.exception
+    layers = list_user_layers()
+    assert len(layers) == 1 and layers[0]["name"] == "科协名单"
+    # the list is now a layer like any other: coverage runs on it
+    cov = _run(COV_PAGE)
+    lid = next(o for o in cov.multiselect(key="cov_layers").options if "科协名单" in o)
+    cov.multiselect(key="cov_layers").set_value([lid]).run()
+    assert not cov.exception
+    assert float(cov.metric[0].value.rstrip(" %")) > 0

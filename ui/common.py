@@ -13,17 +13,31 @@ from atlas.i18n import t
 
 
 @st.cache_resource(show_spinner=False)
-def catalogue() -> list[Layer]:
-    """The layer catalogue, loaded once per server."""
+def shipped_catalogue() -> list[Layer]:
+    """The shipped layer catalogue, loaded once per server."""
     return load_catalogue()
 
 
-@st.cache_data(show_spinner=False)
+def catalogue() -> list[Layer]:
+    """Shipped layers plus the planner's saved layers (read fresh: they change while the app runs)."""
+    from atlas.userlayers import user_catalogue
+
+    return [*shipped_catalogue(), *user_catalogue()[0]]
+
+
 def layer_frames() -> dict[str, gpd.GeoDataFrame]:
-    """Each catalogue layer's features, loaded once."""
+    """Each layer's features: shipped ones cached, the planner's read fresh."""
+    from atlas.userlayers import user_catalogue
+
+    return {**shipped_frames(), **user_catalogue()[1]}
+
+
+@st.cache_data(show_spinner=False)
+def shipped_frames() -> dict[str, gpd.GeoDataFrame]:
+    """Each shipped layer's features, loaded once."""
     sources: dict[str, gpd.GeoDataFrame] = {}
     out = {}
-    for lyr in catalogue():
+    for lyr in shipped_catalogue():
         if lyr.source not in sources:
             sources[lyr.source] = read_source(lyr.source)
         out[lyr.id] = layer_frame(lyr, sources[lyr.source])

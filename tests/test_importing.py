@@ -1,0 +1,222 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import prcoords
+import pytest
+from pyproj import Geod
+
+from atlas.errors import StorageError, UploadError, ValidationError
+from atlas.geodata import load_districts, load_sites
+from atlas.importing import (
+    REASONS,
+    guess_columns,
+    read_table,
+    references_by_name,
+    suggest_datum,
+    to_sites,
+    validate,
+)
+from atlas.userlayers import (
+    list_user_layers,
+    load_user_layer,
+    place_row,
+    save_user_layer,
+    user_catalogue,
+    venues_from_osm_file,
+    venues_to_sites,
+)
+from tests.conftest import shared_file
+
+FIX = Path(__file__).parent / "fixtures" / "import"
+GEOD = Geod(ellps="WGS84")
+TRUTH = {  # WGS84 truth of the fixture rows (see make_import_fixtures.py)
+    "宁波市青少年宫(高新发展中心)": (121.626418, 29.888531),
+    "奉化区溪口博物馆": (121.279666, 29.685872),
+    "余姚市公共文化中心": (121.170754, 30.045316),
+    "杭州湾青少年学生实践基地": (121.171681, 30.326977),
+    "宁波大学(本部)": (121.633168, 29.911141),
+}
+
+
+@pytest.fixture(scope="module")
+def districts():
+    return load_districts()
+
+
+def _import(name, districts, datum="gcj02"):
+    df = read_table((FIX / name).read_bytes(), name)
+    return validate(df, guess_columns(list(df.columns)), datum=datum, districts=districts)
+
+
+@pytest.mark.parametrize("name", ["list_utf8.csv", "list_utf8_bom.csv", "list_gbk.csv",
+                                  "list_gb18030.csv", "list.xlsx"])
+def test_every_encoding_and_format_reads_the_same_rows(name, districts):
+    r = _import(name, districts)
+    assert r.mapping["name"] == "名称" and r.mapping["lon"] == "经度" and r.mapping["lat"] == "纬度"
+    assert r.counts() == {"ok": 5, "unplaced": 1}
+    names = r.table[r.mapping["name"]].tolist()
+    assert "奉化区溪口博物馆" in names
+    if name == "list_gb18030.csv":
+        assert names[0].startswith("㙟")
+
+
+@pytest.mark.parametrize("name", ["list_wgs84.geojson", "list_wgs84.gpkg"])
+def test_geo_formats_keep_their_positions(name, districts):
+    r = _import(name, districts, datum="wgs84")
+    assert r.counts() == {"ok": 5}
+    for _, row in r.ok.iterrows():
+        lon, lat = TRUTH[row["name"]]
+        assert GEOD.inv(lon, lat, row.lon_wgs84, row.lat_wgs84)[2] < 0.01
+
+
+@pytest.mark.parametrize("datum", ["gcj02", "bd09"])
+def test_chinese_datums_land_within_5_m_of_truth(datum, districts):
+    rows = []
+    for name, (lon, lat) in TRUTH.items():
+        c = prcoords.wgs_gcj((lat, lon)) if datum == "gcj02" else prcoords.wgs_bd((lat, lon))
+        rows.append({"名称": name, "经度": c.lon, "纬度": c.lat})
+    data = pd.DataFrame(rows).to_csv(index=False).encode("utf-8")
+    df = read_table(data, "x.csv")
+    r = validate(df, guess_columns(list(df.columns)), datum=datum, districts=districts)
+    for _, row in r.ok.iterrows():
+        lon, lat = TRUTH[row["名称"]]
+        assert GEOD.inv(lon, lat, row.lon_wgs84, row.lat_wgs84)[2] < 5.0
+
+
+def test_every_validation_reason_is_triggered(districts):
+    r = _import("problems.csv", districts, datum="wgs84")
+    t = r.table.set_index("名称", drop=False)
+    got = {c for rs in r.table.reasons for c in rs}
+    assert got == set(REASONS), set(REASONS) - got
+    assert "swapped_lonlat" in t.loc["经纬度填反", "reasons"]
+    assert "outside_ningbo" in t.loc["在上海", "reasons"]
+    assert "invalid_coordinates" in t.loc["坐标非数字", "reasons"]
+    assert "unknown_category" in t.loc["未知类别", "reasons"]
+    assert "district_mismatch" in t.loc["区县不符", "reasons"]
+    assert "unknown_district" in t.loc["区县不明", "reasons"]
+    dup = r.table[r.table["名称"] == "重复场馆"]
+    # first and third rows are 20 m apart: the third is the duplicate; the second is 4.8 km away
+    assert [("duplicate" in rs) for rs in dup.reasons] == [False, False, True]
+    assert t.loc["只有地址", "status"] == "unplaced"
+    assert t.loc["区县不符", "status"] == "ok"  # a warning, kept
+    report = r.error_report("en")
+    assert "longitude and latitude look swapped" in " ".join(report.reasons_text)
+
+
+def test_nothing_half_imported_and_valid_rows_are_kept(districts, tmp_path):
+    r = _import("problems.csv", districts, datum="wgs84")
+    sites = to_sites(r, layer_name="测试")
+    assert len(sites) == len(r.ok)
+    assert set(sites.position_status) == {"sourced", "unplaced"}
+    assert (sites[sites.position_status == "sourced"].est_error_m == 50).all()
+    path = save_user_layer("测试 <b>层</b>/../x", sites, folder=tmp_path)
+    assert path.is_relative_to(tmp_path / "layers")  # untrusted name never escapes the folder
+    back = load_user_layer(list_user_layers(folder=tmp_path)[0]["key"], folder=tmp_path)
+    assert len(back) == len(sites) and back.name_zh.tolist() == sites.name_zh.tolist()
+
+
+def test_a_new_import_keeps_the_previous_version_and_a_crash_loses_nothing(districts, tmp_path,
+                                                                           monkeypatch):
+    r = _import("list_utf8.csv", districts)
+    v1 = save_user_layer("科协名单", to_sites(r, layer_name="v1"), folder=tmp_path)
+    before = v1.read_bytes()
+    v2 = save_user_layer("科协名单", to_sites(r, layer_name="v2"), folder=tmp_path)
+    assert v1 != v2 and v1.read_bytes() == before
+    key = list_user_layers(folder=tmp_path)[0]["key"]
+
+    def crash(self, *args, **kwargs):
+        raise OSError("power cut (simulated)")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", crash)
+    with pytest.raises(StorageError):
+        save_user_layer("科协名单", to_sites(r, layer_name="v3"), folder=tmp_path)
+    monkeypatch.undo()
+    recs = list_user_layers(folder=tmp_path)
+    assert len(recs[0]["versions"]) == 2
+    assert not [p for p in (tmp_path / "layers" / key).iterdir() if ".tmp" in p.name]
+    assert len(load_user_layer(key, folder=tmp_path)) == 6
+
+
+def test_user_layers_join_the_catalogue_and_unplaced_rows_can_be_placed(districts, tmp_path):
+    r = _import("list_utf8.csv", districts)
+    sites = to_sites(r, layer_name="清单")
+    save_user_layer("清单", sites, folder=tmp_path)
+    layers, frames = user_catalogue(folder=tmp_path)
+    assert len(layers) == 1 and layers[0].geometry == "point"
+    frame = frames[layers[0].id]
+    unplaced = frame[frame.position_status == "unplaced"]
+    assert len(unplaced) == 1
+    placed = place_row(frame, unplaced.id.iloc[0], 121.5430, 29.8174)
+    row = placed.set_index("id").loc[unplaced.id.iloc[0]]
+    assert row.position_status == "estimate" and row.position_method == "placed-by-click"
+    assert row.district == "鄞州区"
+    with pytest.raises(ValidationError):
+        place_row(frame, unplaced.id.iloc[0], 116.4, 39.9)  # Beijing
+
+
+def test_datum_check_flags_a_wrong_choice(districts):
+    sites = load_sites()
+    r = _import("list_utf8.csv", districts, datum="wgs84")  # the file is really GCJ-02
+    refs = references_by_name(r, sites)
+    assert len(refs["raw_lon"]) >= 4
+    s = suggest_datum(refs["raw_lon"], refs["raw_lat"], refs["ref_lon"], refs["ref_lat"], chosen="wgs84")
+    assert s["suggest"] == "gcj02" and s["median_m"]["wgs84"] > 400 and s["median_m"]["gcj02"] < 50
+    ok = suggest_datum(refs["raw_lon"], refs["raw_lat"], refs["ref_lon"], refs["ref_lat"], chosen="gcj02")
+    assert ok["suggest"] is None
+
+
+def test_bad_uploads_get_clear_messages():
+    with pytest.raises(UploadError, match="Unsupported"):
+        read_table(b"abc", "list.pdf")
+    with pytest.raises(UploadError, match="too large"):
+        read_table(b"x" * 2000, "a.csv", max_bytes=1000)
+    with pytest.raises(UploadError, match="Too many rows"):
+        read_table(("名称\n" + "a\n" * 20).encode(), "a.csv", max_rows=10)
+    with pytest.raises(UploadError, match="cannot be read"):
+        read_table(b"PK\x03\x04 not really a workbook", "a.xlsx")
+    with pytest.raises(UploadError, match="decode"):
+        read_table(b"\xff\xfe\x00\xd8\x00\xdc" * 3, "a.csv")
+
+
+def test_osm_venue_discovery_on_real_extract():
+    venues = venues_from_osm_file(shared_file("reference/osm_extracts/monaco.osm.gz"))
+    assert (venues.kind == "tourism=museum").sum() >= 3
+    with pytest.raises(ValidationError, match="outside Ningbo"):
+        venues_to_sites(venues, source="monaco.osm.gz")  # never promoted into a Ningbo layer
+
+
+def test_osm_venues_in_ningbo_are_promoted(tmp_path):
+    osm = tmp_path / "venues.osm"
+    osm.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+        '<node id="1" version="1" lat="29.8174" lon="121.5412"><tag k="tourism" v="museum"/>'
+        '<tag k="name" v="测试博物馆"/></node>\n'
+        '<node id="2" version="1" lat="29.8600" lon="121.6230"/>'
+        '<node id="3" version="1" lat="29.8610" lon="121.6230"/>'
+        '<node id="4" version="1" lat="29.8610" lon="121.6240"/>\n'
+        '<node id="5" version="1" lat="29.8000" lon="121.5000"><tag k="amenity" v="cafe"/></node>\n'
+        '<way id="9" version="1"><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="2"/>'
+        '<tag k="amenity" v="library"/><tag k="name" v="测试图书馆"/></way>\n</osm>\n',
+        encoding="utf-8")
+    venues = venues_from_osm_file(osm)
+    assert sorted(venues.kind) == ["amenity=library", "tourism=museum"]  # the cafe is not a venue
+    sites = venues_to_sites(venues, source="venues.osm")
+    assert (sites.category == "kepu_site").all() and sites.source.str.contains("ODbL").all()
+    assert set(sites.district) == {"鄞州区"}
+
+
+def test_fifty_thousand_rows_import(districts):
+    rng = np.random.default_rng(0)
+    n = 50_000
+    lon = rng.uniform(121.45, 121.65, n)
+    lat = rng.uniform(29.80, 29.95, n)
+    df = pd.DataFrame({"名称": [f"场馆{i}" for i in range(n)], "经度": lon, "纬度": lat})
+    buf = io.StringIO()
+    df.to_csv(buf, index=False)
+    table = read_table(buf.getvalue().encode("utf-8"), "big.csv")
+    r = validate(table, guess_columns(list(table.columns)), datum="gcj02", districts=districts)
+    assert len(r.table) == n and r.counts().get("ok", 0) > 0.95 * n
