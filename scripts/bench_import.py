@@ -30,7 +30,7 @@ def make(n: int) -> bytes:
     lon, lat = rng.uniform(121.45, 121.65, n), rng.uniform(29.80, 29.95, n)
     glon, glat = from_wgs84(lon, lat, datum="gcj02")
     df = pd.DataFrame({"序号": np.arange(1, n + 1), "场馆名称": [f"社区科普点{i:05d}" for i in range(n)],
-                       "经度": np.round(glon, 6), "纬度": np.round(glat, 6),
+                       "经度": np.round(glon, 6).astype(str), "纬度": np.round(glat, 6).astype(str),
                        "所在区县": rng.choice(["海曙区", "江北区", "鄞州区", "镇海区"], n),
                        "类别": rng.choice(["科普场馆", "科普基地", "图书馆"], n),
                        "详细地址": [f"某街道{i % 300}号" for i in range(n)]})
