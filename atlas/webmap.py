@@ -259,7 +259,12 @@ def build_map(
             if district_set is not None or task is not None or highlight:
                 sel = gdf[gdf.id.isin(highlight)] if highlight else gdf
                 if not sel.empty:
-                    bounds.append(tuple(sel.total_bounds))
+                    # fit each point with its error ring (at least ~1 km around it)
+                    err = sel.get("est_error_m")
+                    r = np.maximum(np.nan_to_num(err.to_numpy(dtype=float)) if err is not None
+                                   else 0.0, 1000.0) / 111_000.0
+                    x, y = sel.geometry.x.to_numpy(), sel.geometry.y.to_numpy()
+                    bounds.append(((x - r).min(), (y - r).min(), (x + r).max(), (y + r).max()))
         group.add_to(m)
         legend.append((lyr.legend_en if lang == "en" else lyr.legend_zh, color, lyr.geometry))
     for g in extra_groups:

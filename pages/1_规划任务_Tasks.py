@@ -9,7 +9,6 @@ from atlas.i18n import t
 from ui import common
 from ui.cards import md_escape
 
-st.set_page_config(page_title="规划任务 Plan tasks", layout="wide")
 lang = common.language()
 plan = common.plan()
 sites = common.sites()

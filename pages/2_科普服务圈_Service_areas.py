@@ -16,7 +16,6 @@ from atlas.service_area import METHOD_PROXY, areas_for
 from atlas.webmap import areas_group, build_map
 from ui import common
 
-st.set_page_config(page_title="科普服务圈 Service areas", layout="wide")
 lang = common.language()
 st.title(t("sa_title", lang))
 layers = common.catalogue()

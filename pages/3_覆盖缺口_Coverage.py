@@ -16,7 +16,6 @@ from atlas.siting import candidates_from_gaps, recommend
 from atlas.webmap import basemap_datum, build_map, cells_group, points_group
 from ui import common
 
-st.set_page_config(page_title="覆盖缺口 Coverage", layout="wide")
 lang = common.language()
 st.title(t("cov_title", lang))
 layers = common.catalogue()

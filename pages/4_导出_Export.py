@@ -21,7 +21,6 @@ from atlas.i18n import t
 from atlas.webmap import build_map
 from ui import common
 
-st.set_page_config(page_title="导出 Export", layout="wide")
 lang = common.language()
 st.title(t("export_title", lang))
 layers = common.catalogue()

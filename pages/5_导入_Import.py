@@ -35,7 +35,6 @@ from atlas.userlayers import (
 from atlas.webmap import basemap_datum, build_map
 from ui import common
 
-st.set_page_config(page_title="导入 Import", layout="wide")
 lang = common.language()
 st.title(t("imp_title", lang))
 districts = common.districts()

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
+MAP = "pages/0_地图_Map.py"
 
 
 def _run(path: str, **state) -> AppTest:
@@ -27,7 +28,7 @@ def test_every_page_runs_without_exception(page, lang):
 
 
 def test_map_page_search_shows_card_with_tasks_and_accuracy():
-    at = _run("streamlit_app.py")
+    at = _run(MAP)
     at.text_input(key="search").input("科学探索").run()
     assert not at.exception
     md = " ".join(m.value for m in at.markdown)
@@ -38,10 +39,10 @@ def test_map_page_search_shows_card_with_tasks_and_accuracy():
 
 
 def test_map_page_layer_toggle_and_task_link():
-    at = _run("streamlit_app.py")
+    at = _run(MAP)
     at.checkbox(key="show_kepu_sites").uncheck().run()
     assert not at.exception
-    at2 = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at2 = AppTest.from_file(str(ROOT / MAP), default_timeout=120)
     at2.query_params["task"] = "23"
     at2.run()
     assert not at2.exception
