@@ -205,3 +205,8 @@ STRINGS.update({
     "imp_osm_find": ("查找", "Find"),
     "imp_osm_promote": ("将选中的场所保存为我的图层", "Save the selected venues as my layer"),
 })
+
+STRINGS.update({
+    "cov_candidates": ("候选点来源", "Candidate sites from"),
+    "cov_cand_gaps": ("缺口片区中心（自动）", "Gap-cluster centres (automatic)"),
+})

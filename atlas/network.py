@@ -653,8 +653,12 @@ def build_network(area: str | shapely.Geometry | tuple[float, float, float, floa
     """
     label, polygon = resolve_area(area)
     clip = area_for_network(polygon, buffer_m=buffer_m)
+    buildings = None
     if osm_file is not None:
         net = read_osm_file(osm_file, polygon=clip, progress=progress)
+        from atlas.demand import buildings_from_osm_file
+
+        buildings = buildings_from_osm_file(osm_file, polygon=clip)
     elif graphml is not None:
         net = read_graphml(graphml)
     elif online:
@@ -665,7 +669,25 @@ def build_network(area: str | shapely.Geometry | tuple[float, float, float, floa
             "没有路网来源：请提供本地 OSM 文件（.osm.pbf），或在联网时下载。",
             "No network source: give a local OSM file (.osm.pbf), or download when online.")
     net.meta["area_label"] = label
-    return net, cache_network(net, area_label=label, cache=cache)
+    net.meta["residential_buildings"] = 0 if buildings is None else len(buildings)
+    path = cache_network(net, area_label=label, cache=cache)
+    if buildings is not None and len(buildings):
+        # footprints from the same source, for dasymetric demand (atlas.demand)
+        atomic_write(buildings_path(path), lambda tmp: buildings.to_parquet(tmp))
+    return net, path
+
+
+def buildings_path(network_path: str | Path) -> Path:
+    """Where the residential buildings cached with a network live."""
+    return Path(network_path).with_suffix(".buildings.parquet")
+
+
+def load_buildings(network_path: str | Path) -> gpd.GeoDataFrame | None:
+    """Residential buildings cached with a network, or None when the source had none."""
+    import geopandas as gpd
+
+    p = buildings_path(network_path)
+    return gpd.read_parquet(p) if p.exists() else None
 
 
 def to_networkx(net: WalkNetwork) -> nx.Graph:

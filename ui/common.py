@@ -139,7 +139,8 @@ def city_proxy_demand() -> gpd.GeoDataFrame:
 def network_demand(path: str, mtime: float, district: str) -> gpd.GeoDataFrame:
     """Street-based demand for a cached network, restricted to one district."""
     from atlas.demand import demand_points
+    from atlas.network import load_buildings
 
     net = network_at(path, mtime)
     d = districts()
-    return demand_points(net, d[d.name_zh == district], population())
+    return demand_points(net, d[d.name_zh == district], population(), buildings=load_buildings(path))
