@@ -13,7 +13,7 @@ from atlas.coverage import Coverage, coverage, proxy_coverage
 from atlas.demand import demand_points, proxy_demand
 from atlas.geodata import load_districts, load_plan, load_population, resolve_district
 from atlas.i18n import t
-from atlas.network import find_cached
+from atlas.network import find_cached_path, load_buildings, load_network
 from atlas.service_area import areas_for
 from atlas.siting import candidates_from_gaps, recommend
 from atlas.webmap import areas_group, build_map, cells_group
@@ -30,12 +30,13 @@ def district_analysis(name: str, *, frames: dict[str, gpd.GeoDataFrame],
     straight-line proxy. Returns (coverage, areas, recommended, method).
     """
     row = resolve_district(name, districts)
-    net = find_cached(f"district:{row['adcode']}")
+    path = find_cached_path(f"district:{row['adcode']}")
+    net = load_network(path) if path is not None else None
     kepu = frames["kepu_sites"]
     sites = kepu[~kepu.geometry.isna() & (kepu.district == row["name_zh"])]
     one = districts[districts.name_zh == row["name_zh"]]
     if net is not None:
-        demand = demand_points(net, one, population)
+        demand = demand_points(net, one, population, buildings=load_buildings(path))
         cov = coverage(net, demand, sites)
     else:
         demand = proxy_demand(one, population)

@@ -606,12 +606,18 @@ def cached_networks(*, cache: Path | None = None) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: str(r.get("built_at", "")), reverse=True)
 
 
-def find_cached(area_label: str, *, cache: Path | None = None) -> WalkNetwork | None:
-    """Return the newest cached network for ``area_label`` (or one covering the whole city)."""
+def find_cached_path(area_label: str, *, cache: Path | None = None) -> Path | None:
+    """Path of the newest cached network for ``area_label``, or None."""
     for rec in cached_networks(cache=cache):
         if rec.get("area_label") == area_label:
-            return load_network(rec["path"])
+            return Path(rec["path"])
     return None
+
+
+def find_cached(area_label: str, *, cache: Path | None = None) -> WalkNetwork | None:
+    """Return the newest cached network for ``area_label``, or None."""
+    p = find_cached_path(area_label, cache=cache)
+    return load_network(p) if p is not None else None
 
 
 def build_network(area: str | shapely.Geometry | tuple[float, float, float, float], *,

@@ -8,12 +8,11 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from atlas.coverage import coverage, proxy_coverage
-from atlas.datum import to_wgs84
 from atlas.errors import AtlasError
 from atlas.i18n import t
 from atlas.scenarios import Scenario, load_scenarios, save_scenarios
 from atlas.siting import candidates_from_gaps, recommend
-from atlas.webmap import basemap_datum, build_map, cells_group, points_group
+from atlas.webmap import build_map, cells_group, points_group
 from ui import common
 
 lang = common.language()
@@ -103,13 +102,9 @@ fmap = build_map(layers, frames, lang=lang, basemap=basemap, tianditu_key=tdt_ke
                  districts=None if scope == "city" else [scope], extra_groups=groups)
 out = st_folium(fmap, height=620, use_container_width=True, key="cov_map",
                 returned_objects=["last_clicked"])
-click = (out or {}).get("last_clicked")
-if click and click != st.session_state.get("_cov_last_click"):
-    st.session_state["_cov_last_click"] = click
-    lon, lat = float(click["lng"]), float(click["lat"])
-    if basemap_datum(basemap) != "wgs84":
-        wl, wa = to_wgs84(lon, lat, datum=basemap_datum(basemap))
-        lon, lat = float(wl), float(wa)
+click = common.new_click_wgs84(out, basemap=basemap, key="cov")
+if click is not None:
+    lon, lat = click
     try:
         scen.add_site(lon, lat)
         st.rerun()

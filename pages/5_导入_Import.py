@@ -8,7 +8,6 @@ import numpy as np
 import streamlit as st
 from streamlit_folium import st_folium
 
-from atlas.datum import to_wgs84
 from atlas.errors import AtlasError
 from atlas.export import neutralise_formulas
 from atlas.geodata import CATEGORIES
@@ -32,7 +31,7 @@ from atlas.userlayers import (
     venues_from_osm_file,
     venues_to_sites,
 )
-from atlas.webmap import basemap_datum, build_map
+from atlas.webmap import build_map
 from ui import common
 
 lang = common.language()
@@ -129,17 +128,14 @@ if layers:
                 st.success(t("imp_placed", lang))
             except AtlasError as exc:
                 st.error(exc.message(lang))
-        basemap, _ = "none", None
+        basemap = "none"
         fmap = build_map(common.catalogue(), common.layer_frames(), lang=lang, basemap=basemap,
                          visible=["districts"])
         out = st_folium(fmap, height=450, use_container_width=True, key="imp_map",
                         returned_objects=["last_clicked"])
-        click = (out or {}).get("last_clicked")
-        if click and click != st.session_state.get("_imp_last_click"):
-            st.session_state["_imp_last_click"] = click
-            lon, lat = float(click["lng"]), float(click["lat"])
-            if basemap_datum(basemap) != "wgs84":
-                lon, lat = (float(v) for v in to_wgs84(lon, lat, datum=basemap_datum(basemap)))
+        click = common.new_click_wgs84(out, basemap=basemap, key="imp")
+        if click is not None:
+            lon, lat = click
             try:
                 save_user_layer(rec["name"], place_row(sites, row_id, lon, lat))
                 st.success(t("imp_placed", lang))

@@ -110,15 +110,10 @@ def network_at(path: str, mtime: float) -> Any:
 
 def cached_network_record(area_label: str) -> tuple[str, float] | None:
     """(path, mtime) of the newest cached network for an area label, or None."""
-    from pathlib import Path
+    from atlas.network import find_cached_path
 
-    from atlas.network import cached_networks
-
-    for rec in cached_networks():
-        if rec.get("area_label") == area_label:
-            p = Path(rec["path"])
-            return str(p), p.stat().st_mtime
-    return None
+    p = find_cached_path(area_label)
+    return (str(p), p.stat().st_mtime) if p is not None else None
 
 
 def cached_network_for(area_label: str) -> Any:
@@ -144,3 +139,21 @@ def network_demand(path: str, mtime: float, district: str) -> gpd.GeoDataFrame:
     net = network_at(path, mtime)
     d = districts()
     return demand_points(net, d[d.name_zh == district], population(), buildings=load_buildings(path))
+
+
+def new_click_wgs84(out: dict[str, Any] | None, *, basemap: str, key: str,
+                    field: str = "last_clicked") -> tuple[float, float] | None:
+    """A map click not handled before, in WGS84 (shifted back from GCJ-02 over AMap tiles)."""
+    from atlas.datum import to_wgs84
+    from atlas.webmap import basemap_datum
+
+    click = (out or {}).get(field)
+    if not click or click == st.session_state.get(f"_{key}_last_click"):
+        return None
+    st.session_state[f"_{key}_last_click"] = click
+    lon, lat = float(click["lng"]), float(click["lat"])
+    datum = basemap_datum(basemap)
+    if datum != "wgs84":
+        wl, wa = to_wgs84(lon, lat, datum=datum)
+        lon, lat = float(wl), float(wa)
+    return lon, lat
