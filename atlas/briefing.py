@@ -35,7 +35,7 @@ def district_analysis(name: str, *, frames: dict[str, gpd.GeoDataFrame],
     kepu = frames["kepu_sites"]
     sites = kepu[~kepu.geometry.isna() & (kepu.district == row["name_zh"])]
     one = districts[districts.name_zh == row["name_zh"]]
-    if net is not None:
+    if net is not None and path is not None:
         demand = demand_points(net, one, population, buildings=load_buildings(path))
         cov = coverage(net, demand, sites)
     else:
