@@ -210,3 +210,10 @@ STRINGS.update({
     "cov_candidates": ("候选点来源", "Candidate sites from"),
     "cov_cand_gaps": ("缺口片区中心（自动）", "Gap-cluster centres (automatic)"),
 })
+
+STRINGS.update({
+    "export_with_areas": ("地图中包含科普场馆的15分钟服务圈（无路网时为标注的直线近似）",
+                          "Include the 科普 sites' 15-minute circles (labelled straight-line "
+                          "proxies where no network exists)"),
+    "cov_remove": ("移除候选点", "Remove candidates"),
+})

@@ -130,6 +130,11 @@ with right:
     name = st.text_input(t("cov_scenario_name", lang), value=scen.name, key="cov_scen_name")
     st.dataframe(added.drop(columns="geometry").assign(lon=added.geometry.x, lat=added.geometry.y),
                  hide_index=True, width="stretch")
+    drop = st.multiselect(t("cov_remove", lang), [s["id"] for s in scen.sites], key="cov_drop",
+                          format_func=lambda i: next(f"{i} {s['name']}" for s in scen.sites if s["id"] == i))
+    if drop and st.button(t("cov_remove", lang) + " ✕", key="cov_drop_btn"):
+        scen.sites = [s for s in scen.sites if s["id"] not in drop]
+        st.rerun()
     b1, b2 = st.columns(2)
     if b1.button(t("cov_save", lang)):
         scen.name = name.strip() or scen.name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import geopandas as gpd
 import streamlit as st
 
 from atlas.errors import AtlasError
@@ -18,7 +19,8 @@ from atlas.export import (
     write_geopackage,
 )
 from atlas.i18n import t
-from atlas.webmap import build_map
+from atlas.service_area import areas_for
+from atlas.webmap import areas_group, build_map
 from ui import common
 
 lang = common.language()
@@ -35,16 +37,33 @@ title = st.text_input(t("export_map_title", lang), value=t("app_title", lang), k
 subtitle = st.text_input(t("export_subtitle", lang), value=t("app_subtitle", lang), key="ex_sub")
 preset = st.selectbox(t("export_preset", lang), sorted(PRESETS), index=sorted(PRESETS).index("a4-landscape"),
                       key="ex_preset")
+with_areas = st.checkbox(t("export_with_areas", lang), value=False, key="ex_areas")
+
+
+def _areas(chosen: tuple[str, ...]) -> gpd.GeoDataFrame | None:
+    """15-minute circles of the 科普 sites in view: on the district's cached network when one
+    district with a network is chosen, else labelled straight-line proxies."""
+    kepu = common.layer_frames()["kepu_sites"]
+    sites = kepu[~kepu.geometry.isna()]
+    if chosen:
+        sites = sites[sites.district.isin(chosen)]
+    if sites.empty:
+        return None
+    net = None
+    if len(chosen) == 1:
+        code = districts.set_index("name_zh").loc[chosen[0], "adcode"]
+        net = common.cached_network_for(f"district:{code}")
+    return areas_for(sites, network=net)
 st.caption(t("export_pack_hint", lang))
 
 
-@st.cache_data(show_spinner=True, max_entries=8)
-def _static(kind: str, visible: tuple[str, ...], districts: tuple[str, ...], title: str,
-            subtitle: str, preset: str, lang: str) -> bytes:
+def _static(kind: str, visible: tuple[str, ...], chosen: tuple[str, ...], title: str,
+            subtitle: str, preset: str, lang: str, areas: bool) -> bytes:
     with tempfile.TemporaryDirectory() as d:
         out = render_static_map(common.catalogue(), common.layer_frames(), Path(d) / f"map.{kind}",
                                 title=title, subtitle=subtitle, lang=lang, preset=preset,
-                                visible=visible, districts=districts or None)
+                                visible=visible, districts=chosen or None,
+                                areas=_areas(chosen) if areas else None)
         return out.read_bytes()
 
 
@@ -53,7 +72,7 @@ def _file(writer, name: str, *args) -> bytes:
         return writer(*args, Path(d) / name).read_bytes()
 
 
-args = (tuple(visible), tuple(chosen), title, subtitle, preset, lang)
+args = (tuple(visible), tuple(chosen), title, subtitle, preset, lang, with_areas)
 c1, c2, c3, c4 = st.columns(4)
 try:
     if c1.button(t("export_make", lang) + " PNG", key="ex_png_make"):
@@ -65,8 +84,10 @@ try:
     if "ex_pdf" in st.session_state:
         c2.download_button(t("export_pdf", lang), st.session_state["ex_pdf"], "atlas_map.pdf",
                            "application/pdf")
+    area_frame = _areas(tuple(chosen)) if with_areas else None
     fmap = build_map(layers, frames, lang=lang, basemap="none", visible=visible,
-                     districts=chosen or None, layer_control=True, tasks=common.tasks_by_number())
+                     districts=chosen or None, layer_control=True, tasks=common.tasks_by_number(),
+                     extra_groups=[areas_group(area_frame, lang=lang)] if area_frame is not None else [])
     c3.download_button(t("export_html", lang), _file(lambda p: save_html(fmap, p), "atlas.html"),
                        "atlas_map.html", "text/html")
     tables = {k: v for k, v in layer_tables(layers, frames).items() if k in visible}

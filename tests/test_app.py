@@ -161,3 +161,16 @@ def test_import_page_gcj02_list_to_saved_layer_to_coverage():
     cov.multiselect(key="cov_layers").set_value([lid]).run()
     assert not cov.exception
     assert float(cov.metric[0].value.rstrip(" %")) > 0
+
+
+def test_export_page_can_include_labelled_circles():
+    at = _run("pages/4_导出_Export.py")
+    at.checkbox(key="ex_areas").check().run()
+    at.button(key="ex_pdf_make").click().run()
+    assert not at.exception
+    import io
+
+    from pypdf import PdfReader
+
+    text = PdfReader(io.BytesIO(at.session_state["ex_pdf"])).pages[0].extract_text()
+    assert "直线近似圈" in text  # no network here: the circles are labelled as proxies
