@@ -15,6 +15,7 @@ from atlas.network import build_network
 from atlas.service_area import METHOD_PROXY, areas_for
 from atlas.webmap import areas_group, build_map
 from ui import common
+from ui.cards import md_escape
 
 lang = common.language()
 st.title(t("sa_title", lang))
@@ -34,7 +35,7 @@ st.subheader(t("sa_network_status", lang))
 if network is None:
     st.warning(t("sa_no_network", lang))
 else:
-    st.success(f"{t('sa_network_ok', lang)}: {network.describe(lang)}")
+    st.success(f"{t('sa_network_ok', lang)}: {md_escape(network.describe(lang))}")
 
 with st.expander(t("sa_build", lang), expanded=network is None):
     bar = st.progress(0.0)
@@ -48,7 +49,7 @@ with st.expander(t("sa_build", lang), expanded=network is None):
         except AtlasError as exc:
             st.error(exc.message(lang))
             return
-        st.success(t("sa_built", lang) + net.describe(lang))
+        st.success(t("sa_built", lang) + md_escape(net.describe(lang)))
         st.rerun()
 
     path = st.text_input(t("sa_local_path", lang), key="sa_path")
@@ -91,7 +92,7 @@ else:
         st.warning(t("sa_method_proxy", lang))
     flagged = areas[areas.flag != ""]
     if not flagged.empty:
-        st.warning(t("sa_flagged", lang, m=150) + " " + "、".join(flagged.site_id))
+        st.warning(t("sa_flagged", lang, m=150) + " " + md_escape("、".join(flagged.site_id)))
 
 groups = [areas_group(areas, lang=lang, basemap=basemap)] if areas is not None else []
 try:

@@ -14,6 +14,7 @@ from atlas.scenarios import Scenario, load_scenarios, save_scenarios
 from atlas.siting import candidates_from_gaps, recommend
 from atlas.webmap import build_map, cells_group, points_group
 from ui import common
+from ui.cards import md_escape
 
 lang = common.language()
 st.title(t("cov_title", lang))
@@ -36,7 +37,7 @@ if net is None:
     if scope != "city":
         demand = demand[demand.district == scope]
 else:
-    st.success(f"{t('cov_mode_network', lang)} — {net.describe(lang)}")
+    st.success(f"{t('cov_mode_network', lang)} — {md_escape(net.describe(lang))}")
     demand = common.network_demand(*rec, scope)
 
 preset = st.radio(t("sa_budget", lang), ["15", "800", "1000"], horizontal=True, key="cov_preset",
@@ -65,7 +66,7 @@ except AtlasError as exc:
     st.error(exc.message(lang))
     st.stop()
 if cov.flagged_sites:
-    st.caption(t("cov_flagged", lang) + "、".join(cov.flagged_sites))
+    st.caption(t("cov_flagged", lang) + md_escape("、".join(cov.flagged_sites)))
 
 c1, c2, c3 = st.columns(3)
 c1.metric(t("cov_pct", lang), f"{cov.pct_covered:.1f} %")

@@ -33,6 +33,7 @@ from atlas.userlayers import (
 )
 from atlas.webmap import build_map
 from ui import common
+from ui.cards import md_escape
 
 lang = common.language()
 st.title(t("imp_title", lang))
@@ -48,7 +49,7 @@ if up is not None:
     except AtlasError as exc:
         st.error(exc.message(lang))
         st.stop()
-    st.caption(f"{len(df):,} rows · {up.name}")
+    st.caption(f"{len(df):,} rows · {md_escape(up.name)}")
     guess = guess_columns(list(df.columns))
     st.subheader(t("imp_mapping", lang))
     cols = st.columns(len(ROLES))
@@ -107,7 +108,7 @@ st.divider()
 st.subheader(t("imp_my_layers", lang))
 layers = list_user_layers()
 for rec in layers:
-    st.write(f"**{rec['name']}** · {len(rec['versions'])} {t('imp_versions', lang)}")
+    st.markdown(f"**{md_escape(rec['name'])}** · {len(rec['versions'])} {t('imp_versions', lang)}")
 if layers:
     key = st.selectbox(t("imp_my_layers", lang), [r["key"] for r in layers], key="imp_layer_pick",
                        format_func=lambda k: next(r["name"] for r in layers if r["key"] == k))

@@ -174,3 +174,19 @@ def test_export_page_can_include_labelled_circles():
 
     text = PdfReader(io.BytesIO(at.session_state["ex_pdf"])).pages[0].extract_text()
     assert "直线近似圈" in text  # no network here: the circles are labelled as proxies
+
+
+def test_untrusted_layer_names_are_escaped_in_the_import_page(tmp_path):
+    from atlas.geodata import load_districts
+    from atlas.importing import guess_columns, read_table, to_sites, validate
+    from atlas.userlayers import save_user_layer
+
+    data = (ROOT / "tests/fixtures/import/list_utf8.csv").read_bytes()
+    df = read_table(data, "x.csv")
+    r = validate(df, guess_columns(list(df.columns)), datum="gcj02", districts=load_districts())
+    evil = "[点我](http://evil.example) ![x](http://evil.example/a.png)"
+    save_user_layer(evil, to_sites(r, layer_name="x"))
+    at = _run(IMP_PAGE)
+    assert not at.exception
+    md = [m.value for m in at.markdown if "点我" in m.value]
+    assert md and all("](http" not in m for m in md)  # shown as text, not as a link or image
