@@ -19,7 +19,7 @@ import pandas as pd
 
 from atlas import settings
 from atlas.errors import CatalogueError
-from atlas.geodata import load_districts, load_sites
+from atlas.geodata import load_districts, load_sites, validate_geoframe
 
 GEOMETRIES = ("point", "polygon", "line")
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -162,8 +162,6 @@ def read_source(source: str, *, geodata_dir: Path | None = None) -> gpd.GeoDataF
     if source == "districts.geojson":
         return load_districts(geodata_dir=geodata_dir)
     gdir = Path(geodata_dir) if geodata_dir is not None else settings.GEODATA_DIR
-    from atlas.geodata import validate_geoframe
-
     return validate_geoframe(gpd.read_file(gdir / source), name=source)
 
 

@@ -13,7 +13,6 @@ README's set-up); a missing font is a clear error, never boxes.
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -28,7 +27,7 @@ import pandas as pd
 from atlas import settings
 from atlas.errors import AtlasError, ValidationError
 from atlas.i18n import t
-from atlas.provenance import provenance_path, read_provenance
+from atlas.provenance import read_provenance
 from atlas.storage import atomic_write
 
 if TYPE_CHECKING:
@@ -399,16 +398,6 @@ def layer_tables(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame]
         g = g[~g.geometry.isna()]
         out[lyr.id] = with_provenance(g, lyr.source)
     return out
-
-
-def escape_all(values: Iterable[str]) -> list[str]:
-    """HTML-escape each string (helper for callers composing HTML)."""
-    return [html.escape(str(v)) for v in values]
-
-
-def provenance_of(source_file: str) -> Path:
-    """Where the provenance record of a geodata file lives."""
-    return provenance_path(settings.GEODATA_DIR / source_file)
 
 
 def export_briefing_cli(argv: list[str] | None = None) -> int:

@@ -286,8 +286,8 @@ def venues_to_sites(venues: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFram
         "lon": venues.geometry.x.to_numpy(), "lat": venues.geometry.y.to_numpy(),
         "position_status": "sourced", "position_method": "osm", "est_error_m": 50.0,
         "policy_tasks": "23", "membership_verified": False, "level": "",
-        "address": "", "source": f"OpenStreetMap ({source}) {venues.osm_id.str.cat(sep=' ')[:0]}",
+        "address": "",
+        "source": [f"© OpenStreetMap contributors (ODbL), {source}, {o}" for o in venues.osm_id],
         "note": venues.kind.to_numpy(),
     })
-    df["source"] = [f"© OpenStreetMap contributors (ODbL), {source}, {o}" for o in venues.osm_id]
     return sites_from_frame(df, name="osm venues")
