@@ -90,7 +90,8 @@ def build_pack(out: str | Path, *, lang: str = "zh", preset: str = "a4-landscape
         code = int(dists.set_index("name_zh").loc[name, "adcode"])
         cells = cov.cells()
         label = t("sa_method_proxy" if method == "euclidean-proxy" else "sa_method_network", lang)
-        sub = (f"{t('cov_pct', lang)} {cov.pct_covered:.1f}% · {cov.budget:,.0f} m · {label}")
+        sub = (f"{t('cov_pct', lang)} {cov.pct_covered:.1f}% · {cov.budget:,.0f} m · {label}"
+               + (f" · {t('pop_area_uniform', lang)}" if method == "euclidean-proxy" else ""))
         for suffix in (".png", ".pdf"):
             files.append(render_static_map(
                 layers, frames, outdir / f"{code}_{name}{suffix}", title=f"{name} · {t('sa_title', lang)}",

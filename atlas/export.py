@@ -233,8 +233,10 @@ def render_static_map(
     if cells is not None and not cells.empty:
         c = cells[cells.uncovered > 0].to_crs(metric)
         if not c.empty:
-            c.plot(ax=ax, column="uncovered", cmap="Reds", alpha=0.6, linewidth=0, zorder=3,
-                   vmin=0.0, vmax=float(c.uncovered.quantile(0.95)) or None)
+            # the 95th percentile maps to a strong (not saturated) red: uniform proxy demand
+            # reads as a light wash, street-based demand shows its hot spots
+            c.plot(ax=ax, column="uncovered", cmap="Reds", alpha=0.5, linewidth=0, zorder=3,
+                   vmin=0.0, vmax=1.6 * float(c.uncovered.quantile(0.95)) or None)
             handles.append(Patch(facecolor="#de2d26", alpha=0.6, label=t("cov_gap_layer", lang)))
     if areas is not None and not areas.empty:
         a = areas[~areas.geometry.is_empty].to_crs(metric)

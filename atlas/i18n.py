@@ -217,3 +217,7 @@ STRINGS.update({
                           "proxies where no network exists)"),
     "cov_remove": ("移除候选点", "Remove candidates"),
 })
+
+STRINGS.update({
+    "pop_area_uniform": ("人口按面积均匀分布（近似）", "population spread evenly by area (approximate)"),
+})
