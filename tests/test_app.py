@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ui.cards import md_escape
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
 MAP = "pages/0_地图_Map.py"
@@ -75,7 +77,7 @@ def test_service_area_page_uses_a_cached_network(tmp_path):
     at = _run(SA_PAGE)
     at.selectbox(key="sa_district").select("鄞州区").run()
     assert not at.exception
-    assert any("yinzhou_grid.osm" in s.value for s in at.success)
+    assert any(md_escape("yinzhou_grid.osm") in s.value for s in at.success)
     df = at.dataframe[0].value.set_index("site_id")
     assert set(df.method) == {"network"}  # never mixed with proxies
     assert df.loc["K02", "flag"] == "" and df.loc["K02", "area_km2"] > 0.5
@@ -104,7 +106,7 @@ def test_coverage_page_with_network_and_scenario_round_trip():
     at = _run(COV_PAGE)
     at.selectbox(key="cov_scope").select("鄞州区").run()
     assert not at.exception
-    assert any("yinzhou_grid.osm" in s.value for s in at.success)
+    assert any(md_escape("yinzhou_grid.osm") in s.value for s in at.success)
     before = float(at.metric[0].value.rstrip(" %"))
     # add a candidate in the grid's far corner (what a map click does), save, reload
     scen = at.session_state["scenario"]
