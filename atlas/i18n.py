@@ -221,3 +221,13 @@ STRINGS.update({
 STRINGS.update({
     "pop_area_uniform": ("人口按面积均匀分布（近似）", "population spread evenly by area (approximate)"),
 })
+
+STRINGS.update({
+    "sa_area_mode": ("范围类型", "Area type"),
+    "sa_mode_district": ("区县", "District"),
+    "sa_mode_bbox": ("矩形范围（经纬度）", "Bounding box (lon/lat)"),
+    "sa_mode_draw": ("在地图上画", "Draw on the map"),
+    "sa_bbox": ("最小经度,最小纬度,最大经度,最大纬度（WGS84）", "minlon,minlat,maxlon,maxlat (WGS84)"),
+    "sa_draw_hint": ("用左侧工具画一个矩形或多边形作为分析范围。",
+                     "Draw a rectangle or polygon with the tools on the left."),
+})

@@ -58,6 +58,32 @@ def _offline_assets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return js, css
 
 
+@lru_cache(maxsize=1)
+def _draw_assets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Leaflet.draw 1.0.4 (MIT, vendored) as data: URLs, its sprite images inlined in the CSS."""
+    base = _STATIC / "leaflet-draw"
+    css = (base / "leaflet.draw.css").read_text(encoding="utf-8")
+    for name, mime in (("spritesheet.svg", "image/svg+xml"), ("spritesheet-2x.png", "image/png"),
+                       ("spritesheet.png", "image/png")):
+        css = css.replace(f"url('images/{name}')", f"url('{_data_url(base / 'images' / name, mime)}')")
+    css_url = "data:text/css;base64," + base64.b64encode(css.encode("utf-8")).decode()
+    return ([("leaflet_draw_js", _data_url(base / "leaflet.draw.js", "text/javascript"))],
+            [("leaflet_draw_css", css_url)])
+
+
+def add_draw_control(m: folium.Map) -> folium.Map:
+    """Let the user draw one rectangle or polygon (the area to analyse); works offline."""
+    from folium.plugins import Draw
+
+    draw = Draw(export=False, position="topleft",
+                draw_options={"polyline": False, "circle": False, "marker": False,
+                              "circlemarker": False, "rectangle": True, "polygon": True},
+                edit_options={"edit": False, "remove": True})
+    draw.default_js, draw.default_css = _draw_assets()
+    draw.add_to(m)
+    return m
+
+
 def basemap_datum(basemap: str) -> str:
     """Return the datum overlays must be drawn in for ``basemap`` (AMap tiles are GCJ-02)."""
     return "gcj02" if basemap == "amap" else "wgs84"
@@ -165,7 +191,7 @@ def _legend_html(entries: list[tuple[str, str, str]], *, lang: str, notes: list[
     )
     note_html = "".join(f"<div style='color:#555;margin-top:4px'>{html.escape(n)}</div>" for n in notes)
     return (
-        "<div id='atlas-legend' style='position:fixed;bottom:44px;left:12px;z-index:9999;"
+        "<div id='atlas-legend' style='position:fixed;bottom:64px;left:12px;z-index:9999;"
         "background:rgba(255,255,255,0.92);padding:8px 10px;border:1px solid #999;"
         "border-radius:4px;font-size:12px;max-width:260px'>"
         f"<b>{html.escape(t('layers', lang))}</b>{items}{note_html}</div>"
@@ -186,6 +212,7 @@ def build_map(
     tasks: Mapping[int, Mapping[str, Any]] | None = None,
     extra_groups: Iterable[folium.FeatureGroup] = (),
     layer_control: bool = False,
+    fit: tuple[float, float, float, float] | None = None,
 ) -> folium.Map:
     """Build a folium map of the catalogue's layers.
 
@@ -216,6 +243,8 @@ def build_map(
         Further overlays (service areas, coverage) added after the catalogue layers.
     layer_control : bool
         Add Leaflet's layer switcher (for standalone HTML; the app has its own toggles).
+    fit : tuple, optional
+        (minlon, minlat, maxlon, maxlat) to zoom to, overriding the automatic extent.
 
     Returns
     -------
@@ -282,6 +311,8 @@ def build_map(
         "<div id='atlas-attribution' style='position:fixed;bottom:2px;right:160px;z-index:9999;"
         "font-size:10px;background:rgba(255,255,255,0.8);padding:1px 4px'>"
         + html.escape(t("attribution", lang) + ": " + " · ".join(attributions)) + "</div>"))
+    if fit is not None:
+        bounds = [fit]
     if bounds:
         b = np.array(bounds)
         x0, y0, x1, y1 = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()

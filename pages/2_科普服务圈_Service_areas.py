@@ -6,14 +6,17 @@ import tempfile
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
+from atlas.datum import to_wgs84
 from atlas.errors import AtlasError
 from atlas.i18n import t
-from atlas.network import build_network
+from atlas.network import build_network, resolve_area
 from atlas.service_area import METHOD_PROXY, areas_for
-from atlas.webmap import areas_group, build_map
+from atlas.webmap import add_draw_control, areas_group, basemap_datum, build_map
 from ui import common
 from ui.cards import md_escape
 
@@ -24,11 +27,37 @@ frames = common.layer_frames()
 districts = common.districts()
 basemap, tdt_key = common.basemap_picker(lang)
 
+mode = st.radio(t("sa_area_mode", lang), ["district", "bbox", "draw"], horizontal=True, key="sa_mode",
+                format_func=lambda m: t(f"sa_mode_{m}", lang))
 name = st.selectbox(t("sa_area", lang), districts.name_zh.tolist(), key="sa_district",
                     format_func=lambda n: n if lang == "zh" else
-                    str(districts.set_index("name_zh").loc[n, "name_en"]))
-row = districts.set_index("name_zh").loc[name]
-label = f"district:{row['adcode']}"
+                    str(districts.set_index("name_zh").loc[n, "name_en"]),
+                    disabled=mode != "district")
+area: object = name
+if mode == "bbox":
+    area = "bbox:" + st.text_input(t("sa_bbox", lang), value="121.52,29.84,121.58,29.89", key="sa_bbox")
+elif mode == "draw":
+    st.caption(t("sa_draw_hint", lang))
+    draw_map = add_draw_control(build_map(layers, frames, lang=lang, basemap=basemap,
+                                          tianditu_key=tdt_key, visible=["districts", "kepu_sites"]))
+    drawn = st_folium(draw_map, height=420, use_container_width=True, key="sa_draw_map",
+                      returned_objects=["last_active_drawing"])
+    shape = (drawn or {}).get("last_active_drawing")
+    if shape:
+        geom = shapely.geometry.shape(shape["geometry"])
+        if basemap_datum(basemap) != "wgs84":  # drawn over GCJ-02 tiles: back to WGS84
+            geom = shapely.transform(geom, lambda xy: np.column_stack(
+                to_wgs84(xy[:, 0], xy[:, 1], datum=basemap_datum(basemap))))
+        st.session_state["sa_drawn"] = geom
+    area = st.session_state.get("sa_drawn")
+    if area is None:
+        st.info(t("sa_draw_hint", lang))
+        st.stop()
+try:
+    label, area_geom = resolve_area(area, districts=districts)
+except AtlasError as exc:
+    st.error(exc.message(lang))
+    st.stop()
 network = common.cached_network_for(label)
 
 st.subheader(t("sa_network_status", lang))
@@ -45,7 +74,7 @@ with st.expander(t("sa_build", lang), expanded=network is None):
 
     def run_build(**kw: object) -> None:
         try:
-            net, _path = build_network(name, progress=report, **kw)  # type: ignore[arg-type]
+            net, _path = build_network(area, progress=report, **kw)  # type: ignore[arg-type]
         except AtlasError as exc:
             st.error(exc.message(lang))
             return
@@ -79,7 +108,7 @@ sites = gpd.GeoDataFrame(
     gpd.pd.concat(frames_chosen, ignore_index=True) if frames_chosen else frames["kepu_sites"].iloc[:0],
     crs="EPSG:4326")
 sites = sites[~sites.geometry.isna()]
-sites = sites[sites.within(row.geometry.buffer(0.01))]
+sites = sites[sites.within(area_geom.buffer(0.005))]
 if sites.empty:
     st.info(t("sa_no_sites", lang))
     areas = None
@@ -97,12 +126,12 @@ else:
 groups = [areas_group(areas, lang=lang, basemap=basemap)] if areas is not None else []
 try:
     fmap = build_map(layers, frames, lang=lang, basemap=basemap, tianditu_key=tdt_key,
-                     visible=["districts", *chosen], districts=[name], extra_groups=groups,
+                     visible=["districts", *chosen], fit=tuple(area_geom.bounds), extra_groups=groups,
                      tasks=common.tasks_by_number())
 except AtlasError as exc:
     st.error(exc.message(lang))
     fmap = build_map(layers, frames, lang=lang, basemap="none", visible=["districts", *chosen],
-                     districts=[name], extra_groups=groups)
+                     fit=tuple(area_geom.bounds), extra_groups=groups)
 st_folium(fmap, height=600, use_container_width=True, key="sa_map", returned_objects=[])
 if areas is not None:
     st.subheader(t("sa_results", lang))

@@ -192,3 +192,23 @@ def test_untrusted_layer_names_are_escaped_in_the_import_page(tmp_path):
     assert not at.exception
     md = [m.value for m in at.markdown if "点我" in m.value]
     assert md and all("](http" not in m for m in md)  # shown as text, not as a link or image
+
+
+def test_service_area_page_bbox_and_draw_modes():
+    from atlas.network import build_network
+
+    at = _run(SA_PAGE)
+    at.radio(key="sa_mode").set_value("bbox").run()
+    at.text_input(key="sa_bbox").input("121.53,29.80,121.56,29.83").run()
+    assert not at.exception
+    df = at.dataframe[0].value
+    assert "K02" in set(df.site_id) and set(df.method) == {"euclidean-proxy"}
+    at.text_input(key="sa_bbox").input("121.56,29.80,121.53").run()  # malformed
+    assert any("minlon,minlat,maxlon,maxlat" in e.value for e in at.error)
+    # a network built for exactly this box is found and used
+    build_network("bbox:121.53,29.80,121.56,29.83", osm_file=ROOT / "tests/fixtures/yinzhou_grid.osm")
+    at.text_input(key="sa_bbox").input("121.53,29.80,121.56,29.83").run()
+    assert set(at.dataframe[0].value.method) == {"network"}
+    at.radio(key="sa_mode").set_value("draw").run()
+    assert not at.exception
+    assert any("画一个矩形" in i.value for i in at.info)

@@ -88,3 +88,18 @@ def test_district_filter_keeps_only_that_district():
     cat, frames = _frames()
     html = build_map(cat, frames, basemap="none", districts=["余姚市"]).get_root().render()
     assert "余姚市公共文化中心" in html and "宁波科学探索中心" not in html
+
+
+def test_draw_control_is_offline():
+    from atlas.webmap import add_draw_control
+
+    cat, frames = _frames()
+    m = add_draw_control(build_map(cat, frames, basemap="none", visible=["districts"]))
+    html = m.get_root().render()
+    assert "cdnjs" not in html and "L.Control.Draw" in html
+    import base64
+
+    from atlas.webmap import _draw_assets
+
+    css = base64.b64decode(_draw_assets()[1][0][1].split(",", 1)[1]).decode()
+    assert "images/spritesheet" not in css and css.count("data:image/") == 4  # sprites inlined
