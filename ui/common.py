@@ -18,18 +18,41 @@ def shipped_catalogue() -> list[Layer]:
     return load_catalogue()
 
 
-def catalogue() -> list[Layer]:
-    """Shipped layers plus the planner's saved layers (read fresh: they change while the app runs)."""
+def _user_signature() -> tuple[tuple[str, float], ...]:
+    """Names and modification times of the saved user-layer files (changes on every save)."""
+    from atlas import settings
+
+    root = settings.USER_DATA_DIR / "layers"
+    if not root.is_dir():
+        return ()
+    return tuple(sorted((str(p), p.stat().st_mtime) for p in root.glob("*/v*.csv")))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _user_layers(signature: tuple[tuple[str, float], ...], folder: str
+                 ) -> tuple[list[Layer], dict[str, gpd.GeoDataFrame]]:
+    from pathlib import Path
+
     from atlas.userlayers import user_catalogue
 
-    return [*shipped_catalogue(), *user_catalogue()[0]]
+    return user_catalogue(folder=Path(folder))
+
+
+def user_layers() -> tuple[list[Layer], dict[str, gpd.GeoDataFrame]]:
+    """The planner's saved layers, re-read only when a layer file was added or changed."""
+    from atlas import settings
+
+    return _user_layers(_user_signature(), str(settings.USER_DATA_DIR))
+
+
+def catalogue() -> list[Layer]:
+    """Shipped layers plus the planner's saved layers."""
+    return [*shipped_catalogue(), *user_layers()[0]]
 
 
 def layer_frames() -> dict[str, gpd.GeoDataFrame]:
-    """Each layer's features: shipped ones cached, the planner's read fresh."""
-    from atlas.userlayers import user_catalogue
-
-    return {**shipped_frames(), **user_catalogue()[1]}
+    """Each layer's features: shipped and the planner's."""
+    return {**shipped_frames(), **user_layers()[1]}
 
 
 @st.cache_data(show_spinner=False)
