@@ -32,9 +32,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def user_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("user")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, user_dir):
     port = _free_port()
-    env = dict(os.environ, ATLAS_USER_DIR=str(tmp_path_factory.mktemp("user")),
+    env = dict(os.environ, ATLAS_USER_DIR=str(user_dir),
                ATLAS_CACHE_DIR=str(tmp_path_factory.mktemp("cache")))
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
@@ -163,4 +168,41 @@ def test_exported_html_opens_offline_and_shows_evil_names_as_text(browser, tmp_p
     assert page.evaluate("() => window.PWNED") is None
     assert external == []
     page.screenshot(path=str(ARTIFACTS / "export_offline.png"))
+    page.close()
+
+
+
+def test_imported_names_with_html_show_as_text_in_the_app_map(app_url, browser, user_dir):
+    import pandas as pd
+
+    from atlas.geodata import load_districts
+    from atlas.importing import guess_columns, read_table, to_sites, validate
+    from atlas.userlayers import save_user_layer
+
+    csv = pd.DataFrame({"名称": [EVIL], "经度": [121.5412], "纬度": [29.8174]}).to_csv(index=False).encode()
+    df = read_table(csv, "evil.csv")
+    r = validate(df, guess_columns(list(df.columns)), datum="wgs84", districts=load_districts())
+    assert r.counts() == {"ok": 1}
+    save_user_layer("<b>恶意</b>图层", to_sites(r, layer_name="evil"), folder=user_dir)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    _map_frame(page)
+    page.wait_for_timeout(1500)
+    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    frame.wait_for_selector("#atlas-legend", timeout=30_000)
+    assert "<b>恶意</b>图层" in frame.locator("#atlas-legend").inner_text()  # title shown as text
+    texts = frame.evaluate("""() => {
+        const key = Object.keys(window).find(k => k.startsWith('map_'));
+        const out = [];
+        window[key].eachLayer(l => {
+            const p = l.getPopup && l.getPopup();
+            if (p) { const c = p.getContent(); out.push(typeof c === 'string' ? c : c.innerText); }
+        });
+        window[key].eachLayer(l => { if (l.getPopup && l.getPopup()) l.openPopup(); });
+        return out;
+    }""")
+    assert any(EVIL in t for t in texts)
+    page.wait_for_timeout(500)
+    assert frame.evaluate("() => window.PWNED") is None
+    assert page.evaluate("() => window.PWNED") is None
     page.close()
