@@ -265,7 +265,7 @@ def _clip_by_edge(lon: NDArray[np.float64], lat: NDArray[np.float64], edges: NDA
 
 def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
                   largest_component: bool = True, progress: Progress | None = None,
-                  filters: tuple[str, ...] = WALK_FILTERS) -> WalkNetwork:
+                  filters: tuple[str, ...] = WALK_FILTERS, prefilter: bool = True) -> WalkNetwork:
     """Build a walking network from a local OSM file (XML, bz2/gz XML or PBF).
 
     Parameters
@@ -280,6 +280,10 @@ def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
         Called with (stage, fraction done).
     filters : tuple of str
         Overpass-style way filters (default :data:`atlas.osmfilter.WALK_FILTERS`).
+    prefilter : bool
+        With a polygon, skip ways with no node within the polygon's bounding box (plus 0.02
+        degree) while streaming, so a province extract is not held in memory to clip one
+        district. The result is the same as clipping afterwards (tested).
 
     Returns
     -------
@@ -309,6 +313,9 @@ def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
     edges: list[tuple[int, int]] = []
     res_flags: list[bool] = []
     size = max(p.stat().st_size, 1)
+    margin = 0.02
+    box = (tuple(np.asarray(shapely.bounds(polygon)) + np.array([-margin, -margin, margin, margin]))
+           if polygon is not None and prefilter else None)
     report("read", 0.0)
     ways = 0
     try:
@@ -322,6 +329,10 @@ def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
                 continue
             tags = {t.k: t.v for t in way.tags}
             if not way_matches(tags, filters):
+                continue
+            if box is not None and not any(
+                    box[0] <= nd.location.lon <= box[2] and box[1] <= nd.location.lat <= box[3]
+                    for nd in way.nodes if nd.location.valid()):
                 continue
             refs: list[int | None] = []
             for nd in way.nodes:

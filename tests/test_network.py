@@ -163,3 +163,12 @@ def test_download_offline_is_a_clear_error(tmp_path):
 def test_synthetic_grid_is_connected_and_metric():
     net = synthetic_grid(50)
     assert net.n_nodes > 2000 and np.median(net.length) == pytest.approx(100, rel=1e-6)
+
+
+def test_streaming_prefilter_gives_the_same_clip():
+    gz = shared_file("reference/osm_extracts/andorra.osm.gz")
+    area = shapely.box(1.50, 42.49, 1.56, 42.53)  # around Andorra la Vella
+    fast = read_osm_file(gz, polygon=area)
+    slow = read_osm_file(gz, polygon=area, prefilter=False)
+    assert fast.n_edges > 1000
+    assert edge_set(fast) == edge_set(slow)
