@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from atlas.errors import AtlasError
 
 
-def _tqdm_progress() -> tuple[object, object]:
+def _tqdm_progress() -> tuple[Any, Callable[[str, float], None]]:
     from tqdm import tqdm
 
     bar = tqdm(total=100, unit="%", bar_format="{l_bar}{bar}| {n:.0f}%  {postfix}")
@@ -57,12 +59,12 @@ def build_network_main(argv: list[str] | None = None) -> int:
         net, path = build_network(args.area, osm_file=args.osm_file, graphml=args.graphml,
                                   online=args.download, overpass_url=args.overpass_url,
                                   buffer_m=args.buffer_m, cache=args.cache,
-                                  progress=report)  # type: ignore[arg-type]
+                                  progress=report)
     except AtlasError as exc:
-        bar.close()  # type: ignore[attr-defined]
+        bar.close()
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    bar.close()  # type: ignore[attr-defined]
+    bar.close()
     print(net.describe("en"))
     print(f"cached: {path}")
     return 0

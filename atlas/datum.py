@@ -166,12 +166,15 @@ def from_wgs84(lon: ArrayLike, lat: ArrayLike, *, datum: str
     return _wgs_to_bd(x, y)
 
 
-def _transform_geoseries_coords(gdf: gpd.GeoDataFrame, func: object) -> gpd.GeoDataFrame:
+def _transform_geoseries_coords(
+    gdf: gpd.GeoDataFrame,
+    func: Callable[[NDArray[np.float64], NDArray[np.float64]], _Pair],
+) -> gpd.GeoDataFrame:
     out = gdf.copy()
     geoms = out.geometry.to_numpy()
     coords = shapely.get_coordinates(geoms)
     if len(coords):
-        nx, ny = func(coords[:, 0], coords[:, 1])  # type: ignore[operator]
+        nx, ny = func(coords[:, 0], coords[:, 1])
         new = shapely.set_coordinates(geoms.copy(), np.column_stack([nx, ny]))
         out[out.geometry.name] = new
     return out
