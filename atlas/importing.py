@@ -27,7 +27,8 @@ from scipy.spatial import cKDTree
 from atlas import settings
 from atlas.datum import DATUMS, to_wgs84
 from atlas.errors import UploadError, ValidationError
-from atlas.geodata import CATEGORIES, SITE_COLUMNS, in_ningbo_extent
+from atlas.geodata import CATEGORIES, SITE_COLUMNS, in_ningbo_extent, sites_from_frame
+from atlas.projection import to_metric
 
 if TYPE_CHECKING:
     from atlas.network import WalkNetwork
@@ -319,10 +320,8 @@ def validate(df: pd.DataFrame, mapping: dict[str, str | None], *, datum: str,
         cat = np.full(n, default_category, dtype=object)
     # duplicates: same name within 100 m of an earlier row
     if placed.sum() > 1:
-        from atlas.service_area import _TO_METRIC
-
         idx = np.flatnonzero(placed)
-        x, y = _TO_METRIC.transform(lon[idx], lat[idx])
+        x, y = to_metric(lon[idx], lat[idx])
         pairs = cKDTree(np.column_stack([x, y])).query_pairs(r=100.0, output_type="ndarray")
         nm = names.to_numpy()
         dup = np.zeros(n, bool)
@@ -361,13 +360,11 @@ def suggest_datum(raw_lon: np.ndarray, raw_lat: np.ndarray, ref_lon: np.ndarray,
         ``median_m`` by datum, ``best``, ``suggest`` (a datum or ``None``), ``n``.
 
     """
-    from atlas.service_area import _TO_METRIC
-
-    rx, ry = _TO_METRIC.transform(ref_lon, ref_lat)
+    rx, ry = to_metric(ref_lon, ref_lat)
     med = {}
     for d in ("wgs84", "gcj02", "bd09"):
         lo, la = to_wgs84(raw_lon, raw_lat, datum=d)
-        x, y = _TO_METRIC.transform(lo, la)
+        x, y = to_metric(lo, la)
         med[d] = float(np.median(np.hypot(np.asarray(x) - rx, np.asarray(y) - ry)))
     key = "wgs84" if chosen == "cgcs2000" else chosen
     best = min(med, key=lambda d: med[d])
@@ -382,12 +379,10 @@ def suggest_datum_by_streets(raw_lon: np.ndarray, raw_lat: np.ndarray, net: Walk
     Venues sit on or near streets; points systematically ~500 m off every street under the
     chosen datum but on streets under another are a strong hint.
     """
-    from atlas.service_area import _TO_METRIC
-
     med = {}
     for d in ("wgs84", "gcj02", "bd09"):
         lo, la = to_wgs84(raw_lon, raw_lat, datum=d)
-        x, y = _TO_METRIC.transform(lo, la)
+        x, y = to_metric(lo, la)
         _, dist = net.edge_tree.query_nearest(shapely.points(x, y), return_distance=True,
                                               all_matches=False)
         med[d] = float(np.median(dist))
@@ -460,6 +455,4 @@ def to_sites(result: ImportResult, *, layer_name: str, est_error_m: float = 50.0
         "source": f"user import: {layer_name}",
         "note": "",
     })
-    from atlas.geodata import sites_from_frame
-
     return sites_from_frame(df[list(SITE_COLUMNS)], name=layer_name)

@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyproj
 import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
@@ -44,6 +43,7 @@ from scipy.sparse import csgraph
 from atlas import settings
 from atlas.errors import EmptyNetworkError, NetworkUnavailableError, ValidationError
 from atlas.osmfilter import WALK_FILTERS, way_matches
+from atlas.projection import geometry_to_lonlat, geometry_to_metric, to_lonlat, to_metric
 from atlas.storage import atomic_write
 
 if TYPE_CHECKING:
@@ -57,7 +57,6 @@ Progress = Callable[[str, float], None]
 #: Highway classes whose length stands in for where people live when no buildings are known.
 RESIDENTIAL_HIGHWAYS = frozenset({"residential", "living_street"})
 OSM_SUFFIXES = (".osm", ".osm.xml", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml")
-_TO_METRIC = pyproj.Transformer.from_crs(settings.CRS_WGS84, settings.CRS_METRIC, always_xy=True)
 
 
 def _noop(_stage: str, _frac: float) -> None:
@@ -156,12 +155,6 @@ class WalkNetwork:
                 f"{self.n_nodes:,} nodes / {self.n_edges:,} edges")
 
 
-def _metric(lon: NDArray[np.float64], lat: NDArray[np.float64]
-            ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    x, y = _TO_METRIC.transform(lon, lat)
-    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-
-
 def from_arrays(node_osmid: Any, lon: Any, lat: Any, edges_osmid: Any, *,
                 meta: dict[str, Any], largest_component: bool = True,
                 residential: Any = None) -> WalkNetwork:
@@ -220,7 +213,7 @@ def from_arrays(node_osmid: Any, lon: Any, lat: Any, edges_osmid: Any, *,
     used = np.unique(pairs)
     remap = np.full(len(ids), -1, dtype=np.int64)
     remap[used] = np.arange(len(used))
-    x, y = _metric(lon_a[used], lat_a[used])
+    x, y = to_metric(lon_a[used], lat_a[used])
     uu, vv = remap[pairs[:, 0]], remap[pairs[:, 1]]
     length = np.hypot(x[uu] - x[vv], y[uu] - y[vv])
     net = WalkNetwork(ids[used], lon_a[used], lat_a[used], x, y, uu, vv, length, dict(meta),
@@ -503,10 +496,7 @@ def download(polygon: shapely.Geometry, *, overpass_url: str | None = None,
 def area_for_network(polygon: shapely.Geometry, *, buffer_m: float = settings.NETWORK_BUFFER_M
                      ) -> shapely.Geometry:
     """Buffer a WGS84 area by ``buffer_m`` metres so service areas near its edge are not cut."""
-    to_m = pyproj.Transformer.from_crs(settings.CRS_WGS84, settings.CRS_METRIC, always_xy=True)
-    to_w = pyproj.Transformer.from_crs(settings.CRS_METRIC, settings.CRS_WGS84, always_xy=True)
-    metric = shapely.ops.transform(to_m.transform, polygon)
-    return shapely.ops.transform(to_w.transform, metric.buffer(buffer_m))
+    return geometry_to_lonlat(geometry_to_metric(polygon).buffer(buffer_m))
 
 
 def resolve_area(area: str | shapely.Geometry | tuple[float, float, float, float], *,
@@ -725,7 +715,7 @@ def synthetic_grid(n_side: int, *, spacing_m: float = 100.0,
     A few edges are removed at random (5 %) so shortest paths are not trivial.
     """
     rng = np.random.default_rng(seed)
-    x0, y0 = _metric(np.array([origin[0]]), np.array([origin[1]]))
+    x0, y0 = to_metric(np.array([origin[0]]), np.array([origin[1]]))
     ii, jj = np.meshgrid(np.arange(n_side), np.arange(n_side), indexing="ij")
     x = (x0[0] + jj * spacing_m).ravel().astype(np.float64)
     y = (y0[0] + ii * spacing_m).ravel().astype(np.float64)
@@ -734,8 +724,7 @@ def synthetic_grid(n_side: int, *, spacing_m: float = 100.0,
     v = np.column_stack([idx[:-1, :].ravel(), idx[1:, :].ravel()])
     e = np.vstack([h, v])
     e = e[rng.random(len(e)) > 0.05]
-    to_w = pyproj.Transformer.from_crs(settings.CRS_METRIC, settings.CRS_WGS84, always_xy=True)
-    lon, lat = to_w.transform(x, y)
+    lon, lat = to_lonlat(x, y)
     length = np.hypot(x[e[:, 0]] - x[e[:, 1]], y[e[:, 0]] - y[e[:, 1]])
     net = WalkNetwork(np.arange(len(x), dtype=np.int64), np.asarray(lon), np.asarray(lat), x, y,
                       e[:, 0].astype(np.int64), e[:, 1].astype(np.int64), length,

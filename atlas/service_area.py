@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
-import pyproj
 import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
 from atlas import settings
 from atlas.errors import ValidationError
+from atlas.projection import to_metric
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -45,7 +45,6 @@ METHOD_NETWORK = "network"
 METHOD_PROXY = "euclidean-proxy"
 METHOD_CONCAVE = "network-concave-preview"
 
-_TO_METRIC = pyproj.Transformer.from_crs(settings.CRS_WGS84, settings.CRS_METRIC, always_xy=True)
 
 
 def budget_metres(*, minutes: float = settings.WALK_MINUTES,
@@ -83,7 +82,7 @@ def sites_xy(sites: gpd.GeoDataFrame) -> NDArray[np.float64]:
     if shapely.is_missing(geoms).any() or shapely.is_empty(geoms).any():
         raise ValidationError("有站点没有坐标：请先排除未定位的站点",
                               "Some sites have no position: leave unplaced sites out first")
-    x, y = _TO_METRIC.transform(shapely.get_x(geoms), shapely.get_y(geoms))
+    x, y = to_metric(shapely.get_x(geoms), shapely.get_y(geoms))
     return np.column_stack([x, y]).astype(np.float64)
 
 
