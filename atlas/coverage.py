@@ -21,7 +21,15 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from atlas import settings
-from atlas.service_area import METHOD_NETWORK, METHOD_PROXY, budget_metres, node_distances, snap
+from atlas.service_area import (
+    METHOD_NETWORK,
+    METHOD_PROXY,
+    Snap,
+    budget_metres,
+    node_distances,
+    sites_xy,
+    snap,
+)
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -179,8 +187,6 @@ def demand_distances(net: WalkNetwork, demand: gpd.GeoDataFrame, site_xy: NDArra
     ok = s.access_m <= snap_limit_m
     if not ok.any():
         return np.full(len(demand), np.inf), ok
-    from atlas.service_area import Snap
-
     sub = Snap(s.edge[ok], s.t[ok], s.access_m[ok], s.point_x[ok], s.point_y[ok])
     d_node = node_distances(net, sub, limit=limit + float(half.max(initial=0.0)), min_only=True)
     d = np.minimum(d_node[net.u[edge]], d_node[net.v[edge]]) + half
@@ -219,8 +225,6 @@ def coverage(net: WalkNetwork, demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame
     Coverage
 
     """
-    from atlas.service_area import sites_xy
-
     budget = budget_metres(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
     xy = sites_xy(sites) if len(sites) else np.zeros((0, 2))
     d, ok = demand_distances(net, demand, xy, limit=budget, snap_limit_m=snap_limit_m)
@@ -236,8 +240,6 @@ def proxy_coverage(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
 
     Labelled ``euclidean-proxy``; never presented as walking coverage.
     """
-    from atlas.service_area import sites_xy
-
     budget = budget_metres(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
     if len(sites) == 0:
         d = np.full(len(demand), np.inf)

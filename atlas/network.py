@@ -24,6 +24,7 @@ and date. Loading a 1M-edge network from the cache takes well under a second.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -586,11 +587,13 @@ def cache_dir(cache: Path | None = None) -> Path:
 
 
 def cache_network(net: WalkNetwork, *, area_label: str, cache: Path | None = None) -> Path:
-    """Store ``net`` in the cache under its area/source/date key and return the path."""
+    """Store ``net`` in the cache under its area/source/date key and return the path.
+
+    The saved copy carries ``area_label`` in its metadata; ``net`` itself is not modified.
+    """
     meta = dict(net.meta, area_label=area_label)
-    net.meta.update(meta)
     key = cache_key(area_label, str(meta.get("source")), str(meta.get("source_date")))
-    return save_network(net, cache_dir(cache) / f"{key}.npz")
+    return save_network(dataclasses.replace(net, meta=meta), cache_dir(cache) / f"{key}.npz")
 
 
 def cached_networks(*, cache: Path | None = None) -> list[dict[str, Any]]:

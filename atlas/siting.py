@@ -29,7 +29,7 @@ from scipy import sparse
 
 from atlas import settings
 from atlas.errors import ValidationError
-from atlas.service_area import Snap, node_distances, snap
+from atlas.service_area import METHOD_PROXY, Snap, node_distances, sites_xy, snap
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -322,8 +322,6 @@ def recommend(cov: Coverage, candidates: gpd.GeoDataFrame, k: int, *,
         ``method``, ``greedy_gap_pct`` and ``newly_covered``).
 
     """
-    from atlas.service_area import METHOD_PROXY, sites_xy
-
     if candidates.empty or k <= 0:
         return candidates.iloc[:0], {"method": "none", "newly_covered": 0.0}
     if cov.method == METHOD_PROXY and (cov.demand.method == "area-uniform").all():
