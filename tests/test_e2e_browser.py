@@ -81,6 +81,25 @@ def _map_frame(page):
     return frame
 
 
+# Reads every popup's content as text (HTML that was not escaped would not show as text), then
+# opens each popup so that any injected markup would be put into the page and run.
+_POPUPS_JS = """() => {
+    const key = Object.keys(window).find(k => k.startsWith('map_'));
+    const out = [];
+    window[key].eachLayer(l => {
+        const p = l.getPopup && l.getPopup();
+        if (p) { const c = p.getContent(); out.push(typeof c === 'string' ? c : c.innerText); }
+    });
+    window[key].eachLayer(l => { if (l.getPopup && l.getPopup()) l.openPopup(); });
+    return out;
+}"""
+
+
+def _popup_texts_opening_all(target):
+    """Popup texts of the folium map in ``target`` (a page or a frame); opens every popup."""
+    return target.evaluate(_POPUPS_JS)
+
+
 def test_map_loads_toggles_layer_searches_and_screenshots(app_url, browser):
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
     page.goto(app_url)
@@ -152,18 +171,8 @@ def test_exported_html_opens_offline_and_shows_evil_names_as_text(browser, tmp_p
         assert lyr.legend_zh in legend
     control = page.locator(".leaflet-control-layers").inner_text()
     assert "科普场馆" in control
-    texts = page.evaluate("""() => {
-        const key = Object.keys(window).find(k => k.startsWith('map_'));
-        const out = [];
-        window[key].eachLayer(l => {
-            const p = l.getPopup && l.getPopup();
-            if (p) { const c = p.getContent(); out.push(typeof c === 'string' ? c : c.innerText); }
-        });
-        return out;
-    }""")
+    texts = _popup_texts_opening_all(page)
     assert any(EVIL in t for t in texts), "the evil name must appear as literal text"
-    page.evaluate("""() => { const key = Object.keys(window).find(k => k.startsWith('map_'));
-        window[key].eachLayer(l => { if (l.getPopup && l.getPopup()) l.openPopup(); }); }""")
     page.wait_for_timeout(500)
     assert page.evaluate("() => window.PWNED") is None
     assert external == []
@@ -191,16 +200,7 @@ def test_imported_names_with_html_show_as_text_in_the_app_map(app_url, browser, 
     frame = next(f for f in page.frames if "streamlit_folium" in f.url)
     frame.wait_for_selector("#atlas-legend", timeout=30_000)
     assert "<b>恶意</b>图层" in frame.locator("#atlas-legend").inner_text()  # title shown as text
-    texts = frame.evaluate("""() => {
-        const key = Object.keys(window).find(k => k.startsWith('map_'));
-        const out = [];
-        window[key].eachLayer(l => {
-            const p = l.getPopup && l.getPopup();
-            if (p) { const c = p.getContent(); out.push(typeof c === 'string' ? c : c.innerText); }
-        });
-        window[key].eachLayer(l => { if (l.getPopup && l.getPopup()) l.openPopup(); });
-        return out;
-    }""")
+    texts = _popup_texts_opening_all(frame)
     assert any(EVIL in t for t in texts)
     page.wait_for_timeout(500)
     assert frame.evaluate("() => window.PWNED") is None
