@@ -1,23 +1,27 @@
 """What-if scenarios: named sets of candidate 科普 sites added by a planner.
 
-Saved as one JSON file in the user data folder, written atomically (a failed or interrupted save
-leaves the previous file as it was); every save also keeps a versioned copy.
+Saved in the user-data store (:mod:`atlas.store`): every save adds a version of the whole set
+in one transaction, so a failed or interrupted save leaves the previous set current, and two
+sessions saving at once are serialised by the store's lock. A legacy ``scenarios.json`` is
+migrated once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from atlas import settings
+from atlas import settings, store
 from atlas.errors import StorageError, ValidationError
 from atlas.geodata import in_ningbo_extent
-from atlas.storage import atomic_write_json, versioned_path
 
-FILE_NAME = "scenarios.json"
+FILE_NAME = "scenarios.json"  # the legacy file, migrated into the store
+_MIGRATED_KEY = "migrated_legacy_scenarios"
 
 
 @dataclass
@@ -46,33 +50,112 @@ def _folder(folder: Path | None) -> Path:
     return Path(folder) if folder is not None else settings.USER_DATA_DIR
 
 
+def _parse(text: str) -> list[Scenario]:
+    data = json.loads(text)
+    return [Scenario(**s) for s in data["scenarios"]]
+
+
+def _current(conn: sqlite3.Connection) -> list[Scenario]:
+    row = conn.execute("SELECT data FROM atlas_scenario_versions ORDER BY version_id DESC LIMIT 1"
+                       ).fetchone()
+    return _parse(row[0]) if row else []
+
+
+def _ensure_migrated(folder: Path | None) -> None:
+    """Move a legacy ``scenarios.json`` (and its ``history/scenarios/`` copies) into the store once."""
+    root = _folder(folder)
+    legacy = root / FILE_NAME
+    if not legacy.exists():
+        return
+    history = root / "history" / "scenarios"
+    files = sorted(history.glob("v*.json")) if history.is_dir() else []
+    with store.transaction(folder) as conn:
+        if conn.execute("SELECT 1 FROM atlas_meta WHERE key = ?", (_MIGRATED_KEY,)).fetchone():
+            return
+        texts: list[str] = []
+        for p in [*files, legacy]:
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                text = p.read_text(encoding="utf-8")
+                _parse(text)  # only readable sets are migrated
+                if not texts or texts[-1] != text:
+                    texts.append(text)
+        conn.executemany("INSERT INTO atlas_scenario_versions (created, data) VALUES (?, ?)",
+                         [(store.now_utc(), t) for t in texts])
+        conn.execute("INSERT INTO atlas_meta (key, value) VALUES (?, ?)",
+                     (_MIGRATED_KEY, json.dumps({"at": store.now_utc(), "versions": len(texts)})))
+    with contextlib.suppress(OSError):
+        legacy.rename(legacy.with_name(FILE_NAME + ".migrated"))
+
+
 def load_scenarios(*, folder: Path | None = None) -> list[Scenario]:
-    """Load saved scenarios (an empty list if none were saved).
+    """Load the saved scenarios (an empty list if none were saved).
 
     Raises
     ------
     atlas.errors.StorageError
-        If the file exists but cannot be read.
+        If the store cannot be read.
 
     """
-    p = _folder(folder) / FILE_NAME
-    if not p.exists():
-        return []
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-        return [Scenario(**s) for s in data["scenarios"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise StorageError(f"无法读取情景文件 {p.name}：{exc}",
-                           f"Cannot read the scenario file {p.name}: {exc}") from exc
+    _ensure_migrated(folder)
+    with store.reading(folder) as conn:
+        try:
+            return _current(conn)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StorageError("无法读取已保存的情景", "Cannot read the saved scenarios") from exc
 
 
-def save_scenarios(scenarios: list[Scenario], *, folder: Path | None = None) -> Path:
-    """Save all scenarios atomically (and keep a versioned copy). Returns the file path."""
+def _check_names(scenarios: list[Scenario]) -> None:
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names) or any(not n.strip() for n in names):
         raise ValidationError("情景名称不能为空或重复", "Scenario names must be unique and non-empty")
-    data = {"version": 1, "scenarios": [asdict(s) for s in scenarios]}
-    root = _folder(folder)
-    path = atomic_write_json(root / FILE_NAME, data)
-    atomic_write_json(versioned_path(root / "history", "scenarios", ".json"), data)
-    return path
+
+
+def _write(conn: sqlite3.Connection, scenarios: list[Scenario]) -> int:
+    try:
+        text = json.dumps({"version": 1, "scenarios": [asdict(s) for s in scenarios]},
+                          ensure_ascii=False)
+    except (TypeError, ValueError, OSError) as exc:
+        raise StorageError("保存失败，原有数据未改动（情景无法编码）",
+                           "Saving failed; nothing saved before was changed (scenario not encodable)"
+                           ) from exc
+    cur = conn.execute("INSERT INTO atlas_scenario_versions (created, data) VALUES (?, ?)",
+                       (store.now_utc(), text))
+    return int(cur.lastrowid or 0)
+
+
+def save_scenarios(scenarios: list[Scenario], *, folder: Path | None = None) -> int:
+    """Save the whole set of scenarios as a new version, in one transaction.
+
+    Returns
+    -------
+    int
+        The number of the saved version (earlier versions are kept in the store).
+
+    Raises
+    ------
+    atlas.errors.ValidationError
+        On empty or duplicate names (nothing is written).
+    atlas.errors.StorageError
+        If writing fails; the previously saved set stays current.
+
+    """
+    _check_names(scenarios)
+    _ensure_migrated(folder)
+    with store.transaction(folder) as conn:
+        return _write(conn, scenarios)
+
+
+def save_scenario(scenario: Scenario, *, folder: Path | None = None) -> int:
+    """Add or replace one scenario (by name), reading and writing in the same transaction.
+
+    Two sessions saving different scenarios at the same time both keep theirs: the read of the
+    current set happens under the write lock. Returns the saved version's number.
+    """
+    _check_names([scenario])
+    _ensure_migrated(folder)
+    with store.transaction(folder) as conn:
+        try:
+            others = [s for s in _current(conn) if s.name != scenario.name]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StorageError("无法读取已保存的情景", "Cannot read the saved scenarios") from exc
+        return _write(conn, [*others, scenario])

@@ -1,8 +1,9 @@
-"""Atomic, versioned writes for everything the atlas saves.
+"""Atomic single-file writes (built data, caches, exports) and safe file-name stems.
 
 A save writes to a temporary file in the same folder, flushes it to disk and renames it over
 the target (``os.replace`` is atomic on POSIX and Windows), so a crash mid-save leaves the
-previous file intact. Versioned saves keep every earlier version.
+previous file intact. A planner's own data (layers and their versions, scenarios) is not kept in
+files but in the transactional user-data store, :mod:`atlas.store`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,24 +95,3 @@ def atomic_write_json(path: Path, data: Any) -> Path:
     """Write JSON atomically, UTF-8, with Chinese kept readable."""
     return atomic_write(path, lambda p: p.write_text(json.dumps(data, ensure_ascii=False, indent=2),
                                                      encoding="utf-8"))
-
-
-def versioned_path(folder: Path, stem: str, suffix: str) -> Path:
-    """Return a new, unused path ``folder/stem/vNNNN-<utc time><suffix>``.
-
-    Earlier versions are never overwritten; the newest is the one with the highest number.
-    """
-    d = Path(folder) / safe_name(stem)
-    d.mkdir(parents=True, exist_ok=True)
-    existing = [int(m.group(1)) for p in d.iterdir() if (m := re.match(r"v(\d{4})-", p.name))]
-    n = max(existing, default=0) + 1
-    ts = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return d / f"v{n:04d}-{ts}{suffix}"
-
-
-def list_versions(folder: Path, stem: str) -> list[Path]:
-    """Return the saved versions of ``stem`` in ``folder``, oldest first (temp files excluded)."""
-    d = Path(folder) / safe_name(stem)
-    if not d.is_dir():
-        return []
-    return sorted(p for p in d.iterdir() if re.match(r"v\d{4}-", p.name))

@@ -1,10 +1,16 @@
-"""Planners' own layers: saved in the user data folder, versioned, usable like shipped layers.
+"""Planners' own layers: saved in the user-data store, versioned, usable like shipped layers.
 
-Each layer lives in ``USER_DATA_DIR/layers/<safe name>/`` as ``vNNNN-<time>.csv`` files in the
-site schema (UTF-8), written atomically; a new import or edit adds a version and never
-overwrites an earlier one. :func:`user_catalogue` turns the newest versions into
-:class:`atlas.catalogue.Layer` entries plus frames, so the map, service areas, coverage and
-exports treat them like the shipped layers.
+Every layer lives in the user-data GeoPackage (:mod:`atlas.store`): one row in ``atlas_layers``,
+one row in ``atlas_versions`` per save, the rows of each version in ``atlas_features``. A save is
+one transaction, so a failure at any step leaves the last committed version current; a new
+import or edit adds a version and never overwrites an earlier one. :func:`user_catalogue` turns
+the newest versions into :class:`atlas.catalogue.Layer` entries plus frames, so the map, service
+areas, coverage and exports treat them like the shipped layers. Point layers hold sites; area and
+line layers (polygons or lines from a GeoJSON/GeoPackage) keep their shapes.
+
+Layers saved by earlier versions of the atlas as ``layers/<key>/vNNNN-<time>.csv`` files are
+migrated into the store once, in one transaction (the old folder is renamed
+``layers.migrated`` only after the migration committed).
 
 Also here: placing an unplaced row by a map click, geocoding an address (online, Nominatim via
 osmnx, at most one request per second), and discovering candidate 科普 venues in OSM data.
@@ -12,8 +18,13 @@ osmnx, at most one request per second), and discovering candidate 科普 venues 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import re
+import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,76 +33,191 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from atlas import settings
+from atlas import settings, store
 from atlas.errors import NetworkUnavailableError, StorageError, ValidationError
-from atlas.geodata import SITE_COLUMNS, in_ningbo_extent, sites_from_frame
-from atlas.storage import atomic_write, list_versions, safe_name, versioned_path
+from atlas.geodata import SITE_COLUMNS, in_ningbo_extent, sites_from_frame, validate_geoframe
+from atlas.storage import safe_name
 
 if TYPE_CHECKING:
     from atlas.catalogue import Layer
 
 _PALETTE = ("#6a4c93", "#1982c4", "#8ac926", "#ff595e", "#ffca3a", "#3d405b")
 
+#: Geometry kinds a user layer can have (the catalogue's ``geometry`` values).
+KINDS = ("point", "polygon", "line")
 
-def _root(folder: Path | None) -> Path:
-    return (Path(folder) if folder is not None else settings.USER_DATA_DIR) / "layers"
+_MIGRATED_KEY = "migrated_legacy_layers"
+
+
+@dataclass(frozen=True)
+class SavedVersion:
+    """What a save committed: the layer's key and name, the version number and row counts."""
+
+    key: str
+    name: str
+    n: int
+    rows: int
+    placed: int
+
+
+def geometry_kind(sites: gpd.GeoDataFrame) -> str:
+    """The layer kind of a frame: ``point`` (points or unplaced rows), ``polygon`` or ``line``.
+
+    Raises
+    ------
+    atlas.errors.ValidationError
+        If the frame mixes polygons, lines and points.
+
+    """
+    geoms = sites.geometry.to_numpy() if "geometry" in sites else np.array([])
+    present = geoms[~shapely.is_missing(geoms)] if len(geoms) else geoms
+    types = set(shapely.get_type_id(present[~shapely.is_empty(present)]).tolist()) if len(present) else set()
+    kinds = {0: "point", 4: "point", 1: "line", 5: "line", 2: "linearring", 3: "polygon", 6: "polygon"}
+    found = {kinds.get(t, "other") for t in types}
+    if not found or found == {"point"}:
+        return "point"
+    if len(found) == 1 and found <= {"polygon", "line"}:
+        return found.pop()
+    raise ValidationError("一个图层只能含一种几何类型（点、线或面）",
+                          "A layer holds one kind of geometry (points, lines or areas)")
+
+
+def _checked_frame(name: str, sites: gpd.GeoDataFrame, kind: str) -> pd.DataFrame:
+    df = pd.DataFrame(sites[list(SITE_COLUMNS)])
+    checked = sites_from_frame(df, name=str(name)[:60])  # validates before anything is written
+    if kind != "point":
+        shapes = gpd.GeoDataFrame(df, geometry=sites.geometry.to_numpy(), crs=settings.CRS_WGS84)
+        validate_geoframe(shapes, name=str(name)[:60], id_column="id")
+        checked = checked.set_geometry(sites.geometry.to_numpy())
+    return checked
+
+
+def _feature_rows(version_id: int, frame: gpd.GeoDataFrame) -> list[tuple[Any, ...]]:
+    text = frame[list(store.TEXT_COLUMNS)].astype(str).to_numpy().tolist()
+    reals = frame[list(store.REAL_COLUMNS)].astype(float).to_numpy()
+    reals_l = [[None if not math.isfinite(v) else float(v) for v in r] for r in reals]
+    blobs = [store.geometry_to_blob(g if g is not None and not shapely.is_empty(g) else None)
+             for g in frame.geometry.to_numpy()]
+    return [(version_id, *t, *r, b) for t, r, b in zip(text, reals_l, blobs, strict=True)]
+
+
+_INSERT_FEATURE = (
+    f"INSERT INTO atlas_features (version_id, {', '.join(store.TEXT_COLUMNS)}, "
+    f"{', '.join(store.REAL_COLUMNS)}, geom) VALUES "
+    f"({', '.join(['?'] * (2 + len(store.TEXT_COLUMNS) + len(store.REAL_COLUMNS)))})"
+)
+
+
+def _layer_key(conn: sqlite3.Connection, name: str, kind: str) -> str:
+    """The key of the layer called ``name``, created (with a unique key) if it does not exist."""
+    row = conn.execute("SELECT key, kind FROM atlas_layers WHERE name = ?", (name,)).fetchone()
+    if row is not None:
+        if row[1] != kind:
+            raise ValidationError(
+                f"图层“{name[:60]}”已存在且几何类型不同，请换一个名称",
+                f"A layer named '{name[:60]}' exists with another geometry kind: choose another name")
+        return str(row[0])
+    base = safe_name(name)
+    key, i = base, 1
+    while conn.execute("SELECT 1 FROM atlas_layers WHERE key = ?", (key,)).fetchone():
+        i += 1
+        key = f"{base}-{i}"
+    conn.execute("INSERT INTO atlas_layers (key, name, kind, created) VALUES (?, ?, ?, ?)",
+                 (key, name, kind, store.now_utc()))
+    return key
+
+
+def _write_version(conn: sqlite3.Connection, name: str, frame: gpd.GeoDataFrame, kind: str,
+                   note: str, *, created: str | None = None) -> SavedVersion:
+    key = _layer_key(conn, name, kind)
+    n = int(conn.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM atlas_versions WHERE layer_key = ?",
+                         (key,)).fetchone()[0])
+    placed = int(frame.lon.notna().sum())
+    cur = conn.execute(
+        "INSERT INTO atlas_versions (layer_key, n, created, note, rows, placed) VALUES (?, ?, ?, ?, ?, ?)",
+        (key, n, created or store.now_utc(), str(note)[:500], len(frame), placed))
+    version_id = int(cur.lastrowid or 0)
+    conn.executemany(_INSERT_FEATURE, _feature_rows(version_id, frame))
+    geoms = frame.geometry.to_numpy()
+    present = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)] if len(geoms) else geoms
+    if len(present):
+        x0, y0, x1, y1 = shapely.total_bounds(present)
+        conn.execute(
+            "UPDATE gpkg_contents SET last_change = ?, min_x = min(COALESCE(min_x, ?), ?), "
+            "min_y = min(COALESCE(min_y, ?), ?), max_x = max(COALESCE(max_x, ?), ?), "
+            "max_y = max(COALESCE(max_y, ?), ?) WHERE table_name = 'atlas_features'",
+            (store.now_utc(), x0, x0, y0, y0, x1, x1, y1, y1))
+    return SavedVersion(key=key, name=name, n=n, rows=len(frame), placed=placed)
 
 
 def save_user_layer(name: str, sites: gpd.GeoDataFrame, *, folder: Path | None = None,
-                    note: str = "") -> Path:
-    """Save a new version of a user layer (atomic; earlier versions are kept).
+                    note: str = "") -> SavedVersion:
+    """Save a new version of a user layer, in one transaction (earlier versions are kept).
 
     Parameters
     ----------
     name : str
-        The planner's name for the layer (any text; made path-safe).
+        The planner's name for the layer (any text; it is data, never a path).
     sites : geopandas.GeoDataFrame
-        Rows in the site schema (from :func:`atlas.importing.to_sites`).
+        Rows in the site schema (from :func:`atlas.importing.to_sites`); points, or polygons or
+        lines for an area or line layer.
     folder : pathlib.Path, optional
         User data folder (default :data:`atlas.settings.USER_DATA_DIR`).
     note : str
-        Stored in the version's metadata.
+        Stored with the version.
 
     Returns
     -------
-    pathlib.Path
-        The new version's file.
+    SavedVersion
+
+    Raises
+    ------
+    atlas.errors.ValidationError
+        If the rows break the site schema (nothing is written).
+    atlas.errors.StorageError
+        If writing fails; the last committed version stays current and nothing is half-written.
 
     """
-    if not str(name).strip():
+    name = str(name).strip()[:200]
+    if not name:
         raise ValidationError("请填写图层名称", "Give the layer a name")
-    df = pd.DataFrame(sites[list(SITE_COLUMNS)])
-    sites_from_frame(df, name=name)  # validate before writing anything
-    path = versioned_path(_root(folder), safe_name(name), ".csv")
-    atomic_write(path, lambda tmp: df.to_csv(tmp, index=False, encoding="utf-8"))
-    meta = {"name": str(name)[:200], "rows": len(df), "note": str(note)[:500],
-            "placed": int(df.lon.notna().sum())}
-    atomic_write(path.with_suffix(".json"),
-                 lambda tmp: tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8"))
-    return path
+    kind = geometry_kind(sites)
+    frame = _checked_frame(name, sites, kind)
+    _ensure_migrated(folder)
+    with store.transaction(folder) as conn:
+        return _write_version(conn, name, frame, kind, note)
 
 
 def list_user_layers(*, folder: Path | None = None) -> list[dict[str, Any]]:
-    """Saved user layers: name, folder key, versions (paths, oldest first)."""
-    root = _root(folder)
-    out: list[dict[str, Any]] = []
-    if not root.is_dir():
-        return out
-    for d in sorted(p for p in root.iterdir() if p.is_dir()):
-        versions = [v for v in list_versions(root, d.name) if v.suffix == ".csv"]
-        if not versions:
-            continue
-        meta_p = versions[-1].with_suffix(".json")
-        try:
-            meta = json.loads(meta_p.read_text(encoding="utf-8")) if meta_p.exists() else {}
-        except ValueError:
-            meta = {}
-        out.append({"key": d.name, "name": meta.get("name", d.name), "versions": versions})
-    return out
+    """Saved user layers: ``key``, ``name``, ``kind`` and ``versions`` (oldest first).
+
+    Each version is a dict with ``n``, ``created``, ``rows``, ``placed`` and ``note``.
+    """
+    _ensure_migrated(folder)
+    with store.reading(folder) as conn:
+        layers = conn.execute("SELECT key, name, kind FROM atlas_layers ORDER BY key").fetchall()
+        versions = conn.execute("SELECT layer_key, n, created, rows, placed, note FROM atlas_versions "
+                                "ORDER BY layer_key, n").fetchall()
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for k, n, created, rows, placed, note in versions:
+        by_key.setdefault(k, []).append({"n": n, "created": created, "rows": rows, "placed": placed,
+                                         "note": note})
+    return [{"key": k, "name": nm, "kind": kind, "versions": by_key[k]}
+            for k, nm, kind in layers if by_key.get(k)]
 
 
-def load_user_layer(key: str, *, folder: Path | None = None, version: int = -1) -> gpd.GeoDataFrame:
+def load_user_layer(key: str, *, folder: Path | None = None, version: int | None = None
+                    ) -> gpd.GeoDataFrame:
     """Load one version (default the newest) of a user layer.
+
+    Parameters
+    ----------
+    key : str
+        The layer's key (from :func:`list_user_layers`).
+    folder : pathlib.Path, optional
+        User data folder (default :data:`atlas.settings.USER_DATA_DIR`).
+    version : int, optional
+        A version number ``n``; default the newest committed version.
 
     Raises
     ------
@@ -99,14 +225,36 @@ def load_user_layer(key: str, *, folder: Path | None = None, version: int = -1) 
         If the layer or version does not exist or cannot be read.
 
     """
-    versions = [v for v in list_versions(_root(folder), safe_name(key)) if v.suffix == ".csv"]
-    if not versions:
-        raise StorageError(f"没有名为 {key} 的用户图层", f"No user layer named {key}")
+    _ensure_migrated(folder)
+    with store.reading(folder) as conn:
+        found = conn.execute("SELECT kind, name FROM atlas_layers WHERE key = ?", (str(key),)).fetchone()
+        q = ("SELECT version_id FROM atlas_versions WHERE layer_key = ? "
+             + ("AND n = ?" if version is not None else "ORDER BY n DESC LIMIT 1"))
+        vid = conn.execute(q, (str(key), version) if version is not None else (str(key),)).fetchone()
+        if found is None or vid is None:
+            k = str(key)[:60]
+            raise StorageError(f"没有名为 {k} 的用户图层（或该版本）",
+                               f"No user layer {k} (or no such version)")
+        cols = [*store.TEXT_COLUMNS, *store.REAL_COLUMNS]
+        rows = conn.execute(f"SELECT {', '.join(cols)}, geom FROM atlas_features WHERE version_id = ? "
+                            "ORDER BY fid", (vid[0],)).fetchall()
+    df = pd.DataFrame([r[:-1] for r in rows], columns=cols)
     try:
-        df = pd.read_csv(versions[version], dtype=str, keep_default_na=False)
-        return sites_from_frame(df, name=versions[version].name)
-    except (OSError, IndexError, ValueError) as exc:
-        raise StorageError(f"无法读取用户图层 {key}：{exc}", f"Cannot read user layer {key}: {exc}") from exc
+        gdf = sites_from_frame(df[list(SITE_COLUMNS)], name=str(found[1])[:60])
+        if found[0] != "point":
+            gdf = gdf.set_geometry([store.blob_to_geometry(r[-1]) for r in rows], crs=settings.CRS_WGS84)
+    except (ValueError, shapely.errors.GEOSException) as exc:
+        k = str(key)[:60]
+        raise StorageError(f"无法读取用户图层 {k}", f"Cannot read user layer {k}") from exc
+    return gdf
+
+
+def user_data_signature(*, folder: Path | None = None) -> tuple[int, int]:
+    """A value that changes whenever a layer version is committed (for page caches)."""
+    _ensure_migrated(folder)
+    with store.reading(folder) as conn:
+        row = conn.execute("SELECT COALESCE(MAX(version_id), 0), count(*) FROM atlas_versions").fetchone()
+    return int(row[0]), int(row[1])
 
 
 def user_catalogue(*, folder: Path | None = None) -> tuple[list[Layer], dict[str, gpd.GeoDataFrame]]:
@@ -122,15 +270,74 @@ def user_catalogue(*, folder: Path | None = None) -> tuple[list[Layer], dict[str
         except StorageError:
             continue
         title = str(rec["name"])
+        color = _PALETTE[i % len(_PALETTE)]
+        style: dict[str, Any] = {"color": color, "radius": 7}
+        if rec["kind"] != "point":
+            style.update(fill_color=color, fill_opacity=0.2, weight=2)
         layers.append(Layer(
             id=lid, title_zh=f"我的图层：{title}", title_en=f"My layer: {title}", source="user",
-            geometry="point", order=100 + i, visible=True,
-            style={"color": _PALETTE[i % len(_PALETTE)], "radius": 7},
+            geometry=rec["kind"], order=100 + i, visible=True, style=style,
             popup_fields=("name_zh", "category", "district", "position_status", "est_error_m",
                           "level", "address", "source"),
             tooltip="name_zh", legend_zh=f"我的图层：{title}", legend_en=f"My layer: {title}",
-            attribution="", path=str(rec["versions"][-1])))
+            attribution="", path=f"{store.STORE_NAME}:{rec['key']}"))
     return layers, frames
+
+
+# --- one-time migration of the legacy file layout ----------------------------------------------
+
+def _legacy_versions(root: Path) -> list[tuple[str, Path, dict[str, Any]]]:
+    out = []
+    for d in sorted(p for p in root.iterdir() if p.is_dir()):
+        for csv in sorted(p for p in d.iterdir() if re.match(r"v\d{4}-.*\.csv$", p.name)):
+            meta: dict[str, Any] = {}
+            with contextlib.suppress(OSError, ValueError):
+                meta = json.loads(csv.with_suffix(".json").read_text(encoding="utf-8"))
+            out.append((d.name, csv, meta if isinstance(meta, dict) else {}))
+    return out
+
+
+def _ensure_migrated(folder: Path | None) -> None:
+    """Move layers saved as ``layers/<key>/vNNNN-*.csv`` into the store, once, in one transaction.
+
+    A version whose file cannot be read is skipped (and named in the migration record); the
+    old files stay where they are until the migration has committed.
+    """
+    root = (Path(folder) if folder is not None else settings.USER_DATA_DIR) / "layers"
+    if not root.is_dir():
+        return
+    with store.transaction(folder) as conn:
+        if conn.execute("SELECT 1 FROM atlas_meta WHERE key = ?", (_MIGRATED_KEY,)).fetchone():
+            return
+        skipped: list[str] = []
+        names: dict[str, str] = {}
+        for key, csv, meta in _legacy_versions(root):
+            # a version saved without its metadata (the old non-atomic save) takes the layer's name
+            name = str(meta.get("name") or names.get(key) or key)[:200]
+            names.setdefault(key, name)
+            try:
+                frame = sites_from_frame(pd.read_csv(csv, dtype=str, keep_default_na=False),
+                                         name=key)
+            except (OSError, ValueError, pd.errors.ParserError):
+                skipped.append(f"{key}/{csv.name}")
+                continue
+            created = datetime_from_legacy(csv.name)
+            _write_version(conn, names[key], frame, "point", str(meta.get("note", "migrated")),
+                           created=created)
+        conn.execute("INSERT INTO atlas_meta (key, value) VALUES (?, ?)",
+                     (_MIGRATED_KEY, json.dumps({"at": store.now_utc(), "skipped": skipped},
+                                                ensure_ascii=False)))
+    with contextlib.suppress(OSError):
+        root.rename(root.with_name("layers.migrated"))
+
+
+def datetime_from_legacy(file_name: str) -> str:
+    """The save time a legacy ``vNNNN-YYYYmmddTHHMMSSZ.csv`` name records, as ISO text."""
+    m = re.match(r"v\d{4}-(\d{8})T(\d{6})Z", file_name)
+    if not m:
+        return store.now_utc()
+    d, t = m.groups()
+    return f"{d[:4]}-{d[4:6]}-{d[6:]}T{t[:2]}:{t[2:4]}:{t[4:]}Z"
 
 
 def place_row(sites: gpd.GeoDataFrame, row_id: str, lon: float, lat: float, *,

@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from atlas.coverage import coverage, proxy_coverage
 from atlas.errors import AtlasError
 from atlas.i18n import t
-from atlas.scenarios import Scenario, load_scenarios, save_scenarios
+from atlas.scenarios import Scenario, load_scenarios, save_scenario
 from atlas.siting import candidates_from_gaps, recommend
 from atlas.webmap import build_map, cells_group, points_group
 from ui import common
@@ -140,9 +140,8 @@ with right:
     if b1.button(t("cov_save", lang)):
         scen.name = name.strip() or scen.name
         try:
-            saved = [s for s in load_scenarios() if s.name != scen.name]
-            path = save_scenarios([*saved, scen])
-            st.success(t("cov_saved", lang) + str(path))
+            version = save_scenario(scen)
+            st.success(t("cov_saved", lang) + f"v{version}")
         except AtlasError as exc:
             st.error(exc.message(lang))
     if b2.button(t("cov_clear", lang)):

@@ -98,9 +98,9 @@ if up is not None:
     name = st.text_input(t("imp_layer_name", lang), value=Path(up.name).stem, key="imp_name")
     if st.button(t("imp_save", lang), key="imp_save_btn", disabled=result.ok.empty):
         try:
-            path = save_user_layer(name, to_sites(result, layer_name=name, est_error_m=err_m),
-                                   note=f"{up.name}; datum {datum}")
-            st.success(t("imp_saved", lang) + path.name)
+            saved = save_user_layer(name, to_sites(result, layer_name=name, est_error_m=err_m),
+                                    note=f"{up.name}; datum {datum}")
+            st.success(t("imp_saved", lang) + f"v{saved.n}")
         except AtlasError as exc:
             st.error(exc.message(lang))
 
@@ -162,7 +162,7 @@ if venues is not None:
     vname = st.text_input(t("imp_layer_name", lang), value="OSM 候选科普场所", key="imp_venue_name")
     if st.button(t("imp_osm_promote", lang), key="imp_osm_promote", disabled=keep.empty):
         try:
-            path = save_user_layer(vname, venues_to_sites(keep, source=st.session_state["imp_venues_src"]))
-            st.success(t("imp_saved", lang) + path.name)
+            saved = save_user_layer(vname, venues_to_sites(keep, source=st.session_state["imp_venues_src"]))
+            st.success(t("imp_saved", lang) + f"v{saved.n}")
         except AtlasError as exc:
             st.error(exc.message(lang))

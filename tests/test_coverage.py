@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import json
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -11,10 +9,9 @@ import shapely
 
 from atlas.coverage import coverage, proxy_coverage
 from atlas.demand import demand_points, network_footprint, proxy_demand
-from atlas.errors import StorageError, ValidationError
+from atlas.errors import ValidationError
 from atlas.geodata import load_districts, load_population, load_sites
 from atlas.network import read_osm_file, synthetic_grid
-from atlas.scenarios import Scenario, load_scenarios, save_scenarios
 from atlas.service_area import service_areas
 from atlas.siting import coverage_matrix, greedy, lscp, mclp
 
@@ -131,49 +128,6 @@ def test_proxy_coverage_is_labelled_and_keeps_city_total():
     cov = proxy_coverage(dem, kepu)
     assert cov.method == "euclidean-proxy" and 0 < cov.pct_covered < 100
     assert cov.by_district().population.sum() == pytest.approx(9_777_000)
-
-
-def test_scenarios_round_trip_and_survive_a_crash_mid_save(tmp_path, monkeypatch):
-    a = Scenario("方案A")
-    a.add_site(121.55, 29.87, label="<b>社区中心</b>")
-    b = Scenario("plan B", minutes=10)
-    save_scenarios([a, b], folder=tmp_path)
-    back = load_scenarios(folder=tmp_path)
-    assert [s.name for s in back] == ["方案A", "plan B"] and back[0].sites == a.sites
-    before = (tmp_path / "scenarios.json").read_bytes()
-
-    def boom(*args, **kwargs):
-        raise OSError("disk full (simulated)")
-
-    monkeypatch.setattr(json, "dumps", boom)
-    with pytest.raises(StorageError):
-        save_scenarios([Scenario("C")], folder=tmp_path)
-    monkeypatch.undo()
-    assert (tmp_path / "scenarios.json").read_bytes() == before
-    assert not list(tmp_path.glob(".scenarios.json.*"))  # no temp files left behind
-    with pytest.raises(ValidationError):
-        a.add_site(10.0, 50.0)
-    with pytest.raises(ValidationError):
-        save_scenarios([a, Scenario("方案A")], folder=tmp_path)
-
-
-def test_crash_during_write_keeps_previous_file(tmp_path, monkeypatch):
-    from atlas import storage
-
-    save_scenarios([Scenario("one")], folder=tmp_path)
-    before = (tmp_path / "scenarios.json").read_bytes()
-
-    def half_write(path, text):
-        def writer(p):
-            p.write_text(text[: len(text) // 2], encoding="utf-8")
-            raise KeyboardInterrupt  # process killed mid-write
-        return storage.atomic_write(path, writer)
-
-    monkeypatch.setattr("atlas.scenarios.atomic_write_json",
-                        lambda path, data: half_write(path, json.dumps(data)))
-    with pytest.raises(KeyboardInterrupt):
-        save_scenarios([Scenario("two")], folder=tmp_path)
-    assert (tmp_path / "scenarios.json").read_bytes() == before
 
 
 def test_buildings_are_the_preferred_demand_source(tmp_path):

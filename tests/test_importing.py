@@ -113,8 +113,9 @@ def test_nothing_half_imported_and_valid_rows_are_kept(districts, tmp_path):
     assert len(sites) == len(r.ok)
     assert set(sites.position_status) == {"sourced", "unplaced"}
     assert (sites[sites.position_status == "sourced"].est_error_m == 50).all()
-    path = save_user_layer("测试 <b>层</b>/../x", sites, folder=tmp_path)
-    assert path.is_relative_to(tmp_path / "layers")  # untrusted name never escapes the folder
+    saved = save_user_layer("测试 <b>层</b>/../x", sites, folder=tmp_path)
+    assert saved.n == 1 and saved.rows == len(sites)
+    assert sorted(p.name for p in tmp_path.iterdir())[0] == "atlas_user.gpkg"  # no path from the name
     back = load_user_layer(list_user_layers(folder=tmp_path)[0]["key"], folder=tmp_path)
     assert len(back) == len(sites) and back.name_zh.tolist() == sites.name_zh.tolist()
 
@@ -123,22 +124,20 @@ def test_a_new_import_keeps_the_previous_version_and_a_crash_loses_nothing(distr
                                                                            monkeypatch):
     r = _import("list_utf8.csv", districts)
     v1 = save_user_layer("科协名单", to_sites(r, layer_name="v1"), folder=tmp_path)
-    before = v1.read_bytes()
     v2 = save_user_layer("科协名单", to_sites(r, layer_name="v2"), folder=tmp_path)
-    assert v1 != v2 and v1.read_bytes() == before
-    key = list_user_layers(folder=tmp_path)[0]["key"]
+    assert (v1.n, v2.n) == (1, 2) and v1.key == v2.key
+    import atlas.userlayers
 
-    def crash(self, *args, **kwargs):
+    def crash(*args, **kwargs):
         raise OSError("power cut (simulated)")
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", crash)
+    monkeypatch.setattr(atlas.userlayers, "_feature_rows", crash)
     with pytest.raises(StorageError):
         save_user_layer("科协名单", to_sites(r, layer_name="v3"), folder=tmp_path)
     monkeypatch.undo()
     recs = list_user_layers(folder=tmp_path)
-    assert len(recs[0]["versions"]) == 2
-    assert not [p for p in (tmp_path / "layers" / key).iterdir() if ".tmp" in p.name]
-    assert len(load_user_layer(key, folder=tmp_path)) == 6
+    assert [v["n"] for v in recs[0]["versions"]] == [1, 2]
+    assert len(load_user_layer(v1.key, folder=tmp_path)) == 6
 
 
 def test_user_layers_join_the_catalogue_and_unplaced_rows_can_be_placed(districts, tmp_path):

@@ -18,18 +18,15 @@ def shipped_catalogue() -> list[Layer]:
     return load_catalogue()
 
 
-def _user_signature() -> tuple[tuple[str, float], ...]:
-    """Names and modification times of the saved user-layer files (changes on every save)."""
-    from atlas import settings
+def _user_signature() -> tuple[int, int]:
+    """Changes whenever a user-layer version is committed to the user-data store."""
+    from atlas.userlayers import user_data_signature
 
-    root = settings.USER_DATA_DIR / "layers"
-    if not root.is_dir():
-        return ()
-    return tuple(sorted((str(p), p.stat().st_mtime) for p in root.glob("*/v*.csv")))
+    return user_data_signature()
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _user_layers(signature: tuple[tuple[str, float], ...], folder: str
+def _user_layers(signature: tuple[int, int], folder: str
                  ) -> tuple[list[Layer], dict[str, gpd.GeoDataFrame]]:
     from pathlib import Path
 
@@ -39,7 +36,7 @@ def _user_layers(signature: tuple[tuple[str, float], ...], folder: str
 
 
 def user_layers() -> tuple[list[Layer], dict[str, gpd.GeoDataFrame]]:
-    """The planner's saved layers, re-read only when a layer file was added or changed."""
+    """The planner's saved layers, re-read only when a layer version was committed."""
     from atlas import settings
 
     return _user_layers(_user_signature(), str(settings.USER_DATA_DIR))
