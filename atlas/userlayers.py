@@ -41,8 +41,6 @@ from atlas.storage import safe_name
 if TYPE_CHECKING:
     from atlas.catalogue import Layer
 
-_PALETTE = ("#6a4c93", "#1982c4", "#8ac926", "#ff595e", "#ffca3a", "#3d405b")
-
 #: Geometry kinds a user layer can have (the catalogue's ``geometry`` values).
 KINDS = ("point", "polygon", "line")
 
@@ -260,9 +258,12 @@ def user_data_signature(*, folder: Path | None = None) -> tuple[int, int]:
 def user_catalogue(*, folder: Path | None = None) -> tuple[list[Layer], dict[str, gpd.GeoDataFrame]]:
     """Catalogue entries and frames for every saved user layer (newest version)."""
     from atlas.catalogue import Layer
+    from atlas.palette import new_layer_colours
 
     layers, frames = [], {}
-    for i, rec in enumerate(list_user_layers(folder=folder)):
+    records = list_user_layers(folder=folder)
+    colours = new_layer_colours(len(records))  # never a catalogue colour
+    for i, rec in enumerate(records):
         lid = "user_" + "".join(ch if ch.isascii() and ch.isalnum() else "_" for ch in rec["key"]).lower()
         lid = f"{lid}_{i}"
         try:
@@ -270,7 +271,7 @@ def user_catalogue(*, folder: Path | None = None) -> tuple[list[Layer], dict[str
         except StorageError:
             continue
         title = str(rec["name"])
-        color = _PALETTE[i % len(_PALETTE)]
+        color = colours[i]
         style: dict[str, Any] = {"color": color, "radius": 7}
         if rec["kind"] != "point":
             style.update(fill_color=color, fill_opacity=0.2, weight=2)

@@ -39,7 +39,7 @@ def _edit(path, old, new):
 
 @pytest.mark.parametrize(("old", "new", "field"), [
     ('id = "kepu_sites"', "", "id"),
-    ('color = "#d62828"', 'color = "red"', "style.color"),
+    ('color = "#0072B2"', 'color = "red"', "style.color"),
     ('source = "sites.csv"', 'source = "nowhere.csv"', "source"),
     ('source = "sites.csv"', 'source = "../secrets.csv"', "source"),
     ('geometry = "point"', 'geometry = "blob"', "geometry"),
