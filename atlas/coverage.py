@@ -4,6 +4,9 @@ One multi-source shortest-path pass from all sites at once (scipy ``dijkstra`` w
 ``min_only``) gives every demand point its walking distance to the nearest site; no polygons
 are unioned. Without a network, :func:`proxy_coverage` measures straight-line distance times
 the detour factor and labels the result ``euclidean-proxy``.
+
+Distances are true metres in the network's CRS, or for proxies in the UTM zone of the demand;
+:attr:`Coverage.crs` records which.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from atlas import settings
+from atlas.projection import MetricFrame, metric_crs_for
 from atlas.service_area import (
     METHOD_NETWORK,
     METHOD_PROXY,
@@ -55,6 +59,8 @@ class Coverage:
         The demand points the figures refer to.
     flagged_sites : list of str
         Sites too far from every street to count (network method).
+    crs : str
+        The metric CRS the distances were measured in.
 
     """
 
@@ -64,6 +70,7 @@ class Coverage:
     method: str
     demand: gpd.GeoDataFrame
     flagged_sites: list[str] = field(default_factory=list)
+    crs: str = ""
     _memo: dict[object, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
 
     @property
@@ -226,10 +233,10 @@ def coverage(net: WalkNetwork, demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame
 
     """
     budget = budget_metres(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
-    xy = sites_xy(sites) if len(sites) else np.zeros((0, 2))
+    xy = sites_xy(sites, crs=net.crs) if len(sites) else np.zeros((0, 2))
     d, ok = demand_distances(net, demand, xy, limit=budget, snap_limit_m=snap_limit_m)
     flagged = sites[id_column].astype(str)[~ok].tolist() if len(sites) else []
-    return Coverage(d, d <= budget, budget, METHOD_NETWORK, demand, flagged)
+    return Coverage(d, d <= budget, budget, METHOD_NETWORK, demand, flagged, crs=net.crs)
 
 
 def proxy_coverage(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
@@ -238,13 +245,22 @@ def proxy_coverage(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
                    ) -> Coverage:
     """Straight-line coverage (no network): distance = straight line x detour factor.
 
-    Labelled ``euclidean-proxy``; never presented as walking coverage.
+    Labelled ``euclidean-proxy``; never presented as walking coverage. Distances are measured
+    in the UTM zone of the demand (:func:`atlas.projection.metric_crs_for`).
     """
     budget = budget_metres(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
-    if len(sites) == 0:
+    crs = metric_crs_for(demand if len(demand) else sites) if len(demand) or len(sites) else ""
+    if len(sites) == 0 or len(demand) == 0:
         d = np.full(len(demand), np.inf)
     else:
-        tree = cKDTree(sites_xy(sites))
-        straight, _ = tree.query(np.column_stack([demand.x, demand.y]))
+        tree = cKDTree(sites_xy(sites, crs=crs))
+        straight, _ = tree.query(demand_xy(demand, crs=crs))
         d = straight * detour_factor
-    return Coverage(d, d <= budget, budget, METHOD_PROXY, demand)
+    return Coverage(d, d <= budget, budget, METHOD_PROXY, demand, crs=crs)
+
+
+def demand_xy(demand: gpd.GeoDataFrame, *, crs: str) -> NDArray[np.float64]:
+    """Metric coordinates of demand points in ``crs`` (from their WGS84 geometry), shape (n, 2)."""
+    geoms = demand.geometry.to_numpy()
+    x, y = MetricFrame(crs).to_metric(shapely.get_x(geoms), shapely.get_y(geoms))
+    return np.column_stack([x, y])

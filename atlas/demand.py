@@ -27,6 +27,7 @@ import shapely
 
 from atlas import settings
 from atlas.errors import ValidationError
+from atlas.projection import metric_crs_for
 
 if TYPE_CHECKING:
     from atlas.network import WalkNetwork
@@ -35,7 +36,7 @@ METHODS = ("buildings", "residential-streets", "all-streets")
 
 
 def network_footprint(net: WalkNetwork, *, resolution: int = 8) -> shapely.Geometry:
-    """The area a network covers, in EPSG:32651.
+    """The area a network covers, in the network's CRS (true square metres).
 
     The union of the H3 cells (res 8, ~0.7 km2) holding its nodes. Coarse on purpose: it only
     scales district populations for partial networks, and buffering every edge would cost
@@ -44,7 +45,7 @@ def network_footprint(net: WalkNetwork, *, resolution: int = 8) -> shapely.Geome
     cells = set(h3_cells(net.lon, net.lat, resolution=resolution).tolist())
     shape = h3.cells_to_geo(list(cells))
     geom = shapely.geometry.shape(shape)
-    return gpd.GeoSeries([geom], crs=settings.CRS_WGS84).to_crs(settings.CRS_METRIC).iloc[0]
+    return gpd.GeoSeries([geom], crs=settings.CRS_WGS84).to_crs(net.crs).iloc[0]
 
 
 def h3_cells(lon: np.ndarray, lat: np.ndarray, *, resolution: int = settings.H3_RESOLUTION
@@ -75,7 +76,7 @@ def demand_points(net: WalkNetwork, districts: gpd.GeoDataFrame, population: pd.
     Returns
     -------
     geopandas.GeoDataFrame
-        One point per edge with population > 0: ``edge``, ``x``, ``y`` (EPSG:32651),
+        One point per edge with population > 0: ``edge``, ``x``, ``y`` (in ``net.crs``),
         ``district``, ``population``, ``method``, ``district_share``, ``h3``; WGS84 geometry.
 
     Raises
@@ -93,7 +94,7 @@ def demand_points(net: WalkNetwork, districts: gpd.GeoDataFrame, population: pd.
     mlon = 0.5 * (net.lon[net.u] + net.lon[net.v])
     mlat = 0.5 * (net.lat[net.u] + net.lat[net.v])
     district = np.full(net.n_edges, "", dtype=object)
-    metric_d = districts.to_crs(settings.CRS_METRIC)
+    metric_d = districts.to_crs(net.crs)
     for name, geom in zip(metric_d.name_zh, metric_d.geometry, strict=True):
         shapely.prepare(geom)
         district[(district == "") & shapely.contains_xy(geom, mx, my)] = name
@@ -132,7 +133,7 @@ def demand_points(net: WalkNetwork, districts: gpd.GeoDataFrame, population: pd.
 
 def _building_weights(net: WalkNetwork, buildings: gpd.GeoDataFrame) -> np.ndarray:
     """Floor area of buildings, summed onto their nearest edge."""
-    b = buildings.to_crs(settings.CRS_METRIC)
+    b = buildings.to_crs(net.crs)
     levels = pd.to_numeric(b.get("building:levels", pd.Series(1, index=b.index)), errors="coerce")
     floor = b.geometry.area.to_numpy() * np.clip(np.nan_to_num(levels.to_numpy(), nan=1.0), 1, 100)
     _, nearest = net.edge_tree.query_nearest(b.geometry.centroid.to_numpy(), all_matches=False)
@@ -145,7 +146,8 @@ def proxy_demand(districts: gpd.GeoDataFrame, population: pd.DataFrame, *,
                  resolution: int = 8) -> gpd.GeoDataFrame:
     """Demand with no network: each district's population spread evenly over its H3 cells.
 
-    Used only with straight-line proxy coverage, and labelled ``area-uniform``.
+    Used only with straight-line proxy coverage, and labelled ``area-uniform``. ``x``/``y``
+    are in the UTM zone of the districts (:func:`atlas.projection.metric_crs_for`).
     """
     pop = population.set_index("district_zh")["resident_pop_2024"]
     rows = []
@@ -158,7 +160,7 @@ def proxy_demand(districts: gpd.GeoDataFrame, population: pd.DataFrame, *,
                                   "population": float(pop[name]) / len(cells)}))
     df = pd.concat(rows, ignore_index=True)
     gdf = gpd.GeoDataFrame(df, geometry=shapely.points(df.lon, df.lat), crs=settings.CRS_WGS84)
-    metric = gdf.to_crs(settings.CRS_METRIC)
+    metric = gdf.to_crs(metric_crs_for(districts))
     gdf["x"], gdf["y"] = metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()
     gdf["method"] = "area-uniform"
     gdf["district_share"] = 1.0

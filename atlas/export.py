@@ -3,7 +3,8 @@
 Outputs: print-ready PNG (300 dpi) and vector PDF maps, self-contained HTML, and GIS data
 (GeoPackage, GeoJSON, CSV with BOM).
 
-Static maps are drawn with matplotlib in EPSG:32651 (so the scale bar is true) from the same
+Static maps are drawn with matplotlib in the UTM zone of what they show (EPSG:32651 for Ningbo;
+:func:`atlas.projection.metric_crs_for`), so the scale bar is true, from the same
 layer catalogue and styles as the app, with a Chinese title, legend, scale bar, north arrow,
 date, data sources and attribution. Approximate sites are hollow with a dashed ring of their
 error radius; straight-line proxy areas are dashed and named as such in the legend. Chinese
@@ -27,6 +28,7 @@ import pandas as pd
 from atlas import settings
 from atlas.errors import AtlasError, ValidationError
 from atlas.i18n import t
+from atlas.projection import crs_label, metric_crs_for
 from atlas.provenance import read_provenance
 from atlas.storage import atomic_write
 
@@ -99,6 +101,16 @@ def _scale_bar(ax: Axes, font: FontProperties) -> None:
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
     ax.text(bx, by + 1.8 * h, "0", fontproperties=font, fontsize=7, ha="center", zorder=20)
     ax.text(bx + length, by + 1.8 * h, label, fontproperties=font, fontsize=7, ha="center", zorder=20)
+
+
+def _map_crs(frames: Iterable[gpd.GeoDataFrame | None]) -> str:
+    """The metric CRS of a map: the UTM zone of the centre of everything it draws."""
+    b = np.array([g.to_crs(settings.CRS_WGS84).total_bounds for g in frames
+                  if g is not None and not g.empty and g.geometry.notna().any()]).reshape(-1, 4)
+    b = b[np.isfinite(b).all(axis=1)]
+    if not len(b):
+        return metric_crs_for(settings.NINGBO_BBOX)
+    return metric_crs_for((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()))
 
 
 def _north_arrow(ax: Axes, font: FontProperties) -> None:
@@ -182,9 +194,13 @@ def render_static_map(
     if p.suffix.lower() not in (".png", ".pdf"):
         raise ExportError("静态地图只支持 .png 或 .pdf", "Static maps are .png or .pdf only")
     font = cjk_font()
-    metric = settings.CRS_METRIC
     shown = set(visible) if visible is not None else {lyr.id for lyr in layers if lyr.visible}
     dset = set(districts) if districts else None
+    outline = frames.get("districts")
+    if dset is not None and outline is not None and "name_zh" in outline.columns:
+        outline = outline[outline.name_zh.isin(dset)]
+    metric = _map_crs([outline] if outline is not None and not outline.empty and "districts" in shown
+                      else [frames[i] for i in shown if i in frames])
     fig = plt.figure(figsize=PRESETS[preset])
     ax = fig.add_axes((0.03, 0.11, 0.70, 0.77))
     handles: list[Any] = []
@@ -281,7 +297,7 @@ def render_static_map(
     leg.get_title().set_fontsize(9)
     today = today or date.today()
     footer = [f"{'制图日期' if lang == 'zh' else 'Date'}: {today.isoformat()} · "
-              f"{'坐标系' if lang == 'zh' else 'CRS'}: WGS84 / UTM 51N (EPSG:32651)",
+              f"{'坐标系' if lang == 'zh' else 'CRS'}: {crs_label(metric)}",
               f"{t('attribution', lang)}: " + " · ".join(_attributions(layers, shown, sources)),
               t("approx_legend", lang)]
     fig.text(0.03, 0.075, "\n".join(footer), fontproperties=font, fontsize=6.5, color="#333333",

@@ -28,7 +28,7 @@ from atlas import settings
 from atlas.datum import DATUMS, to_wgs84
 from atlas.errors import UploadError, ValidationError
 from atlas.geodata import CATEGORIES, SITE_COLUMNS, in_ningbo_extent, sites_from_frame
-from atlas.projection import to_metric
+from atlas.projection import MetricFrame
 
 if TYPE_CHECKING:
     from atlas.network import WalkNetwork
@@ -321,7 +321,7 @@ def validate(df: pd.DataFrame, mapping: dict[str, str | None], *, datum: str,
     # duplicates: same name within 100 m of an earlier row
     if placed.sum() > 1:
         idx = np.flatnonzero(placed)
-        x, y = to_metric(lon[idx], lat[idx])
+        x, y = MetricFrame.for_data((lon[idx], lat[idx])).to_metric(lon[idx], lat[idx])
         pairs = cKDTree(np.column_stack([x, y])).query_pairs(r=100.0, output_type="ndarray")
         nm = names.to_numpy()
         dup = np.zeros(n, bool)
@@ -360,11 +360,12 @@ def suggest_datum(raw_lon: np.ndarray, raw_lat: np.ndarray, ref_lon: np.ndarray,
         ``median_m`` by datum, ``best``, ``suggest`` (a datum or ``None``), ``n``.
 
     """
-    rx, ry = to_metric(ref_lon, ref_lat)
+    frame = MetricFrame.for_data((ref_lon, ref_lat))
+    rx, ry = frame.to_metric(ref_lon, ref_lat)
     med = {}
     for d in ("wgs84", "gcj02", "bd09"):
         lo, la = to_wgs84(raw_lon, raw_lat, datum=d)
-        x, y = to_metric(lo, la)
+        x, y = frame.to_metric(lo, la)
         med[d] = float(np.median(np.hypot(np.asarray(x) - rx, np.asarray(y) - ry)))
     key = "wgs84" if chosen == "cgcs2000" else chosen
     best = min(med, key=lambda d: med[d])
@@ -382,7 +383,7 @@ def suggest_datum_by_streets(raw_lon: np.ndarray, raw_lat: np.ndarray, net: Walk
     med = {}
     for d in ("wgs84", "gcj02", "bd09"):
         lo, la = to_wgs84(raw_lon, raw_lat, datum=d)
-        x, y = to_metric(lo, la)
+        x, y = net.frame.to_metric(lo, la)
         _, dist = net.edge_tree.query_nearest(shapely.points(x, y), return_distance=True,
                                               all_matches=False)
         med[d] = float(np.median(dist))

@@ -1,8 +1,11 @@
 """Walking networks: get one for any area the atlas knows, cache it, load it fast.
 
-A :class:`WalkNetwork` is a set of arrays: nodes (OSM id, lon/lat, x/y in EPSG:32651) and
-undirected straight edges (u, v, length in metres). OSM ways are kept as node-to-node segments
-(no topological simplification), so every edge is a straight line. That makes reachable part
+A :class:`WalkNetwork` is a set of arrays: nodes (OSM id, lon/lat, x/y in metres) and
+undirected straight edges (u, v, length in metres). Metres are true metres: x/y are in the UTM
+zone of the network's area (:func:`atlas.projection.metric_crs_for`), recorded as
+:attr:`WalkNetwork.crs`, stored with the cached network and used by every metric operation.
+OSM ways are kept as node-to-node segments (no topological simplification), so every edge is a
+straight line. That makes reachable part
 edges an exact linear interpolation (see :mod:`atlas.service_area`) and GraphML input is
 exploded to the same form.
 
@@ -44,7 +47,7 @@ from scipy.sparse import csgraph
 from atlas import settings
 from atlas.errors import EmptyNetworkError, NetworkUnavailableError, ValidationError
 from atlas.osmfilter import WALK_FILTERS, way_matches
-from atlas.projection import geometry_to_lonlat, geometry_to_metric, to_lonlat, to_metric
+from atlas.projection import MetricFrame, is_metric_crs, metric_crs_for, utm_crs
 from atlas.storage import atomic_write
 
 if TYPE_CHECKING:
@@ -60,8 +63,63 @@ RESIDENTIAL_HIGHWAYS = frozenset({"residential", "living_street"})
 OSM_SUFFIXES = (".osm", ".osm.xml", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml")
 
 
+#: Weight (metres) that stands for a zero-length edge in a CSR matrix. OSM has ways whose
+#: consecutive nodes share a position; networkx walks such an edge at no cost, but
+#: ``scipy.sparse.csgraph`` treats a stored zero as a *missing* edge as soon as any sparse
+#: operation (addition, ``eliminate_zeros``, format conversion) has dropped it, which cut real
+#: networks apart (Andorra: hundreds of reachable nodes reported unreachable). A micrometre is
+#: far below what any street is measured to, so distances differ from networkx by at most a
+#: micrometre per zero-length edge on a path, and the edge is never lost.
+ZERO_LENGTH_M = 1e-6
+
+
 def _noop(_stage: str, _frac: float) -> None:
     return None
+
+
+def edge_csr(rows: NDArray[np.int64], cols: NDArray[np.int64], weights: NDArray[np.float64], *,
+             shape: tuple[int, int]) -> sparse.csr_matrix:
+    """A directed CSR matrix of edge weights that means what networkx means by them.
+
+    Every shortest-path matrix of the engine is built here, so that two facts of sparse
+    matrices never change a distance:
+
+    * a CSR built from (row, col) pairs *sums* duplicate entries, so two parallel edges of
+      100 m would become one of 200 m: parallel edges are collapsed to their *minimum*, the
+      one a shortest path takes (as networkx does on a MultiGraph);
+    * zeros are missing edges to ``scipy.sparse.csgraph``: zero weights become
+      :data:`ZERO_LENGTH_M`.
+
+    Self-loops are dropped (they never shorten a path). The matrix is assembled directly from
+    sorted, de-duplicated arrays, with no sparse arithmetic that could drop entries.
+
+    Parameters
+    ----------
+    rows, cols : numpy.ndarray
+        Edge tails and heads (one entry per direction; add both for an undirected edge).
+    weights : numpy.ndarray
+        Edge lengths in metres (>= 0).
+    shape : tuple of int
+        Matrix shape.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+
+    """
+    r = np.asarray(rows, dtype=np.int64)
+    c = np.asarray(cols, dtype=np.int64)
+    w = np.maximum(np.asarray(weights, dtype=np.float64), ZERO_LENGTH_M)
+    keep = r != c
+    r, c, w = r[keep], c[keep], w[keep]
+    order = np.lexsort((w, c, r))  # by row, then column, then weight: the minimum comes first
+    r, c, w = r[order], c[order], w[order]
+    first = np.ones(len(r), dtype=bool)
+    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    r, c, w = r[first], c[first], w[first]
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(r, minlength=shape[0]), out=indptr[1:])
+    return sparse.csr_matrix((w, c, indptr), shape=shape)
 
 
 @dataclass(eq=False)
@@ -75,17 +133,20 @@ class WalkNetwork:
     lon, lat : numpy.ndarray
         WGS84 coordinates of nodes.
     x, y : numpy.ndarray
-        EPSG:32651 coordinates of nodes (metres).
+        Node coordinates in metres, in :attr:`crs`.
     u, v : numpy.ndarray
         Edge end-node indices (int64 positions into the node arrays), each edge stored once.
     length : numpy.ndarray
-        Edge lengths in metres (straight segments in EPSG:32651).
+        Edge lengths in metres (straight segments in :attr:`crs`).
     residential : numpy.ndarray
         Per edge: True where the way is ``highway=residential|living_street`` (used to place
         people along streets where they live).
     meta : dict
         ``source_kind`` (download / file / graphml / synthetic), ``source`` (URL or file
         name), ``source_date``, ``built_at``, ``area_label``, ``crs``, ``attribution``.
+    crs : str
+        The metric CRS of ``x``/``y``/``length`` (e.g. ``"EPSG:32651"`` for Ningbo); taken from
+        ``meta["crs"]`` when not given. A network without one is refused.
 
     """
 
@@ -99,10 +160,23 @@ class WalkNetwork:
     length: NDArray[np.float64]
     meta: dict[str, Any] = field(default_factory=dict)
     residential: NDArray[np.bool_] | None = None
+    crs: str = ""
 
     def __post_init__(self) -> None:
         if self.residential is None:
             self.residential = np.zeros(len(self.u), dtype=bool)
+        self.crs = self.crs or str(self.meta.get("crs") or "")
+        if not self.crs or not is_metric_crs(self.crs):
+            raise ValidationError(
+                f"路网没有记录米制投影坐标系（{self.crs or '无'}），无法计算距离",
+                f"The network records no metric CRS ({self.crs or 'none'}): distances cannot be measured")
+        if self.meta.get("crs") != self.crs:
+            self.meta = {**self.meta, "crs": self.crs}
+
+    @property
+    def frame(self) -> MetricFrame:
+        """WGS84 <-> :attr:`crs` conversions for this network's data."""
+        return MetricFrame(self.crs)
 
     @property
     def n_nodes(self) -> int:
@@ -116,12 +190,10 @@ class WalkNetwork:
 
     @cached_property
     def csr(self) -> sparse.csr_matrix:
-        """Symmetric CSR adjacency matrix of edge lengths (both directions)."""
+        """Symmetric CSR adjacency matrix of edge lengths (both directions; see :func:`edge_csr`)."""
         n = self.n_nodes
-        rows = np.concatenate([self.u, self.v])
-        cols = np.concatenate([self.v, self.u])
-        w = np.concatenate([self.length, self.length])
-        return sparse.csr_matrix((w, (rows, cols)), shape=(n, n))
+        return edge_csr(np.concatenate([self.u, self.v]), np.concatenate([self.v, self.u]),
+                        np.concatenate([self.length, self.length]), shape=(n, n))
 
     @cached_property
     def incidence(self) -> sparse.csr_matrix:
@@ -134,7 +206,7 @@ class WalkNetwork:
 
     @cached_property
     def edge_lines(self) -> NDArray[np.object_]:
-        """Edges as shapely LineStrings in EPSG:32651."""
+        """Edges as shapely LineStrings in :attr:`crs`."""
         coords = np.stack([np.column_stack([self.x[self.u], self.y[self.u]]),
                            np.column_stack([self.x[self.v], self.y[self.v]])], axis=1)
         return shapely.linestrings(coords)
@@ -158,10 +230,10 @@ class WalkNetwork:
 
 def from_arrays(node_osmid: Any, lon: Any, lat: Any, edges_osmid: Any, *,
                 meta: dict[str, Any], largest_component: bool = True,
-                residential: Any = None) -> WalkNetwork:
+                residential: Any = None, crs: str | None = None) -> WalkNetwork:
     """Build a :class:`WalkNetwork` from node coordinates and edges given as OSM-id pairs.
 
-    Parallel edges and self-loops are dropped; coordinates are projected to EPSG:32651.
+    Parallel edges and self-loops are dropped; coordinates are projected to ``crs``.
 
     Parameters
     ----------
@@ -175,6 +247,8 @@ def from_arrays(node_osmid: Any, lon: Any, lat: Any, edges_osmid: Any, *,
         Keep only the largest connected component (default True).
     residential : array-like of bool, optional
         Per input edge: is it a residential street.
+    crs : str, optional
+        Metric CRS (default: the UTM zone of the nodes' centre, :func:`metric_crs_for`).
 
     Returns
     -------
@@ -214,11 +288,12 @@ def from_arrays(node_osmid: Any, lon: Any, lat: Any, edges_osmid: Any, *,
     used = np.unique(pairs)
     remap = np.full(len(ids), -1, dtype=np.int64)
     remap[used] = np.arange(len(used))
-    x, y = to_metric(lon_a[used], lat_a[used])
+    crs = crs or metric_crs_for((lon_a[used], lat_a[used]))
+    x, y = MetricFrame(crs).to_metric(lon_a[used], lat_a[used])
     uu, vv = remap[pairs[:, 0]], remap[pairs[:, 1]]
     length = np.hypot(x[uu] - x[vv], y[uu] - y[vv])
     net = WalkNetwork(ids[used], lon_a[used], lat_a[used], x, y, uu, vv, length, dict(meta),
-                      pair_res)
+                      pair_res, crs=crs)
     return largest_component_of(net) if largest_component else net
 
 
@@ -236,7 +311,7 @@ def largest_component_of(net: WalkNetwork) -> WalkNetwork:
     return WalkNetwork(net.node_osmid[keep_nodes], net.lon[keep_nodes], net.lat[keep_nodes],
                        net.x[keep_nodes], net.y[keep_nodes], remap[net.u[keep_edges]],
                        remap[net.v[keep_edges]], net.length[keep_edges], meta,
-                       None if net.residential is None else net.residential[keep_edges])
+                       None if net.residential is None else net.residential[keep_edges], crs=net.crs)
 
 
 def _clip_by_edge(lon: NDArray[np.float64], lat: NDArray[np.float64], edges: NDArray[np.int64],
@@ -259,7 +334,8 @@ def _clip_by_edge(lon: NDArray[np.float64], lat: NDArray[np.float64], edges: NDA
 
 def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
                   largest_component: bool = True, progress: Progress | None = None,
-                  filters: tuple[str, ...] = WALK_FILTERS, prefilter: bool = True) -> WalkNetwork:
+                  filters: tuple[str, ...] = WALK_FILTERS, prefilter: bool = True,
+                  crs: str | None = None) -> WalkNetwork:
     """Build a walking network from a local OSM file (XML, bz2/gz XML or PBF).
 
     Parameters
@@ -278,6 +354,9 @@ def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
         With a polygon, skip ways with no node within the polygon's bounding box (plus 0.02
         degree) while streaming, so a province extract is not held in memory to clip one
         district. The result is the same as clipping afterwards (tested).
+    crs : str, optional
+        Metric CRS; default: the UTM zone of the polygon's centre, or of the nodes' centre
+        without a polygon.
 
     Returns
     -------
@@ -360,16 +439,17 @@ def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
     meta = {"source_kind": "file", "source": p.name,
             "source_date": datetime.fromtimestamp(p.stat().st_mtime, UTC).date().isoformat(),
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "crs": settings.CRS_METRIC, "attribution": settings.ATTRIBUTION_OSM,
-            "filters": list(filters)}
+            "attribution": settings.ATTRIBUTION_OSM, "filters": list(filters)}
+    if crs is None and polygon is not None:
+        crs = metric_crs_for(polygon)
     net = from_arrays(ids, lon, lat, e, meta=meta, largest_component=largest_component,
-                      residential=res)
+                      residential=res, crs=crs)
     report("done", 1.0)
     return net
 
 
 def from_networkx(graph: nx.MultiDiGraph, *, meta: dict[str, Any],
-                  largest_component: bool = True) -> WalkNetwork:
+                  largest_component: bool = True, crs: str | None = None) -> WalkNetwork:
     """Convert an osmnx graph (unprojected, lon/lat ``x``/``y``) into a :class:`WalkNetwork`.
 
     Edge geometries, where present (simplified graphs), are exploded into straight segments with
@@ -404,10 +484,11 @@ def from_networkx(graph: nx.MultiDiGraph, *, meta: dict[str, Any],
         edges.extend(itertools.pairwise(chain))
         res.extend([is_res] * (len(chain) - 1))
     return from_arrays(ids, lons, lats, edges, meta=meta, largest_component=largest_component,
-                       residential=res)
+                       residential=res, crs=crs)
 
 
-def read_graphml(path: str | Path, *, largest_component: bool = True) -> WalkNetwork:
+def read_graphml(path: str | Path, *, largest_component: bool = True,
+                 crs: str | None = None) -> WalkNetwork:
     """Load a network from an osmnx GraphML file (slow at city scale: cache the result)."""
     import osmnx as ox
 
@@ -418,13 +499,13 @@ def read_graphml(path: str | Path, *, largest_component: bool = True) -> WalkNet
     meta = {"source_kind": "graphml", "source": p.name,
             "source_date": datetime.fromtimestamp(p.stat().st_mtime, UTC).date().isoformat(),
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "crs": settings.CRS_METRIC, "attribution": settings.ATTRIBUTION_OSM}
-    return from_networkx(g, meta=meta, largest_component=largest_component)
+            "attribution": settings.ATTRIBUTION_OSM}
+    return from_networkx(g, meta=meta, largest_component=largest_component, crs=crs)
 
 
 def download(polygon: shapely.Geometry, *, overpass_url: str | None = None,
              cache_folder: Path | None = None, largest_component: bool = True,
-             progress: Progress | None = None) -> WalkNetwork:
+             progress: Progress | None = None, crs: str | None = None) -> WalkNetwork:
     """Download a walking network for ``polygon`` through osmnx (Overpass), with its HTTP cache.
 
     Parameters
@@ -439,6 +520,8 @@ def download(polygon: shapely.Geometry, *, overpass_url: str | None = None,
         Keep only the largest connected component.
     progress : callable, optional
         Called with (stage, fraction done).
+    crs : str, optional
+        Metric CRS (default: the UTM zone of the polygon's centre).
 
     Returns
     -------
@@ -485,9 +568,9 @@ def download(polygon: shapely.Geometry, *, overpass_url: str | None = None,
     report("build", 0.9)
     meta = {"source_kind": "download", "source": url, "source_date": date.today().isoformat(),
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "crs": settings.CRS_METRIC, "attribution": settings.ATTRIBUTION_OSM,
-            "filters": list(WALK_FILTERS)}
-    net = from_networkx(g, meta=meta, largest_component=largest_component)
+            "attribution": settings.ATTRIBUTION_OSM, "filters": list(WALK_FILTERS)}
+    net = from_networkx(g, meta=meta, largest_component=largest_component,
+                        crs=crs or metric_crs_for(polygon))
     report("done", 1.0)
     return net
 
@@ -496,8 +579,12 @@ def download(polygon: shapely.Geometry, *, overpass_url: str | None = None,
 
 def area_for_network(polygon: shapely.Geometry, *, buffer_m: float = settings.NETWORK_BUFFER_M
                      ) -> shapely.Geometry:
-    """Buffer a WGS84 area by ``buffer_m`` metres so service areas near its edge are not cut."""
-    return geometry_to_lonlat(geometry_to_metric(polygon).buffer(buffer_m))
+    """Buffer a WGS84 area by ``buffer_m`` metres so service areas near its edge are not cut.
+
+    The buffer is measured in the area's own UTM zone.
+    """
+    frame = MetricFrame.for_data(polygon)
+    return frame.geometry_to_lonlat(frame.geometry_to_metric(polygon).buffer(buffer_m))
 
 
 def resolve_area(area: str | shapely.Geometry | tuple[float, float, float, float], *,
@@ -555,30 +642,64 @@ def cache_key(area_label: str, source: str, source_date: str) -> str:
     return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
 
 
+#: Version of the ``.npz`` layout. 2: ``meta["crs"]`` is the metric CRS chosen for the area
+#: (version 1 files always said EPSG:32651, whatever their location).
+CACHE_FORMAT = 2
+
+
 def save_network(net: WalkNetwork, path: str | Path) -> Path:
-    """Save a network as ``.npz`` (atomic write)."""
+    """Save a network as ``.npz`` (atomic write), with its CRS and the cache format in ``meta``."""
     p = Path(path)
+    meta = {**net.meta, "crs": net.crs, "format": CACHE_FORMAT}
 
     def _write(tmp: Path) -> None:
         with tmp.open("wb") as fh:
             np.savez(fh, node_osmid=net.node_osmid, lon=net.lon, lat=net.lat, x=net.x, y=net.y,
                      u=net.u, v=net.v, length=net.length,
                      residential=np.asarray(net.residential, dtype=bool),
-                     meta=np.array(json.dumps(net.meta, ensure_ascii=False)))
+                     meta=np.array(json.dumps(meta, ensure_ascii=False)))
 
     return atomic_write(p, _write)
 
 
 def load_network(path: str | Path) -> WalkNetwork:
-    """Load a network saved by :func:`save_network`."""
+    """Load a network saved by :func:`save_network`.
+
+    Files written before the CRS was chosen for the place (no ``format`` in their metadata)
+    were all projected to EPSG:32651. Their WGS84 node positions are exact, so such a file is
+    re-projected on load to the UTM zone of its area (x, y and edge lengths recomputed, the
+    old CRS kept as ``meta["reprojected_from"]``); for Ningbo nothing changes.
+
+    Raises
+    ------
+    atlas.errors.NetworkUnavailableError
+        If the file is missing or is not a cached network.
+
+    """
     p = Path(path)
     if not p.exists():
         raise NetworkUnavailableError(f"没有缓存的路网：{p.name}", f"No cached network: {p.name}")
-    with np.load(p, allow_pickle=False) as z:
-        meta = json.loads(str(z["meta"]))
-        res = z["residential"] if "residential" in z.files else None
-        return WalkNetwork(z["node_osmid"], z["lon"], z["lat"], z["x"], z["y"], z["u"], z["v"],
-                           z["length"], meta, res)
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            arrays = {k: z[k] for k in ("node_osmid", "lon", "lat", "x", "y", "u", "v", "length")}
+            res = z["residential"] if "residential" in z.files else None
+    except (OSError, ValueError, KeyError) as exc:
+        raise NetworkUnavailableError(
+            f"缓存文件 {p.name} 不是可用的路网，请重新构建",
+            f"The cache file {p.name} is not a usable network: build it again") from exc
+    if int(meta.get("format", 1)) < CACHE_FORMAT:
+        crs = metric_crs_for((arrays["lon"], arrays["lat"]))
+        if meta.get("crs") != crs:
+            log.warning("network cache %s was projected to %s; re-projecting to %s",
+                        p.name, meta.get("crs"), crs)
+            x, y = MetricFrame(crs).to_metric(arrays["lon"], arrays["lat"])
+            u, v = arrays["u"], arrays["v"]
+            arrays.update(x=x, y=y, length=np.hypot(x[u] - x[v], y[u] - y[v]))
+            meta["reprojected_from"] = meta.get("crs")
+        meta["crs"] = crs
+    return WalkNetwork(arrays["node_osmid"], arrays["lon"], arrays["lat"], arrays["x"], arrays["y"],
+                       arrays["u"], arrays["v"], arrays["length"], meta, res, crs=str(meta["crs"]))
 
 
 def cache_dir(cache: Path | None = None) -> Path:
@@ -713,12 +834,14 @@ def to_networkx(net: WalkNetwork) -> nx.Graph:
 
 def synthetic_grid(n_side: int, *, spacing_m: float = 100.0,
                    origin: tuple[float, float] = (121.40, 29.70), seed: int = 0) -> WalkNetwork:
-    """A square street grid of ``n_side`` x ``n_side`` nodes near Ningbo (for benchmarks/tests).
+    """A square street grid of ``n_side`` x ``n_side`` nodes (for benchmarks/tests).
 
-    A few edges are removed at random (5 %) so shortest paths are not trivial.
+    The grid is square in the UTM zone of ``origin`` (default: near Ningbo), its south-west
+    corner. A few edges are removed at random (5 %) so shortest paths are not trivial.
     """
     rng = np.random.default_rng(seed)
-    x0, y0 = to_metric(np.array([origin[0]]), np.array([origin[1]]))
+    frame = MetricFrame(utm_crs(*origin))
+    x0, y0 = frame.to_metric(np.array([origin[0]]), np.array([origin[1]]))
     ii, jj = np.meshgrid(np.arange(n_side), np.arange(n_side), indexing="ij")
     x = (x0[0] + jj * spacing_m).ravel().astype(np.float64)
     y = (y0[0] + ii * spacing_m).ravel().astype(np.float64)
@@ -727,10 +850,10 @@ def synthetic_grid(n_side: int, *, spacing_m: float = 100.0,
     v = np.column_stack([idx[:-1, :].ravel(), idx[1:, :].ravel()])
     e = np.vstack([h, v])
     e = e[rng.random(len(e)) > 0.05]
-    lon, lat = to_lonlat(x, y)
+    lon, lat = frame.to_lonlat(x, y)
     length = np.hypot(x[e[:, 0]] - x[e[:, 1]], y[e[:, 0]] - y[e[:, 1]])
     net = WalkNetwork(np.arange(len(x), dtype=np.int64), np.asarray(lon), np.asarray(lat), x, y,
                       e[:, 0].astype(np.int64), e[:, 1].astype(np.int64), length,
                       {"source_kind": "synthetic", "source": f"grid {n_side}x{n_side}",
-                       "source_date": date.today().isoformat(), "crs": settings.CRS_METRIC})
+                       "source_date": date.today().isoformat()}, crs=frame.crs)
     return largest_component_of(net)

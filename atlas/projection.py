@@ -95,6 +95,21 @@ def metric_crs_for(data: Any) -> str:
 
 
 @lru_cache(maxsize=64)
+def is_metric_crs(crs: str) -> bool:
+    """True if ``crs`` is a projected CRS whose axes are in metres (e.g. a UTM zone)."""
+    try:
+        c = pyproj.CRS(crs)
+    except pyproj.exceptions.CRSError:
+        return False
+    return bool(c.is_projected) and all(a.unit_name in ("metre", "meter") for a in c.axis_info)
+
+
+def crs_label(crs: str) -> str:
+    """A short human name of a CRS with its code, e.g. ``"WGS 84 / UTM zone 51N (EPSG:32651)"``."""
+    return f"{pyproj.CRS(crs).name} ({crs})"
+
+
+@lru_cache(maxsize=64)
 def _transformer(src: str, dst: str) -> pyproj.Transformer:
     # Transformers are immutable and expensive to build: one per CRS pair, shared (thread-safe
     # in pyproj >= 3.1 when used from one thread at a time per call; pyproj copies context).
@@ -140,27 +155,3 @@ class MetricFrame:
     def for_data(cls, data: Any) -> MetricFrame:
         """The frame of :func:`metric_crs_for` ``(data)``."""
         return cls(metric_crs_for(data))
-
-
-# --- transitional: Ningbo-only helpers, to be removed once every caller carries its CRS -----
-_NINGBO = MetricFrame("EPSG:32651")
-
-
-def to_metric(lon: Any, lat: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Deprecated: EPSG:32651 only. Use ``MetricFrame(crs).to_metric``."""
-    return _NINGBO.to_metric(lon, lat)
-
-
-def to_lonlat(x: Any, y: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Deprecated: EPSG:32651 only. Use ``MetricFrame(crs).to_lonlat``."""
-    return _NINGBO.to_lonlat(x, y)
-
-
-def geometry_to_metric(geom: shapely.Geometry) -> shapely.Geometry:
-    """Deprecated: EPSG:32651 only. Use ``MetricFrame(crs).geometry_to_metric``."""
-    return _NINGBO.geometry_to_metric(geom)
-
-
-def geometry_to_lonlat(geom: shapely.Geometry) -> shapely.Geometry:
-    """Deprecated: EPSG:32651 only. Use ``MetricFrame(crs).geometry_to_lonlat``."""
-    return _NINGBO.geometry_to_lonlat(geom)

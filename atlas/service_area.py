@@ -19,6 +19,10 @@ Method, per site:
 With no network, :func:`proxy_areas` gives straight-line circles of radius
 ``budget / detour_factor`` with ``method = "euclidean-proxy"``; the two are never mixed in one
 result.
+
+Every distance, buffer and area is in true metres: in the network's own CRS
+(:attr:`atlas.network.WalkNetwork.crs`, the UTM zone of its area), or for proxies in the UTM
+zone of the sites. Each result row records that CRS in its ``crs`` column.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ from scipy.sparse import csgraph
 
 from atlas import settings
 from atlas.errors import ValidationError
-from atlas.projection import to_metric
+from atlas.network import edge_csr
+from atlas.projection import MetricFrame, metric_crs_for
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -74,15 +79,22 @@ class Snap:
     point_y: NDArray[np.float64]
 
 
-def sites_xy(sites: gpd.GeoDataFrame) -> NDArray[np.float64]:
-    """Metric (EPSG:32651) coordinates of point sites given in WGS84."""
+def sites_xy(sites: gpd.GeoDataFrame, *, crs: str) -> NDArray[np.float64]:
+    """Metric coordinates, in ``crs``, of point sites given in WGS84 (shape (n, 2)).
+
+    Raises
+    ------
+    atlas.errors.ValidationError
+        If the sites are not in WGS84 or some have no position.
+
+    """
     if sites.crs is None or sites.crs.to_epsg() != 4326:
         raise ValidationError("站点坐标系应为 WGS84 (EPSG:4326)", "Sites must be in WGS84 (EPSG:4326)")
     geoms = sites.geometry.to_numpy()
     if shapely.is_missing(geoms).any() or shapely.is_empty(geoms).any():
         raise ValidationError("有站点没有坐标：请先排除未定位的站点",
                               "Some sites have no position: leave unplaced sites out first")
-    x, y = to_metric(shapely.get_x(geoms), shapely.get_y(geoms))
+    x, y = MetricFrame(crs).to_metric(shapely.get_x(geoms), shapely.get_y(geoms))
     return np.column_stack([x, y]).astype(np.float64)
 
 
@@ -110,18 +122,23 @@ def snap(net: WalkNetwork, xy: NDArray[np.float64]) -> Snap:
 
 
 def _augmented(net: WalkNetwork, s: Snap) -> sparse.csr_matrix:
-    """The network's CSR matrix plus one virtual source node per site (edges out of it only)."""
+    """The network's CSR matrix plus one virtual source node per site (edges out of it only).
+
+    The sites' rows go through :func:`atlas.network.edge_csr` like the network's own (a site
+    snapped onto a node has a zero-length access edge, which must not vanish) and are appended
+    to the network's matrix by concatenation: no sparse arithmetic that would drop entries.
+    """
     n, k = net.n_nodes, len(s.edge)
     length = net.length[s.edge]
-    rows = np.repeat(np.arange(n, n + k), 2)
+    rows = np.repeat(np.arange(k), 2)
     cols = np.column_stack([net.u[s.edge], net.v[s.edge]]).ravel()
     w = np.column_stack([s.access_m + s.t * length, s.access_m + (1 - s.t) * length]).ravel()
-    w = np.maximum(w, 1e-9)  # csgraph treats explicit zeros as missing edges
     base = net.csr
-    extra = sparse.csr_matrix((w, (rows, cols)), shape=(n + k, n + k))
-    grown = sparse.csr_matrix((base.data, base.indices, np.concatenate(
-        [base.indptr, np.full(k, base.indptr[-1])])), shape=(n + k, n + k))
-    return (grown + extra).tocsr()
+    extra = edge_csr(rows, cols, w, shape=(k, n + k))
+    return sparse.csr_matrix((np.concatenate([base.data, extra.data]),
+                              np.concatenate([base.indices, extra.indices]),
+                              np.concatenate([base.indptr, extra.indptr[1:] + base.indptr[-1]])),
+                             shape=(n + k, n + k))
 
 
 def node_distances(net: WalkNetwork, s: Snap, *, limit: float, min_only: bool = False
@@ -230,7 +247,7 @@ def reachable_pieces(net: WalkNetwork, dist: NDArray[np.float64], budget: float,
 
 def pieces_polygon(pieces: NDArray[np.float64], *, half_width_m: float,
                    extra: list[shapely.Geometry] | None = None) -> shapely.Geometry:
-    """Union of buffered segments: the service-area polygon (EPSG:32651).
+    """Union of buffered segments: the service-area polygon (in the network's CRS).
 
     Segments are first merged into chains (``line_merge``) and their collinear vertices
     dropped (``simplify`` at 0.5 m, far below the 25 m half-width); each chain is buffered and
@@ -245,8 +262,8 @@ def pieces_polygon(pieces: NDArray[np.float64], *, half_width_m: float,
     return shapely.union_all(shapely.buffer(chains, half_width_m, quad_segs=4))
 
 
-def _to_wgs84(geoms: list[shapely.Geometry]) -> list[shapely.Geometry]:
-    return list(gpd.GeoSeries(geoms, crs=settings.CRS_METRIC).to_crs(settings.CRS_WGS84))
+def _to_wgs84(geoms: list[shapely.Geometry], crs: str) -> list[shapely.Geometry]:
+    return list(gpd.GeoSeries(geoms, crs=crs).to_crs(settings.CRS_WGS84))
 
 
 def service_areas(net: WalkNetwork, sites: gpd.GeoDataFrame, *, minutes: float = settings.WALK_MINUTES,
@@ -281,11 +298,12 @@ def service_areas(net: WalkNetwork, sites: gpd.GeoDataFrame, *, minutes: float =
     geopandas.GeoDataFrame
         One row per site: ``site_id``, ``minutes``, ``speed_kmh``, ``metres``, ``method``,
         ``area_km2``, ``snap_m``, ``flag`` ("" or "snap_too_far"), ``network_source``,
-        ``network_date``, geometry (WGS84; empty when flagged).
+        ``network_date``, ``crs`` (the metric CRS of the computation), geometry (WGS84; empty
+        when flagged).
 
     """
     budget = budget_metres(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
-    xy = sites_xy(sites)
+    xy = sites_xy(sites, crs=net.crs)
     s = snap(net, xy)
     ok = s.access_m <= snap_limit_m
     geoms: list[shapely.Geometry] = []
@@ -319,22 +337,25 @@ def service_areas(net: WalkNetwork, sites: gpd.GeoDataFrame, *, minutes: float =
         "flag": np.where(ok, "", "snap_too_far"),
         "network_source": str(net.meta.get("source", "")),
         "network_date": str(net.meta.get("source_date", "")),
-    }, geometry=_to_wgs84(geoms), crs=settings.CRS_WGS84)
+        "crs": net.crs,
+    }, geometry=_to_wgs84(geoms, net.crs), crs=settings.CRS_WGS84)
 
 
 def proxy_areas(sites: gpd.GeoDataFrame, *, minutes: float = settings.WALK_MINUTES,
                 speed_kmh: float = settings.WALK_SPEED_KMH, metres: float | None = None,
-                detour_factor: float = settings.DETOUR_FACTOR, id_column: str = "id"
-                ) -> gpd.GeoDataFrame:
+                detour_factor: float = settings.DETOUR_FACTOR, id_column: str = "id",
+                crs: str | None = None) -> gpd.GeoDataFrame:
     """Straight-line stand-ins when no walking network is available (labelled as such).
 
-    Radius = budget / ``detour_factor`` (1,125 m / 1.3 ≈ 865 m by default). ``method`` is
-    ``"euclidean-proxy"`` on every row; exports and the app label these as approximations.
+    Radius = budget / ``detour_factor`` (1,125 m / 1.3 ≈ 865 m by default), drawn in ``crs``
+    (default: the UTM zone of the sites, :func:`atlas.projection.metric_crs_for`). ``method``
+    is ``"euclidean-proxy"`` on every row; exports and the app label these as approximations.
     """
     if detour_factor < 1:
         raise ValidationError("绕行系数应不小于 1", "The detour factor must be at least 1")
     budget = budget_metres(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
-    xy = sites_xy(sites)
+    crs = crs or metric_crs_for(sites)
+    xy = sites_xy(sites, crs=crs)
     radius = budget / detour_factor
     geoms = list(shapely.buffer(shapely.points(xy), radius, quad_segs=16))
     return gpd.GeoDataFrame({
@@ -348,7 +369,8 @@ def proxy_areas(sites: gpd.GeoDataFrame, *, minutes: float = settings.WALK_MINUT
         "flag": "",
         "network_source": f"none (straight line, detour factor {detour_factor:g})",
         "network_date": "",
-    }, geometry=_to_wgs84(geoms), crs=settings.CRS_WGS84)
+        "crs": crs,
+    }, geometry=_to_wgs84(geoms, crs), crs=settings.CRS_WGS84)
 
 
 def areas_for(sites: gpd.GeoDataFrame, *, network: WalkNetwork | None, **options: float

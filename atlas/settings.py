@@ -33,8 +33,10 @@ USER_DATA_DIR: Path = Path(
 #: Storage CRS of everything the atlas keeps: WGS84 longitude/latitude.
 CRS_WGS84: str = "EPSG:4326"
 
-#: Metric CRS for distances and areas: UTM zone 51N, which covers Ningbo (120.9-122.3 E).
-CRS_METRIC: str = "EPSG:32651"
+# There is deliberately no "metric CRS" setting: metres are measured in the UTM zone of each
+# dataset's own place (atlas.projection.metric_crs_for), carried with the data (e.g.
+# WalkNetwork.crs). Ningbo's zone is 51N, EPSG:32651; Zhejiang west of 120 E is in zone 50N.
+
 
 #: Ningbo's extent in WGS84 (min lon, min lat, max lon, max lat), with a margin of ~0.1 degree
 #: around the municipality outline (islands included). Used to reject points outside Ningbo.

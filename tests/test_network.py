@@ -1,18 +1,25 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import osmium
+import pyproj
 import pyrosm
 import pytest
 import shapely
+from scipy.sparse import csgraph
 
 from atlas.errors import EmptyNetworkError, NetworkUnavailableError, ValidationError
 from atlas.network import (
+    ZERO_LENGTH_M,
+    WalkNetwork,
     build_network,
     cached_networks,
     download,
+    edge_csr,
     find_cached,
     load_network,
     read_graphml,
@@ -21,6 +28,7 @@ from atlas.network import (
     synthetic_grid,
 )
 from atlas.osmfilter import way_matches
+from atlas.projection import MetricFrame, metric_crs_for, utm_crs
 from tests.conftest import shared_file
 from tests.overpass_stub import StubOverpass
 
@@ -172,3 +180,105 @@ def test_streaming_prefilter_gives_the_same_clip():
     slow = read_osm_file(gz, polygon=area, prefilter=False)
     assert fast.n_edges > 1000
     assert edge_set(fast) == edge_set(slow)
+
+
+# --- true metres anywhere ------------------------------------------------------------------
+
+GEOD = pyproj.Geod(ellps="WGS84")
+#: fixture -> the UTM zone it lies in (see tests/fixtures/make_geodesic_streets.py)
+STREETS = {"50n": "EPSG:32632", "60n": "EPSG:32635", "118e": "EPSG:32650"}
+
+
+def test_utm_zone_is_chosen_for_the_place():
+    assert utm_crs(121.55, 29.87) == "EPSG:32651"  # Ningbo
+    assert utm_crs(118.5, 30.0) == "EPSG:32650"  # western Zhejiang
+    assert utm_crs(1.52, 42.51) == "EPSG:32631"  # Andorra
+    assert utm_crs(7.42, 43.73) == "EPSG:32632"  # Monaco
+    assert utm_crs(151.2, -33.9) == "EPSG:32756"  # Sydney, southern hemisphere
+    assert metric_crs_for(shapely.box(24.9, 60.1, 25.0, 60.2)) == "EPSG:32635"
+    with pytest.raises(ValidationError):
+        utm_crs(float("nan"), 30.0)
+
+
+@pytest.mark.parametrize("name", sorted(STREETS))
+def test_streets_of_known_length_are_read_in_true_metres(name):
+    net = read_osm_file(FIXTURES / f"geodesic_streets_{name}.osm")
+    assert net.crs == STREETS[name] and net.meta["crs"] == net.crs
+    # the fixture: a 5,000 m geodesic street + a 200 m side street (the parallel footway and
+    # the zero-length edge add no length)
+    assert net.length.sum() == pytest.approx(5200.0, rel=0.005)
+    # every edge against its geodesic length on the ellipsoid (UTM within its own zone: < 0.1 %)
+    _, _, true = GEOD.inv(net.lon[net.u], net.lat[net.u], net.lon[net.v], net.lat[net.v])
+    pos = true > 0
+    assert np.abs(net.length[pos] / true[pos] - 1).max() < 0.001
+    assert (net.length[~pos] == 0).all() and (~pos).sum() == 1  # the zero-length edge is kept
+
+
+def test_a_known_polygon_has_its_true_area():
+    # a geodesic 2 km x 2 km square at 60 N: its area on the ellipsoid is known
+    lon0, lat0 = 24.90, 60.20
+    pts = [(lon0, lat0)]
+    for az in (90.0, 0.0, 270.0):
+        lon, lat, _ = GEOD.fwd(*pts[-1], az, 2000.0)
+        pts.append((float(lon), float(lat)))
+    square = shapely.Polygon(pts)
+    true_area = abs(GEOD.geometry_area_perimeter(shapely.segmentize(square, 0.0005))[0])
+    frame = MetricFrame.for_data(square)
+    assert frame.crs == "EPSG:32635"
+    area = frame.geometry_to_metric(shapely.segmentize(square, 0.0005)).area
+    assert area == pytest.approx(true_area, rel=0.005)
+    assert true_area == pytest.approx(4e6, rel=0.01)
+
+
+def test_cached_network_carries_its_crs(tmp_path):
+    net = read_osm_file(FIXTURES / "geodesic_streets_50n.osm")
+    back = load_network(save_network(net, tmp_path / "n.npz"))
+    assert back.crs == "EPSG:32632" and back.meta["format"] == 2
+    assert np.array_equal(back.length, net.length)
+
+
+def test_old_cache_projected_to_ningbos_zone_is_reprojected_on_load(tmp_path):
+    net = read_osm_file(FIXTURES / "geodesic_streets_50n.osm")
+    x, y = MetricFrame("EPSG:32651").to_metric(net.lon, net.lat)  # what version 1 stored
+    old_meta = {k: v for k, v in net.meta.items() if k not in ("crs", "format")}
+    old_meta["crs"] = "EPSG:32651"
+    p = tmp_path / "old.npz"
+    np.savez(p, node_osmid=net.node_osmid, lon=net.lon, lat=net.lat, x=x, y=y, u=net.u, v=net.v,
+             length=np.hypot(x[net.u] - x[net.v], y[net.u] - y[net.v]),
+             residential=net.residential, meta=np.array(json.dumps(old_meta)))
+    back = load_network(p)
+    assert back.crs == "EPSG:32632" and back.meta["reprojected_from"] == "EPSG:32651"
+    assert np.allclose(back.length, net.length, atol=1e-6)
+    assert np.allclose(back.x, net.x) and np.allclose(back.y, net.y)
+
+
+def test_network_without_a_metric_crs_is_refused():
+    net = synthetic_grid(3)
+    for bad in ("", "EPSG:4326", "not a crs"):
+        meta = {k: v for k, v in net.meta.items() if k != "crs"}
+        with pytest.raises(ValidationError, match="metric CRS"):
+            WalkNetwork(net.node_osmid, net.lon, net.lat, net.x, net.y, net.u, net.v, net.length,
+                        meta, crs=bad)
+
+
+def test_synthetic_grid_is_square_in_its_own_zone():
+    net = synthetic_grid(5, origin=(11.5, 50.0))
+    assert net.crs == "EPSG:32632"
+    _, _, true = GEOD.inv(net.lon[net.u], net.lat[net.u], net.lon[net.v], net.lat[net.v])
+    assert np.allclose(true, 100.0, rtol=0.001)
+
+
+# --- edge weights that keep their meaning ---------------------------------------------------
+
+def test_edge_csr_keeps_zero_lengths_and_the_shortest_parallel_edge():
+    rows = np.array([0, 1, 1, 1, 2, 2])
+    cols = np.array([1, 2, 2, 2, 3, 2])  # three parallel 1->2 edges, a self-loop 2->2
+    w = np.array([0.0, 100.0, 40.0, 70.0, 5.0, 1.0])
+    m = edge_csr(rows, cols, w, shape=(4, 4))
+    assert m.nnz == 3 and m[1, 2] == 40.0 and m[0, 1] == ZERO_LENGTH_M
+    assert (m + m).nnz == 3  # sparse arithmetic cannot drop the zero-length edge any more
+    d = csgraph.dijkstra(m, indices=0)
+    g = nx.MultiDiGraph()
+    g.add_weighted_edges_from(zip(rows.tolist(), cols.tolist(), w.tolist(), strict=True))
+    ref = nx.single_source_dijkstra_path_length(g, 0)
+    assert np.allclose(d, [ref[i] for i in range(4)], atol=1e-5)

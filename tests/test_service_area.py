@@ -6,17 +6,20 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import osmium
 import pyproj
 import pyrosm
 import pytest
 import shapely
 
+from atlas.coverage import coverage
 from atlas.errors import ValidationError
-from atlas.network import read_osm_file, synthetic_grid, to_networkx
+from atlas.network import WalkNetwork, read_osm_file, synthetic_grid, to_networkx
 from atlas.service_area import (
     METHOD_NETWORK,
     METHOD_PROXY,
     budget_metres,
+    node_distances,
     proxy_areas,
     service_areas,
     sites_xy,
@@ -24,7 +27,6 @@ from atlas.service_area import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
-TO_WGS = pyproj.Transformer.from_crs("EPSG:32651", "EPSG:4326", always_xy=True)
 
 
 def sites_at(lons, lats, ids=None):
@@ -58,7 +60,7 @@ def reference_edge_points(net, site_xy, budget, step=10.0):
 
 
 def metric_polygon(area_row):
-    return gpd.GeoSeries([area_row.geometry], crs="EPSG:4326").to_crs("EPSG:32651").iloc[0]
+    return gpd.GeoSeries([area_row.geometry], crs="EPSG:4326").to_crs(area_row.crs).iloc[0]
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +85,7 @@ def test_reachable_points_are_inside_on_real_osm(helsinki, node):
     row = area.iloc[0]
     assert row.method == METHOD_NETWORK and row.flag == ""
     poly = metric_polygon(row)
-    x, y, d = reference_edge_points(net, sites_xy(sites)[0], 1125.0)
+    x, y, d = reference_edge_points(net, sites_xy(sites, crs=net.crs)[0], 1125.0)
     reach = d <= 1125.0
     assert reach.sum() > 50
     inside = shapely.contains_xy(poly, x, y)
@@ -93,7 +95,7 @@ def test_reachable_points_are_inside_on_real_osm(helsinki, node):
     # must lie within 25 m (+ 10 m sampling step, since the exact cut falls between samples,
     # + 0.5 m simplification) of a reachable point or of the site's access path.
     far_inside = (d > 1125.0) & inside
-    sxy = sites_xy(sites)[0]
+    sxy = sites_xy(sites, crs=net.crs)[0]
     sn = snap(net, sxy[None, :])
     f = np.linspace(0, 1, 20)
     ax = sxy[0] + f * (sn.point_x[0] - sxy[0])
@@ -109,7 +111,7 @@ def test_far_points_outside_on_a_grid_and_polygon_is_not_a_hull():
     sites = sites_at([net.lon[c]], [net.lat[c]])
     row = service_areas(net, sites).iloc[0]
     poly = metric_polygon(row)
-    x, y, d = reference_edge_points(net, sites_xy(sites)[0], 1125.0)
+    x, y, d = reference_edge_points(net, sites_xy(sites, crs=net.crs)[0], 1125.0)
     inside = shapely.contains_xy(poly, x, y)
     assert inside[d <= 1125.0].all()
     assert not inside[d > 1125.0 + 25.0].any()
@@ -170,6 +172,108 @@ def test_preview_is_labelled(helsinki):
 def test_unplaced_sites_and_wrong_crs_are_rejected():
     sites = gpd.GeoDataFrame({"id": ["a"]}, geometry=[None], crs="EPSG:4326")
     with pytest.raises(ValidationError):
-        sites_xy(sites)
+        sites_xy(sites, crs="EPSG:32651")
     with pytest.raises(ValidationError, match="WGS84"):
-        sites_xy(sites_at([121.5], [29.8]).to_crs("EPSG:32651"))
+        sites_xy(sites_at([121.5], [29.8]).to_crs("EPSG:32651"), crs="EPSG:32651")
+
+
+# --- true metres anywhere ------------------------------------------------------------------
+
+GEOD = pyproj.Geod(ellps="WGS84")
+
+
+def street_line(path):
+    """The fixture's main street (way 1) as a WGS84 line, read independently with osmium."""
+    for way in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations():
+        if isinstance(way, osmium.osm.Way) and way.id == 1:
+            return shapely.LineString([(n.location.lon, n.location.lat) for n in way.nodes])
+    raise AssertionError("no way 1")
+
+
+@pytest.mark.parametrize("name", ["50n", "60n", "118e"])
+def test_service_area_along_a_straight_street_reaches_the_budget(name):
+    path = FIXTURES / f"geodesic_streets_{name}.osm"
+    net = read_osm_file(path)
+    line = street_line(path)
+    lons, lats = np.asarray(line.coords).T
+    # a site on the street 2,020 m from its start (between two nodes, 500 m from the side street)
+    lon, lat, _ = GEOD.fwd(lons[0], lats[0], GEOD.inv(lons[0], lats[0], lons[1], lats[1])[0], 2020.0)
+    hw = 1.0
+    row = service_areas(net, sites_at([float(lon)], [float(lat)]), half_width_m=hw).iloc[0]
+    assert row.snap_m < 0.5
+    reached = row.geometry.intersection(line)  # the stretch of the street inside the area
+    along = GEOD.geometry_length(reached)  # geodesic metres on the ellipsoid
+    assert along == pytest.approx(2 * (1125.0 + hw), rel=0.01)
+    # and the area's reported size is its true (geodesic) size
+    assert row.area_km2 * 1e6 == pytest.approx(abs(GEOD.geometry_area_perimeter(row.geometry)[0]),
+                                               rel=0.005)
+    assert row.crs == net.crs
+
+
+@pytest.mark.parametrize(("lon", "lat"), [(11.5, 50.0), (24.9, 60.2), (118.5, 30.0), (121.55, 29.87)])
+def test_proxy_circles_are_true_size_anywhere(lon, lat):
+    row = proxy_areas(sites_at([lon], [lat])).iloc[0]
+    true_area = abs(GEOD.geometry_area_perimeter(row.geometry)[0])
+    assert true_area == pytest.approx(row.area_km2 * 1e6, rel=0.005)
+    # a 16-segment-per-quadrant circle of radius 1,125 / 1.3 m
+    assert true_area == pytest.approx(np.pi * (1125 / 1.3) ** 2, rel=0.005)
+
+
+# --- edge weights that keep their meaning ---------------------------------------------------
+
+def with_parallel_and_zero_edges(net, seed=0):
+    """The network with extra parallel edges (longer and shorter copies of real ones) and some
+    zero-length edges, as a MultiGraph network may have them."""
+    rng = np.random.default_rng(seed)
+    m = net.n_edges
+    longer = rng.choice(m, 60, replace=False)
+    shorter = rng.choice(m, 60, replace=False)
+    u = np.concatenate([net.u, net.u[longer], net.u[shorter]])
+    v = np.concatenate([net.v, net.v[longer], net.v[shorter]])
+    length = np.concatenate([net.length, 1.7 * net.length[longer], 0.4 * net.length[shorter]])
+    length[rng.choice(m, 40, replace=False)] = 0.0
+    return WalkNetwork(net.node_osmid, net.lon, net.lat, net.x, net.y, u, v, length,
+                       dict(net.meta), crs=net.crs)
+
+
+def networkx_distances(net, s, limit):
+    """Multi-source Dijkstra with networkx on a MultiGraph of every edge, from virtual nodes
+    joined to each site's snapped edge."""
+    g = nx.MultiGraph()
+    g.add_nodes_from(range(net.n_nodes))
+    g.add_weighted_edges_from(zip(net.u.tolist(), net.v.tolist(), net.length.tolist(), strict=True))
+    for i, (e, t, acc) in enumerate(zip(s.edge, s.t, s.access_m, strict=True)):
+        g.add_edge(("site", i), int(net.u[e]), weight=acc + t * net.length[e])
+        g.add_edge(("site", i), int(net.v[e]), weight=acc + (1 - t) * net.length[e])
+    ref = nx.multi_source_dijkstra_path_length(g, [("site", i) for i in range(len(s.edge))],
+                                               cutoff=limit)
+    out = np.full(net.n_nodes, np.inf)
+    for node, d in ref.items():
+        if not isinstance(node, tuple):
+            out[node] = d
+    return out
+
+
+def test_parallel_and_zero_length_edges_give_networkx_distances():
+    net = with_parallel_and_zero_edges(synthetic_grid(30))
+    rng = np.random.default_rng(1)
+    k = rng.choice(net.n_nodes, 12, replace=False)
+    xy = np.column_stack([net.x[k] + rng.uniform(-30, 30, 12), net.y[k] + rng.uniform(-30, 30, 12)])
+    xy[:4] = np.column_stack([net.x[k[:4]], net.y[k[:4]]])  # some sites exactly on nodes
+    s = snap(net, xy)
+    ref = networkx_distances(net, s, 1125.0)
+    multi = node_distances(net, s, limit=1125.0, min_only=True)
+    assert np.array_equal(np.isfinite(multi), np.isfinite(ref))
+    fin = np.isfinite(ref)
+    assert np.abs(multi[fin] - ref[fin]).max() < 1e-4
+    # per site: the same as the multi-source pass, node for node
+    per = node_distances(net, s, limit=1125.0).min(axis=0)
+    assert np.array_equal(np.isfinite(per), fin) and np.abs(per[fin] - ref[fin]).max() < 1e-4
+    # and coverage (one pass) agrees with the per-site service distances at edge midpoints
+    demand = gpd.GeoDataFrame({"edge": np.arange(net.n_edges), "population": 1.0},
+                              geometry=shapely.points(net.lon[net.u], net.lat[net.u]), crs="EPSG:4326")
+    sites = gpd.GeoDataFrame({"id": [f"s{i}" for i in range(len(xy))]},
+                             geometry=shapely.points(*net.frame.to_lonlat(xy[:, 0], xy[:, 1])),
+                             crs="EPSG:4326")
+    cov = coverage(net, demand, sites)
+    assert cov.crs == net.crs and cov.covered.sum() > 100
