@@ -16,7 +16,6 @@ The method used is recorded per point and per district.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -27,12 +26,16 @@ import shapely
 
 from atlas import settings
 from atlas.errors import ValidationError
+from atlas.network.osmfile import RESIDENTIAL_BUILDINGS, buildings_from_osm_file
 from atlas.projection import metric_crs_for
 
 if TYPE_CHECKING:
     from atlas.network import WalkNetwork
 
 METHODS = ("buildings", "residential-streets", "all-streets")
+#: Re-exported: building footprints are read with the network, from the same OSM file.
+__all__ = ["METHODS", "RESIDENTIAL_BUILDINGS", "buildings_from_osm_file", "demand_points",
+           "h3_cells", "network_footprint", "proxy_demand"]
 
 
 def network_footprint(net: WalkNetwork, *, resolution: int = 8) -> shapely.Geometry:
@@ -166,48 +169,3 @@ def proxy_demand(districts: gpd.GeoDataFrame, population: pd.DataFrame, *,
     gdf["district_share"] = 1.0
     gdf["edge"] = -1
     return gdf
-
-
-#: ``building=*`` values counted as homes.
-RESIDENTIAL_BUILDINGS = frozenset({
-    "residential", "apartments", "house", "detached", "semidetached_house", "terrace",
-    "dormitory", "bungalow", "farm",
-})
-
-
-def buildings_from_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None
-                            ) -> gpd.GeoDataFrame:
-    """Residential building footprints (closed ways) from a local OSM file, with their levels.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        ``osm_id``, ``building``, ``building:levels`` and polygon geometry (WGS84);
-        © OpenStreetMap contributors.
-
-    """
-    import osmium
-
-    rows, geoms = [], []
-    fp = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations()
-    for way in fp.with_filter(osmium.filter.EntityFilter(osmium.osm.WAY)).with_filter(
-            osmium.filter.KeyFilter("building")):
-        if not isinstance(way, osmium.osm.Way):
-            continue
-        kind = way.tags.get("building")
-        if kind not in RESIDENTIAL_BUILDINGS:
-            continue
-        pts = [(n.location.lon, n.location.lat) for n in way.nodes if n.location.valid()]
-        if len(pts) < 4 or pts[0] != pts[-1]:
-            continue
-        rows.append({"osm_id": f"w{way.id}", "building": kind,
-                     "building:levels": way.tags.get("building:levels", "")})
-        geoms.append(shapely.Polygon(pts))
-    gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs=settings.CRS_WGS84) if rows else \
-        gpd.GeoDataFrame({"osm_id": [], "building": [], "building:levels": []}, geometry=[],
-                         crs=settings.CRS_WGS84)
-    if len(gdf):
-        gdf["geometry"] = shapely.make_valid(gdf.geometry.to_numpy())  # OSM rings can self-touch
-    if polygon is not None and len(gdf):
-        gdf = gdf[gdf.intersects(polygon)]
-    return gdf.reset_index(drop=True)

@@ -282,3 +282,13 @@ def test_edge_csr_keeps_zero_lengths_and_the_shortest_parallel_edge():
     g.add_weighted_edges_from(zip(rows.tolist(), cols.tolist(), w.tolist(), strict=True))
     ref = nx.single_source_dijkstra_path_length(g, 0)
     assert np.allclose(d, [ref[i] for i in range(4)], atol=1e-5)
+
+
+def test_network_package_does_not_import_demand():
+    import subprocess
+    import sys
+
+    code = ("import sys, atlas.network; "
+            "assert not [m for m in sys.modules if m in ('atlas.demand', 'atlas.coverage', "
+            "'atlas.service_area')], sorted(m for m in sys.modules if m.startswith('atlas'))")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
