@@ -12,7 +12,6 @@ never used in a path (:func:`atlas.storage.safe_name`) and neutralised in CSV/XL
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from atlas import settings
+from atlas import readers, settings
 from atlas.datum import DATUMS, to_wgs84
 from atlas.errors import UploadError, ValidationError
 from atlas.geodata import CATEGORIES, SITE_COLUMNS, in_ningbo_extent, sites_from_frame
@@ -35,15 +34,19 @@ if TYPE_CHECKING:
 
 ROLES = ("name", "lon", "lat", "address", "district", "category", "level")
 
-_HEADER_PATTERNS: dict[str, tuple[str, ...]] = {
-    "name": ("名称", "名字", "基地名称", "场馆名称", "单位名称", "name", "title", "site"),
-    "lon": ("经度", "lon", "lng", "long", "longitude", "x"),
-    "lat": ("纬度", "lat", "latitude", "y"),
-    "address": ("地址", "详细地址", "address", "addr"),
-    "district": ("区县", "所在区县", "区县市", "县市区", "所在区", "区域", "district", "county"),
-    "category": ("类别", "类型", "分类", "category", "type"),
+#: Known column names by role, matched as whole tokens (English) or whole words and word
+#: endings (Chinese: "场馆名称" is a name, "百度经度" a longitude), never as substrings of other
+#: words ("name" is not in "Unnamed: 1", "site" not in "Website").
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("名称", "名字", "site name", "name", "title", "site", "venue"),
+    "lon": ("经度", "东经", "lon", "lng", "long", "longitude", "x"),
+    "lat": ("纬度", "北纬", "lat", "latitude", "y"),
+    "address": ("地址", "address", "addr"),
+    "district": ("区县", "区县市", "县市区", "所在区", "区域", "行政区", "district", "county"),
+    "category": ("类别", "类型", "分类", "种类", "category", "type", "kind"),
     "level": ("级别", "等级", "level", "grade"),
 }
+_HEADER_PATTERNS = HEADER_ALIASES  # the name older callers used
 
 #: Category labels a list may use, mapped to the atlas's categories.
 CATEGORY_ALIASES: dict[str, str] = {
@@ -102,6 +105,7 @@ class ImportResult:
     def error_report(self, lang: str = "zh") -> pd.DataFrame:
         """Rejected and flagged rows with their reasons in ``lang`` (for download)."""
         flagged = self.table[self.table.reasons.map(len) > 0].copy()
+        flagged = flagged.drop(columns=[c for c in flagged.columns if str(c).startswith("_")])
         flagged["reasons_text"] = flagged.reasons.map(lambda rs: "; ".join(reason_text(r, lang) for r in rs))
         return flagged.drop(columns=["reasons"])
 
@@ -114,19 +118,14 @@ def reason_text(code: str, lang: str = "zh") -> str:
 
 # --- reading ------------------------------------------------------------------------------
 
-def _decode(data: bytes) -> str:
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise UploadError("无法识别文件编码（支持 UTF-8、GBK/GB18030）",
-                      "Cannot decode the file (UTF-8 and GBK/GB18030 are supported)")
-
-
 def read_table(data: bytes, filename: str, *, max_bytes: int = settings.MAX_UPLOAD_BYTES,
-               max_rows: int = settings.MAX_UPLOAD_ROWS) -> pd.DataFrame:
-    """Read an uploaded file into a table of strings (geometry files keep lon/lat columns).
+               max_rows: int = settings.MAX_UPLOAD_ROWS, layer: str | None = None,
+               max_cell_chars: int = settings.MAX_CELL_CHARS) -> pd.DataFrame:
+    """Read an uploaded file into a table of strings (geometry files add ``geom_*`` columns).
+
+    Delimiter, encoding, header row (title rows skipped), merged cells and empty columns are
+    handled by :mod:`atlas.readers`; what was found is in ``df.attrs["read_info"]``
+    (:class:`atlas.readers.ReadInfo`) and spreadsheet row numbers in ``df.attrs["source_rows"]``.
 
     Parameters
     ----------
@@ -134,8 +133,11 @@ def read_table(data: bytes, filename: str, *, max_bytes: int = settings.MAX_UPLO
         File content.
     filename : str
         Original name (only its extension is used; never used as a path).
-    max_bytes, max_rows : int
-        Limits; larger files are refused with a clear message.
+    max_bytes, max_rows, max_cell_chars : int
+        Limits; they are enforced while reading, before the expensive work.
+    layer : str, optional
+        The layer (GeoPackage) or sheet (XLSX) to read; a GeoPackage with several layers with
+        data raises :class:`atlas.readers.LayerChoiceError` (its ``options``) when not given.
 
     Returns
     -------
@@ -144,71 +146,248 @@ def read_table(data: bytes, filename: str, *, max_bytes: int = settings.MAX_UPLO
     Raises
     ------
     atlas.errors.UploadError
-        For an unsupported, malformed, empty or too large file.
+        For an unsupported, malformed, empty or too large file (never with a server path).
 
     """
     if len(data) > max_bytes:
         raise UploadError(f"文件过大（{len(data) / 1e6:.1f} MB，上限 {max_bytes / 1e6:.0f} MB）",
                           f"File too large ({len(data) / 1e6:.1f} MB; limit {max_bytes / 1e6:.0f} MB)")
     ext = Path(str(filename)).suffix.lower()
+    limits = readers.Limits(max_bytes=max_bytes, max_rows=max_rows, max_cell_chars=max_cell_chars)
+    info = readers.ReadInfo(format=ext.lstrip("."))
     try:
         if ext in (".csv", ".txt"):
-            df = pd.read_csv(io.StringIO(_decode(data)), dtype=str, keep_default_na=False,
-                             skipinitialspace=True)
+            text, info.encoding = readers.decode(data, limits=limits)
+            info.delimiter = readers.sniff_delimiter(text)
+            rows, numbers = readers.csv_rows(text, delimiter=info.delimiter, limits=limits)
+            df = readers.table_from_rows(rows, numbers, info=info, is_header_cell=is_header_cell,
+                                         limits=limits)
         elif ext in (".xlsx", ".xlsm"):
-            df = pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl").fillna("")
+            rows, numbers = readers.xlsx_rows(data, sheet=layer, limits=limits, info=info)
+            df = readers.table_from_rows(rows, numbers, info=info, is_header_cell=is_header_cell,
+                                         limits=limits)
         elif ext in (".geojson", ".json", ".gpkg"):
-            import tempfile
-
-            import pyogrio
-
-            # a private temp file whose only part from the user is the whitelisted extension:
-            # GDAL picks drivers by extension, and the user's file name is never used as a path
-            with tempfile.TemporaryDirectory() as d:
-                tmp = Path(d) / f"upload{ext}"
-                tmp.write_bytes(data)
-                gdf = pyogrio.read_dataframe(tmp)
-            if gdf.crs is not None and gdf.crs.to_epsg() not in (4326, 4490):
-                gdf = gdf.to_crs(settings.CRS_WGS84)
-            pts = gdf.geometry.representative_point()
-            df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(str)
-            df["lon"] = pts.x.round(8).astype(str)
-            df["lat"] = pts.y.round(8).astype(str)
+            df = readers.geo_table(data, ext, layer=layer, limits=limits, info=info)
+            _coordinates_from_properties(df, info)
         else:
-            raise UploadError(f"不支持的文件类型：{ext or '（无扩展名）'}"
+            raise UploadError(f"不支持的文件类型：{ext[:12] or '（无扩展名）'}"
                               "（支持 CSV、XLSX、GeoJSON、GeoPackage）",
-                              f"Unsupported file type: {ext or '(none)'} (CSV, XLSX, GeoJSON, GeoPackage)")
+                              f"Unsupported file type: {ext[:12] or '(none)'} "
+                              "(CSV, XLSX, GeoJSON, GeoPackage)")
     except UploadError:
         raise
+    except MemoryError as exc:
+        raise UploadError("文件解析所需内存过多，已停止", "Reading the file needs too much memory; stopped"
+                          ) from exc
     except Exception as exc:  # any parser failure is the user's file, not our bug
-        raise UploadError(f"文件无法读取：{type(exc).__name__}: {exc}"[:300],
-                          f"The file cannot be read: {type(exc).__name__}: {exc}"[:300]) from exc
+        detail = readers.clean_detail(f"{type(exc).__name__}: {exc}")
+        raise UploadError(f"文件无法读取：{detail}", f"The file cannot be read: {detail}") from exc
     if df.empty:
         raise UploadError("文件中没有数据行", "The file has no data rows")
     if len(df) > max_rows:
-        raise UploadError(f"行数过多（{len(df):,}，上限 {max_rows:,}）",
-                          f"Too many rows ({len(df):,}; limit {max_rows:,})")
+        raise readers.too_many_rows(max_rows)
     df.columns = [str(c).strip() for c in df.columns]
+    df.attrs["read_info"] = info
     return df
 
 
-def guess_columns(columns: list[str]) -> dict[str, str | None]:
-    """Guess which column plays each role (name, lon, lat, address, district, category, level)."""
-    out: dict[str, str | None] = {}
-    used: set[str] = set()
-    norm = {c: re.sub(r"[\s_()（）]", "", str(c)).lower() for c in columns}
-    for role in ROLES:
-        hit = None
-        for pat in _HEADER_PATTERNS[role]:
-            p = pat.lower()
-            hit = next((c for c in columns if c not in used and norm[c] == p), None) or next(
-                (c for c in columns if c not in used and len(p) > 1 and p in norm[c]), None)
-            if hit:
+def _coordinates_from_properties(df: pd.DataFrame, info: readers.ReadInfo) -> None:
+    """Geometry wins; a feature without geometry takes lon/lat from its properties, if it has any."""
+    props = [c for c in df.columns if not c.startswith(("geom_", "_"))]
+    g = guess_columns(props)
+    if not (g["lon"] and g["lat"]):
+        return
+    missing = df.geom_lon.eq("") & df[g["lon"]].astype(str).str.strip().ne("")
+    if missing.any():
+        df.loc[missing, "geom_lon"] = df.loc[missing, g["lon"]].astype(str).str.strip()
+        df.loc[missing, "geom_lat"] = df.loc[missing, g["lat"]].astype(str).str.strip()
+        df.loc[missing, "geom_kind"] = "properties"
+        info.note(f"{int(missing.sum())} 个要素没有几何，使用了其属性中的经纬度",
+                  f"{int(missing.sum())} features without geometry took lon/lat from their properties")
+    placed = df.geom_lon.ne("") & ~missing
+    if placed.any() and df.loc[placed, g["lon"]].astype(str).str.strip().eq("").any():
+        info.note("属性中的经纬度为空或不同时，以要素的几何位置为准",
+                  "Where the lon/lat properties are empty or differ, the feature's geometry is used")
+
+
+def _tokens(header: str) -> list[str]:
+    h = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(header))  # camelCase -> two words
+    h = re.sub(r"[（(\[【].*?[)）\]】]", " ", h).lower()  # units and datums in brackets
+    return re.findall(r"[a-z]+|\d+|[\u4e00-\u9fff]+", h)
+
+
+def header_roles(header: str) -> dict[str, int]:
+    """Roles a column name may play, with a score: 2 = the whole name is an alias, 1 = a token is.
+
+    English aliases match whole tokens (or token sequences: "site name"); Chinese aliases match
+    a whole word or its ending ("场馆名称", "百度经度"). ``x``/``y`` count only on their own.
+    """
+    toks = _tokens(header)
+    joined = " ".join(toks)
+    out: dict[str, int] = {}
+    for role, aliases in HEADER_ALIASES.items():
+        for a in aliases:
+            if joined == a or "".join(toks) == a:
+                out[role] = 2
                 break
-        out[role] = hit
-        if hit:
-            used.add(hit)
+            if a in ("x", "y"):
+                if toks in (["point", a], ["coord", a], [a, "coord"]):
+                    out[role] = max(out.get(role, 0), 1)
+                continue
+            if a.isascii():
+                words = a.split()
+                if any(toks[i:i + len(words)] == words for i in range(len(toks))):
+                    out[role] = max(out.get(role, 0), 1)
+            elif any(t.endswith(a) for t in toks):
+                out[role] = max(out.get(role, 0), 1)
     return out
+
+
+def is_header_cell(text: str) -> bool:
+    """Whether a cell reads like a known column name (used to find the header row)."""
+    return bool(header_roles(text)) and len(str(text)) <= 40
+
+
+def guess_columns(columns: list[str]) -> dict[str, str | None]:
+    """Guess which column plays each role from the column names alone.
+
+    Each role takes the best-scoring unused column (whole-name matches first, then token
+    matches, leftmost on a tie). :func:`guess_mapping` also looks at the values and says when
+    the guess is ambiguous.
+    """
+    return guess_mapping_from_names([str(c) for c in columns])[0]
+
+
+def guess_mapping_from_names(columns: list[str]) -> tuple[dict[str, str | None], dict[str, list[str]]]:
+    """The mapping by names, and for each role the columns that tie for it (ambiguous when > 1)."""
+    scores = {c: header_roles(c) for c in columns}
+    out: dict[str, str | None] = {}
+    ties: dict[str, list[str]] = {}
+    used: set[str] = set()
+    for role in ROLES:
+        cands = [(sc[role], c) for c, sc in scores.items() if role in sc and c not in used]
+        if not cands:
+            out[role] = None
+            continue
+        top = max(sc for sc, _ in cands)
+        best = [c for sc, c in cands if sc == top]
+        out[role] = best[0]
+        used.add(best[0])
+        if len(best) > 1:
+            ties[role] = best
+    return out, ties
+
+
+@dataclass
+class ColumnGuess:
+    """The guessed mapping and why it may need the user's confirmation.
+
+    ``ambiguous`` maps a role to the columns that fit it equally well (or to the one column
+    whose values do not fit); ``inferred`` lists roles guessed from the values because no
+    column name fits; ``notes`` are bilingual explanations.
+    """
+
+    mapping: dict[str, str | None]
+    ambiguous: dict[str, list[str]] = field(default_factory=dict)
+    inferred: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """True when the page must ask the user to confirm the mapping."""
+        return bool(self.ambiguous or self.inferred or not self.mapping.get("name"))
+
+
+_URL = re.compile(r"^(https?://|www\.)", re.I)
+
+
+def _shares(values: pd.Series) -> tuple[float, float, float, np.ndarray]:
+    v = values.astype(str).str.strip()
+    v = v[v != ""]
+    if v.empty:
+        return 0.0, 0.0, 0.0, np.zeros(0)
+    num = _num(v)
+    ok = np.isfinite(num)
+    frac = np.mod(np.abs(num[ok]), 1) > 0
+    return (float(ok.mean()), float(v.str.match(_URL).mean()),
+            float(frac.mean()) if ok.any() else 0.0, num[ok])
+
+
+def _infer_coordinates(df: pd.DataFrame, cols: list[str], guess: ColumnGuess) -> None:
+    lon_c, lat_c = [], []
+    for c in cols:
+        numeric, _, fractional, nums = _shares(df[c])
+        if numeric < 0.8 or fractional < 0.5 or not len(nums):
+            continue
+        if ((nums >= 73) & (nums <= 136)).mean() > 0.8:
+            lon_c.append(c)
+        elif ((nums >= 3) & (nums <= 54)).mean() > 0.8:
+            lat_c.append(c)
+    for role, cands in (("lon", lon_c), ("lat", lat_c)):
+        if not guess.mapping.get(role) and cands:
+            guess.mapping[role] = cands[0]
+            guess.inferred.append(role)
+    if {"lon", "lat"} & set(guess.inferred):
+        lon, lat = guess.mapping["lon"], guess.mapping["lat"]
+        guess.notes.append((f"没有列名像经度/纬度，按数值推测为 {lon} / {lat}",
+                            f"No column is named like lon/lat; guessed {lon} / {lat} from the values"))
+
+
+def _check_name_column(df: pd.DataFrame, cols: list[str], guess: ColumnGuess) -> None:
+    name = guess.mapping.get("name")
+    if name:
+        numeric, url, _, _ = _shares(df[name])
+        if numeric + url >= 0.5:
+            guess.ambiguous["name"] = [name]
+            guess.notes.append((f"名称列“{name}”的内容大多是数字或网址，请确认",
+                                f"The name column '{name}' holds mostly numbers or URLs: please confirm"))
+        return
+    taken = {c for c in guess.mapping.values() if c}
+    best, best_score = None, 0.0
+    for c in cols:
+        if c in taken:
+            continue
+        numeric, url, _, _ = _shares(df[c])
+        filled = float(df[c].astype(str).str.strip().ne("").mean())
+        score = filled * (1 - numeric - url)
+        if score > best_score + 1e-9:
+            best, best_score = c, score
+    if best is not None and best_score >= 0.5:
+        guess.mapping["name"] = best
+        guess.inferred.append("name")
+        guess.notes.append((f"没有列名像“名称”，按内容推测为“{best}”，请确认",
+                            f"No column is named like a name; guessed '{best}' from its values: "
+                            "please confirm"))
+
+
+def guess_mapping(df: pd.DataFrame) -> ColumnGuess:
+    """Guess the column mapping from names and values, and say when the user must confirm it.
+
+    Geometry files map lon/lat to the geometry's position (``geom_lon``/``geom_lat``): the
+    geometry wins over coordinate properties.
+    """
+    sample = df.head(2000)
+    cols = [c for c in df.columns if not str(c).startswith(("_", "geom_"))]
+    mapping, ties = guess_mapping_from_names(cols)
+    guess = ColumnGuess(mapping=mapping, ambiguous=dict(ties))
+    for role, cands in ties.items():
+        guess.notes.append((f"“{role}”可对应多列：{'、'.join(cands)}，已选 {cands[0]}，请确认",
+                            f"Several columns fit '{role}': {', '.join(cands)}; chose {cands[0]}: "
+                            "please confirm"))
+    if "geom_lon" in df.columns and df.geom_lon.ne("").any():
+        guess.mapping["lon"], guess.mapping["lat"] = "geom_lon", "geom_lat"
+        guess.ambiguous.pop("lon", None)
+        guess.ambiguous.pop("lat", None)
+    else:
+        for role in ("lon", "lat"):
+            c = guess.mapping.get(role)
+            if c and _shares(sample[c])[0] < 0.5 and sample[c].astype(str).str.strip().ne("").any():
+                guess.ambiguous[role] = [c]
+                guess.notes.append((f"“{c}”列的内容大多不是数字，请确认坐标列",
+                                    f"Column '{c}' holds mostly non-numbers: please confirm the coordinates"))
+        _infer_coordinates(sample, [c for c in cols if c not in {mapping.get("name")}], guess)
+    _check_name_column(sample, cols, guess)
+    return guess
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -266,6 +445,10 @@ def validate(df: pd.DataFrame, mapping: dict[str, str | None], *, datum: str,
         to_wgs84(0, 0, datum=datum)  # raises the bilingual DatumError
     if not mapping.get("name"):
         raise ValidationError("请指定名称列", "Choose the name column")
+    absent = [str(c)[:40] for c in mapping.values() if c and c not in df.columns]
+    if absent:
+        raise ValidationError(f"表中没有这些列：{'、'.join(absent)}",
+                              f"The table has no columns {', '.join(absent)}")
     n = len(df)
     names = df[mapping["name"]].astype(str).str.strip() if mapping.get("name") else pd.Series([""] * n)
     raw_lon = _num(df[mapping["lon"]]) if mapping.get("lon") else np.full(n, np.nan)
@@ -335,7 +518,10 @@ def validate(df: pd.DataFrame, mapping: dict[str, str | None], *, datum: str,
     status = np.where([("error" in s) for s in severity], "error",
                       np.where(no_coords, "unplaced", "ok"))
     table = df.copy()
-    table.insert(0, "row", np.arange(2, n + 2))  # spreadsheet row numbers (header = row 1)
+    source_rows = df.attrs.get("source_rows")
+    if source_rows is None or len(source_rows) != n:
+        source_rows = np.arange(2, n + 2)  # spreadsheet row numbers (header = row 1)
+    table.insert(0, "row", np.asarray(source_rows))
     table["lon_wgs84"] = np.where(placed, lon, np.nan)
     table["lat_wgs84"] = np.where(placed, lat, np.nan)
     table["district_found"] = district
@@ -421,12 +607,51 @@ def references_by_name(result: ImportResult, sites: gpd.GeoDataFrame) -> dict[st
             "ref_lat": np.array(fa)}
 
 
+def shape_kinds(result: ImportResult) -> dict[str, int]:
+    """Kept rows by geometry kind (``point``, ``line``, ``polygon``, ...); empty for plain tables."""
+    if "geom_kind" not in result.table.columns:
+        return {}
+    return {str(k): int(v) for k, v in result.ok.geom_kind.value_counts().items()}
+
+
+def _kept_shapes(ok: pd.DataFrame, datum: str) -> np.ndarray:
+    from atlas.datum import gdf_to_wgs84
+
+    geoms = ok["_geometry"].to_numpy() if "_geometry" in ok.columns else np.array([None] * len(ok))
+    keep = np.array([g is not None and not shapely.is_empty(g) for g in geoms], dtype=bool)
+    keep &= ok.lon_wgs84.notna().to_numpy()  # only rows validated inside Ningbo keep a shape
+    out = np.array([None] * len(ok), dtype=object)
+    if keep.any():
+        g = gpd.GeoDataFrame(geometry=list(geoms[keep]), crs=settings.CRS_WGS84)
+        out[keep] = gdf_to_wgs84(g, datum=datum).geometry.make_valid().to_numpy()
+    return out
+
+
 def to_sites(result: ImportResult, *, layer_name: str, est_error_m: float = 50.0,
-             id_prefix: str = "U") -> gpd.GeoDataFrame:
+             id_prefix: str = "U", shapes: str = "point") -> gpd.GeoDataFrame:
     """Keepable rows in the atlas's site schema (placed and unplaced), ready to save.
 
-    ``est_error_m`` is the positional error the planner attributes to the list (default 50 m:
-    AMap/Baidu POI accuracy plus the datum conversion's residual).
+    Parameters
+    ----------
+    result : ImportResult
+        From :func:`validate`.
+    layer_name : str
+        Recorded in each row's ``source``.
+    est_error_m : float
+        Positional error the planner attributes to the list (default 50 m: AMap/Baidu POI
+        accuracy plus the datum conversion's residual).
+    id_prefix : str
+        Prefix of the generated ids.
+    shapes : {"point", "keep"}
+        For lines and polygons from a geometry file: ``"point"`` reduces each to a
+        representative point whose error radius is the shape's extent (the farthest any part
+        lies from the point, at least ``est_error_m``); ``"keep"`` keeps the shapes, for an area
+        or line layer (all kept shapes must then be of one kind).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+
     """
     ok = result.ok
     m = result.mapping
@@ -436,6 +661,13 @@ def to_sites(result: ImportResult, *, layer_name: str, est_error_m: float = 50.0
         return ok[c].astype(str).str.strip() if c else pd.Series([""] * len(ok), index=ok.index)
 
     placed = ok.lon_wgs84.notna()
+    err = np.full(len(ok), float(est_error_m))
+    method = np.full(len(ok), f"import:{result.datum}", dtype=object)
+    if "geom_extent_m" in ok.columns and shapes == "point":
+        extent = pd.to_numeric(ok.geom_extent_m, errors="coerce").to_numpy()
+        shaped = np.isfinite(extent)
+        err[shaped] = np.maximum(err[shaped], extent[shaped])
+        method[shaped] = f"import:{result.datum}:representative-point"
     df = pd.DataFrame({
         "id": [f"{id_prefix}{i + 1:05d}" for i in range(len(ok))],
         "name_zh": col("name").to_numpy(),
@@ -447,8 +679,8 @@ def to_sites(result: ImportResult, *, layer_name: str, est_error_m: float = 50.0
         "functional_zone": "",
         "lon": ok.lon_wgs84.to_numpy(), "lat": ok.lat_wgs84.to_numpy(),
         "position_status": np.where(placed, "sourced", "unplaced"),
-        "position_method": np.where(placed, f"import:{result.datum}", "none"),
-        "est_error_m": np.where(placed, float(est_error_m), np.nan),
+        "position_method": np.where(placed, method, "none"),
+        "est_error_m": np.where(placed, err, np.nan),
         "policy_tasks": np.where(ok.category_code.eq("kepu_site"), "23", ""),
         "membership_verified": False,
         "level": col("level").to_numpy(),
@@ -456,4 +688,7 @@ def to_sites(result: ImportResult, *, layer_name: str, est_error_m: float = 50.0
         "source": f"user import: {layer_name}",
         "note": "",
     })
-    return sites_from_frame(df[list(SITE_COLUMNS)], name=layer_name)
+    sites = sites_from_frame(df[list(SITE_COLUMNS)], name=layer_name)
+    if shapes == "keep":
+        sites = sites.set_geometry(_kept_shapes(ok, result.datum), crs=settings.CRS_WGS84)
+    return sites

