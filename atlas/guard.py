@@ -1,10 +1,17 @@
 """Run one import step in a worker process with a time and memory budget.
 
 A hostile upload must not hang or exhaust the server that every planner shares. Each step
-(reading a file, checking its rows) runs in a child process forked from a pre-loaded fork server
-(so it starts in milliseconds with pandas already imported); the child limits its own address
-space (``RLIMIT_AS``), and the parent kills it when the time budget runs out. Either way the
-caller gets a bilingual :class:`atlas.errors.UploadError`, and the server is free again at once.
+(reading a file, checking its rows) runs in a child process forked from a small pre-loaded fork
+server (so it starts in milliseconds with pandas already imported); the child limits its own
+address space (``RLIMIT_AS``), and the caller kills it when the time budget runs out. Either way
+the caller gets a bilingual :class:`atlas.errors.UploadError`, and the server is free at once.
+
+Why not :mod:`multiprocessing`'s own fork server: it re-imports the caller's ``__main__`` in the
+server and in every child, and under Streamlit ``__main__`` is the page script itself (the page
+would run again inside the worker). Plain ``fork`` from Streamlit's multi-threaded server is
+unsafe. So the fork server here is a separate interpreter (``python -m atlas.guard``) that
+imports only the importer, listens on a Unix socket in a private folder, and forks one child
+per request from its single thread.
 
 Errors the step raises on purpose (:class:`atlas.errors.AtlasError` and subclasses) come back
 as the same class with the same messages; anything else becomes a clean message without a
@@ -15,10 +22,16 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import multiprocessing as mp
 import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
 from collections.abc import Callable
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Client, Connection
+from pathlib import Path
 from typing import Any, TypeVar
 
 from atlas import settings
@@ -26,31 +39,23 @@ from atlas.errors import AtlasError, UploadError
 
 T = TypeVar("T")
 
-_PRELOAD = ["atlas.importing", "atlas.readers"]
+_PRELOAD = ("atlas.importing", "atlas.readers", "atlas.datumcheck")
+_lock = threading.Lock()
+_server: dict[str, Any] = {}  # the one fork server of this process: {"proc", "address", "dir"}
 
 
-def _context() -> Any:
-    try:
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(_PRELOAD)
-        return ctx
-    except ValueError:  # no fork server on this platform (Windows): a fresh interpreter
-        return mp.get_context("spawn")
-
+# --- the fork server (runs as ``python -m atlas.guard``) ----------------------------------------
 
 def _address_space() -> int:
     try:
-        with open("/proc/self/statm", encoding="ascii") as fh:
-            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        return int(Path("/proc/self/statm").read_text("ascii").split()[0]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
 
 
 def _limit_memory(budget: int) -> None:
-    try:
-        import resource
-    except ImportError:  # not on this platform: the time budget still applies
-        return
+    import resource
+
     # the budget comes on top of what the pre-loaded interpreter already maps
     limit = _address_space() + int(budget)
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -59,8 +64,10 @@ def _limit_memory(budget: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...],
-           kwargs: dict[str, Any], memory_bytes: int) -> None:
+def _run_request(conn: Connection) -> None:
+    """In the forked child: read the request, run it under the memory limit, send the outcome."""
+    conn.send(("pid", os.getpid()))
+    fn, args, kwargs, memory_bytes = conn.recv()
     try:
         _limit_memory(memory_bytes)
         out: tuple[Any, ...] = ("ok", fn(*args, **kwargs))
@@ -75,8 +82,59 @@ def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...],
         conn.send(out)
     except MemoryError:
         conn.send(("memory",))
-    finally:
-        conn.close()
+
+
+def serve(address: str) -> None:
+    """Listen on ``address`` and fork one child per connection (the parent never runs requests)."""
+    for name in _PRELOAD:
+        importlib.import_module(name)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
+    parent = os.getppid()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(address)
+    sock.listen(16)
+    sock.settimeout(1.0)
+    print("ready", flush=True)
+    while os.getppid() == parent:  # the app that started us is gone: stop
+        try:
+            client, _ = sock.accept()
+        except TimeoutError:
+            continue
+        if os.fork() == 0:
+            sock.close()
+            code = 0
+            try:
+                client.settimeout(None)
+                _run_request(Connection(client.detach()))
+            except BaseException:
+                code = 1
+            os._exit(code)
+        client.close()
+
+
+# --- the caller's side -----------------------------------------------------------------------------
+
+def _ensure_server() -> str:
+    with _lock:
+        proc = _server.get("proc")
+        if proc is not None and proc.poll() is None:
+            return str(_server["address"])
+        d = tempfile.mkdtemp(prefix="atlas-guard-")  # 0700: only this user can connect
+        address = str(Path(d) / "s")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        proc = subprocess.Popen([sys.executable, "-m", "atlas.guard", address], env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+        line = proc.stdout.readline() if proc.stdout else ""
+        if line.strip() != "ready":
+            proc.kill()
+            raise UploadError("无法启动导入工作进程", "The import worker could not be started")
+        _server.update(proc=proc, address=address, dir=d)
+        return address
+
+
+def warm_up() -> None:
+    """Start the fork server now (it imports pandas once), so the first import step is quick."""
+    threading.Thread(target=_ensure_server, daemon=True).start()
 
 
 def _rebuild(module: str, qualname: str, zh: str, en: str, extra: dict[str, Any]) -> AtlasError:
@@ -89,6 +147,18 @@ def _rebuild(module: str, qualname: str, zh: str, en: str, extra: dict[str, Any]
     AtlasError.__init__(err, zh, en)
     vars(err).update(extra)
     return err
+
+
+def _outcome(out: tuple[Any, ...], zh: str, en: str) -> Any:
+    if out[0] == "ok":
+        return out[1]
+    if out[0] == "memory":
+        raise UploadError(f"{zh}所需内存超出上限，已停止",
+                          f"The {en} step needed too much memory and was stopped")
+    if out[0] == "atlas":
+        raise _rebuild(*out[1:])
+    raise UploadError(f"{zh}失败（{out[1]}）：文件内容无法处理",
+                      f"The {en} step failed ({out[1]}): the file's content cannot be processed")
 
 
 def run_guarded(fn: Callable[..., T], /, *args: Any, time_s: float = settings.IMPORT_TIME_BUDGET_S,
@@ -104,7 +174,7 @@ def run_guarded(fn: Callable[..., T], /, *args: Any, time_s: float = settings.IM
     *args, **kwargs
         Its arguments (pickled to the worker).
     time_s : float
-        Wall-clock budget; the worker is killed when it runs out.
+        Wall-clock budget of the call; the worker is killed when it runs out.
     memory_bytes : int
         Address space the worker may add to what the pre-loaded interpreter maps.
     step : (str, str)
@@ -121,53 +191,49 @@ def run_guarded(fn: Callable[..., T], /, *args: Any, time_s: float = settings.IM
         worker ran out of time or memory, or failed unexpectedly.
 
     """
-    ctx = _context()
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, fn, args, kwargs, memory_bytes), daemon=True)
-    proc.start()
-    send.close()
     zh, en = step
+    conn = Client(_ensure_server(), family="AF_UNIX")
+    pid = None
     try:
-        if not recv.poll(time_s):
+        if conn.poll(10.0):
+            pid = conn.recv()[1]
+        conn.send((fn, args, kwargs, memory_bytes))
+        if not conn.poll(time_s):
+            if pid is not None:  # still working (it has not answered): stop it now
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
             raise UploadError(
                 f"{zh}超时（超过 {time_s:.0f} 秒）已停止：文件可能过大或构造异常，请精简后再试",
                 f"The {en} step ran out of time ({time_s:.0f} s) and was stopped: the file may be "
                 "too large or malformed; try a smaller one")
         try:
-            out = recv.recv()
+            out = conn.recv()
         except (EOFError, OSError) as exc:  # the worker died: its memory limit, or a crash
             raise UploadError(f"{zh}所需内存超出上限，已停止",
                               f"The {en} step needed too much memory and was stopped") from exc
     finally:
-        recv.close()
-        if proc.is_alive():
-            proc.kill()
-        proc.join(timeout=5)
-        with contextlib.suppress(ValueError):
-            proc.close()
-    if out[0] == "ok":
-        return out[1]  # type: ignore[no-any-return]
-    if out[0] == "memory":
-        raise UploadError(f"{zh}所需内存超出上限，已停止",
-                          f"The {en} step needed too much memory and was stopped")
-    if out[0] == "atlas":
-        raise _rebuild(*out[1:])
-    raise UploadError(f"{zh}失败（{out[1]}）：文件内容无法处理",
-                      f"The {en} step failed ({out[1]}): the file's content cannot be processed")
+        conn.close()
+    return _outcome(out, zh, en)
 
 
-def measured(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> tuple[T, float, int, int]:
-    """Call ``fn`` and return (result, seconds, resident bytes before, peak resident bytes).
+def measured(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> tuple[Any, float, int, int]:
+    """Call ``fn``; return (result or ``("refused", zh, en)``, seconds, resident bytes before, peak).
 
     Meant to run inside the worker (``run_guarded(measured, fn, ...)``) for benchmarks: the
-    peak is the worker's own ``ru_maxrss``.
+    peak is the worker's own ``ru_maxrss``, measured whether ``fn`` succeeds or refuses.
     """
     import resource
     import time
 
-    with open("/proc/self/statm", encoding="ascii") as fh:
-        before = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    before = int(Path("/proc/self/statm").read_text("ascii").split()[1]) * os.sysconf("SC_PAGE_SIZE")
     t0 = time.perf_counter()
-    out = fn(*args, **kwargs)
+    try:
+        out: Any = fn(*args, **kwargs)
+    except AtlasError as exc:
+        out = ("refused", exc.zh, exc.en)
     seconds = time.perf_counter() - t0
     return out, seconds, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])

@@ -521,6 +521,7 @@ def validate(df: pd.DataFrame, mapping: dict[str, str | None], *, datum: str,
     source_rows = df.attrs.get("source_rows")
     if source_rows is None or len(source_rows) != n:
         source_rows = np.arange(2, n + 2)  # spreadsheet row numbers (header = row 1)
+    table.attrs = {}  # what reading found is the page's business, not the result table's
     table.insert(0, "row", np.asarray(source_rows))
     table["lon_wgs84"] = np.where(placed, lon, np.nan)
     table["lat_wgs84"] = np.where(placed, lat, np.nan)

@@ -209,7 +209,8 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
-def _scan_part(zf: zipfile.ZipFile, name: str, *, max_run: int) -> list[tuple[int, int, int, int]]:
+def _scan_part(zf: zipfile.ZipFile, name: str, *, max_run: int, max_chars: int
+               ) -> list[tuple[int, int, int, int]]:
     """One streaming pass over a zip member: refuse text runs over ``max_run`` bytes; find merges."""
     merges: list[tuple[int, int, int, int]] = []
     run = 0
@@ -222,13 +223,13 @@ def _scan_part(zf: zipfile.ZipFile, name: str, *, max_run: int) -> list[tuple[in
             else:
                 first_lt = chunk.find(b"<")
                 if run + first_lt > max_run:
-                    raise _long_cell(max_run)
+                    raise _long_cell(max_chars)
                 pieces = chunk[first_lt:last_lt].split(b"<")
                 if pieces and max(map(len, pieces)) > max_run:
-                    raise _long_cell(max_run)
+                    raise _long_cell(max_chars)
                 run = len(chunk) - last_lt
             if run > max_run:
-                raise _long_cell(max_run)
+                raise _long_cell(max_chars)
             buf = tail + chunk
             for m in _MERGE_RE.finditer(buf):
                 c0, r0 = _col_number(m.group(1)), int(m.group(2))
@@ -240,9 +241,9 @@ def _scan_part(zf: zipfile.ZipFile, name: str, *, max_run: int) -> list[tuple[in
     return sorted(set(merges))
 
 
-def _long_cell(max_run: int) -> UploadError:
-    return UploadError(f"表格中有单元格内容过长（上限约 {max_run // 4:,} 字符）",
-                       f"A cell in the workbook is too long (limit about {max_run // 4:,} characters)")
+def _long_cell(max_chars: int) -> UploadError:
+    return UploadError(f"表格中有单元格内容过长（上限 {max_chars:,} 字符）",
+                       f"A cell in the workbook is too long (limit {max_chars:,} characters)")
 
 
 def _xlsx_text(value: Any) -> str:
@@ -270,7 +271,8 @@ def _open_workbook(data: bytes, limits: Limits
             f"limit {limits.max_decoded_bytes / 1e6:,.0f} MB)")
     max_run = 4 * limits.max_cell_chars + 64  # UTF-8: at most 4 bytes a character, plus markup
     # every XML part is scanned once (shared strings and sheets alike) before openpyxl loads any
-    merges = {n: _scan_part(zf, n, max_run=max_run) for n in zf.namelist() if n.endswith(".xml")}
+    merges = {n: _scan_part(zf, n, max_run=max_run, max_chars=limits.max_cell_chars)
+              for n in zf.namelist() if n.endswith(".xml")}
     import openpyxl
 
     with warnings.catch_warnings():

@@ -1,27 +1,31 @@
-"""Import planners' own lists (any Chinese datum), check them row by row, keep the good rows."""
+"""Import planners' own lists (any Chinese datum), check them row by row, keep the good rows.
+
+Reading and checking run in a worker process with a time and memory budget (atlas.guard), so a
+hostile file costs the server nothing beyond its budget. What reading detected (delimiter,
+header row, title rows, merged cells, layers) is shown; an ambiguous column mapping must be
+confirmed; the datum is checked against every reference available, and the page says when no
+check was possible.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from atlas.datumcheck import datum_report
 from atlas.errors import AtlasError
 from atlas.export import neutralise_formulas
 from atlas.geodata import CATEGORIES
+from atlas.guard import run_guarded, warm_up
 from atlas.i18n import t
-from atlas.importing import (
-    ROLES,
-    guess_columns,
-    read_table,
-    reason_text,
-    references_by_name,
-    suggest_datum,
-    to_sites,
-    validate,
-)
+from atlas.importing import ROLES, guess_mapping, read_table, reason_text, shape_kinds, to_sites, validate
+from atlas.readers import DELIMITER_NAMES, LayerChoiceError
 from atlas.userlayers import (
     geocode,
     list_user_layers,
@@ -37,28 +41,114 @@ from ui.cards import md_escape
 
 lang = common.language()
 st.title(t("imp_title", lang))
+warm_up()  # the worker server loads pandas while the planner picks a file
 districts = common.districts()
 DATUM_LABELS = {"wgs84": "WGS84 (GPS/OSM)", "gcj02": "GCJ-02 (高德/腾讯 AMap)",
                 "bd09": "BD-09 (百度 Baidu)", "cgcs2000": "CGCS2000 (天地图)"}
+ZH = lang != "en"
+
+
+def read_upload(data: bytes, name: str, layer: str | None, digest: str) -> pd.DataFrame:
+    """Read once per (file, layer) and keep the table in the session (reruns are free)."""
+    key = (digest, name, layer)
+    cache = st.session_state.setdefault("imp_tables", {})
+    if key not in cache:
+        cache.clear()
+        cache[key] = run_guarded(read_table, data, name, layer=layer, step=("读取文件", "reading"))
+    return cache[key]
+
+
+def show_read_info(df: pd.DataFrame, name: str) -> None:
+    """What reading found: format, encoding, delimiter, header row and bilingual notes."""
+    info = df.attrs["read_info"]
+    parts = [f"{len(df):,} rows", md_escape(name), info.format.upper()]
+    if info.encoding:
+        parts.append(info.encoding)
+    if info.delimiter:
+        parts.append(f"{t('imp_delimiter', lang)}: {DELIMITER_NAMES[info.delimiter][0 if ZH else 1]}")
+    if info.format in ("csv", "txt", "xlsx", "xlsm"):
+        parts.append(t("imp_header_row", lang, row=info.header_row))
+    st.caption(f"{t('imp_read_as', lang)}: " + " · ".join(parts))
+    for zh, en in info.notes:
+        st.info(md_escape(zh if ZH else en))
+
+
+def pick_layer(options: list[str], key: str) -> None:
+    """Layer/sheet choice (one widget per file); a change re-reads the file on the next run."""
+    current = st.session_state.get(key)
+    idx = options.index(current) if current in options else 0
+    st.selectbox(t("imp_layer_pick", lang), options, index=idx, key=key)
+
+
+def mapping_widgets(df: pd.DataFrame) -> dict[str, str | None]:
+    """One selectbox per role, preset with the guess; asks for confirmation when it is ambiguous."""
+    guess = guess_mapping(df)
+    st.subheader(t("imp_mapping", lang))
+    options = ["", *[c for c in df.columns if not str(c).startswith("_")]]
+    mapping: dict[str, str | None] = {}
+    for c, role in zip(st.columns(len(ROLES)), ROLES, strict=True):
+        g = guess.mapping.get(role)
+        pick = c.selectbox(role, options, index=options.index(g) if g in options else 0,
+                           key=f"imp_map_{role}", format_func=lambda o: o or t("imp_none", lang))
+        mapping[role] = pick or None
+    if guess.needs_confirmation:
+        notes = " ".join(zh if ZH else en for zh, en in guess.notes)
+        st.warning(md_escape(t("imp_confirm_needed", lang) + notes))
+        if not st.checkbox(t("imp_confirm", lang), key="imp_confirm"):
+            st.stop()
+    else:
+        for zh, en in guess.notes:
+            st.info(md_escape(zh if ZH else en))
+    return mapping
+
+
+def show_datum_checks(result: Any) -> None:
+    """Every datum check that applied; a warning when another datum fits clearly better."""
+    district = result.table.district_found.replace("", np.nan).dropna()
+    net = common.cached_network_for(str(district.mode().iloc[0])) if len(district) else None
+    report = datum_report(result, sites=common.sites(), districts=districts, net=net)
+    lines = "\n".join(f"- {md_escape(c.message(lang))}" for c in report.checks)
+    if report.suggest:
+        st.warning(t("imp_suggest", lang, best=DATUM_LABELS[report.suggest]) + "\n\n" + lines)
+    elif report.checked and any(c.method != "land" or c.detail.get("sensitive", 0) >= 3
+                                for c in report.checks if c.method != "none"):
+        st.success(t("imp_datum_ok", lang) + "\n\n" + lines)
+    else:
+        st.info(t("imp_datum_unknown", lang) + "\n\n" + lines)
+
+
+def shapes_choice(result: Any) -> str:
+    """How lines and polygons are kept: as representative points or as shapes."""
+    kinds = {k for k, v in shape_kinds(result).items() if v and k in ("line", "polygon", "point", "other")}
+    if not kinds & {"line", "polygon", "other"}:
+        return "point"
+    if len(kinds) > 1:
+        st.info(t("imp_shapes_mixed", lang))
+        return "point"
+    return str(st.radio(t("imp_shapes", lang), ["point", "keep"], key="imp_shapes", horizontal=True,
+                        format_func=lambda k: t(f"imp_shapes_{k}", lang)))
+
 
 up = st.file_uploader(t("imp_upload", lang), type=["csv", "txt", "xlsx", "geojson", "json", "gpkg"],
                       key="imp_file")
 if up is not None:
+    data = up.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    layer_key = f"imp_layer_{digest[:12]}"
     try:
-        df = read_table(up.getvalue(), up.name)
+        df = read_upload(data, up.name, st.session_state.get(layer_key), digest)
+    except LayerChoiceError as exc:
+        st.warning(exc.message(lang))
+        pick_layer(exc.options, layer_key)
+        st.stop()
     except AtlasError as exc:
         st.error(exc.message(lang))
         st.stop()
-    st.caption(f"{len(df):,} rows · {md_escape(up.name)}")
-    guess = guess_columns(list(df.columns))
-    st.subheader(t("imp_mapping", lang))
-    cols = st.columns(len(ROLES))
-    options = ["", *df.columns]
-    mapping = {}
-    for c, role in zip(cols, ROLES, strict=True):
-        pick = c.selectbox(role, options, index=options.index(guess[role]) if guess[role] else 0,
-                           key=f"imp_map_{role}", format_func=lambda o: o or t("imp_none", lang))
-        mapping[role] = pick or None
+    show_read_info(df, up.name)
+    info = df.attrs["read_info"]
+    if len(info.layers) > 1 or len(info.sheets) > 1:
+        pick_layer(info.layers if len(info.layers) > 1 else info.sheets, layer_key)
+    mapping = mapping_widgets(df)
     a, b, c = st.columns(3)
     datum = a.radio(t("imp_datum", lang), list(DATUM_LABELS), index=None, key="imp_datum",
                     format_func=DATUM_LABELS.__getitem__)
@@ -70,7 +160,8 @@ if up is not None:
         st.info(t("imp_datum", lang))
         st.stop()
     try:
-        result = validate(df, mapping, datum=datum, districts=districts, default_category=default_cat)
+        result = run_guarded(validate, df, mapping, datum=datum, districts=districts,
+                             default_category=default_cat, step=("检查", "checking"))
     except AtlasError as exc:
         st.error(exc.message(lang))
         st.stop()
@@ -80,16 +171,10 @@ if up is not None:
     m1.metric("ok", counts.get("ok", 0))
     m2.metric("unplaced", counts.get("unplaced", 0))
     m3.metric("error", counts.get("error", 0))
-    refs = references_by_name(result, common.sites())
-    if len(refs["raw_lon"]):
-        s = suggest_datum(refs["raw_lon"], refs["raw_lat"], refs["ref_lon"], refs["ref_lat"], chosen=datum)
-        key = "wgs84" if datum == "cgcs2000" else datum
-        if s["suggest"]:
-            st.warning(t("imp_suggest", lang, chosen=DATUM_LABELS[datum], best=DATUM_LABELS[s["best"]],
-                         m_chosen=s["median_m"][key], m_best=s["median_m"][s["best"]]))
-        else:
-            st.success(t("imp_datum_ok", lang, m=s["median_m"][key], n=s["n"]))
-    view = result.table.assign(reasons=result.table.reasons.map(
+    show_datum_checks(result)
+    shapes = shapes_choice(result)
+    visible = [col for col in result.table.columns if not str(col).startswith("_")]
+    view = result.table[visible].assign(reasons=result.table.reasons.map(
         lambda rs: "; ".join(reason_text(r, lang) for r in rs)))
     st.dataframe(view, hide_index=True, width="stretch", key="imp_rows")
     report = neutralise_formulas(result.error_report(lang))
@@ -98,7 +183,8 @@ if up is not None:
     name = st.text_input(t("imp_layer_name", lang), value=Path(up.name).stem, key="imp_name")
     if st.button(t("imp_save", lang), key="imp_save_btn", disabled=result.ok.empty):
         try:
-            saved = save_user_layer(name, to_sites(result, layer_name=name, est_error_m=err_m),
+            saved = save_user_layer(name, to_sites(result, layer_name=name, est_error_m=err_m,
+                                                   shapes=shapes),
                                     note=f"{up.name}; datum {datum}")
             st.success(t("imp_saved", lang) + f"v{saved.n}")
         except AtlasError as exc:
@@ -106,7 +192,11 @@ if up is not None:
 
 st.divider()
 st.subheader(t("imp_my_layers", lang))
-layers = list_user_layers()
+try:
+    layers = list_user_layers()
+except AtlasError as exc:
+    st.error(exc.message(lang))
+    layers = []
 for rec in layers:
     st.markdown(f"**{md_escape(rec['name'])}** · {len(rec['versions'])} {t('imp_versions', lang)}")
 if layers:
@@ -116,7 +206,7 @@ if layers:
     sites = load_user_layer(key)
     unplaced = sites[sites.position_status == "unplaced"]
     st.caption(f"{t('unplaced_count', lang)}: {len(unplaced)} / {len(sites)}")
-    if not unplaced.empty:
+    if not unplaced.empty and rec["kind"] == "point":
         st.subheader(t("imp_unplaced", lang))
         row_id = st.selectbox(t("imp_place_pick", lang), unplaced.id.tolist(), key="imp_place_row",
                               format_func=lambda i: f"{i} {unplaced.set_index('id').loc[i, 'name_zh']}")

@@ -1,0 +1,326 @@
+"""Make malformed and hostile upload files, one maker per class of problem (not copies of one file).
+
+Each maker takes a seed and size knobs and returns ``(bytes, file name, truth)`` where ``truth``
+says what a correct import must find. The tests call them; ``python -m tests.hostile_files DIR``
+writes a sample of every class to DIR, for trying the import page by hand or benchmarking.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from atlas.datum import from_wgs84
+
+_CT = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+       '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+       '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+       '<Default Extension="xml" ContentType="application/xml"/>'
+       '<Override PartName="/xl/workbook.xml" '
+       'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+       '{sheets}{sst}</Types>')
+_SHEET_CT = ('<Override PartName="/xl/worksheets/sheet{i}.xml" '
+             'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>')
+_SST_CT = ('<Override PartName="/xl/sharedStrings.xml" '
+           'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>')
+_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+         'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_RNS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+
+NAMES = ["青少年宫", "科技馆", "图书馆", "社区科普画廊", "博物馆", "文化中心", "科普基地", "实验学校"]
+DISTRICTS = ["海曙区", "江北区", "鄞州区", "镇海区", "北仑区"]
+
+
+def _col(j: int) -> str:
+    s = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def write_xlsx(sheets: dict[str, Any], *, shared: list[str] | None = None,
+               merges: dict[str, list[str]] | None = None, dimension: dict[str, str] | None = None,
+               level: int = 6) -> bytes:
+    """A minimal workbook written by hand (so that hostile shapes can be made at any size).
+
+    ``sheets`` maps a sheet name to an iterable of rows (lists of str/float/None) or to a
+    callable writing raw ``<row>`` XML to a binary file; strings are inline unless they are
+    ``("s", index)`` references into ``shared``.
+    """
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=level) as zf:
+        names = list(sheets)
+        zf.writestr("[Content_Types].xml", _CT.format(
+            sheets="".join(_SHEET_CT.format(i=i + 1) for i in range(len(names))),
+            sst=_SST_CT if shared is not None else ""))
+        zf.writestr("_rels/.rels", _RELS)
+        zf.writestr("xl/workbook.xml", f'<workbook {_NS} {_RNS}><sheets>' + "".join(
+            f'<sheet name="{escape(n)}" sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, n in enumerate(names))
+            + "</sheets></workbook>")
+        zf.writestr("xl/_rels/workbook.xml.rels",
+                    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                    + "".join(f'<Relationship Id="rId{i + 1}" Type="http://schemas.openxmlformats.org/'
+                              'officeDocument/2006/relationships/worksheet" '
+                              f'Target="worksheets/sheet{i + 1}.xml"/>' for i in range(len(names)))
+                    + (f'<Relationship Id="rId{len(names) + 1}" Type="http://schemas.openxmlformats.org/'
+                       'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+                       if shared is not None else "") + "</Relationships>")
+        if shared is not None:
+            with zf.open("xl/sharedStrings.xml", "w", force_zip64=True) as fh:
+                fh.write(f'<sst {_NS} count="{len(shared)}" uniqueCount="{len(shared)}">'.encode())
+                for s in shared:
+                    fh.write(b"<si><t>")
+                    if isinstance(s, tuple):  # ("repeat", text, n): a huge string streamed in pieces
+                        for _ in range(s[2]):
+                            fh.write(s[1].encode())
+                    else:
+                        fh.write(escape(s).encode())
+                    fh.write(b"</t></si>")
+                fh.write(b"</sst>")
+        for i, name in enumerate(names):
+            with zf.open(f"xl/worksheets/sheet{i + 1}.xml", "w", force_zip64=True) as fh:
+                fh.write(f"<worksheet {_NS}>".encode())
+                if dimension and name in dimension:
+                    fh.write(f'<dimension ref="{dimension[name]}"/>'.encode())
+                fh.write(b"<sheetData>")
+                rows = sheets[name]
+                if callable(rows):
+                    rows(fh)
+                else:
+                    for r, row in enumerate(rows, start=1):
+                        fh.write(_row_xml(r, row).encode())
+                fh.write(b"</sheetData>")
+                if merges and name in merges:
+                    fh.write(f'<mergeCells count="{len(merges[name])}">'.encode())
+                    for ref in merges[name]:
+                        fh.write(f'<mergeCell ref="{ref}"/>'.encode())
+                    fh.write(b"</mergeCells>")
+                fh.write(b"</worksheet>")
+    return buf.getvalue()
+
+
+def _row_xml(r: int, row: list[Any]) -> str:
+    cells = []
+    for j, v in enumerate(row):
+        ref = f"{_col(j)}{r}"
+        if v is None or v == "":
+            continue
+        if isinstance(v, tuple):
+            cells.append(f'<c r="{ref}" t="s"><v>{v[1]}</v></c>')
+        elif isinstance(v, (int, float)):
+            cells.append(f'<c r="{ref}"><v>{v!r}</v></c>')
+        else:
+            cells.append(f'<c r="{ref}" t="inlineStr"><is><t>{escape(str(v))}</t></is></c>')
+    return f'<row r="{r}">' + "".join(cells) + "</row>"
+
+
+# --- sites: the truth every maker starts from -----------------------------------------------------
+
+def sites(n: int, *, seed: int = 0) -> pd.DataFrame:
+    """n venues in central Ningbo (WGS84), named, with district and address."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "name": [f"{NAMES[i % len(NAMES)]}{seed}-{i}" for i in range(n)],
+        "lon": np.round(rng.uniform(121.50, 121.62, n), 6),
+        "lat": np.round(rng.uniform(29.84, 29.92, n), 6),
+        "district": rng.choice(DISTRICTS, n),
+        "address": [f"宁波市某路{i}号" for i in range(n)],
+        "category": rng.choice(["科普基地", "科技馆", "图书馆"], n),
+    })
+
+
+# --- the classes --------------------------------------------------------------------------------
+
+def xlsx_million_rows(*, rows: int = 1_048_575, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
+    """A small workbook whose sheet holds (and declares) about a million rows of data."""
+    def write(fh: Any) -> None:
+        fh.write(_row_xml(1, ["名称", "经度", "纬度"]).encode())
+        chunk = []
+        for r in range(2, rows + 2):
+            chunk.append(f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c><c r="B{r}"><v>121.5</v></c>'
+                         f'<c r="C{r}"><v>29.8</v></c></row>')
+            if len(chunk) == 10_000:
+                fh.write("".join(chunk).encode())
+                chunk = []
+        fh.write("".join(chunk).encode())
+
+    data = write_xlsx({"Sheet1": write}, shared=[f"场馆{seed}"],
+                      dimension={"Sheet1": f"A1:C{rows + 1}"}, level=9)
+    return data, "million_rows.xlsx", {"rows": rows}
+
+
+def xlsx_declared_rows(*, declared: int = 1_048_576) -> tuple[bytes, str, dict[str, Any]]:
+    """A workbook whose dimension claims a million rows and 16,384 columns, with a cell at the far end."""
+    def write(fh: Any) -> None:
+        fh.write(_row_xml(1, ["名称", "经度", "纬度"]).encode())
+        fh.write(_row_xml(2, ["科技馆", 121.55, 29.87]).encode())
+        fh.write(f'<row r="{declared}"><c r="C{declared}"><v>1</v></c></row>'.encode())
+
+    data = write_xlsx({"Sheet1": write}, dimension={"Sheet1": f"A1:XFD{declared}"})
+    return data, "declared_rows.xlsx", {"rows": 2}
+
+
+def xlsx_big_cell(*, mib: int = 64) -> tuple[bytes, str, dict[str, Any]]:
+    """A workbook with one shared-string cell of ``mib`` MiB (compresses to a few tens of KB)."""
+    shared: list[Any] = ["名称", ("repeat", "A" * 1024 * 1024, mib)]
+    rows = [["名称", "经度", "纬度"], [("s", 1), 121.55, 29.87]]
+    return write_xlsx({"Sheet1": rows}, shared=shared, level=9), "big_cell.xlsx", {"mib": mib}
+
+
+def xlsx_merged_category(*, n: int = 12, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
+    """Rows grouped under a category cell merged down the group (as offices lay out lists)."""
+    s = sites(n, seed=seed)
+    groups = np.array_split(np.arange(n), 3)
+    cats = ["科技馆", "图书馆", "高校"]
+    rows: list[list[Any]] = [["类别", "名称", "经度", "纬度"]]
+    merges = []
+    for g, cat in zip(groups, cats, strict=True):
+        for k, i in enumerate(g):
+            rows.append([cat if k == 0 else None, s.name[i], float(s.lon[i]), float(s.lat[i])])
+        merges.append(f"A{g[0] + 2}:A{g[-1] + 2}")
+    truth = {"category": [c for g, c in zip(groups, cats, strict=True) for _ in g], "names": list(s.name)}
+    return write_xlsx({"名单": rows}, merges={"名单": merges}), "merged.xlsx", truth
+
+
+def csv_delimited(*, delimiter: str = ",", n: int = 20, seed: int = 0, encoding: str = "utf-8",
+                  title_rows: int = 0, trailing: bool = False, headers: str = "zh"
+                  ) -> tuple[bytes, str, dict[str, Any]]:
+    """A CSV with a chosen delimiter, encoding, title rows above the header and trailing delimiters."""
+    s = sites(n, seed=seed)
+    head = {"zh": ["名称", "经度", "纬度", "所在区县", "详细地址"],
+            "en": ["Site Name", "Longitude", "Latitude", "District", "Address"],
+            "traps": ["Website", "Unnamed: 1", "name", "lng", "lat"]}[headers]
+    lines = [f"{seed}年宁波市科普场所名单（第{k + 1}页）" + delimiter * (k % 2) for k in range(title_rows)]
+    end = delimiter if trailing else ""
+    if headers == "traps":
+        lines.append(delimiter.join(head) + end)
+        for i in range(n):
+            lines.append(delimiter.join([f"https://example.org/{i}", str(i), s.name[i],
+                                         str(s.lon[i]), str(s.lat[i])]) + end)
+    else:
+        lines.append(delimiter.join(head) + end)
+        for i in range(n):
+            lines.append(delimiter.join([s.name[i], str(s.lon[i]), str(s.lat[i]), s.district[i],
+                                         s.address[i]]) + end)
+    data = ("\r\n".join(lines) + "\r\n").encode(encoding)
+    if encoding == "utf-16":
+        data = data  # Python writes the BOM
+    return data, "list.csv", {"names": list(s.name), "lon": list(s.lon), "lat": list(s.lat),
+                              "title_rows": title_rows}
+
+
+def geojson_shapes(*, n: int = 6, seed: int = 0, kinds: tuple[str, ...] = ("polygon", "line", "point"),
+                   empty_coordinate_props: bool = False, address_only: int = 0
+                   ) -> tuple[bytes, str, dict[str, Any]]:
+    """Features of several kinds and sizes; optional empty lon/lat properties; address-only features."""
+    s = sites(n, seed=seed)
+    feats = []
+    truth: dict[str, Any] = {"extent_m": [], "kinds": [], "names": []}
+    for i in range(n):
+        kind = kinds[i % len(kinds)]
+        x, y = float(s.lon[i]), float(s.lat[i])
+        half = 0.0005 * (i + 1) * 3  # from ~50 m to several hundred metres
+        if kind == "polygon":
+            g = shapely.box(x - half, y - half, x + half, y + half)
+        elif kind == "line":
+            g = shapely.LineString([(x - half, y), (x + half, y)])
+        else:
+            g = shapely.Point(x, y)
+        props: dict[str, Any] = {"名称": s.name[i], "地址": s.address[i]}
+        if empty_coordinate_props:
+            props.update({"经度": "", "纬度": ""})
+        feats.append({"type": "Feature", "properties": props, "geometry": json.loads(shapely.to_geojson(g))})
+        truth["kinds"].append(kind)
+        truth["names"].append(s.name[i])
+        truth["extent_m"].append(half * 111_000 * (2 ** 0.5 if kind == "polygon" else 1))
+    for k in range(address_only):
+        feats.append({"type": "Feature", "properties": {"名称": f"只有地址{k}", "地址": f"宁波市某街{k}号"},
+                      "geometry": None})
+    data = json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False).encode()
+    return data, "shapes.geojson", truth
+
+
+def gpkg_layers(*, layers: int = 3, n: int = 4, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
+    """A GeoPackage with several point layers (the second one is the one the user wants)."""
+    import geopandas as gpd
+
+    names = [f"layer_{k}" for k in range(layers)]
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "multi.gpkg"
+        for k, name in enumerate(names):
+            s = sites(n + k, seed=seed + k)
+            gdf = gpd.GeoDataFrame({"名称": s.name}, geometry=shapely.points(s.lon, s.lat), crs="EPSG:4326")
+            gdf.to_file(p, layer=name, driver="GPKG")
+        data = p.read_bytes()
+    return data, "multi.gpkg", {"layers": names, "rows": {nm: n + k for k, nm in enumerate(names)}}
+
+
+def gcj_near_lines(*, n: int = 120, seed: int = 0, datum: str = "gcj02", with_district: bool = True
+                   ) -> tuple[bytes, str, dict[str, Any]]:
+    """Unknown places (not in the atlas) on land within 400 m of a coast or district line, in ``datum``."""
+    from atlas.geodata import load_districts
+
+    d = load_districts()
+    rng = np.random.default_rng(seed)
+    lines = shapely.union_all(d.boundary.to_numpy())
+    # sample along the district lines (coast included), step inland by up to 400 m
+    total = lines.length
+    pts: list[tuple[float, float, str]] = []
+    tries = 0
+    while len(pts) < n and tries < 50 * n:
+        tries += 1
+        p = lines.interpolate(rng.uniform(0, total))
+        q = (p.x + rng.uniform(-0.004, 0.004), p.y + rng.uniform(-0.0036, 0.0036))
+        hit = d[d.contains(shapely.Point(q))]
+        if len(hit) == 1 and shapely.Point(q).distance(lines) > 0.0008:  # > ~80 m inside
+            pts.append((q[0], q[1], str(hit.name_zh.iloc[0])))
+    lon, lat, dist = (np.array(v) for v in zip(*pts, strict=True))
+    x, y = from_wgs84(lon, lat, datum=datum)
+    df = pd.DataFrame({"名称": [f"未知场所{seed}-{i}" for i in range(len(lon))],
+                       "经度": np.round(x, 7), "纬度": np.round(y, 7)})
+    if with_district:
+        df["所在区县"] = dist
+    return df.to_csv(index=False).encode("utf-8"), "unknown_places.csv", {"lon": lon, "lat": lat}
+
+
+def malformed_geo(*, kind: str = "geojson") -> tuple[bytes, str, dict[str, Any]]:
+    """Broken GeoJSON / GeoPackage bytes (GDAL's error names the server's temporary file)."""
+    if kind == "geojson":
+        return b'{"type": "FeatureCollection", "features": [ {"type": "Feat', "broken.geojson", {}
+    return b"SQLite format 3\x00" + b"\x00" * 200, "broken.gpkg", {}
+
+
+MAKERS = {
+    "million_rows": xlsx_million_rows, "declared_rows": xlsx_declared_rows, "big_cell": xlsx_big_cell,
+    "merged": xlsx_merged_category, "semicolon": lambda: csv_delimited(delimiter=";"),
+    "tab_utf16": lambda: csv_delimited(delimiter="\t", encoding="utf-16"),
+    "title_rows": lambda: csv_delimited(title_rows=2), "traps": lambda: csv_delimited(headers="traps"),
+    "trailing": lambda: csv_delimited(trailing=True, delimiter=";"), "shapes": geojson_shapes,
+    "empty_props": lambda: geojson_shapes(kinds=("point",), empty_coordinate_props=True),
+    "address_only": lambda: geojson_shapes(kinds=("point",), address_only=3),
+    "multi_layer": gpkg_layers, "gcj_unknown": gcj_near_lines, "broken_geojson": malformed_geo,
+}
+
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "hostile")
+    out.mkdir(parents=True, exist_ok=True)
+    for key, maker in MAKERS.items():
+        data, name, _ = maker()
+        (out / f"{key}_{name}").write_bytes(data)
+        print(f"{key}_{name}: {len(data):,} bytes")
