@@ -462,6 +462,9 @@ def _geometry_columns(gdf: Any) -> pd.DataFrame:
                      ["none", "point", "line", "polygon"], default="other")
     rep = np.array([None] * len(geoms), dtype=object)
     rep[present] = shapely.point_on_surface(geoms[present])
+    line = type_id == 1  # a line's representative point is its middle, not a vertex at one end
+    if line.any():
+        rep[line] = shapely.line_interpolate_point(geoms[line], 0.5, normalized=True)
     lon = np.full(len(geoms), np.nan)
     lat = np.full(len(geoms), np.nan)
     lon[present] = shapely.get_x(rep[present])
@@ -482,38 +485,45 @@ def _geometry_columns(gdf: Any) -> pd.DataFrame:
     }, index=gdf.index)
 
 
+def _read_layer(path: Path, *, layer: str | None, limits: Limits, info: ReadInfo) -> Any:
+    import pyogrio
+
+    layers = list_geo_layers(path)
+    info.layers = [n for n, _ in layers]
+    with_data = [n for n, c in layers if c != 0]
+    if layer is None and len(with_data) > 1:
+        raise LayerChoiceError(
+            f"文件含 {len(with_data)} 个有数据的图层（{'、'.join(with_data)[:200]}），请选择一个",
+            f"The file holds {len(with_data)} layers with data ({', '.join(with_data)[:200]}); "
+            "choose one", options=with_data)
+    name = layer if layer is not None else (with_data or info.layers)[0]
+    if name not in info.layers:
+        raise UploadError(f"文件中没有图层 {name[:60]}", f"The file has no layer {name[:60]}")
+    count = dict(layers)[name]
+    if count > limits.max_rows:
+        raise too_many_rows(limits.max_rows, count)
+    info.layer = name
+    return pyogrio.read_dataframe(path, layer=name, max_features=limits.max_rows + 1)
+
+
 def geo_table(data: bytes, ext: str, *, layer: str | None, limits: Limits, info: ReadInfo
               ) -> pd.DataFrame:
     """Features of one layer as text columns plus geometry columns and ``_geometry`` (WGS84)."""
-    import pyogrio
-
     with tempfile.TemporaryDirectory() as d:
         # a private temp file whose only part from the user is the whitelisted extension
         tmp = Path(d) / f"upload{ext}"
         tmp.write_bytes(data)
         try:
-            layers = list_geo_layers(tmp)
-            info.layers = [n for n, _ in layers]
-            with_data = [n for n, c in layers if c != 0]
-            if layer is None and len(with_data) > 1:
-                raise LayerChoiceError(
-                    f"文件含 {len(with_data)} 个有数据的图层（{'、'.join(with_data)[:200]}），请选择一个",
-                    f"The file holds {len(with_data)} layers with data ({', '.join(with_data)[:200]}); "
-                    "choose one", options=with_data)
-            name = layer if layer is not None else (with_data or info.layers)[0]
-            if name not in info.layers:
-                raise UploadError(f"文件中没有图层 {name[:60]}", f"The file has no layer {name[:60]}")
-            count = dict(layers)[name]
-            if count > limits.max_rows:
-                raise too_many_rows(limits.max_rows, count)
-            gdf = pyogrio.read_dataframe(tmp, layer=name, max_features=limits.max_rows + 1)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # GDAL's warnings name the temporary file too
+                gdf = _read_layer(tmp, layer=layer, limits=limits, info=info)
         except UploadError:
             raise
         except Exception as exc:  # GDAL's messages name the temporary file: never show them raw
             detail = clean_detail(str(exc), tmpdir=d)
             raise UploadError(f"文件无法读取（{ext[1:]} 格式有误）：{detail}",
                               f"The file cannot be read (malformed {ext[1:]}): {detail}") from exc
-    info.layer = name
+    name = info.layer
     if len(info.layers) > 1:
         info.note(f"已读取图层“{name}”（文件共有 {len(info.layers)} 个图层）",
                   f"Read layer '{name}' (the file has {len(info.layers)} layers)")

@@ -178,7 +178,7 @@ def test_bad_uploads_get_clear_messages():
     with pytest.raises(UploadError, match="Not a valid XLSX"):
         read_table(b"PK\x03\x04 not really a workbook", "a.xlsx")
     with pytest.raises(UploadError, match="decode"):
-        read_table(b"\xff\xfe\x00\xd8\x00\xdc" * 3, "a.csv")
+        read_table(b"name\n\x81\xff\xff" * 3, "a.csv")
 
 
 def test_osm_venue_discovery_on_real_extract():

@@ -1,0 +1,369 @@
+"""One test per class of hostile or malformed upload, on files made by tests/hostile_files.py."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl.worksheet._reader import WorkSheetParser
+from pyproj import Geod
+
+from atlas.datum import from_wgs84
+from atlas.datumcheck import datum_report
+from atlas.errors import AtlasError, UploadError
+from atlas.geodata import load_districts, load_sites
+from atlas.guard import run_guarded
+from atlas.importing import (
+    guess_columns,
+    guess_mapping,
+    header_roles,
+    read_table,
+    to_sites,
+    validate,
+)
+from atlas.network import synthetic_grid
+from atlas.readers import LayerChoiceError
+from atlas.userlayers import list_user_layers, load_user_layer, save_user_layer
+from tests import hostile_files as hf
+
+GEOD = Geod(ellps="WGS84")
+
+
+@pytest.fixture(scope="module")
+def districts():
+    return load_districts()
+
+
+def _count_parsed_rows(monkeypatch) -> list[int]:
+    calls = [0]
+    original = WorkSheetParser.parse_row
+
+    def counting(self, row):
+        calls[0] += 1
+        return original(self, row)
+
+    monkeypatch.setattr(WorkSheetParser, "parse_row", counting)
+    return calls
+
+
+# --- limits that bite before the work -----------------------------------------------------------
+
+def test_xlsx_with_too_many_rows_is_refused_at_the_limit_not_after_parsing_it(monkeypatch):
+    data, name, _truth = hf.xlsx_million_rows(rows=60_000)
+    calls = _count_parsed_rows(monkeypatch)
+    with pytest.raises(UploadError, match=r"more than the limit of 5,000; the file declares about 60,001"):
+        read_table(data, name, max_rows=5_000)
+    assert calls[0] <= 5_000 + 40  # stopped at the limit (plus the header window), not at 60,001
+
+
+def test_xlsx_declaring_a_huge_dimension_reads_only_the_rows_that_exist(monkeypatch):
+    data, name, _ = hf.xlsx_declared_rows()
+    calls = _count_parsed_rows(monkeypatch)
+    df = read_table(data, name)
+    assert calls[0] == 3 and df.iloc[0].tolist() == ["科技馆", "121.55", "29.87"]
+    assert df.attrs["source_rows"].tolist() == [2, 1_048_576]  # the far cell keeps its row number
+
+
+@pytest.mark.parametrize("mib", [1, 64])
+def test_a_huge_cell_is_refused_before_the_workbook_is_parsed(monkeypatch, mib):
+    import openpyxl
+
+    def never(*a, **k):
+        raise AssertionError("the workbook must not be parsed")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", never)
+    data, name, _ = hf.xlsx_big_cell(mib=mib)
+    assert len(data) < 50 * 1024 * 1024 // 100  # it slips under the upload limit by far
+    with pytest.raises(UploadError, match="too long"):
+        read_table(data, name)
+
+
+def test_a_workbook_too_large_once_unpacked_is_refused_unopened(monkeypatch):
+    data, name, _ = hf.xlsx_big_cell(mib=300)
+    with pytest.raises(UploadError, match="too large once unpacked"):
+        read_table(data, name)
+
+
+@pytest.mark.parametrize("where", ["name", "address"])
+def test_an_over_long_csv_field_is_refused_with_its_position(where):
+    df = hf.sites(5)
+    df.loc[3, where] = "长" * 40_000
+    data = df.rename(columns={"name": "名称", "lon": "经度", "lat": "纬度", "address": "地址"}).to_csv(
+        index=False).encode("utf-8")
+    col = list(df.columns).index(where) + 1
+    with pytest.raises(UploadError, match=rf"Row 5, column {col} is too long"):
+        read_table(data, "a.csv")
+
+
+def test_the_worker_stops_on_time_and_memory_and_the_server_stays_free():
+    t0 = time.perf_counter()
+    with pytest.raises(UploadError, match="ran out of time"):
+        run_guarded(time.sleep, 30, time_s=1.0)
+    assert time.perf_counter() - t0 < 10
+    with pytest.raises(UploadError, match="too much memory"):
+        run_guarded(np.ones, 4 * 1024**3 // 8, memory_bytes=512 * 1024**2)
+    # errors raised on purpose come back as themselves, options included
+    data, name, truth = hf.gpkg_layers()
+    with pytest.raises(LayerChoiceError) as err:
+        run_guarded(read_table, data, name)
+    assert err.value.options == truth["layers"]
+    df = run_guarded(read_table, data, name, layer="layer_1")  # and the worker is usable again
+    assert len(df) == truth["rows"]["layer_1"]
+
+
+# --- delimiter, header row, header names, merged cells -------------------------------------------
+
+@pytest.mark.parametrize(("delimiter", "encoding"), [(";", "utf-8"), ("\t", "utf-16"), ("|", "gb18030"),
+                                                      (",", "utf-8-sig"), ("\t", "gb18030")])
+@pytest.mark.parametrize("title_rows", [0, 2])
+def test_delimiters_encodings_and_title_rows(districts, delimiter, encoding, title_rows):
+    data, name, truth = hf.csv_delimited(delimiter=delimiter, encoding=encoding, title_rows=title_rows,
+                                         seed=title_rows)
+    df = read_table(data, name)
+    info = df.attrs["read_info"]
+    assert info.delimiter == delimiter and info.header_row == title_rows + 1
+    assert len(info.title_rows) == title_rows
+    r = validate(df, guess_columns(list(df.columns)), datum="wgs84", districts=districts)
+    assert r.counts() == {"ok": len(truth["names"])}
+    assert r.table["名称"].tolist() == truth["names"]
+    assert np.allclose(r.table.lon_wgs84, truth["lon"])
+    assert r.table.row.iloc[0] == title_rows + 2  # spreadsheet row numbers in the report
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_trailing_delimiters_do_not_shift_columns(districts, delimiter):
+    data, name, truth = hf.csv_delimited(delimiter=delimiter, trailing=True)
+    df = read_table(data, name)
+    assert list(df.columns) == ["名称", "经度", "纬度", "所在区县", "详细地址"]
+    assert df.attrs["read_info"].dropped_columns == 1
+    r = validate(df, guess_columns(list(df.columns)), datum="wgs84", districts=districts)
+    assert r.counts() == {"ok": len(truth["names"])}
+
+
+@pytest.mark.parametrize(("header", "roles"), [
+    ("Unnamed: 1", {}), ("Website", {}), ("URL", {}), ("Index", {}), ("经营范围", {}),
+    ("name", {"name": 2}), ("Site Name", {"name": 2}), ("siteName", {"name": 2}), ("场馆名称", {"name": 1}),
+    ("百度经度", {"lon": 1}), ("经度（GCJ-02）", {"lon": 2}), ("lon_gcj02", {"lon": 1}), ("X", {"lon": 2}),
+    ("POINT_Y", {"lat": 1}), ("xy", {}), ("所在区县", {"district": 1}), ("Type", {"category": 2}),
+])
+def test_header_names_match_whole_tokens_only(header, roles):
+    assert header_roles(header) == roles
+
+
+def test_url_and_index_columns_never_name_the_sites(districts):
+    data, name, truth = hf.csv_delimited(headers="traps")
+    df = read_table(data, name)
+    g = guess_mapping(df)
+    assert g.mapping["name"] == "name" and g.mapping["lon"] == "lng" and not g.needs_confirmation
+    r = validate(df, g.mapping, datum="wgs84", districts=districts)
+    assert r.table["name"].tolist() == truth["names"]
+
+
+def test_ambiguous_or_implausible_mappings_ask_for_confirmation():
+    two_names = pd.DataFrame({"名称": ["a"], "单位名称": ["b"], "经度": ["121.5"], "纬度": ["29.8"]})
+    g = guess_mapping(two_names)
+    assert g.mapping["name"] == "名称" and "单位名称" not in g.ambiguous.get("name", [])  # exact wins
+    tie = guess_mapping(pd.DataFrame({"场馆名称": ["a"], "单位名称": ["b"], "lon": ["121.5"],
+                                      "lat": ["29.8"]}))
+    assert tie.ambiguous["name"] == ["场馆名称", "单位名称"] and tie.needs_confirmation
+    urls = guess_mapping(pd.DataFrame({"name": ["http://a.cn/1", "http://a.cn/2"], "lon": ["121.5"] * 2,
+                                       "lat": ["29.8"] * 2}))
+    assert urls.ambiguous["name"] == ["name"] and urls.needs_confirmation
+    bare = guess_mapping(pd.DataFrame({"A": ["科技馆", "图书馆"], "B": ["121.553", "121.612"],
+                                       "C": ["29.871", "29.902"]}))
+    assert bare.mapping["name"] == "A" and (bare.mapping["lon"], bare.mapping["lat"]) == ("B", "C")
+    assert set(bare.inferred) == {"name", "lon", "lat"} and bare.needs_confirmation
+
+
+def test_merged_category_cells_are_propagated_and_reported(districts):
+    data, name, truth = hf.xlsx_merged_category(n=12)
+    df = read_table(data, name)
+    info = df.attrs["read_info"]
+    assert info.merged_ranges == 3 and info.merged_cells_filled == 9
+    assert any("merged" in en for _, en in info.notes)
+    r = validate(df, guess_columns(list(df.columns)), datum="wgs84", districts=districts)
+    assert r.table["类别"].tolist() == truth["category"]
+    assert r.table.category_code.tolist() == [{"科技馆": "kepu_site", "图书馆": "kepu_site",
+                                               "高校": "university"}[c] for c in truth["category"]]
+
+
+# --- geometry honesty ------------------------------------------------------------------------------
+
+def test_points_stay_points_and_shapes_get_an_error_radius_from_their_extent(districts):
+    data, name, truth = hf.geojson_shapes(n=9)
+    df = read_table(data, name)
+    r = validate(df, guess_mapping(df).mapping, datum="wgs84", districts=districts)
+    sites = to_sites(r, layer_name="t", est_error_m=50)
+    for kind, ext, err in zip(truth["kinds"], truth["extent_m"], sites.est_error_m, strict=True):
+        if kind == "point":
+            assert err == 50
+        else:  # the farthest part of the shape from its point, never the flat 50 m
+            assert err == pytest.approx(max(50, ext), rel=0.2)
+
+
+def test_areas_can_be_kept_as_an_area_layer(districts, tmp_path):
+    data, name, _ = hf.geojson_shapes(n=5, kinds=("polygon",))
+    df = read_table(data, name)
+    r = validate(df, guess_mapping(df).mapping, datum="gcj02", districts=districts)
+    areas = to_sites(r, layer_name="园区", shapes="keep")
+    assert set(areas.geometry.geom_type) == {"Polygon"}
+    # the datum applies to every vertex, not only to the representative point
+    original = shapely.from_geojson(json.dumps(json.loads(data)["features"][0]["geometry"]))
+    shift = GEOD.inv(original.centroid.x, original.centroid.y, areas.geometry.iloc[0].centroid.x,
+                     areas.geometry.iloc[0].centroid.y)[2]
+    assert 400 < shift < 600
+    save_user_layer("园区", areas, folder=tmp_path)
+    rec = list_user_layers(folder=tmp_path)[0]
+    assert rec["kind"] == "polygon"
+    assert set(load_user_layer(rec["key"], folder=tmp_path).geometry.geom_type) == {"Polygon"}
+
+
+def test_geometry_wins_over_empty_coordinate_properties(districts):
+    data, name, truth = hf.geojson_shapes(kinds=("point",), empty_coordinate_props=True)
+    df = read_table(data, name)
+    g = guess_mapping(df)
+    assert (g.mapping["lon"], g.mapping["lat"]) == ("geom_lon", "geom_lat")
+    r = validate(df, g.mapping, datum="wgs84", districts=districts)
+    assert r.counts() == {"ok": len(truth["names"])}
+
+
+def test_address_only_features_are_kept_as_unplaced(districts):
+    data, name, _truth = hf.geojson_shapes(n=4, kinds=("point",), address_only=3)
+    df = read_table(data, name)
+    r = validate(df, guess_mapping(df).mapping, datum="wgs84", districts=districts)
+    assert r.counts() == {"ok": 4, "unplaced": 3}
+    sites = to_sites(r, layer_name="t")
+    assert (sites.position_status == "unplaced").sum() == 3 and sites.address.str.len().gt(0).all()
+
+
+def test_a_multi_layer_geopackage_asks_which_layer():
+    data, name, truth = hf.gpkg_layers(layers=3)
+    with pytest.raises(LayerChoiceError) as err:
+        read_table(data, name)
+    assert err.value.options == truth["layers"] and "choose one" in err.value.en
+    for layer in truth["layers"]:
+        df = read_table(data, name, layer=layer)
+        assert len(df) == truth["rows"][layer] and df.attrs["read_info"].layer == layer
+    with pytest.raises(UploadError, match="no layer"):
+        read_table(data, name, layer="nope")
+
+
+@pytest.mark.parametrize("kind", ["geojson", "gpkg"])
+def test_parser_messages_never_show_server_paths(kind):
+    data, name, _ = hf.malformed_geo(kind=kind)
+    with pytest.raises(UploadError) as err:
+        read_table(data, name)
+    for text in (err.value.zh, err.value.en):
+        assert "/tmp" not in text and "upload." not in text and not re.search(r"/\w+/", text)
+
+
+# --- the datum check works for any list ------------------------------------------------------------
+
+@pytest.mark.parametrize("with_district", [True, False])
+def test_unknown_places_in_gcj02_declared_wgs84_are_flagged_by_coast_and_district_lines(
+        districts, with_district):
+    data, name, _truth = hf.gcj_near_lines(n=150, seed=1, with_district=with_district)
+    df = read_table(data, name)
+    sites = load_sites()
+    wrong = validate(df, guess_columns(list(df.columns)), datum="wgs84", districts=districts)
+    report = datum_report(wrong, sites=sites, districts=districts)
+    assert [c.method for c in report.checks] == ["land"]  # no known names, no network: lines only
+    assert report.suggest == "gcj02", report.checks[0].en
+    right = validate(df, guess_columns(list(df.columns)), datum="gcj02", districts=districts)
+    ok = datum_report(right, sites=sites, districts=districts)
+    assert ok.suggest is None and ok.checks[0].detail["sensitive"] >= 3
+
+
+def test_a_list_far_from_every_line_says_no_check_was_possible(districts):
+    rng = np.random.default_rng(0)
+    lon, lat = rng.uniform(121.535, 121.545, 30), rng.uniform(29.865, 29.875, 30)  # inner 鄞州/海曙
+    df = pd.DataFrame({"名称": [f"点{i}" for i in range(30)], "经度": lon.round(6).astype(str),
+                       "纬度": lat.round(6).astype(str)})
+    r = validate(df, guess_columns(list(df.columns)), datum="wgs84", districts=districts)
+    report = datum_report(r, sites=load_sites(), districts=districts)
+    assert report.suggest is None and report.checks[-1].method == "none"
+    assert "could not be confirmed" in report.checks[-1].en
+
+
+def test_streets_of_a_cached_network_check_the_datum(districts):
+    net = synthetic_grid(8, spacing_m=1500.0, origin=(121.45, 29.80))
+    rng = np.random.default_rng(3)
+    idx = rng.choice(len(net.lon), 25, replace=False)
+    glon, glat = from_wgs84(net.lon[idx], net.lat[idx], datum="gcj02")
+    df = pd.DataFrame({"名称": [f"画廊{i}" for i in range(25)], "经度": glon.round(7).astype(str),
+                       "纬度": glat.round(7).astype(str)})
+    wrong = validate(df, guess_columns(list(df.columns)), datum="wgs84", districts=districts)
+    report = datum_report(wrong, sites=load_sites(), districts=districts, net=net)
+    streets = next(c for c in report.checks if c.method == "streets")
+    assert streets.suggest == "gcj02" and report.suggest == "gcj02"
+
+
+# --- property test: read -> guess -> validate never fails with anything but a clear error -----------
+
+_HEADERS = {"name": ["名称", "name", "场馆名称", "Site Name", "名字"],
+            "lon": ["经度", "lon", "lng", "Longitude"], "lat": ["纬度", "lat", "Latitude"],
+            "district": ["区县", "district"], "noise": ["Website", "备注", "Unnamed: 1"]}
+
+
+@st.composite
+def layouts(draw):
+    n = draw(st.integers(1, 15))
+    roles = draw(st.permutations(["name", "lon", "lat", "district", "noise"]))
+    cols = [draw(st.sampled_from(_HEADERS[r])) for r in roles]
+    delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]))
+    titles = draw(st.integers(0, 2))
+    trailing = draw(st.booleans())
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    values = {"name": [f"场馆{i}" for i in range(n)],
+              "lon": [f"{v:.6f}" for v in rng.uniform(121.5, 121.6, n)],
+              "lat": [f"{v:.6f}" for v in rng.uniform(29.84, 29.9, n)], "district": ["鄞州区"] * n,
+              "noise": [draw(st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=8))
+                        .replace(delimiter, " ").replace('"', "'") for _ in range(n)]}
+    end = delimiter if trailing else ""
+    lines = [f"宁波市科普名单{k}" for k in range(titles)] + [delimiter.join(cols) + end]
+    for i in range(n):
+        lines.append(delimiter.join(values[r][i] for r in roles) + end)
+    return "\n".join(lines).encode(encoding), roles, cols, values
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=layouts())
+def test_fuzzed_layouts_read_correctly_or_fail_clearly(districts, case):
+    data, roles, cols, values = case
+    try:
+        df = read_table(data, "fuzz.csv")
+        mapping = guess_mapping(df).mapping
+        r = validate(df, mapping, datum="wgs84", districts=districts)
+    except AtlasError:
+        return
+    name_col = cols[roles.index("name")]
+    if mapping["name"] == name_col and mapping["lon"] == cols[roles.index("lon")]:
+        assert r.table[name_col].tolist() == values["name"]
+        assert r.counts().get("ok", 0) == len(values["name"])
+
+
+_PIECES = ["名称", "经度", "纬度", "121.5", "29.8", "", '"', "\n", ",", ";", "\t", "x" * 5, "\x00", "é"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(st.binary(max_size=400),
+                      st.text(max_size=300).map(lambda s: s.encode("utf-8")),
+                      st.lists(st.lists(st.sampled_from(_PIECES), max_size=6), max_size=8)
+                      .map(lambda rows: "\n".join(",".join(r) for r in rows).encode("gb18030"))),
+       ext=st.sampled_from([".csv", ".txt", ".xlsx", ".geojson", ".gpkg"]))
+def test_fuzzed_bytes_give_a_table_or_a_clear_error(districts, data, ext):
+    try:
+        df = read_table(data, f"fuzz{ext}")
+        g = guess_mapping(df)
+        if g.mapping.get("name"):
+            validate(df, g.mapping, datum="gcj02", districts=districts)
+    except AtlasError as exc:
+        assert exc.zh and exc.en and "/tmp" not in exc.en and "Traceback" not in exc.en
