@@ -11,13 +11,15 @@ from typing import Any
 from atlas.errors import AtlasError
 
 
-def _tqdm_progress() -> tuple[Any, Callable[[str, float], None]]:
+def _tqdm_progress(lang: str = "zh") -> tuple[Any, Callable[[str, float], None]]:
     from tqdm import tqdm
+
+    from atlas.i18n import stage_label
 
     bar = tqdm(total=100, unit="%", bar_format="{l_bar}{bar}| {n:.0f}%  {postfix}")
 
     def report(stage: str, frac: float) -> None:
-        bar.set_postfix_str(stage)
+        bar.set_postfix_str(stage_label(stage, lang))
         bar.n = round(100 * frac)
         bar.refresh()
 
@@ -45,16 +47,17 @@ def build_network_main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=None,
                     help=f"cache folder (default {settings.CACHE_DIR})")
     ap.add_argument("--list", action="store_true", help="list cached networks and exit")
+    ap.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of progress and errors")
     args = ap.parse_args(argv)
     if args.list:
         for rec in cached_networks(cache=args.cache):
             print(f"{rec.get('area_label')}\t{rec.get('source_kind')}\t{rec.get('source')}\t"
                   f"{rec.get('source_date')}\t{rec['nodes']:,} nodes\t{rec['edges']:,} edges\t"
-                  f"{rec['path']}")
+                  f"{rec.get('crs')}\t{rec['path']}")
         return 0
     if not args.area:
         ap.error("--area is required (or use --list)")
-    bar, report = _tqdm_progress()
+    bar, report = _tqdm_progress(args.lang)
     try:
         net, path = build_network(args.area, osm_file=args.osm_file, graphml=args.graphml,
                                   online=args.download, overpass_url=args.overpass_url,
@@ -62,10 +65,10 @@ def build_network_main(argv: list[str] | None = None) -> int:
                                   progress=report)
     except AtlasError as exc:
         bar.close()
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc.message(args.lang)}", file=sys.stderr)
         return 2
     bar.close()
-    print(net.describe("en"))
+    print(net.describe(args.lang))
     print(f"cached: {path}")
     return 0
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from atlas import settings
 from atlas.errors import AtlasError, ValidationError
-from atlas.i18n import t
+from atlas.i18n import stage_label, t
 from atlas.projection import crs_label, metric_crs_for
 from atlas.provenance import read_provenance
 from atlas.storage import atomic_write
@@ -439,7 +439,7 @@ def export_briefing_cli(argv: list[str] | None = None) -> int:
     bar = tqdm(total=100, unit="%", bar_format="{l_bar}{bar}| {n:.0f}%  {postfix}")
 
     def report(stage: str, frac: float) -> None:
-        bar.set_postfix_str(stage)
+        bar.set_postfix_str(stage_label(stage, args.lang))
         bar.n = round(100 * frac)
         bar.refresh()
 

@@ -242,3 +242,26 @@ STRINGS.update({
     "sa_draw_hint": ("用左侧工具画一个矩形或多边形作为分析范围。",
                      "Draw a rectangle or polygon with the tools on the left."),
 })
+
+#: Progress stages reported by the engine (``progress(stage, fraction)``): network building,
+#: briefing packs and batches. Pages and command lines show them with :func:`stage_label`.
+STAGES: dict[str, tuple[str, str]] = {
+    "read": ("读取 OSM 文件", "Reading the OSM file"),
+    "build": ("构建路网", "Building the network"),
+    "buildings": ("读取住宅建筑", "Reading residential buildings"),
+    "download": ("下载 OSM 数据", "Downloading OSM data"),
+    "cache": ("写入缓存", "Saving to the cache"),
+    "done": ("完成", "Done"),
+    "city map": ("全市地图", "City map"),
+    "data": ("数据表", "Data tables"),
+    "html": ("交互网页", "Interactive HTML"),
+    "batch_start": ("启动计算集群", "Starting the cluster"),
+    "batch_area": ("已完成范围", "Areas finished"),
+    "batch_merge": ("合并结果", "Merging results"),
+}
+
+
+def stage_label(stage: str, lang: str = "zh") -> str:
+    """The label of a progress stage in ``lang``; unknown stages (e.g. a district name) as given."""
+    zh, en = STAGES.get(stage, (stage, stage))
+    return en if lang == "en" else zh

@@ -13,7 +13,7 @@ from streamlit_folium import st_folium
 
 from atlas.datum import to_wgs84
 from atlas.errors import AtlasError
-from atlas.i18n import t
+from atlas.i18n import stage_label, t
 from atlas.network import build_network, resolve_area
 from atlas.service_area import METHOD_PROXY, areas_for
 from atlas.webmap import add_draw_control, areas_group, basemap_datum, build_map
@@ -70,7 +70,7 @@ with st.expander(t("sa_build", lang), expanded=network is None):
     bar = st.progress(0.0)
 
     def report(stage: str, frac: float) -> None:
-        bar.progress(min(max(frac, 0.0), 1.0), text=stage)
+        bar.progress(min(max(frac, 0.0), 1.0), text=stage_label(stage, lang))
 
     def run_build(**kw: object) -> None:
         try:

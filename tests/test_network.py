@@ -292,3 +292,52 @@ def test_network_package_does_not_import_demand():
             "assert not [m for m in sys.modules if m in ('atlas.demand', 'atlas.coverage', "
             "'atlas.service_area')], sorted(m for m in sys.modules if m.startswith('atlas'))")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+
+
+# --- areas the file does not cover, progress in both languages ----------------------------
+
+def test_a_file_elsewhere_says_it_does_not_overlap_the_district(tmp_path):
+    andorra = shared_file("reference/osm_extracts/andorra.osm.gz")  # its header has a bbox
+    with pytest.raises(EmptyNetworkError) as err:
+        build_network("海曙区", osm_file=andorra, cache=tmp_path)
+    assert "与海曙区不重叠" in err.value.zh and "does not overlap Haishu" in err.value.en
+    assert "walkable" not in err.value.en
+    # a file without a header bbox (scanned instead)
+    with pytest.raises(EmptyNetworkError) as err:
+        build_network("Haishu", osm_file=FIXTURES / "geodesic_streets_50n.osm", cache=tmp_path)
+    assert "does not overlap Haishu" in err.value.en and "11.5" in err.value.en
+    assert not list(tmp_path.rglob("*.npz"))  # nothing cached
+
+
+def test_a_covering_file_without_streets_there_says_so(tmp_path):
+    river = (121.5050, 29.8040, 121.5060, 29.8050)  # on the water between the two banks
+    with pytest.raises(EmptyNetworkError) as err:
+        build_network(river, osm_file=FIXTURES / "river_bridge.osm", cache=tmp_path, buffer_m=0)
+    assert "no walkable ways within bbox 121.50500" in err.value.en
+    assert "没有可步行的道路" in err.value.zh
+
+
+def test_progress_stages_are_translated_and_partial_files_are_reported(tmp_path):
+    from atlas.i18n import STAGES, stage_label
+
+    seen: list[tuple[str, float]] = []
+    area = (24.93, 60.16, 24.95, 60.20)  # reaches north of the Helsinki sample's extent
+    net, _ = build_network(area, osm_file=HELSINKI, cache=tmp_path, buffer_m=0,
+                           progress=lambda s, f: seen.append((s, f)))
+    stages = {s for s, _ in seen}
+    assert {"read", "build", "buildings", "cache", "done"} <= stages <= set(STAGES)
+    assert all(stage_label(s, "zh") != stage_label(s, "en") for s in stages)
+    fracs = [f for _, f in seen]
+    assert fracs == sorted(fracs) and fracs[-1] == 1.0
+    assert 0 < net.meta["extent_covers_pct"] < 60
+    assert "covers only" in net.describe("en") and "仅覆盖" in net.describe("zh")
+    assert net.crs == "EPSG:32635" and "EPSG:32635" in net.describe("en")
+
+
+def test_bad_bbox_is_refused_clearly():
+    from atlas.network import resolve
+
+    with pytest.raises(ValidationError, match="WGS84"):
+        resolve("bbox:500000,3300000,510000,3310000")  # metres, not degrees
+    a = resolve((1.5, 42.49, 1.56, 42.53))
+    assert a.crs == "EPSG:32631" and a.name("en").startswith("bbox 1.50000")

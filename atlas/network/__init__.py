@@ -19,8 +19,10 @@ is re-exported here, so ``from atlas.network import build_network`` keeps workin
 """
 
 from atlas.network.build import (
+    Area,
     area_for_network,
     build_network,
+    resolve,
     resolve_area,
 )
 from atlas.network.cache import (
@@ -52,6 +54,7 @@ from atlas.network.osmfile import (
     OSM_SUFFIXES,
     RESIDENTIAL_BUILDINGS,
     buildings_from_osm_file,
+    file_extent,
     read_graphml,
     read_osm_file,
 )
@@ -63,6 +66,7 @@ __all__ = [
     "RESIDENTIAL_BUILDINGS",
     "RESIDENTIAL_HIGHWAYS",
     "ZERO_LENGTH_M",
+    "Area",
     "Progress",
     "WalkNetwork",
     "area_for_network",
@@ -75,6 +79,7 @@ __all__ = [
     "cached_networks",
     "download",
     "edge_csr",
+    "file_extent",
     "find_cached",
     "find_cached_path",
     "from_arrays",
@@ -84,6 +89,7 @@ __all__ = [
     "load_network",
     "read_graphml",
     "read_osm_file",
+    "resolve",
     "resolve_area",
     "save_network",
     "synthetic_grid",

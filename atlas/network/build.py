@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import shapely
 
 from atlas import settings
-from atlas.errors import NetworkUnavailableError, ValidationError
+from atlas.errors import EmptyNetworkError, NetworkUnavailableError, ValidationError
 from atlas.network.cache import buildings_path, cache_network
 from atlas.network.download import download
-from atlas.network.model import Progress, WalkNetwork
-from atlas.network.osmfile import buildings_from_osm_file, read_graphml, read_osm_file
-from atlas.projection import MetricFrame
+from atlas.network.model import Progress, WalkNetwork, _noop
+from atlas.network.osmfile import buildings_from_osm_file, file_extent, read_graphml, read_osm_file
+from atlas.projection import MetricFrame, metric_crs_for
 from atlas.storage import atomic_write
 
 if TYPE_CHECKING:
@@ -31,13 +33,43 @@ def area_for_network(polygon: shapely.Geometry, *, buffer_m: float = settings.NE
     return frame.geometry_to_lonlat(frame.geometry_to_metric(polygon).buffer(buffer_m))
 
 
-def resolve_area(area: str | shapely.Geometry | tuple[float, float, float, float], *,
-                 districts: gpd.GeoDataFrame | None = None) -> tuple[str, shapely.Geometry]:
-    """Turn an area description into (label, WGS84 polygon).
+@dataclass(frozen=True)
+class Area:
+    """An area a network is built for.
+
+    Attributes
+    ----------
+    label : str
+        Stable key (``district:<adcode>``, ``bbox:...``, ``polygon:<hash>``) used by the cache.
+    polygon : shapely geometry
+        The area in WGS84.
+    name_zh, name_en : str
+        What to call it in messages (e.g. 海曙区 / Haishu).
+
+    """
+
+    label: str
+    polygon: shapely.Geometry
+    name_zh: str
+    name_en: str
+
+    def name(self, lang: str = "zh") -> str:
+        """The area's name in ``lang``."""
+        return self.name_en if lang == "en" else self.name_zh
+
+    @property
+    def crs(self) -> str:
+        """The metric CRS of the area (UTM zone of its centre)."""
+        return metric_crs_for(self.polygon)
+
+
+def resolve(area: str | shapely.Geometry | tuple[float, float, float, float] | Area, *,
+            districts: gpd.GeoDataFrame | None = None) -> Area:
+    """Turn an area description into an :class:`Area`.
 
     Parameters
     ----------
-    area : str, shapely geometry or bbox tuple
+    area : str, shapely geometry, bbox tuple or Area
         A district (Chinese/English name or adcode), ``"bbox:minlon,minlat,maxlon,maxlat"``, a
         (minlon, minlat, maxlon, maxlat) tuple, or a polygon (e.g. drawn by the user).
     districts : geopandas.GeoDataFrame, optional
@@ -45,23 +77,25 @@ def resolve_area(area: str | shapely.Geometry | tuple[float, float, float, float
 
     Returns
     -------
-    tuple
-        (label, polygon).
+    Area
 
     Raises
     ------
     atlas.errors.UnknownDistrictError
         For a name that is no district.
     atlas.errors.ValidationError
-        For a malformed bounding box.
+        For a malformed bounding box or an empty/invalid polygon.
 
     """
     from atlas.geodata import load_districts, resolve_district
 
+    if isinstance(area, Area):
+        return area
     if isinstance(area, shapely.Geometry):
         if area.is_empty or not area.is_valid:
             raise ValidationError("所画范围无效或为空", "The drawn area is empty or invalid")
-        return "polygon:" + hashlib.sha1(area.wkb).hexdigest()[:10], area
+        return Area("polygon:" + hashlib.sha1(area.wkb).hexdigest()[:10], area, "所画范围",
+                    "the drawn area")
     if isinstance(area, tuple) or (isinstance(area, str) and area.startswith("bbox:")):
         try:
             vals = (tuple(float(x) for x in area[5:].split(",")) if isinstance(area, str)
@@ -70,25 +104,74 @@ def resolve_area(area: str | shapely.Geometry | tuple[float, float, float, float
         except (ValueError, TypeError) as exc:
             raise ValidationError("范围格式应为 minlon,minlat,maxlon,maxlat",
                                   "A bbox must be minlon,minlat,maxlon,maxlat") from exc
-        if not (x0 < x1 and y0 < y1):
-            raise ValidationError("范围的最小值须小于最大值", "bbox minimums must be below maximums")
-        return f"bbox:{x0:.5f},{y0:.5f},{x1:.5f},{y1:.5f}", shapely.box(x0, y0, x1, y1)
+        if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
+            raise ValidationError("范围应为经纬度（WGS84），且最小值须小于最大值",
+                                  "A bbox is WGS84 lon/lat, with minimums below maximums")
+        text = f"{x0:.5f},{y0:.5f},{x1:.5f},{y1:.5f}"
+        return Area(f"bbox:{text}", shapely.box(x0, y0, x1, y1), f"矩形范围 {text}", f"bbox {text}")
     d = districts if districts is not None else load_districts()
     row = resolve_district(str(area), d)
-    return f"district:{row['adcode']}", row.geometry
+    return Area(f"district:{row['adcode']}", row.geometry, str(row["name_zh"]),
+                str(row.get("name_en", row["name_zh"])))
 
 
-def build_network(area: str | shapely.Geometry | tuple[float, float, float, float], *,
+def resolve_area(area: str | shapely.Geometry | tuple[float, float, float, float], *,
+                 districts: gpd.GeoDataFrame | None = None) -> tuple[str, shapely.Geometry]:
+    """(label, WGS84 polygon) of an area: see :func:`resolve`."""
+    a = resolve(area, districts=districts)
+    return a.label, a.polygon
+
+
+def _not_covered(source: str, extent: tuple[float, float, float, float], area: Area
+                 ) -> EmptyNetworkError:
+    x0, y0, x1, y1 = extent
+    where = f"{x0:.3f}–{x1:.3f}°E, {y0:.3f}–{y1:.3f}°N"
+    return EmptyNetworkError(
+        f"文件 {source} 的范围（{where}）与{area.name_zh}不重叠：请使用覆盖该范围的 OSM 文件。",
+        f"The file's extent ({source}: {where}) does not overlap {area.name_en}: "
+        "use an OSM extract that covers it.")
+
+
+def _read_file(osm_file: str | Path, area: Area, clip: shapely.Geometry, report: Progress
+               ) -> WalkNetwork:
+    """Read the area's network from a local OSM file, saying plainly when the file is elsewhere."""
+    name = Path(osm_file).name
+    extent = file_extent(osm_file, scan=False)  # header only: instant
+    if extent is not None and not shapely.box(*extent).intersects(clip):
+        raise _not_covered(name, extent, area)
+    try:
+        net = read_osm_file(osm_file, polygon=clip, crs=area.crs,
+                            progress=lambda stage, f: report(stage, 0.75 * f))
+    except EmptyNetworkError as exc:
+        extent = extent or file_extent(osm_file)
+        if extent is None:
+            raise EmptyNetworkError(f"文件 {name} 中没有带坐标的数据",
+                                    f"The file {name} holds no located data") from exc
+        if not shapely.box(*extent).intersects(clip):
+            raise _not_covered(name, extent, area) from exc
+        raise EmptyNetworkError(f"文件 {name} 在{area.name_zh}范围内没有可步行的道路",
+                                f"The file {name} has no walkable ways within {area.name_en}") from exc
+    if extent is not None:  # a file that covers part of the area: say how much
+        frame = MetricFrame(area.crs)
+        part = frame.geometry_to_metric(shapely.intersection(area.polygon, shapely.box(*extent)))
+        net.meta["extent_covers_pct"] = round(
+            100.0 * part.area / frame.geometry_to_metric(area.polygon).area, 1)
+    return net
+
+
+def build_network(area: str | shapely.Geometry | tuple[float, float, float, float] | Area, *,
                   osm_file: str | Path | None = None, graphml: str | Path | None = None,
                   online: bool = False, overpass_url: str | None = None,
                   buffer_m: float = settings.NETWORK_BUFFER_M, cache: Path | None = None,
                   progress: Progress | None = None) -> tuple[WalkNetwork, Path]:
     """Get a walking network for an area from a local file or a download, and cache it.
 
+    The network is in the UTM zone of the area (:attr:`Area.crs`), stored with the cache.
+
     Parameters
     ----------
-    area : str, shapely geometry or bbox tuple
-        See :func:`resolve_area`.
+    area : str, shapely geometry, bbox tuple or Area
+        See :func:`resolve`.
     osm_file : path, optional
         A local OSM extract (``.osm.pbf`` etc.).
     graphml : path, optional
@@ -102,7 +185,8 @@ def build_network(area: str | shapely.Geometry | tuple[float, float, float, floa
     cache : pathlib.Path, optional
         Cache root (default :data:`atlas.settings.CACHE_DIR`).
     progress : callable, optional
-        Called with (stage, fraction done).
+        Called with (stage, fraction done). Stages: ``read``, ``build``, ``buildings``,
+        ``download``, ``cache``, ``done`` (labels: :func:`atlas.i18n.stage_label`).
 
     Returns
     -------
@@ -113,27 +197,36 @@ def build_network(area: str | shapely.Geometry | tuple[float, float, float, floa
     ------
     atlas.errors.NetworkUnavailableError
         If no source is given, or the download fails.
+    atlas.errors.EmptyNetworkError
+        If the source does not cover the area (the message says so) or has no walkable way in it.
 
     """
-    label, polygon = resolve_area(area)
-    clip = area_for_network(polygon, buffer_m=buffer_m)
+    report = progress or _noop
+    a = resolve(area)
+    clip = area_for_network(a.polygon, buffer_m=buffer_m)
     buildings = None
     if osm_file is not None:
-        net = read_osm_file(osm_file, polygon=clip, progress=progress)
+        net = _read_file(osm_file, a, clip, report)
+        report("buildings", 0.8)
         buildings = buildings_from_osm_file(osm_file, polygon=clip)
     elif graphml is not None:
-        net = read_graphml(graphml)
+        net = read_graphml(graphml, crs=a.crs)
+        if not shapely.intersects(clip, shapely.multipoints(np.column_stack([net.lon, net.lat]))):
+            raise _not_covered(Path(graphml).name, (float(net.lon.min()), float(net.lat.min()),
+                                                     float(net.lon.max()), float(net.lat.max())), a)
     elif online:
-        net = download(clip, overpass_url=overpass_url, progress=progress,
+        net = download(clip, overpass_url=overpass_url, progress=report, crs=a.crs,
                        cache_folder=Path(cache or settings.CACHE_DIR) / "http")
     else:
         raise NetworkUnavailableError(
             "没有路网来源：请提供本地 OSM 文件（.osm.pbf），或在联网时下载。",
             "No network source: give a local OSM file (.osm.pbf), or download when online.")
-    net.meta["area_label"] = label
-    net.meta["residential_buildings"] = 0 if buildings is None else len(buildings)
-    path = cache_network(net, area_label=label, cache=cache)
+    net.meta.update(area_label=a.label, area_name_zh=a.name_zh, area_name_en=a.name_en,
+                    residential_buildings=0 if buildings is None else len(buildings))
+    report("cache", 0.95)
+    path = cache_network(net, area_label=a.label, cache=cache)
     if buildings is not None and len(buildings):
         # footprints from the same source, for dasymetric demand (atlas.demand)
         atomic_write(buildings_path(path), lambda tmp: buildings.to_parquet(tmp))
+    report("done", 1.0)
     return net, path

@@ -197,8 +197,13 @@ class WalkNetwork:
                 "graphml": ("GraphML 文件", "GraphML file"),
                 "synthetic": ("合成网格", "synthetic grid")}.get(
             str(m.get("source_kind")), (str(m.get("source_kind")),) * 2)[lang == "en"]
-        return (f"{kind}: {m.get('source', '')} · {m.get('source_date', '')} · "
-                f"{self.n_nodes:,} nodes / {self.n_edges:,} edges")
+        line = (f"{kind}: {m.get('source', '')} · {m.get('source_date', '')} · "
+                f"{self.n_nodes:,} nodes / {self.n_edges:,} edges · {self.crs}")
+        pct = m.get("extent_covers_pct")
+        if pct is not None and float(pct) < 99:
+            line += (f" · the file covers only {float(pct):.0f} % of the area" if lang == "en"
+                     else f" · 文件仅覆盖该范围的 {float(pct):.0f}%")
+        return line
 
 
 def from_arrays(node_osmid: Any, lon: Any, lat: Any, edges_osmid: Any, *,

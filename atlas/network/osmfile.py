@@ -49,6 +49,16 @@ def _clip_by_edge(lon: NDArray[np.float64], lat: NDArray[np.float64], edges: NDA
     return keep[edges[:, 0]] & keep[edges[:, 1]]
 
 
+def _check_osm_path(path: str | Path) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise ValidationError(f"找不到 OSM 文件：{p.name}", f"OSM file not found: {p.name}")
+    if not p.name.lower().endswith(OSM_SUFFIXES):
+        raise ValidationError(f"不是 OSM 文件（应为 .osm / .osm.pbf / .osm.bz2）：{p.name}",
+                              f"Not an OSM file (.osm / .osm.pbf / .osm.bz2 expected): {p.name}")
+    return p
+
+
 def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
                   largest_component: bool = True, progress: Progress | None = None,
                   filters: tuple[str, ...] = WALK_FILTERS, prefilter: bool = True,
@@ -64,7 +74,7 @@ def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
     largest_component : bool
         Keep only the largest connected component.
     progress : callable, optional
-        Called with (stage, fraction done).
+        Called with (stage, fraction done); stages ``read``, ``build``, ``done``.
     filters : tuple of str
         Overpass-style way filters (default :data:`atlas.osmfilter.WALK_FILTERS`).
     prefilter : bool
@@ -87,15 +97,38 @@ def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
         If no walkable way falls in the area.
 
     """
+    p = _check_osm_path(path)
+    report = progress or _noop
+    box = None
+    if polygon is not None and prefilter:
+        x0, y0, x1, y1 = (float(b) for b in shapely.bounds(polygon))
+        box = (x0 - 0.02, y0 - 0.02, x1 + 0.02, y1 + 0.02)
+    report("read", 0.0)
+    ids, lon, lat, e, res = _stream_ways(p, filters=filters, box=box, report=report)
+    report("build", 0.96)
+    if polygon is not None and len(e):
+        order = np.argsort(ids)
+        idx = order[np.searchsorted(ids[order], e)]
+        keep = _clip_by_edge(lon, lat, idx, polygon)
+        e, res = e[keep], res[keep]
+    meta = {"source_kind": "file", "source": p.name,
+            "source_date": datetime.fromtimestamp(p.stat().st_mtime, UTC).date().isoformat(),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "attribution": settings.ATTRIBUTION_OSM, "filters": list(filters)}
+    if crs is None and polygon is not None:
+        crs = metric_crs_for(polygon)
+    net = from_arrays(ids, lon, lat, e, meta=meta, largest_component=largest_component,
+                      residential=res, crs=crs)
+    report("done", 1.0)
+    return net
+
+
+def _stream_ways(p: Path, *, filters: tuple[str, ...], box: tuple[float, ...] | None,
+                 report: Progress) -> tuple[NDArray[np.int64], NDArray[np.float64],
+                                            NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
+    """Stream the walkable ways of an OSM file: node ids, lon, lat, edges (id pairs), residential."""
     import osmium
 
-    p = Path(path)
-    report = progress or _noop
-    if not p.exists():
-        raise ValidationError(f"找不到 OSM 文件：{p.name}", f"OSM file not found: {p.name}")
-    if not p.name.lower().endswith(OSM_SUFFIXES):
-        raise ValidationError(f"不是 OSM 文件（应为 .osm / .osm.pbf / .osm.bz2）：{p.name}",
-                              f"Not an OSM file (.osm / .osm.pbf / .osm.bz2 expected): {p.name}")
     node_ids: list[int] = []
     node_lon: list[float] = []
     node_lat: list[float] = []
@@ -103,10 +136,6 @@ def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
     edges: list[tuple[int, int]] = []
     res_flags: list[bool] = []
     size = max(p.stat().st_size, 1)
-    margin = 0.02
-    box = (tuple(np.asarray(shapely.bounds(polygon)) + np.array([-margin, -margin, margin, margin]))
-           if polygon is not None and prefilter else None)
-    report("read", 0.0)
     ways = 0
     try:
         fp = osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY).with_locations()
@@ -142,27 +171,42 @@ def read_osm_file(path: str | Path, *, polygon: shapely.Geometry | None = None,
     except RuntimeError as exc:
         raise ValidationError(f"无法读取 OSM 文件 {p.name}：{exc}",
                               f"Cannot read OSM file {p.name}: {exc}") from exc
-    report("build", 0.96)
-    ids = np.asarray(node_ids, dtype=np.int64)
-    lon = np.asarray(node_lon)
-    lat = np.asarray(node_lat)
-    e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-    res = np.asarray(res_flags, dtype=bool)
-    if polygon is not None and len(e):
-        order = np.argsort(ids)
-        idx = order[np.searchsorted(ids[order], e)]
-        keep = _clip_by_edge(lon, lat, idx, polygon)
-        e, res = e[keep], res[keep]
-    meta = {"source_kind": "file", "source": p.name,
-            "source_date": datetime.fromtimestamp(p.stat().st_mtime, UTC).date().isoformat(),
-            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "attribution": settings.ATTRIBUTION_OSM, "filters": list(filters)}
-    if crs is None and polygon is not None:
-        crs = metric_crs_for(polygon)
-    net = from_arrays(ids, lon, lat, e, meta=meta, largest_component=largest_component,
-                      residential=res, crs=crs)
-    report("done", 1.0)
-    return net
+    return (np.asarray(node_ids, dtype=np.int64), np.asarray(node_lon, dtype=np.float64),
+            np.asarray(node_lat, dtype=np.float64), np.asarray(edges, dtype=np.int64).reshape(-1, 2),
+            np.asarray(res_flags, dtype=bool))
+
+
+def file_extent(path: str | Path, *, scan: bool = True) -> tuple[float, float, float, float] | None:
+    """The WGS84 extent (minlon, minlat, maxlon, maxlat) of the data in an OSM file.
+
+    The file header's bounding box when it has one (PBF extracts usually do); otherwise, with
+    ``scan``, the extent of its nodes (one streaming pass), else None. Also None for a file with
+    no node.
+    """
+    import osmium
+
+    p = _check_osm_path(path)
+    try:
+        reader = osmium.io.Reader(str(p), osmium.osm.osm_entity_bits.NOTHING)
+        box = reader.header().box()
+        reader.close()
+        if box.valid():
+            return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
+        if not scan:
+            return None
+        lo = [np.inf, np.inf]
+        hi = [-np.inf, -np.inf]
+        for node in osmium.FileProcessor(str(p), osmium.osm.NODE):
+            if not isinstance(node, osmium.osm.Node):
+                continue
+            loc = node.location
+            if loc.valid():
+                lo = [min(lo[0], loc.lon), min(lo[1], loc.lat)]
+                hi = [max(hi[0], loc.lon), max(hi[1], loc.lat)]
+    except RuntimeError as exc:
+        raise ValidationError(f"无法读取 OSM 文件 {p.name}：{exc}",
+                              f"Cannot read OSM file {p.name}: {exc}") from exc
+    return (lo[0], lo[1], hi[0], hi[1]) if np.isfinite(lo[0]) else None
 
 
 def read_graphml(path: str | Path, *, largest_component: bool = True,
