@@ -348,11 +348,13 @@ def _check_name_column(df: pd.DataFrame, cols: list[str], guess: ColumnGuess) ->
         if c in taken:
             continue
         numeric, url, _, _ = _shares(df[c])
-        filled = float(df[c].astype(str).str.strip().ne("").mean())
-        score = filled * (1 - numeric - url)
+        text = df[c].astype(str).str.strip()
+        filled = float(text.ne("").mean())
+        distinct = text[text != ""].nunique() / max(1, int(text.ne("").sum()))  # names rarely repeat
+        score = filled * (1 - numeric - url) * distinct
         if score > best_score + 1e-9:
             best, best_score = c, score
-    if best is not None and best_score >= 0.5:
+    if best is not None and best_score >= 0.3:
         guess.mapping["name"] = best
         guess.inferred.append("name")
         guess.notes.append((f"没有列名像“名称”，按内容推测为“{best}”，请确认",

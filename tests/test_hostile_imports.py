@@ -180,6 +180,10 @@ def test_ambiguous_or_implausible_mappings_ask_for_confirmation():
                                        "C": ["29.871", "29.902"]}))
     assert bare.mapping["name"] == "A" and (bare.mapping["lon"], bare.mapping["lat"]) == ("B", "C")
     assert set(bare.inferred) == {"name", "lon", "lat"} and bare.needs_confirmation
+    # a repeated grouping column (a street) is not taken for the names (each village its own)
+    grouped = guess_mapping(pd.DataFrame({"street": ["宗汉街道"] * 3 + ["坎墩街道"] * 3,
+                                          "community_or_village": [f"村{i}" for i in range(6)]}))
+    assert grouped.mapping["name"] == "community_or_village" and "name" in grouped.inferred
 
 
 def test_merged_category_cells_are_propagated_and_reported(districts):
