@@ -213,14 +213,20 @@ def render_static_map(
             gdf = gdf[~gdf.geometry.isna()]
             if dset is not None and "district" in gdf.columns:
                 gdf = gdf[gdf.district.isin(dset)]
-        elif dset is not None and "name_zh" in gdf.columns:
-            gdf = gdf[gdf.name_zh.isin(dset)]
+        else:  # areas and lines (a planner's layer may hold rows without a shape)
+            gdf = gdf[~gdf.geometry.isna() & ~gdf.geometry.is_empty]
+            key = "district" if "district" in gdf.columns else "name_zh"
+            if dset is not None and key in gdf.columns:
+                gdf = gdf[gdf[key].isin(dset)]
         if gdf.empty:
             continue
         g = gdf.to_crs(metric)
         color = str(lyr.style.get("color", "#333333"))
         label = lyr.legend_en if lang == "en" else lyr.legend_zh
-        if lyr.geometry == "polygon":
+        if lyr.geometry == "line":  # a planner's line layer
+            g.plot(ax=ax, color=color, linewidth=1.6, zorder=3)
+            handles.append(Line2D([], [], color=color, linewidth=1.6, label=label))
+        elif lyr.geometry == "polygon":
             g.plot(ax=ax, facecolor=lyr.style.get("fill_color", color),
                    alpha=float(lyr.style.get("fill_opacity", 0.15)) + 0.1, edgecolor="none", zorder=1)
             g.boundary.plot(ax=ax, color=color, linewidth=0.8, zorder=2)

@@ -271,15 +271,18 @@ def build_map(
                 gdf = gdf[gdf.district.isin(district_set)]
             if task is not None and "policy_tasks" in gdf.columns:
                 gdf = gdf[gdf.policy_tasks.map(lambda v: task in parse_tasks(v))]
-        elif district_set is not None and "name_zh" in gdf.columns:
-            gdf = gdf[gdf.name_zh.isin(district_set)]
+        else:  # areas and lines (a planner's layer may hold rows without a shape)
+            gdf = gdf[~gdf.geometry.isna() & ~gdf.geometry.is_empty]
+            key = "district" if "district" in gdf.columns else "name_zh"
+            if district_set is not None and key in gdf.columns:
+                gdf = gdf[gdf[key].isin(district_set)]
         if gdf.empty:
             continue
         if datum != "wgs84":
             gdf = gdf_from_wgs84(gdf, datum=datum)
         group = folium.FeatureGroup(name=html.escape(lyr.title(lang)), show=True)
         color = str(lyr.style.get("color", "#333333"))
-        if lyr.geometry == "polygon":
+        if lyr.geometry in ("polygon", "line"):
             _add_polygons(group, gdf, lyr, lang=lang, tasks=tasks)
             if district_set is not None:
                 bounds.append(tuple(gdf.total_bounds))

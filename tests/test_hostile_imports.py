@@ -371,3 +371,24 @@ def test_fuzzed_bytes_give_a_table_or_a_clear_error(districts, data, ext):
             validate(df, g.mapping, datum="gcj02", districts=districts)
     except AtlasError as exc:
         assert exc.zh and exc.en and "/tmp" not in exc.en and "Traceback" not in exc.en
+
+
+def test_area_and_line_layers_draw_on_the_web_map_and_in_exports(districts, tmp_path):
+    from atlas.export import render_static_map
+    from atlas.userlayers import user_catalogue
+    from atlas.webmap import build_map
+
+    for kind in ("polygon", "line"):
+        data, name, _ = hf.geojson_shapes(n=4, kinds=(kind,), address_only=1)
+        df = read_table(data, name)
+        r = validate(df, guess_mapping(df).mapping, datum="wgs84", districts=districts)
+        save_user_layer(f"我的{kind}", to_sites(r, layer_name=kind, shapes="keep"), folder=tmp_path)
+    layers, frames = user_catalogue(folder=tmp_path)
+    assert sorted(lyr.geometry for lyr in layers) == ["line", "polygon"]
+    assert all(f.geometry.isna().sum() == 1 for f in frames.values())  # the address-only row, kept
+    html = build_map(layers, frames, basemap="none").get_root().render()
+    assert html.count('"type": "LineString"') == 4 and html.count('"type": "Polygon"') == 4
+    html_d = build_map(layers, frames, basemap="none", districts=["鄞州区"]).get_root().render()
+    assert html_d.count('"type": "LineString"') <= 4
+    out = render_static_map(layers, frames, tmp_path / "m.png", title="t", dpi=50)
+    assert out.stat().st_size > 1000
