@@ -145,6 +145,17 @@ def land_border_check(raw_lon: np.ndarray, raw_lat: np.ndarray, *, chosen: str,
                       detail)
 
 
+def _median_check(method: str, s: dict[str, Any], chosen: str, what: tuple[str, str]) -> DatumCheck:
+    """A names/streets check's outcome: the median under the chosen datum (and the suggested one)."""
+    med, sug, key = s["median_m"], s["suggest"], _key(chosen)
+    zh = f"{what[0]} {med[key]:,.0f} 米（按 {_LABELS[chosen]}）"
+    en = f"{what[1]} {med[key]:,.0f} m under {_LABELS[chosen]}"
+    if sug:
+        zh += f"，按 {_LABELS[sug]} 为 {med[sug]:,.0f} 米"
+        en += f", {med[sug]:,.0f} m under {_LABELS[sug]}"
+    return DatumCheck(method, sug, s["n"], zh, en, s)
+
+
 def _raw(result: ImportResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     m = result.mapping
     t = result.table
@@ -176,19 +187,13 @@ def datum_report(result: ImportResult, *, sites: gpd.GeoDataFrame, districts: gp
 
     """
     chosen = result.datum
-    key = _key(chosen)
     checks: list[DatumCheck] = []
     refs = references_by_name(result, sites)
     if len(refs["raw_lon"]):
         s = suggest_datum(refs["raw_lon"], refs["raw_lat"], refs["ref_lon"], refs["ref_lat"], chosen=chosen)
-        med = s["median_m"]
-        checks.append(DatumCheck(
-            "names", s["suggest"], s["n"],
-            f"与 {s['n']} 个同名已知地点比对：按 {_LABELS[chosen]} 中位偏差 {med[key]:,.0f} 米"
-            + (f"，按 {_LABELS[s['suggest']]} 为 {med[s['suggest']]:,.0f} 米" if s["suggest"] else ""),
-            f"Against {s['n']} known places of the same name: median offset {med[key]:,.0f} m under "
-            f"{_LABELS[chosen]}" + (f", {med[s['suggest']]:,.0f} m under {_LABELS[s['suggest']]}"
-                                    if s["suggest"] else ""), s))
+        checks.append(_median_check("names", s, chosen,
+                                    (f"与 {s['n']} 个同名已知地点比对：中位偏差",
+                                     f"Against {s['n']} known places of the same name: median offset")))
     lon, lat, usable = _raw(result)
     if net is not None and usable.any():
         x0, x1 = float(np.min(net.lon)), float(np.max(net.lon))
@@ -196,15 +201,10 @@ def datum_report(result: ImportResult, *, sites: gpd.GeoDataFrame, districts: gp
         inside = usable & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
         if inside.sum() >= MIN_SENSITIVE:
             s = suggest_datum_by_streets(lon[inside], lat[inside], net, chosen=chosen)
-            med = s["median_m"]
-            checks.append(DatumCheck(
-                "streets", s["suggest"], s["n"],
-                f"与路网街道比对（{s['n']} 个点）：按 {_LABELS[chosen]} 距最近街道中位 {med[key]:,.0f} 米"
-                + (f"，按 {_LABELS[s['suggest']]} 为 {med[s['suggest']]:,.0f} 米" if s["suggest"] else ""),
-                f"Against the streets of the cached network ({s['n']} points): median distance to the "
-                f"nearest street {med[key]:,.0f} m under {_LABELS[chosen]}"
-                + (f", {med[s['suggest']]:,.0f} m under {_LABELS[s['suggest']]}" if s["suggest"] else ""),
-                s))
+            checks.append(_median_check(
+                "streets", s, chosen,
+                (f"与路网街道比对（{s['n']} 个点）：距最近街道中位",
+                 f"Against the streets of the cached network ({s['n']} points): median distance")))
     if usable.sum() >= MIN_SENSITIVE:
         claimed = None
         dcol = result.mapping.get("district")
