@@ -110,6 +110,10 @@ def serve(address: str) -> None:
                 code = 1
             os._exit(code)
         client.close()
+    sock.close()
+    with contextlib.suppress(OSError):  # the private socket folder goes with the server
+        Path(address).unlink()
+        Path(address).parent.rmdir()
 
 
 # --- the caller's side -----------------------------------------------------------------------------
