@@ -6,6 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.perf import profiled
+
 PAGES = Path(__file__).parent / "pages"
 
 st.set_page_config(page_title="宁波科创空间图谱 Ningbo Innovation Atlas", layout="wide")
@@ -22,4 +24,5 @@ nav = st.navigation([
             **({"url_path": path} if path else {}))
     for f, title, icon, path in PAGE_LIST
 ])
-nav.run()
+with profiled("run", nav.url_path or "map"):
+    nav.run()

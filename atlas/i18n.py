@@ -265,3 +265,11 @@ def stage_label(stage: str, lang: str = "zh") -> str:
     """The label of a progress stage in ``lang``; unknown stages (e.g. a district name) as given."""
     zh, en = STAGES.get(stage, (stage, stage))
     return en if lang == "en" else zh
+
+
+STRINGS.update({  # web map (issue 10/11): offline tiles, gap legend, map page
+    "basemap_offline": ("底图瓦片无法加载（可能处于离线网络）：已改为无底图显示。可在侧栏选择“无底图”。",
+                        "Basemap tiles cannot be loaded (offline network?): showing no tiles. "
+                        "Choose “No tiles” in the sidebar."),
+    "gap_clipped": ("已按区县边界裁剪", "clipped to the district boundary"),
+})

@@ -1,17 +1,26 @@
-"""Build the interactive folium map from the layer catalogue.
+"""Build the interactive Leaflet map (through folium) from the layer catalogue.
 
-Every string that reaches HTML (popups, tooltips, legend) goes through :func:`html.escape`:
-site names and notes may come from planners' uploads. Approximate points are drawn hollow with a
-dashed ring of their estimated error radius; sourced points are filled.
+A layer becomes one compact *spec* (a JSON document: style, escaped tooltip and popup values,
+labels) that ``atlas/static/atlas/atlas.js`` draws as one canvas-rendered Leaflet layer. Specs are
+plain strings, so callers cache them per layer, style and filter and reuse them across reruns and
+sessions; a map is then a small base (tiles, legend box, runtime) plus one feature group per
+visible layer. The same pieces make the app's map and the standalone HTML export.
+
+Every string that reaches HTML (popups, tooltips, labels, legend) goes through
+:func:`html.escape`: site names and notes may come from planners' uploads. Approximate points are
+drawn hollow with a dashed ring of their estimated error radius; sourced points are filled;
+service areas are filled and translucent, never dashed.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,10 +28,11 @@ from typing import TYPE_CHECKING, Any
 import branca
 import folium
 import geopandas as gpd
+import jinja2
 import numpy as np
 import shapely
 
-from atlas import settings
+from atlas import palette, settings
 from atlas.datum import gdf_from_wgs84
 from atlas.errors import ValidationError
 from atlas.geodata import CATEGORIES, POSITION_STATUS, parse_tasks
@@ -34,28 +44,70 @@ if TYPE_CHECKING:
 BASEMAPS: tuple[str, ...] = ("osm", "tianditu", "amap", "none")
 _TIANDITU_KEY = re.compile(r"^[0-9A-Za-z]{16,64}$")
 _NINGBO_CENTER = (29.87, 121.55)
+#: Whole-city view ((south, west), (north, east)).
+NINGBO_VIEW: tuple[tuple[float, float], tuple[float, float]] = ((29.2, 121.0), (30.35, 122.0))
 
+#: Display simplification of polygons (degrees, ~50 m); analysis and exports keep full detail.
+DISPLAY_TOLERANCE_DEG: float = 0.0005
+#: Coordinates sent to the browser are rounded to this many decimals (1e-5 degree ~ 1 m).
+DISPLAY_DECIMALS: int = 5
+#: Site labels appear from this zoom level (where they start to fit), or from
+#: ``LABEL_MIN_ZOOM_DENSE`` for layers of more than ``DENSE_LAYER`` points; the browser then
+#: drops any label that would collide with one already placed.
+LABEL_MIN_ZOOM: int = 11
+LABEL_MIN_ZOOM_DENSE: int = 14
+DENSE_LAYER: int = 200
+
+#: Observers called as ``hook(kind, name)`` each time a layer spec or a base map is *built* (not
+#: served from a cache). Tests and benchmarks count rebuilds through it.
+BUILD_HOOKS: list[Callable[[str, str], None]] = []
 
 _STATIC = Path(__file__).resolve().parent / "static"
+_JS_FILES = (("leaflet", "leaflet/leaflet.js"), ("atlas", "atlas/atlas.js"))
+_CSS_FILES = (("leaflet_css", "leaflet/leaflet.css"),)
 
+
+def _built(kind: str, name: str) -> None:
+    for hook in list(BUILD_HOOKS):
+        hook(kind, name)
+
+
+# ------------------------------------------------------------------------------------------
+# assets
+# ------------------------------------------------------------------------------------------
 
 def _data_url(path: Path, mime: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
-@lru_cache(maxsize=1)
-def _offline_assets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Return the map's JS and CSS as data: URLs of vendored files.
+@lru_cache(maxsize=16)
+def _file_version(rel: str) -> str:
+    return hashlib.sha1((_STATIC / rel).read_bytes()).hexdigest()[:12]
 
-    Folium links Leaflet, jQuery, Bootstrap and icon fonts from CDNs; the atlas must work
-    offline (and its exported HTML must open without a network), so the map loads only vendored
-    Leaflet 1.9.4 (BSD-2) and jQuery 3.7.1 (MIT; folium builds popups with it), which is all our
-    markers, GeoJSON, popups and layer control need.
+
+@lru_cache(maxsize=4)
+def map_assets(base_url: str | None = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Return the map's JS and CSS links: vendored Leaflet 1.9.4 (BSD-2) and the atlas runtime.
+
+    Parameters
+    ----------
+    base_url : str, optional
+        Where ``atlas/static`` is served (the app serves it, and browsers cache it). ``None``
+        inlines the files as data: URLs, so that an exported HTML file opens without a network.
+
+    Returns
+    -------
+    tuple
+        (js, css) lists of (name, url), as folium's ``default_js`` / ``default_css``.
+
     """
-    js = [("leaflet", _data_url(_STATIC / "leaflet" / "leaflet.js", "text/javascript")),
-          ("jquery", _data_url(_STATIC / "jquery" / "jquery.min.js", "text/javascript"))]
-    css = [("leaflet_css", _data_url(_STATIC / "leaflet" / "leaflet.css", "text/css"))]
-    return js, css
+    def link(rel: str, mime: str) -> str:
+        if base_url is None:
+            return _data_url(_STATIC / rel, mime)
+        return f"{base_url}{rel}?v={_file_version(rel)}"
+
+    return ([(n, link(rel, "text/javascript")) for n, rel in _JS_FILES],
+            [(n, link(rel, "text/css")) for n, rel in _CSS_FILES])
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +135,10 @@ def add_draw_control(m: folium.Map) -> folium.Map:
     draw.add_to(m)
     return m
 
+
+# ------------------------------------------------------------------------------------------
+# base map: tiles, legend box, runtime
+# ------------------------------------------------------------------------------------------
 
 def basemap_datum(basemap: str) -> str:
     """Return the datum overlays must be drawn in for ``basemap`` (AMap tiles are GCJ-02)."""
@@ -122,6 +178,85 @@ def _add_tiles(m: folium.Map, basemap: str, *, tianditu_key: str | None) -> str:
     raise ValidationError(f"未知底图 {basemap!r}", f"Unknown basemap {basemap!r}")
 
 
+class Script(branca.element.MacroElement):
+    """A piece of JavaScript placed after its parent's creation: ``prefix`` + parent + ``suffix``.
+
+    The parent's JavaScript name is only known when the map is rendered (streamlit-folium renames
+    it), so the code is split around it.
+    """
+
+    _template = jinja2.Template(
+        "{% macro script(this, kwargs) %}{{ this.prefix }}{{ this._parent.get_name() }}"
+        "{{ this.suffix }}{% endmacro %}")
+
+    def __init__(self, prefix: str, suffix: str) -> None:
+        super().__init__()
+        self._name = "AtlasScript"
+        self.prefix, self.suffix = prefix, suffix
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One legend line: ``kind`` is point, ring, polygon, area, proxy_area or ramp."""
+
+    label: str
+    color: str = "#333333"
+    kind: str = "point"
+    ramp: tuple[tuple[str, str], ...] = ()
+    note: str = ""
+
+
+class AtlasGroup(folium.FeatureGroup):
+    """A feature group that knows its legend entries."""
+
+    def __init__(self, name: str, legend: Sequence[LegendEntry] = (), *, control: bool = True) -> None:
+        super().__init__(name=name, show=True, control=control)
+        self.legend = list(legend)
+
+
+def base_map(*, lang: str = "zh", basemap: str = "osm", tianditu_key: str | None = None,
+             asset_url: str | None = None,
+             view: tuple[tuple[float, float], tuple[float, float]] = NINGBO_VIEW,
+             attributions: Iterable[str] = ()) -> tuple[folium.Map, str]:
+    """Return an empty map (tiles, legend box, attribution, runtime) and the basemap used.
+
+    The base does not depend on the layers shown, so an app can keep it in the browser and send
+    only the layers (see :func:`layer_group`).
+
+    Raises
+    ------
+    atlas.errors.ValidationError
+        On an unknown basemap or a malformed Tianditu key.
+
+    """
+    m = folium.Map(location=_NINGBO_CENTER, zoom_start=9, tiles=None, control_scale=True,
+                   prefer_canvas=True)
+    m.default_js, m.default_css = map_assets(asset_url)
+    used = _add_tiles(m, basemap, tianditu_key=tianditu_key)
+    opts = {"offline_notice": html.escape(t("basemap_offline", lang))}
+    Script("atlas.init(", f", {_js_json(opts)});").add_to(m)
+    root_html = m.get_root().html  # type: ignore[attr-defined]
+    root_html.add_child(branca.element.Element(
+        "<div id='atlas-legend' style='position:fixed;bottom:44px;left:8px;z-index:9999;"
+        "background:rgba(255,255,255,0.92);padding:6px 9px;border:1px solid #999;"
+        "border-radius:4px;font-size:12px;max-width:270px;max-height:60%;overflow:auto;"
+        "display:none'></div><div id='atlas-offline'></div>"))
+    attr = sorted(set(attributions) | {settings.ATTRIBUTION_OSM})
+    root_html.add_child(branca.element.Element(
+        "<div id='atlas-attribution' style='position:fixed;bottom:2px;right:160px;z-index:9999;"
+        "font-size:10px;background:rgba(255,255,255,0.8);padding:1px 4px'>"
+        + html.escape(t("attribution", lang) + ": " + " · ".join(attr)) + "</div>"))
+    root_html.add_child(branca.element.Element(
+        f"<script>window.ATLAS_BASEMAP = {json.dumps(used)};</script>"))
+    m.fit_bounds([list(view[0]), list(view[1])])
+    _built("base", basemap)
+    return m, used
+
+
+# ------------------------------------------------------------------------------------------
+# layer specs
+# ------------------------------------------------------------------------------------------
+
 def _fmt(value: Any, col: str, lang: str) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
@@ -138,9 +273,14 @@ def _fmt(value: Any, col: str, lang: str) -> str:
     return str(value)
 
 
+def _task_item(n: int, task: Mapping[str, Any], lang: str) -> str:
+    return (f"{n}. {html.escape(str(task['title_zh']))} — {html.escape(t('lead_unit', lang))}: "
+            f"{html.escape(str(task['lead_unit']))}")
+
+
 def popup_html(row: Mapping[str, Any], fields: Iterable[str], *, lang: str = "zh",
                tasks: Mapping[int, Mapping[str, Any]] | None = None) -> str:
-    """Return the escaped HTML of one feature's popup.
+    """Return the escaped HTML of one feature's popup (the markup ``atlas.js`` builds too).
 
     Parameters
     ----------
@@ -160,43 +300,385 @@ def popup_html(row: Mapping[str, Any], fields: Iterable[str], *, lang: str = "zh
         HTML in which every value is escaped.
 
     """
-    rows = []
-    for col in fields:
-        text = _fmt(row.get(col), col, lang)
-        if not text:
-            continue
-        rows.append("<tr><th style='text-align:left;padding-right:6px;white-space:nowrap;"
-                    f"vertical-align:top'>"
-                    f"{html.escape(field_label(col, lang))}</th>"
-                    f"<td>{html.escape(text)}</td></tr>")
+    rows = "".join(f"<tr><th>{html.escape(field_label(c, lang))}</th><td>{html.escape(v)}</td></tr>"
+                   for c in fields if (v := _fmt(row.get(c), c, lang)))
     extra = ""
     if tasks is not None and "policy_tasks" in row:
-        nums = parse_tasks(row.get("policy_tasks"))
-        items = [f"<li>{n}. {html.escape(str(tasks[n]['title_zh']))} — "
-                 f"{html.escape(t('lead_unit', lang))}: {html.escape(str(tasks[n]['lead_unit']))}</li>"
-                 for n in nums if n in tasks]
-        extra = (f"<div><b>{html.escape(t('tasks', lang))}</b><ul style='margin:2px 0 0 14px;padding:0'>"
-                 + "".join(items) + "</ul></div>") if items else \
-            f"<div><i>{html.escape(t('not_named', lang))}</i></div>"
-    return (f"<div style='font-size:12px;max-width:360px'><table>{''.join(rows)}</table>"
-            f"{extra}</div>")
+        items = "".join(f"<li>{_task_item(n, tasks[n], lang)}</li>"
+                        for n in parse_tasks(row.get("policy_tasks")) if n in tasks)
+        extra = (f"<div><b>{html.escape(t('tasks', lang))}</b><ul>{items}</ul></div>" if items
+                 else f"<div><i>{html.escape(t('not_named', lang))}</i></div>")
+    return f"<div class='atlas-popup'><table>{rows}</table>{extra}</div>"
 
 
-def _legend_html(entries: list[tuple[str, str, str]], *, lang: str, notes: list[str]) -> str:
-    items = "".join(
-        f"<div><span style='display:inline-block;width:12px;height:12px;border-radius:"
-        f"{'50%' if kind == 'point' else '2px'};background:{html.escape(color)};margin-right:6px;"
-        f"opacity:0.85'></span>{html.escape(label)}</div>"
-        for label, color, kind in entries
-    )
-    note_html = "".join(f"<div style='color:#555;margin-top:4px'>{html.escape(n)}</div>" for n in notes)
-    return (
-        "<div id='atlas-legend' style='position:fixed;bottom:64px;left:12px;z-index:9999;"
-        "background:rgba(255,255,255,0.92);padding:8px 10px;border:1px solid #999;"
-        "border-radius:4px;font-size:12px;max-width:260px'>"
-        f"<b>{html.escape(t('layers', lang))}</b>{items}{note_html}</div>"
-    )
+def _js_json(obj: Any) -> str:
+    """JSON for inlining in a script.
 
+    No ``<`` (so no ``</script>``), and no ``_`` or ``'`` that streamlit-folium's renaming of
+    folium variables would rewrite: all three occur only inside JSON strings, where the escapes
+    mean the same characters.
+    """
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace("_", "\\u005f").replace("'", "\\u0027")
+
+
+def _values(gdf: gpd.GeoDataFrame, fields: Sequence[str], lang: str) -> list[list[str]]:
+    cols = [[html.escape(_fmt(v, c, lang)) for v in gdf[c].tolist()] for c in fields]
+    return [list(r) for r in zip(*cols, strict=True)] if cols else [[] for _ in range(len(gdf))]
+
+
+def _round(x: Any) -> Any:
+    return np.round(np.asarray(x, dtype=float), DISPLAY_DECIMALS).tolist()
+
+
+def display_geometry(geoms: Any) -> list[dict[str, Any]]:
+    """Simplified, rounded GeoJSON geometries for display (never for analysis or exports)."""
+    arr = shapely.simplify(np.asarray(geoms, dtype=object), DISPLAY_TOLERANCE_DEG, preserve_topology=True)
+    arr = shapely.set_precision(arr, 10.0 ** -DISPLAY_DECIMALS)
+    return [json.loads(g) for g in shapely.to_geojson(arr)]
+
+
+def filter_frame(layer: Layer, gdf: gpd.GeoDataFrame, *, districts: Iterable[str] | None = None,
+                 task: int | None = None) -> gpd.GeoDataFrame:
+    """A layer's features as shown: placed points only; district and plan-task filters."""
+    district_set = set(districts) if districts else None
+    if layer.geometry == "point":
+        gdf = gdf[~gdf.geometry.isna() & ~gdf.geometry.is_empty]
+        if district_set is not None and "district" in gdf.columns:
+            gdf = gdf[gdf.district.isin(district_set)]
+        if task is not None and "policy_tasks" in gdf.columns:
+            gdf = gdf[gdf.policy_tasks.map(lambda v: task in parse_tasks(v))]
+    else:  # areas and lines (a planner's layer may hold rows without a shape)
+        gdf = gdf[~gdf.geometry.isna() & ~gdf.geometry.is_empty]
+        key = "district" if "district" in gdf.columns else "name_zh"
+        if district_set is not None and key in gdf.columns:
+            gdf = gdf[gdf[key].isin(district_set)]
+    return gdf
+
+
+def layer_spec(layer: Layer, gdf: gpd.GeoDataFrame, *, lang: str = "zh", datum: str = "wgs84",
+               tasks: Mapping[int, Mapping[str, Any]] | None = None) -> str:
+    """Return the JSON spec ``atlas.js`` draws for one (already filtered) layer.
+
+    Parameters
+    ----------
+    layer : Layer
+        Its catalogue entry (style, popup fields, tooltip column).
+    gdf : geopandas.GeoDataFrame
+        The features to draw, WGS84 (see :func:`filter_frame`).
+    lang : {"zh", "en"}
+        Language of popups and tooltips.
+    datum : {"wgs84", "gcj02"}
+        Datum of the basemap (overlays are shifted to GCJ-02 over AMap tiles).
+    tasks : mapping, optional
+        Plan tasks by number, listed with their lead units in popups.
+
+    Returns
+    -------
+    str
+        JSON, safe to inline in a script. Its ``key`` is a hash of its content.
+
+    """
+    _built("layer", layer.id)
+    if datum != "wgs84" and not gdf.empty:
+        gdf = gdf_from_wgs84(gdf, datum=datum)
+    tips = [html.escape(x) for x in tooltip_texts(layer, gdf, lang=lang)]
+    values = _values(gdf, layer.popup_fields, lang)
+    task_lists: list[Any] = (gdf.policy_tasks.map(parse_tasks).tolist() if "policy_tasks" in gdf.columns
+                             else [None] * len(gdf))
+    spec: dict[str, Any] = {
+        "id": layer.id, "kind": layer.geometry, "style": _layer_style(layer), "ring": _ring_style(),
+        "fields": [html.escape(field_label(c, lang)) for c in layer.popup_fields],
+    }
+    if tasks is not None and "policy_tasks" in gdf.columns:
+        used = sorted({n for ts in task_lists for n in ts if n in tasks})
+        spec.update(task_titles={str(n): _task_item(n, tasks[n], lang) for n in used},
+                    tasks_label=html.escape(t("tasks", lang)), not_named=html.escape(t("not_named", lang)))
+    labels = [html.escape(x) for x in label_texts(layer, gdf, lang=lang)]
+    if layer.geometry == "point":
+        err = (np.nan_to_num(gdf["est_error_m"].to_numpy(dtype=float)) if "est_error_m" in gdf
+               else np.zeros(len(gdf)))
+        x, y = _round(gdf.geometry.x.to_numpy()), _round(gdf.geometry.y.to_numpy())
+        spec["rows"] = [[x[i], y[i], tips[i], round(float(err[i])), int(a), values[i], task_lists[i],
+                         labels[i]] for i, a in enumerate(_approximate(gdf))]
+        dense = len(gdf) > DENSE_LAYER
+        spec["label"] = {"min_zoom": LABEL_MIN_ZOOM_DENSE if dense else LABEL_MIN_ZOOM, "cls": "site",
+                         "rank": 100 + layer.order}
+    else:
+        at = shapely.get_coordinates(shapely.point_on_surface(gdf.geometry.to_numpy()))
+        spec["rows"] = [[g, tip, v, ts, lab, _round(p)] for g, tip, v, ts, lab, p in
+                        zip(display_geometry(gdf.geometry.to_numpy()), tips, values, task_lists, labels, at,
+                            strict=True)]
+        if layer.id == "districts":
+            spec["label"] = {"min_zoom": 0, "cls": "district", "rank": 0}
+    return _keyed(spec)
+
+
+def _layer_style(layer: Layer) -> dict[str, Any]:
+    sty, point = layer.style, layer.geometry == "point"
+    return {"color": str(sty.get("color", "#333333")), "radius": float(sty.get("radius", 7)),
+            "weight": float(sty.get("weight", 2 if point else 1.5)),
+            "fill_color": str(sty.get("fill_color", sty.get("color", "#333333"))),
+            "fill_opacity": float(sty.get("fill_opacity", 0.9 if point else 0.1))}
+
+
+def _ring_style() -> dict[str, Any]:
+    r = palette.ERROR_RING
+    return {"color": str(r["color"]), "weight": float(r["weight"]),  # type: ignore[arg-type]
+            "dash": str(r["dash_array"]), "opacity": float(r.get("opacity", 1.0))}  # type: ignore[arg-type]
+
+
+def _approximate(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    if "position_status" not in gdf:
+        return np.zeros(len(gdf), dtype=bool)
+    return (gdf["position_status"].astype(str) != "sourced").to_numpy()
+
+
+def tooltip_texts(layer: Layer, gdf: gpd.GeoDataFrame, *, lang: str = "zh") -> list[str]:
+    """Each feature's tooltip as plain text (the map shows it escaped; a click returns it).
+
+    Approximate points say so, with their error radius.
+    """
+    names = [str(v) for v in gdf[layer.tooltip].tolist()] if layer.tooltip in gdf else [""] * len(gdf)
+    if layer.geometry != "point":
+        return names
+    err = np.nan_to_num(gdf["est_error_m"].to_numpy(dtype=float)) if "est_error_m" in gdf else None
+    out = []
+    for i, approx in enumerate(_approximate(gdf)):
+        e = float(err[i]) if err is not None else 0.0
+        if not approx:
+            out.append(names[i])
+        elif lang == "zh":
+            out.append(f"{names[i]}（{t('accuracy', lang)}: ±{e:,.0f} m）")
+        else:
+            out.append(f"{names[i]} (approximate, ±{e:,.0f} m)")
+    return out
+
+
+def label_texts(layer: Layer, gdf: gpd.GeoDataFrame, *, lang: str = "zh") -> list[str]:
+    """Each feature's map label as plain text: its English name in English where it has one."""
+    base = [str(v) for v in gdf[layer.tooltip].tolist()] if layer.tooltip in gdf else [""] * len(gdf)
+    if lang != "en" or "name_en" not in gdf:
+        return base
+    return [str(en) if isinstance(en, str) and en.strip() else b
+            for en, b in zip(gdf["name_en"].tolist(), base, strict=True)]
+
+
+def _keyed(spec: dict[str, Any]) -> str:
+    body = _js_json(spec)
+    key = hashlib.sha1(body.encode("utf-8")).hexdigest()[:16]
+    return body[:-1] + f',"key":"{key}"}}'
+
+
+def layer_group(spec_json: str, *, name: str, legend: Sequence[LegendEntry] = ()) -> AtlasGroup:
+    """A feature group that draws one spec (from :func:`layer_spec` or the overlay builders)."""
+    group = AtlasGroup(html.escape(name), legend)
+    Script("atlas.addLayer(", f", {spec_json});").add_to(group)
+    return group
+
+
+def layer_legend(layer: Layer, gdf: gpd.GeoDataFrame, *, lang: str) -> list[LegendEntry]:
+    """Legend entries of one catalogue layer as shown (plus the error ring if any point is approximate)."""
+    color = str(layer.style.get("color", "#333333"))
+    out = [LegendEntry(layer.legend_en if lang == "en" else layer.legend_zh, color, layer.geometry)]
+    if layer.geometry == "point" and "position_status" in gdf and (gdf.position_status != "sourced").any():
+        out.append(LegendEntry(t("approx_legend", lang), str(palette.ERROR_RING["color"]), "ring"))
+    return out
+
+
+def ui_script(*, legend: Sequence[LegendEntry] = (), lang: str = "zh", notes: Sequence[str] = (),
+              fit: tuple[float, float, float, float] | None = None,
+              highlight: Sequence[tuple[float, float, float]] = ()) -> AtlasGroup:
+    """The dynamic, non-layer part of an app map: legend, a one-time fit, highlight rings.
+
+    Parameters
+    ----------
+    legend : sequence of LegendEntry
+        What is shown (approximate-ring entries are merged into one).
+    lang : {"zh", "en"}
+        Language of the legend.
+    notes : sequence of str
+        Extra legend lines (plain text, escaped here).
+    fit : tuple, optional
+        (minlon, minlat, maxlon, maxlat) to zoom to once (again only when it changes).
+    highlight : sequence of tuple
+        (lat, lon, radius px) of features to ring.
+
+    """
+    group = AtlasGroup("atlas-ui", control=False)
+    code = f"atlas.legend({_js_json(legend_html(legend, lang=lang, notes=notes))});"
+    if fit is not None:
+        b = [[fit[1], fit[0]], [fit[3], fit[2]]]
+        code += f"atlas.fit({_js_json(hashlib.sha1(repr(fit).encode()).hexdigest()[:12])}, {_js_json(b)});"
+    marks = _js_json([list(h) for h in highlight])
+    Script(code + "atlas.highlight(", f", {marks}, {_js_json(palette.RECOMMENDED_COLOUR)});").add_to(group)
+    return group
+
+
+def _swatch(e: LegendEntry) -> str:
+    c = html.escape(e.color)
+    base = "display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:-1px;"
+    styles = {
+        "point": f"border-radius:50%;background:{c};opacity:.9",
+        "ring": f"border-radius:50%;border:1.5px dotted {c};width:10px;height:10px",
+        "polygon": f"border:1.5px solid {c};background:rgba(0,0,0,.04);width:10px;height:10px",
+        "area": f"border:1.5px solid {c};background:{c}55;width:10px;height:10px",
+        "proxy_area": f"border:1.5px dotted {c};background:{c}22;width:10px;height:10px",
+    }
+    return f"<span style='{base}{styles.get(e.kind, styles['point'])}'></span>"
+
+
+def legend_html(entries: Sequence[LegendEntry], *, lang: str = "zh", notes: Sequence[str] = ()) -> str:
+    """The legend's inner HTML; every label is escaped."""
+    seen: set[tuple[str, str, str]] = set()
+    lines, ring = [], False
+    for e in entries:
+        if e.kind == "ring":
+            ring = True
+            continue
+        if (e.label, e.color, e.kind) in seen:
+            continue
+        seen.add((e.label, e.color, e.kind))
+        if e.kind == "ramp":
+            steps = "".join(f"<div><span style='display:inline-block;width:18px;height:10px;"
+                            f"background:{html.escape(c)};margin-right:6px;opacity:.8'></span>"
+                            f"{html.escape(lab)}</div>" for c, lab in e.ramp)
+            lines.append(f"<div style='margin-top:4px'><b>{html.escape(e.label)}</b>{steps}"
+                         + (f"<div style='color:#555'>{html.escape(e.note)}</div>" if e.note else "")
+                         + "</div>")
+        else:
+            lines.append(f"<div>{_swatch(e)}{html.escape(e.label)}</div>")
+    if ring:
+        swatch = _swatch(LegendEntry("", str(palette.ERROR_RING["color"]), "ring"))
+        lines.append(f"<div>{swatch}{html.escape(t('approx_legend', lang))}</div>")
+    lines += [f"<div style='color:#555;margin-top:4px'>{html.escape(n)}</div>" for n in notes]
+    return f"<b>{html.escape(t('layers', lang))}</b>" + "".join(lines) if lines else ""
+
+
+# ------------------------------------------------------------------------------------------
+# overlays: service areas, gap cells, marked points
+# ------------------------------------------------------------------------------------------
+
+def _shift(gdf: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
+    datum = basemap_datum(basemap)
+    return gdf_from_wgs84(gdf, datum=datum) if datum != "wgs84" and not gdf.empty else gdf
+
+
+def areas_group(areas: gpd.GeoDataFrame, *, lang: str = "zh", color: str | None = None,
+                name: str | None = None, basemap: str = "osm") -> AtlasGroup:
+    """A map layer of service areas: filled and translucent (never dashed like error rings).
+
+    Styles come from :data:`atlas.palette.SERVICE_AREA`; straight-line proxies are lighter and
+    labelled as such in their tooltips and legend entry.
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        Output of :func:`atlas.service_area.service_areas` or :func:`~atlas.service_area.proxy_areas`.
+    lang : {"zh", "en"}
+        Label language.
+    color : str, optional
+        Outline and fill colour (default: the palette's).
+    name : str, optional
+        Layer name (default: the method's label).
+    basemap : str
+        The basemap in use (overlays are shifted to GCJ-02 over AMap).
+
+    Returns
+    -------
+    AtlasGroup
+
+    """
+    from atlas.service_area import METHOD_PROXY
+
+    shown = _shift(areas[~areas.geometry.is_empty], basemap)
+    proxy = bool((shown.method == METHOD_PROXY).any()) if not shown.empty else False
+    label = t("sa_method_proxy" if proxy else "sa_method_network", lang)
+    _built("overlay", "areas")
+    sty = palette.SERVICE_AREA["euclidean-proxy" if proxy else "network"]
+    line = color or str(sty["color"])
+    tips = [html.escape(f"{sid} · {label} · {m:,.0f} m · {a:.2f} km²")
+            for sid, m, a in zip(shown.site_id, shown.metres, shown.area_km2, strict=True)]
+    spec = {"id": "areas", "kind": "polygon", "fields": [],
+            "style": {"color": line, "weight": float(sty["weight"]),  # type: ignore[arg-type]
+                      "fill_color": color or str(sty["fill_color"]),
+                      "fill_opacity": float(sty["fill_opacity"]), "dash": sty["dash_array"]},  # type: ignore[arg-type]
+            "rows": [[g, tip, None, None, None, None] for g, tip in
+                     zip(display_geometry(shown.geometry.to_numpy()), tips, strict=True)]}
+    entry = LegendEntry(name or label, line, "proxy_area" if proxy else "area")
+    return layer_group(_keyed(spec), name=name or label, legend=[entry])
+
+
+def cells_group(cells: gpd.GeoDataFrame, *, lang: str = "zh", value: str = "uncovered",
+                basemap: str = "osm", name: str | None = None,
+                clip: shapely.Geometry | None = None) -> AtlasGroup:
+    """H3 cells shaded by uncovered people per km² (the gap map), on the palette's fixed classes.
+
+    Parameters
+    ----------
+    cells : geopandas.GeoDataFrame
+        From :meth:`atlas.coverage.Coverage.cells` (``h3``, ``district`` and ``value`` columns).
+    lang : {"zh", "en"}
+        Language of tooltips and legend.
+    value : str
+        Column of uncovered people.
+    basemap : str
+        The basemap in use (overlays are shifted to GCJ-02 over AMap).
+    name : str, optional
+        Layer name.
+    clip : shapely geometry, optional
+        Cut the shading at this boundary (the districts analysed), WGS84.
+
+    Returns
+    -------
+    AtlasGroup
+        One layer for all cells, with a graduated legend entry (people per km²).
+
+    """
+    shown = cells[cells[value] > 0]
+    title = name or t("cov_gap_layer", lang)
+    if shown.empty:
+        return AtlasGroup(html.escape(title))
+    _built("overlay", "cells")
+    fill = palette.gap_colour(palette.uncovered_density(shown.rename(columns={value: "uncovered"})))
+    geoms = shown.geometry.to_numpy()
+    if clip is not None:
+        shapely.prepare(clip)
+        geoms = np.where(shapely.contains_properly(clip, geoms), geoms, shapely.intersection(geoms, clip))
+    keep = ~shapely.is_empty(geoms)
+    shown = _shift(gpd.GeoDataFrame(shown.drop(columns="geometry"), geometry=geoms, crs=cells.crs)[keep],
+                   basemap)
+    tips = [html.escape(f"{d} · {t('cov_uncovered', lang)}: {v:,.0f}")
+            for d, v in zip(shown.district, shown[value], strict=True)]
+    spec = {"id": "cells", "kind": "polygon", "fields": [],
+            "style": {"color": palette.GAP_COLOURS[-1], "weight": 0.3, "fill_opacity": palette.GAP_OPACITY},
+            "rows": [[g, tip, None, None, None, None, c] for g, tip, c in
+                     zip(display_geometry(shown.geometry.to_numpy()), tips,
+                         np.asarray(fill, dtype=object)[keep], strict=True)]}
+    ramp = tuple((c, lab) for lab, c in palette.gap_legend(lang))
+    entry = LegendEntry(palette.gap_units(lang), kind="ramp", ramp=ramp,
+                        note=t("gap_clipped", lang) if clip is not None else "")
+    return layer_group(_keyed(spec), name=title, legend=[entry])
+
+
+def points_group(points: gpd.GeoDataFrame, *, lang: str = "zh", label_column: str = "name",
+                 color: str = "#111111", name: str = "", basemap: str = "osm") -> AtlasGroup:
+    """Simple labelled markers (candidate or recommended sites); labels are escaped."""
+    shown = _shift(points[~points.geometry.isna()], basemap)
+    _built("overlay", "points")
+    tips = [html.escape(str(v)) for v in shown[label_column].tolist()] if len(shown) else []
+    x, y = _round(shown.geometry.x.to_numpy()), _round(shown.geometry.y.to_numpy())
+    spec = {"id": "points", "kind": "point", "fields": [],
+            "style": {"color": color, "radius": 8.0, "weight": 3.0, "fill_color": "#ffffff",
+                      "fill_opacity": 0.9},
+            "rows": [[a, b, tip, 0, 0, None, None, tip] for a, b, tip in zip(x, y, tips, strict=True)],
+            "label": {"min_zoom": LABEL_MIN_ZOOM, "cls": "site", "rank": 50}}
+    return layer_group(_keyed(spec), name=name, legend=[LegendEntry(name, color, "point")] if name else [])
+
+
+# ------------------------------------------------------------------------------------------
+# the whole map in one call (exports, tests, simple pages)
+# ------------------------------------------------------------------------------------------
 
 def build_map(
     layers: list[Layer],
@@ -213,8 +695,9 @@ def build_map(
     extra_groups: Iterable[folium.FeatureGroup] = (),
     layer_control: bool = False,
     fit: tuple[float, float, float, float] | None = None,
+    asset_url: str | None = None,
 ) -> folium.Map:
-    """Build a folium map of the catalogue's layers.
+    """Build a folium map of the catalogue's layers, self-contained (for HTML exports).
 
     Parameters
     ----------
@@ -245,225 +728,84 @@ def build_map(
         Add Leaflet's layer switcher (for standalone HTML; the app has its own toggles).
     fit : tuple, optional
         (minlon, minlat, maxlon, maxlat) to zoom to, overriding the automatic extent.
+    asset_url : str, optional
+        Where the app serves ``atlas/static``; default: everything inlined (works offline).
 
     Returns
     -------
     folium.Map
 
     """
-    m = folium.Map(location=_NINGBO_CENTER, zoom_start=9, tiles=None, control_scale=True,
-                   prefer_canvas=True)
-    m.default_js, m.default_css = _offline_assets()
-    used = _add_tiles(m, basemap, tianditu_key=tianditu_key)
-    datum = basemap_datum(used)
     shown = set(visible) if visible is not None else {lyr.id for lyr in layers if lyr.visible}
-    district_set = set(districts) if districts else None
-    highlight = set(highlight_ids)
-    legend: list[tuple[str, str, str]] = []
-    bounds: list[tuple[float, float, float, float]] = []
-    for lyr in layers:
-        if lyr.id not in shown or lyr.id not in frames:
-            continue
-        gdf = frames[lyr.id]
-        if lyr.geometry == "point":
-            gdf = gdf[~gdf.geometry.isna() & ~gdf.geometry.is_empty]
-            if district_set is not None and "district" in gdf.columns:
-                gdf = gdf[gdf.district.isin(district_set)]
-            if task is not None and "policy_tasks" in gdf.columns:
-                gdf = gdf[gdf.policy_tasks.map(lambda v: task in parse_tasks(v))]
-        else:  # areas and lines (a planner's layer may hold rows without a shape)
-            gdf = gdf[~gdf.geometry.isna() & ~gdf.geometry.is_empty]
-            key = "district" if "district" in gdf.columns else "name_zh"
-            if district_set is not None and key in gdf.columns:
-                gdf = gdf[gdf[key].isin(district_set)]
-        if gdf.empty:
-            continue
-        if datum != "wgs84":
-            gdf = gdf_from_wgs84(gdf, datum=datum)
-        group = folium.FeatureGroup(name=html.escape(lyr.title(lang)), show=True)
-        color = str(lyr.style.get("color", "#333333"))
-        if lyr.geometry in ("polygon", "line"):
-            _add_polygons(group, gdf, lyr, lang=lang, tasks=tasks)
-            if district_set is not None:
-                bounds.append(tuple(gdf.total_bounds))
-        else:
-            _add_points(group, gdf, lyr, lang=lang, tasks=tasks, highlight=highlight)
-            if district_set is not None or task is not None or highlight:
-                sel = gdf[gdf.id.isin(highlight)] if highlight else gdf
-                if not sel.empty:
-                    # fit each point with its error ring (at least ~1 km around it)
-                    err = sel.get("est_error_m")
-                    r = np.maximum(np.nan_to_num(err.to_numpy(dtype=float)) if err is not None
-                                   else 0.0, 1000.0) / 111_000.0
-                    x, y = sel.geometry.x.to_numpy(), sel.geometry.y.to_numpy()
-                    bounds.append(((x - r).min(), (y - r).min(), (x + r).max(), (y + r).max()))
-        group.add_to(m)
-        legend.append((lyr.legend_en if lang == "en" else lyr.legend_zh, color, lyr.geometry))
-    for g in extra_groups:
+    attributions = [lyr.attribution for lyr in layers if lyr.attribution and lyr.id in shown]
+    m, used = base_map(lang=lang, basemap=basemap, tianditu_key=tianditu_key, asset_url=asset_url,
+                       attributions=attributions)
+    groups, legend, bounds = map_layers(layers, frames, shown=shown, lang=lang, datum=basemap_datum(used),
+                                        districts=districts, task=task, tasks=tasks)
+    for g in [*groups, *extra_groups]:
         g.add_to(m)
-    root_html = m.get_root().html  # type: ignore[attr-defined]
-    if layer_control:
+        legend += getattr(g, "legend", [])
+    highlight = set(highlight_ids)
+    marks, hb = (highlight_marks(layers, frames, highlight, shown=shown, datum=basemap_datum(used))
+                 if highlight else ([], None))
+    notes = [t("basemap_amap", lang)] if used == "amap" else []
+    ui_script(legend=legend, lang=lang, notes=notes, highlight=marks).add_to(m)
+    if layer_control:  # after every group: its script refers to them
         folium.LayerControl(collapsed=False, position="bottomright").add_to(m)
-    notes = [t("approx_legend", lang)]
-    if used == "amap":
-        notes.append(t("basemap_amap", lang))
-    root_html.add_child(branca.element.Element(_legend_html(legend, lang=lang, notes=notes)))
-    attributions = sorted({lyr.attribution for lyr in layers if lyr.attribution and lyr.id in shown})
-    attributions.append(settings.ATTRIBUTION_OSM)
-    root_html.add_child(branca.element.Element(
-        "<div id='atlas-attribution' style='position:fixed;bottom:2px;right:160px;z-index:9999;"
-        "font-size:10px;background:rgba(255,255,255,0.8);padding:1px 4px'>"
-        + html.escape(t("attribution", lang) + ": " + " · ".join(attributions)) + "</div>"))
-    if fit is not None:
-        bounds = [fit]
-    if bounds:
-        b = np.array(bounds)
-        x0, y0, x1, y1 = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
+    view = fit or hb or bounds
+    if view is not None:
         pad = 0.01
-        m.fit_bounds([[y0 - pad, x0 - pad], [y1 + pad, x1 + pad]], max_zoom=14)
-    else:
-        m.fit_bounds([[29.2, 121.0], [30.35, 122.0]])
-    root_html.add_child(branca.element.Element(
-        f"<script>window.ATLAS_BASEMAP = {json.dumps(used)};</script>"))
+        m.fit_bounds([[view[1] - pad, view[0] - pad], [view[3] + pad, view[2] + pad]], max_zoom=14)
     return m
 
 
-def _add_polygons(group: folium.FeatureGroup, gdf: gpd.GeoDataFrame, lyr: Layer, *, lang: str,
-                  tasks: Mapping[int, Mapping[str, Any]] | None) -> None:
-    style = lyr.style
-    for _, row in gdf.iterrows():
-        geo = json.loads(shapely.to_geojson(row.geometry))
-        layer = folium.GeoJson(
-            geo,
-            style_function=lambda _f, s=style: {
-                "color": s.get("color", "#555555"), "weight": s.get("weight", 1.5),
-                "fillColor": s.get("fill_color", s.get("color", "#555555")),
-                "fillOpacity": s.get("fill_opacity", 0.1),
-            },
-        )
-        folium.Tooltip(html.escape(str(row.get(lyr.tooltip, "")))).add_to(layer)
-        folium.Popup(popup_html(row, lyr.popup_fields, lang=lang, tasks=tasks),
-                     max_width=380).add_to(layer)
-        layer.add_to(group)
+def map_layers(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame], *, shown: set[str],
+               lang: str, datum: str, districts: Iterable[str] | None = None, task: int | None = None,
+               tasks: Mapping[int, Mapping[str, Any]] | None = None,
+               spec: Callable[..., str] | None = None
+               ) -> tuple[list[AtlasGroup], list[LegendEntry], tuple[float, float, float, float] | None]:
+    """Groups and legend entries of the catalogue layers shown, and the extent of a filter.
 
-
-def _add_points(group: folium.FeatureGroup, gdf: gpd.GeoDataFrame, lyr: Layer, *, lang: str,
-                tasks: Mapping[int, Mapping[str, Any]] | None, highlight: set[str]) -> None:
-    color = str(lyr.style.get("color", "#333333"))
-    radius = float(lyr.style.get("radius", 7))
-    for _, row in gdf.iterrows():
-        lat, lon = row.geometry.y, row.geometry.x
-        approx = str(row.get("position_status", "")) != "sourced"
-        err = float(row.get("est_error_m") or 0)
-        if approx and err > 0:
-            folium.Circle(
-                location=(lat, lon), radius=err, color=color, weight=1.2, dash_array="6 6",
-                fill=False, interactive=False,
-            ).add_to(group)
-        tip = html.escape(str(row.get(lyr.tooltip, "")))
-        if approx:
-            tip += html.escape(f"（{t('accuracy', lang)}: ±{err:,.0f} m）" if lang == "zh"
-                               else f" (approximate, ±{err:,.0f} m)")
-        folium.CircleMarker(
-            location=(lat, lon), radius=radius,
-            color="#000000" if str(row.get("id")) in highlight else color,
-            weight=4 if str(row.get("id")) in highlight else 2,
-            fill=True, fill_color=color, fill_opacity=0.15 if approx else 0.9,
-            dash_array="3 3" if approx else None,
-            tooltip=folium.Tooltip(tip),
-            popup=folium.Popup(popup_html(row, lyr.popup_fields, lang=lang, tasks=tasks),
-                               max_width=380),
-        ).add_to(group)
-
-
-def areas_group(areas: gpd.GeoDataFrame, *, lang: str = "zh", color: str = "#d62828",
-                name: str | None = None, basemap: str = "osm") -> folium.FeatureGroup:
-    """A map layer of service areas; straight-line proxies are dashed and labelled as such.
-
-    Parameters
-    ----------
-    areas : geopandas.GeoDataFrame
-        Output of :func:`atlas.service_area.service_areas` or :func:`~atlas.service_area.proxy_areas`.
-    lang : {"zh", "en"}
-        Label language.
-    color : str
-        Fill and outline colour.
-    name : str, optional
-        Layer name (default: the method's label).
-    basemap : str
-        The basemap in use (overlays are shifted to GCJ-02 over AMap).
-
-    Returns
-    -------
-    folium.FeatureGroup
-
+    ``spec`` builds a layer's spec (default :func:`layer_spec`); an app passes a cached one.
     """
-    from atlas.service_area import METHOD_PROXY
-
-    datum = basemap_datum(basemap)
-    shown = areas[~areas.geometry.is_empty]
-    if datum != "wgs84" and not shown.empty:
-        shown = gdf_from_wgs84(shown, datum=datum)
-    proxy = bool((shown.method == METHOD_PROXY).any()) if not shown.empty else False
-    label = t("sa_method_proxy" if proxy else "sa_method_network", lang)
-    group = folium.FeatureGroup(name=html.escape(name or label), show=True)
-    for _, row in shown.iterrows():
-        tip = html.escape(f"{row['site_id']} · {label} · {row['metres']:,.0f} m · {row['area_km2']:.2f} km²")
-        layer = folium.GeoJson(
-            json.loads(shapely.to_geojson(row.geometry)),
-            style_function=lambda _f, p=proxy: {
-                "color": color, "weight": 1.5, "fillColor": color,
-                "fillOpacity": 0.08 if p else 0.25, "dashArray": "8 6" if p else None,
-            },
-        )
-        folium.Tooltip(tip).add_to(layer)
-        layer.add_to(group)
-    return group
-
-
-def cells_group(cells: gpd.GeoDataFrame, *, lang: str = "zh", value: str = "uncovered",
-                basemap: str = "osm", name: str | None = None) -> folium.FeatureGroup:
-    """H3 cells shaded by ``value`` (uncovered population by default): the gap map.
-
-    All cells go into one GeoJSON layer (thousands of separate layers would make the page slow);
-    tooltip text is escaped before it is put in the data.
-    """
-    datum = basemap_datum(basemap)
-    shown = cells[cells[value] > 0]
-    if datum != "wgs84" and not shown.empty:
-        shown = gdf_from_wgs84(shown, datum=datum)
-    group = folium.FeatureGroup(name=html.escape(name or t("cov_gap_layer", lang)), show=True)
-    if shown.empty:
-        return group
-    ramp = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"]
-    vmax = float(shown[value].quantile(0.95)) or float(shown[value].max()) or 1.0
-    level = np.minimum(len(ramp) - 1, (len(ramp) * shown[value].to_numpy() / (vmax * 1.0001)).astype(int))
-    label = [html.escape(f"{d} · {t('cov_uncovered', lang)}: {v:,.0f}")
-             for d, v in zip(shown.district, shown[value], strict=True)]
-    data = gpd.GeoDataFrame({"fill": [ramp[i] for i in level], "label": label},
-                            geometry=shown.geometry.to_numpy(), crs=shown.crs)
-    folium.GeoJson(
-        data.to_json(),
-        style_function=lambda f: {"color": f["properties"]["fill"], "weight": 0.3,
-                                  "fillColor": f["properties"]["fill"], "fillOpacity": 0.55},
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-    ).add_to(group)
-    return group
+    build = spec or (lambda lyr, gdf, **kw: layer_spec(lyr, gdf, **kw))
+    dset = tuple(sorted(districts)) if districts else None
+    groups: list[AtlasGroup] = []
+    legend: list[LegendEntry] = []
+    ext: list[tuple[float, float, float, float]] = []
+    for lyr in layers:
+        if lyr.id not in shown or lyr.id not in frames:
+            continue
+        gdf = filter_frame(lyr, frames[lyr.id], districts=dset, task=task)
+        if gdf.empty:
+            continue
+        entries = layer_legend(lyr, gdf, lang=lang)
+        groups.append(layer_group(build(lyr, gdf, lang=lang, datum=datum, tasks=tasks),
+                                  name=lyr.title(lang), legend=entries))
+        legend += entries
+        if dset is not None or task is not None:
+            ext.append(tuple(gdf.total_bounds))
+    if not ext:
+        return groups, legend, None
+    b = np.array(ext)
+    return groups, legend, (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
 
 
-def points_group(points: gpd.GeoDataFrame, *, lang: str = "zh", label_column: str = "name",
-                 color: str = "#111111", name: str = "", basemap: str = "osm"
-                 ) -> folium.FeatureGroup:
-    """Simple labelled markers (candidate or recommended sites); labels are escaped."""
-    datum = basemap_datum(basemap)
-    shown = points[~points.geometry.isna()]
-    if datum != "wgs84" and not shown.empty:
-        shown = gdf_from_wgs84(shown, datum=datum)
-    group = folium.FeatureGroup(name=html.escape(name), show=True)
-    for _, row in shown.iterrows():
-        folium.CircleMarker(
-            location=(row.geometry.y, row.geometry.x), radius=8, color=color, weight=3,
-            fill=True, fill_color="#ffffff", fill_opacity=0.9,
-            tooltip=folium.Tooltip(html.escape(str(row.get(label_column, "")))),
-        ).add_to(group)
-    return group
+def highlight_marks(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame], ids: set[str], *,
+                    shown: set[str], datum: str = "wgs84"
+                    ) -> tuple[list[tuple[float, float, float]], tuple[float, float, float, float] | None]:
+    """(lat, lon, radius px) of the highlighted features and their extent with ~1 km around."""
+    marks: list[tuple[float, float, float]] = []
+    for lyr in layers:
+        gdf = frames.get(lyr.id)
+        if lyr.geometry != "point" or lyr.id not in shown or gdf is None or "id" not in gdf:
+            continue
+        sel = gdf[gdf.id.astype(str).isin(ids) & ~gdf.geometry.isna()]
+        sel = _shift(sel, "amap") if datum == "gcj02" else sel
+        marks += [(y, x, float(lyr.style.get("radius", 7))) for x, y in
+                  zip(sel.geometry.x, sel.geometry.y, strict=True)]
+    if not marks:
+        return [], None
+    a = np.array(marks)
+    r = 0.01
+    return marks, (a[:, 1].min() - r, a[:, 0].min() - r, a[:, 1].max() + r, a[:, 0].max() + r)

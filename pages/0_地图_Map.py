@@ -1,98 +1,118 @@
-"""Ningbo Innovation Atlas: the map page (browse every layer, search, feature cards)."""
+"""Ningbo Innovation Atlas: the map page (browse every layer, search, feature cards).
+
+The map, its layer toggles, the search box and the card are one fragment: a toggle, a search or
+a click reruns only them, and the map in the browser keeps its base and view (see ui/mapview).
+"""
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
-from streamlit_folium import st_folium
 
-from atlas.datum import to_wgs84
-from atlas.errors import AtlasError
 from atlas.i18n import t
-from atlas.webmap import basemap_datum, build_map
-from ui import common
+from atlas.webmap import basemap_datum
+from ui import common, mapview
 from ui.cards import md_escape, site_card
+from ui.perf import profile_fragment
 
 lang = common.language()
+basemap, tdt_key = common.basemap_picker(lang)
 st.title(t("app_title", lang))
 st.caption(t("app_subtitle", lang))
-
-layers = common.catalogue()
-frames = common.layer_frames()
-sites = common.sites()
-tasks = common.tasks_by_number()
-basemap, tdt_key = common.basemap_picker(lang)
-
-st.sidebar.subheader(t("layers", lang))
-visible = [lyr.id for lyr in layers
-           if st.sidebar.checkbox(lyr.title(lang), value=lyr.visible, key=f"show_{lyr.id}")]
-district_names = common.districts().name_zh.tolist()
-chosen_districts = st.sidebar.multiselect(t("district_filter", lang), district_names,
-                                          key="district_filter")
 
 task_param = st.query_params.get("task")
 task = int(task_param) if task_param and task_param.isdigit() and 1 <= int(task_param) <= 24 else None
 if task is not None:
-    st.info(t("task_filter_active", lang, n=task) + f" — {md_escape(tasks[task]['title_zh'])}")
-    if st.button(t("clear_filter", lang)):
+    tasks = common.tasks_by_number()
+    c1, c2 = st.columns([5, 1])
+    c1.info(t("task_filter_active", lang, n=task) + f" — {md_escape(tasks[task]['title_zh'])}")
+    if c2.button(t("clear_filter", lang)):
         st.query_params.clear()
         st.rerun()
 
-query = st.text_input(t("search", lang), key="search").strip()
-placed = sites[~sites.geometry.isna()]
-highlight: list[str] = []
-selected_id = st.query_params.get("site")
-if query:
+
+@st.fragment
+@profile_fragment
+def map_panel() -> None:
+    """Layer toggles and district filter (sidebar), map, search and card."""
+    layers = common.catalogue()
+    sites = common.sites()
+    names = dict(zip(sites.id, sites.name_zh, strict=True))
+    with st.sidebar:
+        st.subheader(t("layers", lang))
+        visible = [lyr.id for lyr in layers
+                   if st.checkbox(lyr.title(lang), value=lyr.visible, key=f"show_{lyr.id}")]
+        chosen = st.multiselect(t("district_filter", lang), common.districts().name_zh.tolist(),
+                                key="district_filter")
+    col_map, col_card = st.columns([3, 2], gap="small")
+    with col_card:
+        query = st.text_input(t("search", lang), key="search").strip()
+        highlight = _search(sites, query, names)
+    datum = basemap_datum(basemap)
+    views = mapview.catalogue_views(visible, lang=lang, datum=datum, districts=chosen or None, task=task)
+    with col_map:
+        base, used, error = mapview.base(lang=lang, basemap=basemap, tianditu_key=tdt_key)
+        if error:
+            st.error(error)
+        marks, hit_box = _marks(views, highlight)
+        fit = hit_box if query and hit_box else mapview.extent(views) if (chosen or task) else None
+        out = mapview.show(base, [mapview.view_group(v, lang=lang) for v in views], key="atlas_map",
+                           height=560, lang=lang, fit=fit, highlight=marks,
+                           notes=[t("basemap_amap", lang)] if used == "amap" else [],
+                           returned_objects=["last_object_clicked", "last_object_clicked_tooltip"])
+    clicked = mapview.clicked_feature(out, views, state_key="_map_click")
+    with col_card:
+        _card(sites, names, clicked, highlight if query else [], visible)
+
+
+def _search(sites, query: str, names: dict[str, str]) -> list[str]:
+    if not query:
+        return []
     q = query.lower()
     hits = sites[sites.name_zh.str.lower().str.contains(q, regex=False)
                  | sites.name_en.str.lower().str.contains(q, regex=False)]
     if hits.empty:
         st.warning(t("search_none", lang))
-    else:
-        highlight = hits.id.tolist()
-        selected_id = st.selectbox(
-            t("pick_feature", lang), hits.id.tolist(), key="search_pick",
-            format_func=lambda i: str(hits.set_index("id").loc[i, "name_zh"]),
-        )
+        return []
+    ids = hits.id.tolist()
+    pick = st.selectbox(t("pick_feature", lang), ids, key="search_pick", format_func=names.__getitem__)
+    st.session_state["_search_pick"] = pick
+    return ids
 
-if "innovation_poles" in visible:
-    st.info(t("poles_unverified", lang), icon="ℹ️")
 
-col_map, col_card = st.columns([3, 2])
-with col_map:
-    try:
-        fmap = build_map(layers, frames, lang=lang, basemap=basemap, tianditu_key=tdt_key,
-                         visible=visible, districts=chosen_districts or None, task=task,
-                         highlight_ids=highlight or ([selected_id] if selected_id else []),
-                         tasks=tasks)
-    except AtlasError as exc:
-        st.error(exc.message(lang))
-        fmap = build_map(layers, frames, lang=lang, basemap="none", visible=visible, tasks=tasks)
-    out = st_folium(fmap, height=640, use_container_width=True, key="atlas_map",
-                    returned_objects=["last_object_clicked"])
-clicked = (out or {}).get("last_object_clicked")
-if clicked and not query:
-    lon, lat = float(clicked["lng"]), float(clicked["lat"])
-    if basemap_datum(basemap) != "wgs84":  # overlays were shifted: shift the click back
-        wl, wa = to_wgs84(lon, lat, datum=basemap_datum(basemap))
-        lon, lat = float(wl), float(wa)
-    d = np.hypot(placed.geometry.x - lon, (placed.geometry.y - lat))
-    if len(d) and d.min() < 0.005:
-        selected_id = placed.id.iloc[int(np.argmin(d.to_numpy()))]
+def _marks(views, ids: list[str]) -> tuple[list[tuple[float, float, float]], tuple | None]:
+    wanted = set(ids)
+    marks = [(v.lat[i], v.lon[i], 7.0) for v in views for i, x in enumerate(v.ids) if x in wanted and v.lon]
+    if not marks:
+        return [], None
+    lats, lons = [m[0] for m in marks], [m[1] for m in marks]
+    r = 0.01
+    return marks, (min(lons) - r, min(lats) - r, max(lons) + r, max(lats) + r)
 
-with col_card:
+
+def _card(sites, names: dict[str, str], clicked, hits: list[str], visible: list[str]) -> None:
+    tasks = common.tasks_by_number()
     st.subheader(t("feature_card", lang))
     ids = sites.id.tolist()
-    # A new selection (search, map click, ?site=) moves the card; otherwise the user's pick stays.
-    if selected_id in ids and selected_id != st.session_state.get("_last_selected"):
-        st.session_state["card_pick"] = selected_id
-    st.session_state["_last_selected"] = selected_id
+    # A new selection (search pick, map click, ?site=) moves the card; otherwise the user's pick stays.
+    selected = st.query_params.get("site")
+    if hits:
+        selected = st.session_state.get("_search_pick", hits[0])
+    if clicked is not None:
+        selected = clicked[1]
+    if selected in ids and selected != st.session_state.get("_last_selected"):
+        st.session_state["card_pick"] = selected
+    st.session_state["_last_selected"] = selected
     pick = st.selectbox(t("pick_feature", lang), ["", *ids], key="card_pick",
-                        format_func=lambda i: "—" if not i else
-                        f"{i} {sites.set_index('id').loc[i, 'name_zh']}")
+                        format_func=lambda i: "—" if not i else f"{i} {names[i]}")
     if pick:
-        site_card(sites.set_index("id").loc[pick].to_dict() | {"id": pick}, tasks, lang)
+        row = sites.loc[sites.id == pick].iloc[0]
+        site_card(row.to_dict() | {"id": pick}, tasks, lang)
+    if "innovation_poles" in visible:
+        st.caption("ℹ️ " + t("poles_unverified", lang))
     unplaced = sites[sites.geometry.isna()]
     with st.expander(f"{t('unplaced_count', lang)}: {len(unplaced)}"):
         st.dataframe(unplaced[["id", "name_zh", "category", "district_claimed", "level", "note"]],
                      hide_index=True, width="stretch")
+
+
+map_panel()

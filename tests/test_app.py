@@ -51,6 +51,61 @@ def test_map_page_layer_toggle_and_task_link():
     assert any("任务 23" in i.value for i in at2.info)
 
 
+def _map_args(at: AppTest) -> dict:
+    import json
+
+    (el,) = [e for e in at.get("component_instance") if e.proto.component_name.endswith("st_folium")]
+    return json.loads(el.proto.json_args)
+
+
+def test_a_layer_toggle_rebuilds_no_other_layer_and_keeps_the_base_map():
+    import streamlit as st
+
+    from atlas import webmap
+
+    builds: list[tuple[str, str]] = []
+    webmap.BUILD_HOOKS.append(lambda kind, name: builds.append((kind, name)))
+    try:
+        st.cache_resource.clear()
+        at = _run(MAP)
+        shown = [k.removeprefix("show_") for k in at.session_state if k.startswith("show_")
+                 and at.session_state[k]]
+        layer_builds = sorted(n for k, n in builds if k == "layer")
+        assert layer_builds == sorted(shown) and len(shown) >= 8  # each visible layer once
+        before = _map_args(at)
+        builds.clear()
+        at.checkbox(key="show_kepu_sites").uncheck().run()
+        off = _map_args(at)
+        at.checkbox(key="show_kepu_sites").check().run()
+        assert [b for b in builds if b[0] == "layer"] == []  # nothing rebuilt: specs are cached
+        assert off["script"] == before["script"] and off["key"] == before["key"]  # same base map
+        assert len(off["feature_group"]) < len(before["feature_group"])  # only overlays changed
+        assert "科普场馆" not in off["feature_group"] and "科普场馆" in before["feature_group"]
+        # a layer whose spec is not cached yet: exactly that one is built
+        at.checkbox(key="show_universities").uncheck().run()
+        st.cache_resource.clear()
+        at.run()
+        builds.clear()
+        at.checkbox(key="show_universities").check().run()
+        assert [n for k, n in builds if k == "layer"] == ["universities"]
+    finally:
+        webmap.BUILD_HOOKS.clear()
+
+
+def test_map_click_on_a_marker_opens_its_card():
+    at = _run(MAP)
+    # what streamlit-folium returns for a click on 宁波博物馆's marker (tooltip text + position)
+    at.session_state["_map_click"] = None
+    from ui import mapview
+
+    views = mapview.catalogue_views(["kepu_sites"], lang="zh", datum="wgs84")
+    (v,) = views
+    i = v.ids.index("K02")
+    out = {"last_object_clicked": {"lat": v.lat[i] + 1e-4, "lng": v.lon[i]},
+           "last_object_clicked_tooltip": v.tips[i]}
+    assert mapview.clicked_feature(out, views, state_key="_t") == ("kepu_sites", "K02")
+
+
 def test_tasks_page_links_every_task_with_features_to_the_map():
     at = _run("pages/1_规划任务_Tasks.py")
     md = " ".join(m.value for m in at.markdown)

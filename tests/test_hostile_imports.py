@@ -387,8 +387,8 @@ def test_area_and_line_layers_draw_on_the_web_map_and_in_exports(districts, tmp_
     assert sorted(lyr.geometry for lyr in layers) == ["line", "polygon"]
     assert all(f.geometry.isna().sum() == 1 for f in frames.values())  # the address-only row, kept
     html = build_map(layers, frames, basemap="none").get_root().render()
-    assert html.count('"type": "LineString"') == 4 and html.count('"type": "Polygon"') == 4
+    assert html.count('"type":"LineString"') == 4 and html.count('"type":"Polygon"') == 4
     html_d = build_map(layers, frames, basemap="none", districts=["鄞州区"]).get_root().render()
-    assert html_d.count('"type": "LineString"') <= 4
+    assert html_d.count('"type":"LineString"') <= 4
     out = render_static_map(layers, frames, tmp_path / "m.png", title="t", dpi=50)
     assert out.stat().st_size > 1000

@@ -1,0 +1,226 @@
+/* Ningbo Innovation Atlas: the map's runtime (MIT, part of this project).
+ *
+ * Draws layers from compact specs built in Python (atlas/webmap.py): one canvas-rendered
+ * layer per spec, so a layer of thousands of points is one object, not thousands of script
+ * blocks. Every text in a spec (tooltips, popup values, labels, legend) was HTML-escaped in
+ * Python; this file only concatenates those strings with its own fixed markup.
+ *
+ * Also: district labels always and site labels from a zoom level where they fit (greedy
+ * collision test), the legend, one-time fits, detection of basemap tiles that cannot load
+ * (falls back to "no tiles" and says so), and a map that takes focus without scrolling the
+ * page that holds it (the first click lands where it was aimed).
+ */
+(function () {
+  "use strict";
+  if (window.atlas) { return; }
+  var L = window.L;
+
+  // Leaflet focuses the map on mouse-down; focusing an iframe that is partly out of view makes
+  // the browser scroll the page that holds it, and the click lands elsewhere. Focus without
+  // scrolling instead.
+  if (L && L.Map && L.Map.Keyboard) {
+    L.Map.Keyboard.prototype._onMouseDown = function () {
+      if (this._focused) { return; }
+      try { this._map._container.focus({preventScroll: true}); } catch (e) { /* old browsers */ }
+    };
+  }
+
+  var CSS = [
+    ".atlas-label{background:none;border:none;box-shadow:none;padding:0;margin:0;white-space:nowrap;",
+    "font:12px/1.2 'Noto Sans CJK SC','Microsoft YaHei',sans-serif;color:#222;pointer-events:none;",
+    "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff}",
+    ".atlas-label:before{display:none}",
+    ".atlas-label-district{font-size:14px;font-weight:600;color:#444;letter-spacing:1px}",
+    ".atlas-popup th{text-align:left;padding-right:6px;white-space:nowrap;vertical-align:top}",
+    ".atlas-popup{font-size:12px;max-width:360px}",
+    ".atlas-popup ul{margin:2px 0 0 14px;padding:0}",
+    "#atlas-offline{position:absolute;top:8px;left:50%;transform:translateX(-50%);z-index:1000;",
+    "background:#fff8e1;border:1px solid #e0b000;border-radius:4px;padding:4px 10px;font-size:12px;",
+    "display:none;max-width:70%}",
+    ".atlas-notiles{background:#f3f3ef}"
+  ].join("");
+
+  var state = {map: null, fitKey: null, labelSets: [], labelLayer: null, timer: null, texts: {}};
+  var built = {};  // built Leaflet layers by spec key, reused when the same spec comes back
+
+  function init(map, opts) {
+    state.map = map;
+    state.texts = opts || {};
+    var style = document.createElement("style");
+    style.textContent = CSS;
+    document.head.appendChild(style);
+    state.labelLayer = L.layerGroup().addTo(map);
+    map.on("zoomend moveend", scheduleLabels);
+    watchTiles(map, opts && opts.offline_notice);
+  }
+
+  // ------------------------------------------------------------------ basemap tiles
+  function watchTiles(map, notice) {
+    var tiles = [];
+    map.eachLayer(function (l) { if (l instanceof L.TileLayer) { tiles.push(l); } });
+    if (!tiles.length) { map.getContainer().classList.add("atlas-notiles"); return; }
+    var loads = 0, errors = 0, done = false;
+    function fallback() {
+      if (done || loads > 0) { return; }
+      done = true;
+      tiles.forEach(function (t) { map.removeLayer(t); });
+      map.getContainer().classList.add("atlas-notiles");
+      var div = document.getElementById("atlas-offline");
+      if (div) { div.innerHTML = notice || ""; div.style.display = "block"; }
+      window.ATLAS_BASEMAP_FAILED = true;
+    }
+    tiles.forEach(function (t) {
+      t.on("tileload", function () { loads++; });
+      t.on("tileerror", function () { errors++; if (errors >= 2 && loads === 0) { fallback(); } });
+    });
+    setTimeout(fallback, 8000);  // nothing loaded in 8 s (requests hanging): same answer
+  }
+
+  // ------------------------------------------------------------------ layers
+  function popupHtml(spec, vals, tasks) {
+    var h = "<div class='atlas-popup'><table>";
+    for (var i = 0; i < spec.fields.length; i++) {
+      if (vals[i]) { h += "<tr><th>" + spec.fields[i] + "</th><td>" + vals[i] + "</td></tr>"; }
+    }
+    h += "</table>";
+    if (spec.task_titles) {
+      var items = "";
+      (tasks || []).forEach(function (n) {
+        if (spec.task_titles[n]) { items += "<li>" + spec.task_titles[n] + "</li>"; }
+      });
+      h += items ? "<div><b>" + spec.tasks_label + "</b><ul>" + items + "</ul></div>"
+                 : "<div><i>" + spec.not_named + "</i></div>";
+    }
+    return h + "</div>";
+  }
+
+  function bind(layer, spec, row) {
+    if (row.tip) { layer.bindTooltip(row.tip, {sticky: spec.kind !== "point"}); }
+    if (row.vals) { layer.bindPopup(popupHtml(spec, row.vals, row.tasks), {maxWidth: 380}); }
+  }
+
+  function buildPoints(spec) {
+    var s = spec.style, ring = spec.ring || {color: s.color, weight: 1, dash: "6 6", opacity: 1};
+    var group = L.featureGroup(), labels = [];
+    spec.rows.forEach(function (r) {
+      var row = {lon: r[0], lat: r[1], tip: r[2], err: r[3], approx: r[4], vals: r[5], tasks: r[6], label: r[7]};
+      var ll = [row.lat, row.lon];
+      if (row.approx && row.err > 0) {
+        L.circle(ll, {radius: row.err, color: ring.color, weight: ring.weight, dashArray: ring.dash,
+                      opacity: ring.opacity, fill: false, interactive: false}).addTo(group);
+      }
+      var m = L.circleMarker(ll, {radius: s.radius, color: s.color, weight: s.weight, fill: true,
+                                  fillColor: s.fill_color || s.color,
+                                  fillOpacity: row.approx ? 0.15 : s.fill_opacity,
+                                  dashArray: row.approx ? "3 3" : null});
+      bind(m, spec, row);
+      m.addTo(group);
+      if (row.label) { labels.push([row.lat, row.lon, row.label, row.approx ? 1 : 0]); }
+    });
+    return {layer: group, labels: labels};
+  }
+
+  function buildPolygons(spec) {
+    var s = spec.style, group = L.featureGroup(), labels = [];
+    spec.rows.forEach(function (r) {
+      var row = {geom: r[0], tip: r[1], vals: r[2], tasks: r[3], label: r[4], at: r[5], fill: r[6]};
+      var layer = L.geoJSON(row.geom, {style: {
+        color: row.fill || s.color, weight: s.weight, fillColor: row.fill || s.fill_color || s.color,
+        fillOpacity: s.fill_opacity, dashArray: s.dash || null, interactive: !!(row.tip || row.vals)}});
+      bind(layer, spec, row);
+      layer.addTo(group);
+      if (row.label && row.at) { labels.push([row.at[1], row.at[0], row.label, 0]); }
+    });
+    return {layer: group, labels: labels};
+  }
+
+  function addLayer(group, spec) {
+    var b = built[spec.key];
+    if (!b) {
+      b = spec.kind === "point" ? buildPoints(spec) : buildPolygons(spec);
+      built[spec.key] = b;
+    }
+    if (b.owner && b.owner !== group) { b.owner.removeLayer(b.layer); }
+    b.owner = group;
+    group.addLayer(b.layer);
+    if (b.labels.length && spec.label) {
+      var set = {items: b.labels, minZoom: spec.label.min_zoom, cls: spec.label.cls,
+                 rank: spec.label.rank, on: false};
+      group.on("add", function () { set.on = true; scheduleLabels(); });
+      group.on("remove", function () {
+        set.on = false;
+        state.labelSets = state.labelSets.filter(function (x) { return x !== set; });
+        scheduleLabels();
+      });
+      state.labelSets.push(set);
+    }
+    return group;
+  }
+
+  // ------------------------------------------------------------------ labels
+  function scheduleLabels() {
+    if (state.timer) { clearTimeout(state.timer); }
+    state.timer = setTimeout(placeLabels, 30);
+  }
+
+  function textWidth(html) {
+    var t = html.replace(/&[a-z#0-9]+;/g, "x"), w = 0;
+    for (var i = 0; i < t.length; i++) { w += t.charCodeAt(i) > 255 ? 12 : 7; }
+    return w;
+  }
+
+  function placeLabels() {
+    var map = state.map;
+    if (!map || !state.labelLayer) { return; }
+    // remove old labels at once (Leaflet fades removed tooltips out over 200 ms)
+    state.labelLayer.eachLayer(function (l) { if (l._container) { L.DomUtil.remove(l._container); } });
+    state.labelLayer.clearLayers();
+    var z = map.getZoom(), size = map.getSize(), placed = [];
+    var sets = state.labelSets.filter(function (s) { return s.on && z >= s.minZoom; });
+    sets.sort(function (a, b) { return a.rank - b.rank; });
+    var budget = 400;
+    sets.forEach(function (set) {
+      set.items.forEach(function (it) {
+        if (budget <= 0) { return; }
+        var p = map.latLngToContainerPoint([it[0], it[1]]);
+        if (p.x < -50 || p.y < -20 || p.x > size.x + 50 || p.y > size.y + 20) { return; }
+        var w = textWidth(it[2]), h = set.cls === "district" ? 18 : 15;
+        var box = set.cls === "district"
+          ? [p.x - w / 2, p.y - h / 2, p.x + w / 2, p.y + h / 2]
+          : [p.x + 9, p.y - h / 2, p.x + 9 + w, p.y + h / 2];
+        for (var i = 0; i < placed.length; i++) {
+          var q = placed[i];
+          if (box[0] < q[2] && box[2] > q[0] && box[1] < q[3] && box[3] > q[1]) { return; }
+        }
+        placed.push(box);
+        budget--;
+        L.tooltip({permanent: true, direction: set.cls === "district" ? "center" : "right",
+                   className: "atlas-label atlas-label-" + set.cls, interactive: false,
+                   offset: set.cls === "district" ? [0, 0] : [8, 0], opacity: 1})
+          .setLatLng([it[0], it[1]]).setContent(it[2]).addTo(state.labelLayer);
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------ legend, view, highlight
+  function legend(html) {
+    var div = document.getElementById("atlas-legend");
+    if (div) { div.innerHTML = html; div.style.display = html ? "block" : "none"; }
+  }
+
+  function fit(key, bounds, maxZoom) {
+    if (!state.map || key === state.fitKey) { return; }
+    state.fitKey = key;
+    state.map.fitBounds(bounds, {maxZoom: maxZoom || 14});
+  }
+
+  function highlight(group, points, color) {
+    points.forEach(function (p) {
+      L.circleMarker([p[0], p[1]], {radius: p[2] + 5, color: color || "#000", weight: 3, fill: false,
+                                    interactive: false}).addTo(group);
+    });
+  }
+
+  window.atlas = {init: init, addLayer: addLayer, legend: legend, fit: fit, highlight: highlight,
+                  labels: placeLabels, _state: state};
+}());
