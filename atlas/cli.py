@@ -1,4 +1,7 @@
-"""Command-line entry points: ``build-network`` and ``export-briefing``."""
+"""Command-line entry points: ``atlas`` and the stand-alone ``build-network``/``export-briefing``.
+
+``atlas batch``, ``atlas build-network`` and ``atlas export-briefing`` are the same commands.
+"""
 
 from __future__ import annotations
 
@@ -80,5 +83,108 @@ def export_briefing_main(argv: list[str] | None = None) -> int:
     return export_briefing_cli(argv)
 
 
+def _batch_areas(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any]]:
+    """Areas and options from a TOML spec and/or ``--area`` arguments."""
+    import tomllib
+
+    from atlas.batch import BatchArea
+    from atlas.geodata import load_districts
+
+    areas: list[BatchArea] = []
+    opts: dict[str, Any] = {}
+    if args.spec is not None:
+        spec = tomllib.loads(args.spec.read_text(encoding="utf-8"))
+        base = args.spec.resolve().parent
+        opts = dict(spec.get("options", {}))
+
+        def path(v: str | None) -> str | None:
+            return None if v is None else str((base / v).resolve()) if not Path(v).is_absolute() else v
+
+        for rec in spec.get("area", []):
+            sites = rec.get("sites", args.sites)
+            if Path(sites).suffix:
+                sites = path(sites)
+            area = rec.get("area")
+            areas.append(BatchArea(str(rec["name"]), tuple(area) if isinstance(area, list) else area,
+                                   path(rec.get("osm_file", args.osm_file and str(args.osm_file))), sites))
+    names = [str(a) for a in args.area or []]
+    if "all-districts" in names:
+        names = [n for n in names if n != "all-districts"] + load_districts().name_zh.tolist()
+    osm = str(args.osm_file.resolve()) if args.osm_file else None
+    for n in names:
+        label = n[5:].replace(",", "_") if n.startswith("bbox:") else n
+        areas.append(BatchArea(label if not n.startswith("bbox:") else f"bbox_{label}", n, osm, args.sites))
+    if not names and args.spec is None and osm:  # the whole extract
+        areas.append(BatchArea(Path(osm).name.split(".")[0], None, osm, args.sites))
+    return areas, opts
+
+
+def batch_main(argv: list[str] | None = None) -> int:
+    """``atlas batch``: service areas and coverage for many areas on a dask cluster."""
+    from atlas import settings
+    from atlas.batch import BatchOptions, run_batch
+
+    ap = argparse.ArgumentParser(
+        prog="atlas batch",
+        description="Walking service areas and coverage for many areas (districts, bboxes or whole "
+                    "OSM extracts, each in its own UTM zone), one dask task per area, merged into "
+                    "one GeoPackage and GeoParquet files. A re-run skips areas already done.")
+    ap.add_argument("spec", nargs="?", type=Path, help="TOML file: [options] and [[area]] name, "
+                    "area, osm_file, sites (see README)")
+    ap.add_argument("--area", action="append", help="district (or all-districts) or bbox:...; repeatable")
+    ap.add_argument("--osm-file", type=Path, help="OSM extract for areas not cached (alone: the whole "
+                    "extract is one area)")
+    ap.add_argument("--sites", default="kepu_sites", help="layer id, osm-venues, or a point file")
+    ap.add_argument("--out", type=Path, required=True, help="output folder")
+    ap.add_argument("--scheduler", help="existing dask scheduler, e.g. tcp://10.0.0.5:8786 "
+                    "(default: a LocalCluster on this machine)")
+    ap.add_argument("--workers", type=int, default=2, help="LocalCluster workers (default 2)")
+    ap.add_argument("--memory-limit", default="auto", help="per LocalCluster worker, e.g. 4GB")
+    ap.add_argument("--inline", action="store_true", help="no dask: one area after another here")
+    ap.add_argument("--minutes", type=float, default=settings.WALK_MINUTES)
+    ap.add_argument("--speed", type=float, default=settings.WALK_SPEED_KMH, help="km/h")
+    ap.add_argument("--metres", type=float, help="budget as a distance (overrides minutes x speed)")
+    ap.add_argument("--buffer-m", type=float, default=settings.NETWORK_BUFFER_M)
+    ap.add_argument("--cache", type=Path, help=f"network cache folder (default {settings.CACHE_DIR})")
+    ap.add_argument("--lang", choices=["zh", "en"], default="zh")
+    args = ap.parse_args(argv)
+    try:
+        areas, spec_opts = _batch_areas(args)
+        if not areas:
+            print("error: no area: give a spec file, --area or --osm-file", file=sys.stderr)
+            return 2
+        opts = BatchOptions(**{"minutes": args.minutes, "speed_kmh": args.speed, "metres": args.metres,
+                               "buffer_m": args.buffer_m, "cache": str(args.cache) if args.cache else None,
+                               **spec_opts})
+        bar, report = _tqdm_progress(args.lang)
+        result = run_batch(areas, out=args.out, options=opts, scheduler=args.scheduler,
+                           n_workers=args.workers, memory_limit=args.memory_limit, inline=args.inline,
+                           progress=report)
+        bar.close()
+    except (AtlasError, TypeError, KeyError, OSError, ValueError) as exc:
+        msg = exc.message(args.lang) if isinstance(exc, AtlasError) else f"{type(exc).__name__}: {exc}"
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+    for name, st in result.status.items():
+        extra = st.get("crs", "") if st["status"] != "failed" else st.get(args.lang, st.get("en", ""))
+        print(f"{st['status']:<8} {name}\t{extra}")
+    for f in result.files:
+        print(f"{f.stat().st_size:>10,}  {f}")
+    return 1 if result.failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``atlas``: ``atlas batch ...``, ``atlas build-network ...``, ``atlas export-briefing ...``."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    commands: dict[str, Callable[[list[str]], int]] = {
+        "batch": batch_main, "build-network": build_network_main,
+        "export-briefing": export_briefing_main}
+    if not args or args[0] not in commands:
+        print("usage: atlas {batch,build-network,export-briefing} ...  (atlas COMMAND -h for help)",
+              file=sys.stderr if args and args[0] not in ("-h", "--help") else sys.stdout)
+        return 0 if args and args[0] in ("-h", "--help") else 2
+    return commands[args[0]](args[1:])
+
+
 if __name__ == "__main__":
-    raise SystemExit(build_network_main())
+    raise SystemExit(main())
