@@ -77,10 +77,31 @@ def build_network_main(argv: list[str] | None = None) -> int:
 
 
 def export_briefing_main(argv: list[str] | None = None) -> int:
-    """``export-briefing``: a briefing pack (one map per district + tables)."""
-    from atlas.export import export_briefing_cli
+    """``export-briefing``: write a whole briefing pack (see :func:`atlas.briefing.build_pack`)."""
+    from atlas.briefing import build_pack
+    from atlas.staticmap import PRESETS
 
-    return export_briefing_cli(argv)
+    ap = argparse.ArgumentParser(prog="export-briefing", description=(
+        "Write a briefing pack: one map per district (PNG 300 dpi + PDF) with its coverage "
+        "table, a city map, an interactive HTML map and a GeoPackage of all data."))
+    ap.add_argument("--out", type=Path, required=True, help="output folder")
+    ap.add_argument("--lang", choices=["zh", "en"], default="zh")
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="a4-landscape")
+    ap.add_argument("--districts", nargs="*", help="district names (default: all ten)")
+    ap.add_argument("--dpi", type=int, default=300)
+    args = ap.parse_args(argv)
+    bar, report = _tqdm_progress(args.lang)
+    try:
+        files = build_pack(args.out, lang=args.lang, preset=args.preset, districts=args.districts,
+                           dpi=args.dpi, progress=report)
+    except AtlasError as exc:
+        bar.close()
+        print(f"error: {exc.message(args.lang)}", file=sys.stderr)
+        return 2
+    bar.close()
+    for f in files:
+        print(f"{f.stat().st_size:>10,}  {f}")
+    return 0
 
 
 def _batch_areas(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any]]:

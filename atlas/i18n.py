@@ -273,3 +273,13 @@ STRINGS.update({  # web map (issue 10/11): offline tiles, gap legend, map page
                         "Choose “No tiles” in the sidebar."),
     "gap_clipped": ("已按区县边界裁剪", "clipped to the district boundary"),
 })
+
+STRINGS.update({  # static maps and human output (issue 11)
+    "inset_title": ("放大图", "Inset"),
+    "legend_hollow": ("空心符号 = 近似位置", "Hollow symbol = approximate position"),
+    "legend_error_ring": ("点线圈 = 位置误差半径", "Dotted ring = position error radius"),
+    "legend_service_area": ("15分钟步行服务圈（路网）", "15-minute walking service area (network)"),
+    "gap_note": ("缺口着色按未覆盖人口密度分级，已裁剪至区界",
+                 "gap shading graded by uncovered residents per km², clipped to the boundary"),
+    "export_title_auto": ("留空则按区县筛选自动生成", "Leave empty to follow the district filter"),
+})

@@ -20,6 +20,7 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,7 @@ CVD_TYPES: tuple[str | None, ...] = (None, "deuteranomaly", "protanomaly", "trit
 
 #: Style of service areas (15-minute circles) by method, shared by the web and static maps.
 #: ``hatch`` is for matplotlib; ``dash_array`` for Leaflet outlines (None = solid).
-SERVICE_AREA: dict[str, dict[str, object]] = {
+SERVICE_AREA: dict[str, dict[str, Any]] = {
     "network": {"color": "#0072B2", "fill_color": "#0072B2", "fill_opacity": 0.18, "weight": 1.2,
                 "dash_array": None, "hatch": None},
     "euclidean-proxy": {"color": "#0072B2", "fill_color": "#56B4E9", "fill_opacity": 0.12,
@@ -46,7 +47,7 @@ SERVICE_AREA: dict[str, dict[str, object]] = {
 }
 
 #: Style of the ring drawn at the estimated error radius of an approximate position.
-ERROR_RING: dict[str, object] = {"color": "#666666", "weight": 0.8, "dash_array": "2 4",
+ERROR_RING: dict[str, Any] = {"color": "#666666", "weight": 0.8, "dash_array": "2 4",
                                  "fill": False, "opacity": 0.8}
 
 #: Colour of recommended new sites (stars) and the outline of highlighted features.

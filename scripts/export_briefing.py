@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from atlas.export import export_briefing_cli
+from atlas.cli import export_briefing_main
 
 if __name__ == "__main__":
-    raise SystemExit(export_briefing_cli())
+    raise SystemExit(export_briefing_main())

@@ -10,10 +10,10 @@ from PIL import Image
 from pypdf import PdfReader
 
 from atlas.catalogue import layer_frame, load_catalogue, read_source
+from atlas.cli import export_briefing_main
 from atlas.export import (
     PRESETS,
     cjk_font,
-    export_briefing_cli,
     layer_tables,
     neutralise_formulas,
     render_static_map,
@@ -125,7 +125,7 @@ def test_html_is_self_contained(cat_frames, tmp_path):
 
 def test_cli_writes_one_map_per_district(tmp_path):
     matplotlib.use("Agg")
-    rc = export_briefing_cli(["--out", str(tmp_path), "--dpi", "40"])
+    rc = export_briefing_main(["--out", str(tmp_path), "--dpi", "40"])
     assert rc == 0
     pngs = sorted(p.name for p in tmp_path.glob("3302*.png"))
     pdfs = sorted(p.name for p in tmp_path.glob("3302*.pdf"))

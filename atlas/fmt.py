@@ -1,0 +1,323 @@
+"""Human output in one place: rounded numbers, headers in the reader's language, citations.
+
+Numbers are rounded to what the data supports, ids become names, and sources become
+citations with their link.
+
+Pages, static maps, briefing tables and the dashboard all format through here, so that one
+figure reads the same everywhere. Machine exports (GeoPackage, GeoJSON, layer CSVs) keep their
+raw column names and full precision; briefing tables are for people and use :func:`table`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import pandas as pd
+
+#: Column kinds: how a column is rounded and shown.
+PEOPLE_COLUMNS = frozenset({"population", "covered", "uncovered", "covered_population",
+                            "uncovered_population", "marginal_population", "gain", "pop_low",
+                            "pop_high", "covered_low", "covered_high"})
+PCT_COLUMNS = frozenset({"pct_covered", "pct_low", "pct_high", "greedy_gap_pct", "share_pct"})
+METRE_COLUMNS = frozenset({"metres", "budget_m", "distance_m", "est_error_m", "access_m"})
+AREA_COLUMNS = frozenset({"area_km2", "official_area_km2"})
+COORD_COLUMNS = frozenset({"lon", "lat"})
+
+#: Bilingual headers of analysis and site columns (extends :data:`atlas.i18n.FIELD_LABELS`).
+HEADERS: dict[str, tuple[str, str]] = {
+    "district": ("区县", "District"),
+    "population": ("常住人口（人）", "Residents"),
+    "covered": ("已覆盖人口（人）", "Residents covered"),
+    "uncovered": ("未覆盖人口（人）", "Residents not covered"),
+    "pct_covered": ("覆盖率（%）", "Covered (%)"),
+    "pct_low": ("覆盖率下限（%）", "Covered, lower bound (%)"),
+    "pct_high": ("覆盖率上限（%）", "Covered, upper bound (%)"),
+    "method": ("计算方法", "Method"),
+    "budget_m": ("服务半径（米）", "Budget (m)"),
+    "site": ("站点", "Site"),
+    "site_id": ("站点", "Site"),
+    "name": ("名称", "Name"),
+    "metres": ("步行距离（米）", "Walking distance (m)"),
+    "area_km2": ("面积（km²）", "Area (km²)"),
+    "flag": ("提示", "Note"),
+    "rank": ("排序", "Rank"),
+    "n_cells": ("H3 格数", "H3 cells"),
+    "lon": ("经度", "Longitude"),
+    "lat": ("纬度", "Latitude"),
+    "marginal_population": ("新增覆盖人口（人）", "Residents newly covered"),
+    "status": ("状态", "Status"),
+    "reasons": ("问题", "Problems"),
+    "row": ("行号", "Row"),
+    "kind": ("类型", "Kind"),
+    "keep": ("保留", "Keep"),
+    "count": ("数量", "Count"),
+}
+
+#: Method codes shown as words.
+METHODS: dict[str, tuple[str, str]] = {
+    "network": ("步行路网", "walking network"),
+    "euclidean-proxy": ("直线近似（非步行网络）", "straight line (not a walking network)"),
+    "ok": ("有效", "valid"),
+    "unplaced": ("无坐标", "no position"),
+    "error": ("有错误", "error"),
+}
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def people(x: Any) -> str:
+    """A head count rounded to the nearest 100 (``"7,300"``; ``"< 100"`` for 1–49; ``"—"`` if missing).
+
+    Population figures are estimates from district totals spread over space, so more digits
+    would claim a precision they do not have.
+    """
+    if _missing(x):
+        return "—"
+    v = float(x)
+    if math.isinf(v):
+        return "∞"
+    if 0 < abs(v) < 50:
+        return "< 100"
+    return f"{round(v, -2):,.0f}"
+
+
+def round_people(x: Any) -> float:
+    """The number :func:`people` shows, as a number (for sortable tables and CSV)."""
+    return float("nan") if _missing(x) else float(round(float(x), -2))
+
+
+def pct(x: Any, *, sign: bool = False) -> str:
+    """A percentage to 0.1 (``"1.4 %"``; ``"< 0.1 %"`` for tiny non-zero values)."""
+    if _missing(x):
+        return "—"
+    v = float(x)
+    if 0 < abs(v) < 0.05:
+        return "< 0.1 %"
+    return f"{v:+.1f} %" if sign else f"{v:.1f} %"
+
+
+def pct_range(low: Any, high: Any) -> str:
+    """Bounds as one text: ``"1.4–2.0 %"`` (one value when they agree to 0.1)."""
+    if _missing(low) or _missing(high):
+        return pct(high if _missing(low) else low)
+    a, b = f"{float(low):.1f}", f"{float(high):.1f}"
+    return f"{a} %" if a == b else f"{a}–{b} %"
+
+
+def metres(x: Any) -> str:
+    """A distance rounded to 10 m (``"1,130 m"``), or km with one decimal from 10 km on."""
+    if _missing(x):
+        return "—"
+    v = float(x)
+    if math.isinf(v):
+        return "∞"
+    return f"{v / 1000:,.1f} km" if v >= 10_000 else f"{round(v, -1):,.0f} m"
+
+
+def km2(x: Any) -> str:
+    """An area in km² with two decimals below 10 km², else whole km²."""
+    if _missing(x):
+        return "—"
+    v = float(x)
+    return f"{v:,.2f} km²" if v < 10 else f"{v:,.0f} km²"
+
+
+def count(x: Any, lang: str = "zh", *, unit_zh: str = "", unit_en: str = "") -> str:
+    """A whole count with thousands separators and an optional unit (``"12 处"``)."""
+    if _missing(x):
+        return "—"
+    unit = unit_en if lang == "en" else unit_zh
+    return f"{float(x):,.0f}" + (f" {unit}" if unit else "")
+
+
+def method_label(code: Any, lang: str = "zh") -> str:
+    """A method or status code in words."""
+    zh, en = METHODS.get(str(code), (str(code), str(code)))
+    return en if lang == "en" else zh
+
+
+def header(col: str, lang: str = "zh") -> str:
+    """The column header of ``col`` in ``lang`` (site fields from :mod:`atlas.i18n` too)."""
+    from atlas.i18n import FIELD_LABELS
+
+    zh, en = HEADERS.get(col) or FIELD_LABELS.get(col, (col, col))
+    return en if lang == "en" else zh
+
+
+def table(df: pd.DataFrame, lang: str = "zh", *, names: Mapping[str, str] | None = None,
+          drop: tuple[str, ...] = ("geometry",), keep_numeric: bool = True) -> pd.DataFrame:
+    """A table for people: ids replaced by names, numbers rounded, headers in ``lang``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Any analysis table (coverage by district, service areas, gaps, recommendations...).
+    lang : {"zh", "en"}
+        Header and label language.
+    names : mapping, optional
+        Site id -> display name; ``site_id``/``id`` columns are shown as names.
+    drop : tuple of str
+        Columns left out (geometry by default).
+    keep_numeric : bool
+        Keep rounded numbers as numbers (sortable in the app); False gives formatted text.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with human headers.
+
+    """
+    out = pd.DataFrame(df).drop(columns=[c for c in drop if c in df.columns]).copy()
+    for col in ("site_id", "id"):
+        if col in out.columns and names is not None:
+            out[col] = out[col].map(lambda v: names.get(str(v), str(v)))
+    if "name" in out.columns and "name_zh" in out.columns:
+        out = out.drop(columns="name_zh")
+    for col in out.columns:
+        s = out[col]
+        if col in PEOPLE_COLUMNS:
+            out[col] = s.map(round_people) if keep_numeric else s.map(people)
+        elif col in PCT_COLUMNS:
+            out[col] = s.astype(float).round(1) if keep_numeric else s.map(pct)
+        elif col in METRE_COLUMNS:
+            out[col] = s.astype(float).round(-1) if keep_numeric else s.map(metres)
+        elif col in AREA_COLUMNS:
+            out[col] = s.astype(float).round(2) if keep_numeric else s.map(km2)
+        elif col in COORD_COLUMNS:
+            out[col] = s.astype(float).round(5)  # ~1 m: more digits than any position we hold
+        elif col in ("method", "status"):
+            out[col] = s.map(lambda v: method_label(v, lang))
+    return out.rename(columns={c: header(c, lang) for c in out.columns})
+
+
+# --- sources as citations ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Citation:
+    """One source, as a reader sees it: a text and, where known, its link."""
+
+    text: str
+    url: str | None = None
+
+
+#: Publishers of the web sites our sources cite, by domain suffix.
+PUBLISHERS: dict[str, tuple[str, str]] = {
+    "kjj.ningbo.gov.cn": ("宁波市科学技术局", "Ningbo Science and Technology Bureau"),
+    "nbhtz.gov.cn": ("宁波国家高新区管委会", "Ningbo National High-tech Zone"),
+    "bl.gov.cn": ("北仑区人民政府", "Beilun District Government"),
+    "ningbo.gov.cn": ("宁波市人民政府", "Ningbo Municipal Government"),
+    "daily.cnnb.com.cn": ("宁波日报", "Ningbo Daily"),
+    "cnnb.com.cn": ("中国宁波网", "cnnb.com.cn"),
+    "zjol.com.cn": ("浙江在线", "Zhejiang Online"),
+    "nimte.cas.cn": ("中国科学院宁波材料技术与工程研究所", "NIMTE, Chinese Academy of Sciences"),
+    "chinadaily.com.cn": ("中国日报", "China Daily"),
+    "eitech.edu.cn": ("宁波东方理工大学", "Eastern Institute of Technology, Ningbo"),
+    "wikipedia.org": ("维基百科", "Wikipedia"),
+    "qianzhan.com": ("前瞻网", "qianzhan.com"),
+    "ningbolife.com": ("Ningbo Life", "Ningbo Life"),
+}
+
+_URL = re.compile(r"https?://[^\s;；，（）]+")
+_GITHUB = re.compile(r"github:([\w.-]+/[\w.-]+)@([0-9a-f]{6,40})")
+_PAREN = re.compile(r"\s*[（(]([^（）()]*)[）)]")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+_PHRASES: dict[str, tuple[str, str]] = {
+    "estimate; no coordinate source found": ("位置为估计值，未找到坐标来源",
+                                             "estimated position; no coordinate source found"),
+    "URL not recorded": ("未记录网址", "URL not recorded"),
+}
+
+#: Research-trail wording rewritten for Chinese readers, applied in order.
+_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b(?:article|news)\b"), " "),
+    (re.compile(r"^mirror of\s*$"), "转载"),
+    (re.compile(r"^mirror of\s+"), "转载自 "),
+    (re.compile(r"^(?:footer |journal )?address:?\s*"), "地址："),
+    (re.compile(r"\s{2,}"), " "),
+)
+
+
+def _publisher(url: str, lang: str) -> str:
+    host = (urlparse(url).hostname or "").lower()
+    for suffix, (zh, en) in PUBLISHERS.items():
+        if host == suffix or host.endswith("." + suffix):
+            return en if lang == "en" else zh
+    return host.removeprefix("www.").removeprefix("m.")
+
+
+def _readable(text: str, lang: str) -> str:
+    """``text`` if a reader of ``lang`` can read it (rewritten), else "" (English notes in zh)."""
+    text = text.strip(" ;,:")
+    for phrase, (zh, en) in _PHRASES.items():
+        if text == phrase:
+            return en if lang == "en" else zh
+    if lang == "en":
+        return text
+    for pattern, repl in _REWRITES:
+        text = pattern.sub(repl, text).strip()
+    cjk = len(_CJK.findall(text))
+    return text if cjk and cjk >= len(re.findall(r"[A-Za-z]", text)) / 2 else ""
+
+
+def _remarks(text: str, lang: str) -> str:
+    """Keep parenthesised remarks a reader of ``lang`` can read (Chinese ones in zh mode)."""
+    def keep(m: re.Match[str]) -> str:
+        inner = _readable(m.group(1), lang)
+        return ("" if not inner else f" ({inner})" if lang == "en" else f"（{inner}）")
+    out = _PAREN.sub(keep, text).strip(" ;,")
+    head, paren, tail = out.partition("（") if lang != "en" else (out, "", "")
+    return (_readable(head, lang) + paren + tail).strip() if lang != "en" else out
+
+
+def _one_citation(part: str, lang: str) -> Citation | None:
+    part = part.strip()
+    if not part:
+        return None
+    for phrase, (zh, en) in _PHRASES.items():
+        if part == phrase:
+            return Citation(en if lang == "en" else zh)
+    if m := _GITHUB.search(part):
+        repo, sha = m.group(1), m.group(2)
+        osm = "OSM" in part or "OpenStreetMap" in part
+        if lang == "en":
+            text = (("© OpenStreetMap contributors, " if osm else "")
+                    + f"via {repo} on GitHub (commit {sha[:7]})")
+        else:
+            text = (("© OpenStreetMap 贡献者，" if osm else "")
+                    + f"经 GitHub 仓库 {repo} 整理（提交 {sha[:7]}）")
+        return Citation(text, f"https://github.com/{repo}/tree/{sha}")
+    if m := _URL.search(part):
+        url = m.group(0)
+        if url.count("(") > url.count(")"):  # a wiki title such as Baoguo_Temple_(Zhejiang)
+            url += ")"
+        rest = _remarks(part.replace(url, "", 1), lang)
+        sep = ("" if lang != "en" else " ") if rest.startswith(("（", "(")) else \
+            ("：" if lang != "en" else ": ")
+        return Citation(_publisher(url, lang) + (sep + rest if rest else ""), url)
+    if "find_string" in part or "public GitHub" in part:
+        return Citation("公开 GitHub 文件（检索记录）" if lang != "en" else "a public GitHub file")
+    text = _remarks(part, lang)
+    return Citation(text) if text else None
+
+
+def citations(source: Any, lang: str = "zh") -> list[Citation]:
+    """A ``source`` cell as human-readable citations with links.
+
+    ``"github:owner/repo@sha (OSM extract…) file feature X"`` becomes "© OpenStreetMap 贡献者，
+    经 GitHub 仓库 owner/repo 整理（提交 sha）" linking to the repository at that commit; a URL
+    becomes its publisher's name linking to the URL; English research notes are left out of
+    Chinese text. Parts separated by ``;`` give one citation each.
+    """
+    if _missing(source) or not str(source).strip():
+        return []
+    parts = re.split(r"\s+;\s+|；", str(source))
+    out = [c for c in (_one_citation(p, lang) for p in parts) if c is not None]
+    return list(dict.fromkeys(out))
