@@ -34,7 +34,7 @@ from atlas import palette, settings
 from atlas.errors import AtlasError
 from atlas.i18n import t
 from atlas.labels import boxes_of, place_area_label, place_point_labels
-from atlas.projection import metric_crs_for
+from atlas.projection import crs_label, metric_crs_for
 from atlas.storage import atomic_write
 
 if TYPE_CHECKING:
@@ -143,7 +143,8 @@ def build_scene(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame], *, 
     dist = frames[dlayer.id] if dlayer is not None else gpd.GeoDataFrame(
         {"name_zh": []}, geometry=[], crs=settings.CRS_WGS84)
     focus = dist.name_zh.isin(dset) if dset is not None else pd.Series(True, index=dist.index)
-    crs = metric_crs_for(dist[focus] if focus.any() else dist) if len(dist) else settings.CRS_METRIC
+    crs = _map_crs([dist[focus]] if focus.any() and len(dist) else
+                   [frames[i] for i in shown if i in frames])
     d = dist.to_crs(crs).assign(focus=focus.to_numpy())
     pts, polys = [], []
     for lyr in layers:
@@ -170,6 +171,16 @@ def build_scene(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame], *, 
     if recommended is not None and not recommended.empty:
         scene.recommended = recommended.to_crs(crs)
     return scene
+
+
+def _map_crs(frames: Iterable[gpd.GeoDataFrame | None]) -> str:
+    """The metric CRS of a map: the UTM zone of the centre of what it frames (true metres)."""
+    b = np.array([g.to_crs(settings.CRS_WGS84).total_bounds for g in frames
+                  if g is not None and not g.empty and g.geometry.notna().any()]).reshape(-1, 4)
+    b = b[np.isfinite(b).all(axis=1)]
+    if not len(b):
+        return metric_crs_for(settings.NINGBO_BBOX)
+    return metric_crs_for((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()))
 
 
 def _gap_cells(cells: gpd.GeoDataFrame | None, crs: str, boundary: Any) -> gpd.GeoDataFrame | None:
@@ -712,10 +723,8 @@ def _header_footer(frame: Frame, font: FontProperties, *, title: str, subtitle: 
     if subtitle:
         fig.text(x, 1 - 0.58 / frame.height_in, subtitle, fontproperties=font, fontsize=9.5,
                  color="#444444", va="top")
-    zone = crs.split(":")[-1]
-    utm = f"UTM {int(zone) - 32600}N" if zone.isdigit() and 32601 <= int(zone) <= 32660 else crs
     footer = [f"{'制图日期' if lang != 'en' else 'Date'}: {today.isoformat()} · "
-              f"{'坐标系' if lang != 'en' else 'CRS'}: WGS84 / {utm} ({crs})"
+              f"{'坐标系' if lang != 'en' else 'CRS'}: {crs_label(crs)}"
               + ("".join(f" · {n}" for n in notes)),
               f"{t('attribution', lang)}: " + " · ".join(attributions)]
     fig.text(x, (FOOTER_IN - 0.12) / frame.height_in, "\n".join(footer), fontproperties=font,
