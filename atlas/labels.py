@@ -41,6 +41,21 @@ class Placed:
     dropped: list[int]
 
 
+def halo_text(ax: Axes, x: float, y: float, text: str, *, halo: float = 0.0, **kw: Any) -> Text:
+    """``ax.text`` with a white halo that stays real text in a PDF.
+
+    Matplotlib draws a text with path effects as outlines (unsearchable, uncopyable in a PDF),
+    so the halo is a second, stroke-only copy underneath and the label itself is plain text.
+    """
+    from matplotlib import patheffects
+
+    if halo > 0:
+        under = {**kw, "zorder": kw.get("zorder", 10) - 0.5, "color": "white"}
+        ax.text(x, y, text, path_effects=[patheffects.Stroke(linewidth=halo, foreground="white")],
+                **under).set_gid("halo")
+    return ax.text(x, y, text, **kw)
+
+
 def _renderer(ax: Axes) -> Any:
     return ax.get_figure().canvas.get_renderer()  # type: ignore[union-attr]
 
@@ -146,8 +161,8 @@ def place_point_labels(ax: Axes, xy: np.ndarray, names: Sequence[str], font: Fon
             continue
         box, ring = hit
         cx, cy = inv.transform(((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
-        texts.append(ax.text(cx, cy, names[i], fontproperties=font, fontsize=size, ha="center",
-                             va="center_baseline", **text_kw))
+        texts.append(halo_text(ax, cx, cy, names[i], fontproperties=font, fontsize=size,
+                               ha="center", va="center_baseline", **text_kw))
         if ring:
             ex = min(max(px, box[0]), box[2])
             ey = min(max(py, box[1]), box[3])
@@ -187,5 +202,5 @@ def place_area_label(ax: Axes, poly: Any, name: str, font: FontProperties, *, si
         if not overlaps(box, obstacles).any():
             chosen = cand[j]
             break
-    return ax.text(float(chosen[0]), float(chosen[1]), name, fontproperties=font, fontsize=size,
-                   ha="center", va="center", **text_kw)
+    return halo_text(ax, float(chosen[0]), float(chosen[1]), name, fontproperties=font,
+                     fontsize=size, ha="center", va="center", **text_kw)

@@ -33,7 +33,7 @@ import shapely
 from atlas import palette, settings
 from atlas.errors import AtlasError
 from atlas.i18n import t
-from atlas.labels import boxes_of, place_area_label, place_point_labels
+from atlas.labels import boxes_of, halo_text, place_area_label, place_point_labels
 from atlas.projection import crs_label, metric_crs_for
 from atlas.storage import atomic_write
 
@@ -64,7 +64,7 @@ CJK_FAMILIES: tuple[str, ...] = ("Noto Sans CJK SC", "WenQuanYi Micro Hei")
 MARGIN_IN = 0.3
 HEADER_IN = 0.85
 FOOTER_IN = 0.62
-PANEL_IN = {"slide-16x9": 3.2, "a4-landscape": 3.0, "a4-portrait": 2.2}
+PANEL_IN = {"slide-16x9": 3.2, "a4-landscape": 2.7, "a4-portrait": 2.2}
 
 _HALO = "#ffffff"
 MAIN_MARKER = 26.0  # scatter size (points²) of site symbols on the main map
@@ -213,7 +213,8 @@ class Frame:
     inset_rect: tuple[float, float, float, float] | None = None  # axes fraction, if reserved
 
 
-def _layout(preset: str, extent: tuple[float, float, float, float], *, band: bool = False) -> Frame:
+def _layout(preset: str, extent: tuple[float, float, float, float], *, band: bool = False,
+            header: float = HEADER_IN) -> Frame:
     """Place the map to fill the frame beside (or above) the legend margin.
 
     The data extent is widened (or heightened) to the map box's shape, so the map has no empty
@@ -227,11 +228,11 @@ def _layout(preset: str, extent: tuple[float, float, float, float], *, band: boo
     panel = PANEL_IN[preset]
     fig = plt.figure(figsize=(w, h))
     if portrait:
-        box = (MARGIN_IN, FOOTER_IN + panel, w - 2 * MARGIN_IN, h - HEADER_IN - FOOTER_IN - panel)
+        box = (MARGIN_IN, FOOTER_IN + panel, w - 2 * MARGIN_IN, h - header - FOOTER_IN - panel)
         prect = (MARGIN_IN, FOOTER_IN, w - 2 * MARGIN_IN, panel - 0.1)
     else:
-        box = (MARGIN_IN, FOOTER_IN, w - 2 * MARGIN_IN - panel - 0.15, h - HEADER_IN - FOOTER_IN)
-        prect = (w - MARGIN_IN - panel, FOOTER_IN, panel, h - HEADER_IN - FOOTER_IN)
+        box = (MARGIN_IN, FOOTER_IN, w - 2 * MARGIN_IN - panel - 0.15, h - header - FOOTER_IN)
+        prect = (w - MARGIN_IN - panel, FOOTER_IN, panel, h - header - FOOTER_IN)
     ax = fig.add_axes((box[0] / w, box[1] / h, box[2] / w, box[3] / h))
     x0, y0, x1, y1 = extent
     pad = 0.04 * max(x1 - x0, y1 - y0, 1.0)
@@ -275,12 +276,6 @@ def _plain_axes(ax: Axes, bounds: tuple[float, float, float, float]) -> None:
 
 # --- drawing -------------------------------------------------------------------------------
 
-def _halo(width: float = 2.2) -> list[Any]:
-    from matplotlib import patheffects
-
-    return [patheffects.withStroke(linewidth=width, foreground=_HALO)]
-
-
 def _short_name(row: Mapping[str, Any], lang: str) -> str:
     """A site's name for a map label: the main name, without bracketed remarks."""
     name = str(row.get("name_en") or "") if lang == "en" else ""
@@ -320,7 +315,7 @@ def _label_districts(ax: Axes, scene: Scene, font: FontProperties, *, size: floa
         txt = place_area_label(ax, r.geometry.intersection(view), name, font,
                                size=size if r.focus else size * 0.85, obstacles=taken, zorder=12,
                                color="#333333" if r.focus else "#8a8a8a",
-                               weight="bold" if r.focus else "normal", path_effects=_halo())
+                               weight="bold" if r.focus else "normal", halo=2.2)
         if txt is not None:
             texts.append(txt)
     return texts
@@ -449,14 +444,14 @@ def label_map(ax: Axes, scene: Scene, font: FontProperties, *, size: float, mark
     names = [_short_name(r, scene.lang) for r in rows]
     placed = place_point_labels(ax, xy, names, font, size=size, symbol_px=sym,
                                 obstacles=np.vstack([symbols, reserved, boxes_of(districts, ax)]),
-                                color="#1a1a1a", zorder=11, path_effects=_halo(1.8))
+                                color="#1a1a1a", zorder=11, halo=1.8)
     return {"districts": districts, "sites": placed.texts, "site_boxes": placed.boxes,
             "dropped": [names[i] for i in placed.dropped]}
 
 
 # --- inset of the dense core ------------------------------------------------------------------
 
-def dense_core(scene: Scene, *, eps_frac: float = 0.03, min_sites: int = 5
+def dense_core(scene: Scene, *, eps_frac: float = 0.02, min_sites: int = 5
                ) -> tuple[float, float, float, float] | None:
     """Bounds (metres) of the largest tight cluster of sites, if there is one worth an inset.
 
@@ -488,26 +483,33 @@ def dense_core(scene: Scene, *, eps_frac: float = 0.03, min_sites: int = 5
     return (cx - half, cy - half, cx + half, cy + half)
 
 
-def _inset_corner(ax: Axes, scene: Scene, frac: float) -> tuple[float, float, float, float]:
-    """The corner (axes fraction x0, y0, w, h) of a square inset covering the fewest features."""
+def _inset_corner(ax: Axes, scene: Scene, core: tuple[float, float, float, float]
+                  ) -> tuple[float, float, float, float]:
+    """Where a square inset covers least: axes fraction (x0, y0, w, h).
+
+    Corners and edge middles at a few sizes are tried; covering land, sites or the very area
+    the inset magnifies costs, and a bigger inset is preferred at equal cost.
+    """
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     bbox = ax.get_window_extent()
-    w_frac = frac * min(bbox.width, bbox.height) / bbox.width
-    h_frac = frac * min(bbox.width, bbox.height) / bbox.height
     land = shapely.union_all(scene.districts.geometry.to_numpy()) if len(scene.districts) else None
     pts = _site_xy(scene)
-    best, best_cost = (1 - w_frac - 0.01, 1 - h_frac - 0.01, w_frac, h_frac), math.inf
-    for fx, fy in ((0.01, 1 - h_frac - 0.01), (1 - w_frac - 0.01, 1 - h_frac - 0.01),
-                   (0.01, 0.01), (1 - w_frac - 0.01, 0.01)):
-        bx0, by0 = x0 + fx * (x1 - x0), y0 + fy * (y1 - y0)
-        bx1, by1 = bx0 + w_frac * (x1 - x0), by0 + h_frac * (y1 - y0)
-        box = shapely.box(bx0, by0, bx1, by1)
-        cost = (land.intersection(box).area / box.area if land is not None else 0.0)
-        inside = (pts[:, 0] >= bx0) & (pts[:, 0] <= bx1) & (pts[:, 1] >= by0) & (pts[:, 1] <= by1)
-        cost += 0.2 * float(inside.sum())
-        if cost < best_cost:
-            best, best_cost = (fx, fy, w_frac, h_frac), cost
+    zoomed = shapely.box(*core)
+    best, best_cost = (0.57, 0.57, 0.42, 0.42), math.inf
+    for frac in (0.55, 0.46, 0.4, 0.34):
+        w_f = frac * min(bbox.width, bbox.height) / bbox.width
+        h_f = frac * min(bbox.width, bbox.height) / bbox.height
+        for fx in (0.01, (1 - w_f) / 2, 0.99 - w_f):
+            for fy in (0.01, (1 - h_f) / 2, 0.99 - h_f):
+                bx0, by0 = x0 + fx * (x1 - x0), y0 + fy * (y1 - y0)
+                box = shapely.box(bx0, by0, bx0 + w_f * (x1 - x0), by0 + h_f * (y1 - y0))
+                cost = land.intersection(box).area / box.area if land is not None else 0.0
+                inside = shapely.contains_xy(box, pts[:, 0], pts[:, 1]) if len(pts) else np.zeros(0)
+                cost += 0.1 * float(np.sum(inside)) + (10.0 if box.intersects(zoomed) else 0.0)
+                cost -= 0.6 * frac  # bigger is better when it costs as little
+                if cost < best_cost:
+                    best, best_cost = (fx, fy, w_f, h_f), cost
     return best
 
 
@@ -515,7 +517,7 @@ def _draw_inset(frame: Frame, scene: Scene, core: tuple[float, float, float, flo
                 font: FontProperties) -> tuple[Axes, list[Any]]:
     """An inset of ``core`` in the emptiest corner, linked to its box on the main map."""
     ax = frame.ax
-    inset = ax.inset_axes(frame.inset_rect or _inset_corner(ax, scene, 0.42))
+    inset = ax.inset_axes(frame.inset_rect or _inset_corner(ax, scene, core))
     _plain_axes(inset, core)
     inset.set_aspect("equal", adjustable="datalim")
     for s in inset.spines.values():
@@ -529,8 +531,8 @@ def _draw_inset(frame: Frame, scene: Scene, core: tuple[float, float, float, flo
         if len(scene.districts) else []
     title = (t("inset_title", scene.lang) + ("：" if scene.lang != "en" else ": ")
              + ("、" if scene.lang != "en" else ", ").join(names[:4]))
-    inset.text(0.02, 0.98, title, transform=inset.transAxes, fontproperties=font, fontsize=6.5,
-               va="top", ha="left", zorder=40, path_effects=_halo(2.5))
+    halo_text(inset, 0.02, 0.98, title, transform=inset.transAxes, fontproperties=font,
+              fontsize=6.5, va="top", ha="left", zorder=40, halo=2.5)
     bar = _scale_bar(inset, font, fontsize=5.5, where=(0.05, 0.05))
     return inset, [a for a in (rect, bar, inset.texts[-1]) if a is not None]
 
@@ -602,14 +604,19 @@ def _panel_scale(frame: Frame, font: FontProperties, crs: str, lang: str) -> Non
 
 
 def wrap_label(text: str, width: float) -> str:
-    """Break ``text`` into lines of at most ``width`` em (CJK characters count 1, others 0.55)."""
+    """Break ``text`` into lines of at most ``width`` em (CJK characters 1 em, others 0.55).
+
+    Breaks at spaces when the text has them, else between any two characters.
+    """
+    spaced = " " in text
+    tokens = [w + " " for w in text.split(" ")] if spaced else list(text)
     lines, line, used = [], "", 0.0
-    for word in text.replace("（", " （").split(" ") if " " in text else list(text):
-        w = sum(1.0 if ord(ch) > 0x2E80 else 0.55 for ch in word) + (0.3 if " " in text else 0)
-        if line and used + w > width:
+    for tok in tokens:
+        w = sum(1.0 if ord(ch) > 0x2E80 else 0.55 for ch in tok)
+        if line and used + w > width and tok not in "，。、）)：；":  # no line starts with these
             lines.append(line.rstrip())
             line, used = "", 0.0
-        line += word + (" " if " " in text else "")
+        line += tok
         used += w
     lines.append(line.rstrip())
     return "\n".join(x for x in lines if x)
@@ -695,14 +702,14 @@ def map_title(districts: Iterable[str] | None, lang: str = "zh", *, base: str | 
     return f"{sep.join(names)} · {base}"
 
 
-def map_subtitle(scene: Scene, layers_drawn: list[Layer], lang: str) -> str:
+def map_subtitle(scene: Scene, lang: str) -> str:
     """What the map shows: the area, then each point layer with its number of features."""
     area = (("、" if lang != "en" else ", ").join(scene.focus_names) if scene.focus_names
             else t("all_districts", lang))
     counts = []
     for lyr, g in scene.points:
-        if lyr in layers_drawn:
-            n = int(g.focus.sum())
+        n = int(g.focus.sum())
+        if n:
             counts.append(f"{lyr.title(lang)} {n}")
     return f"{area} · " + " · ".join(counts) if counts else area
 
@@ -810,7 +817,12 @@ def render_static_map(
     scene = build_scene(layers, frames, lang=lang, visible=visible, districts=districts,
                         areas=areas, cells=cells, recommended=recommended)
     core = dense_core(scene) if inset and not scene.focus_names else None
-    frame = _layout(preset, scene.extent, band=core is not None)
+    title = title or map_title(scene.focus_names, lang)
+    w_in = PRESETS[preset][0] - 2 * MARGIN_IN
+    subtitle = wrap_label(subtitle if subtitle is not None else map_subtitle(scene, lang),
+                          w_in * 72 / 9.5 * 0.97)
+    frame = _layout(preset, scene.extent, band=core is not None,
+                    header=HEADER_IN + 0.17 * subtitle.count("\n"))
     try:
         done = _compose(frame, scene, layers, font, title=title, subtitle=subtitle, lang=lang,
                         visible=visible, sources=sources, notes=list(notes),
@@ -820,7 +832,7 @@ def render_static_map(
 
         def _save(tmp: Path) -> None:
             fmt_ = p.suffix.lower().lstrip(".")
-            meta = {"Title": title or ""} if fmt_ == "pdf" else None
+            meta = {"Title": title} if fmt_ == "pdf" else None
             with matplotlib.rc_context({"pdf.fonttype": 42, "hatch.linewidth": 0.5}):
                 frame.fig.savefig(tmp, format=fmt_, dpi=dpi, metadata=meta)
 
@@ -831,7 +843,7 @@ def render_static_map(
 
 
 def _compose(frame: Frame, scene: Scene, layers: list[Layer], font: FontProperties, *,
-             title: str | None, subtitle: str | None, lang: str, visible: Iterable[str] | None,
+             title: str, subtitle: str, lang: str, visible: Iterable[str] | None,
              sources: Iterable[str], notes: list[str], today: date,
              core: tuple[float, float, float, float] | None) -> dict[str, Any]:
     """Draw the map, inset, labels, legends, title and footer on ``frame``.
@@ -846,8 +858,10 @@ def _compose(frame: Frame, scene: Scene, layers: list[Layer], font: FontProperti
         inset_ax, inset_art = _draw_inset(frame, scene, core, font)
         frame.fig.canvas.draw()
         own = boxes_of(inset_art[1:], inset_ax)  # inset title and scale bar
-        record["inset"] = label_map(inset_ax, scene, font, size=6, marker_size=INSET_MARKER,
+        record["inset"] = label_map(inset_ax, scene, font, size=5.8, marker_size=INSET_MARKER,
                                     reserved=own) | {"reserved": own}
+        (ix0, ix1), (iy0, iy1) = inset_ax.get_xlim(), inset_ax.get_ylim()
+        core = (ix0, iy0, ix1, iy1)  # what the inset finally shows is named there only
         reserved = boxes_of([inset_ax.get_window_extent(), *inset_art[:1]], ax)
     frame.fig.canvas.draw()
     record["main"] = label_map(ax, scene, font, size=6.5, marker_size=MAIN_MARKER,
@@ -858,9 +872,11 @@ def _compose(frame: Frame, scene: Scene, layers: list[Layer], font: FontProperti
     shown = set(visible) if visible is not None else {lyr.id for lyr in layers if lyr.visible}
     if scene.cells is not None:
         notes = [*notes, t("gap_note", lang)]
-    _header_footer(frame, font, title=title or map_title(scene.focus_names, lang),
-                   subtitle=subtitle if subtitle is not None else map_subtitle(scene, drawn, lang),
+    _header_footer(frame, font, title=title, subtitle=subtitle,
                    lang=lang, crs=scene.crs, attributions=_attributions(layers, shown, sources),
                    notes=notes, today=today)
     record["legend"] = info
+    record["map_box"] = tuple(ax.get_position().bounds)  # figure fractions x0, y0, w, h
+    record["legend_boxes"] = [tuple(lg.get_window_extent().transformed(
+        frame.fig.transFigure.inverted()).bounds) for lg in frame.fig.legends]
     return record

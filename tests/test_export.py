@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -133,3 +134,115 @@ def test_cli_writes_one_map_per_district(tmp_path):
     assert len(pngs) == len(pdfs) == len(csvs) == 10
     assert (tmp_path / "atlas.gpkg").exists() and (tmp_path / "atlas.html").exists()
     assert (tmp_path / "city.pdf").stat().st_size > 10_000
+
+
+# --- cartography: layout, labels, legends, inset (issue 11) -----------------------------------
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+DISTRICT_NAMES = ["海曙区", "江北区", "北仑区", "镇海区", "鄞州区", "奉化区", "余姚市", "慈溪市",
+                  "宁海县", "象山县"]
+
+
+def _no_overlaps(boxes, reserved=None):
+    import numpy as np
+
+    from atlas.labels import overlaps
+
+    boxes = np.asarray(boxes).reshape(-1, 4)
+    for i, b in enumerate(boxes):
+        others = np.delete(boxes, i, axis=0)
+        assert not overlaps(b, others).any(), f"label {i} overlaps another label"
+        if reserved is not None and len(reserved):
+            assert not overlaps(b, np.asarray(reserved)).any(), f"label {i} covers a reserved box"
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_city_map_fills_its_frame_names_every_district_and_labels_do_not_collide(cat_frames, tmp_path,
+                                                                              preset):
+    cat, frames = cat_frames
+    rec: dict = {}
+    out = render_static_map(cat, frames, tmp_path / "city.pdf", preset=preset, record=rec)
+    x0, y0, w, h = rec["map_box"]
+    if preset == "a4-portrait":
+        assert w > 0.9 and h > 0.6  # legend below the map, not beside it
+    else:
+        assert w > 0.65 and h > 0.75  # the legend margin takes less than a third of the width
+    for lb in rec["legend_boxes"]:  # legends stay in their margin, off the map
+        assert lb[0] >= x0 + w - 1e-3 or lb[1] + lb[3] <= y0 + 1e-3
+    text = PdfReader(str(out)).pages[0].extract_text()
+    assert all(name in text for name in DISTRICT_NAMES)
+    assert "宁波科创空间图谱" in text  # title without a filter
+    # an inset of the dense core, and no label over another label, a symbol's box or the inset
+    assert "inset" in rec and rec["inset"]["sites"]
+    for part in ("main", "inset"):
+        _no_overlaps(rec[part]["site_boxes"], rec[part]["reserved"])
+    # most sites get a name: on the main map or in the inset
+    named = len(rec["main"]["sites"]) + len(rec["inset"]["sites"])
+    placed = sum(int(g.geometry.notna().sum()) for lid, g in frames.items() if lid != "districts")
+    assert named >= 0.85 * placed, (named, placed, rec["main"]["dropped"], rec["inset"]["dropped"])
+
+
+def test_district_map_title_legend_and_clipped_gap_shading(cat_frames, tmp_path):
+    import shapely
+
+    from atlas.briefing import district_analysis
+    from atlas.geodata import load_districts, load_population
+    from atlas.staticmap import build_scene
+
+    cat, frames = cat_frames
+    dists, pop = load_districts(), load_population()
+    cov, areas, reco, _ = district_analysis("江北区", frames=frames, districts=dists, population=pop)
+    rec: dict = {}
+    out = render_static_map(cat, frames, tmp_path / "jb.pdf", preset="slide-16x9", districts=["江北区"],
+                            visible=["districts", "kepu_sites"], areas=areas, cells=cov.cells(),
+                            recommended=reco, record=rec)
+    text = PdfReader(str(out)).pages[0].extract_text()
+    assert "江北区 · 宁波科创空间图谱" in text  # the title follows the filter
+    assert "未覆盖人口密度（人/km²）" in text and "2,500–10,000" in text  # graduated, with units
+    assert "直线近似圈" in text  # proxy service areas have their own legend entry
+    # 江北's only 科普 site has a sourced position: no dotted-ring entry when nothing is dotted
+    assert "点线圈" not in text and not rec["legend"]["rings"]
+    assert "inset" not in rec  # district maps need no inset
+    scene = build_scene(cat, frames, lang="zh", visible=["districts", "kepu_sites"],
+                        districts=["江北区"], cells=cov.cells())
+    boundary = shapely.union_all(scene.districts[scene.districts.focus].geometry.to_numpy())
+    assert scene.cells is not None and len(scene.cells)
+    assert scene.cells.geometry.within(boundary.buffer(1.0)).all()  # clipped to the district
+    assert not cov.cells().to_crs(scene.crs).geometry.within(boundary.buffer(1.0)).all()  # raw spills
+
+
+def test_city_map_lists_the_dotted_ring_because_approximate_sites_are_drawn(cat_frames, tmp_path):
+    cat, frames = cat_frames
+    rec: dict = {}
+    out = render_static_map(cat, frames, tmp_path / "c.pdf", preset="a4-landscape", record=rec)
+    text = PdfReader(str(out)).pages[0].extract_text()
+    assert rec["legend"]["rings"] and "点线圈" in text and "空心符号" in text
+
+
+def test_english_map_is_english(cat_frames, tmp_path):
+    cat, frames = cat_frames
+    out = render_static_map(cat, frames, tmp_path / "en.pdf", lang="en", districts=["鄞州区"])
+    text = PdfReader(str(out)).pages[0].extract_text()
+    assert "Yinzhou" in text and "Layers" in text and "鄞州区" not in text.split("\n")[0]
+
+
+@pytest.mark.parametrize("preset", ["slide-16x9", "a4-portrait", "a4-landscape"])
+def test_district_briefing_map_screenshot(cat_frames, preset):
+    """Writes the district briefing map the way build_pack does, for people to look at."""
+    from atlas.briefing import coverage_subtitle, district_analysis
+    from atlas.geodata import load_districts, load_population
+
+    cat, frames = cat_frames
+    cov, areas, reco, _ = district_analysis("鄞州区", frames=frames, districts=load_districts(),
+                                            population=load_population())
+    ARTIFACTS.mkdir(exist_ok=True)
+    rec: dict = {}
+    out = render_static_map(cat, frames, ARTIFACTS / f"briefing_鄞州区_{preset}.png", preset=preset,
+                            dpi=150, title="鄞州区 · 15分钟科普服务圈", subtitle=coverage_subtitle(cov),
+                            districts=["鄞州区"], visible=["districts", "kepu_sites"], areas=areas,
+                            cells=cov.cells(), recommended=reco, record=rec)
+    _no_overlaps(rec["main"]["site_boxes"], rec["main"]["reserved"])
+    with Image.open(out) as img:
+        assert img.size == pytest.approx((PRESETS[preset][0] * 150, PRESETS[preset][1] * 150), abs=1)
+    city = render_static_map(cat, frames, ARTIFACTS / f"city_{preset}.png", preset=preset, dpi=150)
+    assert city.stat().st_size > 100_000
