@@ -154,8 +154,12 @@ def build_scene(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame], *, 
             g = _filter_points(frames[lyr.id], dset)
             if not g.empty:
                 pts.append((lyr, g.to_crs(crs)))
-        else:
-            g = frames[lyr.id][~frames[lyr.id].geometry.isna()]
+        else:  # areas and lines (a planner's layer may hold rows without a shape)
+            g = frames[lyr.id]
+            g = g[~g.geometry.isna() & ~g.geometry.is_empty]
+            key = "district" if "district" in g.columns else "name_zh"
+            if dset is not None and key in g.columns:
+                g = g[g[key].isin(dset)]
             if not g.empty:
                 polys.append((lyr, g.to_crs(crs)))
     scene = Scene(crs=crs, lang=lang, districts=d if (dlayer and dlayer.id in shown) or dset else
@@ -393,11 +397,15 @@ def _draw_points(ax: Axes, scene: Scene, *, size: float) -> tuple[bool, bool]:
 
 
 def _draw_polygons(ax: Axes, scene: Scene) -> None:
+    """Area and line layers other than the districts (e.g. a planner's zones or routes)."""
     for lyr, g in scene.polygons:
         color = str(lyr.style.get("color", "#333333"))
+        if lyr.geometry == "line":
+            g.plot(ax=ax, color=color, linewidth=1.6, zorder=3)
+            continue
         g.plot(ax=ax, facecolor=str(lyr.style.get("fill_color", color)),
-               alpha=float(lyr.style.get("fill_opacity", 0.15)), edgecolor=color, linewidth=0.8,
-               zorder=2)
+               alpha=float(lyr.style.get("fill_opacity", 0.15)) + 0.1, edgecolor="none", zorder=2)
+        g.boundary.plot(ax=ax, color=color, linewidth=0.8, zorder=2)
 
 
 def draw_map(ax: Axes, scene: Scene, *, marker_size: float) -> dict[str, Any]:
@@ -633,6 +641,12 @@ def _legend_handles(layers_drawn: list[Layer], info: dict[str, Any], scene: Scen
         dl = scene.district_layer
         hs.append(Patch(facecolor=str(s.get("fill_color", "#f2f2f2")), edgecolor=str(s.get("color")),
                         label=dl.legend_en if lang == "en" else dl.legend_zh))
+    for lyr, _g in scene.polygons:
+        label = lyr.legend_en if lang == "en" else lyr.legend_zh
+        color = str(lyr.style.get("color", "#333333"))
+        hs.append(Line2D([], [], color=color, linewidth=1.6, label=label) if lyr.geometry == "line"
+                  else Patch(facecolor=str(lyr.style.get("fill_color", color)), edgecolor=color,
+                             alpha=0.6, label=label))
     for lyr in layers_drawn:
         hs.append(Line2D([], [], marker=str(lyr.style.get("marker", "o")), linestyle="", markersize=6,
                          markerfacecolor=str(lyr.style.get("color")), markeredgecolor="#222222",
