@@ -424,8 +424,8 @@ def _layer_style(layer: Layer) -> dict[str, Any]:
 
 def _ring_style() -> dict[str, Any]:
     r = palette.ERROR_RING
-    return {"color": str(r["color"]), "weight": float(r["weight"]),  # type: ignore[arg-type]
-            "dash": str(r["dash_array"]), "opacity": float(r.get("opacity", 1.0))}  # type: ignore[arg-type]
+    return {"color": str(r["color"]), "weight": float(r["weight"]),
+            "dash": str(r["dash_array"]), "opacity": float(r.get("opacity", 1.0))}
 
 
 def _approximate(gdf: gpd.GeoDataFrame) -> np.ndarray:
@@ -600,9 +600,9 @@ def areas_group(areas: gpd.GeoDataFrame, *, lang: str = "zh", color: str | None 
     tips = [html.escape(f"{sid} · {label} · {m:,.0f} m · {a:.2f} km²")
             for sid, m, a in zip(shown.site_id, shown.metres, shown.area_km2, strict=True)]
     spec = {"id": "areas", "kind": "polygon", "fields": [],
-            "style": {"color": line, "weight": float(sty["weight"]),  # type: ignore[arg-type]
+            "style": {"color": line, "weight": float(sty["weight"]),
                       "fill_color": color or str(sty["fill_color"]),
-                      "fill_opacity": float(sty["fill_opacity"]), "dash": sty["dash_array"]},  # type: ignore[arg-type]
+                      "fill_opacity": float(sty["fill_opacity"]), "dash": sty["dash_array"]},
             "rows": [[g, tip, None, None, None, None] for g, tip in
                      zip(display_geometry(shown.geometry.to_numpy()), tips, strict=True)]}
     entry = LegendEntry(name or label, line, "proxy_area" if proxy else "area")
