@@ -404,7 +404,8 @@ def _run_dask(pending: list[BatchArea], outdir: Path, opts: BatchOptions, result
             client = stack.enter_context(Client(scheduler))
         else:
             cluster = stack.enter_context(LocalCluster(
-                n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                # ":0": any free port for dask's status page (8787 may be another cluster's)
+                n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                 memory_limit=memory_limit, silence_logs=logging.ERROR))
             client = stack.enter_context(Client(cluster))
         futures = {client.submit(run_area, a, str(outdir), opts, pure=False,
