@@ -22,11 +22,13 @@ import pandas as pd
 #: Column kinds: how a column is rounded and shown.
 PEOPLE_COLUMNS = frozenset({"population", "covered", "uncovered", "covered_population",
                             "uncovered_population", "marginal_population", "gain", "pop_low",
-                            "pop_high", "covered_low", "covered_high"})
-PCT_COLUMNS = frozenset({"pct_covered", "pct_low", "pct_high", "greedy_gap_pct", "share_pct"})
-METRE_COLUMNS = frozenset({"metres", "budget_m", "distance_m", "est_error_m", "access_m"})
+                            "pop_high", "covered_low", "covered_high", "gap_population",
+                            "certain_gap_population", "uncertain_population"})
+PCT_COLUMNS = frozenset({"pct_covered", "pct_low", "pct_high", "greedy_gap_pct", "share_pct",
+                         "cumulative_pct", "pct_lower", "pct_upper", "pct_estimate"})
+METRE_COLUMNS = frozenset({"metres", "budget_m", "distance_m", "est_error_m", "access_m", "snap_m"})
 AREA_COLUMNS = frozenset({"area_km2", "official_area_km2"})
-COORD_COLUMNS = frozenset({"lon", "lat"})
+COORD_COLUMNS = frozenset({"lon", "lat", "lon_wgs84", "lat_wgs84"})
 
 #: Bilingual headers of analysis and site columns (extends :data:`atlas.i18n.FIELD_LABELS`).
 HEADERS: dict[str, tuple[str, str]] = {
@@ -45,17 +47,33 @@ HEADERS: dict[str, tuple[str, str]] = {
     "metres": ("步行距离（米）", "Walking distance (m)"),
     "area_km2": ("面积（km²）", "Area (km²)"),
     "flag": ("提示", "Note"),
+    "snap_m": ("到最近道路（米）", "To the nearest street (m)"),
+    "minutes": ("步行时间（分钟）", "Walking time (min)"),
+    "speed_kmh": ("步行速度（公里/小时）", "Walking speed (km/h)"),
     "rank": ("排序", "Rank"),
     "n_cells": ("H3 格数", "H3 cells"),
     "lon": ("经度", "Longitude"),
     "lat": ("纬度", "Latitude"),
     "marginal_population": ("新增覆盖人口（人）", "Residents newly covered"),
+    "gap_population": ("缺口人口（人）", "Residents in the gap"),
+    "cumulative_pct": ("累计覆盖率（%）", "Cumulative coverage (%)"),
+    "zone": ("范围", "Area"),
+    "pct_lower": ("覆盖率下限（%）", "Covered, at least (%)"),
+    "pct_upper": ("覆盖率上限（%）", "Covered, at most (%)"),
+    "pct_estimate": ("覆盖率估计（%）", "Covered, estimate (%)"),
+    "certain_gap_population": ("确定未覆盖人口（人）", "Residents certainly not covered"),
+    "uncertain_population": ("不确定人口（人）", "Residents uncertain"),
     "status": ("状态", "Status"),
     "reasons": ("问题", "Problems"),
     "row": ("行号", "Row"),
     "kind": ("类型", "Kind"),
     "keep": ("保留", "Keep"),
     "count": ("数量", "Count"),
+    "lon_wgs84": ("经度（WGS84）", "Longitude (WGS84)"),
+    "lat_wgs84": ("纬度（WGS84）", "Latitude (WGS84)"),
+    "district_found": ("所在区县（按坐标）", "District (by position)"),
+    "category_code": ("类别", "Category"),
+    "category": ("类别", "Category"),
 }
 
 #: Method codes shown as words.
@@ -65,6 +83,9 @@ METHODS: dict[str, tuple[str, str]] = {
     "ok": ("有效", "valid"),
     "unplaced": ("无坐标", "no position"),
     "error": ("有错误", "error"),
+    "snap_too_far": ("离道路过远，未计算", "too far from any street: not computed"),
+    "straight-line-bounds": ("直线上下界（无步行路网）", "straight-line bounds (no walking network)"),
+    "no_population": ("无人口", "no population"),
 }
 
 
@@ -175,6 +196,8 @@ def table(df: pd.DataFrame, lang: str = "zh", *, names: Mapping[str, str] | None
 
     """
     out = pd.DataFrame(df).drop(columns=[c for c in drop if c in df.columns]).copy()
+    if {"name", "name_zh"} & set(out.columns):  # a name is there: the id adds nothing for people
+        out = out.drop(columns=[c for c in ("id", "site_id") if c in out.columns])
     for col in ("site_id", "id"):
         if col in out.columns and names is not None:
             out[col] = out[col].map(lambda v: names.get(str(v), str(v)))
@@ -192,8 +215,12 @@ def table(df: pd.DataFrame, lang: str = "zh", *, names: Mapping[str, str] | None
             out[col] = s.astype(float).round(2) if keep_numeric else s.map(km2)
         elif col in COORD_COLUMNS:
             out[col] = s.astype(float).round(5)  # ~1 m: more digits than any position we hold
-        elif col in ("method", "status"):
+        elif col in ("method", "status", "flag"):
             out[col] = s.map(lambda v: method_label(v, lang))
+        elif col in ("category", "category_code"):
+            from atlas.geodata import CATEGORIES
+
+            out[col] = s.map(lambda v: CATEGORIES.get(str(v), (str(v), str(v)))[lang == "en"])
     return out.rename(columns={c: header(c, lang) for c in out.columns})
 
 
@@ -321,3 +348,68 @@ def citations(source: Any, lang: str = "zh") -> list[Citation]:
     parts = re.split(r"\s+;\s+|；", str(source))
     out = [c for c in (_one_citation(p, lang) for p in parts) if c is not None]
     return list(dict.fromkeys(out))
+
+
+# --- 科普 base levels ---------------------------------------------------------------------------
+
+#: Designation levels of 科普 bases, most senior first (code, zh, en).
+LEVELS: tuple[tuple[str, str, str], ...] = (
+    ("national", "国家级", "national"),
+    ("provincial", "省级", "provincial"),
+    ("provincial_or_municipal", "省级或市级（未明确）", "provincial or municipal (unspecified)"),
+    ("municipal", "市级", "municipal"),
+    ("district_venue", "区县级场馆", "district venue"),
+    ("venue_only", "场馆（认定未核实）", "venue (designation not verified)"),
+    ("none", "未记录", "not recorded"),
+)
+
+
+def level_code(level: Any) -> str:
+    """The level code of a ``level`` cell (``"national (claimed, unverified)"`` -> ``national``)."""
+    if _missing(level) or not str(level).strip():
+        return "none"
+    head = str(level).strip().split(" ")[0].split("(")[0].lower()
+    return head if head in {c for c, _, _ in LEVELS} else "none"
+
+
+def level_label(level: Any, lang: str = "zh") -> str:
+    """A ``level`` cell in words, with its doubts: "国家级（自称，未核实）", "场馆（规划中）"."""
+    code = level_code(level)
+    zh, en = next((z, e) for c, z, e in LEVELS if c == code)
+    text = str(level or "")
+    notes = []
+    if "claimed" in text or "unverified" in text:
+        notes.append(("自称，未核实", "claimed, unverified"))
+    if "planned" in text:
+        notes.append(("规划中", "planned"))
+    if not notes:
+        return en if lang == "en" else zh
+    if lang == "en":
+        return f"{en.split(' (')[0]} ({'; '.join(n for _, n in notes)})"
+    return f"{zh.split('（')[0]}（{'；'.join(n for n, _ in notes)}）"
+
+
+#: How a position was obtained, in words.
+POSITION_METHODS: dict[str, tuple[str, str]] = {
+    "osm": ("OpenStreetMap", "OpenStreetMap"),
+    "wikipedia": ("维基百科坐标", "Wikipedia coordinates"),
+    "gcj02-converted": ("高德坐标（GCJ-02）转换", "converted from AMap (GCJ-02)"),
+    "bd09-converted": ("百度坐标（BD-09）转换", "converted from Baidu (BD-09)"),
+    "approx": ("估计", "estimate"),
+    "none": ("无", "none"),
+    "placed-by-click": ("在地图上点选", "placed by a click on the map"),
+    "geocoded:nominatim": ("地址解析（Nominatim）", "geocoded (Nominatim)"),
+}
+
+
+def position_method(code: Any, lang: str = "zh") -> str:
+    """How a position was obtained, in words (unknown codes as given)."""
+    zh, en = POSITION_METHODS.get(str(code), (str(code), str(code)))
+    return en if lang == "en" else zh
+
+
+def readable_note(note: Any, lang: str = "zh") -> str:
+    """A curation note for a reader of ``lang``: English notes are not shown in Chinese."""
+    if _missing(note) or not str(note).strip():
+        return ""
+    return str(note) if lang == "en" else _readable(str(note), lang)

@@ -13,6 +13,7 @@ from atlas.webmap import basemap_datum
 from ui import common, mapview
 from ui.cards import md_escape, site_card
 from ui.perf import profile_fragment
+from ui.tables import show_table, unplaced_table
 
 lang = common.language()
 basemap, tdt_key = common.basemap_picker(lang)
@@ -103,7 +104,7 @@ def _card(sites, names: dict[str, str], clicked, hits: list[str], visible: list[
         st.session_state["card_pick"] = selected
     st.session_state["_last_selected"] = selected
     pick = st.selectbox(t("pick_feature", lang), ["", *ids], key="card_pick",
-                        format_func=lambda i: "—" if not i else f"{i} {names[i]}")
+                        format_func=lambda i: "—" if not i else names[i])
     if pick:
         row = sites.loc[sites.id == pick].iloc[0]
         site_card(row.to_dict() | {"id": pick}, tasks, lang)
@@ -111,8 +112,7 @@ def _card(sites, names: dict[str, str], clicked, hits: list[str], visible: list[
         st.caption("ℹ️ " + t("poles_unverified", lang))
     unplaced = sites[sites.geometry.isna()]
     with st.expander(f"{t('unplaced_count', lang)}: {len(unplaced)}"):
-        st.dataframe(unplaced[["id", "name_zh", "category", "district_claimed", "level", "note"]],
-                     hide_index=True, width="stretch")
+        show_table(unplaced_table(unplaced, lang), lang)
 
 
 map_panel()

@@ -19,6 +19,7 @@ from atlas.service_area import METHOD_PROXY, areas_for
 from atlas.webmap import add_draw_control, areas_group, basemap_datum, build_map
 from ui import common
 from ui.cards import md_escape
+from ui.tables import show_table, site_names
 
 lang = common.language()
 st.title(t("sa_title", lang))
@@ -121,7 +122,9 @@ else:
         st.warning(t("sa_method_proxy", lang))
     flagged = areas[areas.flag != ""]
     if not flagged.empty:
-        st.warning(t("sa_flagged", lang, m=150) + " " + md_escape("、".join(flagged.site_id)))
+        names = site_names(frames, lang)
+        st.warning(t("sa_flagged", lang, m=150) + " "
+                   + md_escape("、".join(names.get(i, i) for i in flagged.site_id)))
 
 groups = [areas_group(areas, lang=lang, basemap=basemap)] if areas is not None else []
 try:
@@ -135,4 +138,5 @@ except AtlasError as exc:
 st_folium(fmap, height=600, use_container_width=True, key="sa_map", returned_objects=[])
 if areas is not None:
     st.subheader(t("sa_results", lang))
-    st.dataframe(areas.drop(columns="geometry"), hide_index=True, width="stretch")
+    show_table(areas[["site_id", "method", "metres", "area_km2", "snap_m", "flag"]], lang,
+               names=site_names(frames, lang))

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from atlas import fmt
 from atlas.coverage import coverage, proxy_coverage
 from atlas.errors import AtlasError
 from atlas.i18n import t
@@ -15,6 +16,7 @@ from atlas.siting import candidates_from_gaps, recommend
 from atlas.webmap import build_map, cells_group, points_group
 from ui import common
 from ui.cards import md_escape
+from ui.tables import show_table, site_names
 
 lang = common.language()
 st.title(t("cov_title", lang))
@@ -65,16 +67,17 @@ try:
 except AtlasError as exc:
     st.error(exc.message(lang))
     st.stop()
+names = site_names(frames, lang)
 if cov.flagged_sites:
-    st.caption(t("cov_flagged", lang) + md_escape("、".join(cov.flagged_sites)))
+    st.caption(t("cov_flagged", lang) + md_escape("、".join(names.get(i, i) for i in cov.flagged_sites)))
 
 c1, c2, c3 = st.columns(3)
-c1.metric(t("cov_pct", lang), f"{cov.pct_covered:.1f} %")
-c2.metric(t("cov_covered_pop", lang), f"{cov.covered_population:,.0f}")
-c3.metric(t("cov_uncovered", lang), f"{cov.total_population - cov.covered_population:,.0f}")
+c1.metric(t("cov_pct", lang), fmt.pct(cov.pct_covered))
+c2.metric(t("cov_covered_pop", lang), fmt.people(cov.covered_population))
+c3.metric(t("cov_uncovered", lang), fmt.people(cov.total_population - cov.covered_population))
 q = cov.distance_quantiles()
 st.caption(t("cov_quantiles", lang) + ": " + " · ".join(
-    f"{k} {'>' + format(cov.budget, ',.0f') if v == float('inf') else format(v, ',.0f')}"
+    f"{k} {'> ' + fmt.metres(cov.budget) if v == float('inf') else fmt.metres(v)}"
     for k, v in q.items()))
 
 cells = cov.cells(resolution=7 if scope == "city" else None)
@@ -115,10 +118,10 @@ if click is not None:
 left, right = st.columns(2)
 with left:
     st.subheader(t("cov_by_district", lang))
-    by = cov.by_district()
-    st.dataframe(by, hide_index=True, width="stretch")
+    by = cov.by_district().assign(method=cov.method, budget_m=cov.budget)
+    show_table(by, lang)
     st.subheader(t("cov_gaps", lang))
-    st.dataframe(gaps.drop(columns="geometry").head(20), hide_index=True, width="stretch")
+    show_table(gaps.head(20), lang)
 with right:
     st.subheader(t("cov_reco", lang))
     if reco.empty and str(info.get("method", "")).startswith("none ("):
@@ -126,13 +129,12 @@ with right:
     else:
         st.caption(f"{info.get('method')} · greedy gap to optimum: "
                    f"{info.get('greedy_gap_pct', float('nan')):.2f} %")
-    st.dataframe(reco.drop(columns="geometry"), hide_index=True, width="stretch")
+    show_table(reco, lang, names=names)
     st.subheader(t("cov_scenario", lang))
     name = st.text_input(t("cov_scenario_name", lang), value=scen.name, key="cov_scen_name")
-    st.dataframe(added.drop(columns="geometry").assign(lon=added.geometry.x, lat=added.geometry.y),
-                 hide_index=True, width="stretch")
+    show_table(added.assign(lon=added.geometry.x, lat=added.geometry.y).drop(columns="id"), lang)
     drop = st.multiselect(t("cov_remove", lang), [s["id"] for s in scen.sites], key="cov_drop",
-                          format_func=lambda i: next(f"{i} {s['name']}" for s in scen.sites if s["id"] == i))
+                          format_func=lambda i: next(s["name"] for s in scen.sites if s["id"] == i))
     if drop and st.button(t("cov_remove", lang) + " ✕", key="cov_drop_btn"):
         scen.sites = [s for s in scen.sites if s["id"] not in drop]
         st.rerun()
@@ -159,7 +161,7 @@ with right:
 
 st.subheader(t("cov_download", lang))
 d1, d2, d3 = st.columns(3)
-d1.download_button("by_district.csv", by.to_csv(index=False).encode("utf-8-sig"),
+d1.download_button("by_district.csv", fmt.table(by, lang).to_csv(index=False).encode("utf-8-sig"),
                    "coverage_by_district.csv", "text/csv")
 d2.download_button("gaps.geojson", gaps.to_json(), "coverage_gaps.geojson", "application/geo+json")
 d3.download_button("recommended.geojson", reco.to_json() if len(reco) else "{}",

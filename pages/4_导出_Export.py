@@ -20,6 +20,7 @@ from atlas.export import (
 )
 from atlas.i18n import t
 from atlas.service_area import areas_for
+from atlas.staticmap import map_title
 from atlas.webmap import areas_group, build_map
 from ui import common
 
@@ -33,8 +34,11 @@ visible = st.multiselect(t("layers", lang), [lyr.id for lyr in layers],
                          default=[lyr.id for lyr in layers if lyr.visible], key="ex_layers",
                          format_func=lambda i: next(lyr.title(lang) for lyr in layers if lyr.id == i))
 chosen = st.multiselect(t("district_filter", lang), districts.name_zh.tolist(), key="ex_districts")
-title = st.text_input(t("export_map_title", lang), value=t("app_title", lang), key="ex_title")
-subtitle = st.text_input(t("export_subtitle", lang), value=t("app_subtitle", lang), key="ex_sub")
+# empty = automatic: the title names the chosen districts, the subtitle counts what is shown
+title = st.text_input(t("export_map_title", lang), value="", key="ex_title",
+                      placeholder=map_title(chosen, lang), help=t("export_title_auto", lang))
+subtitle = st.text_input(t("export_subtitle", lang), value="", key="ex_sub",
+                         placeholder=t("export_title_auto", lang))
 preset = st.selectbox(t("export_preset", lang), sorted(PRESETS), index=sorted(PRESETS).index("a4-landscape"),
                       key="ex_preset")
 with_areas = st.checkbox(t("export_with_areas", lang), value=False, key="ex_areas")
@@ -61,7 +65,8 @@ def _static(kind: str, visible: tuple[str, ...], chosen: tuple[str, ...], title:
             subtitle: str, preset: str, lang: str, areas: bool) -> bytes:
     with tempfile.TemporaryDirectory() as d:
         out = render_static_map(common.catalogue(), common.layer_frames(), Path(d) / f"map.{kind}",
-                                title=title, subtitle=subtitle, lang=lang, preset=preset,
+                                title=title.strip() or None, subtitle=subtitle.strip() or None,
+                                lang=lang, preset=preset,
                                 visible=visible, districts=chosen or None,
                                 areas=_areas(chosen) if areas else None)
         return out.read_bytes()

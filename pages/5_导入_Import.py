@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from atlas import fmt
 from atlas.datumcheck import datum_report
 from atlas.errors import AtlasError
 from atlas.export import neutralise_formulas
@@ -38,6 +39,7 @@ from atlas.userlayers import (
 from atlas.webmap import build_map
 from ui import common
 from ui.cards import md_escape
+from ui.tables import show_table
 
 lang = common.language()
 st.title(t("imp_title", lang))
@@ -168,15 +170,15 @@ if up is not None:
     st.subheader(t("imp_check", lang))
     counts = result.counts()
     m1, m2, m3 = st.columns(3)
-    m1.metric("ok", counts.get("ok", 0))
-    m2.metric("unplaced", counts.get("unplaced", 0))
-    m3.metric("error", counts.get("error", 0))
+    m1.metric(fmt.method_label("ok", lang), counts.get("ok", 0))
+    m2.metric(fmt.method_label("unplaced", lang), counts.get("unplaced", 0))
+    m3.metric(fmt.method_label("error", lang), counts.get("error", 0))
     show_datum_checks(result)
     shapes = shapes_choice(result)
     visible = [col for col in result.table.columns if not str(col).startswith("_")]
     view = result.table[visible].assign(reasons=result.table.reasons.map(
         lambda rs: "; ".join(reason_text(r, lang) for r in rs)))
-    st.dataframe(view, hide_index=True, width="stretch", key="imp_rows")
+    show_table(view, lang, key="imp_rows")
     report = neutralise_formulas(result.error_report(lang))
     st.download_button(t("imp_report", lang), report.to_csv(index=False).encode("utf-8-sig"),
                        "import_problems.csv", "text/csv")
@@ -209,7 +211,7 @@ if layers:
     if not unplaced.empty and rec["kind"] == "point":
         st.subheader(t("imp_unplaced", lang))
         row_id = st.selectbox(t("imp_place_pick", lang), unplaced.id.tolist(), key="imp_place_row",
-                              format_func=lambda i: f"{i} {unplaced.set_index('id').loc[i, 'name_zh']}")
+                              format_func=lambda i: str(unplaced.set_index('id').loc[i, 'name_zh']))
         addr = str(unplaced.set_index("id").loc[row_id, "address"])
         if addr and st.button(t("imp_geocode", lang), key="imp_geocode"):
             try:

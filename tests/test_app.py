@@ -121,8 +121,8 @@ def test_service_area_page_offline_shows_labelled_proxies():
     assert not at.exception
     warnings = " ".join(w.value for w in at.warning)
     assert "直线近似" in warnings and "euclidean-proxy" in warnings
-    df = at.dataframe[0].value
-    assert set(df.method) == {"euclidean-proxy"}
+    df = at.dataframe[0].value  # a table for people: headers and methods in words
+    assert set(df["计算方法"]) == {"直线近似（非步行网络）"}
 
 
 def test_service_area_page_uses_a_cached_network(tmp_path):
@@ -133,10 +133,10 @@ def test_service_area_page_uses_a_cached_network(tmp_path):
     at.selectbox(key="sa_district").select("鄞州区").run()
     assert not at.exception
     assert any(md_escape("yinzhou_grid.osm") in s.value for s in at.success)
-    df = at.dataframe[0].value.set_index("site_id")
-    assert set(df.method) == {"network"}  # never mixed with proxies
-    assert df.loc["K02", "flag"] == "" and df.loc["K02", "area_km2"] > 0.5
-    assert (df.drop(index="K02").flag == "snap_too_far").all()
+    df = at.dataframe[0].value.set_index("站点")  # K02 shown by its name
+    assert set(df["计算方法"]) == {"步行路网"}  # never mixed with proxies
+    assert df.loc["宁波博物馆", "提示"] == "" and df.loc["宁波博物馆", "面积（km²）"] > 0.5
+    assert (df.drop(index="宁波博物馆")["提示"] == "离道路过远，未计算").all()
 
 
 COV_PAGE = "pages/3_覆盖缺口_Coverage.py"
@@ -170,8 +170,8 @@ def test_coverage_page_with_network_and_scenario_round_trip():
     after = float(at.metric[0].value.rstrip(" %"))
     assert after > before
     reco = at.dataframe[2].value
-    assert len(reco) == 3 and (reco.marginal_population > 0).all()
-    assert reco.cumulative_pct.is_monotonic_increasing
+    assert len(reco) == 3 and (reco["新增覆盖人口（人）"] > 0).all()
+    assert reco["累计覆盖率（%）"].is_monotonic_increasing
     at.text_input(key="cov_scen_name").input("测试方案").run()
     at.button[0].click().run()
     assert not at.exception
@@ -257,13 +257,13 @@ def test_service_area_page_bbox_and_draw_modes():
     at.text_input(key="sa_bbox").input("121.53,29.80,121.56,29.83").run()
     assert not at.exception
     df = at.dataframe[0].value
-    assert "K02" in set(df.site_id) and set(df.method) == {"euclidean-proxy"}
+    assert "宁波博物馆" in set(df["站点"]) and set(df["计算方法"]) == {"直线近似（非步行网络）"}
     at.text_input(key="sa_bbox").input("121.56,29.80,121.53").run()  # malformed
     assert any("minlon,minlat,maxlon,maxlat" in e.value for e in at.error)
     # a network built for exactly this box is found and used
     build_network("bbox:121.53,29.80,121.56,29.83", osm_file=ROOT / "tests/fixtures/yinzhou_grid.osm")
     at.text_input(key="sa_bbox").input("121.53,29.80,121.56,29.83").run()
-    assert set(at.dataframe[0].value.method) == {"network"}
+    assert set(at.dataframe[0].value["计算方法"]) == {"步行路网"}
     at.radio(key="sa_mode").set_value("draw").run()
     assert not at.exception
     assert any("画一个矩形" in i.value for i in at.info)

@@ -1,4 +1,4 @@
-"""Feature cards: one site's details, plan tasks, source and accuracy."""
+"""Feature cards: one site's details, plan tasks, accuracy and its sources as citations."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from atlas import fmt
 from atlas.geodata import CATEGORIES, POSITION_STATUS, parse_tasks
 from atlas.i18n import field_label, t
 
@@ -18,8 +19,18 @@ def md_escape(text: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
+def citation_markdown(source: Any, lang: str = "zh") -> str:
+    """A source cell as Markdown citations: escaped text, linked where a web address is known."""
+    items = []
+    for c in fmt.citations(source, lang):
+        url = (c.url or "").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
+        items.append(f"[{md_escape(c.text)}](<{url}>)" if url.startswith(("http://", "https://"))
+                     else md_escape(c.text))
+    return ("; " if lang == "en" else "；").join(items)
+
+
 def site_card(row: Any, tasks: dict[int, dict[str, Any]], lang: str) -> None:
-    """Render one site's card."""
+    """Render one site's card: names, not ids; sources as citations; notes the reader can read."""
     name = row["name_en"] if lang == "en" and row["name_en"] else row["name_zh"]
     st.markdown(f"#### {md_escape(name)}")
     cat = CATEGORIES.get(row["category"], (row["category"],) * 2)[lang == "en"]
@@ -32,12 +43,28 @@ def site_card(row: Any, tasks: dict[int, dict[str, Any]], lang: str) -> None:
     if status != "sourced":
         st.warning(f"{t('accuracy', lang)}: {status_text}")
     else:
-        st.success(f"{t('accuracy', lang)}: {status_text} ({md_escape(row['position_method'])})")
+        st.success(f"{t('accuracy', lang)}: {status_text}"
+                   f"（{md_escape(fmt.position_method(row['position_method'], lang))}）")
     if not row["membership_verified"]:
         st.info(t("membership_unverified", lang))
     if row.get("district_check") == "mismatch":
         st.caption(f"{field_label('district_claimed', lang)}: {md_escape(row['district_claimed'])}"
                    f" ≠ {md_escape(row['district'])}")
+    _tasks(row, tasks, lang)
+    if row.get("level"):
+        st.markdown(f"**{field_label('level', lang)}**: {md_escape(fmt.level_label(row['level'], lang))}")
+    if row.get("address"):
+        st.markdown(f"**{field_label('address', lang)}**: {md_escape(row['address'])}")
+    cites = citation_markdown(row.get("source"), lang)
+    if cites:
+        st.markdown(f"**{field_label('source', lang)}**: {cites}")
+    note = fmt.readable_note(row.get("note"), lang)
+    if note:
+        st.markdown(f"**{field_label('note', lang)}**")
+        st.text(note)  # plain text: notes may come from a planner's upload
+
+
+def _tasks(row: Any, tasks: dict[int, dict[str, Any]], lang: str) -> None:
     nums = parse_tasks(row["policy_tasks"])
     st.markdown(f"**{t('tasks', lang)}**")
     if not nums:
@@ -49,7 +76,3 @@ def site_card(row: Any, tasks: dict[int, dict[str, Any]], lang: str) -> None:
         st.markdown(f"- **{n}. {md_escape(task['title_zh'])}** — {t('lead_unit', lang)}: "
                     f"{md_escape(task['lead_unit'])}; {t('units', lang)}: "
                     f"{md_escape('、'.join(task['units']))}")
-    for col in ("level", "address", "source", "note"):
-        if row.get(col):
-            st.markdown(f"**{field_label(col, lang)}**")
-            st.text(str(row[col]))  # plain text: sources hold URLs and untrusted notes

@@ -1,0 +1,129 @@
+"""Human output: one figure is the same in the app and the exports; names not ids; citations."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from atlas import fmt
+
+ROOT = Path(__file__).resolve().parent.parent
+COV_PAGE = "pages/3_覆盖缺口_Coverage.py"
+
+
+def _run(path: str, **state) -> AppTest:
+    at = AppTest.from_file(str(ROOT / path), default_timeout=120)
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+@pytest.mark.parametrize("district", ["江北区", "鄞州区"])
+def test_the_app_and_the_briefing_csv_show_the_same_district_figures(tmp_path, district):
+    """江北 read 1.97 % in the app and 1.40 % in the briefing CSV: one computation now."""
+    from atlas.cli import export_briefing_main
+
+    at = _run(COV_PAGE)
+    at.selectbox(key="cov_scope").select(district).run()
+    assert not at.exception
+    app = at.dataframe[0].value.set_index("区县").loc[district]
+    assert export_briefing_main(["--out", str(tmp_path), "--dpi", "30", "--districts", district]) == 0
+    csv = next(tmp_path.glob(f"*_{district}_coverage.csv"))
+    exported = pd.read_csv(csv, encoding="utf-8-sig").set_index("区县").loc[district]
+    both = sorted(set(app.index) & set(exported.index))
+    assert "覆盖率（%）" in both and "常住人口（人）" in both
+    for col in both:
+        assert str(app[col]) == str(exported[col]), (col, app[col], exported[col])
+    # and the headline metric of the page is the same percentage
+    assert at.metric[0].value == fmt.pct(float(exported["覆盖率（%）"]))
+    summary = pd.read_csv(tmp_path / "coverage_by_district.csv", encoding="utf-8-sig")
+    assert summary.set_index("区县").loc[district, "覆盖率（%）"] == exported["覆盖率（%）"]
+
+
+def test_coverage_tables_are_for_people():
+    at = _run(COV_PAGE)
+    assert not at.exception
+    for df in at.dataframe:
+        table = df.value
+        assert not [c for c in table.columns if re.fullmatch(r"[a-z_0-9]+", str(c))], table.columns
+        people = [c for c in table.columns if str(c).endswith("（人）")]
+        for c in people:  # rounded to hundreds
+            assert (table[c].dropna() % 100 == 0).all(), c
+        for c in [c for c in table.columns if "（%）" in str(c)]:
+            assert (table[c].dropna().round(1) == table[c].dropna()).all(), c
+
+
+def test_english_tables_have_english_headers():
+    at = _run(COV_PAGE, lang="en")
+    cols = list(at.dataframe[0].value.columns)
+    assert "District" in cols and "Covered (%)" in cols and "Residents" in cols
+
+
+def test_map_page_card_cites_sources_and_keeps_english_notes_out_of_chinese():
+    at = _run("pages/0_地图_Map.py")
+    at.text_input(key="search").input("宁波大学").run()
+    assert not at.exception
+    at.selectbox(key="card_pick").select("E02" if "E02" in at.selectbox(key="card_pick").options
+                                         else at.selectbox(key="card_pick").options[1]).run()
+    md = " ".join(m.value for m in at.markdown)
+    assert "github:" not in md and "@15e16dd" not in md
+    text = " ".join(t.value for t in at.text)
+    assert not re.search(r"[A-Za-z]{6,} [A-Za-z]{3,} [A-Za-z]{3,}", text), text  # no English notes
+    # the picker shows names, not ids
+    opts = at.selectbox(key="card_pick").options
+    assert not any(re.fullmatch(r"[A-Z]{1,2}\d{2}", str(o)) for o in opts if o != "—")
+
+
+def test_card_citations_link_and_read_as_names():
+    from ui.cards import citation_markdown
+
+    src = ("github:qingwalashi/nignbohub@15e16dd (OSM extract, Aug 2025, WGS84) "
+           "ningbo_cbd_boundaries.json feature 天一广场 (polygon centroid)")
+    md = citation_markdown(src, "zh")
+    assert "OpenStreetMap" in md and "(<https://github.com/qingwalashi/nignbohub/tree/15e16dd>)" in md
+    assert "github:" not in md and "polygon centroid" not in md
+    gov = citation_markdown("https://kjj.ningbo.gov.cn/art/2024/3/15/art_1229589543_4369825.html", "zh")
+    assert gov.startswith("[宁波市科学技术局](<https://kjj.ningbo.gov.cn/")
+    en = citation_markdown("http://daily.cnnb.com.cn/x.htm (mirror of news article)", "en")
+    assert "Ningbo Daily" in en and "mirror of news article" in en
+    assert citation_markdown("javascript:alert(1) (note)", "zh") == ""  # no link, no English note
+
+
+def test_unplaced_table_has_names_and_readable_levels():
+    from atlas.geodata import load_sites
+    from ui.tables import unplaced_table
+
+    s = load_sites()
+    table = unplaced_table(s[s.geometry.isna()], "zh")
+    assert not table["name"].str.fullmatch(r"[A-Z]{1,2}\d{2}").any()
+    assert "国家级（自称，未核实）" in set(table["level"])
+    assert "note" not in table or not table["note"].str.contains("claimed").any()
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (3790.5759, "3,800"), (1072000.0000000002, "1,072,000"), (37.0, "< 100"), (0.0, "0"),
+])
+def test_people_are_rounded_to_hundreds(value, text):
+    assert fmt.people(value) == text
+
+
+@pytest.mark.parametrize(("value", "text"), [(1.9662921, "2.0 %"), (1.4044943, "1.4 %"), (0.01, "< 0.1 %")])
+def test_percentages_to_one_decimal(value, text):
+    assert fmt.pct(value) == text
+
+
+def test_export_page_title_follows_the_district_filter():
+    import io
+
+    from pypdf import PdfReader
+
+    at = _run("pages/4_导出_Export.py")
+    at.multiselect(key="ex_districts").select("江北区").run()
+    at.button(key="ex_pdf_make").click().run()
+    assert not at.exception
+    text = PdfReader(io.BytesIO(at.session_state["ex_pdf"])).pages[0].extract_text()
+    assert "江北区 · 宁波科创空间图谱" in text

@@ -1,0 +1,71 @@
+"""Tables for people in the app: ids as names, headers in the reader's language, rounded figures.
+
+The figures are rounded by :func:`atlas.fmt.table` (the same function the briefing CSVs use), so
+a table in the app and its export agree digit for digit; numbers stay numbers, so columns sort.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from atlas import fmt
+
+
+def _column_config(raw: pd.DataFrame, lang: str) -> dict[str, Any]:
+    """Display formats by column kind: people with thousands separators, % to 0.1, metres."""
+    cfg: dict[str, Any] = {}
+    for col in raw.columns:
+        label = fmt.header(col, lang)
+        if col in fmt.PEOPLE_COLUMNS:
+            cfg[label] = st.column_config.NumberColumn(label, format="%,.0f")
+        elif col in fmt.PCT_COLUMNS:
+            cfg[label] = st.column_config.NumberColumn(label, format="%.1f %%")
+        elif col in fmt.METRE_COLUMNS:
+            cfg[label] = st.column_config.NumberColumn(label, format="%,.0f m")
+        elif col in fmt.AREA_COLUMNS:
+            cfg[label] = st.column_config.NumberColumn(label, format="%.2f km²")
+    return cfg
+
+
+def show_table(df: pd.DataFrame, lang: str = "zh", *, names: Mapping[str, str] | None = None,
+               drop: tuple[str, ...] = ("geometry",), key: str | None = None) -> pd.DataFrame:
+    """Show ``df`` as people read it (see :func:`atlas.fmt.table`); returns the shown table."""
+    kept = pd.DataFrame(df).drop(columns=[c for c in drop if c in df.columns])
+    shown = fmt.table(kept, lang, names=names, drop=())
+    st.dataframe(shown, hide_index=True, width="stretch", key=key,
+                 column_config=_column_config(kept, lang))
+    return shown
+
+
+def site_names(frames: Mapping[str, pd.DataFrame], lang: str = "zh") -> dict[str, str]:
+    """Site id -> display name over every layer frame (for tables that carry ids)."""
+    out: dict[str, str] = {}
+    for g in frames.values():
+        if "id" not in g.columns or "name_zh" not in g.columns:
+            continue
+        names = g["name_en"].where(g["name_en"].astype(bool), g["name_zh"]) \
+            if lang == "en" and "name_en" in g.columns else g["name_zh"]
+        out.update(dict(zip(g["id"].astype(str), names.astype(str), strict=True)))
+    return out
+
+
+def unplaced_table(sites: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """Sites without a position as people read them: name, category, district, level, note."""
+    from atlas.geodata import CATEGORIES
+
+    name = sites["name_en"].where(sites["name_en"].astype(bool), sites["name_zh"]) \
+        if lang == "en" else sites["name_zh"]
+    out = pd.DataFrame({
+        "name": name.to_numpy(),
+        "category": [CATEGORIES.get(c, (c, c))[lang == "en"] for c in sites["category"]],
+        "district_claimed": sites["district_claimed"].to_numpy(),
+        "level": [fmt.level_label(v, lang) for v in sites["level"]],
+    })
+    notes = [fmt.readable_note(v, lang) for v in sites["note"]]
+    if any(notes):
+        out["note"] = notes
+    return out
