@@ -72,7 +72,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "lon_wgs84": ("经度（WGS84）", "Longitude (WGS84)"),
     "lat_wgs84": ("纬度（WGS84）", "Latitude (WGS84)"),
     "district_found": ("所在区县（按坐标）", "District (by position)"),
-    "category_code": ("类别", "Category"),
+    "category_code": ("识别的类别", "Category (as read)"),
     "category": ("类别", "Category"),
 }
 
@@ -221,7 +221,14 @@ def table(df: pd.DataFrame, lang: str = "zh", *, names: Mapping[str, str] | None
             from atlas.geodata import CATEGORIES
 
             out[col] = s.map(lambda v: CATEGORIES.get(str(v), (str(v), str(v)))[lang == "en"])
-    return out.rename(columns={c: header(c, lang) for c in out.columns})
+    names_out: list[str] = []
+    for c in out.columns:  # a user's own column may already carry a header's name
+        h = header(c, lang)
+        while h in names_out:
+            h = f"{h} ({c})" if f"({c})" not in h else h + "′"
+        names_out.append(h)
+    out.columns = names_out
+    return out
 
 
 # --- sources as citations ---------------------------------------------------------------------

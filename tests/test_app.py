@@ -203,7 +203,7 @@ def test_import_page_gcj02_list_to_saved_layer_to_coverage():
     at.radio(key="imp_datum").set_value("gcj02").run()
     assert not at.exception
     values = {m.label: m.value for m in at.metric}
-    assert values["ok"] == "5" and values["unplaced"] == "1" and values["error"] == "0"
+    assert values["有效"] == "5" and values["无坐标"] == "1" and values["有错误"] == "0"
     assert any("坐标系看来正确" in s.value for s in at.success)
     at.radio(key="imp_datum").set_value("wgs84").run()  # a wrong choice is flagged
     assert any("坐标系可能选错了" in w.value for w in at.warning)
