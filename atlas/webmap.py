@@ -123,15 +123,23 @@ def _draw_assets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
             [("leaflet_draw_css", css_url)])
 
 
-def add_draw_control(m: folium.Map) -> folium.Map:
-    """Let the user draw one rectangle or polygon (the area to analyse); works offline."""
+def add_draw_control(m: folium.Map, *, asset_url: str | None = None) -> folium.Map:
+    """Let the user draw one rectangle or polygon (the area to analyse); works offline.
+
+    ``asset_url``: where ``atlas/static`` is served (default: inlined, see :func:`map_assets`).
+    """
     from folium.plugins import Draw
 
     draw = Draw(export=False, position="topleft",
                 draw_options={"polyline": False, "circle": False, "marker": False,
                               "circlemarker": False, "rectangle": True, "polygon": True},
                 edit_options={"edit": False, "remove": True})
-    draw.default_js, draw.default_css = _draw_assets()
+    if asset_url is None:
+        draw.default_js, draw.default_css = _draw_assets()
+    else:
+        rel_js, rel_css = "leaflet-draw/leaflet.draw.js", "leaflet-draw/leaflet.draw.css"
+        draw.default_js = [("leaflet_draw_js", f"{asset_url}{rel_js}?v={_file_version(rel_js)}")]
+        draw.default_css = [("leaflet_draw_css", f"{asset_url}{rel_css}?v={_file_version(rel_css)}")]
     draw.add_to(m)
     return m
 
@@ -178,11 +186,27 @@ def _add_tiles(m: folium.Map, basemap: str, *, tianditu_key: str | None) -> str:
     raise ValidationError(f"未知底图 {basemap!r}", f"Unknown basemap {basemap!r}")
 
 
+class Text(branca.element.Element):
+    """Text placed as it is: never compiled or rendered as a Jinja template.
+
+    branca turns every rendered element into a new Jinja template and renders it again: text
+    holding ``{{ … }}`` (a planner's site name, say) would be evaluated on the server, and
+    compiling a large layer costs more than drawing it. This element only substitutes its text.
+    """
+
+    _template = jinja2.Template("{{ this.text }}")
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "AtlasText"
+        self.text = text
+
+
 class Script(branca.element.MacroElement):
     """A piece of JavaScript placed after its parent's creation: ``prefix`` + parent + ``suffix``.
 
     The parent's JavaScript name is only known when the map is rendered (streamlit-folium renames
-    it), so the code is split around it.
+    it), so the code is split around it. Rendered as :class:`Text` (see there why).
     """
 
     _template = jinja2.Template(
@@ -193,6 +217,13 @@ class Script(branca.element.MacroElement):
         super().__init__()
         self._name = "AtlasScript"
         self.prefix, self.suffix = prefix, suffix
+
+    def render(self, **kwargs: Any) -> str:
+        """Add this script to the figure as plain text (no Jinja pass over its content)."""
+        parent = self._parent.get_name() if self._parent is not None else ""
+        self.get_root().script.add_child(  # type: ignore[attr-defined]
+            Text(f"{self.prefix}{parent}{self.suffix}"), name=self.get_name())
+        return ""
 
 
 @dataclass(frozen=True)
@@ -236,18 +267,17 @@ def base_map(*, lang: str = "zh", basemap: str = "osm", tianditu_key: str | None
     opts = {"offline_notice": html.escape(t("basemap_offline", lang))}
     Script("atlas.init(", f", {_js_json(opts)});").add_to(m)
     root_html = m.get_root().html  # type: ignore[attr-defined]
-    root_html.add_child(branca.element.Element(
+    root_html.add_child(Text(
         "<div id='atlas-legend' style='position:fixed;bottom:44px;left:8px;z-index:9999;"
         "background:rgba(255,255,255,0.92);padding:6px 9px;border:1px solid #999;"
         "border-radius:4px;font-size:12px;max-width:270px;max-height:60%;overflow:auto;"
         "display:none'></div><div id='atlas-offline'></div>"))
     attr = sorted(set(attributions) | {settings.ATTRIBUTION_OSM})
-    root_html.add_child(branca.element.Element(
+    root_html.add_child(Text(
         "<div id='atlas-attribution' style='position:fixed;bottom:2px;right:160px;z-index:9999;"
         "font-size:10px;background:rgba(255,255,255,0.8);padding:1px 4px'>"
         + html.escape(t("attribution", lang) + ": " + " · ".join(attr)) + "</div>"))
-    root_html.add_child(branca.element.Element(
-        f"<script>window.ATLAS_BASEMAP = {json.dumps(used)};</script>"))
+    root_html.add_child(Text(f"<script>window.ATLAS_BASEMAP = {json.dumps(used)};</script>"))
     m.fit_bounds([list(view[0]), list(view[1])])
     _built("base", basemap)
     return m, used
@@ -486,9 +516,9 @@ def layer_legend(layer: Layer, gdf: gpd.GeoDataFrame, *, lang: str) -> list[Lege
     return out
 
 
-def ui_script(*, legend: Sequence[LegendEntry] = (), lang: str = "zh", notes: Sequence[str] = (),
-              fit: tuple[float, float, float, float] | None = None,
-              highlight: Sequence[tuple[float, float, float]] = ()) -> AtlasGroup:
+def ui_code(*, legend: Sequence[LegendEntry] = (), lang: str = "zh", notes: Sequence[str] = (),
+            fit: tuple[float, float, float, float] | None = None,
+            highlight: Sequence[tuple[float, float, float]] = ()) -> tuple[str, str]:
     """The dynamic, non-layer part of an app map: legend, a one-time fit, highlight rings.
 
     Parameters
@@ -504,14 +534,24 @@ def ui_script(*, legend: Sequence[LegendEntry] = (), lang: str = "zh", notes: Se
     highlight : sequence of tuple
         (lat, lon, radius px) of features to ring.
 
+    Returns
+    -------
+    tuple of str
+        JavaScript before and after the name of the feature group that holds the rings.
+
     """
-    group = AtlasGroup("atlas-ui", control=False)
     code = f"atlas.legend({_js_json(legend_html(legend, lang=lang, notes=notes))});"
     if fit is not None:
         b = [[fit[1], fit[0]], [fit[3], fit[2]]]
         code += f"atlas.fit({_js_json(hashlib.sha1(repr(fit).encode()).hexdigest()[:12])}, {_js_json(b)});"
     marks = _js_json([list(h) for h in highlight])
-    Script(code + "atlas.highlight(", f", {marks}, {_js_json(palette.RECOMMENDED_COLOUR)});").add_to(group)
+    return code + "atlas.highlight(", f", {marks}, {_js_json(palette.RECOMMENDED_COLOUR)});"
+
+
+def ui_script(**kwargs: Any) -> AtlasGroup:
+    """:func:`ui_code` as a feature group (same arguments)."""
+    group = AtlasGroup("atlas-ui", control=False)
+    Script(*ui_code(**kwargs)).add_to(group)
     return group
 
 
@@ -564,9 +604,28 @@ def _shift(gdf: gpd.GeoDataFrame, basemap: str) -> gpd.GeoDataFrame:
     return gdf_from_wgs84(gdf, datum=datum) if datum != "wgs84" and not gdf.empty else gdf
 
 
-def areas_group(areas: gpd.GeoDataFrame, *, lang: str = "zh", color: str | None = None,
-                name: str | None = None, basemap: str = "osm") -> AtlasGroup:
-    """A map layer of service areas: filled and translucent (never dashed like error rings).
+@dataclass(frozen=True)
+class Overlay:
+    """An analysis overlay ready to draw.
+
+    Its spec (``None`` when there is nothing to draw), name and legend entries. Immutable, so
+    apps cache and share it; :meth:`group` makes the (mutable) folium group for one map.
+    """
+
+    spec: str | None
+    name: str
+    legend: tuple[LegendEntry, ...] = ()
+
+    def group(self) -> AtlasGroup:
+        """A feature group drawing this overlay."""
+        if self.spec is None:
+            return AtlasGroup(html.escape(self.name))
+        return layer_group(self.spec, name=self.name, legend=self.legend)
+
+
+def areas_overlay(areas: gpd.GeoDataFrame, *, lang: str = "zh", color: str | None = None,
+                  name: str | None = None, basemap: str = "osm") -> Overlay:
+    """Service areas: filled and translucent (never dashed like error rings).
 
     Styles come from :data:`atlas.palette.SERVICE_AREA`; straight-line proxies are lighter and
     labelled as such in their tooltips and legend entry.
@@ -586,7 +645,7 @@ def areas_group(areas: gpd.GeoDataFrame, *, lang: str = "zh", color: str | None 
 
     Returns
     -------
-    AtlasGroup
+    Overlay
 
     """
     from atlas.service_area import METHOD_PROXY
@@ -606,12 +665,17 @@ def areas_group(areas: gpd.GeoDataFrame, *, lang: str = "zh", color: str | None 
             "rows": [[g, tip, None, None, None, None] for g, tip in
                      zip(display_geometry(shown.geometry.to_numpy()), tips, strict=True)]}
     entry = LegendEntry(name or label, line, "proxy_area" if proxy else "area")
-    return layer_group(_keyed(spec), name=name or label, legend=[entry])
+    return Overlay(_keyed(spec), name or label, (entry,))
 
 
-def cells_group(cells: gpd.GeoDataFrame, *, lang: str = "zh", value: str = "uncovered",
-                basemap: str = "osm", name: str | None = None,
-                clip: shapely.Geometry | None = None) -> AtlasGroup:
+def areas_group(areas: gpd.GeoDataFrame, **kwargs: Any) -> AtlasGroup:
+    """:func:`areas_overlay` as a folium group (same arguments)."""
+    return areas_overlay(areas, **kwargs).group()
+
+
+def cells_overlay(cells: gpd.GeoDataFrame, *, lang: str = "zh", value: str = "uncovered",
+                  basemap: str = "osm", name: str | None = None,
+                  clip: shapely.Geometry | None = None) -> Overlay:
     """H3 cells shaded by uncovered people per km² (the gap map), on the palette's fixed classes.
 
     Parameters
@@ -631,14 +695,14 @@ def cells_group(cells: gpd.GeoDataFrame, *, lang: str = "zh", value: str = "unco
 
     Returns
     -------
-    AtlasGroup
+    Overlay
         One layer for all cells, with a graduated legend entry (people per km²).
 
     """
     shown = cells[cells[value] > 0]
     title = name or t("cov_gap_layer", lang)
     if shown.empty:
-        return AtlasGroup(html.escape(title))
+        return Overlay(None, title)
     _built("overlay", "cells")
     fill = palette.gap_colour(palette.uncovered_density(shown.rename(columns={value: "uncovered"})))
     geoms = shown.geometry.to_numpy()
@@ -658,11 +722,16 @@ def cells_group(cells: gpd.GeoDataFrame, *, lang: str = "zh", value: str = "unco
     ramp = tuple((c, lab) for lab, c in palette.gap_legend(lang))
     entry = LegendEntry(palette.gap_units(lang), kind="ramp", ramp=ramp,
                         note=t("gap_clipped", lang) if clip is not None else "")
-    return layer_group(_keyed(spec), name=title, legend=[entry])
+    return Overlay(_keyed(spec), title, (entry,))
 
 
-def points_group(points: gpd.GeoDataFrame, *, lang: str = "zh", label_column: str = "name",
-                 color: str = "#111111", name: str = "", basemap: str = "osm") -> AtlasGroup:
+def cells_group(cells: gpd.GeoDataFrame, **kwargs: Any) -> AtlasGroup:
+    """:func:`cells_overlay` as a folium group (same arguments)."""
+    return cells_overlay(cells, **kwargs).group()
+
+
+def points_overlay(points: gpd.GeoDataFrame, *, lang: str = "zh", label_column: str = "name",
+                   color: str = "#111111", name: str = "", basemap: str = "osm") -> Overlay:
     """Simple labelled markers (candidate or recommended sites); labels are escaped."""
     shown = _shift(points[~points.geometry.isna()], basemap)
     _built("overlay", "points")
@@ -673,7 +742,12 @@ def points_group(points: gpd.GeoDataFrame, *, lang: str = "zh", label_column: st
                       "fill_opacity": 0.9},
             "rows": [[a, b, tip, 0, 0, None, None, tip] for a, b, tip in zip(x, y, tips, strict=True)],
             "label": {"min_zoom": LABEL_MIN_ZOOM, "cls": "site", "rank": 50}}
-    return layer_group(_keyed(spec), name=name, legend=[LegendEntry(name, color, "point")] if name else [])
+    return Overlay(_keyed(spec), name, (LegendEntry(name, color, "point"),) if name else ())
+
+
+def points_group(points: gpd.GeoDataFrame, **kwargs: Any) -> AtlasGroup:
+    """:func:`points_overlay` as a folium group (same arguments)."""
+    return points_overlay(points, **kwargs).group()
 
 
 # ------------------------------------------------------------------------------------------

@@ -51,14 +51,14 @@ def map_panel() -> None:
     datum = basemap_datum(basemap)
     views = mapview.catalogue_views(visible, lang=lang, datum=datum, districts=chosen or None, task=task)
     with col_map:
-        base, used, error = mapview.base(lang=lang, basemap=basemap, tianditu_key=tdt_key)
-        if error:
-            st.error(error)
+        base = mapview.base(lang=lang, basemap=basemap, tianditu_key=tdt_key)
+        if base.error:
+            st.error(base.error)
         marks, hit_box = _marks(views, highlight)
         fit = hit_box if query and hit_box else mapview.extent(views) if (chosen or task) else None
-        out = mapview.show(base, [mapview.view_group(v, lang=lang) for v in views], key="atlas_map",
+        out = mapview.show(base, [mapview.view_overlay(v, lang=lang) for v in views], key="atlas_map",
                            height=560, lang=lang, fit=fit, highlight=marks,
-                           notes=[t("basemap_amap", lang)] if used == "amap" else [],
+                           notes=[t("basemap_amap", lang)] if base.used == "amap" else [],
                            returned_objects=["last_object_clicked", "last_object_clicked_tooltip"])
     clicked = mapview.clicked_feature(out, views, state_key="_map_click")
     with col_card:
@@ -111,7 +111,8 @@ def _card(sites, names: dict[str, str], clicked, hits: list[str], visible: list[
     if "innovation_poles" in visible:
         st.caption("ℹ️ " + t("poles_unverified", lang))
     unplaced = sites[sites.geometry.isna()]
-    with st.expander(f"{t('unplaced_count', lang)}: {len(unplaced)}"):
+    # the table only when asked for: a data grid is the heaviest thing a first view would load
+    if st.toggle(f"{t('unplaced_count', lang)}: {len(unplaced)}", key="show_unplaced"):
         show_table(unplaced_table(unplaced, lang), lang)
 
 

@@ -5,19 +5,17 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import shapely
 import streamlit as st
-from streamlit_folium import st_folium
 
 from atlas.datum import to_wgs84
 from atlas.errors import AtlasError
 from atlas.i18n import stage_label, t
 from atlas.network import build_network, resolve_area
-from atlas.service_area import METHOD_PROXY, areas_for
-from atlas.webmap import add_draw_control, areas_group, basemap_datum, build_map
-from ui import common
+from atlas.service_area import METHOD_PROXY
+from atlas.webmap import basemap_datum
+from ui import analysis, common, mapview
 from ui.cards import md_escape
 from ui.tables import show_table, site_names
 
@@ -39,10 +37,10 @@ if mode == "bbox":
     area = "bbox:" + st.text_input(t("sa_bbox", lang), value="121.52,29.84,121.58,29.89", key="sa_bbox")
 elif mode == "draw":
     st.caption(t("sa_draw_hint", lang))
-    draw_map = add_draw_control(build_map(layers, frames, lang=lang, basemap=basemap,
-                                          tianditu_key=tdt_key, visible=["districts", "kepu_sites"]))
-    drawn = st_folium(draw_map, height=420, use_container_width=True, key="sa_draw_map",
-                      returned_objects=["last_active_drawing"])
+    draw_base = mapview.base(lang=lang, basemap=basemap, tianditu_key=tdt_key, draw=True)
+    drawn = mapview.show(draw_base, [mapview.view_overlay(v, lang=lang) for v in mapview.catalogue_views(
+        ["districts", "kepu_sites"], lang=lang, datum=basemap_datum(basemap))], key="sa_draw_map",
+        height=420, lang=lang, returned_objects=["last_active_drawing"])
     shape = (drawn or {}).get("last_active_drawing")
     if shape:
         geom = shapely.geometry.shape(shape["geometry"])
@@ -104,20 +102,16 @@ preset = cols[0].radio(t("sa_budget", lang), ["walk", "800", "1000"], horizontal
 minutes = cols[1].slider(t("sa_minutes", lang), 5, 30, 15, disabled=preset != "walk")
 speed = cols[2].slider(t("sa_speed", lang), 3.0, 6.0, 4.5, 0.1, disabled=preset != "walk")
 
-frames_chosen = [frames[i] for i in chosen]
-sites = gpd.GeoDataFrame(
-    gpd.pd.concat(frames_chosen, ignore_index=True) if frames_chosen else frames["kepu_sites"].iloc[:0],
-    crs="EPSG:4326")
-sites = sites[~sites.geometry.isna()]
-sites = sites[sites.within(area_geom.buffer(0.005))]
-if sites.empty:
+opts = {"minutes": float(minutes), "speed_kmh": float(speed)}
+if preset != "walk":
+    opts["metres"] = float(preset)
+# computed once per area, layers, network and options, for every session (ui/analysis.py)
+key = (shapely.to_wkb(area_geom), tuple(chosen), analysis.layers_token(tuple(chosen)),
+       common.cached_network_record(label), analysis.options_key(opts))
+areas = analysis.service_areas(*key)
+if areas is None:
     st.info(t("sa_no_sites", lang))
-    areas = None
 else:
-    opts = {"minutes": float(minutes), "speed_kmh": float(speed)}
-    if preset != "walk":
-        opts["metres"] = float(preset)
-    areas = areas_for(sites, network=network, **opts)
     if (areas.method == METHOD_PROXY).any():
         st.warning(t("sa_method_proxy", lang))
     flagged = areas[areas.flag != ""]
@@ -126,16 +120,13 @@ else:
         st.warning(t("sa_flagged", lang, m=150) + " "
                    + md_escape("、".join(names.get(i, i) for i in flagged.site_id)))
 
-groups = [areas_group(areas, lang=lang, basemap=basemap)] if areas is not None else []
-try:
-    fmap = build_map(layers, frames, lang=lang, basemap=basemap, tianditu_key=tdt_key,
-                     visible=["districts", *chosen], fit=tuple(area_geom.bounds), extra_groups=groups,
-                     tasks=common.tasks_by_number())
-except AtlasError as exc:
-    st.error(exc.message(lang))
-    fmap = build_map(layers, frames, lang=lang, basemap="none", visible=["districts", *chosen],
-                     fit=tuple(area_geom.bounds), extra_groups=groups)
-st_folium(fmap, height=600, use_container_width=True, key="sa_map", returned_objects=[])
+overlay = analysis.service_areas_overlay(*key, lang, basemap)
+base = mapview.base(lang=lang, basemap=basemap, tianditu_key=tdt_key)
+if base.error:
+    st.error(base.error)
+views = mapview.catalogue_views(["districts", *chosen], lang=lang, datum=basemap_datum(basemap))
+overlays = [mapview.view_overlay(v, lang=lang) for v in views] + ([overlay] if overlay else [])
+mapview.show(base, overlays, key="sa_map", height=600, lang=lang, fit=tuple(area_geom.bounds))
 if areas is not None:
     st.subheader(t("sa_results", lang))
     show_table(areas[["site_id", "method", "metres", "area_km2", "snap_m", "flag"]], lang,

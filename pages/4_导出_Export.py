@@ -11,7 +11,6 @@ import streamlit as st
 from atlas.errors import AtlasError
 from atlas.export import (
     PRESETS,
-    layer_tables,
     render_static_map,
     save_html,
     write_csv,
@@ -22,7 +21,7 @@ from atlas.i18n import t
 from atlas.service_area import areas_for
 from atlas.staticmap import map_title
 from atlas.webmap import areas_group, build_map
-from ui import common
+from ui import analysis, common
 
 lang = common.language()
 st.title(t("export_title", lang))
@@ -77,6 +76,14 @@ def _file(writer, name: str, *args) -> bytes:
         return writer(*args, Path(d) / name).read_bytes()
 
 
+def _html(visible: tuple[str, ...], chosen: tuple[str, ...], lang: str, with_areas: bool) -> bytes:
+    area_frame = _areas(chosen) if with_areas else None
+    fmap = build_map(common.catalogue(), common.layer_frames(), lang=lang, basemap="none", visible=visible,
+                     districts=chosen or None, layer_control=True, tasks=common.tasks_by_number(),
+                     extra_groups=[areas_group(area_frame, lang=lang)] if area_frame is not None else [])
+    return _file(lambda p: save_html(fmap, p), "atlas.html")
+
+
 args = (tuple(visible), tuple(chosen), title, subtitle, preset, lang, with_areas)
 c1, c2, c3, c4 = st.columns(4)
 try:
@@ -89,13 +96,12 @@ try:
     if "ex_pdf" in st.session_state:
         c2.download_button(t("export_pdf", lang), st.session_state["ex_pdf"], "atlas_map.pdf",
                            "application/pdf")
-    area_frame = _areas(tuple(chosen)) if with_areas else None
-    fmap = build_map(layers, frames, lang=lang, basemap="none", visible=visible,
-                     districts=chosen or None, layer_control=True, tasks=common.tasks_by_number(),
-                     extra_groups=[areas_group(area_frame, lang=lang)] if area_frame is not None else [])
-    c3.download_button(t("export_html", lang), _file(lambda p: save_html(fmap, p), "atlas.html"),
+    # built only when downloaded (a callable), once per view for everyone (ui/analysis.py)
+    html_key = (tuple(visible), tuple(chosen), lang, with_areas,
+                analysis.layers_token(tuple(lyr.id for lyr in layers)))
+    c3.download_button(t("export_html", lang), lambda: analysis.export_html(*html_key, _html),
                        "atlas_map.html", "text/html")
-    tables = {k: v for k, v in layer_tables(layers, frames).items() if k in visible}
+    tables = {k: v for k, v in analysis.layer_tables(html_key[-1]).items() if k in visible}
     if c4.button(t("export_make", lang) + " GeoPackage", key="ex_gpkg_make"):
         st.session_state["ex_gpkg"] = _file(lambda p: write_geopackage(tables, p), "atlas.gpkg")
     if "ex_gpkg" in st.session_state:
@@ -108,7 +114,7 @@ st.subheader(t("export_layer_data", lang))
 for lid, gdf in tables.items():
     a, b, c = st.columns([2, 1, 1])
     a.write(f"{next(lyr.title(lang) for lyr in layers if lyr.id == lid)} ({len(gdf)})")
-    b.download_button("CSV", _file(lambda p, g=gdf: write_csv(g, p), f"{lid}.csv"), f"{lid}.csv",
-                      "text/csv", key=f"csv_{lid}")
-    c.download_button("GeoJSON", _file(lambda p, g=gdf: write_geojson(g, p), f"{lid}.geojson"),
+    b.download_button("CSV", lambda g=gdf, n=f"{lid}.csv": _file(lambda p: write_csv(g, p), n),
+                      f"{lid}.csv", "text/csv", key=f"csv_{lid}")
+    c.download_button("GeoJSON", lambda g=gdf, n=f"{lid}.geojson": _file(lambda p: write_geojson(g, p), n),
                       f"{lid}.geojson", "application/geo+json", key=f"gj_{lid}")

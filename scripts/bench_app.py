@@ -313,14 +313,18 @@ async def click_site(page: Any, name: str) -> None:
     """Click a site's marker where Leaflet draws it."""
     frames = await map_frames(page)
     frame = frames[0]
+    await frame.evaluate("() => { window.map.closePopup(); }")  # an open popup would take the click
+    await asyncio.sleep(0.35)  # and it fades out over 200 ms
     xy = await frame.evaluate("""(name) => {
-      window.map.closePopup();  // an open popup would take the click
       let p = null;
       window.map.eachLayer(l => {
         if (p || !l.getLatLng || !l.getTooltip || !l.getTooltip()) return;
         const c = l.getTooltip().getContent();
         const s = typeof c === 'string' ? c : (c && c.textContent) || '';
-        if (s.includes(name)) { const q = window.map.latLngToContainerPoint(l.getLatLng()); p = [q.x, q.y]; }
+        if (s.includes(name)) {  // pan it to the middle, clear of legend and notices, as a user would
+          window.map.setView(l.getLatLng(), window.map.getZoom(), {animate: false});
+          const q = window.map.latLngToContainerPoint(l.getLatLng()); p = [q.x, q.y];
+        }
       });
       return p;
     }""", name)
@@ -389,6 +393,8 @@ async def phase_single(browser: Any, server: Server, reps: int) -> dict[str, Any
                                       card_shows(page, name), what=f"search {name}"))
     await search(page, "")
     await until(lambda: _ready_and_idle(wire, 0, page_ready(page, "map")), timeout=60, what="clear search")
+    for f in await map_frames(page):  # the search zoomed in: back to the whole city, as a user would
+        await f.evaluate("() => { window.map.setView([29.87, 121.55], 9, {animate: false}); }")
     await asyncio.sleep(0.5)
     click_failures = 0
     for i in range(reps):
@@ -425,6 +431,14 @@ async def phase_single(browser: Any, server: Server, reps: int) -> dict[str, Any
         paints.append(m)
         await ctx.close()
     out["first_paint_warm"] = paints
+    # a reload in the same browser (its HTTP cache warm, as for a returning planner): a new session
+    m, ctx, page, wire = await first_paint(browser, server, server.url)
+    reloads = []
+    for _ in range(3):
+        reloads.append(await measure(page, wire, server, lambda: page.reload(wait_until="commit"),
+                                     page_ready(page, "map"), what="reload", timeout=120))
+    await ctx.close()
+    out["first_paint_reload"] = reloads
     out["tour_warm"] = await tour(browser, server)
     return out
 
@@ -544,9 +558,16 @@ def _single_rows(single: dict[str, Any]) -> list[str]:
                      "≤ 0.2 s", cov.server_s <= 0.2))
     warm = single["first_paint_warm"]
     fp = med(warm, "wall_s")
-    lines.append(row("first map paint after page load, warm server (median of 3)",
-                     f"{fp:.2f} s (cold server: {single['first_paint_cold'].wall_s:.2f} s; "
-                     f"{med(warm, 'bytes_in') / 1e3:,.0f} kB)", "≤ 1.5 s", fp <= 1.5))
+    value = (f"{fp:.2f} s (server {med(warm, 'server_s'):.2f} s, CPU {med(warm, 'cpu_s'):.2f} s; "
+             f"cold server: {single['first_paint_cold'].wall_s:.2f} s; "
+             f"{med(warm, 'bytes_in') / 1e3:,.0f} kB)")
+    lines.append(row("first map paint after page load, warm server, new browser (median of 3)", value,
+                     "≤ 1.5 s", fp <= 1.5))
+    rl = single["first_paint_reload"]
+    value = (f"{med(rl, 'wall_s'):.2f} s (server {med(rl, 'server_s'):.2f} s, "
+             f"CPU {med(rl, 'cpu_s'):.2f} s)")
+    lines.append(row("first map paint after a reload (browser cache warm; median of 3)", value, "≤ 1.5 s",
+                     med(rl, "wall_s") <= 1.5))
     sw = single["switch"]
     worst = max(m.wall_s for m in sw)
     lines.append(row("page switch to a visited page, paint (worst of map/coverage ×2)",
@@ -605,11 +626,11 @@ def profile_summary(folder: Path, top: int = 14) -> str:
         _, kind, rest = f.stem.split("_", 2)
         name = rest.rsplit("_", 1)[0]
         groups.setdefault(f"{kind} {name}", []).append(f)
-    out = ["", f"Profiles ({folder}): cumulative seconds over all runs of each kind"]
+    out = ["", f"Profiles ({folder}): cumulative CPU seconds of the run thread over all runs of each kind"]
     for label, files in groups.items():
         stats = pstats.Stats(*map(str, files))
         secs = [float(f.stem.rsplit("_", 1)[1]) for f in files]
-        out.append(f"-- {label}: {len(files)} runs, median {statistics.median(secs):.3f} s (profiled)")
+        out.append(f"-- {label}: {len(files)} runs, median {statistics.median(secs):.3f} s CPU (profiled)")
         rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][3])  # type: ignore[attr-defined]
         shown = 0
         for (path, line, func), (_cc, _nc, _tt, ct, _callers) in rows:

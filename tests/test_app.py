@@ -92,6 +92,50 @@ def test_a_layer_toggle_rebuilds_no_other_layer_and_keeps_the_base_map():
         webmap.BUILD_HOOKS.clear()
 
 
+def _folium_args(which: str) -> dict:
+    """Component arguments for the same map drawn by st_folium (reference) or by ui.mapview."""
+    def script(which: str):
+        import streamlit as st  # noqa: F401
+        from streamlit_folium import st_folium
+
+        from atlas import webmap
+        from ui import common, mapview
+
+        views = mapview.catalogue_views(["districts", "kepu_sites"], lang="zh", datum="wgs84")
+        overlays = [mapview.view_overlay(v, lang="zh") for v in views]
+        fit = (121.0, 29.5, 121.9, 30.1)
+        if which == "mapview":
+            mapview.show(mapview.base(lang="zh", basemap="none", tianditu_key=None), overlays, key="k",
+                         height=500, lang="zh", fit=fit, returned_objects=["last_object_clicked"])
+        else:
+            attributions = sorted({x.attribution for x in common.catalogue() if x.attribution})
+            m, _ = webmap.base_map(lang="zh", basemap="none", asset_url=mapview.asset_url(),
+                                   attributions=attributions)
+            legend = [e for o in overlays for e in o.legend]
+            st_folium(m, key="k", height=500, use_container_width=True,
+                      feature_group_to_add=[*(o.group() for o in overlays),
+                                            webmap.ui_script(legend=legend, lang="zh", fit=fit)],
+                      returned_objects=["last_object_clicked"])
+
+    at = AppTest.from_function(script, args=(which,), default_timeout=120).run()
+    assert not at.exception, at.exception
+    return _map_args(at)
+
+
+def test_the_fast_map_path_gives_streamlit_folium_what_st_folium_would():
+    """ui.mapview calls streamlit-folium's component with cached strings instead of st_folium:
+    the arguments must stay the same (this catches a streamlit-folium upgrade that changes them)."""
+    import re
+
+    ref, ours = _folium_args("st_folium"), _folium_args("mapview")
+    assert ref.keys() == ours.keys()
+    for k in ref:
+        if k == "feature_group":
+            assert re.sub(r"\s+", "", ours[k]) == re.sub(r"\s+", "", ref[k])
+        else:
+            assert ours[k] == ref[k], k
+
+
 def test_map_click_on_a_marker_opens_its_card():
     at = _run(MAP)
     # what streamlit-folium returns for a click on 宁波博物馆's marker (tooltip text + position)

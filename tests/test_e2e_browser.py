@@ -121,7 +121,6 @@ def _shot(page, name):
 
 
 _MARKER_XY = """(name) => {
-    window.map.closePopup();
     let p = null;
     window.map.eachLayer(l => {
         if (p || !l.getLatLng || !l.getTooltip || !l.getTooltip()) return;
@@ -200,6 +199,8 @@ def test_first_click_on_a_marker_opens_its_card_without_moving_the_page(app_url,
     frame.locator("#atlas-legend").wait_for(timeout=30_000)
     page.wait_for_timeout(500)
     for name in ("河姆渡遗址博物馆", "中国港口博物馆"):
+        frame.evaluate("() => { window.map.closePopup(); }")
+        page.wait_for_timeout(400)  # the popup fades out
         xy = frame.evaluate(_MARKER_XY, name)
         box = page.locator("iframe[title='streamlit_folium.st_folium']").bounding_box()
         # the marker is visible and the map reaches below the fold; click as a user would

@@ -53,6 +53,15 @@ def test_user_strings_are_escaped_in_popups_tooltips_and_labels():
     assert escaped in row[5][0] and escaped in row[5][-1]  # popup values: name and note
 
 
+def test_template_syntax_in_names_is_never_evaluated_on_the_server():
+    # branca renders every element through Jinja: "{{ 7*7 }}" in a name would come out as "49"
+    df = pd.read_csv(settings.GEODATA_DIR / "sites.csv", dtype=str, keep_default_na=False)
+    df.loc[df.id == "K11", "name_zh"] = "{{ 7*7 }}{% if true %}X{% endif %}"
+    cat, frames = _frames(sites_from_frame(df))
+    html = build_map(cat, frames, basemap="none").get_root().render()
+    assert "{{ 7*7 }}{% if true %}X{% endif %}" in html and "49X" not in html
+
+
 def test_spec_json_cannot_close_the_script_or_be_renamed_by_streamlit_folium():
     text = webmap._js_json({"a_b": "</script><b>it's_x</b>"})
     assert "<" not in text and "_" not in text and "'" not in text

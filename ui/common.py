@@ -1,7 +1,14 @@
-"""Shared Streamlit glue: cached loaders, the language switch and basemap choice."""
+"""Shared Streamlit glue: cached loaders, the language switch and basemap choice.
+
+Loaders use ``st.cache_resource``: one copy per server, shared by every session and returned
+without a copy (``st.cache_data`` would unpickle a fresh copy on every call, several times per
+rerun). Callers treat the frames as read-only: filter or ``.copy()``, never assign into them.
+"""
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -19,17 +26,34 @@ def shipped_catalogue() -> list[Layer]:
 
 
 def _user_signature() -> tuple[int, int]:
-    """Changes whenever a user-layer version is committed to the user-data store."""
+    """Changes whenever a user-layer version is committed to the user-data store.
+
+    The store is asked (an SQLite query) only when its files changed on disk: several times per
+    rerun this is a couple of ``stat`` calls.
+    """
+    from atlas import settings, store
+
+    path = store.store_path()
+    stats = []
+    for p in (path, path.with_name(path.name + "-wal")):
+        try:
+            info = p.stat()
+            stats += [info.st_mtime_ns, info.st_size]
+        except OSError:
+            stats += [0, 0]
+    return _store_signature(tuple(stats), str(settings.USER_DATA_DIR))
+
+
+@functools.lru_cache(maxsize=16)
+def _store_signature(stats: tuple[int, ...], folder: str) -> tuple[int, int]:
     from atlas.userlayers import user_data_signature
 
-    return user_data_signature()
+    return user_data_signature(folder=Path(folder))
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _user_layers(signature: tuple[int, int], folder: str
                  ) -> tuple[list[Layer], dict[str, gpd.GeoDataFrame]]:
-    from pathlib import Path
-
     from atlas.userlayers import user_catalogue
 
     return user_catalogue(folder=Path(folder))
@@ -52,7 +76,7 @@ def layer_frames() -> dict[str, gpd.GeoDataFrame]:
     return {**shipped_frames(), **user_layers()[1]}
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def shipped_frames() -> dict[str, gpd.GeoDataFrame]:
     """Each shipped layer's features, loaded once."""
     sources: dict[str, gpd.GeoDataFrame] = {}
@@ -64,25 +88,25 @@ def shipped_frames() -> dict[str, gpd.GeoDataFrame]:
     return out
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def sites() -> gpd.GeoDataFrame:
     """All shipped sites (placed and unplaced)."""
     return load_sites()
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def districts() -> gpd.GeoDataFrame:
     """The 10 county-level divisions."""
     return load_districts()
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def plan() -> dict[str, Any]:
     """The plan's tasks."""
     return load_plan()
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def population() -> Any:
     """Population by district."""
     return load_population()
@@ -142,7 +166,7 @@ def cached_network_for(area_label: str) -> Any:
     return network_at(*rec) if rec else None
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def city_proxy_demand() -> gpd.GeoDataFrame:
     """Whole-city demand for the straight-line proxy mode (area-uniform per district)."""
     from atlas.demand import proxy_demand

@@ -3,9 +3,13 @@
 * Each layer's spec (pre-serialised, simplified for display) is built once per layer, data
   version, language, datum and filter, and shared by every session and rerun
   (``st.cache_resource``: the strings are immutable, so no copy is made on a hit).
-* The base map (tiles, legend box, runtime) does not depend on the layers, so its iframe stays in
-  the browser; layers travel as streamlit-folium ``feature_group_to_add`` groups, so a toggle
-  redraws only the overlays, and the map keeps its view.
+* The base map (tiles, legend box, runtime) does not depend on the layers: it is rendered to
+  strings once per basemap and language, and its iframe stays in the browser; layers travel as
+  streamlit-folium dynamic feature groups, so a toggle redraws only the overlays and the map keeps
+  its view.
+* A rerun therefore renders no folium object at all: it joins cached strings and hands them to
+  streamlit-folium's component, with the arguments ``st_folium`` would give it (a test compares
+  the two, see tests/test_app.py).
 * Leaflet and the atlas runtime are served as files (cached by the browser) instead of data: URLs
   re-sent with every rerun.
 """
@@ -22,7 +26,7 @@ import numpy as np
 import streamlit as st
 
 from atlas import webmap
-from atlas.webmap import AtlasGroup, LegendEntry
+from atlas.webmap import LegendEntry, Overlay
 from ui import common
 
 
@@ -38,6 +42,10 @@ def asset_url() -> str:
     components.declare_component("atlas_static", path=str(webmap._STATIC))
     return f"../{__name__}.atlas_static/"
 
+
+# ------------------------------------------------------------------------------------------
+# cached layers
+# ------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class LayerView:
@@ -77,9 +85,10 @@ def layer_view(layer_id: str, token: str, lang: str, datum: str, districts: tupl
     spec = webmap.layer_spec(layer, gdf, lang=lang, datum=datum, tasks=common.tasks_by_number())
     point = layer.geometry == "point"
     ids = tuple(str(x) for x in gdf["id"]) if "id" in gdf else tuple(str(i) for i in gdf.index)
+    b = gdf.total_bounds
     return LayerView(
         layer_id=layer_id, spec=spec, legend=tuple(webmap.layer_legend(layer, gdf, lang=lang)),
-        bounds=tuple(float(v) for v in gdf.total_bounds) if len(gdf) else None,  # type: ignore[arg-type]
+        bounds=(float(b[0]), float(b[1]), float(b[2]), float(b[3])),
         tips=tuple(webmap.tooltip_texts(layer, gdf, lang=lang)), ids=ids,
         lon=tuple(gdf.geometry.x.tolist()) if point else (),
         lat=tuple(gdf.geometry.y.tolist()) if point else (),
@@ -91,10 +100,12 @@ def catalogue_views(visible: Iterable[str], *, lang: str, datum: str, districts:
     """Views of the visible catalogue layers, in draw order (cached)."""
     shown = set(visible)
     dset = tuple(sorted(districts)) if districts else None
+    shipped = {lyr.id for lyr in common.shipped_catalogue()}
+    user_token = repr(common._user_signature())
     views = []
     for lyr in common.catalogue():
         if lyr.id in shown:
-            v = layer_view(lyr.id, data_token(lyr.id), lang, datum, dset, task)
+            v = layer_view(lyr.id, "shipped" if lyr.id in shipped else user_token, lang, datum, dset, task)
             if v is not None:
                 views.append(v)
     return views
@@ -108,50 +119,143 @@ def extent(views: Sequence[LayerView]) -> tuple[float, float, float, float] | No
     return float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
 
 
-def base(*, lang: str, basemap: str, tianditu_key: str | None) -> tuple[Any, str, str | None]:
-    """The base map for a basemap choice: (map, basemap used, error message or None).
+def view_overlay(view: LayerView, *, lang: str) -> Overlay:
+    """A cached layer view as an overlay for :func:`show`."""
+    layer = next(x for x in common.catalogue() if x.id == view.layer_id)
+    return Overlay(view.spec, layer.title(lang), view.legend)
 
-    A malformed Tianditu key falls back to no tiles, with the reason.
-    """
+
+def view_group(view: LayerView, *, lang: str) -> webmap.AtlasGroup:
+    """A folium group drawing one cached layer view (for :func:`atlas.webmap.build_map`)."""
+    return view_overlay(view, lang=lang).group()
+
+
+# ------------------------------------------------------------------------------------------
+# the base map, rendered once
+# ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BaseMap:
+    """A base map rendered to the strings streamlit-folium's component takes."""
+
+    script: str
+    header: str
+    html: str
+    css_links: tuple[str, ...]
+    js_links: tuple[str, ...]
+    used: str
+    error: str | None
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _base(lang: str, basemap: str, tianditu_key: str | None, attributions: tuple[str, ...],
+          draw: bool) -> BaseMap:
+    from streamlit_folium import _get_header, _get_html, _get_map_string
+
     from atlas.errors import AtlasError
 
-    attributions = [lyr.attribution for lyr in common.catalogue() if lyr.attribution]
+    error = None
     try:
         m, used = webmap.base_map(lang=lang, basemap=basemap, tianditu_key=tianditu_key,
                                   asset_url=asset_url(), attributions=attributions)
-        return m, used, None
     except AtlasError as exc:
         m, used = webmap.base_map(lang=lang, basemap="none", asset_url=asset_url(), attributions=attributions)
-        return m, used, exc.message(lang)
+        error = exc.message(lang)
+    if draw:
+        webmap.add_draw_control(m, asset_url=asset_url())
+    m.get_root().render()
+    m.render()
+    html, header, script = _get_html(m), _get_header(m), _get_map_string(m)
+    css, js = [], []
+    for el in [m, *_descendants(m)]:
+        css += [href for _, href in getattr(el, "default_css", [])]
+        js += [src for _, src in getattr(el, "default_js", [])]
+    return BaseMap(script, header, html, tuple(dict.fromkeys(css)), tuple(dict.fromkeys(js)), used, error)
 
 
-def show(base_map: Any, groups: Sequence[Any], *, key: str, height: int, lang: str,
+def _descendants(el: Any) -> Iterable[Any]:
+    for child in getattr(el, "_children", {}).values():
+        yield child
+        yield from _descendants(child)
+
+
+def base(*, lang: str, basemap: str, tianditu_key: str | None, draw: bool = False) -> BaseMap:
+    """The base map for a basemap choice.
+
+    A malformed Tianditu key falls back to no tiles, and ``error`` says why.
+    """
+    attributions = tuple(sorted({lyr.attribution for lyr in common.catalogue() if lyr.attribution}))
+    return _base(lang, basemap, tianditu_key or None, attributions, draw)
+
+
+# ------------------------------------------------------------------------------------------
+# drawing
+# ------------------------------------------------------------------------------------------
+
+def _group_js(i: int, prefix: str, suffix: str) -> str:
+    """One dynamic feature group, as streamlit-folium's ``_get_feature_group_string`` writes it."""
+    var = f"feature_group_feature_group_{i}"
+    return (f"\nvar {var} = L.featureGroup({{}});\n{prefix}{var}{suffix}\n{var}.addTo(map_div);\n"
+            f"map_div.addLayer({var});\nwindow.feature_group = window.feature_group || [];\n"
+            f"window.feature_group.push({var});\n")
+
+
+_DEFAULTS = {"last_clicked": None, "last_object_clicked": None, "last_object_clicked_count": None,
+             "last_object_clicked_tooltip": None, "last_object_clicked_popup": None, "all_drawings": None,
+             "last_active_drawing": None, "last_circle_radius": None, "last_circle_polygon": None,
+             "selected_layers": None, "selected_tags": None, "last_geocoder_result": None}
+
+
+def _foreign_js(group: Any, i: int) -> str:
+    """A folium feature group made elsewhere, as streamlit-folium writes it (rendered per call)."""
+    import folium
+    from streamlit_folium import _get_feature_group_string
+
+    m = folium.Map(tiles=None)
+    m.get_root().render()
+    return str(_get_feature_group_string(group, m, i))
+
+
+def show(base_map: BaseMap, overlays: Sequence[Any], *, key: str, height: int, lang: str,
          fit: tuple[float, float, float, float] | None = None, notes: Sequence[str] = (),
          highlight: Sequence[tuple[float, float, float]] = (),
          returned_objects: Sequence[str] = ()) -> dict[str, Any] | None:
-    """Draw ``groups`` on ``base_map`` with streamlit-folium; return what the map sent back.
+    """Draw ``overlays`` on ``base_map``; return what the map sent back (streamlit-folium's dict).
 
-    The legend is made of the groups' entries; ``fit`` is applied once, then again only when it
-    changes (a toggle keeps the planner's view).
+    ``overlays`` are :class:`~atlas.webmap.Overlay` (cached strings) or, from pages that make
+    their own, folium feature groups.
+
+    The legend is made of the overlays' entries; ``fit`` is applied once, then again only when
+    it changes (a toggle keeps the planner's view).
     """
-    from streamlit_folium import st_folium
+    from streamlit_folium import _component_func, generate_js_hash
 
-    legend = [e for g in groups for e in getattr(g, "legend", [])]
-    ui = webmap.ui_script(legend=legend, lang=lang, notes=notes,
-                          fit=fit or _city_view(), highlight=highlight)
-    return st_folium(base_map, key=key, height=height, use_container_width=True,
-                     feature_group_to_add=[*groups, ui], returned_objects=list(returned_objects))
+    legend = [e for o in overlays for e in getattr(o, "legend", ())]
+    parts = []
+    for o in overlays:  # our overlays are cached strings; a folium group from elsewhere is rendered
+        if not isinstance(o, Overlay):
+            parts.append(_foreign_js(o, len(parts)))
+        elif o.spec is not None:
+            parts.append(_group_js(len(parts), "atlas.addLayer(", f", {o.spec});"))
+    ui = webmap.ui_code(legend=legend, lang=lang, notes=notes, fit=fit or _city_view(), highlight=highlight)
+    feature_group = "".join([*parts, _group_js(len(parts), *ui)])
+    hash_key = generate_js_hash(base_map.script, key, False)
+
+    def on_change() -> None:
+        st.session_state[key] = st.session_state.get(hash_key, {})
+
+    wanted = list(returned_objects)
+    return _component_func(  # type: ignore[no-any-return]
+        script=base_map.script, header=base_map.header, html=base_map.html, id="map_div", key=hash_key,
+        height=height, width=None, returned_objects=wanted,
+        default={k: _DEFAULTS.get(k) for k in wanted}, zoom=None, center=None, feature_group=feature_group,
+        return_on_hover=False, layer_control=None, pixelated=False, css_links=list(base_map.css_links),
+        js_links=list(base_map.js_links), on_change=on_change, wrap_longitude=False)
 
 
 def _city_view() -> tuple[float, float, float, float]:
     (s, w), (n, e) = webmap.NINGBO_VIEW
     return w, s, e, n
-
-
-def view_group(view: LayerView, *, lang: str) -> AtlasGroup:
-    """A feature group drawing one cached layer view."""
-    layer = next(x for x in common.catalogue() if x.id == view.layer_id)
-    return webmap.layer_group(view.spec, name=layer.title(lang), legend=view.legend)
 
 
 def clicked_feature(out: dict[str, Any] | None, views: Sequence[LayerView], *, state_key: str

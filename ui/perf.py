@@ -1,8 +1,9 @@
 """Opt-in profiling of script runs (set ``ATLAS_PROFILE_DIR``; off, and free, by default).
 
 Each full run and each fragment run then writes a cProfile file named
-``<time>_<kind>_<name>_<seconds>.prof`` into that folder; ``scripts/bench_app.py --profile``
-uses it to explain where a run's server time goes.
+``<time>_<kind>_<name>_<cpu seconds>.prof`` into that folder; ``scripts/bench_app.py --profile``
+uses it to explain where a run's server time goes. The profiles count the run thread's own CPU
+time (``time.thread_time``), so a machine busy with other work does not inflate them.
 """
 
 from __future__ import annotations
@@ -32,14 +33,14 @@ def profiled(kind: str, name: str) -> Iterator[None]:
         yield
         return
     folder.mkdir(parents=True, exist_ok=True)
-    prof, t0 = cProfile.Profile(), time.perf_counter()
+    prof, t0 = cProfile.Profile(time.thread_time), time.thread_time()
     prof.enable()
     try:
         yield
     finally:
         prof.disable()
         safe = "".join(c if c.isalnum() else "_" for c in name)[:40]
-        prof.dump_stats(folder / f"{time.time():.3f}_{kind}_{safe}_{time.perf_counter() - t0:.3f}.prof")
+        prof.dump_stats(folder / f"{time.time():.3f}_{kind}_{safe}_{time.thread_time() - t0:.3f}.prof")
 
 
 def profile_fragment(func: F) -> F:

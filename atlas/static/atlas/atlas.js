@@ -37,7 +37,9 @@
     "#atlas-offline{position:absolute;top:8px;left:50%;transform:translateX(-50%);z-index:1000;",
     "background:#fff8e1;border:1px solid #e0b000;border-radius:4px;padding:4px 10px;font-size:12px;",
     "display:none;max-width:70%}",
-    ".atlas-notiles{background:#f3f3ef}"
+    ".atlas-notiles{background:#f3f3ef}",
+    ".atlas-legend-toggle{float:right;cursor:pointer;padding:0 0 0 8px;color:#555}",
+    "#atlas-legend.atlas-folded .atlas-legend-body>:not(b){display:none}"
   ].join("");
 
   var state = {map: null, fitKey: null, labelSets: [], labelLayer: null, timer: null, texts: {}};
@@ -203,9 +205,18 @@
   }
 
   // ------------------------------------------------------------------ legend, view, highlight
+  // The legend can fold to its title (a click on the title), so that it never hides the map.
   function legend(html) {
     var div = document.getElementById("atlas-legend");
-    if (div) { div.innerHTML = html; div.style.display = html ? "block" : "none"; }
+    if (!div) { return; }
+    div.innerHTML = html ? "<div class='atlas-legend-toggle' title='▾/▸'>" + (state.folded ? "▸" : "▾")
+      + "</div><div class='atlas-legend-body'>" + html + "</div>" : "";
+    div.style.display = html ? "block" : "none";
+    div.classList.toggle("atlas-folded", !!state.folded);
+    var t = div.querySelector(".atlas-legend-toggle");
+    if (t) {
+      t.onclick = function () { state.folded = !state.folded; legend(html); };
+    }
   }
 
   function fit(key, bounds, maxZoom) {
