@@ -18,6 +18,7 @@ PAGE_LIST = [  # file, title, icon, url path
     ("3_覆盖缺口_Coverage.py", "覆盖缺口 Coverage", "analytics", "coverage"),
     ("4_导出_Export.py", "导出 Export", "download", "export"),
     ("5_导入_Import.py", "导入 Import", "upload_file", "import"),
+    ("6_规划指标_Indicators.py", "规划指标 Plan indicators", "monitoring", "indicators"),
 ]
 nav = st.navigation([
     st.Page(PAGES / f, title=title, icon=f":material/{icon}:", default=path is None,

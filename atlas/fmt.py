@@ -69,6 +69,8 @@ HEADERS: dict[str, tuple[str, str]] = {
     "kind": ("类型", "Kind"),
     "keep": ("保留", "Keep"),
     "count": ("数量", "Count"),
+    "placed": ("已定位（上图）", "Positioned (mapped)"),
+    "unplaced": ("无坐标", "Without a position"),
     "lon_wgs84": ("经度（WGS84）", "Longitude (WGS84)"),
     "lat_wgs84": ("纬度（WGS84）", "Latitude (WGS84)"),
     "district_found": ("所在区县（按坐标）", "District (by position)"),

@@ -1,0 +1,40 @@
+"""Plan indicators: every quantitative 2027 target of the plan against what the atlas measures."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from atlas.i18n import t
+from atlas.indicators import district_indicators, kepu_by_level, load_targets, measure_targets, task_features
+from ui import common, dashboard
+from ui.tables import show_table
+
+lang = common.language()
+st.title(t("dash_title", lang))
+plan = common.plan()
+st.caption(plan["title_en"] if lang == "en" else plan["title_zh"])
+sites, districts = common.sites(), common.districts()
+targets = load_targets()
+cov_city, cov_districts = dashboard.coverage_figures()
+measured = measure_targets(targets, sites=sites, districts=districts, coverage_city=cov_city)
+features = task_features(plan, sites)
+
+dashboard.show_summary(targets, measured, features, lang)
+st.subheader(t("dash_targets_table", lang))
+only = st.toggle(t("dash_only_measurable", lang), value=False, key="dash_only")
+table = dashboard.targets_table(targets, measured, common.tasks_by_number(), lang)
+if only:
+    table = table[[measured[i].how != "none" for i in targets.id]]
+st.dataframe(table, hide_index=True, width="stretch", key="dash_targets")
+
+st.subheader(t("dash_kepu_levels", lang))
+show_table(kepu_by_level(sites, lang), lang)
+
+st.subheader(t("dash_districts", lang))
+st.caption(t("dash_districts_note", lang))
+galleries = common.layer_frames().get("kepu_galleries")
+dashboard.show_districts(district_indicators(sites, districts, common.population(),
+                                             galleries=galleries, coverage=cov_districts), lang)
+
+st.subheader(t("dash_tasks", lang))
+dashboard.show_tasks(features, targets, lang)
