@@ -6,12 +6,15 @@ import streamlit as st
 
 from atlas.geodata import parse_tasks
 from atlas.i18n import t
+from atlas.indicators import load_targets
 from ui import common
 from ui.cards import md_escape
+from ui.dashboard import target_text
 
 lang = common.language()
 plan = common.plan()
 sites = common.sites()
+targets = load_targets()
 st.title(t("tasks", lang))
 st.caption(plan["title_en"] if lang == "en" else plan["title_zh"])
 
@@ -25,10 +28,14 @@ for task in plan["tasks"]:
     with st.expander(f"{n}. {task['title_zh']}  ({len(feats)})"):
         st.markdown(f"**{t('lead_unit', lang)}**: {md_escape(task['lead_unit'])}")
         st.markdown(f"**{t('units', lang)}**: {md_escape('、'.join(task['units']))}")
-        if task["targets_2027"]:
+        mine = targets[targets.task == n]
+        if len(mine):  # the extracted targets: indicator, 2027 value with its unit, the plan's words
             st.markdown(f"**{t('targets', lang)}**")
-            for target in task["targets_2027"]:
-                st.markdown(f"- {md_escape(target)}")
+            for r in mine.itertuples():
+                name = r.indicator_en if lang == "en" else r.indicator_zh
+                st.markdown(f"- {md_escape(name)}: **{md_escape(target_text(r, lang))}** "
+                            f"（{md_escape(r.quote)}）")
+        st.caption(f"[{t('dash_title', lang)} →](/indicators)")
         placed = feats[~feats.geometry.isna()]
         if placed.empty:
             st.caption(t("no_features_for_task", lang))
