@@ -93,8 +93,9 @@ class Measurement:
         if self.how == "none":
             return HOW["none"][lang == "en"]
         if self.low is not None or self.high is not None:
-            lo = "?" if self.low is None or np.isnan(self.low) else f"{self.low:,.1f}"
-            hi = "?" if self.high is None or np.isnan(self.high) else f"{self.high:,.1f}"
+            spec = ",.0f" if self.how == "count" else ",.1f"  # counts are whole, shares to 0.1
+            lo = "?" if self.low is None or np.isnan(self.low) else format(self.low, spec)
+            hi = "?" if self.high is None or np.isnan(self.high) else format(self.high, spec)
             word = "至多" if lang != "en" else "at most"
             body = f"{word} {hi}" if lo == "?" else f"{lo}–{hi}"
         else:
