@@ -24,7 +24,7 @@ st.subheader(t("dash_targets_table", lang))
 only = st.toggle(t("dash_only_measurable", lang), value=False, key="dash_only")
 table = dashboard.targets_table(targets, measured, common.tasks_by_number(), lang)
 if only:
-    table = table[[measured[i].how != "none" for i in targets.id]]
+    table = table.head(sum(m.how != "none" for m in measured.values()))  # measured rows come first
 st.dataframe(table, hide_index=True, width="stretch", key="dash_targets")
 
 st.subheader(t("dash_kepu_levels", lang))

@@ -142,3 +142,14 @@ def test_dashboard_page_runs_and_marks_every_target(lang):
     md = " ".join(m.value for m in at.markdown)
     assert md.count("(/?task=") == 8  # the tasks with features on the map link to them
     assert ("该任务没有上图要素" if lang == "zh" else "No mapped feature") in md
+
+
+def test_measured_targets_lead_the_table_and_the_toggle_keeps_only_them():
+    at = AppTest.from_file(str(ROOT / "pages/6_规划指标_Indicators.py"), default_timeout=120)
+    at.run()
+    table = at.dataframe[0].value
+    how = table["测量方式"].tolist()
+    n = sum(h != "无法由图谱测量" for h in how)
+    assert n >= 3 and all(h != "无法由图谱测量" for h in how[:n])
+    at.toggle(key="dash_only").set_value(True).run()
+    assert len(at.dataframe[0].value) == n

@@ -24,10 +24,14 @@ def target_text(row: Any, lang: str) -> str:
 
 def targets_table(targets: pd.DataFrame, measured: dict[str, Measurement], tasks: dict[int, Any],
                   lang: str) -> pd.DataFrame:
-    """One row per target, as people read it: where it is, what, 2027 value, now, how measured."""
+    """One row per target, as people read it: where it is, what, 2027 value, now, how measured.
+
+    Targets the atlas measures come first; the others keep the plan's order.
+    """
     en = lang == "en"
     rows = []
-    for r in targets.itertuples():
+    first = targets.assign(_none=[measured[i].how == "none" for i in targets.id])
+    for r in first.sort_values("_none", kind="stable").itertuples():
         m = measured[r.id]
         where = (f"{t('dash_task', lang)} {r.task}" if r.task else SECTIONS[r.section][en])
         unit = r.unit_en if en else r.unit_zh
