@@ -57,6 +57,12 @@ DISPLAY_DECIMALS: int = 5
 LABEL_MIN_ZOOM: int = 11
 LABEL_MIN_ZOOM_DENSE: int = 14
 DENSE_LAYER: int = 200
+#: Longest tooltip or map label, and longest popup value, shown (characters; longer text ends in
+#: "…"). Only the display is shortened, never the data: a planner's name may be as long as a
+#: cell may hold (settings.MAX_CELL_CHARS), and 1,000 such names would otherwise put ~100 MB of
+#: text into every map sent to a browser (and into every cached layer spec).
+TIP_CHARS: int = 80
+POPUP_CHARS: int = 500
 
 #: Observers called as ``hook(kind, name)`` each time a layer spec or a base map is *built* (not
 #: served from a cache). Tests and benchmarks count rebuilds through it.
@@ -287,6 +293,11 @@ def base_map(*, lang: str = "zh", basemap: str = "osm", tianditu_key: str | None
 # layer specs
 # ------------------------------------------------------------------------------------------
 
+def clip_text(text: str, limit: int) -> str:
+    """``text`` shortened to at most ``limit`` characters for display (ending in "…" if cut)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _fmt(value: Any, col: str, lang: str) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
@@ -300,7 +311,7 @@ def _fmt(value: Any, col: str, lang: str) -> str:
         return f"±{float(value):,.0f} m"
     if isinstance(value, float):
         return f"{value:,.2f}"
-    return str(value)
+    return clip_text(str(value), POPUP_CHARS)
 
 
 def _task_item(n: int, task: Mapping[str, Any], lang: str) -> str:
@@ -469,7 +480,8 @@ def tooltip_texts(layer: Layer, gdf: gpd.GeoDataFrame, *, lang: str = "zh") -> l
 
     Approximate points say so, with their error radius.
     """
-    names = [str(v) for v in gdf[layer.tooltip].tolist()] if layer.tooltip in gdf else [""] * len(gdf)
+    names = ([clip_text(str(v), TIP_CHARS) for v in gdf[layer.tooltip].tolist()] if layer.tooltip in gdf
+             else [""] * len(gdf))
     if layer.geometry != "point":
         return names
     err = np.nan_to_num(gdf["est_error_m"].to_numpy(dtype=float)) if "est_error_m" in gdf else None
@@ -487,10 +499,11 @@ def tooltip_texts(layer: Layer, gdf: gpd.GeoDataFrame, *, lang: str = "zh") -> l
 
 def label_texts(layer: Layer, gdf: gpd.GeoDataFrame, *, lang: str = "zh") -> list[str]:
     """Each feature's map label as plain text: its English name in English where it has one."""
-    base = [str(v) for v in gdf[layer.tooltip].tolist()] if layer.tooltip in gdf else [""] * len(gdf)
+    base = ([clip_text(str(v), TIP_CHARS) for v in gdf[layer.tooltip].tolist()] if layer.tooltip in gdf
+            else [""] * len(gdf))
     if lang != "en" or "name_en" not in gdf:
         return base
-    return [str(en) if isinstance(en, str) and en.strip() else b
+    return [clip_text(en, TIP_CHARS) if isinstance(en, str) and en.strip() else b
             for en, b in zip(gdf["name_en"].tolist(), base, strict=True)]
 
 
@@ -735,7 +748,8 @@ def points_overlay(points: gpd.GeoDataFrame, *, lang: str = "zh", label_column: 
     """Simple labelled markers (candidate or recommended sites); labels are escaped."""
     shown = _shift(points[~points.geometry.isna()], basemap)
     _built("overlay", "points")
-    tips = [html.escape(str(v)) for v in shown[label_column].tolist()] if len(shown) else []
+    tips = ([html.escape(clip_text(str(v), TIP_CHARS)) for v in shown[label_column].tolist()]
+            if len(shown) else [])
     x, y = _round(shown.geometry.x.to_numpy()), _round(shown.geometry.y.to_numpy())
     spec = {"id": "points", "kind": "point", "fields": [],
             "style": {"color": color, "radius": 8.0, "weight": 3.0, "fill_color": "#ffffff",

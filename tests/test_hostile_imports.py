@@ -102,6 +102,37 @@ def test_an_over_long_csv_field_is_refused_with_its_position(where):
         read_table(data, "a.csv")
 
 
+def test_long_but_allowed_names_are_kept_whole_and_shown_short_on_the_map(districts, tmp_path):
+    """1,000 names of 32,000 characters (under the cell limit): stored whole, and the map stays small.
+
+    Each name reached the browser three times (tooltip, popup, label): ~100 MB of map per
+    session and per cached layer spec, a MemoryError waiting to happen.
+    """
+    from atlas.catalogue import load_catalogue
+    from atlas.userlayers import user_catalogue
+    from atlas.webmap import POPUP_CHARS, TIP_CHARS, build_map, layer_spec, tooltip_texts
+
+    s = hf.sites(1000, seed=9)
+    s["name"] = [f"{i}号" + "长名" * 5 + "A" * 31_980 for i in range(len(s))]
+    data = s.rename(columns={"name": "名称", "lon": "经度", "lat": "纬度", "address": "地址"}).to_csv(
+        index=False).encode("utf-8")
+    df = read_table(data, "long.csv")
+    r = validate(df, guess_mapping(df).mapping, datum="wgs84", districts=districts)
+    assert r.counts() == {"ok": 1000}
+    save_user_layer("长名称", to_sites(r, layer_name="long"), folder=tmp_path)
+    layers, frames = user_catalogue(folder=tmp_path)
+    lyr, gdf = layers[0], frames[layers[0].id]
+    assert gdf.name_zh.tolist() == s.name.tolist()  # the stored value is never shortened
+    tips = tooltip_texts(lyr, gdf)
+    assert max(map(len, tips)) <= TIP_CHARS and tips[7] == (s.name[7][:TIP_CHARS - 1] + "…")
+    spec = json.loads(layer_spec(lyr, gdf))
+    assert len(spec["rows"]) == 1000
+    popup_values = [v for row in spec["rows"] for v in row[5]]
+    assert max(map(len, popup_values)) <= POPUP_CHARS and popup_values[0].startswith("0号长名")
+    html = build_map([*load_catalogue(), *layers], frames, basemap="none").get_root().render()
+    assert len(html.encode("utf-8")) < 3_000_000  # was ~100 MB
+
+
 def test_the_worker_stops_on_time_and_memory_and_the_server_stays_free():
     t0 = time.perf_counter()
     with pytest.raises(UploadError, match="ran out of time"):
