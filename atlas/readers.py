@@ -117,7 +117,11 @@ def clean_detail(text: str, *, tmpdir: str | None = None) -> str:
 # --- CSV ------------------------------------------------------------------------------------
 
 def decode(data: bytes, *, limits: Limits) -> tuple[str, str]:
-    """Decode CSV bytes (UTF-8 with or without BOM, UTF-16 with BOM, GBK/GB18030); cap the text."""
+    """Decode CSV bytes (UTF-8 with or without BOM, UTF-16 with BOM, GBK/GB18030); cap the text.
+
+    Returns the text and the encoding found: ``utf-8``, ``utf-8-sig`` (with a BOM), ``utf-16``
+    or ``gb18030``.
+    """
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         candidates: tuple[str, ...] = ("utf-16",)
     else:
@@ -129,7 +133,7 @@ def decode(data: bytes, *, limits: Limits) -> tuple[str, str]:
             continue
         if len(text) > limits.max_decoded_bytes:
             raise UploadError("文件解码后过大", "The file is too large once decoded")
-        return text, enc
+        return text, "utf-8" if enc == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf") else enc
     raise UploadError("无法识别文件编码（支持 UTF-8、UTF-16、GBK/GB18030）",
                       "Cannot decode the file (UTF-8, UTF-16 and GBK/GB18030 are supported)")
 
@@ -341,11 +345,13 @@ def xlsx_rows(data: bytes, *, sheet: str | None, limits: Limits, info: ReadInfo
         if sheet is not None and sheet not in info.sheets:
             raise UploadError(f"工作簿中没有名为 {sheet[:60]} 的工作表",
                               f"The workbook has no sheet named {sheet[:60]}")
-        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+        # the named sheet, else the first that holds anything (a blank cover sheet is skipped)
+        for ws in [wb[sheet]] if sheet is not None else wb.worksheets:
+            rows, _ = _sheet_rows(wb, ws, limits)
+            if rows:
+                break
         info.sheet = ws.title
-        merges = merges_by_part.get(ws._worksheet_path.lstrip("/"), [])
-        rows, _ = _sheet_rows(wb, ws, limits)
-        _fill_merged(rows, merges, info)
+        _fill_merged(rows, merges_by_part.get(ws._worksheet_path.lstrip("/"), []), info)
     finally:
         wb.close()
         zf.close()

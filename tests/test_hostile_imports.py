@@ -160,6 +160,7 @@ def test_delimiters_encodings_and_title_rows(districts, delimiter, encoding, tit
     df = read_table(data, name)
     info = df.attrs["read_info"]
     assert info.delimiter == delimiter and info.header_row == title_rows + 1
+    assert info.encoding == encoding  # a BOM is reported only when there is one
     assert len(info.title_rows) == title_rows
     r = validate(df, guess_columns(list(df.columns)), datum="wgs84", districts=districts)
     assert r.counts() == {"ok": len(truth["names"])}
@@ -227,6 +228,22 @@ def test_merged_category_cells_are_propagated_and_reported(districts):
     assert r.table["类别"].tolist() == truth["category"]
     assert r.table.category_code.tolist() == [{"科技馆": "kepu_site", "图书馆": "kepu_site",
                                                "高校": "university"}[c] for c in truth["category"]]
+
+
+def test_a_blank_first_sheet_is_skipped_and_every_sheet_can_be_chosen():
+    rows = hf.sites(3)
+    table = [["名称", "经度", "纬度"],
+             *[[n, x, y] for n, x, y in zip(rows.name, rows.lon, rows.lat, strict=True)]]
+    data = hf.write_xlsx({"封面": [], "名单": table, "备注": [["说明"], ["仅供内部使用"]]})
+    df = read_table(data, "book.xlsx")
+    info = df.attrs["read_info"]
+    assert info.sheets == ["封面", "名单", "备注"] and info.sheet == "名单"
+    assert df["名称"].tolist() == rows.name.tolist()
+    assert read_table(data, "book.xlsx", layer="备注").attrs["read_info"].sheet == "备注"
+    with pytest.raises(UploadError, match="no data rows"):
+        read_table(data, "book.xlsx", layer="封面")
+    with pytest.raises(UploadError, match="no data rows"):
+        read_table(hf.write_xlsx({"a": [], "b": []}), "empty.xlsx")
 
 
 # --- geometry honesty ------------------------------------------------------------------------------
