@@ -215,6 +215,14 @@ STRINGS.update({
     "imp_osm_path": ("本地 OSM 文件路径", "Local OSM file path"),
     "imp_osm_find": ("查找", "Find"),
     "imp_osm_promote": ("将选中的场所保存为我的图层", "Save the selected venues as my layer"),
+    "imp_n_rows": ("{n} 行", "{n} rows"),
+    "imp_role_name": ("名称", "name"),
+    "imp_role_lon": ("经度", "longitude"),
+    "imp_role_lat": ("纬度", "latitude"),
+    "imp_role_address": ("地址", "address"),
+    "imp_role_district": ("区县", "district"),
+    "imp_role_category": ("类别", "category"),
+    "imp_role_level": ("级别", "level"),
 })
 
 STRINGS.update({

@@ -102,6 +102,24 @@ class ImportResult:
         """Rows by status."""
         return {str(k): int(v) for k, v in self.table.status.value_counts().items()}
 
+    def display_table(self, lang: str = "zh", *, max_chars: int = 200) -> pd.DataFrame:
+        """Every row as the page shows it: reasons in ``lang``, cells cut to ``max_chars`` ("…").
+
+        Only the display is cut (a cell may hold up to :data:`atlas.settings.MAX_CELL_CHARS`
+        characters, and the whole table travels to the browser on every rerun); the rows that
+        are saved keep their full values. Headers and statuses are put in words by
+        :func:`atlas.fmt.table` (``ui.tables.show_table``).
+        """
+        view = self.table[[c for c in self.table.columns if not str(c).startswith("_")]].copy()
+        view["reasons"] = view.reasons.map(lambda rs: "; ".join(reason_text(r, lang) for r in rs))
+        for c in view.columns:
+            if not (pd.api.types.is_numeric_dtype(view[c]) or pd.api.types.is_bool_dtype(view[c])):
+                text = view[c].astype(str)
+                long = text.str.len().to_numpy() > max_chars
+                if long.any():
+                    view.loc[long, c] = text[long].str.slice(0, max_chars - 1) + "…"
+        return view
+
     def error_report(self, lang: str = "zh") -> pd.DataFrame:
         """Rejected and flagged rows with their reasons in ``lang`` (for download)."""
         flagged = self.table[self.table.reasons.map(len) > 0].copy()

@@ -25,7 +25,7 @@ from atlas.export import neutralise_formulas
 from atlas.geodata import CATEGORIES
 from atlas.guard import run_guarded, warm_up
 from atlas.i18n import t
-from atlas.importing import ROLES, guess_mapping, read_table, reason_text, shape_kinds, to_sites, validate
+from atlas.importing import ROLES, guess_mapping, read_table, shape_kinds, to_sites, validate
 from atlas.readers import DELIMITER_NAMES, LayerChoiceError
 from atlas.userlayers import (
     geocode,
@@ -36,7 +36,7 @@ from atlas.userlayers import (
     venues_from_osm_file,
     venues_to_sites,
 )
-from atlas.webmap import build_map
+from atlas.webmap import TIP_CHARS, build_map, clip_text
 from ui import common
 from ui.cards import md_escape
 from ui.tables import show_table
@@ -48,6 +48,7 @@ districts = common.districts()
 DATUM_LABELS = {"wgs84": "WGS84 (GPS/OSM)", "gcj02": "GCJ-02 (高德/腾讯 AMap)",
                 "bd09": "BD-09 (百度 Baidu)", "cgcs2000": "CGCS2000 (天地图)"}
 ZH = lang != "en"
+ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "utf-16": "UTF-16", "gb18030": "GBK/GB18030"}
 
 
 def read_upload(data: bytes, name: str, layer: str | None, digest: str) -> pd.DataFrame:
@@ -60,12 +61,35 @@ def read_upload(data: bytes, name: str, layer: str | None, digest: str) -> pd.Da
     return cache[key]
 
 
+def file_key(digest: str, info: Any) -> str:
+    """The suffix of the per-file widget keys: the file and the layer or sheet read.
+
+    The answers given for one file -- the column mapping and its confirmation, the datum,
+    shapes, category, error radius and layer name -- are widgets keyed by it: another file starts
+    afresh, so an earlier file's tick, datum or layer name never carries over (clearing a
+    widget's state does not reset what the browser shows; a new key does).
+    """
+    return hashlib.sha256(f"{digest}|{info.layer or info.sheet}".encode()).hexdigest()[:12]
+
+
+def check_rows(df: pd.DataFrame, mapping: dict[str, str | None], datum: str, default_cat: str,
+               fk: str) -> Any:
+    """Check the rows once per file and answers (typing a layer name or saving reruns for free)."""
+    key = (fk, tuple(mapping.items()), datum, default_cat)
+    cache = st.session_state.setdefault("imp_results", {})
+    if key not in cache:
+        cache.clear()
+        cache[key] = run_guarded(validate, df, mapping, datum=datum, districts=districts,
+                                 default_category=default_cat, step=("检查", "checking"))
+    return cache[key]
+
+
 def show_read_info(df: pd.DataFrame, name: str) -> None:
     """What reading found: format, encoding, delimiter, header row and bilingual notes."""
     info = df.attrs["read_info"]
-    parts = [f"{len(df):,} rows", md_escape(name), info.format.upper()]
+    parts = [t("imp_n_rows", lang, n=f"{len(df):,}"), md_escape(name), info.format.upper()]
     if info.encoding:
-        parts.append(info.encoding)
+        parts.append(ENCODINGS.get(info.encoding, info.encoding))
     if info.delimiter:
         parts.append(f"{t('imp_delimiter', lang)}: {DELIMITER_NAMES[info.delimiter][0 if ZH else 1]}")
     if info.format in ("csv", "txt", "xlsx", "xlsm"):
@@ -75,14 +99,17 @@ def show_read_info(df: pd.DataFrame, name: str) -> None:
         st.info(md_escape(zh if ZH else en))
 
 
-def pick_layer(options: list[str], key: str) -> None:
-    """Layer/sheet choice (one widget per file); a change re-reads the file on the next run."""
-    current = st.session_state.get(key)
-    idx = options.index(current) if current in options else 0
-    st.selectbox(t("imp_layer_pick", lang), options, index=idx, key=key)
+def pick_layer(options: list[str], key: str, *, read: str | None) -> None:
+    """Layer/sheet choice (one widget per file); a change re-reads the file on the next run.
+
+    ``read`` is the layer or sheet that was read; with none read yet (the file asks which one),
+    nothing is preselected, so that picking the first option is a choice that reads it too.
+    """
+    st.selectbox(t("imp_layer_pick", lang), options, key=key, placeholder=t("imp_layer_pick", lang),
+                 index=options.index(read) if read in options else None)
 
 
-def mapping_widgets(df: pd.DataFrame) -> dict[str, str | None]:
+def mapping_widgets(df: pd.DataFrame, fk: str) -> dict[str, str | None]:
     """One selectbox per role, preset with the guess; asks for confirmation when it is ambiguous."""
     guess = guess_mapping(df)
     st.subheader(t("imp_mapping", lang))
@@ -90,13 +117,14 @@ def mapping_widgets(df: pd.DataFrame) -> dict[str, str | None]:
     mapping: dict[str, str | None] = {}
     for c, role in zip(st.columns(len(ROLES)), ROLES, strict=True):
         g = guess.mapping.get(role)
-        pick = c.selectbox(role, options, index=options.index(g) if g in options else 0,
-                           key=f"imp_map_{role}", format_func=lambda o: o or t("imp_none", lang))
+        pick = c.selectbox(t(f"imp_role_{role}", lang), options,
+                           index=options.index(g) if g in options else 0, key=f"imp_map_{role}_{fk}",
+                           format_func=lambda o: o or t("imp_none", lang))
         mapping[role] = pick or None
     if guess.needs_confirmation:
         notes = " ".join(zh if ZH else en for zh, en in guess.notes)
         st.warning(md_escape(t("imp_confirm_needed", lang) + notes))
-        if not st.checkbox(t("imp_confirm", lang), key="imp_confirm"):
+        if not st.checkbox(t("imp_confirm", lang), key=f"imp_confirm_{fk}"):
             st.stop()
     else:
         for zh, en in guess.notes:
@@ -119,7 +147,7 @@ def show_datum_checks(result: Any) -> None:
         st.info(t("imp_datum_unknown", lang) + "\n\n" + lines)
 
 
-def shapes_choice(result: Any) -> str:
+def shapes_choice(result: Any, fk: str) -> str:
     """How lines and polygons are kept: as representative points or as shapes."""
     kinds = {k for k, v in shape_kinds(result).items() if v and k in ("line", "polygon", "point", "other")}
     if not kinds & {"line", "polygon", "other"}:
@@ -127,7 +155,8 @@ def shapes_choice(result: Any) -> str:
     if len(kinds) > 1:
         st.info(t("imp_shapes_mixed", lang))
         return "point"
-    return str(st.radio(t("imp_shapes", lang), ["point", "keep"], key="imp_shapes", horizontal=True,
+    return str(st.radio(t("imp_shapes", lang), ["point", "keep"], key=f"imp_shapes_{fk}",
+                        horizontal=True,
                         format_func=lambda k: t(f"imp_shapes_{k}", lang)))
 
 
@@ -141,29 +170,30 @@ if up is not None:
         df = read_upload(data, up.name, st.session_state.get(layer_key), digest)
     except LayerChoiceError as exc:
         st.warning(exc.message(lang))
-        pick_layer(exc.options, layer_key)
+        pick_layer(exc.options, layer_key, read=None)
         st.stop()
     except AtlasError as exc:
         st.error(exc.message(lang))
         st.stop()
     show_read_info(df, up.name)
     info = df.attrs["read_info"]
+    fk = file_key(digest, info)
     if len(info.layers) > 1 or len(info.sheets) > 1:
-        pick_layer(info.layers if len(info.layers) > 1 else info.sheets, layer_key)
-    mapping = mapping_widgets(df)
+        pick_layer(info.layers if len(info.layers) > 1 else info.sheets, layer_key,
+                   read=info.layer if len(info.layers) > 1 else info.sheet)
+    mapping = mapping_widgets(df, fk)
     a, b, c = st.columns(3)
-    datum = a.radio(t("imp_datum", lang), list(DATUM_LABELS), index=None, key="imp_datum",
+    datum = a.radio(t("imp_datum", lang), list(DATUM_LABELS), index=None, key=f"imp_datum_{fk}",
                     format_func=DATUM_LABELS.__getitem__)
     default_cat = b.selectbox(t("imp_default_cat", lang), list(CATEGORIES),
                               index=list(CATEGORIES).index("kepu_site"),
-                              format_func=lambda k: CATEGORIES[k][lang == "en"], key="imp_cat")
-    err_m = c.number_input(t("imp_error_m", lang), 1.0, 5000.0, 50.0, key="imp_err")
+                              format_func=lambda k: CATEGORIES[k][lang == "en"], key=f"imp_cat_{fk}")
+    err_m = c.number_input(t("imp_error_m", lang), 1.0, 5000.0, 50.0, key=f"imp_err_{fk}")
     if datum is None:
         st.info(t("imp_datum", lang))
         st.stop()
     try:
-        result = run_guarded(validate, df, mapping, datum=datum, districts=districts,
-                             default_category=default_cat, step=("检查", "checking"))
+        result = check_rows(df, mapping, datum, default_cat, fk)
     except AtlasError as exc:
         st.error(exc.message(lang))
         st.stop()
@@ -174,15 +204,12 @@ if up is not None:
     m2.metric(fmt.method_label("unplaced", lang), counts.get("unplaced", 0))
     m3.metric(fmt.method_label("error", lang), counts.get("error", 0))
     show_datum_checks(result)
-    shapes = shapes_choice(result)
-    visible = [col for col in result.table.columns if not str(col).startswith("_")]
-    view = result.table[visible].assign(reasons=result.table.reasons.map(
-        lambda rs: "; ".join(reason_text(r, lang) for r in rs)))
-    show_table(view, lang, key="imp_rows")
+    shapes = shapes_choice(result, fk)
+    show_table(result.display_table(lang), lang, key="imp_rows")
     report = neutralise_formulas(result.error_report(lang))
     st.download_button(t("imp_report", lang), report.to_csv(index=False).encode("utf-8-sig"),
                        "import_problems.csv", "text/csv")
-    name = st.text_input(t("imp_layer_name", lang), value=Path(up.name).stem, key="imp_name")
+    name = st.text_input(t("imp_layer_name", lang), value=Path(up.name).stem, key=f"imp_name_{fk}")
     if st.button(t("imp_save", lang), key="imp_save_btn", disabled=result.ok.empty):
         try:
             saved = save_user_layer(name, to_sites(result, layer_name=name, est_error_m=err_m,
@@ -210,8 +237,10 @@ if layers:
     st.caption(f"{t('unplaced_count', lang)}: {len(unplaced)} / {len(sites)}")
     if not unplaced.empty and rec["kind"] == "point":
         st.subheader(t("imp_unplaced", lang))
-        row_id = st.selectbox(t("imp_place_pick", lang), unplaced.id.tolist(), key="imp_place_row",
-                              format_func=lambda i: str(unplaced.set_index('id').loc[i, 'name_zh']))
+        labels = dict(zip(unplaced.id, (clip_text(str(n), TIP_CHARS) for n in unplaced.name_zh),
+                          strict=True))
+        row_id = st.selectbox(t("imp_place_pick", lang), list(labels), key="imp_place_row",
+                              format_func=labels.__getitem__)
         addr = str(unplaced.set_index("id").loc[row_id, "address"])
         if addr and st.button(t("imp_geocode", lang), key="imp_geocode"):
             try:

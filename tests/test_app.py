@@ -236,6 +236,11 @@ def test_export_page_generates_a_pdf_and_a_geopackage():
 IMP_PAGE = "pages/5_导入_Import.py"
 
 
+def _datum(at):
+    """The import page's datum choice (its key is scoped to the uploaded file)."""
+    return next(r for r in at.radio if r.key.startswith("imp_datum_"))
+
+
 def test_import_page_gcj02_list_to_saved_layer_to_coverage():
     from atlas.userlayers import list_user_layers
 
@@ -244,14 +249,14 @@ def test_import_page_gcj02_list_to_saved_layer_to_coverage():
     at.file_uploader(key="imp_file").set_value(("科协名单.csv", data, "text/csv")).run()
     assert not at.exception
     assert any("数据" in i.value or "坐标系" in i.value for i in at.info)  # asks for the datum first
-    at.radio(key="imp_datum").set_value("gcj02").run()
+    _datum(at).set_value("gcj02").run()
     assert not at.exception
     values = {m.label: m.value for m in at.metric}
     assert values["有效"] == "5" and values["无坐标"] == "1" and values["有错误"] == "0"
     assert any("坐标系看来正确" in s.value for s in at.success)
-    at.radio(key="imp_datum").set_value("wgs84").run()  # a wrong choice is flagged
+    _datum(at).set_value("wgs84").run()  # a wrong choice is flagged
     assert any("坐标系可能选错了" in w.value for w in at.warning)
-    at.radio(key="imp_datum").set_value("gcj02").run()
+    _datum(at).set_value("gcj02").run()
     at.button(key="imp_save_btn").click().run()
     assert not at.exception
     layers = list_user_layers()

@@ -119,6 +119,10 @@ def test_long_but_allowed_names_are_kept_whole_and_shown_short_on_the_map(distri
     df = read_table(data, "long.csv")
     r = validate(df, guess_mapping(df).mapping, datum="wgs84", districts=districts)
     assert r.counts() == {"ok": 1000}
+    shown = r.display_table("en")  # the page's row-by-row table
+    assert shown["名称"].str.len().max() == 200 and shown["名称"].iloc[3] == s.name[3][:199] + "…"
+    assert shown["地址"].tolist() == s.address.tolist()  # short cells as they are
+    assert "status" in shown and set(shown.status) == {"ok"}
     save_user_layer("长名称", to_sites(r, layer_name="long"), folder=tmp_path)
     layers, frames = user_catalogue(folder=tmp_path)
     lyr, gdf = layers[0], frames[layers[0].id]

@@ -1,0 +1,52 @@
+"""The import page's flow across files and layers (Streamlit AppTest, no browser; the same flows in
+real Chromium are in tests/test_e2e_import.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from tests import hostile_files as hf
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "5_导入_Import.py")
+
+
+def _widget(elements, prefix: str):
+    """The one widget whose (per-file) key starts with ``prefix``."""
+    found = [w for w in elements if str(w.key).startswith(prefix)]
+    assert len(found) == 1, [w.key for w in elements]
+    return found[0]
+
+
+def _ambiguous(seed: int) -> bytes:
+    s = hf.sites(6, seed=seed)
+    rows = [f"{n},{n}x,{x},{y}" for n, x, y in zip(s.name, s.lon, s.lat, strict=True)]
+    return ("名称,Name,经度,纬度\n" + "\n".join(rows) + "\n").encode()
+
+
+def test_a_second_file_asks_again_for_confirmation_datum_and_name():
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.file_uploader(key="imp_file").set_value(("first.csv", _ambiguous(1), "text/csv")).run()
+    _widget(at.checkbox, "imp_confirm_").check().run()
+    _widget(at.radio, "imp_datum_").set_value("gcj02").run()
+    assert not at.exception and at.metric[0].value == "6"
+    at.file_uploader(key="imp_file").set_value(("second.csv", _ambiguous(2), "text/csv")).run()
+    assert not at.exception
+    assert _widget(at.checkbox, "imp_confirm_").value is False  # the gate is back
+    assert not at.metric  # and nothing is checked before it is passed
+    _widget(at.checkbox, "imp_confirm_").check().run()
+    assert _widget(at.radio, "imp_datum_").value is None  # the datum is asked again
+    _widget(at.radio, "imp_datum_").set_value("wgs84").run()
+    assert _widget(at.text_input, "imp_name_").value == "second"  # not a new version of "first"
+
+
+def test_the_first_layer_of_a_geopackage_can_be_chosen():
+    data, name, truth = hf.gpkg_layers(layers=2, n=3)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.file_uploader(key="imp_file").set_value((name, data, "application/geopackage+sqlite3")).run()
+    picker = _widget(at.selectbox, "imp_layer_")
+    assert picker.value is None and picker.options == truth["layers"]
+    picker.set_value("layer_0").run()
+    assert not at.exception
+    assert any(f"{truth['rows']['layer_0']} 行" in c.value for c in at.caption)
