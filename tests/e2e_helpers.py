@@ -1,0 +1,111 @@
+"""Shared helpers of the browser tests: the real app served by Streamlit, driven by Debian's Chromium.
+
+The pattern of tests/test_e2e_browser.py (a Streamlit server on a free port with its own user and
+cache folders, one headless Chromium per module), as plain context managers that any e2e test
+module can turn into fixtures, plus helpers to wait for a rerun and to read what the user sees.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.request import urlopen
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+#: Skip marker for machines without Debian's chromium.
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+
+#: What must never reach a user: tracebacks, exception reprs and server paths.
+LEAKS = re.compile(r"Traceback|File \"|line \d+, in |/tmp/|/work/|/home/|/root/|/usr/|site-packages|"
+                   r"\.py\b|Errno|Exception:|Error:")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def streamlit_app(*, user_dir: Path, cache_dir: Path, start_timeout_s: float = 60.0) -> Iterator[str]:
+    """Serve streamlit_app.py on a free port with its own user-data and cache folders; yield its URL."""
+    port = free_port()
+    env = dict(os.environ, ATLAS_USER_DIR=str(user_dir), ATLAS_CACHE_DIR=str(cache_dir))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + start_timeout_s
+        while time.time() < deadline:
+            try:
+                with urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"streamlit did not start within {start_timeout_s:.0f} s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """One headless Chromium (Playwright driving /usr/bin/chromium)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def settle(page: Any, *, timeout_ms: int = 60_000) -> None:
+    """Wait until the app has finished its current run (Streamlit's "running" widget is gone)."""
+    page.wait_for_timeout(600)  # a rerun triggered just now shows its widget after a moment
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stMain\"]')"
+        " && !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')", timeout=timeout_ms)
+
+
+def main_text(page: Any) -> str:
+    """Everything the page's main area shows, as text."""
+    return str(page.locator("[data-testid='stMain']").first.inner_text())
+
+
+def assert_clean(page: Any) -> str:
+    """The page shows no traceback, exception box or server path; returns the whole page text."""
+    text = str(page.locator("body").inner_text())
+    assert page.locator("[data-testid='stException']").count() == 0, text[:2000]
+    leak = LEAKS.search(text)
+    assert leak is None, f"leaked {leak.group(0)!r}: …{text[max(0, leak.start() - 200):leak.end() + 200]}…"
+    return text
