@@ -23,7 +23,6 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
-import pulp
 import shapely
 from scipy import sparse
 
@@ -34,6 +33,7 @@ from atlas.projection import metric_crs_for
 from atlas.service_area import METHOD_PROXY, Snap, node_distances, sites_xy, snap
 
 if TYPE_CHECKING:
+    import pulp
     from numpy.typing import NDArray
 
     from atlas.coverage import Coverage
@@ -176,6 +176,8 @@ def greedy(a: sparse.csr_matrix, weights: NDArray[np.float64], k: int, *,
 
 
 def _solve(prob: pulp.LpProblem, time_limit: float) -> tuple[str, str]:
+    import pulp  # imported when a model is solved, not with the module (pages load faster)
+
     for name, solver in (("highs", pulp.HiGHS(msg=False, timeLimit=time_limit)),
                          ("cbc", pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit))):
         if solver.available():
@@ -202,6 +204,8 @@ def mclp(a: sparse.csr_matrix, weights: NDArray[np.float64], k: int, *,
     w = np.asarray(weights, dtype=float)
     cov = np.zeros(a.shape[1], bool) if covered is None else covered
     idx, sub = _model_parts(a.tocsr(), w, cov)
+    import pulp
+
     prob = pulp.LpProblem("mclp", pulp.LpMaximize)
     x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(a.shape[0])]
     y = [pulp.LpVariable(f"y{i}", lowBound=0, upBound=1) for i in range(len(idx))]
@@ -242,6 +246,8 @@ def lscp(a: sparse.csr_matrix, weights: NDArray[np.float64], target_pct: float, 
         best = 100.0 * (float(w[cov].sum()) + float(w[idx].sum())) / total
         raise ValidationError(f"即使启用全部候选点，覆盖率也只能达到 {best:.1f}%",
                               f"Even with every candidate, coverage only reaches {best:.1f} %")
+    import pulp
+
     prob = pulp.LpProblem("lscp", pulp.LpMinimize)
     x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(a.shape[0])]
     y = [pulp.LpVariable(f"y{i}", lowBound=0, upBound=1) for i in range(len(idx))]
