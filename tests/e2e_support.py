@@ -1,8 +1,10 @@
-"""Shared pieces of the browser tests: a real streamlit server on a free port, headless Chromium."""
+"""Shared pieces of the browser tests: a real streamlit server on a free port, headless Chromium,
+and helpers to wait for a rerun and to read what the user sees."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -21,6 +23,13 @@ ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+#: Skip marker for machines without Debian's chromium.
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+
+#: What must never reach a user: tracebacks, exception reprs and server paths.
+LEAKS = re.compile(r"Traceback|File \"|line \d+, in |/tmp/|/work/|/home/|/root/|/usr/|site-packages|"
+                   r"\.py\b|Errno|Exception:|Error:")
 
 
 def free_port() -> int:
@@ -55,7 +64,10 @@ def running_app(user_dir: Path, cache_dir: Path) -> Iterator[str]:
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @contextmanager
@@ -69,3 +81,26 @@ def chromium() -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+def settle(page: Any, *, timeout_ms: int = 60_000) -> None:
+    """Wait until the app has finished its current run (Streamlit's "running" widget is gone)."""
+    page.wait_for_timeout(600)  # a rerun triggered just now shows its widget after a moment
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"stMain\"]')"
+        " && !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')", timeout=timeout_ms)
+
+
+def main_text(page: Any) -> str:
+    """Everything the page's main area shows, as text."""
+    return str(page.locator("[data-testid='stMain']").first.inner_text())
+
+
+def assert_clean(page: Any) -> str:
+    """The page shows no traceback, exception box or server path; returns the whole page text."""
+    text = str(page.locator("body").inner_text())
+    assert page.locator("[data-testid='stException']").count() == 0, text[:2000]
+    leak = LEAKS.search(text)
+    assert leak is None, f"leaked {leak.group(0)!r}: …{text[max(0, leak.start() - 200):leak.end() + 200]}…"
+    return text

@@ -14,14 +14,14 @@ import re
 import pytest
 
 from tests import hostile_files as hf
-from tests.e2e_helpers import (
+from tests.e2e_support import (
     ARTIFACTS,
     assert_clean,
     chromium,
     main_text,
     needs_chromium,
+    running_app,
     settle,
-    streamlit_app,
 )
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
@@ -39,7 +39,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory, user_dir, browser):
-    with streamlit_app(user_dir=user_dir, cache_dir=tmp_path_factory.mktemp("cache")) as url:
+    with running_app(user_dir, tmp_path_factory.mktemp("cache")) as url:
         # The first session of a fresh server that opens a page other than the main one gets
         # Streamlit's "Page not found" dialog (st.navigation registers its pages on the first
         # run; streamlit/streamlit#9624), which makes the page inert: open the main page first.
