@@ -67,6 +67,7 @@ FOOTER_IN = 0.62
 PANEL_IN = {"slide-16x9": 3.2, "a4-landscape": 2.7, "a4-portrait": 2.2}
 
 _HALO = "#ffffff"
+MAX_LABELS_PER_LAYER = 150  # more features than this in view: the layer is not labelled
 MAIN_MARKER = 26.0  # scatter size (points²) of site symbols on the main map
 INSET_MARKER = 34.0
 _CONTEXT_ALPHA = 0.35
@@ -325,8 +326,15 @@ def _label_districts(ax: Axes, scene: Scene, font: FontProperties, *, size: floa
     return texts
 
 
+def _named(lyr: Layer, g: gpd.GeoDataFrame) -> bool:
+    """Whether a point layer's sites are named on maps (not a layer of many small points)."""
+    return bool(lyr.style.get("label", True)) and len(g) <= MAX_LABELS_PER_LAYER
+
+
 def _site_xy(scene: Scene) -> np.ndarray:
-    xy = [np.column_stack([g.geometry.x, g.geometry.y]) for _, g in scene.points if len(g)]
+    """Positions of the named sites (the symbols labels avoid and the inset looks for)."""
+    xy = [np.column_stack([g.geometry.x, g.geometry.y]) for lyr, g in scene.points
+          if len(g) and _named(lyr, g)]
     return np.concatenate(xy) if xy else np.zeros((0, 2))
 
 
@@ -437,8 +445,12 @@ def label_map(ax: Axes, scene: Scene, font: FontProperties, *, size: float, mark
     """
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
-    rows = [r for _lyr, g in scene.points for _, r in g[g.focus].iterrows()
-            if x0 <= r.geometry.x <= x1 and y0 <= r.geometry.y <= y1]
+    rows = []
+    for lyr, g in scene.points:
+        inside = g[g.focus & g.geometry.x.between(x0, x1) & g.geometry.y.between(y0, y1)]
+        # a layer of many small points (e.g. 1,183 community galleries) is drawn, not named
+        if _named(lyr, g):
+            rows += [r for _, r in inside.iterrows()]
     if exclude is not None:
         rows = [r for r in rows if not (exclude[0] <= r.geometry.x <= exclude[2]
                                         and exclude[1] <= r.geometry.y <= exclude[3])]

@@ -246,3 +246,26 @@ def test_district_briefing_map_screenshot(cat_frames, preset):
         assert img.size == pytest.approx((PRESETS[preset][0] * 150, PRESETS[preset][1] * 150), abs=1)
     city = render_static_map(cat, frames, ARTIFACTS / f"city_{preset}.png", preset=preset, dpi=150)
     assert city.stat().st_size > 100_000
+
+
+def test_a_layer_of_many_small_points_is_drawn_but_not_named(cat_frames, tmp_path):
+    import geopandas as gpd
+
+    from atlas.catalogue import Layer
+
+    cat, frames = cat_frames
+    rng = np.random.default_rng(1)
+    n = 400
+    dense = gpd.GeoDataFrame(
+        {"id": [f"G{i}" for i in range(n)], "name_zh": [f"画廊{i}" for i in range(n)],
+         "district": "鄞州区", "position_status": "sourced", "est_error_m": 0.0},
+        geometry=gpd.points_from_xy(rng.uniform(121.45, 121.75, n), rng.uniform(29.7, 29.95, n)),
+        crs="EPSG:4326")
+    lyr = Layer(id="dense", title_zh="密集点", title_en="dense", source="x", geometry="point", order=45,
+                visible=True, style={"color": "#88CCEE", "marker": "."}, popup_fields=("name_zh",),
+                tooltip="name_zh", legend_zh="密集点", legend_en="dense")
+    rec: dict = {}
+    render_static_map([*cat, lyr], {**frames, "dense": dense}, tmp_path / "d.png", dpi=40, record=rec)
+    named = [t.get_text() for part in ("main", "inset") for t in rec.get(part, {}).get("sites", [])]
+    assert not any(x.startswith("画廊") for x in named)  # drawn, not named
+    assert "inset" in rec and any("宁波" in x for x in named)  # the named sites keep their inset
