@@ -547,7 +547,8 @@ def _draw_inset(frame: Frame, scene: Scene, core: tuple[float, float, float, flo
     draw_map(inset, scene, marker_size=INSET_MARKER)
     ind = ax.indicate_inset_zoom(inset, edgecolor="#333333", linewidth=0.8, alpha=0.9)
     rect = getattr(ind, "rectangle", None)
-    names = scene.districts[scene.districts.intersects(shapely.box(*core))].name_zh.tolist() \
+    col = "name_en" if scene.lang == "en" and "name_en" in scene.districts else "name_zh"
+    names = scene.districts[scene.districts.intersects(shapely.box(*core))][col].tolist() \
         if len(scene.districts) else []
     title = (t("inset_title", scene.lang) + ("：" if scene.lang != "en" else ": ")
              + ("、" if scene.lang != "en" else ", ").join(names[:4]))

@@ -224,6 +224,9 @@ def test_english_map_is_english(cat_frames, tmp_path):
     out = render_static_map(cat, frames, tmp_path / "en.pdf", lang="en", districts=["鄞州区"])
     text = PdfReader(str(out)).pages[0].extract_text()
     assert "Yinzhou" in text and "Layers" in text and "鄞州区" not in text.split("\n")[0]
+    city = render_static_map(cat, frames, tmp_path / "city_en.pdf", lang="en")
+    inset_line = next(x for x in PdfReader(str(city)).pages[0].extract_text().split("\n") if "Inset" in x)
+    assert "Haishu" in inset_line and "海曙" not in inset_line
 
 
 @pytest.mark.parametrize("preset", ["slide-16x9", "a4-portrait", "a4-landscape"])
