@@ -132,6 +132,18 @@ _MARKER_XY = """(name) => {
 }"""
 
 
+# true when the map in the page draws a marker whose tooltip starts with the given name
+_FRAME_HAS = """(name) => {
+    const f = document.querySelector("iframe[title='streamlit_folium.st_folium']");
+    const w = f && f.contentWindow;
+    if (!w || !w.map) return false;
+    let found = false;
+    w.map.eachLayer(l => { const t = l.getTooltip && l.getTooltip();
+        if (t && typeof t.getContent() === 'string' && t.getContent().startsWith(name)) found = true; });
+    return found;
+}"""
+
+
 def _frame_of(page):
     _map_frame(page)
     return next(f for f in page.frames if "streamlit_folium" in f.url)
@@ -179,6 +191,13 @@ def test_map_first_view_labels_offline_notice_toggle_and_search(app_url, browser
         " return l && !l.innerText.includes('科普场馆'); }", timeout=30_000)
     assert _frame_of(page).evaluate("() => !!window.atlas")  # same iframe: not reloaded
     page.get_by_text("科普场馆", exact=True).first.click()
+    page.wait_for_function(_FRAME_HAS, arg="宁波博物馆", timeout=30_000)  # sent back as a reference
+    # a map that lost the layers it was sent (a rebuilt iframe) asks for them again
+    _frame_of(page).evaluate("() => { window.atlas._forget(); }")
+    page.get_by_text("高校", exact=True).first.click()
+    page.wait_for_function(_FRAME_HAS, arg="宁波博物馆", timeout=30_000)
+    assert _frame_of(page).locator(".atlas-label-district").count() == 10
+    page.get_by_text("高校", exact=True).first.click()
     # search a site: the card shows its name and its plan task
     box = page.get_by_label("按名称搜索（中/英）")
     box.fill("甬江实验室")

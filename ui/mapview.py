@@ -230,16 +230,17 @@ def show(base_map: BaseMap, overlays: Sequence[Any], *, key: str, height: int, l
     """
     from streamlit_folium import _component_func, generate_js_hash
 
+    hash_key = generate_js_hash(base_map.script, key, False)
+    shipped = _shipped(hash_key)
     legend = [e for o in overlays for e in getattr(o, "legend", ())]
     parts = []
     for o in overlays:  # our overlays are cached strings; a folium group from elsewhere is rendered
         if not isinstance(o, Overlay):
             parts.append(_foreign_js(o, len(parts)))
         elif o.spec is not None:
-            parts.append(_group_js(len(parts), "atlas.addLayer(", f", {o.spec});"))
+            parts.append(_group_js(len(parts), "atlas.addLayer(", f", {_ship(o.spec, shipped)});"))
     ui = webmap.ui_code(legend=legend, lang=lang, notes=notes, fit=fit or _city_view(), highlight=highlight)
     feature_group = "".join([*parts, _group_js(len(parts), *ui)])
-    hash_key = generate_js_hash(base_map.script, key, False)
 
     def on_change() -> None:
         st.session_state[key] = st.session_state.get(hash_key, {})
@@ -251,6 +252,36 @@ def show(base_map: BaseMap, overlays: Sequence[Any], *, key: str, height: int, l
         default={k: _DEFAULTS.get(k) for k in wanted}, zoom=None, center=None, feature_group=feature_group,
         return_on_hover=False, layer_control=None, pixelated=False, css_links=list(base_map.css_links),
         js_links=list(base_map.js_links), on_change=on_change, wrap_longitude=False)
+
+
+def _shipped(hash_key: str) -> set[str]:
+    """Keys of the layer specs this session's map (iframe) already holds.
+
+    Only a fragment rerun keeps the iframe for sure: a full run starts the ledger again (the
+    map may be new: a page switch, a reload), and so does the map's own report of a layer it
+    does not have (``atlas_missing``, see atlas.js), after which it gets every spec again.
+    """
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ledger = st.session_state.setdefault("_atlas_shipped", {})
+    ctx = get_script_run_ctx()
+    value = st.session_state.get(hash_key)
+    report = value.get("atlas_missing") if isinstance(value, dict) else None
+    seen = st.session_state.get("_atlas_missing_seen")
+    if ctx is None or not ctx.fragment_ids_this_run or (report and report.get("n") != seen):
+        ledger[hash_key] = set()
+        if report:
+            st.session_state["_atlas_missing_seen"] = report.get("n")
+    return ledger.setdefault(hash_key, set())
+
+
+def _ship(spec: str, shipped: set[str]) -> str:
+    """The spec itself the first time this map gets it, then only a reference to its key."""
+    key = spec[spec.rindex('"key":"') + 7:-2]
+    if key in shipped:
+        return f'{{"key":"{key}","ref":true}}'
+    shipped.add(key)
+    return spec
 
 
 def _city_view() -> tuple[float, float, float, float]:

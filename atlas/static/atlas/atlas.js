@@ -42,7 +42,8 @@
     "#atlas-legend.atlas-folded .atlas-legend-body>:not(b){display:none}"
   ].join("");
 
-  var state = {map: null, fitKey: null, labelSets: [], labelLayer: null, timer: null, texts: {}};
+  var state = {map: null, fitKey: null, labelSets: [], labelLayer: null, timer: null, texts: {},
+               tick: 0, missing: [], missingTimer: null};
   var built = {};  // built Leaflet layers by spec key, reused when the same spec comes back
 
   function init(map, opts) {
@@ -136,18 +137,25 @@
     return {layer: group, labels: labels};
   }
 
+  // A spec the app has sent before comes back as {key, ref: true}: the layer built then is reused.
+  // If this map no longer has it (the iframe was rebuilt, or the layer was evicted), it asks the
+  // app to send the whole spec again.
   function addLayer(group, spec) {
     var b = built[spec.key];
+    if (!b && spec.ref) { missing(spec.key); return group; }
     if (!b) {
       b = spec.kind === "point" ? buildPoints(spec) : buildPolygons(spec);
+      b.label = spec.label;
       built[spec.key] = b;
     }
+    b.used = ++state.tick;
     if (b.owner && b.owner !== group) { b.owner.removeLayer(b.layer); }
     b.owner = group;
     group.addLayer(b.layer);
-    if (b.labels.length && spec.label) {
-      var set = {items: b.labels, minZoom: spec.label.min_zoom, cls: spec.label.cls,
-                 rank: spec.label.rank, on: false};
+    evict();
+    if (b.labels.length && b.label) {
+      var set = {items: b.labels, minZoom: b.label.min_zoom, cls: b.label.cls,
+                 rank: b.label.rank, on: false};
       group.on("add", function () { set.on = true; scheduleLabels(); });
       group.on("remove", function () {
         set.on = false;
@@ -157,6 +165,33 @@
       state.labelSets.push(set);
     }
     return group;
+  }
+
+  var MAX_BUILT = 48;
+  function evict() {  // keep the layers of the last views, not every filter ever shown
+    var keys = Object.keys(built);
+    if (keys.length <= MAX_BUILT) { return; }
+    keys.sort(function (a, b) { return built[a].used - built[b].used; });
+    keys.slice(0, keys.length - MAX_BUILT).forEach(function (k) {
+      var o = built[k].owner;
+      if (!(o && state.map && state.map.hasLayer(o))) { delete built[k]; }
+    });
+  }
+
+  function missing(key) {
+    state.missing.push(key);
+    if (state.missingTimer) { return; }
+    state.missingTimer = setTimeout(function () {
+      state.missingTimer = null;
+      var S = window.Streamlit, G = window.__GLOBAL_DATA__;
+      var keys = state.missing;
+      state.missing = [];
+      if (!S || !G) { return; }
+      var value = Object.assign({}, G.previous_data || {},
+                                {atlas_missing: {keys: keys, n: Date.now() + ":" + Math.random()}});
+      G.previous_data = value;
+      S.setComponentValue(value);
+    }, 0);
   }
 
   // ------------------------------------------------------------------ labels
@@ -233,5 +268,6 @@
   }
 
   window.atlas = {init: init, addLayer: addLayer, legend: legend, fit: fit, highlight: highlight,
-                  labels: placeLabels, _state: state};
+                  labels: placeLabels, _state: state,
+                  _forget: function () { Object.keys(built).forEach(function (k) { delete built[k]; }); }};
 }());
