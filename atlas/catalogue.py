@@ -157,8 +157,8 @@ def load_catalogue(*, layers_dir: Path | None = None,
 
 def read_source(source: str, *, geodata_dir: Path | None = None) -> gpd.GeoDataFrame:
     """Read a layer source from ``geodata/`` with the matching validated loader."""
-    if source == "sites.csv":
-        return load_sites(geodata_dir=geodata_dir)
+    if source.endswith(".csv"):  # site tables (sites.csv, kepu_galleries.csv)
+        return load_sites(geodata_dir=geodata_dir, source=source)
     if source == "districts.geojson":
         return load_districts(geodata_dir=geodata_dir)
     gdir = Path(geodata_dir) if geodata_dir is not None else settings.GEODATA_DIR

@@ -27,6 +27,7 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "lab": ("实验室与研究院", "Labs and research institutes"),
     "university": ("高校", "Universities"),
     "kepu_site": ("科普场馆", "Science-popularisation sites"),
+    "kepu_gallery": ("科普画廊", "Community science galleries"),
 }
 
 #: Position status values: how far a site's point can be trusted.
@@ -197,16 +198,25 @@ def sites_from_frame(df: pd.DataFrame, *, name: str = "sites") -> gpd.GeoDataFra
     return validate_geoframe(gdf, name=name, id_column="id")
 
 
-def load_sites(*, geodata_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """Load every site the atlas ships (placed and unplaced).
+def load_sites(*, geodata_dir: Path | None = None, source: str = "sites.csv") -> gpd.GeoDataFrame:
+    """Load a table of sites the atlas ships (placed and unplaced).
+
+    Parameters
+    ----------
+    geodata_dir : pathlib.Path, optional
+        Folder of the shipped data.
+    source : str
+        A site table in that folder: ``sites.csv`` (the curated sites) or another table in
+        the site schema, e.g. ``kepu_galleries.csv``; extra columns are kept.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per site, columns :data:`SITE_COLUMNS` plus geometry (empty when unplaced).
+        One row per site, columns :data:`SITE_COLUMNS` (plus the table's own) and geometry
+        (empty when unplaced).
 
     """
-    path = _dir(geodata_dir) / "sites.csv"
+    path = _dir(geodata_dir) / source
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     return sites_from_frame(df, name=path.name)
 
