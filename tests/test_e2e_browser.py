@@ -268,16 +268,16 @@ def test_exported_html_opens_offline_and_shows_evil_names_as_text(browser, tmp_p
     import pandas as pd
 
     from atlas import settings
-    from atlas.catalogue import layer_frame, load_catalogue
+    from atlas.catalogue import layer_frame, load_catalogue, read_source
     from atlas.export import save_html
-    from atlas.geodata import load_districts, sites_from_frame
+    from atlas.geodata import sites_from_frame
     from atlas.webmap import build_map
 
     df = pd.read_csv(settings.GEODATA_DIR / "sites.csv", dtype=str, keep_default_na=False)
     df.loc[df.id == "K11", "name_zh"] = EVIL
     sites = sites_from_frame(df)
     cat = load_catalogue()
-    frames = {lyr.id: layer_frame(lyr, sites if lyr.source == "sites.csv" else load_districts())
+    frames = {lyr.id: layer_frame(lyr, sites if lyr.source == "sites.csv" else read_source(lyr.source))
               for lyr in cat}
     ARTIFACTS.mkdir(exist_ok=True)
     out = save_html(build_map(cat, frames, basemap="none", layer_control=True),
