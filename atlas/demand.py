@@ -150,7 +150,8 @@ def proxy_demand(districts: gpd.GeoDataFrame, population: pd.DataFrame, *,
     """Demand with no network: each district's population spread evenly over its H3 cells.
 
     Used only with straight-line proxy coverage, and labelled ``area-uniform``. ``x``/``y``
-    are in the UTM zone of the districts (:func:`atlas.projection.metric_crs_for`).
+    are in the UTM zone of the districts (:func:`atlas.projection.metric_crs_for`). ``extent_m``
+    is each cell's radius: its people may live anywhere in it.
     """
     pop = population.set_index("district_zh")["resident_pop_2024"]
     rows = []
@@ -168,4 +169,18 @@ def proxy_demand(districts: gpd.GeoDataFrame, population: pd.DataFrame, *,
     gdf["method"] = "area-uniform"
     gdf["district_share"] = 1.0
     gdf["edge"] = -1
+    gdf["extent_m"] = cell_radius_m(gdf.h3.to_numpy())
     return gdf
+
+
+def cell_radius_m(cells: np.ndarray) -> np.ndarray:
+    """Distance (m) from each H3 cell's centre to its farthest vertex: how far its people may be.
+
+    Coverage bounds (:mod:`atlas.coverage_summary`) use it as the demand point's ``extent_m``.
+    """
+    out = np.empty(len(cells))
+    for i, c in enumerate(cells):
+        centre = h3.cell_to_latlng(c)
+        out[i] = max(h3.great_circle_distance(centre, v, "m") for v in h3.cell_to_boundary(c))
+    return out
+

@@ -1,0 +1,322 @@
+"""Coverage figures for pages, exports and the dashboard: one function, never a bare guess.
+
+:func:`coverage_summary` is the single source of every coverage figure the atlas shows.
+
+* **With a walking network** (``method = "network"``) the share of people within the walking
+  budget is a value: lower bound = upper bound = estimate.
+* **Without one** (``method = "straight-line-bounds"``) only bounds are certain. Walking is never
+  shorter than the straight line, so
+
+  - a demand point farther than the budget in a straight line from every site is **certainly
+    outside** (``certain_gap_population``);
+  - the share within the budget in a straight line is an **upper bound** (``pct_upper``:
+    "at most X % within 15 minutes");
+  - nothing is certainly inside (``pct_lower`` is NaN: a river or a wall can make any
+    straight-line neighbour unreachable);
+  - circles of radius budget / detour factor (1.3) give an **estimate** (``pct_estimate``),
+    always labelled as one.
+
+A demand point may stand for people spread over an area (an H3 cell, a raster pixel): its
+``extent_m`` column (metres, 0 when absent) is the radius that area reaches from the point, and
+the bounds hold wherever in it the people live (certainly outside only if the whole area is
+beyond the budget). Percentages of zones without population are NaN with
+``status = "no_population"``, never 0 %.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from atlas import settings
+from atlas.coverage import Coverage, coverage
+from atlas.errors import ValidationError
+from atlas.odmatrix import (
+    SiteDemandMatrix,
+    demand_crs,
+    lonlat_xy,
+    network_crs,
+    straight_line_matrix,
+)
+from atlas.service_area import METHOD_NETWORK, budget_metres
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from atlas.network import WalkNetwork
+
+METHOD_BOUNDS = "straight-line-bounds"
+
+#: Columns of every per-zone table (:meth:`CoverageSummary.by_district`, ``by_zone``, ``city``).
+TABLE_COLUMNS: tuple[str, ...] = (
+    "zone", "population", "pct_lower", "pct_upper", "pct_estimate", "certain_gap_population",
+    "uncertain_population", "status", "method",
+)
+
+
+@dataclass
+class CoverageSummary:
+    """Coverage of demand by a set of sites, as bounds (offline) or a network value.
+
+    Build it with :func:`coverage_summary`; see the module docstring for what each figure means.
+
+    Attributes
+    ----------
+    method : str
+        ``network`` or ``straight-line-bounds``.
+    budget_m : float
+        Walking budget in metres.
+    detour_factor : float
+        Used for the straight-line estimate only.
+    supply : str
+        Which sites: ``bases``, ``galleries``, ``both`` or ``custom``.
+    n_sites : int
+        Sites in play.
+    demand : geopandas.GeoDataFrame
+        The demand points (``population``, ``district``, optional ``extent_m``).
+    distance : numpy.ndarray
+        Per demand point: walking distance to the nearest site (network; inf beyond the
+        budget), or straight-line distance (bounds; a lower bound of the walking distance;
+        inf beyond the budget plus the point's extent).
+    crs : str
+        Metric CRS of the distances.
+    flagged_sites : list of str
+        Network sites too far from every street to count.
+
+    """
+
+    method: str
+    budget_m: float
+    detour_factor: float
+    supply: str
+    n_sites: int
+    demand: gpd.GeoDataFrame
+    distance: NDArray[np.float64]
+    crs: str
+    flagged_sites: list[str] = field(default_factory=list)
+    matrix: SiteDemandMatrix | None = field(default=None, repr=False)
+    _net: WalkNetwork | None = field(default=None, repr=False)
+    _tree: cKDTree | None = field(default=None, repr=False)
+    _xy: NDArray[np.float64] | None = field(default=None, repr=False)
+
+    # --- per demand point ---------------------------------------------------------------
+    @property
+    def extent(self) -> NDArray[np.float64]:
+        """Radius (m) of the area each demand point stands for (0 when not given)."""
+        if "extent_m" in self.demand.columns:
+            return self.demand.extent_m.to_numpy(dtype=float)
+        return np.zeros(len(self.demand))
+
+    @property
+    def possibly_within(self) -> NDArray[np.bool_]:
+        """Demand that may be within the budget (upper bound); exact with a network."""
+        if self.method == METHOD_NETWORK:
+            return self.distance <= self.budget_m
+        return self.distance - self.extent <= self.budget_m
+
+    @property
+    def certainly_outside(self) -> NDArray[np.bool_]:
+        """Demand certainly beyond the budget of every site."""
+        return ~self.possibly_within
+
+    @property
+    def certainly_within(self) -> NDArray[np.bool_]:
+        """Demand certainly within the budget: only known with a network."""
+        if self.method == METHOD_NETWORK:
+            return self.distance <= self.budget_m
+        return np.zeros(len(self.distance), bool)
+
+    @property
+    def estimate_within(self) -> NDArray[np.bool_]:
+        """Demand within the budget by the estimate (straight line x detour factor offline)."""
+        if self.method == METHOD_NETWORK:
+            return self.distance <= self.budget_m
+        return self.distance * self.detour_factor <= self.budget_m
+
+    # --- tables -------------------------------------------------------------------------
+    def table(self, groups: NDArray[np.object_], *, zones: list[str] | None = None) -> pd.DataFrame:
+        """Figures per group label (one per demand point); ``zones`` lists every zone to show.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns :data:`TABLE_COLUMNS`, one row per zone (zones without people included,
+            with NaN percentages and ``status = "no_population"``).
+
+        """
+        pop = self.demand.population.to_numpy(dtype=float)
+        df = pd.DataFrame({
+            "zone": np.asarray(groups, dtype=object), "population": pop,
+            "lower": np.where(self.certainly_within, pop, 0.0),
+            "upper": np.where(self.possibly_within, pop, 0.0),
+            "estimate": np.where(self.estimate_within, pop, 0.0),
+            "gap": np.where(self.certainly_outside, pop, 0.0),
+        })
+        g = df.groupby("zone", sort=True)[["population", "lower", "upper", "estimate", "gap"]].sum()
+        if zones is not None:
+            g = g.reindex(pd.Index(list(dict.fromkeys(zones)), name="zone"), fill_value=0.0)
+        return self._finish(g.reset_index())
+
+    def _finish(self, g: pd.DataFrame) -> pd.DataFrame:
+        has = g.population > 0
+        denom = g.population.where(has)
+        out = pd.DataFrame({
+            "zone": g.zone.astype(str), "population": g.population,
+            "pct_lower": 100.0 * g.lower / denom if self.method == METHOD_NETWORK else np.nan,
+            "pct_upper": 100.0 * g.upper / denom,
+            "pct_estimate": 100.0 * g.estimate / denom,
+            "certain_gap_population": g.gap,
+            "uncertain_population": g.population - g.gap - g.lower,
+            "status": np.where(has, "ok", "no_population"),
+            "method": self.method,
+        })
+        return out[list(TABLE_COLUMNS)].reset_index(drop=True)
+
+    def by_district(self) -> pd.DataFrame:
+        """Figures per district (the demand's ``district`` column)."""
+        return self.table(self.demand.district.to_numpy(dtype=object))
+
+    def by_zone(self, zones: gpd.GeoDataFrame, *, name_column: str = "zone") -> pd.DataFrame:
+        """Figures per planner's zone (polygons, WGS84); demand outside every zone is left out.
+
+        Every zone gets a row; zones holding no people say so (``status``), not 0 %.
+        """
+        label = assign_zones(self.demand, zones, name_column=name_column)
+        inside = label != ""
+        sub = replace(self, demand=self.demand[inside], distance=self.distance[inside], matrix=None)
+        return sub.table(label[inside], zones=zones[name_column].astype(str).tolist())
+
+    def city(self, *, name: str = "全市") -> pd.Series:
+        """Figures for all demand together (one row of the same columns)."""
+        return self.table(np.full(len(self.demand), name, dtype=object)).iloc[0]
+
+    # --- words --------------------------------------------------------------------------
+    def headline(self, lang: str = "zh") -> str:
+        """The city figure as one qualified sentence (bounds and estimate offline)."""
+        c = self.city()
+        mins = self.budget_m / (settings.WALK_SPEED_KMH * 1000 / 60)
+        if c.status != "ok":
+            return "没有人口数据" if lang != "en" else "No population in the area"
+        if self.method == METHOD_NETWORK:
+            if lang == "en":
+                return (f"{c.pct_upper:.1f} % of people within {self.budget_m:,.0f} m ({mins:.0f} min) "
+                        "walk on the walking network")
+            return (f"步行路网：{c.pct_upper:.1f}% 的人口在 {self.budget_m:,.0f} 米"
+                    f"（{mins:.0f} 分钟）步行范围内")
+        if lang == "en":
+            return (f"At most {c.pct_upper:.1f} % within {self.budget_m:,.0f} m ({mins:.0f} min) walk "
+                    f"(straight-line upper bound); {c.certain_gap_population:,.0f} people certainly outside; "
+                    f"estimate ≈ {c.pct_estimate:.1f} % (straight line × {self.detour_factor:g}: "
+                    "an estimate, no walking network)")
+        return (f"至多 {c.pct_upper:.1f}% 的人口在 {self.budget_m:,.0f} 米（{mins:.0f} 分钟）步行范围内"
+                "（直线上限）；"
+                f"确定在范围外 {c.certain_gap_population:,.0f} 人；估计约 {c.pct_estimate:.1f}%"
+                f"（直线×{self.detour_factor:g}，估计值，无步行路网）")
+
+    # --- maps and updates ---------------------------------------------------------------
+    def coverage(self) -> Coverage:
+        """A :class:`atlas.coverage.Coverage` for cells and gap maps.
+
+        Offline its ``covered`` is "possibly within" (upper bound), so its ``gaps()`` are the
+        certain gaps; its ``method`` says ``straight-line-bounds``.
+        """
+        return Coverage(self.distance, self.possibly_within, self.budget_m, self.method, self.demand,
+                        list(self.flagged_sites))
+
+    def with_added_sites(self, sites: gpd.GeoDataFrame) -> CoverageSummary:
+        """The summary after adding sites: only the new sites' distances are computed."""
+        if len(sites) == 0:
+            return self
+        if self.method == METHOD_NETWORK:
+            if self._net is None:
+                raise ValidationError("缺少路网，无法增量更新", "No network to update with")
+            from atlas.odmatrix import network_matrix
+
+            new = network_matrix(self._net, self.demand, lonlat_xy(sites, crs=self.crs), cutoff=self.budget_m)
+        else:
+            assert self._xy is not None and self._tree is not None
+            new = straight_line_matrix(lonlat_xy(sites, crs=self.crs), self._xy,
+                                       cutoff=self._cutoff(), crs=self.crs, demand_tree=self._tree)
+        matrix = self.matrix.append(new) if self.matrix is not None else None
+        return replace(self, distance=np.minimum(self.distance, new.nearest()),
+                       n_sites=self.n_sites + len(sites), matrix=matrix)
+
+    def _cutoff(self) -> float:
+        return self.budget_m + float(self.extent.max(initial=0.0))
+
+
+def assign_zones(demand: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, *, name_column: str = "zone"
+                 ) -> NDArray[np.object_]:
+    """The zone (``name_column`` value) each demand point lies in, ``""`` outside all zones.
+
+    Where zones overlap, the first listed wins.
+    """
+    if name_column not in zones.columns:
+        raise ValidationError(f"分区文件没有名称列 {name_column}", f"The zones have no column {name_column}")
+    z = zones.to_crs(settings.CRS_WGS84) if zones.crs is not None else zones
+    tree = shapely.STRtree(z.geometry.to_numpy())
+    pts, hit = tree.query(demand.geometry.to_numpy(), predicate="intersects")
+    out = np.full(len(demand), "", dtype=object)
+    order = np.lexsort((-hit, pts))  # for each point, the first zone last -> it wins below
+    names = z[name_column].astype(str).to_numpy()
+    out[pts[order]] = names[hit[order]]
+    return out
+
+
+def coverage_summary(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
+                     network: WalkNetwork | None = None, minutes: float = settings.WALK_MINUTES,
+                     speed_kmh: float = settings.WALK_SPEED_KMH, metres: float | None = None,
+                     detour_factor: float = settings.DETOUR_FACTOR, supply: str = "custom",
+                     snap_limit_m: float = settings.SNAP_LIMIT_M) -> CoverageSummary:
+    """Coverage of ``demand`` by ``sites``: network value, or straight-line bounds and estimate.
+
+    Parameters
+    ----------
+    demand : geopandas.GeoDataFrame
+        Demand points (WGS84) with ``population`` and ``district``; network demand also has
+        ``edge``; optional ``extent_m`` (see the module docstring).
+    sites : geopandas.GeoDataFrame
+        Positioned sites (WGS84), e.g. from :func:`atlas.supply.supply_sites`.
+    network : WalkNetwork, optional
+        The walking network ``demand`` was built on; without one, bounds are computed.
+    minutes, speed_kmh, metres : float
+        Budget (:func:`atlas.service_area.budget_metres`).
+    detour_factor : float
+        Straight-line estimate: walking = straight line x this (offline only).
+    supply : str
+        Label of the site set (``bases``, ``galleries``, ``both``, ``custom``).
+    snap_limit_m : float
+        Network sites farther from every street are left out and listed.
+
+    Returns
+    -------
+    CoverageSummary
+
+    Examples
+    --------
+    >>> s = coverage_summary(demand, supply_sites("galleries"), supply="galleries")  # doctest: +SKIP
+    >>> s.headline("en"), s.by_district()                                            # doctest: +SKIP
+
+    """
+    budget = budget_metres(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
+    if detour_factor < 1:
+        raise ValidationError("绕行系数应不小于 1", "The detour factor must be at least 1")
+    if network is not None:
+        cov = coverage(network, demand, sites, metres=budget, snap_limit_m=snap_limit_m)
+        d = np.where(cov.distance <= budget, cov.distance, np.inf)  # the search stops at the budget
+        return CoverageSummary(METHOD_NETWORK, budget, float(detour_factor), supply, len(sites), demand,
+                               d, network_crs(network), cov.flagged_sites, _net=network)
+    crs = demand_crs(demand)
+    xy = lonlat_xy(demand, crs=crs)
+    tree = cKDTree(xy)
+    extent = demand.extent_m.to_numpy(dtype=float) if "extent_m" in demand.columns else np.zeros(len(demand))
+    m = straight_line_matrix(lonlat_xy(sites, crs=crs), xy, cutoff=budget + float(extent.max(initial=0.0)),
+                             crs=crs, demand_tree=tree)
+    return CoverageSummary(METHOD_BOUNDS, budget, float(detour_factor), supply, len(sites), demand,
+                           m.nearest(), crs, matrix=m, _tree=tree, _xy=xy)
