@@ -227,7 +227,7 @@ class CoverageSummary:
         certain gaps; its ``method`` says ``straight-line-bounds``.
         """
         return Coverage(self.distance, self.possibly_within, self.budget_m, self.method, self.demand,
-                        list(self.flagged_sites))
+                        list(self.flagged_sites), crs=self.crs)
 
     def with_added_sites(self, sites: gpd.GeoDataFrame) -> CoverageSummary:
         """The summary after adding sites: only the new sites' distances are computed."""
@@ -269,6 +269,17 @@ def assign_zones(demand: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, *, name_colu
     return out
 
 
+def _near_network(net: WalkNetwork, sites: gpd.GeoDataFrame, *, margin_m: float) -> NDArray[np.bool_]:
+    """Sites inside the network's bounding box grown by ``margin_m`` (the rest are out of its area)."""
+    if len(sites) == 0:
+        return np.zeros(0, bool)
+    pad_lat = margin_m / 110_574.0
+    pad_lon = margin_m / (111_320.0 * max(np.cos(np.radians(float(np.mean(net.lat)))), 0.1))
+    x, y = sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()
+    return ((x >= net.lon.min() - pad_lon) & (x <= net.lon.max() + pad_lon)
+            & (y >= net.lat.min() - pad_lat) & (y <= net.lat.max() + pad_lat))
+
+
 def coverage_summary(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
                      network: WalkNetwork | None = None, minutes: float = settings.WALK_MINUTES,
                      speed_kmh: float = settings.WALK_SPEED_KMH, metres: float | None = None,
@@ -308,7 +319,8 @@ def coverage_summary(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
     if detour_factor < 1:
         raise ValidationError("绕行系数应不小于 1", "The detour factor must be at least 1")
     if network is not None:
-        cov = coverage(network, demand, sites, metres=budget, snap_limit_m=snap_limit_m)
+        near = _near_network(network, sites, margin_m=snap_limit_m)  # others cannot reach it
+        cov = coverage(network, demand, sites[near], metres=budget, snap_limit_m=snap_limit_m)
         d = np.where(cov.distance <= budget, cov.distance, np.inf)  # the search stops at the budget
         return CoverageSummary(METHOD_NETWORK, budget, float(detour_factor), supply, len(sites), demand,
                                d, network_crs(network), cov.flagged_sites, _net=network)

@@ -150,6 +150,52 @@ STRINGS.update({
     "cov_flagged": ("以下站点离道路过远，未计入：", "Too far from any street, not counted: "),
 })
 
+STRINGS.update({  # coverage bounds, supply choice, population sources, zones, E2SFCA (issue 12)
+    "cov_supply": ("科普点集合", "科普 points in play"),
+    "cov_extra_layers": ("另加点图层（如导入的名单）", "Also include point layers (e.g. imported lists)"),
+    "cov_pop_source": ("人口分布来源", "Population source"),
+    "pop_src_area-uniform": ("按面积均匀分布（近似，最后手段）", "Area-uniform (approximate, last resort)"),
+    "pop_src_upload": ("上传人口栅格 GeoTIFF 或网格表", "Upload a population GeoTIFF or cell table"),
+    "pop_src_worldpop": ("WorldPop 100 米栅格（需联网下载）", "WorldPop 100 m raster (download, online)"),
+    "pop_src_zones": ("街道/社区人口表 + 边界文件", "Population by 街道/社区 + boundary file"),
+    "pop_upload": ("人口文件（GeoTIFF、CSV、XLSX；CSV 需经度、纬度、人口列）",
+                   "Population file (GeoTIFF, CSV, XLSX; tables need lon, lat, population columns)"),
+    "pop_worldpop_button": ("下载 WorldPop 并使用", "Download WorldPop and use it"),
+    "pop_table_upload": ("人口表（CSV、XLSX）", "Population table (CSV, XLSX)"),
+    "pop_zone_column": ("名称列（与边界文件相同）", "Name column (as in the boundary file)"),
+    "pop_value_column": ("人口列", "Population column"),
+    "pop_need_file": ("尚未提供人口文件：暂按面积均匀分布。",
+                      "No population file yet: area-uniform is used."),
+    "pop_reconciliation": ("与2024年官方区县人口核对",
+                           "Reconciliation with the official 2024 district totals"),
+    "cov_upper": ("至多（直线上限）", "At most (straight-line upper bound)"),
+    "cov_certain_gap": ("确定在范围外的人口", "People certainly outside"),
+    "cov_estimate": ("估计值（直线×绕行系数）", "Estimate (straight line × detour factor)"),
+    "cov_bounds_note": ("无步行路网时只有界限是确定的：步行距离不短于直线距离，所以直线距离也超出预算的人"
+                        "一定在15分钟圈外（确定缺口）；直线圈内的人最多有这么多（上限）；直线×绕行系数只是估计值。"
+                        "下限需要步行路网。",
+                        "Without a walking network only bounds are certain: a walk is never shorter "
+                        "than the straight line, so people beyond the budget even in a straight line "
+                        "are certainly outside (certain gaps); those within straight-line circles are "
+                        "at most this many (upper bound); straight line × detour factor is only an "
+                        "estimate. A lower bound needs a walking network."),
+    "cov_certain_gaps_layer": ("确定缺口（直线距离也超出）",
+                               "Certain gaps (beyond the budget in a straight line)"),
+    "cov_zones": ("按自定义分区统计（街道、社区、规划单元）",
+                  "By your own zones (街道, 社区, planning units)"),
+    "cov_zones_upload": ("边界文件（GeoJSON、GeoPackage、zip 压缩的 Shapefile）",
+                         "Boundary file (GeoJSON, GeoPackage, zipped shapefile)"),
+    "cov_zones_datum": ("边界文件坐标系", "Datum of the boundary file"),
+    "no_population": ("无人口", "no population"),
+    "acc_title": ("可达性（E2SFCA，每万人可达科普点，按距离衰减加权）",
+                  "Accessibility (E2SFCA: 科普 points within reach per 10,000 residents, distance-weighted)"),
+    "acc_decay": ("距离衰减", "Distance decay"),
+    "acc_decay_gaussian": ("高斯（默认）", "Gaussian (default)"),
+    "acc_decay_bands": ("分段 1.00/0.68/0.22", "Bands 1.00/0.68/0.22"),
+    "acc_show": ("地图显示可达性", "Show accessibility on the map"),
+    "acc_layer": ("可达性（每万人）", "Accessibility (per 10,000 residents)"),
+})
+
 STRINGS.update({
     "cov_reco_needs_network": ("选址推荐需要步行路网（以便按街道分布人口）："
                                "直线近似模式下人口按面积均匀分布，推荐没有意义，因此不给出。",

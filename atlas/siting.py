@@ -30,7 +30,7 @@ from atlas import settings
 from atlas.coverage import demand_xy
 from atlas.errors import ValidationError
 from atlas.projection import metric_crs_for
-from atlas.service_area import METHOD_PROXY, Snap, node_distances, sites_xy, snap
+from atlas.service_area import METHOD_NETWORK, Snap, node_distances, sites_xy, snap
 
 if TYPE_CHECKING:
     import pulp
@@ -337,7 +337,7 @@ def recommend(cov: Coverage, candidates: gpd.GeoDataFrame, k: int, *,
     """
     if candidates.empty or k <= 0:
         return candidates.iloc[:0], {"method": "none", "newly_covered": 0.0}
-    if cov.method == METHOD_PROXY and (cov.demand.method == "area-uniform").all():
+    if cov.method != METHOD_NETWORK and (cov.demand.method == "area-uniform").all():
         # People spread evenly over area say nothing about where they live: any "best" site
         # would be arbitrary. Recommend only with street-based demand.
         return candidates.iloc[:0], {"method": "none (needs a walking network)",

@@ -57,7 +57,8 @@ def _shipped_frames(layer_ids: tuple[str, ...]) -> dict[str, gpd.GeoDataFrame]:
 
 def supply_sites(choice: str = "both", *, frames: Mapping[str, gpd.GeoDataFrame] | None = None,
                  capacity: str | None = None, default_capacity: float = 1.0,
-                 added: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+                 added: gpd.GeoDataFrame | None = None,
+                 extra: Mapping[str, gpd.GeoDataFrame] | None = None) -> gpd.GeoDataFrame:
     """The positioned 科普 points of a supply choice, in one schema.
 
     Parameters
@@ -75,6 +76,9 @@ def supply_sites(choice: str = "both", *, frames: Mapping[str, gpd.GeoDataFrame]
     added : geopandas.GeoDataFrame, optional
         Planner's candidate sites (``id``, ``name_zh`` and points, WGS84) appended as
         ``supply_kind = "added"``.
+    extra : mapping of layer id to GeoDataFrame, optional
+        Further point layers in play (e.g. a planner's imported list), appended with
+        ``supply_kind = "layer"`` and their layer id.
 
     Returns
     -------
@@ -102,6 +106,11 @@ def supply_sites(choice: str = "both", *, frames: Mapping[str, gpd.GeoDataFrame]
         placed = ~(f.geometry.isna() | f.geometry.is_empty)
         unplaced += int((~placed).sum())
         parts.append(_rows(f[placed], kind=KIND_OF_LAYER.get(lid, lid), layer=lid, capacity=capacity,
+                           default_capacity=default_capacity))
+    for lid, f in (extra or {}).items():
+        placed = ~(f.geometry.isna() | f.geometry.is_empty)
+        unplaced += int((~placed).sum())
+        parts.append(_rows(f[placed].to_crs(settings.CRS_WGS84), kind="layer", layer=lid, capacity=capacity,
                            default_capacity=default_capacity))
     if added is not None and len(added):
         a = added.to_crs(settings.CRS_WGS84)

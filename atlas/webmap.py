@@ -897,3 +897,40 @@ def highlight_marks(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame],
     a = np.array(marks)
     r = 0.01
     return marks, (a[:, 1].min() - r, a[:, 0].min() - r, a[:, 1].max() + r, a[:, 0].max() + r)
+
+
+#: Sequential ramp of E2SFCA scores (ColorBrewer BuGn, 5 classes); grey = nobody's site in reach.
+ACCESS_COLOURS: tuple[str, ...] = ("#edf8fb", "#b2e2e2", "#66c2a4", "#2ca25f", "#006d2c")
+ACCESS_NONE = "#bdbdbd"
+
+
+def access_group(cells: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = "osm",
+                 name: str | None = None) -> AtlasGroup:
+    """H3 cells shaded by E2SFCA score per 10,000 residents (quintiles; grey = none in reach).
+
+    ``cells`` come from :meth:`atlas.accessibility.Accessibility.cells`; cells without people
+    are not drawn. One layer for all cells, with a graduated legend; tooltips are escaped.
+    """
+    shown = cells[cells.population > 0]
+    title = name or t("acc_layer", lang)
+    if shown.empty:
+        return AtlasGroup(html.escape(title))
+    _built("overlay", "access")
+    score = shown.score_per_10k.fillna(0.0).to_numpy()
+    pos = score[score > 0]
+    edges = np.quantile(pos, [0.2, 0.4, 0.6, 0.8]) if len(pos) else np.zeros(4)
+    cls = np.searchsorted(edges, score)
+    fill = np.where(score > 0, np.asarray(ACCESS_COLOURS, dtype=object)[cls], ACCESS_NONE)
+    shown = _shift(shown, basemap)
+    unit = "per 10,000" if lang == "en" else "每万人"
+    tips = [html.escape(f"{s:.2f} {unit} · {t('pop_value_column', lang)} {p:,.0f}")
+            for s, p in zip(score, shown.population, strict=True)]
+    spec = {"id": "access", "kind": "polygon", "fields": [],
+            "style": {"color": ACCESS_COLOURS[-1], "weight": 0.3, "fill_opacity": 0.6},
+            "rows": [[g, tip, None, None, None, None, c] for g, tip, c in
+                     zip(display_geometry(shown.geometry.to_numpy()), tips, fill, strict=True)]}
+    bounds = [0.0, *edges.tolist(), float(pos.max()) if len(pos) else 0.0]
+    ramp = ((ACCESS_NONE, "0"), *((c, f"{bounds[i]:.2f}–{bounds[i + 1]:.2f}")
+                                  for i, c in enumerate(ACCESS_COLOURS)))
+    entry = LegendEntry(f"E2SFCA ({unit})", kind="ramp", ramp=tuple(ramp))
+    return layer_group(_keyed(spec), name=title, legend=[entry])

@@ -1,21 +1,27 @@
-"""Coverage gaps: who is outside every 15-minute circle, and where new 科普 sites help most."""
+"""Coverage gaps: who is outside every 15-minute circle, and where new 科普 sites help most.
+
+Every figure comes from atlas.coverage_summary.coverage_summary (network value, or offline
+bounds + a labelled estimate) and atlas.accessibility (E2SFCA on the same matrix).
+"""
 
 from __future__ import annotations
 
 import geopandas as gpd
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from atlas import fmt
-from atlas.coverage import coverage, proxy_coverage
+from atlas.accessibility import DECAYS, accessibility
+from atlas.coverage_summary import METHOD_BOUNDS
 from atlas.errors import AtlasError
 from atlas.i18n import t
 from atlas.scenarios import Scenario, load_scenarios, save_scenario
 from atlas.siting import candidates_from_gaps, recommend
-from atlas.webmap import build_map, cells_group, points_group
+from atlas.supply import KIND_OF_LAYER, SUPPLY_CHOICES, supply_label, supply_sites
+from atlas.webmap import access_group, build_map, cells_group, points_group
 from ui import common
 from ui.cards import md_escape
+from ui.coverage_inputs import population_input, scenario_summary, zones_input
 from ui.tables import show_table, site_names
 
 lang = common.language()
@@ -33,11 +39,15 @@ if scope != "city":
     row = districts.set_index("name_zh").loc[scope]
     rec = common.cached_network_record(f"district:{row['adcode']}")
 net = common.network_at(*rec) if rec else None
+reconciliation = None
 if net is None:
-    st.warning(t("cov_mode_proxy", lang))
-    demand = common.city_proxy_demand()
-    if scope != "city":
-        demand = demand[demand.district == scope]
+    st.warning(t("cov_bounds_note", lang))
+    scope_d = districts if scope == "city" else districts[districts.name_zh == scope]
+    demand, reconciliation = population_input(lang, districts=scope_d, population=common.population())
+    if demand is None:
+        demand = common.city_proxy_demand()
+        if scope != "city":
+            demand = demand[demand.district == scope]
 else:
     st.success(f"{t('cov_mode_network', lang)} — {md_escape(net.describe(lang))}")
     demand = common.network_demand(*rec, scope)
@@ -46,42 +56,62 @@ preset = st.radio(t("sa_budget", lang), ["15", "800", "1000"], horizontal=True, 
                   format_func=lambda p: "15 min × 4.5 km/h" if p == "15" else f"{p} m")
 opts: dict[str, float] = {} if preset == "15" else {"metres": float(preset)}
 
-# current scenario: the planner's added candidate sites
+# which 科普 points are in play: bases, galleries or both, plus the planner's layers and scenario
 scen: Scenario = st.session_state.setdefault("scenario", Scenario("方案1"))
 point_layers = [lyr for lyr in layers if lyr.geometry == "point"]
-site_layers = st.multiselect(t("sa_layers", lang), [lyr.id for lyr in point_layers],
-                             default=["kepu_sites"], key="cov_layers",
-                             format_func=lambda i: next(x.title(lang) for x in point_layers if x.id == i))
-chosen_frames = [frames[i] for i in site_layers] or [frames["kepu_sites"].iloc[:0]]
-kepu = gpd.GeoDataFrame(pd.concat(chosen_frames, ignore_index=True), crs="EPSG:4326")
-existing = kepu[~kepu.geometry.isna()][["id", "name_zh", "geometry"]]
+s1, s2 = st.columns(2)
+choice = s1.radio(t("cov_supply", lang), list(SUPPLY_CHOICES), index=2, horizontal=True, key="cov_supply",
+                  format_func=lambda c: supply_label(c, lang))
+extra_ids = s2.multiselect(t("cov_extra_layers", lang),
+                           [x.id for x in point_layers if x.id not in KIND_OF_LAYER], key="cov_layers",
+                           format_func=lambda i: next(x.title(lang) for x in point_layers if x.id == i))
 added = gpd.GeoDataFrame(
     {"id": [s["id"] for s in scen.sites], "name_zh": [s["name"] for s in scen.sites]},
     geometry=gpd.points_from_xy([s["lon"] for s in scen.sites], [s["lat"] for s in scen.sites]),
     crs="EPSG:4326")
-sites = gpd.GeoDataFrame(pd.concat([existing, added], ignore_index=True), crs="EPSG:4326")
-
 try:
-    cov = (coverage(net, demand, sites, **opts) if net is not None
-           else proxy_coverage(demand, sites, **opts))
+    base_sites = supply_sites(choice, frames=frames, extra={i: frames[i] for i in extra_ids})
+    sites = supply_sites(choice, frames=frames, added=added, extra={i: frames[i] for i in extra_ids})
+    summary = scenario_summary(demand, base_sites, added, network=net, supply=choice,
+                               key=(scope, choice, tuple(extra_ids), rec), **opts)
 except AtlasError as exc:
     st.error(exc.message(lang))
     st.stop()
+bounds = summary.method == METHOD_BOUNDS
 names = site_names(frames, lang)
-if cov.flagged_sites:
-    st.caption(t("cov_flagged", lang) + md_escape("、".join(names.get(i, i) for i in cov.flagged_sites)))
+if summary.flagged_sites:
+    st.caption(t("cov_flagged", lang) + md_escape("、".join(names.get(i, i) for i in summary.flagged_sites)))
 
+(st.info if bounds else st.success)(summary.headline(lang))
+city = summary.city()
 c1, c2, c3 = st.columns(3)
-c1.metric(t("cov_pct", lang), fmt.pct(cov.pct_covered))
-c2.metric(t("cov_covered_pop", lang), fmt.people(cov.covered_population))
-c3.metric(t("cov_uncovered", lang), fmt.people(cov.total_population - cov.covered_population))
-q = cov.distance_quantiles()
-st.caption(t("cov_quantiles", lang) + ": " + " · ".join(
-    f"{k} {'> ' + fmt.metres(cov.budget) if v == float('inf') else fmt.metres(v)}"
-    for k, v in q.items()))
+if bounds:
+    c1.metric(t("cov_upper", lang), "≤ " + fmt.pct(city.pct_upper))
+    c2.metric(t("cov_certain_gap", lang), fmt.people(city.certain_gap_population))
+    c3.metric(t("cov_estimate", lang), "≈ " + fmt.pct(city.pct_estimate))
+else:
+    c1.metric(t("cov_pct", lang), fmt.pct(city.pct_upper))
+    c2.metric(t("cov_covered_pop", lang), fmt.people(city.population - city.certain_gap_population))
+    c3.metric(t("cov_uncovered", lang), fmt.people(city.certain_gap_population))
+if reconciliation is not None:
+    with st.expander(t("pop_reconciliation", lang)):
+        show_table(reconciliation, lang)
 
+cov = summary.coverage()
+if not bounds:
+    q = cov.distance_quantiles()
+    st.caption(t("cov_quantiles", lang) + ": " + " · ".join(
+        f"{k} {'> ' + fmt.metres(cov.budget) if v == float('inf') else fmt.metres(v)}"
+        for k, v in q.items()))
 cells = cov.cells(resolution=7 if scope == "city" else None)
 gaps = cov.gaps()
+
+a1, a2 = st.columns(2)
+decay = a1.radio(t("acc_decay", lang), DECAYS, horizontal=True, key="cov_decay",
+                 format_func=lambda d: t(f"acc_decay_{d}", lang))
+show_acc = a2.toggle(t("acc_show", lang), value=False, key="cov_show_acc")
+acc = accessibility(summary, sites, decay=decay)
+
 k = st.slider(t("cov_k", lang), 1, 10, 3, key="cov_k")
 cand_source = st.selectbox(t("cov_candidates", lang), ["gaps", *[x.id for x in point_layers]],
                            key="cov_cand_src", format_func=lambda i: t("cov_cand_gaps", lang) if i == "gaps"
@@ -94,15 +124,19 @@ else:
 reco, info = recommend(cov, candidates, k, net=net)
 
 st.info(t("cov_click_hint", lang))
-groups = [cells_group(cells, lang=lang, basemap=basemap),
-          points_group(reco.assign(label=[f"#{r} +{p:,.0f}" for r, p in
-                                          zip(reco["rank"], reco.marginal_population, strict=True)])
-                       if len(reco) else reco, label_column="label", color="#2a9d8f",
-                       name=t("cov_reco", lang), basemap=basemap),
-          points_group(added, label_column="name_zh", color="#111111", name=t("cov_added", lang),
-                       basemap=basemap)]
-fmap = build_map(layers, frames, lang=lang, basemap=basemap, tianditu_key=tdt_key,
-                 visible=["districts", *site_layers],
+groups = [cells_group(cells, lang=lang, basemap=basemap,
+                      name=t("cov_certain_gaps_layer", lang) if bounds else None)]
+if show_acc:
+    groups.append(access_group(acc.cells(resolution=7 if scope == "city" else 8), lang=lang,
+                               basemap=basemap, name=acc.label(lang)))
+groups += [points_group(reco.assign(label=[f"#{r} +{p:,.0f}" for r, p in
+                                           zip(reco["rank"], reco.marginal_population, strict=True)])
+                        if len(reco) else reco, label_column="label", color="#2a9d8f",
+                        name=t("cov_reco", lang), basemap=basemap),
+           points_group(added, label_column="name_zh", color="#111111", name=t("cov_added", lang),
+                        basemap=basemap)]
+visible = ["districts", *SUPPLY_CHOICES[choice][0], *extra_ids]
+fmap = build_map(layers, frames, lang=lang, basemap=basemap, tianditu_key=tdt_key, visible=visible,
                  districts=None if scope == "city" else [scope], extra_groups=groups)
 out = st_folium(fmap, height=620, use_container_width=True, key="cov_map",
                 returned_objects=["last_clicked"])
@@ -118,8 +152,12 @@ if click is not None:
 left, right = st.columns(2)
 with left:
     st.subheader(t("cov_by_district", lang))
-    by = cov.by_district().assign(method=cov.method, budget_m=cov.budget)
+    by = summary.by_district()
     show_table(by, lang)
+    st.subheader(t("acc_title", lang))
+    st.caption(acc.label(lang))
+    acc_by = acc.by_district()
+    show_table(acc_by, lang)
     st.subheader(t("cov_gaps", lang))
     show_table(gaps.head(20), lang)
 with right:
@@ -159,10 +197,24 @@ with right:
         st.session_state["scenario"] = next(s for s in load_scenarios() if s.name == pick)
         st.rerun()
 
+st.subheader(t("cov_zones", lang))
+zones = zones_input(lang, key="cov_zone_file")
+by_zone = None
+if zones is not None:
+    by_zone = summary.by_zone(zones).merge(acc.by_zone(zones)[["zone", "score_per_10k", "pct_no_access"]],
+                                           on="zone", how="left")
+    show_table(by_zone, lang)
+
 st.subheader(t("cov_download", lang))
-d1, d2, d3 = st.columns(3)
-d1.download_button("by_district.csv", fmt.table(by, lang).to_csv(index=False).encode("utf-8-sig"),
+d1, d2, d3, d4 = st.columns(4)
+by_csv = fmt.table(by.merge(acc_by[["zone", "score_per_10k", "pct_no_access"]], on="zone"), lang)
+d1.download_button("by_district.csv", by_csv.to_csv(index=False).encode("utf-8-sig"),
                    "coverage_by_district.csv", "text/csv")
 d2.download_button("gaps.geojson", gaps.to_json(), "coverage_gaps.geojson", "application/geo+json")
-d3.download_button("recommended.geojson", reco.to_json() if len(reco) else "{}",
+e2sfca_csv = acc.points().drop(columns="geometry").to_csv(index=False).encode("utf-8-sig")
+d3.download_button("e2sfca.csv", e2sfca_csv, "e2sfca_points.csv", "text/csv")
+d4.download_button("recommended.geojson", reco.to_json() if len(reco) else "{}",
                    "recommended_sites.geojson", "application/geo+json")
+if by_zone is not None:
+    st.download_button("by_zone.csv", fmt.table(by_zone, lang).to_csv(index=False).encode("utf-8-sig"),
+                       "coverage_by_zone.csv", "text/csv")

@@ -186,15 +186,31 @@ def test_service_area_page_uses_a_cached_network(tmp_path):
 COV_PAGE = "pages/3_覆盖缺口_Coverage.py"
 
 
-def test_coverage_page_offline_is_a_labelled_proxy_with_recommendations():
+def _pct(metric) -> float:
+    return float(metric.value.strip("≤≈ %"))
+
+
+def _table(at, column):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_coverage_page_offline_shows_bounds_and_a_labelled_estimate():
     at = _run(COV_PAGE)
     assert not at.exception
-    assert any("直线近似" in w.value for w in at.warning)
-    pct = float(at.metric[0].value.rstrip(" %"))
-    assert 0 < pct < 100
+    assert any("界限" in w.value for w in at.warning)
+    assert any(i.value.startswith("至多") and "估计" in i.value for i in at.info)
+    m = {x.label: x for x in at.metric}
+    upper, est = _pct(m["至多（直线上限）"]), _pct(m["估计值（直线×绕行系数）"])
+    assert m["至多（直线上限）"].value.startswith("≤") and m["估计值（直线×绕行系数）"].value.startswith("≈")
+    assert 0 < est < upper < 100 and float(m["确定在范围外的人口"].value.replace(",", "")) > 0
+    by = _table(at, "覆盖率上限（%）")
+    assert by["覆盖率下限（%）"].isna().all() and (by["计算方法"] == "直线上下界（无步行路网）").all()
+    assert _table(at, "score_per_10k").score_per_10k.notna().all()
     # no recommendation from area-uniform population: it would be arbitrary
-    assert at.dataframe[2].value.empty
+    assert _table(at, "缺口人口（人）").empty
     assert any("需要步行路网" in i.value for i in at.info)
+    at.radio(key="cov_supply").set_value("bases").run()
+    assert _pct(at.metric[0]) < upper  # 14 bases reach far fewer people than 1,197 points
 
 
 def test_coverage_page_with_network_and_scenario_round_trip():
@@ -206,14 +222,14 @@ def test_coverage_page_with_network_and_scenario_round_trip():
     at.selectbox(key="cov_scope").select("鄞州区").run()
     assert not at.exception
     assert any(md_escape("yinzhou_grid.osm") in s.value for s in at.success)
-    before = float(at.metric[0].value.rstrip(" %"))
+    before = _pct(at.metric[0])
     # add a candidate in the grid's far corner (what a map click does), save, reload
     scen = at.session_state["scenario"]
     scen.add_site(121.5512, 29.8274, label="角落候选")
     at.run()
-    after = float(at.metric[0].value.rstrip(" %"))
+    after = _pct(at.metric[0])
     assert after > before
-    reco = at.dataframe[2].value
+    reco = _table(at, "新增覆盖人口（人）")
     assert len(reco) == 3 and (reco["新增覆盖人口（人）"] > 0).all()
     assert reco["累计覆盖率（%）"].is_monotonic_increasing
     at.text_input(key="cov_scen_name").input("测试方案").run()
@@ -266,7 +282,7 @@ def test_import_page_gcj02_list_to_saved_layer_to_coverage():
     lid = next(o for o in cov.multiselect(key="cov_layers").options if "科协名单" in o)
     cov.multiselect(key="cov_layers").set_value([lid]).run()
     assert not cov.exception
-    assert float(cov.metric[0].value.rstrip(" %")) > 0
+    assert _pct(cov.metric[0]) > 0
 
 
 def test_export_page_can_include_labelled_circles():

@@ -1,0 +1,127 @@
+"""Widgets of the coverage page that take a planner's files: population sources and zones.
+
+Results are kept in the session per file (name, size, scope), so a rerun does not re-read an
+upload. Errors are shown in the user's language and leave the previous state untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from atlas.datum import DATUM_LABELS
+from atlas.errors import AtlasError
+from atlas.i18n import t
+
+POP_SOURCES = ("area-uniform", "upload", "worldpop", "zones")
+
+
+def _memo(key: tuple[Any, ...], build: Any) -> Any:
+    store = st.session_state.setdefault("_cov_memo", {})
+    if key not in store:
+        if len(store) > 8:
+            store.clear()
+        store[key] = build()
+    return store[key]
+
+
+def population_input(lang: str, *, districts: gpd.GeoDataFrame, population: pd.DataFrame
+                     ) -> tuple[gpd.GeoDataFrame | None, pd.DataFrame | None]:
+    """The population source picker; returns (demand, reconciliation) or (None, None) for area-uniform."""
+    from atlas import population as popmod
+
+    src = st.radio(t("cov_pop_source", lang), POP_SOURCES, key="cov_pop_src",
+                   format_func=lambda k: t(f"pop_src_{k}", lang))
+    scope = tuple(districts.name_zh)
+    try:
+        if src == "upload":
+            f = st.file_uploader(t("pop_upload", lang), type=["tif", "tiff", "csv", "xlsx"],
+                                 key="cov_pop_file")
+            if f is not None:
+                return _memo(("upload", f.name, f.size, scope), lambda: popmod.demand_from_upload(
+                    f.getvalue(), f.name, districts=districts, population=population))
+        elif src == "worldpop":
+            url = popmod.worldpop_url()
+            st.caption(f"{popmod.WORLDPOP_ATTRIBUTION} · {url}")
+            if st.button(t("pop_worldpop_button", lang), key="cov_worldpop"):
+                bar = st.progress(0.0)
+                path = popmod.download_worldpop(
+                    url, progress=lambda _s, x: bar.progress(min(max(x, 0.0), 1.0)))
+                st.session_state["cov_worldpop_path"] = str(path)
+            path = st.session_state.get("cov_worldpop_path")
+            if path:
+                return _memo(("worldpop", path, scope), lambda: popmod.raster_demand(
+                    path, districts=districts, population=population, label="WorldPop 100 m"))
+        elif src == "zones":
+            return _zone_table_input(lang, districts=districts, population=population)
+    except AtlasError as exc:
+        st.error(exc.message(lang))
+        return None, None
+    if src != "area-uniform":
+        st.info(t("pop_need_file", lang))
+    return None, None
+
+
+def _zone_table_input(lang: str, *, districts: gpd.GeoDataFrame, population: pd.DataFrame
+                      ) -> tuple[gpd.GeoDataFrame | None, pd.DataFrame | None]:
+    from atlas.importing import read_table
+    from atlas.population import zone_table_demand
+
+    a, b = st.columns(2)
+    tf = a.file_uploader(t("pop_table_upload", lang), type=["csv", "xlsx"], key="cov_pop_table")
+    zones = zones_input(lang, key="cov_pop_zones", container=b)
+    if tf is None or zones is None:
+        return None, None
+    table = _memo(("table", tf.name, tf.size), lambda: read_table(tf.getvalue(), tf.name))
+    cols = list(table.columns)
+    zc = a.selectbox(t("pop_zone_column", lang), cols, key="cov_pop_zc")
+    pc = a.selectbox(t("pop_value_column", lang), cols, index=min(1, len(cols) - 1), key="cov_pop_pc")
+    zones = zones.assign(**{zc: zones.zone}) if zc not in zones.columns else zones
+    return _memo(("zone-table", tf.name, tf.size, zc, pc, tuple(zones.zone), tuple(districts.name_zh)),
+                 lambda: zone_table_demand(table, zones, zone_column=zc, population_column=pc,
+                                           districts=districts, population=population))
+
+
+def zones_input(lang: str, *, key: str, container: Any = None) -> gpd.GeoDataFrame | None:
+    """A boundary-file upload with its datum; returns the zones (WGS84) or None."""
+    from atlas.zoning import read_zones
+
+    box = container if container is not None else st
+    f = box.file_uploader(t("cov_zones_upload", lang), type=["geojson", "json", "gpkg", "zip"], key=key)
+    datum = box.selectbox(t("cov_zones_datum", lang), list(DATUM_LABELS), key=f"{key}_datum",
+                          format_func=DATUM_LABELS.__getitem__)
+    if f is None:
+        return None
+    try:
+        zones: gpd.GeoDataFrame = _memo(("zones", f.name, f.size, datum),
+                                        lambda: read_zones(f.getvalue(), f.name, datum=datum))
+    except AtlasError as exc:
+        box.error(exc.message(lang))
+        return None
+    return zones
+
+
+def scenario_summary(demand: gpd.GeoDataFrame, base_sites: gpd.GeoDataFrame, added: gpd.GeoDataFrame, *,
+                     network: Any, supply: str, key: tuple[Any, ...], **opts: float) -> Any:
+    """Coverage of the shipped/selected sites (computed once per key) plus the scenario's sites.
+
+    Adding a candidate on the map then only computes the new site's distances
+    (:meth:`atlas.coverage_summary.CoverageSummary.with_added_sites`), not all ~1,200 sites'.
+    """
+    from atlas.accessibility import accessibility
+    from atlas.coverage_summary import coverage_summary
+
+    fingerprint = (len(demand), round(float(demand.population.sum()), 3), str(demand.method.iloc[0])
+                   if len(demand) else "", len(base_sites))
+
+    def build() -> Any:
+        s = coverage_summary(demand, base_sites, network=network, supply=supply, **opts)
+        if s.matrix is None:
+            accessibility(s, base_sites)  # builds (and keeps) the network matrix once
+        return s
+
+    base = _memo(("summary", *key, *fingerprint, tuple(sorted(opts.items()))), build)
+    return base.with_added_sites(added) if len(added) else base
