@@ -19,8 +19,10 @@
 A demand point may stand for people spread over an area (an H3 cell, a raster pixel): its
 ``extent_m`` column (metres, 0 when absent) is the radius that area reaches from the point, and
 the bounds hold wherever in it the people live (certainly outside only if the whole area is
-beyond the budget). Percentages of zones without population are NaN with
-``status = "no_population"``, never 0 %.
+beyond the budget). Likewise a site's stated positional error (``est_error_m``, e.g. 300 m for
+galleries placed at their host 村委会) is allowed for: the bounds hold wherever within that
+error the site really is. The estimate uses the points as recorded. Percentages of zones
+without population are NaN with ``status = "no_population"``, never 0 %.
 """
 
 from __future__ import annotations
@@ -88,6 +90,9 @@ class CoverageSummary:
         Metric CRS of the distances.
     flagged_sites : list of str
         Network sites too far from every street to count.
+    lower_distance : numpy.ndarray or None
+        Bounds only: straight-line distance to the nearest place a site may really be (its
+        recorded point minus its positional error); what the bounds use.
 
     """
 
@@ -100,10 +105,12 @@ class CoverageSummary:
     distance: NDArray[np.float64]
     crs: str
     flagged_sites: list[str] = field(default_factory=list)
+    lower_distance: NDArray[np.float64] | None = field(default=None, repr=False)
     matrix: SiteDemandMatrix | None = field(default=None, repr=False)
     _net: WalkNetwork | None = field(default=None, repr=False)
     _tree: cKDTree | None = field(default=None, repr=False)
     _xy: NDArray[np.float64] | None = field(default=None, repr=False)
+    _err_max: float = field(default=0.0, repr=False)
 
     # --- per demand point ---------------------------------------------------------------
     @property
@@ -116,9 +123,9 @@ class CoverageSummary:
     @property
     def possibly_within(self) -> NDArray[np.bool_]:
         """Demand that may be within the budget (upper bound); exact with a network."""
-        if self.method == METHOD_NETWORK:
+        if self.method == METHOD_NETWORK or self.lower_distance is None:
             return self.distance <= self.budget_m
-        return self.distance - self.extent <= self.budget_m
+        return self.lower_distance - self.extent <= self.budget_m
 
     @property
     def certainly_outside(self) -> NDArray[np.bool_]:
@@ -189,7 +196,9 @@ class CoverageSummary:
         """
         label = assign_zones(self.demand, zones, name_column=name_column)
         inside = label != ""
-        sub = replace(self, demand=self.demand[inside], distance=self.distance[inside], matrix=None)
+        low = self.lower_distance[inside] if self.lower_distance is not None else None
+        sub = replace(self, demand=self.demand[inside], distance=self.distance[inside], lower_distance=low,
+                      matrix=None)
         return sub.table(label[inside], zones=zones[name_column].astype(str).tolist())
 
     def city(self, *, name: str = "全市") -> pd.Series:
@@ -230,7 +239,10 @@ class CoverageSummary:
                         list(self.flagged_sites), crs=self.crs)
 
     def with_added_sites(self, sites: gpd.GeoDataFrame) -> CoverageSummary:
-        """The summary after adding sites: only the new sites' distances are computed."""
+        """The summary after adding sites: only the new sites' distances are computed.
+
+        Offline, an added site's positional error is capped at the largest of the base sites.
+        """
         if len(sites) == 0:
             return self
         if self.method == METHOD_NETWORK:
@@ -240,15 +252,19 @@ class CoverageSummary:
 
             new = network_matrix(self._net, self.demand, lonlat_xy(sites, crs=self.crs), cutoff=self.budget_m)
         else:
-            assert self._xy is not None and self._tree is not None
+            assert self._xy is not None and self._tree is not None and self.matrix is not None
+            # added sites (a planner's clicks) state no error; one larger than every base site's
+            # is capped there, so that the kept matrix's cutoff still holds
+            err = np.minimum(site_errors(sites), self._err_max)
             new = straight_line_matrix(lonlat_xy(sites, crs=self.crs), self._xy,
-                                       cutoff=self._cutoff(), crs=self.crs, demand_tree=self._tree)
+                                       cutoff=self.matrix.cutoff, crs=self.crs, demand_tree=self._tree)
+            low = self.lower_distance if self.lower_distance is not None else self.distance
+            return replace(self, distance=np.minimum(self.distance, new.nearest()),
+                           lower_distance=np.minimum(low, new.nearest(minus=err)),
+                           n_sites=self.n_sites + len(sites), matrix=self.matrix.append(new))
         matrix = self.matrix.append(new) if self.matrix is not None else None
         return replace(self, distance=np.minimum(self.distance, new.nearest()),
                        n_sites=self.n_sites + len(sites), matrix=matrix)
-
-    def _cutoff(self) -> float:
-        return self.budget_m + float(self.extent.max(initial=0.0))
 
 
 def assign_zones(demand: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, *, name_column: str = "zone"
@@ -284,7 +300,8 @@ def coverage_summary(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
                      network: WalkNetwork | None = None, minutes: float = settings.WALK_MINUTES,
                      speed_kmh: float = settings.WALK_SPEED_KMH, metres: float | None = None,
                      detour_factor: float = settings.DETOUR_FACTOR, supply: str = "custom",
-                     snap_limit_m: float = settings.SNAP_LIMIT_M) -> CoverageSummary:
+                     snap_limit_m: float = settings.SNAP_LIMIT_M, position_error: bool = True
+                     ) -> CoverageSummary:
     """Coverage of ``demand`` by ``sites``: network value, or straight-line bounds and estimate.
 
     Parameters
@@ -304,6 +321,9 @@ def coverage_summary(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
         Label of the site set (``bases``, ``galleries``, ``both``, ``custom``).
     snap_limit_m : float
         Network sites farther from every street are left out and listed.
+    position_error : bool
+        Offline bounds allow for each site's ``est_error_m`` (default). The estimate and the
+        network value use the recorded points.
 
     Returns
     -------
@@ -328,7 +348,18 @@ def coverage_summary(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
     xy = lonlat_xy(demand, crs=crs)
     tree = cKDTree(xy)
     extent = demand.extent_m.to_numpy(dtype=float) if "extent_m" in demand.columns else np.zeros(len(demand))
-    m = straight_line_matrix(lonlat_xy(sites, crs=crs), xy, cutoff=budget + float(extent.max(initial=0.0)),
-                             crs=crs, demand_tree=tree)
+    err = site_errors(sites) if position_error else np.zeros(len(sites))
+    # the matrix reaches every pair the bounds and the E2SFCA catchment (budget / detour) need
+    cutoff = budget + float(extent.max(initial=0.0)) + float(err.max(initial=0.0))
+    m = straight_line_matrix(lonlat_xy(sites, crs=crs), xy, cutoff=cutoff, crs=crs, demand_tree=tree)
     return CoverageSummary(METHOD_BOUNDS, budget, float(detour_factor), supply, len(sites), demand,
-                           m.nearest(), crs, matrix=m, _tree=tree, _xy=xy)
+                           m.nearest(), crs, lower_distance=m.nearest(minus=err), matrix=m, _tree=tree,
+                           _xy=xy, _err_max=float(err.max(initial=0.0)))
+
+
+def site_errors(sites: gpd.GeoDataFrame) -> NDArray[np.float64]:
+    """Each site's stated positional error in metres (``est_error_m``; 0 where not stated)."""
+    if "est_error_m" not in sites.columns:
+        return np.zeros(len(sites))
+    v = pd.to_numeric(sites.est_error_m, errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isfinite(v) & (v > 0), v, 0.0)

@@ -74,10 +74,18 @@ class SiteDemandMatrix:
         """Number of demand points (columns)."""
         return int(self.dist.shape[1])
 
-    def nearest(self) -> NDArray[np.float64]:
-        """Distance from each demand point to its nearest site (inf beyond the cutoff)."""
+    def nearest(self, *, minus: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+        """Distance from each demand point to its nearest site (inf beyond the cutoff).
+
+        ``minus`` (one value per site, e.g. its positional error) is subtracted from every
+        distance of that site first (results floored at 0).
+        """
         out = np.full(self.n_demand, np.inf)
-        np.minimum.at(out, self.dist.indices, self.dist.data)
+        data = self.dist.data
+        if minus is not None:
+            rows = np.repeat(np.arange(self.n_sites), np.diff(self.dist.indptr))
+            data = np.maximum(data - np.asarray(minus, dtype=float)[rows], 0.0)
+        np.minimum.at(out, self.dist.indices, data)
         return out
 
     def within(self, radius: float) -> sparse.csr_matrix:

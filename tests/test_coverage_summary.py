@@ -81,6 +81,23 @@ def test_extent_widens_the_bounds_for_people_spread_over_an_area():
     assert t.loc["A", "pct_upper"] == pytest.approx(100.0) and t.loc["B", "certain_gap_population"] == 30
 
 
+
+def test_sites_positional_error_is_allowed_for_in_the_bounds_only():
+    frame = MetricFrame("EPSG:32651")
+    lon, lat = frame.to_lonlat(np.array([500_000.0, 501_300.0, 501_500.0]), np.array([3_300_000.0] * 3))
+    dem = gpd.GeoDataFrame({"population": [1.0, 1.0], "district": ["A"] * 2},
+                           geometry=shapely.points(lon[1:], lat[1:]), crs="EPSG:4326")
+    site = pts(lon[:1], lat[:1]).assign(est_error_m=[300.0])
+    s = coverage_summary(dem, site)  # points at 1,300 and 1,500 m; the site may be 300 m closer
+    assert s.possibly_within.tolist() == [True, False]
+    assert not coverage_summary(dem, site, position_error=False).possibly_within.any()
+    assert not s.estimate_within.any()
+    # adding a site keeps the allowance for the base sites and adds none for a click
+    new = pts(frame.to_lonlat(np.array([502_500.0]), np.array([3_300_000.0]))[0],
+              frame.to_lonlat(np.array([502_500.0]), np.array([3_300_000.0]))[1], prefix="n")
+    assert s.with_added_sites(new).possibly_within.tolist() == [True, True]
+
+
 def test_zones_without_people_are_shown_as_such_not_zero_percent():
     frame = MetricFrame("EPSG:32651")
     lon, lat = frame.to_lonlat(np.array([500_000.0, 500_400.0, 509_000.0]), np.array([3_300_000.0] * 3))
