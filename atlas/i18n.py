@@ -194,6 +194,14 @@ STRINGS.update({  # coverage bounds, supply choice, population sources, zones, E
     "acc_decay_bands": ("分段 1.00/0.68/0.22", "Bands 1.00/0.68/0.22"),
     "acc_show": ("地图显示可达性", "Show accessibility on the map"),
     "acc_layer": ("可达性（每万人）", "Accessibility (per 10,000 residents)"),
+    "cov_gallery_note": ("科普画廊为2021年快照（宁波市科普画廊管理系统，BD-09 转 WGS84，"
+                         "位置为所在村委会/社区，误差约300米）。奉化区、宁海县在来源中没有记录：是缺数据，不是没有画廊。"
+                         "坐标落在所填区县之外的行已标记、未改正。",
+                         "Galleries are a 2021 snapshot (Ningbo's gallery system, BD-09 to WGS84; points "
+                         "are the host 村委会/社区, ~300 m). 奉化区 and 宁海县 have no rows in the source: "
+                         "missing data, not missing galleries. Rows whose point lies in another district "
+                         "are flagged, not fixed."),
+    "cov_gallery_counts": ("科普画廊：按街道/镇计数", "Galleries per 街道/镇"),
 })
 
 STRINGS.update({

@@ -17,7 +17,7 @@ from atlas.errors import AtlasError
 from atlas.i18n import t
 from atlas.scenarios import Scenario, load_scenarios, save_scenario
 from atlas.siting import candidates_from_gaps, recommend
-from atlas.supply import KIND_OF_LAYER, SUPPLY_CHOICES, supply_label, supply_sites
+from atlas.supply import KIND_OF_LAYER, SUPPLY_CHOICES, gallery_counts, supply_label, supply_sites
 from atlas.webmap import access_group, build_map, cells_group, points_group
 from ui import common
 from ui.cards import md_escape
@@ -79,6 +79,8 @@ except AtlasError as exc:
     st.stop()
 bounds = summary.method == METHOD_BOUNDS
 names = site_names(frames, lang)
+if "kepu_galleries" in SUPPLY_CHOICES[choice][0]:
+    st.caption(t("cov_gallery_note", lang))
 if summary.flagged_sites:
     st.caption(t("cov_flagged", lang) + md_escape("、".join(names.get(i, i) for i in summary.flagged_sites)))
 
@@ -196,6 +198,10 @@ with right:
     if pick and st.button(t("cov_load", lang) + " ↩"):
         st.session_state["scenario"] = next(s for s in load_scenarios() if s.name == pick)
         st.rerun()
+
+if "kepu_galleries" in frames:
+    with st.expander(t("cov_gallery_counts", lang)):
+        show_table(gallery_counts(frames["kepu_galleries"]), lang)
 
 st.subheader(t("cov_zones", lang))
 zones = zones_input(lang, key="cov_zone_file")

@@ -15,7 +15,7 @@ from atlas.errors import ValidationError
 from atlas.geodata import load_districts
 from atlas.provenance import read_provenance
 from atlas.settings import GEODATA_DIR, PROJECT_ROOT
-from atlas.supply import supply_sites
+from atlas.supply import gallery_counts, supply_sites
 from tests.conftest import shared_file
 
 ZONE_PARENTS = {"杭州湾新区": {"慈溪市"}, "高新区": {"鄞州区", "镇海区"}}
@@ -60,6 +60,9 @@ def test_counts_per_district_match_the_source_except_flagged_rows(galleries):
     assert by_street.sum() == len(src)
     assert by_street.to_dict() == src.groupby(["district", "street"]).size().to_dict()
     assert not (galleries.district_claimed.isin(["奉化区", "宁海县"])).any()
+    counts = gallery_counts(galleries)
+    assert counts.galleries.sum() == len(src) and counts.flagged.sum() == (galleries.flag != "").sum()
+    assert counts.set_index(["district", "street"]).galleries.to_dict() == by_street.to_dict()
 
 
 def test_points_are_bd09_converted_not_raw(galleries):
