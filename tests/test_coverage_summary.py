@@ -11,25 +11,16 @@ import shapely
 
 from atlas.coverage import coverage
 from atlas.coverage_summary import METHOD_BOUNDS, TABLE_COLUMNS, assign_zones, coverage_summary
-from atlas.demand import demand_points, network_footprint
+from atlas.demand import demand_points
 from atlas.network import read_osm_file, synthetic_grid
 from atlas.odmatrix import lonlat_xy, network_crs, network_matrix, straight_line_matrix
 from atlas.projection import MetricFrame
+from tests.test_coverage import split_districts as halves
 
 
 def pts(lons, lats, prefix="s"):
     return gpd.GeoDataFrame({"id": [f"{prefix}{i}" for i in range(len(lons))]},
                             geometry=shapely.points(lons, lats), crs="EPSG:4326")
-
-
-def halves(net, pops=(10_000, 20_000)):
-    fp = MetricFrame(network_crs(net)).geometry_to_lonlat(network_footprint(net))
-    mid = float(np.median(net.lon))
-    x0, y0, x1, y1 = fp.bounds
-    d = gpd.GeoDataFrame({"name_zh": ["W", "E"]}, geometry=[
-        fp.intersection(shapely.box(x0 - 1, y0 - 1, mid, y1 + 1)),
-        fp.intersection(shapely.box(mid, y0 - 1, x1 + 1, y1 + 1))], crs="EPSG:4326")
-    return d, pd.DataFrame({"district_zh": ["W", "E"], "resident_pop_2024": list(pops)})
 
 
 @pytest.fixture(scope="module")
