@@ -83,6 +83,10 @@ def test_scores_conserve_capacity_on_real_layers():
     assert np.all(a.score[s.distance * s.detour_factor > s.budget_m] == 0)
     cells = a.cells(resolution=7)
     assert cells.population.sum() == pytest.approx(pop.sum())
+    from atlas.webmap import access_group
+
+    g = access_group(cells, lang="en", name=a.label("en"))
+    assert g.legend[0].kind == "ramp" and len(g.legend[0].ramp) == 6 and "estimate" in g.layer_name
 
 
 def test_network_scores_are_labelled_and_zones_without_people_say_so():
