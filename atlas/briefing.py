@@ -16,7 +16,7 @@ import pandas as pd
 
 from atlas import fmt
 from atlas.catalogue import layer_frame, load_catalogue, read_source
-from atlas.coverage import Coverage, coverage, proxy_coverage
+from atlas.coverage_summary import CoverageSummary, coverage_summary
 from atlas.demand import demand_points, proxy_demand
 from atlas.export import layer_tables, save_html, write_csv, write_geopackage
 from atlas.geodata import load_districts, load_plan, load_population, resolve_district
@@ -34,48 +34,57 @@ Progress = Callable[[str, float], None]
 
 
 def district_analysis(name: str, *, frames: dict[str, gpd.GeoDataFrame],
-                      districts: gpd.GeoDataFrame, population: pd.DataFrame, k: int = 3
-                      ) -> tuple[Coverage, gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
+                      districts: gpd.GeoDataFrame, population: pd.DataFrame, k: int = 3,
+                      supply: str = "both"
+                      ) -> tuple[CoverageSummary, gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
     """Coverage of one district's residents by the 科普 sites, service areas, recommended sites.
 
-    Every placed 科普 site counts, in or outside the district (as in the app); the service
-    areas drawn are those of the sites that can reach into the district. Uses the district's
-    cached walking network when there is one, else the labelled straight-line proxy.
-    Returns (coverage, areas, recommended, method).
+    Every placed 科普 site of ``supply`` (bases, galleries or both, as in the app) counts, in or
+    outside the district; the service areas drawn are those of the sites that can reach into
+    the district. Uses the district's cached walking network when there is one; offline the
+    figures are bounds (:func:`atlas.coverage_summary.coverage_summary`, the app's function).
+    Returns (summary, areas, recommended, method); ``summary.cells()``/``gaps()`` feed maps.
     """
+    from atlas.supply import supply_sites
+
     row = resolve_district(name, districts)
     path = find_cached_path(f"district:{row['adcode']}")
     net = load_network(path) if path is not None else None
-    kepu = frames["kepu_sites"]
-    sites = kepu[~kepu.geometry.isna()]
+    sites = supply_sites(supply, frames=frames)
     one = districts[districts.name_zh == row["name_zh"]]
     if net is not None and path is not None:
         demand = demand_points(net, one, population, buildings=load_buildings(path))
-        cov = coverage(net, demand, sites)
     else:
         demand = proxy_demand(one, population)
-        cov = proxy_coverage(demand, sites)
+    summary = coverage_summary(demand, sites, network=net, supply=supply)
+    cov = summary.coverage()
     near = sites[sites.within(one.union_all().buffer(0.015))]  # ~1.5 km: can reach in
     areas = areas_for(near, network=net) if len(near) else gpd.GeoDataFrame(
         {"method": []}, geometry=[], crs="EPSG:4326")
     reco, _ = recommend(cov, candidates_from_gaps(cov.gaps(), cells=cov.cells()), k, net=net)
-    return cov, areas, reco, cov.method
+    return summary, areas, reco, summary.method
 
 
-def coverage_table(cov: Coverage, *, lang: str = "zh") -> pd.DataFrame:
+def coverage_table(summary: CoverageSummary, *, lang: str = "zh") -> pd.DataFrame:
     """The coverage-by-district table as people read it (the app shows the same figures).
 
-    Headers in ``lang``, people rounded to 100, percentages to 0.1, the method in words.
+    Headers in ``lang``, people rounded to 100, percentages to 0.1, the method in words;
+    offline the bounds and the labelled estimate, never one figure.
     """
-    table = cov.by_district().assign(method=cov.method, budget_m=cov.budget)
-    return fmt.table(table, lang)
+    return fmt.table(summary.by_district().assign(budget_m=summary.budget), lang)
 
 
-def coverage_subtitle(cov: Coverage, *, lang: str = "zh") -> str:
-    """One line for a district map: share covered, budget and method (proxy flagged)."""
-    label = t("sa_method_proxy" if cov.method == "euclidean-proxy" else "sa_method_network", lang)
-    return (f"{t('cov_pct', lang)} {fmt.pct(cov.pct_covered)} · {fmt.metres(cov.budget)} · {label}"
-            + (f" · {t('pop_area_uniform', lang)}" if cov.method == "euclidean-proxy" else ""))
+def coverage_subtitle(summary: CoverageSummary, *, lang: str = "zh") -> str:
+    """One line for a district map: the qualified figure (bounds offline), budget and population."""
+    c = summary.city()
+    if summary.method == "network":
+        head = f"{t('cov_pct', lang)} {fmt.pct(c.pct_upper)} · {t('sa_method_network', lang)}"
+    else:
+        head = (f"{t('cov_upper', lang)} ≤ {fmt.pct(c.pct_upper)} · {t('cov_estimate', lang)} "
+                f"≈ {fmt.pct(c.pct_estimate)}")
+    uniform = bool((summary.demand.method == "area-uniform").all()) if len(summary.demand) else False
+    return (f"{head} · {fmt.metres(summary.budget)}"
+            + (f" · {t('pop_area_uniform', lang)}" if uniform else ""))
 
 
 def build_pack(out: str | Path, *, lang: str = "zh", preset: str = "a4-landscape",

@@ -111,6 +111,7 @@ class CoverageSummary:
     _tree: cKDTree | None = field(default=None, repr=False)
     _xy: NDArray[np.float64] | None = field(default=None, repr=False)
     _err_max: float = field(default=0.0, repr=False)
+    _cov: tuple[tuple[int, int, int], Coverage] | None = field(default=None, repr=False)
 
     # --- per demand point ---------------------------------------------------------------
     @property
@@ -229,14 +230,30 @@ class CoverageSummary:
                 f"（直线×{self.detour_factor:g}，估计值，无步行路网）")
 
     # --- maps and updates ---------------------------------------------------------------
+    @property
+    def budget(self) -> float:
+        """Walking budget in metres (the name :class:`atlas.coverage.Coverage` uses)."""
+        return self.budget_m
+
+    def cells(self, *, resolution: int | None = None) -> gpd.GeoDataFrame:
+        """H3 cells with population and uncovered population (certain gaps offline)."""
+        return self.coverage().cells(resolution=resolution)
+
+    def gaps(self, *, min_population: float = 0.0) -> gpd.GeoDataFrame:
+        """Gap clusters: offline these are the certain gaps."""
+        return self.coverage().gaps(min_population=min_population)
+
     def coverage(self) -> Coverage:
         """A :class:`atlas.coverage.Coverage` for cells and gap maps.
 
         Offline its ``covered`` is "possibly within" (upper bound), so its ``gaps()`` are the
         certain gaps; its ``method`` says ``straight-line-bounds``.
         """
-        return Coverage(self.distance, self.possibly_within, self.budget_m, self.method, self.demand,
-                        list(self.flagged_sites), crs=self.crs)
+        key = (id(self.distance), id(self.lower_distance), id(self.demand))
+        if self._cov is None or self._cov[0] != key:
+            self._cov = (key, Coverage(self.distance, self.possibly_within, self.budget_m, self.method,
+                                       self.demand, list(self.flagged_sites), crs=self.crs))
+        return self._cov[1]
 
     def with_added_sites(self, sites: gpd.GeoDataFrame) -> CoverageSummary:
         """The summary after adding sites: only the new sites' distances are computed.

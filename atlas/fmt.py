@@ -23,9 +23,10 @@ import pandas as pd
 PEOPLE_COLUMNS = frozenset({"population", "covered", "uncovered", "covered_population",
                             "uncovered_population", "marginal_population", "gain", "pop_low",
                             "pop_high", "covered_low", "covered_high", "gap_population",
-                            "certain_gap_population", "uncertain_population"})
+                            "certain_gap_population", "uncertain_population", "source_total",
+                            "official_total"})
 PCT_COLUMNS = frozenset({"pct_covered", "pct_low", "pct_high", "greedy_gap_pct", "share_pct",
-                         "cumulative_pct", "pct_lower", "pct_upper", "pct_estimate"})
+                         "cumulative_pct", "pct_lower", "pct_upper", "pct_estimate", "pct_no_access"})
 METRE_COLUMNS = frozenset({"metres", "budget_m", "distance_m", "est_error_m", "access_m", "snap_m"})
 AREA_COLUMNS = frozenset({"area_km2", "official_area_km2"})
 COORD_COLUMNS = frozenset({"lon", "lat", "lon_wgs84", "lat_wgs84"})
@@ -76,6 +77,15 @@ HEADERS: dict[str, tuple[str, str]] = {
     "district_found": ("所在区县（按坐标）", "District (by position)"),
     "category_code": ("识别的类别", "Category (as read)"),
     "category": ("类别", "Category"),
+    "score_per_10k": ("可达性（每万人可达科普点，距离加权）",
+                      "Accessibility (sites per 10,000, distance-weighted)"),
+    "pct_no_access": ("无科普点可达的人口（%）", "Residents with no site in reach (%)"),
+    "street": ("街道/镇", "Street / town"),
+    "galleries": ("科普画廊数", "Galleries"),
+    "flagged": ("其中已标记", "Of which flagged"),
+    "source_total": ("来源合计（人）", "Source total"),
+    "official_total": ("2024年官方常住人口（人）", "Official 2024 residents"),
+    "factor": ("缩放系数", "Scale factor"),
 }
 
 #: Method codes shown as words.
@@ -87,6 +97,7 @@ METHODS: dict[str, tuple[str, str]] = {
     "error": ("有错误", "error"),
     "snap_too_far": ("离道路过远，未计算", "too far from any street: not computed"),
     "straight-line-bounds": ("直线上下界（无步行路网）", "straight-line bounds (no walking network)"),
+    "straight-line": ("直线×绕行系数（估计值）", "straight line × detour (estimate)"),
     "no_population": ("无人口", "no population"),
 }
 

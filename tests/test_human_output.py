@@ -30,18 +30,19 @@ def test_the_app_and_the_briefing_csv_show_the_same_district_figures(tmp_path, d
     at = _run(COV_PAGE)
     at.selectbox(key="cov_scope").select(district).run()
     assert not at.exception
-    app = at.dataframe[0].value.set_index("区县").loc[district]
+    app = at.dataframe[0].value.set_index("范围").loc[district]
     assert export_briefing_main(["--out", str(tmp_path), "--dpi", "30", "--districts", district]) == 0
     csv = next(tmp_path.glob(f"*_{district}_coverage.csv"))
-    exported = pd.read_csv(csv, encoding="utf-8-sig").set_index("区县").loc[district]
+    exported = pd.read_csv(csv, encoding="utf-8-sig").set_index("范围").loc[district]
     both = sorted(set(app.index) & set(exported.index))
-    assert "覆盖率（%）" in both and "常住人口（人）" in both
+    # offline: the bounds and the labelled estimate, the same in both places (one function)
+    assert {"覆盖率上限（%）", "覆盖率估计（%）", "确定未覆盖人口（人）", "常住人口（人）"} <= set(both)
     for col in both:
         assert str(app[col]) == str(exported[col]), (col, app[col], exported[col])
-    # and the headline metric of the page is the same percentage
-    assert at.metric[0].value == fmt.pct(float(exported["覆盖率（%）"]))
+    # and the headline metric of the page is the same upper bound
+    assert at.metric[0].value == "≤ " + fmt.pct(float(exported["覆盖率上限（%）"]))
     summary = pd.read_csv(tmp_path / "coverage_by_district.csv", encoding="utf-8-sig")
-    assert summary.set_index("区县").loc[district, "覆盖率（%）"] == exported["覆盖率（%）"]
+    assert summary.set_index("范围").loc[district, "覆盖率上限（%）"] == exported["覆盖率上限（%）"]
 
 
 def test_coverage_tables_are_for_people():
@@ -60,7 +61,7 @@ def test_coverage_tables_are_for_people():
 def test_english_tables_have_english_headers():
     at = _run(COV_PAGE, lang="en")
     cols = list(at.dataframe[0].value.columns)
-    assert "District" in cols and "Covered (%)" in cols and "Residents" in cols
+    assert "Area" in cols and "Covered, at most (%)" in cols and "Residents" in cols
 
 
 def test_map_page_card_cites_sources_and_keeps_english_notes_out_of_chinese():
