@@ -205,7 +205,8 @@ def test_coverage_page_offline_shows_bounds_and_a_labelled_estimate():
     assert 0 < est < upper < 100 and float(m["确定在范围外的人口"].value.replace(",", "")) > 0
     by = _table(at, "覆盖率上限（%）")
     assert by["覆盖率下限（%）"].isna().all() and (by["计算方法"] == "直线上下界（无步行路网）").all()
-    assert _table(at, "score_per_10k").score_per_10k.notna().all()
+    acc = "可达性（每万人可达科普点，距离加权）"
+    assert _table(at, acc)[acc].notna().all()
     # no recommendation from area-uniform population: it would be arbitrary
     assert _table(at, "缺口人口（人）").empty
     assert any("需要步行路网" in i.value for i in at.info)
