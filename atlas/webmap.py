@@ -266,8 +266,8 @@ def base_map(*, lang: str = "zh", basemap: str = "osm", tianditu_key: str | None
         On an unknown basemap or a malformed Tianditu key.
 
     """
-    m = folium.Map(location=_NINGBO_CENTER, zoom_start=9, tiles=None, control_scale=True,
-                   prefer_canvas=True)
+    m = folium.Map(location=_NINGBO_CENTER, zoom_start=9, tiles=None, control_scale=False,
+                   prefer_canvas=True)  # atlas.init adds a metric-only scale
     m.default_js, m.default_css = map_assets(asset_url)
     used = _add_tiles(m, basemap, tianditu_key=tianditu_key)
     opts = {"offline_notice": html.escape(t("basemap_offline", lang))}
@@ -751,6 +751,8 @@ def points_overlay(points: gpd.GeoDataFrame, *, lang: str = "zh", label_column: 
     tips = ([html.escape(clip_text(str(v), TIP_CHARS)) for v in shown[label_column].tolist()]
             if len(shown) else [])
     x, y = _round(shown.geometry.x.to_numpy()), _round(shown.geometry.y.to_numpy())
+    if shown.empty:  # nothing to draw, nothing to list in the legend
+        return Overlay(None, name)
     spec = {"id": "points", "kind": "point", "fields": [],
             "style": {"color": color, "radius": 8.0, "weight": 3.0, "fill_color": "#ffffff",
                       "fill_opacity": 0.9},

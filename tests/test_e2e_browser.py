@@ -112,10 +112,19 @@ def _offline_tiles(page):
     page.route(re.compile("|".join(re.escape(h) for h in _TILE_HOSTS)), lambda route: route.abort())
 
 
-def _shot(page, name):
+def _shot(page, name, *, full_page=False):
+    """Screenshot into artifacts/; ``full_page``: the whole page (Streamlit scrolls an inner
+    container, so the window is made as tall as the content for the picture)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    size = page.viewport_size
+    if full_page:
+        height = page.evaluate("() => Math.max(...[...document.querySelectorAll('section, div')]"
+                               ".map(e => e.scrollHeight))")
+        page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 5000)})
+        page.wait_for_timeout(800)
     page.screenshot(path=str(path))
+    page.set_viewport_size(size)
     assert path.stat().st_size > 20_000
     return path
 
@@ -257,7 +266,7 @@ def test_every_page_renders_and_is_screenshotted(app_url, browser):
                 " return l && l.innerText.includes(t); })", arg=check, timeout=60_000)
         page.wait_for_timeout(1500)
         assert page.locator("[data-testid=stException]").count() == 0
-        _shot(page, "e2e_page_" + nav.split()[-1].lower().replace(" ", "_"))
+        _shot(page, "e2e_page_" + nav.split()[-1].lower().replace(" ", "_"), full_page=True)
     page.close()
 
 

@@ -52,6 +52,7 @@
     var style = document.createElement("style");
     style.textContent = CSS;
     document.head.appendChild(style);
+    L.control.scale({imperial: false}).addTo(map);
     state.labelLayer = L.layerGroup().addTo(map);
     map.on("zoomend moveend", scheduleLabels);
     watchTiles(map, opts && opts.offline_notice);
