@@ -205,7 +205,8 @@ def test_map_first_view_labels_offline_notice_toggle_and_search(app_url, browser
     _frame_of(page).evaluate("() => { window.atlas._forget(); }")
     page.get_by_text("高校", exact=True).first.click()
     page.wait_for_function(_FRAME_HAS, arg="宁波博物馆", timeout=30_000)
-    assert _frame_of(page).locator(".atlas-label-district").count() == 10
+    _frame_of(page).wait_for_function(  # labels are placed just after the layers come back
+        "() => document.querySelectorAll('.atlas-label-district').length === 10", timeout=10_000)
     page.get_by_text("高校", exact=True).first.click()
     # search a site: the card shows its name and its plan task
     box = page.get_by_label("按名称搜索（中/英）")
