@@ -153,3 +153,15 @@ def test_measured_targets_lead_the_table_and_the_toggle_keeps_only_them():
     assert n >= 3 and all(h != "无法由图谱测量" for h in how[:n])
     at.toggle(key="dash_only").set_value(True).run()
     assert len(at.dataframe[0].value) == n
+
+
+def test_the_15_minute_circle_is_measured_as_bounds_offline():
+    at = AppTest.from_file(str(ROOT / "pages/6_规划指标_Indicators.py"), default_timeout=300)
+    at.run()
+    table = at.dataframe[0].value.set_index("指标")
+    row = table.loc["15分钟科普服务圈（常住人口覆盖率）"]
+    assert row["测量方式"] == "直线距离上下界（无步行路网）"
+    assert row["现状（图谱）"].startswith("至多 ") and "估计" in row["说明"]  # never one bare number
+    districts = at.dataframe[2].value
+    assert {"pct_upper", "pct_estimate"} <= set(districts.columns)
+    assert (districts.pct_estimate <= districts.pct_upper + 1e-9).all()

@@ -120,13 +120,10 @@ def coverage_figures() -> tuple[dict[str, Any] | None, pd.DataFrame | None]:
 
     From the single coverage-summary function; offline the figures are bounds.
     """
-    try:
-        from atlas.coverage_summary import coverage_summary
-        from atlas.supply import supply_sites
-    except ImportError:  # the coverage-bounds module (issue 12) is not on this branch yet
-        return None, None
+    from atlas.coverage_summary import coverage_summary
     from atlas.demand import proxy_demand
     from atlas.geodata import load_districts, load_population
+    from atlas.supply import supply_sites
 
     demand = proxy_demand(load_districts(), load_population())
     s = coverage_summary(demand, supply_sites("both"), network=None, supply="both")
