@@ -141,6 +141,11 @@ def build_pack(out: str | Path, *, lang: str = "zh", preset: str = "a4-landscape
     return files
 
 
+def briefing_layers(frames: dict[str, gpd.GeoDataFrame]) -> list[str]:
+    """Layers of a district briefing map: the boundary and every 科普 point its circles come from."""
+    return [lid for lid in ("districts", "kepu_galleries", "kepu_sites") if lid in frames]
+
+
 def _district_pages(name: str, outdir: Path, *, layers: list[Layer], frames: dict[str, gpd.GeoDataFrame],
                     districts: gpd.GeoDataFrame, population: pd.DataFrame, lang: str, preset: str,
                     dpi: int, parts: dict[str, list[pd.DataFrame]]) -> list[Path]:
@@ -152,7 +157,7 @@ def _district_pages(name: str, outdir: Path, *, layers: list[Layer], frames: dic
     files = [render_static_map(
         layers, frames, outdir / f"{code}_{name}{suffix}", title=f"{name} · {t('sa_title', lang)}",
         subtitle=coverage_subtitle(cov, lang=lang), lang=lang, preset=preset, dpi=dpi,
-        districts=[name], visible=["districts", "kepu_sites"], areas=areas, cells=cells,
+        districts=[name], visible=briefing_layers(frames), areas=areas, cells=cells,
         recommended=reco) for suffix in (".png", ".pdf")]
     table = coverage_table(cov, lang=lang)
     files.append(write_csv(table, outdir / f"{code}_{name}_coverage.csv"))

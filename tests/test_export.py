@@ -233,7 +233,7 @@ def test_english_map_is_english(cat_frames, tmp_path):
 @pytest.mark.parametrize("preset", ["slide-16x9", "a4-portrait", "a4-landscape"])
 def test_district_briefing_map_screenshot(cat_frames, preset):
     """Writes the district briefing map the way build_pack does, for people to look at."""
-    from atlas.briefing import coverage_subtitle, district_analysis
+    from atlas.briefing import briefing_layers, coverage_subtitle, district_analysis
     from atlas.geodata import load_districts, load_population
 
     cat, frames = cat_frames
@@ -243,7 +243,7 @@ def test_district_briefing_map_screenshot(cat_frames, preset):
     rec: dict = {}
     out = render_static_map(cat, frames, ARTIFACTS / f"briefing_鄞州区_{preset}.png", preset=preset,
                             dpi=150, title="鄞州区 · 15分钟科普服务圈", subtitle=coverage_subtitle(cov),
-                            districts=["鄞州区"], visible=["districts", "kepu_sites"], areas=areas,
+                            districts=["鄞州区"], visible=briefing_layers(frames), areas=areas,
                             cells=cov.cells(), recommended=reco, record=rec)
     _no_overlaps(rec["main"]["site_boxes"], rec["main"]["reserved"])
     with Image.open(out) as img:
