@@ -906,8 +906,13 @@ ACCESS_COLOURS: tuple[str, ...] = ("#edf8fb", "#b2e2e2", "#66c2a4", "#2ca25f", "
 ACCESS_NONE = "#bdbdbd"
 
 
-def access_group(cells: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = "osm",
-                 name: str | None = None) -> AtlasGroup:
+def access_group(cells: gpd.GeoDataFrame, **kwargs: Any) -> AtlasGroup:
+    """:func:`access_overlay` as a folium group (same arguments)."""
+    return access_overlay(cells, **kwargs).group()
+
+
+def access_overlay(cells: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = "osm",
+                   name: str | None = None) -> Overlay:
     """H3 cells shaded by E2SFCA score per 10,000 residents (quintiles; grey = none in reach).
 
     ``cells`` come from :meth:`atlas.accessibility.Accessibility.cells`; cells without people
@@ -916,7 +921,7 @@ def access_group(cells: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = "o
     shown = cells[cells.population > 0]
     title = name or t("acc_layer", lang)
     if shown.empty:
-        return AtlasGroup(html.escape(title))
+        return Overlay(None, title)
     _built("overlay", "access")
     score = shown.score_per_10k.fillna(0.0).to_numpy()
     pos = score[score > 0]
@@ -935,4 +940,4 @@ def access_group(cells: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = "o
     ramp = ((ACCESS_NONE, "0"), *((c, f"{bounds[i]:.2f}–{bounds[i + 1]:.2f}")
                                   for i, c in enumerate(ACCESS_COLOURS)))
     entry = LegendEntry(f"E2SFCA ({unit})", kind="ramp", ramp=tuple(ramp))
-    return layer_group(_keyed(spec), name=title, legend=[entry])
+    return Overlay(_keyed(spec), title, (entry,))

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import geopandas as gpd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from atlas import fmt
-from atlas.accessibility import DECAYS, accessibility
+from atlas.accessibility import DECAYS
 from atlas.coverage_summary import METHOD_BOUNDS
 from atlas.errors import AtlasError
 from atlas.i18n import t
 from atlas.scenarios import Scenario, load_scenarios, save_scenario
-from atlas.siting import candidates_from_gaps, recommend
-from atlas.supply import KIND_OF_LAYER, SUPPLY_CHOICES, gallery_counts, supply_label, supply_sites
-from atlas.webmap import access_group, build_map, cells_group, points_group
-from ui import common
+from atlas.supply import KIND_OF_LAYER, SUPPLY_CHOICES, supply_label, supply_sites
+from atlas.webmap import basemap_datum, points_overlay
+from ui import analysis, common, mapview
 from ui.cards import md_escape
-from ui.coverage_inputs import population_input, scenario_summary, zones_input
+from ui.coverage_inputs import population_input, zones_input
 from ui.tables import show_table, site_names
 
 lang = common.language()
@@ -48,9 +46,13 @@ if net is None:
         demand = common.city_proxy_demand()
         if scope != "city":
             demand = demand[demand.district == scope]
+        demand_key: tuple = ("area-uniform", scope)
+    else:
+        demand_key = ("upload", analysis.frame_key(demand))
 else:
     st.success(f"{t('cov_mode_network', lang)} — {md_escape(net.describe(lang))}")
     demand = common.network_demand(*rec, scope)
+    demand_key = ("network", rec, scope)
 
 preset = st.radio(t("sa_budget", lang), ["15", "800", "1000"], horizontal=True, key="cov_preset",
                   format_func=lambda p: "15 min × 4.5 km/h" if p == "15" else f"{p} m")
@@ -70,10 +72,15 @@ added = gpd.GeoDataFrame(
     geometry=gpd.points_from_xy([s["lon"] for s in scen.sites], [s["lat"] for s in scen.sites]),
     crs="EPSG:4326")
 try:
-    base_sites = supply_sites(choice, frames=frames, extra={i: frames[i] for i in extra_ids})
-    sites = supply_sites(choice, frames=frames, added=added, extra={i: frames[i] for i in extra_ids})
-    summary = scenario_summary(demand, base_sites, added, network=net, supply=choice,
-                               key=(scope, choice, tuple(extra_ids), rec), **opts)
+    base_sites = analysis.supply(choice, tuple(extra_ids), analysis.layers_token(tuple(extra_ids)))
+    sites = supply_sites(choice, frames=frames, added=added, extra={i: frames[i] for i in extra_ids}) \
+        if len(added) else base_sites
+    # computed once per input for every session (ui/analysis.py); a scenario adds its sites only
+    layer_ids = (*SUPPLY_CHOICES[choice][0], *extra_ids)
+    base = analysis.coverage_base(demand_key, analysis.sites_key(layer_ids, added.iloc[:0]), choice,
+                                  analysis.options_key(opts), demand, base_sites, net)
+    ckey = (demand_key, analysis.sites_key(layer_ids, added), choice, analysis.options_key(opts))
+    summary = analysis.coverage_with(ckey, base, added)
 except AtlasError as exc:
     st.error(exc.message(lang))
     st.stop()
@@ -84,8 +91,8 @@ if "kepu_galleries" in SUPPLY_CHOICES[choice][0]:
 if summary.flagged_sites:
     st.caption(t("cov_flagged", lang) + md_escape("、".join(names.get(i, i) for i in summary.flagged_sites)))
 
-(st.info if bounds else st.success)(summary.headline(lang))
-city = summary.city()
+(st.info if bounds else st.success)(analysis.derived(ckey, "headline", (lang,), summary))
+city = analysis.derived(ckey, "city", (), summary)
 c1, c2, c3 = st.columns(3)
 if bounds:
     c1.metric(t("cov_upper", lang), "≤ " + fmt.pct(city.pct_upper))
@@ -99,49 +106,52 @@ if reconciliation is not None:
     with st.expander(t("pop_reconciliation", lang)):
         show_table(reconciliation, lang)
 
-cov = summary.coverage()
+cov, cells, gaps = analysis.coverage_tables(ckey, 7 if scope == "city" else None, summary)
 if not bounds:
     q = cov.distance_quantiles()
     st.caption(t("cov_quantiles", lang) + ": " + " · ".join(
         f"{k} {'> ' + fmt.metres(cov.budget) if v == float('inf') else fmt.metres(v)}"
         for k, v in q.items()))
-cells = cov.cells(resolution=7 if scope == "city" else None)
-gaps = cov.gaps()
 
 a1, a2 = st.columns(2)
 decay = a1.radio(t("acc_decay", lang), DECAYS, horizontal=True, key="cov_decay",
                  format_func=lambda d: t(f"acc_decay_{d}", lang))
 show_acc = a2.toggle(t("acc_show", lang), value=False, key="cov_show_acc")
-acc = accessibility(summary, sites, decay=decay)
+acc = analysis.accessibility_of(ckey, decay, summary, sites)
 
 k = st.slider(t("cov_k", lang), 1, 10, 3, key="cov_k")
 cand_source = st.selectbox(t("cov_candidates", lang), ["gaps", *[x.id for x in point_layers]],
                            key="cov_cand_src", format_func=lambda i: t("cov_cand_gaps", lang) if i == "gaps"
                            else next(x.title(lang) for x in point_layers if x.id == i))
 if cand_source == "gaps":
-    candidates = candidates_from_gaps(gaps, cells=cov.cells())
+    candidates, source = None, ("gaps", "")
 else:
     cf = frames[cand_source]
     candidates = cf[~cf.geometry.isna()][["id", "name_zh", "geometry"]].rename(columns={"name_zh": "name"})
-reco, info = recommend(cov, candidates, k, net=net)
+    source = (cand_source, analysis.layers_token((cand_source,))[0])
+reco, info = analysis.recommendation(ckey, k, source, cov, gaps, candidates, net)
 
 st.info(t("cov_click_hint", lang))
-groups = [cells_group(cells, lang=lang, basemap=basemap,
-                      name=t("cov_certain_gaps_layer", lang) if bounds else None)]
+scope_names = tuple(districts.name_zh) if scope == "city" else (scope,)
+groups = [analysis.gap_overlay(ckey, 7 if scope == "city" else None, scope_names, lang, basemap,
+                               t("cov_certain_gaps_layer", lang) if bounds else None, cells)]
 if show_acc:
-    groups.append(access_group(acc.cells(resolution=7 if scope == "city" else 8), lang=lang,
-                               basemap=basemap, name=acc.label(lang)))
-groups += [points_group(reco.assign(label=[f"#{r} +{p:,.0f}" for r, p in
-                                           zip(reco["rank"], reco.marginal_population, strict=True)])
-                        if len(reco) else reco, label_column="label", color="#2a9d8f",
-                        name=t("cov_reco", lang), basemap=basemap),
-           points_group(added, label_column="name_zh", color="#111111", name=t("cov_added", lang),
-                        basemap=basemap)]
+    groups.append(analysis.access_overlay(ckey, decay, 7 if scope == "city" else 8, lang, basemap, acc))
+groups += [points_overlay(reco.assign(label=[f"#{r} +{p:,.0f}" for r, p in
+                                             zip(reco["rank"], reco.marginal_population, strict=True)])
+                          if len(reco) else reco, label_column="label", color="#2a9d8f",
+                          name=t("cov_reco", lang), basemap=basemap),
+           points_overlay(added, label_column="name_zh", color="#111111", name=t("cov_added", lang),
+                          basemap=basemap)]
 visible = ["districts", *SUPPLY_CHOICES[choice][0], *extra_ids]
-fmap = build_map(layers, frames, lang=lang, basemap=basemap, tianditu_key=tdt_key, visible=visible,
-                 districts=None if scope == "city" else [scope], extra_groups=groups)
-out = st_folium(fmap, height=620, use_container_width=True, key="cov_map",
-                returned_objects=["last_clicked"])
+views = mapview.catalogue_views(visible, lang=lang, datum=basemap_datum(basemap),
+                                districts=None if scope == "city" else [scope])
+base_map = mapview.base(lang=lang, basemap=basemap, tianditu_key=tdt_key)
+if base_map.error:
+    st.error(base_map.error)
+fit = None if scope == "city" else mapview.extent([v for v in views if v.layer_id == "districts"])
+out = mapview.show(base_map, [*(mapview.view_overlay(v, lang=lang) for v in views), *groups], key="cov_map",
+                   height=620, lang=lang, fit=fit, returned_objects=["last_clicked"])
 click = common.new_click_wgs84(out, basemap=basemap, key="cov")
 if click is not None:
     lon, lat = click
@@ -154,11 +164,11 @@ if click is not None:
 left, right = st.columns(2)
 with left:
     st.subheader(t("cov_by_district", lang))
-    by = summary.by_district()
+    by = analysis.derived(ckey, "by_district", (), summary)
     show_table(by, lang)
     st.subheader(t("acc_title", lang))
     st.caption(acc.label(lang))
-    acc_by = acc.by_district()
+    acc_by = analysis.derived((ckey, decay), "by_district", (), acc)
     show_table(acc_by, lang)
     st.subheader(t("cov_gaps", lang))
     show_table(gaps.head(20), lang)
@@ -201,7 +211,7 @@ with right:
 
 if "kepu_galleries" in frames:
     with st.expander(t("cov_gallery_counts", lang)):
-        show_table(gallery_counts(frames["kepu_galleries"]), lang)
+        show_table(analysis.gallery_counts(), lang)
 
 st.subheader(t("cov_zones", lang))
 zones = zones_input(lang, key="cov_zone_file")
@@ -212,14 +222,14 @@ if zones is not None:
     show_table(by_zone, lang)
 
 st.subheader(t("cov_download", lang))
-d1, d2, d3, d4 = st.columns(4)
+d1, d2, d3, d4 = st.columns(4)  # files are made when downloaded (callables), not on every rerun
 by_csv = fmt.table(by.merge(acc_by[["zone", "score_per_10k", "pct_no_access"]], on="zone"), lang)
-d1.download_button("by_district.csv", by_csv.to_csv(index=False).encode("utf-8-sig"),
+d1.download_button("by_district.csv", lambda: by_csv.to_csv(index=False).encode("utf-8-sig"),
                    "coverage_by_district.csv", "text/csv")
-d2.download_button("gaps.geojson", gaps.to_json(), "coverage_gaps.geojson", "application/geo+json")
-e2sfca_csv = acc.points().drop(columns="geometry").to_csv(index=False).encode("utf-8-sig")
-d3.download_button("e2sfca.csv", e2sfca_csv, "e2sfca_points.csv", "text/csv")
-d4.download_button("recommended.geojson", reco.to_json() if len(reco) else "{}",
+d2.download_button("gaps.geojson", lambda: gaps.to_json(), "coverage_gaps.geojson", "application/geo+json")
+d3.download_button("e2sfca.csv", lambda: acc.points().drop(columns="geometry").to_csv(index=False)
+                   .encode("utf-8-sig"), "e2sfca_points.csv", "text/csv")
+d4.download_button("recommended.geojson", lambda: reco.to_json() if len(reco) else "{}",
                    "recommended_sites.geojson", "application/geo+json")
 if by_zone is not None:
     st.download_button("by_zone.csv", fmt.table(by_zone, lang).to_csv(index=False).encode("utf-8-sig"),

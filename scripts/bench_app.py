@@ -11,10 +11,11 @@ Prints every figure of issue 10 next to its goal:
   server memory growth per extra idle session                              <= 5 MB
 
 How it measures
-  * Server time of a run: Chromium's websocket frames are read (Playwright) and decoded with
-    Streamlit's own protobufs: from the ``rerun_script`` message the browser sends to the
-    ``script_finished`` message the server returns. Fragment reruns count the same way. When one
-    action causes several runs (a widget rerun and a follow-up), their times are added.
+  * Server time of a run: the server logs each full and fragment run (ATLAS_RUN_LOG, ui/perf.py);
+    when one action causes several runs (a widget rerun and a follow-up), their times are added.
+    Also shown, "as the browser saw it": Chromium's websocket frames are read (Playwright) and
+    decoded with Streamlit's own protobufs, from the ``rerun_script`` message the browser sends to
+    the ``script_finished`` it receives (this includes delivery and a busy browser's delays).
   * Server CPU: user+system time of the ``streamlit run`` process (/proc/<pid>/stat) before and
     after; its memory: VmRSS.
   * Paint: a map is painted when its Leaflet iframe holds a drawn overlay and the legend; a page
@@ -86,8 +87,9 @@ class Server:
             s.bind(("127.0.0.1", 0))
             self.port = int(s.getsockname()[1])
         self.tmp = tempfile.TemporaryDirectory(prefix="bench_app_")
+        self.run_log = Path(self.tmp.name) / "runs.log"
         env = dict(os.environ, ATLAS_USER_DIR=f"{self.tmp.name}/user",
-                   ATLAS_CACHE_DIR=f"{self.tmp.name}/cache")
+                   ATLAS_CACHE_DIR=f"{self.tmp.name}/cache", ATLAS_RUN_LOG=str(self.run_log))
         if profile_dir:
             env["ATLAS_PROFILE_DIR"] = profile_dir
         self.proc = subprocess.Popen(
@@ -110,6 +112,17 @@ class Server:
         """User + system CPU seconds of the server process so far."""
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / TICK
+
+    def script_time(self, t0: float, t1: float) -> float:
+        """Seconds the server spent in script runs (full or fragment) that started in [t0, t1]
+        (its own measure, ui/perf.py: what a run costs, whatever the browser is doing)."""
+        total = 0.0
+        with contextlib.suppress(OSError):
+            for line in self.run_log.read_text().splitlines():
+                _kind, _name, start, end, _cpu = line.split()
+                if t0 <= float(start) <= t1:
+                    total += float(end) - float(start)
+        return total
 
     def rss_mb(self) -> float:
         """Resident memory of the server process (MB)."""
@@ -231,10 +244,12 @@ class Wire:
 
 @dataclass
 class Measure:
-    """What one user action cost."""
+    """What one user action cost: paint time, server time of its runs (measured in the server),
+    the same runs as the browser saw them (rerun request to finished), server CPU, bytes."""
 
     wall_s: float
     server_s: float
+    wire_s: float
     runs: int
     cpu_s: float
     bytes_in: int
@@ -256,7 +271,7 @@ async def measure(page: Any, wire: Wire, server: Server, act: Callable[[], Await
                   quiet: float = 0.35) -> Measure:
     """Run ``act``; wait until ``ready`` holds, every run has finished and no new run starts for
     ``quiet`` seconds; return the wall time to ready, the runs' server time and CPU and bytes."""
-    i0, b0, c0, t0 = len(wire.runs), wire.bytes_in, server.cpu(), time.perf_counter()
+    i0, b0, c0, t0, e0 = len(wire.runs), wire.bytes_in, server.cpu(), time.perf_counter(), time.time()
     await act()
     await until(lambda: _ready_and_idle(wire, i0, ready), timeout=timeout, what=what)
     t_ready = time.perf_counter()
@@ -267,7 +282,8 @@ async def measure(page: Any, wire: Wire, server: Server, act: Callable[[], Await
             break
         await until(lambda: _ready_and_idle(wire, i0, ready), timeout=timeout, what=what)
     runs = [r for r in wire.runs[i0:] if r.end is not None]
-    return Measure(wall_s=t_ready - t0, server_s=sum(r.end - r.start for r in runs),  # type: ignore[operator]
+    return Measure(wall_s=t_ready - t0, server_s=server.script_time(e0, time.time()),
+                   wire_s=sum(r.end - r.start for r in runs),  # type: ignore[misc]
                    runs=len(runs), cpu_s=server.cpu() - c0, bytes_in=wire.bytes_in - b0)
 
 
@@ -404,6 +420,9 @@ async def phase_single(browser: Any, server: Server, reps: int) -> dict[str, Any
     out: dict[str, Any] = {}
     cold, ctx, page, wire = await first_paint(browser, server, server.url)
     out["first_paint_cold"] = cold
+    # someone stays connected, as in a bureau: Streamlit drops its compiled page scripts whenever
+    # the last session leaves, which no "warm server" figure should include
+    _, resident, _, _ = await first_paint(browser, server, server.url)
     # warm reruns on the map page
     toggles, searches, clicks = [], [], []
     for i in range(reps):
@@ -441,12 +460,20 @@ async def phase_single(browser: Any, server: Server, reps: int) -> dict[str, Any
                                       what=f"switch to {k}"))
     out["switch"] = switches
     await ctx.close()
-    # another session: Coverage with the same inputs, straight from its URL
-    ctx, page, wire = await open_session(browser)
-    out["coverage_other_session"] = await measure(
-        page, wire, server, lambda: page.goto(f"{server.url}/coverage"), page_ready(page, "coverage"),
-        what="coverage in another session", timeout=120)
+    # other sessions: Coverage with the same inputs, straight from its URL, each in a new tab (a
+    # new Streamlit session) of one browser whose cache is warm, so that the figure is the run's
+    others = []
+    ctx = await browser.new_context(viewport=VIEWPORT)
+    for i in range(4):
+        page = await ctx.new_page()
+        wire = Wire(page)
+        m = await measure(page, wire, server, lambda p=page: p.goto(f"{server.url}/coverage"),
+                          page_ready(page, "coverage"), what="coverage in another session", timeout=120)
+        if i:  # the first tab filled the browser's cache
+            others.append(m)
+        await page.close()
     await ctx.close()
+    out["coverage_other_session"] = others
     # warm first paints and a warm tour, each in a new session
     paints = []
     for _ in range(3):
@@ -462,6 +489,7 @@ async def phase_single(browser: Any, server: Server, reps: int) -> dict[str, Any
                                      page_ready(page, "map"), what="reload", timeout=120))
     await ctx.close()
     out["first_paint_reload"] = reloads
+    await resident.close()
     out["tour_warm"] = await tour(browser, server)
     return out
 
@@ -571,17 +599,19 @@ def _single_rows(single: dict[str, Any]) -> list[str]:
             continue
         srv = med(ms, "server_s")
         value = (f"{srv:.3f} s (max {max(m.server_s for m in ms):.3f}; {med(ms, 'runs'):.0f} run; "
-                 f"CPU {med(ms, 'cpu_s'):.3f} s; {med(ms, 'bytes_in') / 1e3:,.0f} kB sent; "
-                 f"paint {med(ms, 'wall_s'):.2f} s)")
+                 f"as the browser saw it {med(ms, 'wire_s'):.3f} s; CPU {med(ms, 'cpu_s'):.3f} s; "
+                 f"{med(ms, 'bytes_in') / 1e3:,.0f} kB sent; paint {med(ms, 'wall_s'):.2f} s)")
         lines.append(row(f"{label} (server time, median of {len(ms)})", value, "≤ 0.15 s", srv <= 0.15))
     failed = single["click_failures"]
     if failed:
         lines.append(row("  clicks on a marker that did not open its card",
                          f"{failed} of {failed + len(single['click'])}", "0", False))
     cov = single["coverage_other_session"]
-    lines.append(row("warm Coverage run in another session (server time)",
-                     f"{cov.server_s:.3f} s (CPU {cov.cpu_s:.3f} s; paint {cov.wall_s:.2f} s)",
-                     "≤ 0.2 s", cov.server_s <= 0.2))
+    srv = med(cov, "server_s")
+    lines.append(row(f"warm Coverage run in another session (server time, median of {len(cov)})",
+                     f"{srv:.3f} s (max {max(m.server_s for m in cov):.3f}; as the browser saw it "
+                     f"{med(cov, 'wire_s'):.3f} s; CPU {med(cov, 'cpu_s'):.3f} s; "
+                     f"paint {med(cov, 'wall_s'):.2f} s)", "≤ 0.2 s", srv <= 0.2))
     warm = single["first_paint_warm"]
     fp = med(warm, "wall_s")
     value = (f"{fp:.2f} s (server {med(warm, 'server_s'):.2f} s, CPU {med(warm, 'cpu_s'):.2f} s; "

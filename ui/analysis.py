@@ -91,3 +91,122 @@ def layer_tables(token: tuple[str, ...]) -> dict[str, gpd.GeoDataFrame]:
     from atlas.export import layer_tables as tables
 
     return tables(common.catalogue(), common.layer_frames())
+
+
+# ------------------------------------------------------------------------------------------
+# coverage page: one computation per input for every session
+# ------------------------------------------------------------------------------------------
+
+def frame_key(frame: pd.DataFrame) -> str:
+    """A content hash of a frame (for data a planner uploaded: no cheaper identity exists)."""
+    cols = [c for c in frame.columns if c != "geometry"]
+    return str(int(pd.util.hash_pandas_object(frame[cols], index=False).sum()))
+
+
+def sites_key(point_layers: tuple[str, ...], added: gpd.GeoDataFrame) -> tuple[Any, ...]:
+    """Identity of a site set: its layers with their data versions, and the scenario's sites."""
+    scen = tuple(zip(added["id"].astype(str), shapely.get_x(added.geometry.to_numpy()).round(7),
+                     shapely.get_y(added.geometry.to_numpy()).round(7), strict=True)) if len(added) else ()
+    return point_layers, layers_token(point_layers), scen
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def supply(choice: str, extra: tuple[str, ...], token: tuple[str, ...]) -> gpd.GeoDataFrame:
+    """The 科普 points of a supply choice plus extra layers (:func:`atlas.supply.supply_sites`)."""
+    from atlas.supply import supply_sites
+
+    frames = common.layer_frames()
+    return supply_sites(choice, frames=frames, extra={i: frames[i] for i in extra})
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def coverage_base(demand_key: tuple[Any, ...], layers_key: tuple[Any, ...], supply: str,
+                  options: tuple[tuple[str, float], ...], _demand: gpd.GeoDataFrame,
+                  _sites: gpd.GeoDataFrame, _network: Any) -> Any:
+    """Coverage of the chosen layers' sites (no scenario sites), once per input for everyone.
+
+    Arguments starting with ``_`` are the data the keys stand for (not hashed). The network
+    matrix E2SFCA needs is built here too, inside the cache's lock, so sessions never race on it.
+    """
+    from atlas.accessibility import accessibility
+    from atlas.coverage_summary import coverage_summary
+
+    s = coverage_summary(_demand, _sites, network=_network, supply=supply, **dict(options))
+    if s.matrix is None:
+        accessibility(s, _sites)
+    return s
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def coverage_with(key: tuple[Any, ...], _base: Any, _added: gpd.GeoDataFrame) -> Any:
+    """The base coverage plus a scenario's added sites (incremental), once per scenario."""
+    return _base.with_added_sites(_added) if len(_added) else _base
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def coverage_tables(key: tuple[Any, ...], resolution: int | None, _summary: Any
+                    ) -> tuple[Any, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """(Coverage, display cells at ``resolution``, gap clusters) of a summary."""
+    cov = _summary.coverage()
+    return cov, cov.cells(resolution=resolution), cov.gaps()
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def accessibility_of(key: tuple[Any, ...], decay: str, _summary: Any, _sites: gpd.GeoDataFrame) -> Any:
+    """E2SFCA of a summary's sites with a distance decay."""
+    from atlas.accessibility import accessibility
+
+    return accessibility(_summary, _sites, decay=decay)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def recommendation(key: tuple[Any, ...], k: int, source: tuple[str, str], _cov: Any, _gaps: Any,
+                   _candidates: gpd.GeoDataFrame | None, _network: Any) -> tuple[gpd.GeoDataFrame, dict]:
+    """Recommended sites (greedy and, when small enough, MCLP) for a coverage and candidates.
+
+    ``source`` is ("gaps", "") or (layer id, its data version); ``_candidates`` the layer's sites
+    (None for gap centres, made here).
+    """
+    from atlas.siting import candidates_from_gaps, recommend
+
+    cands = candidates_from_gaps(_gaps, cells=_cov.cells()) if _candidates is None else _candidates
+    return recommend(_cov, cands, k, net=_network)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def scope_outline(names: tuple[str, ...]) -> shapely.Geometry:
+    """The union of the named districts (where gap shading is cut)."""
+    d = common.districts()
+    return shapely.union_all(d[d.name_zh.isin(names)].geometry.to_numpy())
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def gap_overlay(key: tuple[Any, ...], resolution: int | None, scope: tuple[str, ...], lang: str,
+                basemap: str, name: str | None, _cells: gpd.GeoDataFrame) -> Overlay:
+    """The gap shading of a coverage, cut at the scope's boundary."""
+    from atlas.webmap import cells_overlay
+
+    return cells_overlay(_cells, lang=lang, basemap=basemap, name=name, clip=scope_outline(scope))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def access_overlay(key: tuple[Any, ...], decay: str, resolution: int, lang: str, basemap: str,
+                   _acc: Any) -> Overlay:
+    """The E2SFCA map layer of :func:`accessibility_of` (same key and decay)."""
+    from atlas.webmap import access_overlay as overlay
+
+    return overlay(_acc.cells(resolution=resolution), lang=lang, basemap=basemap, name=_acc.label(lang))
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def derived(key: tuple[Any, ...], method: str, args: tuple[Any, ...], _obj: Any) -> Any:
+    """``_obj.method(*args)`` once per key (the key identifies ``_obj``); callers do not mutate it."""
+    return getattr(_obj, method)(*args)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def gallery_counts() -> pd.DataFrame:
+    """Galleries per 街道/镇 (:func:`atlas.supply.gallery_counts`) of the shipped gallery layer."""
+    from atlas.supply import gallery_counts as counts
+
+    return counts(common.layer_frames()["kepu_galleries"])

@@ -102,26 +102,3 @@ def zones_input(lang: str, *, key: str, container: Any = None) -> gpd.GeoDataFra
         box.error(exc.message(lang))
         return None
     return zones
-
-
-def scenario_summary(demand: gpd.GeoDataFrame, base_sites: gpd.GeoDataFrame, added: gpd.GeoDataFrame, *,
-                     network: Any, supply: str, key: tuple[Any, ...], **opts: float) -> Any:
-    """Coverage of the shipped/selected sites (computed once per key) plus the scenario's sites.
-
-    Adding a candidate on the map then only computes the new site's distances
-    (:meth:`atlas.coverage_summary.CoverageSummary.with_added_sites`), not all ~1,200 sites'.
-    """
-    from atlas.accessibility import accessibility
-    from atlas.coverage_summary import coverage_summary
-
-    fingerprint = (len(demand), round(float(demand.population.sum()), 3), str(demand.method.iloc[0])
-                   if len(demand) else "", len(base_sites))
-
-    def build() -> Any:
-        s = coverage_summary(demand, base_sites, network=network, supply=supply, **opts)
-        if s.matrix is None:
-            accessibility(s, base_sites)  # builds (and keeps) the network matrix once
-        return s
-
-    base = _memo(("summary", *key, *fingerprint, tuple(sorted(opts.items()))), build)
-    return base.with_added_sites(added) if len(added) else base

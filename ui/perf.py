@@ -1,9 +1,12 @@
-"""Opt-in profiling of script runs (set ``ATLAS_PROFILE_DIR``; off, and free, by default).
+"""Opt-in measurement of script runs (off, and free, by default).
 
-Each full run and each fragment run then writes a cProfile file named
-``<time>_<kind>_<name>_<cpu seconds>.prof`` into that folder; ``scripts/bench_app.py --profile``
-uses it to explain where a run's server time goes. The profiles count the run thread's own CPU
-time (``time.thread_time``), so a machine busy with other work does not inflate them.
+* ``ATLAS_RUN_LOG=<file>``: each full run and each fragment-only run appends one line,
+  ``<kind> <name> <start> <end> <thread cpu s>`` (``time.time()`` seconds). This is the server's
+  own time for a run, which ``scripts/bench_app.py`` reports next to what the browser sees.
+* ``ATLAS_PROFILE_DIR=<folder>``: each run also writes a cProfile file named
+  ``<time>_<kind>_<name>_<cpu seconds>.prof``; ``scripts/bench_app.py --profile`` summarises
+  them. Profiles count the run thread's own CPU time (``time.thread_time``), so a machine busy
+  with other work does not inflate them.
 """
 
 from __future__ import annotations
@@ -12,39 +15,52 @@ import contextlib
 import cProfile
 import functools
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _folder() -> Path | None:
-    value = os.environ.get("ATLAS_PROFILE_DIR")
-    return Path(value) if value else None
+_LOCK = threading.Lock()
+_STATE = threading.local()
 
 
 @contextlib.contextmanager
 def profiled(kind: str, name: str) -> Iterator[None]:
-    """Profile the block into ``ATLAS_PROFILE_DIR`` when it is set."""
-    folder = _folder()
-    if folder is None:
+    """Time (and profile) the block when ``ATLAS_RUN_LOG`` / ``ATLAS_PROFILE_DIR`` are set.
+
+    A fragment inside a full run is part of that run: only fragment-only reruns get their own
+    line.
+    """
+    log, folder = os.environ.get("ATLAS_RUN_LOG"), os.environ.get("ATLAS_PROFILE_DIR")
+    nested = getattr(_STATE, "depth", 0) > 0
+    if not (log or folder) or nested:
         yield
         return
-    folder.mkdir(parents=True, exist_ok=True)
-    prof, t0 = cProfile.Profile(time.thread_time), time.thread_time()
-    prof.enable()
+    prof = cProfile.Profile(time.thread_time) if folder else None
+    wall0, cpu0 = time.time(), time.thread_time()
+    _STATE.depth = 1
+    if prof is not None:
+        prof.enable()
     try:
         yield
     finally:
-        prof.disable()
+        if prof is not None:
+            prof.disable()
+        _STATE.depth = 0
+        wall1, cpu = time.time(), time.thread_time() - cpu0
         safe = "".join(c if c.isalnum() else "_" for c in name)[:40]
-        prof.dump_stats(folder / f"{time.time():.3f}_{kind}_{safe}_{time.thread_time() - t0:.3f}.prof")
+        if log:
+            with _LOCK, Path(log).open("a", encoding="utf-8") as fh:
+                fh.write(f"{kind} {safe} {wall0:.6f} {wall1:.6f} {cpu:.6f}\n")
+        if prof is not None and folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            prof.dump_stats(Path(folder) / f"{wall0:.3f}_{kind}_{safe}_{cpu:.3f}.prof")
 
 
 def profile_fragment(func: F) -> F:
-    """Decorator: profile each run of a fragment function when profiling is on."""
+    """Decorator: measure each fragment-only run of a fragment function (see :func:`profiled`)."""
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with profiled("fragment", func.__name__):
