@@ -99,13 +99,25 @@ def _card(sites, names: dict[str, str], clicked, hits: list[str], visible: list[
     if hits:
         selected = st.session_state.get("_search_pick", hits[0])
     if clicked is not None:
-        selected = clicked[1]
+        # a feature of a layer that is not the site list (galleries, a planner's layer) has its own card
+        site_layers = {x.id for x in common.shipped_catalogue() if x.source == "sites.csv"}
+        other = clicked[0] not in site_layers
+        selected = None if other else clicked[1]
+        st.session_state["_other_feature"] = clicked if other else None
+    elif hits:
+        st.session_state["_other_feature"] = None
     if selected in ids and selected != st.session_state.get("_last_selected"):
         st.session_state["card_pick"] = selected
     st.session_state["_last_selected"] = selected
     pick = st.selectbox(t("pick_feature", lang), ["", *ids], key="card_pick",
                         format_func=lambda i: "—" if not i else names[i])
-    if pick:
+    if pick != st.session_state.get("_last_pick") and clicked is None:  # chosen from the list
+        st.session_state["_other_feature"] = None
+    st.session_state["_last_pick"] = pick
+    other = st.session_state.get("_other_feature")
+    if other:
+        mapview.feature_card(*other, lang=lang)
+    elif pick:
         row = sites.loc[sites.id == pick].iloc[0]
         site_card(row.to_dict() | {"id": pick}, tasks, lang)
     if "innovation_poles" in visible:

@@ -242,7 +242,38 @@ def test_first_click_on_a_marker_opens_its_card_without_moving_the_page(app_url,
         page.mouse.up()
         page.get_by_role("heading", name=name).wait_for(timeout=30_000)
     _shot(page, "e2e_map_click_card")
+    # a gallery (a layer outside the site list) gets a card of its own
+    name = _isolated_gallery()
+    page.get_by_text("科普画廊（社区/村，2021）", exact=True).first.click()
+    page.wait_for_function(_FRAME_HAS, arg=name, timeout=30_000)
+    frame = _frame_of(page)
+    frame.evaluate("() => { window.map.closePopup(); }")
+    page.wait_for_timeout(400)
+    frame.evaluate("""(name) => { window.map.eachLayer(l => { const t = l.getTooltip && l.getTooltip();
+        if (t && typeof t.getContent() === 'string' && t.getContent().startsWith(name))
+            window.map.setView(l.getLatLng(), 13, {animate: false}); }); }""", name)
+    xy = frame.evaluate(_MARKER_XY, name)
+    box = page.locator("iframe[title='streamlit_folium.st_folium']").bounding_box()
+    page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
+    page.get_by_role("heading", name=name).wait_for(timeout=30_000)
+    assert page.get_by_text("科普画廊（社区/村，2021）", exact=False).count() >= 2  # toggle and card
     page.close()
+
+
+def _isolated_gallery():
+    """The name of the gallery farthest from every other point (so that a click finds it alone)."""
+    import numpy as np
+
+    from atlas.catalogue import layer_frame, load_catalogue, read_source
+
+    frames = [layer_frame(x, read_source(x.source)) for x in load_catalogue() if x.geometry == "point"]
+    frames = [f[~f.geometry.isna()] for f in frames]
+    g = next(f for f in frames if len(f) and (f.get("category") == "kepu_gallery").all())
+    pts = np.concatenate([np.column_stack([f.geometry.x, f.geometry.y]) for f in frames if len(f)])
+    gx = np.column_stack([g.geometry.x, g.geometry.y])
+    d = np.sqrt(((gx[:, None, :] - pts[None, :, :]) ** 2).sum(-1))
+    d[d == 0] = np.inf
+    return str(g.name_zh.iloc[int(np.argmax(d.min(axis=1)))])
 
 
 def test_every_page_renders_and_is_screenshotted(app_url, browser):

@@ -312,3 +312,28 @@ def clicked_feature(out: dict[str, Any] | None, views: Sequence[LayerView], *, s
                 if best is None or d < best[0]:
                     best = (d, v.layer_id, v.ids[i])
     return (best[1], best[2]) if best else None
+
+
+def feature_card(layer_id: str, feature_id: str, *, lang: str) -> None:
+    """A card for a feature of any point layer: its name, layer and popup fields (escaped).
+
+    Site-list features have the full card (``ui.cards.site_card``); this covers the rest, such as
+    the galleries and a planner's own layers.
+    """
+    from atlas.i18n import field_label
+    from ui.cards import md_escape
+
+    layer = next((x for x in common.catalogue() if x.id == layer_id), None)
+    frame = common.layer_frames().get(layer_id)
+    if layer is None or frame is None or "id" not in frame:
+        return
+    rows = frame[frame["id"].astype(str) == feature_id]
+    if rows.empty:
+        return
+    row = rows.iloc[0]
+    st.markdown(f"#### {md_escape(row.get(layer.tooltip, feature_id))}")
+    st.caption(md_escape(layer.title(lang)))
+    for col in layer.popup_fields:
+        text = webmap._fmt(row.get(col), col, lang)
+        if text and col != layer.tooltip:
+            st.markdown(f"**{md_escape(field_label(col, lang))}**: {md_escape(text)}")
