@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-from urllib.request import urlopen
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
+from tests.e2e_support import ARTIFACTS, chromium, needs_chromium, running_app
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = [pytest.mark.e2e, needs_chromium]
 
 
 @pytest.fixture(scope="module")
@@ -39,40 +18,14 @@ def user_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory, user_dir):
-    port = _free_port()
-    env = dict(os.environ, ATLAS_USER_DIR=str(user_dir),
-               ATLAS_CACHE_DIR=str(tmp_path_factory.mktemp("cache")))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail("streamlit did not start within 60 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with running_app(user_dir, tmp_path_factory.mktemp("cache")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _map_frame(page):
@@ -162,12 +115,18 @@ def _legend_text(page):
     return _frame_of(page).locator("#atlas-legend").inner_text()
 
 
-def test_map_first_view_labels_offline_notice_toggle_and_search(app_url, browser):
-    page = browser.new_page(viewport={"width": 1440, "height": 900})
+def _open_map(browser, app_url, *, height=900):
+    """A new page on the app's map, tiles out of reach, once the map has drawn its legend."""
+    page = browser.new_page(viewport={"width": 1440, "height": height})
     _offline_tiles(page)
     page.goto(app_url)
     frame = _frame_of(page)
     frame.locator("#atlas-legend").wait_for(timeout=30_000)
+    return page, frame
+
+
+def test_map_first_view_labels_offline_notice_toggle_and_search(app_url, browser):
+    page, frame = _open_map(browser, app_url)
     # the whole map is in the first view of a 1440x900 screen
     box = page.locator("iframe[title='streamlit_folium.st_folium']").bounding_box()
     assert box["y"] >= 0 and box["y"] + box["height"] <= 900, box
@@ -221,11 +180,7 @@ def test_map_first_view_labels_offline_notice_toggle_and_search(app_url, browser
 
 def test_first_click_on_a_marker_opens_its_card_without_moving_the_page(app_url, browser):
     # a short screen: the map reaches below the fold, where focusing it used to scroll the page
-    page = browser.new_page(viewport={"width": 1440, "height": 740})
-    _offline_tiles(page)
-    page.goto(app_url)
-    frame = _frame_of(page)
-    frame.locator("#atlas-legend").wait_for(timeout=30_000)
+    page, frame = _open_map(browser, app_url, height=740)
     page.wait_for_timeout(500)
     for name in ("河姆渡遗址博物馆", "中国港口博物馆"):
         frame.evaluate("() => { window.map.closePopup(); }")
@@ -277,10 +232,7 @@ def _isolated_gallery():
 
 
 def test_every_page_renders_and_is_screenshotted(app_url, browser):
-    page = browser.new_page(viewport={"width": 1440, "height": 900})
-    _offline_tiles(page)
-    page.goto(app_url)
-    _frame_of(page).locator("#atlas-legend").wait_for(timeout=30_000)
+    page, _ = _open_map(browser, app_url)
     for nav, title, check in (
         ("规划任务 Plan tasks", "规划任务", None),
         ("科普服务圈 Service areas", "15分钟科普服务圈", "直线近似"),
