@@ -26,14 +26,9 @@ import numpy as np
 import shapely
 
 from atlas.datum import to_wgs84
-from atlas.importing import (
-    ImportResult,
-    _norm_district,
-    _num,
-    references_by_name,
-    suggest_datum,
-    suggest_datum_by_streets,
-)
+from atlas.importing.cells import district_at, numbers, stated_district
+from atlas.importing.datums import references_by_name, suggest_datum, suggest_datum_by_streets
+from atlas.importing.result import ImportResult
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -105,8 +100,6 @@ def land_border_check(raw_lon: np.ndarray, raw_lat: np.ndarray, *, chosen: str,
         The land outline (default: the union of ``districts``).
 
     """
-    from atlas.importing import _district_of
-
     land = outline if outline is not None else shapely.union_all(districts.geometry.to_numpy())
     shapely.prepare(land)
     bad: dict[str, np.ndarray] = {}
@@ -115,7 +108,7 @@ def land_border_check(raw_lon: np.ndarray, raw_lat: np.ndarray, *, chosen: str,
         off_land = ~shapely.contains_xy(land, lon, lat)
         across = np.zeros(len(lon), bool)
         if claimed is not None:
-            found = _district_of(lon, lat, districts)
+            found = district_at(lon, lat, districts)
             across = (claimed != "") & (found != "") & (found != claimed)
         bad[d] = off_land | across
     stacked = np.vstack([bad[d] for d in _CANDIDATES])
@@ -161,7 +154,7 @@ def _raw(result: ImportResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     t = result.table
     if not (m.get("lon") and m.get("lat")):
         return np.zeros(0), np.zeros(0), np.zeros(0, bool)
-    lon, lat = _num(t[m["lon"]]), _num(t[m["lat"]])
+    lon, lat = numbers(t[m["lon"]]), numbers(t[m["lat"]])
     usable = np.isfinite(lon) & np.isfinite(lat) & (t.status != "error").to_numpy()
     return lon, lat, usable
 
@@ -210,7 +203,7 @@ def datum_report(result: ImportResult, *, sites: gpd.GeoDataFrame, districts: gp
         dcol = result.mapping.get("district")
         if dcol:
             names = districts.name_zh.tolist()
-            claimed = result.table[dcol].astype(str).map(lambda s: _norm_district(s, names)).to_numpy()
+            claimed = result.table[dcol].astype(str).map(lambda s: stated_district(s, names)).to_numpy()
             claimed = np.where(claimed == "?", "", claimed)[usable]
         checks.append(land_border_check(lon[usable], lat[usable], chosen=chosen, districts=districts,
                                         claimed=claimed))

@@ -1,0 +1,83 @@
+"""The outcome of checking an imported list: every row with its reasons and status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+#: Reason codes, their severity and bilingual text.
+REASONS: dict[str, tuple[str, str, str]] = {
+    "missing_name": ("error", "缺少名称", "name is missing"),
+    "invalid_coordinates": ("error", "坐标无效（非数字或只有经度/纬度之一）",
+                            "invalid coordinates (not numeric, or only one of lon/lat)"),
+    "swapped_lonlat": ("error", "经纬度疑似填反", "longitude and latitude look swapped"),
+    "outside_ningbo": ("error", "坐标不在宁波市范围内", "the point is outside Ningbo"),
+    "duplicate": ("error", "与前面一行同名且相距不到 100 米", "same name as an earlier row within 100 m"),
+    "unknown_category": ("error", "类别无法识别", "unknown category"),
+    "district_mismatch": ("warning", "坐标所在区县与所填区县不一致",
+                          "the point lies in another district than the row states"),
+    "unknown_district": ("warning", "所填区县无法识别", "the stated district is not recognised"),
+    "no_coordinates": ("info", "只有地址，暂不上图（待定位）", "address only: kept as unplaced"),
+}
+
+
+@dataclass
+class ImportResult:
+    """Validated rows.
+
+    The input plus ``row``, ``lon_wgs84``, ``lat_wgs84``, ``district_found``, ``category_code``,
+    ``reasons`` (list of codes) and ``status`` (ok / unplaced / error).
+    """
+
+    table: pd.DataFrame
+    mapping: dict[str, str | None]
+    datum: str
+    suggestion: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> pd.DataFrame:
+        """Rows that can be kept (placed or unplaced)."""
+        return self.table[self.table.status != "error"]
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        """Rows that cannot be kept."""
+        return self.table[self.table.status == "error"]
+
+    def counts(self) -> dict[str, int]:
+        """Rows by status."""
+        return {str(k): int(v) for k, v in self.table.status.value_counts().items()}
+
+    def display_table(self, lang: str = "zh", *, max_chars: int = 200) -> pd.DataFrame:
+        """Every row as the page shows it: reasons in ``lang``, cells cut to ``max_chars`` ("…").
+
+        Only the display is cut (a cell may hold up to :data:`atlas.settings.MAX_CELL_CHARS`
+        characters, and the whole table travels to the browser on every rerun); the rows that
+        are saved keep their full values. Headers and statuses are put in words by
+        :func:`atlas.fmt.table` (``ui.tables.show_table``).
+        """
+        view = self.table[[c for c in self.table.columns if not str(c).startswith("_")]].copy()
+        view["reasons"] = view.reasons.map(lambda rs: "; ".join(reason_text(r, lang) for r in rs))
+        for c in view.columns:
+            if not (pd.api.types.is_numeric_dtype(view[c]) or pd.api.types.is_bool_dtype(view[c])):
+                text = view[c].astype(str)
+                long = text.str.len().to_numpy() > max_chars
+                if long.any():
+                    view.loc[long, c] = text[long].str.slice(0, max_chars - 1) + "…"
+        return view
+
+    def error_report(self, lang: str = "zh") -> pd.DataFrame:
+        """Rejected and flagged rows with their reasons in ``lang`` (for download)."""
+        flagged = self.table[self.table.reasons.map(len) > 0].copy()
+        flagged = flagged.drop(columns=[c for c in flagged.columns if str(c).startswith("_")])
+        flagged["reasons_text"] = flagged.reasons.map(lambda rs: "; ".join(reason_text(r, lang) for r in rs))
+        return flagged.drop(columns=["reasons"])
+
+
+def reason_text(code: str, lang: str = "zh") -> str:
+    """Bilingual text of a reason code."""
+    _, zh, en = REASONS[code]
+    return en if lang == "en" else zh
+
