@@ -1,0 +1,136 @@
+"""GeoJSON and GeoPackage features as text columns, with each feature's position and extent.
+
+Layers are listed first (a file with several asks which one), the feature count is checked
+before reading, and GDAL's messages never reach the user with server paths.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from atlas import settings
+from atlas.errors import UploadError
+from atlas.readers.base import (
+    LayerChoiceError,
+    Limits,
+    ReadInfo,
+    cell_too_long,
+    clean_detail,
+    too_many_rows,
+    unique_names,
+)
+
+
+def list_geo_layers(path: Path) -> list[tuple[str, int]]:
+    """(name, feature count) of every layer of a vector file."""
+    import pyogrio
+
+    out = []
+    for name, _ in pyogrio.list_layers(path):
+        info = pyogrio.read_info(path, layer=str(name))
+        out.append((str(name), int(info.get("features", -1))))
+    return out
+
+
+def _geometry_columns(gdf: Any) -> pd.DataFrame:
+    """``geom_kind``, ``geom_lon``, ``geom_lat`` and ``geom_extent_m`` of each feature (WGS84)."""
+    from atlas.projection import MetricFrame, metric_crs_for
+
+    geoms = gdf.geometry.to_numpy()
+    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    type_id = np.where(present, shapely.get_type_id(geoms), -1)
+    single_point = (type_id == 0) | ((type_id == 4) & (shapely.get_num_geometries(geoms) == 1))
+    kind = np.select([~present, single_point, np.isin(type_id, (1, 2, 5)), np.isin(type_id, (3, 6))],
+                     ["none", "point", "line", "polygon"], default="other")
+    rep = np.array([None] * len(geoms), dtype=object)
+    rep[present] = shapely.point_on_surface(geoms[present])
+    line = type_id == 1  # a line's representative point is its middle, not a vertex at one end
+    if line.any():
+        rep[line] = shapely.line_interpolate_point(geoms[line], 0.5, normalized=True)
+    lon = np.full(len(geoms), np.nan)
+    lat = np.full(len(geoms), np.nan)
+    lon[present] = shapely.get_x(rep[present])
+    lat[present] = shapely.get_y(rep[present])
+    extent = np.zeros(len(geoms))
+    shaped = present & ~single_point
+    if shaped.any():
+        frame = MetricFrame(metric_crs_for(shapely.union_all(rep[shaped])))
+        mg = frame.geometry_to_metric(geoms[shaped])
+        mp = frame.geometry_to_metric(rep[shaped])
+        # the farthest any part of the shape lies from its representative point
+        extent[shaped] = shapely.hausdorff_distance(mp, mg)
+    return pd.DataFrame({
+        "geom_kind": kind,
+        "geom_lon": np.where(present, np.round(lon, 8).astype(str), ""),
+        "geom_lat": np.where(present, np.round(lat, 8).astype(str), ""),
+        "geom_extent_m": np.where(shaped, np.round(extent, 1).astype(str), ""),
+    }, index=gdf.index)
+
+
+def _read_layer(path: Path, *, layer: str | None, limits: Limits, info: ReadInfo) -> Any:
+    import pyogrio
+
+    layers = list_geo_layers(path)
+    info.layers = [n for n, _ in layers]
+    with_data = [n for n, c in layers if c != 0]
+    if layer is None and len(with_data) > 1:
+        raise LayerChoiceError(
+            f"文件含 {len(with_data)} 个有数据的图层（{'、'.join(with_data)[:200]}），请选择一个",
+            f"The file holds {len(with_data)} layers with data ({', '.join(with_data)[:200]}); "
+            "choose one", options=with_data)
+    name = layer if layer is not None else (with_data or info.layers)[0]
+    if name not in info.layers:
+        raise UploadError(f"文件中没有图层 {name[:60]}", f"The file has no layer {name[:60]}")
+    count = dict(layers)[name]
+    if count > limits.max_rows:
+        raise too_many_rows(limits.max_rows, count)
+    info.layer = name
+    return pyogrio.read_dataframe(path, layer=name, max_features=limits.max_rows + 1)
+
+
+def geo_table(data: bytes, ext: str, *, layer: str | None, limits: Limits, info: ReadInfo
+              ) -> pd.DataFrame:
+    """Features of one layer as text columns plus geometry columns and ``_geometry`` (WGS84)."""
+    with tempfile.TemporaryDirectory() as d:
+        # a private temp file whose only part from the user is the whitelisted extension
+        tmp = Path(d) / f"upload{ext}"
+        tmp.write_bytes(data)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # GDAL's warnings name the temporary file too
+                gdf = _read_layer(tmp, layer=layer, limits=limits, info=info)
+        except UploadError:
+            raise
+        except Exception as exc:  # GDAL's messages name the temporary file: never show them raw
+            detail = clean_detail(str(exc), tmpdir=d)
+            raise UploadError(f"文件无法读取（{ext[1:]} 格式有误）：{detail}",
+                              f"The file cannot be read (malformed {ext[1:]}): {detail}") from exc
+    name = info.layer
+    if len(info.layers) > 1:
+        info.note(f"已读取图层“{name}”（文件共有 {len(info.layers)} 个图层）",
+                  f"Read layer '{name}' (the file has {len(info.layers)} layers)")
+    if len(gdf) > limits.max_rows:
+        raise too_many_rows(limits.max_rows)
+    if gdf.crs is not None and gdf.crs.to_epsg() not in (4326, 4490):
+        gdf = gdf.to_crs(settings.CRS_WGS84)
+    props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    props = props.astype(object).where(props.notna(), "").map(
+        lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
+    for j, c in enumerate(props.columns):
+        lengths = props[c].str.len()
+        if len(lengths) and lengths.max() > limits.max_cell_chars:
+            raise cell_too_long(int(np.argmax(lengths.to_numpy())) + 1, j + 1, limits.max_cell_chars)
+    props.columns = unique_names([str(c).strip() or f"列{j + 1}" for j, c in enumerate(props.columns)])
+    geo = _geometry_columns(gdf)
+    info.geometry_counts = {str(k): int(v) for k, v in geo.geom_kind.value_counts().items()}
+    out = pd.concat([props.reset_index(drop=True), geo.reset_index(drop=True)], axis=1)
+    out["_geometry"] = gdf.geometry.to_numpy()
+    out.attrs["source_rows"] = np.arange(1, len(out) + 1)  # feature numbers
+    return out
