@@ -531,7 +531,8 @@ def layer_legend(layer: Layer, gdf: gpd.GeoDataFrame, *, lang: str) -> list[Lege
 
 def ui_code(*, legend: Sequence[LegendEntry] = (), lang: str = "zh", notes: Sequence[str] = (),
             fit: tuple[float, float, float, float] | None = None,
-            highlight: Sequence[tuple[float, float, float]] = ()) -> tuple[str, str]:
+            highlight: Sequence[tuple[float, float, float]] = (),
+            attributions: Sequence[str] | None = None) -> tuple[str, str]:
     """The dynamic, non-layer part of an app map: legend, a one-time fit, highlight rings.
 
     Parameters
@@ -546,6 +547,8 @@ def ui_code(*, legend: Sequence[LegendEntry] = (), lang: str = "zh", notes: Sequ
         (minlon, minlat, maxlon, maxlat) to zoom to once (again only when it changes).
     highlight : sequence of tuple
         (lat, lon, radius px) of features to ring.
+    attributions : sequence of str, optional
+        Sources of the layers shown (OpenStreetMap's is always added); default: leave the base's.
 
     Returns
     -------
@@ -554,6 +557,9 @@ def ui_code(*, legend: Sequence[LegendEntry] = (), lang: str = "zh", notes: Sequ
 
     """
     code = f"atlas.legend({_js_json(legend_html(legend, lang=lang, notes=notes))});"
+    if attributions is not None:
+        text = t("attribution", lang) + ": " + " · ".join(sorted({*attributions, settings.ATTRIBUTION_OSM}))
+        code += f"atlas.attribution({_js_json(text)});"
     if fit is not None:
         b = [[fit[1], fit[0]], [fit[3], fit[2]]]
         code += f"atlas.fit({_js_json(hashlib.sha1(repr(fit).encode()).hexdigest()[:12])}, {_js_json(b)});"
@@ -628,6 +634,7 @@ class Overlay:
     spec: str | None
     name: str
     legend: tuple[LegendEntry, ...] = ()
+    attribution: str = ""
 
     def group(self) -> AtlasGroup:
         """A feature group drawing this overlay."""

@@ -112,9 +112,11 @@ def _folium_args(which: str) -> dict:
             m, _ = webmap.base_map(lang="zh", basemap="none", asset_url=mapview.asset_url(),
                                    attributions=attributions)
             legend = [e for o in overlays for e in o.legend]
+            sources = [o.attribution for o in overlays if o.attribution]
             st_folium(m, key="k", height=500, use_container_width=True,
                       feature_group_to_add=[*(o.group() for o in overlays),
-                                            webmap.ui_script(legend=legend, lang="zh", fit=fit)],
+                                            webmap.ui_script(legend=legend, lang="zh", fit=fit,
+                                                             attributions=sources)],
                       returned_objects=["last_object_clicked"])
 
     at = AppTest.from_function(script, args=(which,), default_timeout=120).run()

@@ -132,6 +132,9 @@ def test_map_first_view_labels_offline_notice_toggle_and_search(app_url, browser
     assert box["y"] >= 0 and box["y"] + box["height"] <= 900, box
     legend = _legend_text(page)
     assert "科普场馆" in legend and "近似位置" in legend
+    # sources of the layers shown, not of every layer (the galleries are off at first)
+    attribution = frame.locator("#atlas-attribution").inner_text()
+    assert "OpenStreetMap" in attribution and "cnmaps" in attribution and "科普画廊" not in attribution
     # tiles cannot load here: the map says so and shows no tiles
     frame.locator("#atlas-offline").wait_for(state="visible", timeout=20_000)
     assert "无法加载" in frame.locator("#atlas-offline").inner_text()

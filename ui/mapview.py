@@ -122,7 +122,7 @@ def extent(views: Sequence[LayerView]) -> tuple[float, float, float, float] | No
 def view_overlay(view: LayerView, *, lang: str) -> Overlay:
     """A cached layer view as an overlay for :func:`show`."""
     layer = next(x for x in common.catalogue() if x.id == view.layer_id)
-    return Overlay(view.spec, layer.title(lang), view.legend)
+    return Overlay(view.spec, layer.title(lang), view.legend, layer.attribution)
 
 
 def view_group(view: LayerView, *, lang: str) -> webmap.AtlasGroup:
@@ -239,7 +239,9 @@ def show(base_map: BaseMap, overlays: Sequence[Any], *, key: str, height: int, l
             parts.append(_foreign_js(o, len(parts)))
         elif o.spec is not None:
             parts.append(_group_js(len(parts), "atlas.addLayer(", f", {_ship(o.spec, shipped)});"))
-    ui = webmap.ui_code(legend=legend, lang=lang, notes=notes, fit=fit or _city_view(), highlight=highlight)
+    sources = [a for o in overlays if (a := getattr(o, "attribution", ""))]
+    ui = webmap.ui_code(legend=legend, lang=lang, notes=notes, fit=fit or _city_view(), highlight=highlight,
+                        attributions=sources)
     feature_group = "".join([*parts, _group_js(len(parts), *ui)])
 
     def on_change() -> None:

@@ -255,6 +255,11 @@
     }
   }
 
+  function attribution(text) {  // plain text (set as text, never parsed as HTML)
+    var div = document.getElementById("atlas-attribution");
+    if (div) { div.textContent = text; }
+  }
+
   function fit(key, bounds, maxZoom) {
     if (!state.map || key === state.fitKey) { return; }
     state.fitKey = key;
@@ -269,6 +274,7 @@
   }
 
   window.atlas = {init: init, addLayer: addLayer, legend: legend, fit: fit, highlight: highlight,
+                  attribution: attribution,
                   labels: placeLabels, _state: state,
                   _forget: function () { Object.keys(built).forEach(function (k) { delete built[k]; }); }};
 }());
