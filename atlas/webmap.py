@@ -32,7 +32,7 @@ import jinja2
 import numpy as np
 import shapely
 
-from atlas import palette, settings
+from atlas import fmt, palette, settings
 from atlas.datum import gdf_from_wgs84
 from atlas.errors import ValidationError
 from atlas.geodata import CATEGORIES, POSITION_STATUS, parse_tasks
@@ -309,9 +309,25 @@ def _fmt(value: Any, col: str, lang: str) -> str:
         return t("yes" if bool(value) else "no", lang)
     if col == "est_error_m":
         return f"±{float(value):,.0f} m"
+    if col in _WORDED:  # the words the cards and tables use (atlas.fmt), not the stored codes
+        return clip_text(_WORDED[col](value, lang), POPUP_CHARS)
     if isinstance(value, float):
         return f"{value:,.2f}"
     return clip_text(str(value), POPUP_CHARS)
+
+
+def _sources(value: Any, lang: str) -> str:
+    sep = "; " if lang == "en" else "；"
+    return sep.join(c.text for c in fmt.citations(value, lang))
+
+
+#: Columns shown in words: levels, position methods, curation notes, sources as citations.
+_WORDED: dict[str, Callable[[Any, str], str]] = {
+    "level": lambda v, lang: fmt.level_label(v, lang) if str(v).strip() else "",
+    "position_method": fmt.position_method,
+    "note": fmt.readable_note,
+    "source": _sources,
+}
 
 
 def _task_item(n: int, task: Mapping[str, Any], lang: str) -> str:

@@ -50,7 +50,10 @@ def test_user_strings_are_escaped_in_popups_tooltips_and_labels():
     escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
     assert row[2].startswith(escaped)  # tooltip
     assert row[7] == escaped + "&lt;img src=x onerror=alert(1)&gt;"  # label
-    assert escaped in row[5][0] and escaped in row[5][-1]  # popup values: name and note
+    assert escaped in row[5][0]  # popup values: the name ...
+    html_en = build_map(cat, frames, basemap="none", lang="en").get_root().render()
+    row_en = next(r for r in _specs(html_en)["kepu_sites"]["rows"] if "alert" in r[2])
+    assert escaped in row_en[5][-1]  # ... and the note (notes are shown to English readers)
 
 
 def test_template_syntax_in_names_is_never_evaluated_on_the_server():
@@ -245,3 +248,19 @@ def test_layer_spec_key_follows_content():
     b = json.loads(layer_spec(layer, frames["universities"]))
     c = json.loads(layer_spec(layer, frames["universities"], lang="en"))
     assert a["key"] == b["key"] != c["key"]
+
+
+def test_popups_show_words_not_codes_and_citations_not_raw_sources():
+    from atlas import fmt
+
+    cat, frames = _frames()
+    spec = _specs(build_map(cat, frames, basemap="none", visible=["kepu_sites"]).get_root().render())
+    layer = next(x for x in cat if x.id == "kepu_sites")
+    kepu = frames["kepu_sites"].dropna(subset=["lon"]).reset_index(drop=True)
+    col = {c: i for i, c in enumerate(layer.popup_fields)}
+    rows = {r[7]: r for r in spec["kepu_sites"]["rows"]}
+    for _, site in kepu.iterrows():
+        vals = rows[site.name_zh][5]
+        if site.level:
+            assert vals[col["level"]] == fmt.level_label(site.level, "zh")
+        assert "github:" not in vals[col["source"]] and "find_string" not in vals[col["source"]]

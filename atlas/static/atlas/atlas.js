@@ -100,7 +100,7 @@
 
   function bind(layer, spec, row) {
     if (row.tip) { layer.bindTooltip(row.tip, {sticky: spec.kind !== "point"}); }
-    if (row.vals) { layer.bindPopup(popupHtml(spec, row.vals, row.tasks), {maxWidth: 380}); }
+    if (row.vals) { layer.bindPopup(popupHtml(spec, row.vals, row.tasks), {maxWidth: 380, maxHeight: 280}); }
   }
 
   function buildPoints(spec) {
