@@ -1,0 +1,196 @@
+"""Draw a print-ready map and save it: the steps in order (see :func:`render_static_map`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+
+from atlas.i18n import t
+from atlas.labels import boxes_of
+from atlas.staticmap.furniture import panel_scale
+from atlas.staticmap.inset import dense_core, draw_inset
+from atlas.staticmap.labelling import label_map
+from atlas.staticmap.layout import Frame, layout
+from atlas.staticmap.legend import draw_legends, legend_handles, wrap_label
+from atlas.staticmap.scene import Scene, build_scene
+from atlas.staticmap.style import (
+    HEADER_IN,
+    INSET_MARKER,
+    MAIN_MARKER,
+    MARGIN_IN,
+    PRESETS,
+    ExportError,
+    cjk_font,
+)
+from atlas.staticmap.symbols import draw_map
+from atlas.staticmap.titles import attribution_lines, header_footer, map_subtitle, map_title
+from atlas.storage import atomic_write
+
+if TYPE_CHECKING:
+    from matplotlib.font_manager import FontProperties
+
+    from atlas.catalogue import Layer
+
+
+def render_static_map(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame], path: str | Path,
+                      *, title: str | None = None, subtitle: str | None = None, lang: str = "zh",
+                      preset: str = "a4-landscape", dpi: int = 300,
+                      visible: Iterable[str] | None = None, districts: Iterable[str] | None = None,
+                      areas: gpd.GeoDataFrame | None = None, cells: gpd.GeoDataFrame | None = None,
+                      recommended: gpd.GeoDataFrame | None = None, sources: Iterable[str] = (),
+                      notes: Iterable[str] = (), today: date | None = None, inset: bool = True,
+                      record: dict[str, Any] | None = None) -> Path:
+    """Draw a print-ready map and save it as PNG or PDF (by ``path``'s suffix).
+
+    Parameters
+    ----------
+    layers, frames : list of Layer, mapping
+        The catalogue and each layer's features (WGS84), as for the web map.
+    path : str or pathlib.Path
+        Output ``.png`` (raster at ``dpi``) or ``.pdf`` (vector).
+    title, subtitle : str, optional
+        Printed at the top; by default they follow the filter (:func:`map_title`,
+        :func:`map_subtitle`).
+    lang : {"zh", "en"}
+        Language of labels, legend and notes.
+    preset : {"a4-portrait", "a4-landscape", "slide-16x9"}
+        Page size.
+    dpi : int
+        Raster resolution for PNG (300 for print).
+    visible : iterable of str, optional
+        Layer ids to draw (default: each layer's ``visible`` flag).
+    districts : iterable of str, optional
+        Focus on these districts: the map frames them, labels and counts their sites; the
+        neighbours are drawn faintly for context.
+    areas : geopandas.GeoDataFrame, optional
+        Service areas with a ``method`` column; straight-line proxies are hatched and named so.
+    cells : geopandas.GeoDataFrame, optional
+        Coverage cells with an ``uncovered`` column (the gap map), clipped to the boundary.
+    recommended : geopandas.GeoDataFrame, optional
+        Recommended new sites (stars).
+    sources, notes : iterable of str
+        Further source lines and method notes for the footer.
+    today : datetime.date, optional
+        Date printed on the map (default today).
+    inset : bool
+        Add an inset of the densest cluster of sites on maps without a district filter.
+    record : dict, optional
+        Filled with what labelling did: per axes ("main", "inset") the label boxes, reserved
+        boxes and the names left out for want of space (display pixels at 100 dpi).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    out = _checked_output(path, preset)
+    font = cjk_font()
+    scene = build_scene(layers, frames, lang=lang, visible=visible, districts=districts,
+                        areas=areas, cells=cells, recommended=recommended)
+    core = dense_core(scene) if inset and not scene.focus_names else None
+    title = title or map_title(scene.focus_names, lang)
+    subtitle = _wrapped_subtitle(scene, subtitle, preset=preset, lang=lang)
+    frame = layout(preset, scene.extent, band=core is not None,
+                   header=HEADER_IN + 0.17 * subtitle.count("\n"))
+    try:
+        done = _compose(frame, scene, layers, font, title=title, subtitle=subtitle, lang=lang,
+                        visible=visible, sources=sources, notes=list(notes),
+                        today=today or date.today(), core=core)
+        if record is not None:
+            record.update(done)
+        _save(frame, out, title=title, dpi=dpi)
+    finally:
+        plt.close(frame.fig)
+    return out
+
+
+def _checked_output(path: str | Path, preset: str) -> Path:
+    """The output path, once the preset is known and the suffix is .png or .pdf."""
+    if preset not in PRESETS:
+        raise ExportError(f"未知版式 {preset!r}", f"Unknown page preset {preset!r}")
+    p = Path(path)
+    if p.suffix.lower() not in (".png", ".pdf"):
+        raise ExportError("静态地图只支持 .png 或 .pdf", "Static maps are .png or .pdf only")
+    return p
+
+
+def _wrapped_subtitle(scene: Scene, subtitle: str | None, *, preset: str, lang: str) -> str:
+    """The subtitle (by default what the map shows), broken into lines the title band's width."""
+    w_in = PRESETS[preset][0] - 2 * MARGIN_IN
+    return wrap_label(subtitle if subtitle is not None else map_subtitle(scene, lang),
+                      w_in * 72 / 9.5 * 0.97)
+
+
+def _save(frame: Frame, path: Path, *, title: str, dpi: int) -> None:
+    """Write the figure atomically: PNG at ``dpi``, or PDF with embedded TrueType text and a title."""
+    import matplotlib
+
+    fmt_ = path.suffix.lower().lstrip(".")
+    meta = {"Title": title} if fmt_ == "pdf" else None
+
+    def write(tmp: Path) -> None:
+        with matplotlib.rc_context({"pdf.fonttype": 42, "hatch.linewidth": 0.5}):
+            frame.fig.savefig(tmp, format=fmt_, dpi=dpi, metadata=meta)
+
+    atomic_write(path, write)
+
+
+def _compose(frame: Frame, scene: Scene, layers: list[Layer], font: FontProperties, *,
+             title: str, subtitle: str, lang: str, visible: Iterable[str] | None,
+             sources: Iterable[str], notes: list[str], today: date,
+             core: tuple[float, float, float, float] | None) -> dict[str, Any]:
+    """Draw the map, inset, labels, legends, title and footer on ``frame``.
+
+    Returns the labelling record: per axes, label boxes, reserved boxes and dropped names.
+    """
+    ax = frame.ax
+    info = draw_map(ax, scene, marker_size=MAIN_MARKER)
+    record = _inset_and_labels(frame, scene, font, core)
+    drawn = [lyr for lyr, g in scene.points if bool(g.focus.any())]
+    draw_legends(frame, legend_handles(drawn, info, scene, lang), scene, font, lang)
+    panel_scale(frame, font, scene.crs, lang)
+    shown = set(visible) if visible is not None else {lyr.id for lyr in layers if lyr.visible}
+    if scene.cells is not None:
+        notes = [*notes, t("gap_note", lang)]
+    header_footer(frame, font, title=title, subtitle=subtitle, lang=lang, crs=scene.crs,
+                  attributions=attribution_lines(layers, shown, sources), notes=notes, today=today)
+    record["legend"] = info
+    record["map_box"] = tuple(ax.get_position().bounds)  # figure fractions x0, y0, w, h
+    record["legend_boxes"] = [tuple(lg.get_window_extent().transformed(
+        frame.fig.transFigure.inverted()).bounds) for lg in frame.fig.legends]
+    return record
+
+
+def _inset_and_labels(frame: Frame, scene: Scene, font: FontProperties,
+                      core: tuple[float, float, float, float] | None) -> dict[str, Any]:
+    """The inset of ``core`` (if any) with its labels, then the main map's labels around it.
+
+    Returns the labelling record of each axes ("inset", "main").
+    """
+    ax = frame.ax
+    record: dict[str, Any] = {}
+    reserved = np.zeros((0, 4))
+    if core is not None:
+        inset_ax, inset_art = draw_inset(frame, scene, core, font)
+        frame.fig.canvas.draw()
+        own = boxes_of(inset_art[1:], inset_ax)  # inset title and scale bar
+        record["inset"] = label_map(inset_ax, scene, font, size=5.8, marker_size=INSET_MARKER,
+                                    reserved=own) | {"reserved": own}
+        (ix0, ix1), (iy0, iy1) = inset_ax.get_xlim(), inset_ax.get_ylim()
+        core = (ix0, iy0, ix1, iy1)  # what the inset finally shows is named there only
+        reserved = boxes_of([inset_ax.get_window_extent(), *inset_art[:1]], ax)
+    frame.fig.canvas.draw()
+    record["main"] = label_map(ax, scene, font, size=6.5, marker_size=MAIN_MARKER,
+                               reserved=reserved, exclude=core) | {"reserved": reserved}
+    return record

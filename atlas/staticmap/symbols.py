@@ -1,0 +1,120 @@
+"""The layers on the map: districts, areas and lines, gap cells, service areas and site symbols."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from atlas import palette
+from atlas.staticmap.style import CONTEXT_ALPHA
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from atlas.staticmap.scene import Scene
+
+
+def _draw_districts(ax: Axes, scene: Scene) -> None:
+    """District fills and outlines (focus districts strong, the others as context)."""
+    d = scene.districts
+    if d.empty:
+        return
+    style = scene.district_layer.style if scene.district_layer else {}
+    edge = str(style.get("color", "#555555"))
+    fill = str(style.get("fill_color", "#f2f2f2"))
+    if (~d.focus).any():
+        d[~d.focus].plot(ax=ax, facecolor="#ececec", edgecolor="#b0b0b0", linewidth=0.5, zorder=1)
+    if d.focus.any():
+        d[d.focus].plot(ax=ax, facecolor=fill, edgecolor="none", zorder=1)
+        d[d.focus].boundary.plot(ax=ax, color=edge, linewidth=1.0, zorder=5)
+
+
+def _draw_cells(ax: Axes, scene: Scene) -> None:
+    if scene.cells is not None and not scene.cells.empty:
+        scene.cells.plot(ax=ax, color=scene.cells["fill"].tolist(), alpha=palette.GAP_OPACITY,
+                         linewidth=0, zorder=2)
+
+
+def _draw_areas(ax: Axes, scene: Scene) -> set[str]:
+    """Service areas in their own style (filled, translucent); returns the methods drawn."""
+    drawn: set[str] = set()
+    if scene.areas is None:
+        return drawn
+    for method, style in palette.SERVICE_AREA.items():
+        a = scene.areas[scene.areas.method == method] if "method" in scene.areas else \
+            scene.areas.iloc[:0]
+        if a.empty:
+            continue
+        a.plot(ax=ax, facecolor=str(style["fill_color"]), alpha=float(style["fill_opacity"]),
+               edgecolor="none", zorder=3)
+        a.plot(ax=ax, facecolor="none", edgecolor=str(style["color"]), linewidth=float(style["weight"]),
+               hatch=style["hatch"], alpha=0.8, zorder=3)
+        drawn.add(method)
+    return drawn
+
+
+def _draw_points(ax: Axes, scene: Scene, *, size: float) -> tuple[bool, bool]:
+    """Every point layer: sourced filled, approximate hollow with a dotted error ring.
+
+    Returns (any approximate point drawn, any error ring drawn) for the legend.
+    """
+    from matplotlib.patches import Circle
+
+    ring = palette.ERROR_RING
+    any_approx = any_ring = False
+    for lyr, g in scene.points:
+        color = str(lyr.style.get("color", "#333333"))
+        marker = str(lyr.style.get("marker", "o"))
+        for focus in (False, True):
+            sub = g[g.focus == focus]
+            if sub.empty:
+                continue
+            alpha = 1.0 if focus else CONTEXT_ALPHA
+            approx = (sub.position_status != "sourced").to_numpy() if "position_status" in sub \
+                else np.zeros(len(sub), bool)
+            err = sub.est_error_m.fillna(0).to_numpy(dtype=float) if "est_error_m" in sub \
+                else np.zeros(len(sub))
+            x, y = sub.geometry.x.to_numpy(), sub.geometry.y.to_numpy()
+            for xi, yi, e in zip(x[approx], y[approx], err[approx], strict=True):
+                if e > 0 and focus:
+                    ax.add_patch(Circle((xi, yi), e, fill=False, linestyle=(0, (1.5, 2.5)),
+                                        linewidth=float(ring["weight"]), edgecolor=str(ring["color"]),
+                                        alpha=float(ring["opacity"]), zorder=4))
+                    any_ring = True
+            ax.scatter(x[~approx], y[~approx], s=size, marker=marker, color=color, alpha=alpha,
+                       edgecolor="#222222", linewidth=0.5, zorder=7)
+            ax.scatter(x[approx], y[approx], s=size * 1.5, marker=marker, facecolor="none",
+                       edgecolor="#333333", linewidth=0.4, alpha=alpha, zorder=7)
+            ax.scatter(x[approx], y[approx], s=size, marker=marker, facecolor="white",
+                       edgecolor=color, linewidth=1.4, alpha=alpha, zorder=7)
+            any_approx = any_approx or bool(approx.any() and focus)
+    if scene.recommended is not None:
+        r = scene.recommended
+        ax.scatter(r.geometry.x, r.geometry.y, marker="*", s=size * 6, color=palette.RECOMMENDED_COLOUR,
+                   edgecolor="white", linewidth=0.8, zorder=9)
+    return any_approx, any_ring
+
+
+def _draw_polygons(ax: Axes, scene: Scene) -> None:
+    """Area and line layers other than the districts (e.g. a planner's zones or routes)."""
+    for lyr, g in scene.polygons:
+        color = str(lyr.style.get("color", "#333333"))
+        if lyr.geometry == "line":
+            g.plot(ax=ax, color=color, linewidth=1.6, zorder=3)
+            continue
+        g.plot(ax=ax, facecolor=str(lyr.style.get("fill_color", color)),
+               alpha=float(lyr.style.get("fill_opacity", 0.15)) + 0.1, edgecolor="none", zorder=2)
+        g.boundary.plot(ax=ax, color=color, linewidth=0.8, zorder=2)
+
+
+def draw_map(ax: Axes, scene: Scene, *, marker_size: float) -> dict[str, Any]:
+    """Draw every layer of ``scene`` on ``ax``; returns what was drawn (for the legend)."""
+    _draw_districts(ax, scene)
+    _draw_polygons(ax, scene)
+    _draw_cells(ax, scene)
+    methods = _draw_areas(ax, scene)
+    approx, rings = _draw_points(ax, scene, size=marker_size)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    return {"methods": methods, "approx": approx, "rings": rings}
