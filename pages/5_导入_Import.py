@@ -1,289 +1,31 @@
 """Import planners' own lists (any Chinese datum), check them row by row, keep the good rows.
 
-Reading and checking run in a worker process with a time and memory budget (atlas.guard), so a
-hostile file costs the server nothing beyond its budget. What reading detected (delimiter,
-header row, title rows, merged cells, layers) is shown; an ambiguous column mapping must be
-confirmed; the datum is checked against every reference available, and the page says when no
-check was possible.
+The steps are ui/importer.py: reading and checking run in a worker process with a time and memory
+budget; what reading detected is shown; an ambiguous column mapping must be confirmed; the datum
+is the planner's choice, with what the column names suggest beside it, and is checked against
+every reference available.
 """
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from atlas import fmt
-from atlas.datumcheck import datum_report
-from atlas.errors import AtlasError
-from atlas.export import neutralise_formulas
-from atlas.geodata import CATEGORIES
-from atlas.guard import run_guarded, warm_up
-from atlas.i18n import t
-from atlas.importing import ROLES, guess_mapping, read_table, shape_kinds, to_sites, validate
-from atlas.readers import DELIMITER_NAMES, LayerChoiceError
-from atlas.userlayers import (
-    geocode,
-    list_user_layers,
-    load_user_layer,
-    place_row,
-    save_user_layer,
-    venues_from_osm_file,
-    venues_to_sites,
-)
-from atlas.webmap import TIP_CHARS, build_map, clip_text
-from ui import common
-from ui.cards import md_escape
-from ui.tables import show_table
+from atlas.guard import warm_up
+from ui import common, importer
 
-lang = common.language()
-st.title(t("imp_title", lang))
+lang = common.page("imp_title")
 warm_up()  # the worker server loads pandas while the planner picks a file
-districts = common.districts()
-DATUM_LABELS = {"wgs84": "WGS84 (GPS/OSM)", "gcj02": "GCJ-02 (高德/腾讯 AMap)",
-                "bd09": "BD-09 (百度 Baidu)", "cgcs2000": "CGCS2000 (天地图)"}
-ZH = lang != "en"
-ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "utf-16": "UTF-16", "gb18030": "GBK/GB18030"}
 
-
-def read_upload(data: bytes, name: str, layer: str | None, digest: str) -> pd.DataFrame:
-    """Read once per (file, layer) and keep the table in the session (reruns are free)."""
-    key = (digest, name, layer)
-    cache = st.session_state.setdefault("imp_tables", {})
-    if key not in cache:
-        cache.clear()
-        cache[key] = run_guarded(read_table, data, name, layer=layer, step=("读取文件", "reading"))
-    return cache[key]
-
-
-def file_key(digest: str, info: Any) -> str:
-    """The suffix of the per-file widget keys: the file and the layer or sheet read.
-
-    The answers given for one file -- the column mapping and its confirmation, the datum,
-    shapes, category, error radius and layer name -- are widgets keyed by it: another file starts
-    afresh, so an earlier file's tick, datum or layer name never carries over (clearing a
-    widget's state does not reset what the browser shows; a new key does).
-    """
-    return hashlib.sha256(f"{digest}|{info.layer or info.sheet}".encode()).hexdigest()[:12]
-
-
-def check_rows(df: pd.DataFrame, mapping: dict[str, str | None], datum: str, default_cat: str,
-               fk: str) -> Any:
-    """Check the rows once per file and answers (typing a layer name or saving reruns for free)."""
-    key = (fk, tuple(mapping.items()), datum, default_cat)
-    cache = st.session_state.setdefault("imp_results", {})
-    if key not in cache:
-        cache.clear()
-        cache[key] = run_guarded(validate, df, mapping, datum=datum, districts=districts,
-                                 default_category=default_cat, step=("检查", "checking"))
-    return cache[key]
-
-
-def show_read_info(df: pd.DataFrame, name: str) -> None:
-    """What reading found: format, encoding, delimiter, header row and bilingual notes."""
-    info = df.attrs["read_info"]
-    parts = [t("imp_n_rows", lang, n=f"{len(df):,}"), md_escape(name), info.format.upper()]
-    if info.encoding:
-        parts.append(ENCODINGS.get(info.encoding, info.encoding))
-    if info.delimiter:
-        parts.append(f"{t('imp_delimiter', lang)}: {DELIMITER_NAMES[info.delimiter][0 if ZH else 1]}")
-    if info.format in ("csv", "txt", "xlsx", "xlsm"):
-        parts.append(t("imp_header_row", lang, row=info.header_row))
-    st.caption(f"{t('imp_read_as', lang)}: " + " · ".join(parts))
-    for zh, en in info.notes:
-        st.info(md_escape(zh if ZH else en))
-
-
-def pick_layer(options: list[str], key: str, *, read: str | None) -> None:
-    """Layer/sheet choice (one widget per file); a change re-reads the file on the next run.
-
-    ``read`` is the layer or sheet that was read; with none read yet (the file asks which one),
-    nothing is preselected, so that picking the first option is a choice that reads it too.
-    """
-    st.selectbox(t("imp_layer_pick", lang), options, key=key, placeholder=t("imp_layer_pick", lang),
-                 index=options.index(read) if read in options else None)
-
-
-def mapping_widgets(df: pd.DataFrame, fk: str) -> dict[str, str | None]:
-    """One selectbox per role, preset with the guess; asks for confirmation when it is ambiguous."""
-    guess = guess_mapping(df)
-    st.subheader(t("imp_mapping", lang))
-    options = ["", *[c for c in df.columns if not str(c).startswith("_")]]
-    mapping: dict[str, str | None] = {}
-    for c, role in zip(st.columns(len(ROLES)), ROLES, strict=True):
-        g = guess.mapping.get(role)
-        pick = c.selectbox(t(f"imp_role_{role}", lang), options,
-                           index=options.index(g) if g in options else 0, key=f"imp_map_{role}_{fk}",
-                           format_func=lambda o: o or t("imp_none", lang))
-        mapping[role] = pick or None
-    if guess.needs_confirmation:
-        notes = " ".join(zh if ZH else en for zh, en in guess.notes)
-        st.warning(md_escape(t("imp_confirm_needed", lang) + notes))
-        if not st.checkbox(t("imp_confirm", lang), key=f"imp_confirm_{fk}"):
-            st.stop()
-    else:
-        for zh, en in guess.notes:
-            st.info(md_escape(zh if ZH else en))
-    return mapping
-
-
-def show_datum_checks(result: Any) -> None:
-    """Every datum check that applied; a warning when another datum fits clearly better."""
-    district = result.table.district_found.replace("", np.nan).dropna()
-    net = common.cached_network_for(str(district.mode().iloc[0])) if len(district) else None
-    report = datum_report(result, sites=common.sites(), districts=districts, net=net)
-    lines = "\n".join(f"- {md_escape(c.message(lang))}" for c in report.checks)
-    if report.suggest:
-        st.warning(t("imp_suggest", lang, best=DATUM_LABELS[report.suggest]) + "\n\n" + lines)
-    elif report.checked and any(c.method != "land" or c.detail.get("sensitive", 0) >= 3
-                                for c in report.checks if c.method != "none"):
-        st.success(t("imp_datum_ok", lang) + "\n\n" + lines)
-    else:
-        st.info(t("imp_datum_unknown", lang) + "\n\n" + lines)
-
-
-def shapes_choice(result: Any, fk: str) -> str:
-    """How lines and polygons are kept: as representative points or as shapes."""
-    kinds = {k for k, v in shape_kinds(result).items() if v and k in ("line", "polygon", "point", "other")}
-    if not kinds & {"line", "polygon", "other"}:
-        return "point"
-    if len(kinds) > 1:
-        st.info(t("imp_shapes_mixed", lang))
-        return "point"
-    return str(st.radio(t("imp_shapes", lang), ["point", "keep"], key=f"imp_shapes_{fk}",
-                        horizontal=True,
-                        format_func=lambda k: t(f"imp_shapes_{k}", lang)))
-
-
-up = st.file_uploader(t("imp_upload", lang), type=["csv", "txt", "xlsx", "geojson", "json", "gpkg"],
-                      key="imp_file")
+up = importer.uploader(lang)
 if up is not None:
-    data = up.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
-    layer_key = f"imp_layer_{digest[:12]}"
-    try:
-        df = read_upload(data, up.name, st.session_state.get(layer_key), digest)
-    except LayerChoiceError as exc:
-        st.warning(exc.message(lang))
-        pick_layer(exc.options, layer_key, read=None)
-        st.stop()
-    except AtlasError as exc:
-        st.error(exc.message(lang))
-        st.stop()
-    show_read_info(df, up.name)
-    info = df.attrs["read_info"]
-    fk = file_key(digest, info)
-    if len(info.layers) > 1 or len(info.sheets) > 1:
-        pick_layer(info.layers if len(info.layers) > 1 else info.sheets, layer_key,
-                   read=info.layer if len(info.layers) > 1 else info.sheet)
-    mapping = mapping_widgets(df, fk)
-    a, b, c = st.columns(3)
-    datum = a.radio(t("imp_datum", lang), list(DATUM_LABELS), index=None, key=f"imp_datum_{fk}",
-                    format_func=DATUM_LABELS.__getitem__)
-    default_cat = b.selectbox(t("imp_default_cat", lang), list(CATEGORIES),
-                              index=list(CATEGORIES).index("kepu_site"),
-                              format_func=lambda k: CATEGORIES[k][lang == "en"], key=f"imp_cat_{fk}")
-    err_m = c.number_input(t("imp_error_m", lang), 1.0, 5000.0, 50.0, key=f"imp_err_{fk}")
-    if datum is None:
-        st.info(t("imp_datum", lang))
-        st.stop()
-    try:
-        result = check_rows(df, mapping, datum, default_cat, fk)
-    except AtlasError as exc:
-        st.error(exc.message(lang))
-        st.stop()
-    st.subheader(t("imp_check", lang))
-    counts = result.counts()
-    m1, m2, m3 = st.columns(3)
-    m1.metric(fmt.method_label("ok", lang), counts.get("ok", 0))
-    m2.metric(fmt.method_label("unplaced", lang), counts.get("unplaced", 0))
-    m3.metric(fmt.method_label("error", lang), counts.get("error", 0))
-    show_datum_checks(result)
-    shapes = shapes_choice(result, fk)
-    show_table(result.display_table(lang), lang, key="imp_rows")
-    report = neutralise_formulas(result.error_report(lang))
-    st.download_button(t("imp_report", lang), report.to_csv(index=False).encode("utf-8-sig"),
-                       "import_problems.csv", "text/csv")
-    name = st.text_input(t("imp_layer_name", lang), value=Path(up.name).stem, key=f"imp_name_{fk}")
-    if st.button(t("imp_save", lang), key="imp_save_btn", disabled=result.ok.empty):
-        try:
-            saved = save_user_layer(name, to_sites(result, layer_name=name, est_error_m=err_m,
-                                                   shapes=shapes),
-                                    note=f"{up.name}; datum {datum}")
-            st.success(t("imp_saved", lang) + f"v{saved.n}")
-        except AtlasError as exc:
-            st.error(exc.message(lang))
+    df, fk = importer.read(up, lang)
+    mapping = importer.mapping_widgets(df, fk, lang)
+    datum, default_cat, err_m = importer.answers(fk, lang)
+    result = importer.check(df, mapping, datum=datum, default_cat=default_cat, fk=fk, lang=lang)
+    shapes = importer.show_check(result, fk, lang)
+    importer.save(result, up.name, fk, datum=datum, err_m=err_m, shapes=shapes, lang=lang)
 
 st.divider()
-st.subheader(t("imp_my_layers", lang))
-try:
-    layers = list_user_layers()
-except AtlasError as exc:
-    st.error(exc.message(lang))
-    layers = []
-for rec in layers:
-    st.markdown(f"**{md_escape(rec['name'])}** · {len(rec['versions'])} {t('imp_versions', lang)}")
-if layers:
-    key = st.selectbox(t("imp_my_layers", lang), [r["key"] for r in layers], key="imp_layer_pick",
-                       format_func=lambda k: next(r["name"] for r in layers if r["key"] == k))
-    rec = next(r for r in layers if r["key"] == key)
-    sites = load_user_layer(key)
-    unplaced = sites[sites.position_status == "unplaced"]
-    st.caption(f"{t('unplaced_count', lang)}: {len(unplaced)} / {len(sites)}")
-    if not unplaced.empty and rec["kind"] == "point":
-        st.subheader(t("imp_unplaced", lang))
-        labels = dict(zip(unplaced.id, (clip_text(str(n), TIP_CHARS) for n in unplaced.name_zh),
-                          strict=True))
-        row_id = st.selectbox(t("imp_place_pick", lang), list(labels), key="imp_place_row",
-                              format_func=labels.__getitem__)
-        addr = str(unplaced.set_index("id").loc[row_id, "address"])
-        if addr and st.button(t("imp_geocode", lang), key="imp_geocode"):
-            try:
-                lon, lat, err = geocode(addr)
-                save_user_layer(rec["name"], place_row(sites, row_id, lon, lat, est_error_m=err,
-                                                       method="geocoded:nominatim"))
-                st.success(t("imp_placed", lang))
-            except AtlasError as exc:
-                st.error(exc.message(lang))
-        basemap = "none"
-        fmap = build_map(common.catalogue(), common.layer_frames(), lang=lang, basemap=basemap,
-                         visible=["districts"])
-        out = st_folium(fmap, height=450, use_container_width=True, key="imp_map",
-                        returned_objects=["last_clicked"])
-        click = common.new_click_wgs84(out, basemap=basemap, key="imp")
-        if click is not None:
-            lon, lat = click
-            try:
-                save_user_layer(rec["name"], place_row(sites, row_id, lon, lat))
-                st.success(t("imp_placed", lang))
-                st.rerun()
-            except AtlasError as exc:
-                st.error(exc.message(lang))
-
+importer.my_layers(lang)
 st.divider()
-st.subheader(t("imp_osm", lang))
-osm_path = st.text_input(t("imp_osm_path", lang), key="imp_osm_path")
-if osm_path and st.button(t("imp_osm_find", lang), key="imp_osm_find"):
-    try:
-        st.session_state["imp_venues"] = venues_from_osm_file(Path(osm_path).expanduser())
-        st.session_state["imp_venues_src"] = Path(osm_path).name
-    except AtlasError as exc:
-        st.error(exc.message(lang))
-venues = st.session_state.get("imp_venues")
-if venues is not None:
-    table = venues.drop(columns="geometry").assign(keep=True)
-    edited = st.data_editor(table, hide_index=True, key="imp_venue_editor", width="stretch",
-                            disabled=["osm_id", "name", "kind", "lon", "lat"])
-    keep = venues[np.asarray(edited["keep"], dtype=bool)]
-    vname = st.text_input(t("imp_layer_name", lang), value="OSM 候选科普场所", key="imp_venue_name")
-    if st.button(t("imp_osm_promote", lang), key="imp_osm_promote", disabled=keep.empty):
-        try:
-            saved = save_user_layer(vname, venues_to_sites(keep, source=st.session_state["imp_venues_src"]))
-            st.success(t("imp_saved", lang) + f"v{saved.n}")
-        except AtlasError as exc:
-            st.error(exc.message(lang))
+importer.osm_venues(lang)

@@ -128,6 +128,13 @@ def language() -> str:
     return lang
 
 
+def page(title_key: str) -> str:
+    """Start a page: the language switch (sidebar), then the page's title; returns the language."""
+    lang = language()
+    st.title(t(title_key, lang))
+    return lang
+
+
 def basemap_picker(lang: str) -> tuple[str, str | None]:
     """Sidebar basemap choice; returns (basemap, tianditu key)."""
     options = ["osm", "tianditu", "amap", "none"]
