@@ -11,11 +11,10 @@ from ui import common
 from ui.cards import md_escape
 from ui.dashboard import target_text
 
-lang = common.language()
+lang = common.page("tasks")
 plan = common.plan()
 sites = common.sites()
 targets = load_targets()
-st.title(t("tasks", lang))
 st.caption(plan["title_en"] if lang == "en" else plan["title_zh"])
 
 project = None

@@ -19,8 +19,7 @@ from ui import analysis, common, mapview
 from ui.cards import md_escape
 from ui.tables import show_table, site_names
 
-lang = common.language()
-st.title(t("sa_title", lang))
+lang = common.page("sa_title")
 layers = common.catalogue()
 frames = common.layer_frames()
 districts = common.districts()

@@ -9,8 +9,7 @@ from atlas.indicators import district_indicators, kepu_by_level, load_targets, m
 from ui import common, dashboard
 from ui.tables import show_table
 
-lang = common.language()
-st.title(t("dash_title", lang))
+lang = common.page("dash_title")
 plan = common.plan()
 st.caption(plan["title_en"] if lang == "en" else plan["title_zh"])
 sites, districts = common.sites(), common.districts()
