@@ -20,7 +20,7 @@ up = importer.uploader(lang)
 if up is not None:
     df, fk = importer.read(up, lang)
     mapping = importer.mapping_widgets(df, fk, lang)
-    datum, default_cat, err_m = importer.answers(fk, lang)
+    datum, default_cat, err_m = importer.answers(mapping, fk, lang)
     result = importer.check(df, mapping, datum=datum, default_cat=default_cat, fk=fk, lang=lang)
     shapes = importer.show_check(result, fk, lang)
     importer.save(result, up.name, fk, datum=datum, err_m=err_m, shapes=shapes, lang=lang)

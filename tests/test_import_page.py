@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests import hostile_files as hf
@@ -50,3 +51,24 @@ def test_the_first_layer_of_a_geopackage_can_be_chosen():
     picker.set_value("layer_0").run()
     assert not at.exception
     assert any(f"{truth['rows']['layer_0']} 行" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize(("lang", "header", "hint"), [
+    ("zh", "百度经度,百度纬度", "列名提示坐标系为 BD-09（百度）"),
+    ("en", "lon_bd09,lat_bd09", "Column names suggest BD-09 (Baidu)"),
+    ("en", "gcj02_lng,gcj02_lat", "Column names suggest GCJ-02 (AMap/Tencent)"),
+    ("zh", "经度,纬度", None),
+])
+def test_coordinate_headers_naming_a_datum_are_a_suggestion_beside_the_choice(lang, header, hint):
+    s = hf.sites(6, seed=3)
+    rows = [f"{n},{x},{y}" for n, x, y in zip(s.name, s.lon, s.lat, strict=True)]
+    data = (f"名称,{header}\n" + "\n".join(rows) + "\n").encode()
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["lang"] = lang
+    at.run()
+    at.file_uploader(key="imp_file").set_value(("list.csv", data, "text/csv")).run()
+    assert not at.exception
+    hints = [i.value for i in at.info if "Column names suggest" in i.value or "列名提示" in i.value]
+    assert hints == ([hint] if hint else [])
+    assert _widget(at.radio, "imp_datum_").value is None  # the planner still chooses
+    assert not at.metric  # and nothing is checked before

@@ -13,7 +13,9 @@ from atlas.errors import StorageError, UploadError, ValidationError
 from atlas.geodata import load_districts, load_sites
 from atlas.importing import (
     REASONS,
+    datum_from_headers,
     guess_columns,
+    guess_mapping,
     read_table,
     references_by_name,
     suggest_datum,
@@ -166,6 +168,29 @@ def test_datum_check_flags_a_wrong_choice(districts):
     assert s["suggest"] == "gcj02" and s["median_m"]["wgs84"] > 400 and s["median_m"]["gcj02"] < 50
     ok = suggest_datum(refs["raw_lon"], refs["raw_lat"], refs["ref_lon"], refs["ref_lat"], chosen="gcj02")
     assert ok["suggest"] is None
+
+
+@pytest.mark.parametrize(("lon", "lat", "datum"), [
+    ("lon_bd09", "lat_bd09", "bd09"), ("bd_lng", "bd_lat", "bd09"), ("bdLng", "bdLat", "bd09"),
+    ("BD09_LNG", "BD09_LAT", "bd09"), ("百度经度", "百度纬度", "bd09"), ("经度（百度）", "纬度", "bd09"),
+    ("gcj02_lng", "gcj02_lat", "gcj02"), ("经度(高德)", "纬度(高德)", "gcj02"),
+    ("AMap lon", "AMap lat", "gcj02"), ("腾讯经度", "腾讯纬度", "gcj02"),
+    ("wgs84_lon", "wgs84_lat", "wgs84"), ("GPS经度", "GPS纬度", "wgs84"),
+    ("天地图经度", "天地图纬度", "cgcs2000"), ("CGCS2000_X", None, "cgcs2000"),
+    # no datum named, or two named, or projected metres (BD-09 Mercator): no suggestion
+    ("经度", "纬度", None), ("longitude", "latitude", None), ("x", "y", None), (None, None, None),
+    ("lng_bd09", "lat_gcj02", None), ("bd09mc_x", "bd09mc_y", None), ("bdlng", "amplitude", None),
+])
+def test_coordinate_headers_that_name_a_datum_suggest_it(lon, lat, datum):
+    assert datum_from_headers([lon, lat]) == datum
+
+
+def test_the_real_baidu_gallery_list_suggests_bd09_from_its_headers():
+    path = shared_file("reference/kepu_galleries_2021_bd09.csv")
+    df = read_table(path.read_bytes(), path.name)
+    m = guess_mapping(df).mapping
+    assert (m["lon"], m["lat"]) == ("lon_bd09", "lat_bd09")
+    assert datum_from_headers([m["lon"], m["lat"]]) == "bd09"
 
 
 def test_bad_uploads_get_clear_messages():

@@ -29,7 +29,16 @@ from atlas.export import neutralise_formulas
 from atlas.geodata import CATEGORIES
 from atlas.guard import run_guarded
 from atlas.i18n import t
-from atlas.importing import ROLES, ImportResult, guess_mapping, read_table, shape_kinds, to_sites, validate
+from atlas.importing import (
+    ROLES,
+    ImportResult,
+    datum_from_headers,
+    guess_mapping,
+    read_table,
+    shape_kinds,
+    to_sites,
+    validate,
+)
 from atlas.readers import DELIMITER_NAMES, LayerChoiceError, ReadInfo
 from atlas.userlayers import (
     geocode,
@@ -157,11 +166,17 @@ def mapping_widgets(df: pd.DataFrame, fk: str, lang: str) -> dict[str, str | Non
     return mapping
 
 
-def answers(fk: str, lang: str) -> tuple[str, str, float]:
-    """The datum (asked explicitly, stops until given), default category and error radius."""
+def answers(mapping: dict[str, str | None], fk: str, lang: str) -> tuple[str, str, float]:
+    """The datum (asked explicitly, stops until given), default category and error radius.
+
+    What the coordinate columns' names say about the datum is shown beside the choice, as a
+    suggestion: nothing is preselected.
+    """
     a, b, c = st.columns(3)
     datum = a.radio(t("imp_datum", lang), list(DATUM_LABELS), index=None, key=f"imp_datum_{fk}",
                     format_func=DATUM_LABELS.__getitem__)
+    if hint := datum_from_headers([mapping.get("lon"), mapping.get("lat")]):
+        a.info(t("imp_datum_hint", lang, datum=t(f"datum_name_{hint}", lang)))
     default_cat = b.selectbox(t("imp_default_cat", lang), list(CATEGORIES),
                               index=list(CATEGORIES).index("kepu_site"),
                               format_func=lambda k: CATEGORIES[k][lang == "en"], key=f"imp_cat_{fk}")

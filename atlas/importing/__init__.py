@@ -4,7 +4,8 @@ Flow: :func:`read_table` (size/row limits, encoding detection) -> :func:`guess_m
 and English headers, then the values) -> :func:`validate` (the user states the datum; every row
 gets reasons) -> :func:`to_sites` (valid rows into the atlas's site schema) ->
 :mod:`atlas.userlayers` to save. :func:`suggest_datum` flags a likely wrong datum by comparing
-the points with reference positions the rows name (or with streets), but never converts
+the points with reference positions the rows name (or with streets), and
+:func:`datum_from_headers` reads what the coordinate columns' names say; neither converts
 anything by itself. One module per concern:
 
 * :mod:`atlas.importing.reading` — :func:`read_table` (the formats are :mod:`atlas.readers`);
@@ -34,6 +35,8 @@ from atlas.importing.columns import (
     is_header_cell,
 )
 from atlas.importing.datums import (
+    DATUM_WORDS,
+    datum_from_headers,
     references_by_name,
     suggest_datum,
     suggest_datum_by_streets,
@@ -45,11 +48,13 @@ from atlas.importing.validation import CATEGORY_ALIASES, validate
 
 __all__ = [
     "CATEGORY_ALIASES",
+    "DATUM_WORDS",
     "HEADER_ALIASES",
     "REASONS",
     "ROLES",
     "ColumnGuess",
     "ImportResult",
+    "datum_from_headers",
     "district_at",
     "guess_columns",
     "guess_mapping",

@@ -1,11 +1,13 @@
 """Evidence about the datum of an imported list; nothing here converts anything.
 
 :func:`suggest_datum` and :func:`suggest_datum_by_streets` measure how well the points fit
-reference positions under each datum (combined into one report by :mod:`atlas.datumcheck`).
+reference positions under each datum (combined into one report by :mod:`atlas.datumcheck`);
+:func:`datum_from_headers` reads what the coordinate columns' names say ("百度经度", "lon_bd09").
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -14,6 +16,7 @@ import shapely
 
 from atlas.datum import to_wgs84
 from atlas.importing.cells import numbers
+from atlas.importing.columns import header_tokens
 from atlas.importing.result import ImportResult
 from atlas.projection import MetricFrame
 
@@ -97,3 +100,55 @@ def references_by_name(result: ImportResult, sites: gpd.GeoDataFrame) -> dict[st
             "ref_lat": np.array(fa)}
 
 
+
+
+#: Words in a coordinate column's name that say which datum it is in: English words as whole
+#: words ("lon_bd09", "bdLng", "gcj02_lat"; "bd09" reads as "bd" "09"), Chinese words anywhere
+#: in the name ("百度经度", "经度（高德）").
+DATUM_WORDS: dict[str, tuple[str, ...]] = {
+    "bd09": ("bd", "baidu", "bmap", "百度"),
+    "gcj02": ("gcj", "amap", "gaode", "autonavi", "tencent", "高德", "腾讯", "火星"),
+    "wgs84": ("wgs", "gps", "osm"),
+    "cgcs2000": ("cgcs", "tianditu", "天地图"),
+}
+#: Words of projected coordinates (BD-09 Mercator "bd09mc"): metres, not a datum of degrees.
+_PROJECTED_WORDS = ("mc", "mercator", "墨卡托")
+
+
+def _header_datums(header: str) -> set[str]:
+    """The datums one column name names (none for projected coordinates)."""
+    tokens = header_tokens(header, brackets=True)
+    chinese = "".join(t for t in tokens if not t.isascii())
+
+    def says(word: str) -> bool:
+        return word in tokens if word.isascii() else word in chinese
+
+    if any(says(w) for w in _PROJECTED_WORDS):
+        return set()
+    return {d for d, words in DATUM_WORDS.items() if any(says(w) for w in words)}
+
+
+def datum_from_headers(headers: Iterable[str | None]) -> str | None:
+    """The datum the coordinate columns' names point to, if they name one and do not disagree.
+
+    A hint for the planner, who still chooses the datum: "百度经度"/"百度纬度", "lon_bd09" or
+    "bd_lng" point to BD-09, "gcj02_lat" or "经度(高德)" to GCJ-02, "wgs84_lon" or "GPS经度" to
+    WGS84, "天地图经度" to CGCS2000.
+
+    Parameters
+    ----------
+    headers : iterable of str or None
+        The names of the columns mapped to longitude and latitude (``None`` for an unmapped role).
+
+    Returns
+    -------
+    str or None
+        ``"wgs84"``, ``"gcj02"``, ``"bd09"`` or ``"cgcs2000"``; ``None`` when no name names a
+        datum or the names name different ones.
+
+    """
+    named: set[str] = set()
+    for h in headers:
+        if h:
+            named |= _header_datums(h)
+    return named.pop() if len(named) == 1 else None
