@@ -94,6 +94,7 @@ def read_raster_cells(path: str | Path, *, bounds: tuple[float, float, float, fl
                     window = window.intersection(full)
                 except rasterio.errors.WindowError:
                     return _empty_cells()
+            _check_pixels(window or rasterio.windows.Window(0, 0, src.width, src.height))
             band = src.read(1, window=window, masked=True)
             tr = src.window_transform(window) if window is not None else src.transform
             crs = src.crs
@@ -113,6 +114,18 @@ def read_raster_cells(path: str | Path, *, bounds: tuple[float, float, float, fl
         lon, lat = np.asarray(tx, dtype=float), np.asarray(ty, dtype=float)
     return pd.DataFrame({"lon": lon, "lat": lat, "population": vals[rows, cols],
                          "extent_m": _half_diagonal_m(tr, crs, np.asarray(lat))})
+
+
+def _check_pixels(window: Any) -> None:
+    # A GeoTIFF of a few kilobytes can declare billions of (sparse or compressed) pixels: refuse
+    # before the read allocates them, on what would be read (the window over the area).
+    n = int(window.width) * int(window.height)
+    if n > settings.MAX_RASTER_PIXELS:
+        raise UploadError(
+            f"栅格在所选范围内有 {n:,} 个像元，超过上限 {settings.MAX_RASTER_PIXELS:,}："
+            "请先裁剪到宁波范围或降低分辨率",
+            f"The raster has {n:,} pixels over the area, more than the limit of "
+            f"{settings.MAX_RASTER_PIXELS:,}: clip it to Ningbo or coarsen it first")
 
 
 def _empty_cells() -> pd.DataFrame:

@@ -77,6 +77,10 @@ MAX_CELL_CHARS: int = 32_767
 #: Largest decoded size of an upload: CSV text (characters) or an XLSX's unpacked parts (bytes).
 MAX_DECODED_BYTES: int = 256 * 1024 * 1024
 
+#: Most pixels read from a population raster (the window over the area, not the whole file):
+#: 40 M is a 1-arcsecond (~30 m) raster over all of Ningbo; WorldPop's 100 m grid needs ~3 M.
+MAX_RASTER_PIXELS: int = 40_000_000
+
 #: Most columns an imported table may have.
 MAX_IMPORT_COLUMNS: int = 500
 

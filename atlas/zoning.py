@@ -9,8 +9,10 @@ polygons, picks a name column and returns zones in WGS84 that
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,14 +27,37 @@ _NAME_HINTS = ("名称", "街道", "社区", "乡镇", "镇街", "单元", "name
 _EXTS = (".geojson", ".json", ".gpkg", ".zip")
 
 
-def _read(data: bytes, ext: str) -> gpd.GeoDataFrame:
+def _check_zip(data: bytes) -> None:
+    # A zip bomb unpacks to gigabytes from a few kilobytes: check the declared sizes first.
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise UploadError("zip 文件已损坏，无法读取", "The zip file is damaged and cannot be read") from exc
+    unpacked = sum(i.file_size for i in infos)
+    limit = settings.MAX_DECODED_BYTES / 1e6
+    if unpacked > settings.MAX_DECODED_BYTES:
+        raise UploadError(f"zip 解压后过大（{unpacked / 1e6:,.0f} MB，上限 {limit:.0f} MB）",
+                          f"The zip unpacks to too much ({unpacked / 1e6:,.0f} MB; limit {limit:.0f} MB)")
+    if not any(i.filename.lower().endswith(".shp") for i in infos):
+        raise UploadError("zip 中没有 .shp 文件（请上传 zip 压缩的 Shapefile）",
+                          "The zip holds no .shp file (upload a zipped shapefile)")
+
+
+def _read(data: bytes, ext: str, *, max_features: int) -> gpd.GeoDataFrame:
     import pyogrio
 
+    if ext == ".zip":
+        _check_zip(data)
     # a private temp file whose only part from the user is the whitelisted extension
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d) / f"zones{ext}"
         tmp.write_bytes(data)
-        src = f"/vsizip/{tmp}" if ext == ".zip" else tmp
+        src = f"/vsizip/{tmp}" if ext == ".zip" else str(tmp)
+        n = int(pyogrio.read_info(src).get("features", -1))  # the count, before any geometry is read
+        if n > max_features:
+            raise UploadError(f"边界文件要素过多（{n:,}，上限 {max_features:,}）",
+                              f"Too many features in the boundary file ({n:,}; limit {max_features:,})")
         return pyogrio.read_dataframe(src)
 
 
@@ -86,7 +111,9 @@ def read_zones(data: bytes, filename: str, *, datum: str = "wgs84", name_column:
                           f"Unsupported boundary file: {ext or '(none)'} "
                           "(GeoJSON, GeoPackage, zipped shapefile)")
     try:
-        gdf = _read(data, ext)
+        gdf = _read(data, ext, max_features=max_zones)
+    except UploadError:
+        raise
     except Exception as exc:  # any parser failure is the user's file
         raise UploadError(f"边界文件无法读取：{type(exc).__name__}"[:300],
                           f"The boundary file cannot be read: {type(exc).__name__}"[:300]) from exc

@@ -198,3 +198,19 @@ def test_download_with_progress_cache_and_clean_failures(server, tmp_path, jiang
         with pytest.raises(UploadError):
             download_worldpop(server + bad, cache_dir=cache)
         assert not list(cache.glob(Path(bad).name + "*"))
+
+
+def test_a_tiny_raster_declaring_billions_of_pixels_is_refused_before_it_is_read(tmp_path, jiangbei):
+    # 200,000 x 200,000 sparse pixels in a file of a few kilobytes: reading it would need 160 GB
+    p = tmp_path / "bomb.tif"
+    with rasterio.open(p, "w", driver="GTiff", width=200_000, height=200_000, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=from_origin(121.0, 30.5, 1e-5, 1e-5), tiled=True,
+                       compress="deflate", sparse_ok=True) as dst:
+        dst.write(np.ones((256, 256), dtype="float32"), 1, window=rasterio.windows.Window(0, 0, 256, 256))
+    assert p.stat().st_size < 5_000_000
+    with pytest.raises(UploadError) as e:
+        read_raster_cells(p)
+    assert "more than the limit" in e.value.message("en") and "超过上限" in e.value.message("zh")
+    # a window over a small area of the same file is within the limit and is read
+    cells = read_raster_cells(p, bounds=(121.0, 30.497, 121.003, 30.5))
+    assert len(cells) == 256 * 256 and cells.population.sum() == pytest.approx(256 * 256)

@@ -89,3 +89,35 @@ def test_coverage_and_e2sfca_per_uploaded_zone(tmp_path):
     assert (t.loc[["甲街道", "乙街道"], "population"] > 0).all()
     a = accessibility(s, sites).by_zone(z).set_index("zone")
     assert a.loc["甲街道 (2)", "status"] == "no_population" and a.loc["甲街道", "score_per_10k"] > 0
+
+
+def _zip(entries: dict[str, bytes], *, level: int = 9) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as zf:
+        for name, blob in entries.items():
+            zf.writestr(name, blob)
+    return buf.getvalue()
+
+
+def test_hostile_boundary_files_are_refused_before_they_are_unpacked_or_read(tmp_path, monkeypatch):
+    from atlas import settings
+
+    # a zip bomb: a few hundred kilobytes that unpack to more than the decoded-bytes limit
+    monkeypatch.setattr(settings, "MAX_DECODED_BYTES", 64 * 1024 * 1024)
+    bomb = _zip({"a.shp": b"\0" * (65 * 1024 * 1024), "a.dbf": b"", "a.shx": b""})
+    assert len(bomb) < 200_000
+    with pytest.raises(UploadError) as e:
+        read_zones(bomb, "z.zip")
+    assert "unpacks to too much" in e.value.message("en") and "解压后过大" in e.value.message("zh")
+    # a zip that is not one, and a zip without a shapefile
+    for blob, words in [(b"PK\x03\x04garbage", "damaged"), (_zip({"readme.txt": b"hi"}), "no .shp")]:
+        with pytest.raises(UploadError, match=words):
+            read_zones(blob, "z.zip")
+    # too many features: counted from the file's header, before the geometries are read
+    many = gpd.GeoDataFrame({"n": [str(i) for i in range(60)]},
+                            geometry=[shapely.box(121.5 + i * 1e-3, 29.9, 121.5005 + i * 1e-3, 29.9005)
+                                      for i in range(60)], crs="EPSG:4326")
+    data = as_bytes(many, driver="GPKG", ext=".gpkg", tmp_path=tmp_path)
+    with pytest.raises(UploadError, match=r"Too many features in the boundary file \(60; limit 50\)"):
+        read_zones(data, "z.gpkg", max_zones=50)
+    assert len(read_zones(data, "z.gpkg", max_zones=60)) == 60
