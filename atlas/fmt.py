@@ -86,6 +86,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "source_total": ("来源合计（人）", "Source total"),
     "official_total": ("2024年官方常住人口（人）", "Official 2024 residents"),
     "factor": ("缩放系数", "Scale factor"),
+    "osm_id": ("OSM 编号", "OSM id"),
 }
 
 #: Method codes shown as words.
@@ -102,8 +103,17 @@ METHODS: dict[str, tuple[str, str]] = {
 }
 
 
+#: What a missing value reads as, in every table, figure and export for people (never "None"
+#: or "nan"). Where a missing value has a meaning (a zone without residents), the row says it:
+#: ``status`` reads "无人口 / no population".
+MISSING = "—"
+
+
 def _missing(x: Any) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
+    """True for None, NaN, ``pd.NA`` and ``NaT`` (a scalar with no value)."""
+    if x is None or x is pd.NA or x is pd.NaT:
+        return True
+    return bool(pd.api.types.is_float(x) and math.isnan(x))
 
 
 def people(x: Any) -> str:
@@ -113,7 +123,7 @@ def people(x: Any) -> str:
     would claim a precision they do not have.
     """
     if _missing(x):
-        return "—"
+        return MISSING
     v = float(x)
     if math.isinf(v):
         return "∞"
@@ -130,7 +140,7 @@ def round_people(x: Any) -> float:
 def pct(x: Any, *, sign: bool = False) -> str:
     """A percentage to 0.1 (``"1.4 %"``; ``"< 0.1 %"`` for tiny non-zero values)."""
     if _missing(x):
-        return "—"
+        return MISSING
     v = float(x)
     if 0 < abs(v) < 0.05:
         return "< 0.1 %"
@@ -148,7 +158,7 @@ def pct_range(low: Any, high: Any) -> str:
 def metres(x: Any) -> str:
     """A distance rounded to 10 m (``"1,130 m"``), or km with one decimal from 10 km on."""
     if _missing(x):
-        return "—"
+        return MISSING
     v = float(x)
     if math.isinf(v):
         return "∞"
@@ -158,7 +168,7 @@ def metres(x: Any) -> str:
 def km2(x: Any) -> str:
     """An area in km² with two decimals below 10 km², else whole km²."""
     if _missing(x):
-        return "—"
+        return MISSING
     v = float(x)
     return f"{v:,.2f} km²" if v < 10 else f"{v:,.0f} km²"
 
@@ -166,7 +176,7 @@ def km2(x: Any) -> str:
 def count(x: Any, lang: str = "zh", *, unit_zh: str = "", unit_en: str = "") -> str:
     """A whole count with thousands separators and an optional unit (``"12 处"``)."""
     if _missing(x):
-        return "—"
+        return MISSING
     unit = unit_en if lang == "en" else unit_zh
     return f"{float(x):,.0f}" + (f" {unit}" if unit else "")
 
@@ -175,6 +185,28 @@ def method_label(code: Any, lang: str = "zh") -> str:
     """A method or status code in words."""
     zh, en = METHODS.get(str(code), (str(code), str(code)))
     return en if lang == "en" else zh
+
+
+def siting_note(info: Mapping[str, Any], lang: str = "zh") -> str:
+    """How recommended sites were chosen, in words (and the greedy result's gap to the optimum).
+
+    ``info`` is the second item :func:`atlas.siting.recommend` returns.
+    """
+    method = str(info.get("method", ""))
+    if method.startswith("mclp"):
+        solver = method.removeprefix("mclp").strip("-")
+        zh = "最大覆盖模型精确解" + (f"（{solver}）" if solver else "")
+        en = "maximal covering model, exact" + (f" ({solver})" if solver else "")
+    elif method == "greedy":
+        zh, en = "贪心算法", "greedy"
+    else:
+        zh, en = "无候选点", "no candidate sites"
+    text = en if lang == "en" else zh
+    gap = info.get("greedy_gap_pct")
+    if _missing(gap):
+        return text
+    return text + (f" · greedy result {pct(gap)} below the optimum" if lang == "en"
+                   else f" · 贪心解比最优解少 {pct(gap)}")
 
 
 def header(col: str, lang: str = "zh") -> str:
@@ -200,7 +232,9 @@ def table(df: pd.DataFrame, lang: str = "zh", *, names: Mapping[str, str] | None
     drop : tuple of str
         Columns left out (geometry by default).
     keep_numeric : bool
-        Keep rounded numbers as numbers (sortable in the app); False gives formatted text.
+        Keep rounded numbers as numbers (sortable in the app; a missing value stays missing and
+        the app shows it as :data:`MISSING`); False gives formatted text, missing values as
+        :data:`MISSING`.
 
     Returns
     -------
@@ -213,7 +247,7 @@ def table(df: pd.DataFrame, lang: str = "zh", *, names: Mapping[str, str] | None
         out = out.drop(columns=[c for c in ("id", "site_id") if c in out.columns])
     for col in ("site_id", "id"):
         if col in out.columns and names is not None:
-            out[col] = out[col].map(lambda v: names.get(str(v), str(v)))
+            out[col] = _words(out[col], lambda v: names.get(str(v), str(v)))
     if "name" in out.columns and "name_zh" in out.columns:
         out = out.drop(columns="name_zh")
     for col in out.columns:
@@ -221,19 +255,21 @@ def table(df: pd.DataFrame, lang: str = "zh", *, names: Mapping[str, str] | None
         if col in PEOPLE_COLUMNS:
             out[col] = s.map(round_people) if keep_numeric else s.map(people)
         elif col in PCT_COLUMNS:
-            out[col] = s.astype(float).round(1) if keep_numeric else s.map(pct)
+            out[col] = _floats(s).round(1) if keep_numeric else s.map(pct)
         elif col in METRE_COLUMNS:
-            out[col] = s.astype(float).round(-1) if keep_numeric else s.map(metres)
+            out[col] = _floats(s).round(-1) if keep_numeric else s.map(metres)
         elif col in AREA_COLUMNS:
-            out[col] = s.astype(float).round(2) if keep_numeric else s.map(km2)
+            out[col] = _floats(s).round(2) if keep_numeric else s.map(km2)
         elif col in COORD_COLUMNS:
-            out[col] = s.astype(float).round(5)  # ~1 m: more digits than any position we hold
+            out[col] = _floats(s).round(5)  # ~1 m: more digits than any position we hold
         elif col in ("method", "status", "flag"):
-            out[col] = s.map(lambda v: method_label(v, lang))
+            out[col] = _words(s, lambda v: method_label(v, lang))
         elif col in ("category", "category_code"):
             from atlas.geodata import CATEGORIES
 
-            out[col] = s.map(lambda v: CATEGORIES.get(str(v), (str(v), str(v)))[lang == "en"])
+            out[col] = _words(s, lambda v: CATEGORIES.get(str(v), (str(v), str(v)))[lang == "en"])
+        if not keep_numeric:
+            out[col] = out[col].map(lambda v: MISSING if _missing(v) else v)
     names_out: list[str] = []
     for c in out.columns:  # a user's own column may already carry a header's name
         h = header(c, lang)
@@ -242,6 +278,16 @@ def table(df: pd.DataFrame, lang: str = "zh", *, names: Mapping[str, str] | None
         names_out.append(h)
     out.columns = names_out
     return out
+
+
+def _floats(s: pd.Series) -> pd.Series:
+    """``s`` as floats, any missing value (None, ``pd.NA``) as NaN."""
+    return s.where(s.notna(), None).astype(float)
+
+
+def _words(s: pd.Series, word: Any) -> pd.Series:
+    """``word(v)`` of every value of ``s``; a missing value stays missing (never the text "None")."""
+    return s.map(lambda v: None if _missing(v) else word(v)).astype(object)
 
 
 # --- sources as citations ---------------------------------------------------------------------

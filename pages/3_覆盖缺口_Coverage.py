@@ -177,8 +177,7 @@ with right:
     if reco.empty and str(info.get("method", "")).startswith("none ("):
         st.info(t("cov_reco_needs_network", lang))
     else:
-        st.caption(f"{info.get('method')} · greedy gap to optimum: "
-                   f"{info.get('greedy_gap_pct', float('nan')):.2f} %")
+        st.caption(fmt.siting_note(info, lang))
     show_table(reco, lang, names=names)
     st.subheader(t("cov_scenario", lang))
     name = st.text_input(t("cov_scenario_name", lang), value=scen.name, key="cov_scen_name")

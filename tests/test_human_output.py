@@ -128,3 +128,82 @@ def test_export_page_title_follows_the_district_filter():
     assert not at.exception
     text = PdfReader(io.BytesIO(at.session_state["ex_pdf"])).pages[0].extract_text()
     assert "江北区 · 宁波科创空间图谱" in text
+
+
+# --- no table cell reads "None" or "nan", on any page, in either language ------------------------
+
+NOT_TEXT = {"none", "nan", "<na>", "null", "nat"}
+PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
+
+
+def _zones_geojson(tmp_path) -> bytes:
+    """Three zones: two in 海曙/江北, one at sea off 北仑 in no district (status "no_population")."""
+    import geopandas as gpd
+    import shapely
+
+    boxes = [shapely.box(121.52, 29.88, 121.56, 29.91), shapely.box(121.56, 29.88, 121.60, 29.91),
+             shapely.box(122.00, 29.75, 122.01, 29.76)]
+    z = gpd.GeoDataFrame({"name": ["甲街道", "乙街道", "海上"]}, geometry=boxes, crs="EPSG:4326")
+    z.to_file(tmp_path / "z.geojson", driver="GeoJSON")
+    return (tmp_path / "z.geojson").read_bytes()
+
+
+def _with_missing_values(at: AppTest, page: str, tmp_path) -> AppTest:
+    """Put a page in a state whose tables hold missing values (the class this test is about)."""
+    if page.startswith("pages/0_"):
+        at.toggle(key="show_unplaced").set_value(True).run()  # sites without a position
+    elif page.startswith("pages/3_"):
+        at.file_uploader(key="cov_zone_file").set_value(
+            ("zones.geojson", _zones_geojson(tmp_path), "application/geo+json")).run()
+    elif page.startswith("pages/5_"):
+        data = (ROOT / "tests/fixtures/import/problems.csv").read_bytes()
+        at.file_uploader(key="imp_file").set_value(("problems.csv", data, "text/csv")).run()
+        next(r for r in at.radio if str(r.key).startswith("imp_datum_")).set_value("wgs84").run()
+    return at
+
+
+def _cell_texts(el) -> list[tuple[str, str]]:
+    """(column, text a person sees) of every cell of a shown table: missing cells read as the
+    table's placeholder (Streamlit's default placeholder is "None")."""
+    df = el.value
+    placeholder = el.proto.placeholder if el.proto.HasField("placeholder") else "None"
+    return [(str(c), placeholder if pd.isna(v) else str(v)) for c in df.columns for v in df[c]]
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_table_cell_reads_none_or_nan(page, lang, tmp_path):
+    at = _with_missing_values(_run(page, lang=lang), page, tmp_path)
+    assert not at.exception, at.exception
+    texts = [(i, c, x) for i, el in enumerate([*at.dataframe, *at.table]) for c, x in _cell_texts(el)]
+    assert not [x for x in texts if x[2].strip().lower() in NOT_TEXT], page
+    assert not [c for _, c, _ in texts if c.strip().lower() in NOT_TEXT | {""}]
+    if page == COV_PAGE:  # a zone without residents says so (not 0 %, not a blank)
+        zone = next(d.value for d in at.dataframe if ("范围" if lang == "zh" else "Area") in d.value.columns
+                    and "海上" in set(d.value.iloc[:, 0]))
+        row = zone.set_index(zone.columns[0]).loc["海上"]
+        assert ("无人口" if lang == "zh" else "no population") in set(row.astype(str))
+        assert all(pd.isna(v) for k, v in row.items() if "%" in str(k))
+
+
+def test_missing_values_stay_missing_through_the_formatter_and_read_as_a_dash():
+    """Words made from codes (method, status, category, site names) never turn a missing value
+    into the text "None" or "nan"; as text, every missing value reads "—"."""
+    raw = pd.DataFrame({"site_id": ["K02", "K99", None], "method": ["network", "ok", None],
+                        "status": [None, "ok", None], "category": [float("nan"), "kepu_base", None],
+                        "pct_upper": [pd.NA, 12.34, None], "population": [None, 1234.0, None],
+                        "district": [None, "鄞州区", None]})
+    shown = fmt.table(raw, "en", names={"K02": "Ningbo Museum"})
+    assert list(shown.isna().sum(axis=1)) == [5, 0, 7]
+    assert list(shown.iloc[0].dropna()) == ["Ningbo Museum", "walking network"]
+    text = fmt.table(raw, "zh", names={"K02": "宁波博物馆"}, keep_numeric=False)
+    assert set(text.iloc[0]) == {"宁波博物馆", "步行路网", fmt.MISSING}
+    assert set(text.iloc[2]) == {fmt.MISSING}
+    assert not text.isin(["None", "nan", "<NA>"]).any().any()
+
+
+def test_how_sites_were_recommended_reads_in_words():
+    assert fmt.siting_note({"method": "greedy"}, "zh") == "贪心算法"
+    assert fmt.siting_note({"method": "mclp-highs", "greedy_gap_pct": 0.0}, "en") == \
+        "maximal covering model, exact (highs) · greedy result 0.0 % below the optimum"
+    assert "nan" not in fmt.siting_note({"method": "none", "greedy_gap_pct": float("nan")}, "en")

@@ -52,7 +52,7 @@ from atlas.userlayers import (
 from atlas.webmap import TIP_CHARS, build_map, clip_text
 from ui import common
 from ui.cards import md_escape
-from ui.tables import show_table
+from ui.tables import editor, show_table
 
 ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "utf-16": "UTF-16", "gb18030": "GBK/GB18030"}
 FILE_TYPES = ["csv", "txt", "xlsx", "geojson", "json", "gpkg"]
@@ -344,8 +344,7 @@ def osm_venues(lang: str) -> None:
     if venues is None:
         return
     table = venues.drop(columns="geometry").assign(keep=True)
-    edited = st.data_editor(table, hide_index=True, key="imp_venue_editor", width="stretch",
-                            disabled=["osm_id", "name", "kind", "lon", "lat"])
+    edited = editor(table, lang, key="imp_venue_editor", disabled=["osm_id", "name", "kind", "lon", "lat"])
     keep = venues[np.asarray(edited["keep"], dtype=bool)]
     vname = st.text_input(t("imp_layer_name", lang), value="OSM 候选科普场所", key="imp_venue_name")
     if st.button(t("imp_osm_promote", lang), key="imp_osm_promote", disabled=keep.empty):

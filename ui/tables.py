@@ -2,6 +2,8 @@
 
 The figures are rounded by :func:`atlas.fmt.table` (the same function the briefing CSVs use), so
 a table in the app and its export agree digit for digit; numbers stay numbers, so columns sort.
+Every table a page shows goes through :func:`show_table` (or :func:`editor` for the one a planner
+ticks): a missing value reads :data:`atlas.fmt.MISSING` ("—"), never "None" or "nan".
 """
 
 from __future__ import annotations
@@ -36,9 +38,19 @@ def show_table(df: pd.DataFrame, lang: str = "zh", *, names: Mapping[str, str] |
     """Show ``df`` as people read it (see :func:`atlas.fmt.table`); returns the shown table."""
     kept = pd.DataFrame(df).drop(columns=[c for c in drop if c in df.columns])
     shown = fmt.table(kept, lang, names=names, drop=())
-    st.dataframe(shown, hide_index=True, width="stretch", key=key,
+    st.dataframe(shown, hide_index=True, width="stretch", key=key, placeholder=fmt.MISSING,
                  column_config=_column_config(kept, lang))
     return shown
+
+
+def editor(df: pd.DataFrame, lang: str = "zh", *, key: str, disabled: list[str]) -> pd.DataFrame:
+    """An editable table (ticks) with headers in ``lang`` and missing values as "—".
+
+    The returned frame keeps ``df``'s own column names (the caller reads the ticks by name).
+    """
+    labels = {c: fmt.header(str(c), lang) for c in df.columns}
+    return st.data_editor(df, hide_index=True, key=key, width="stretch", disabled=disabled,
+                          placeholder=fmt.MISSING, column_config=labels)
 
 
 def site_names(frames: Mapping[str, pd.DataFrame], lang: str = "zh") -> dict[str, str]:
