@@ -1,6 +1,6 @@
 /* Ningbo Innovation Atlas: the map's runtime (MIT, part of this project).
  *
- * Draws layers from compact specs built in Python (atlas/webmap.py): one canvas-rendered
+ * Draws layers from compact specs built in Python (atlas/webmap/): one canvas-rendered
  * layer per spec, so a layer of thousands of points is one object, not thousands of script
  * blocks. Every text in a spec (tooltips, popup values, labels, legend) was HTML-escaped in
  * Python; this file only concatenates those strings with its own fixed markup.

@@ -1,0 +1,64 @@
+"""The base map: tiles, the legend box, the attribution line and the atlas runtime.
+
+The base does not depend on the layers shown, so an app can keep it in the browser and send
+only the layers (see :func:`atlas.webmap.specs.layer_group`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable
+
+import folium
+
+from atlas import settings
+from atlas.i18n import t
+from atlas.webmap.assets import map_assets
+from atlas.webmap.basemaps import add_tiles
+from atlas.webmap.config import NINGBO_CENTER, NINGBO_VIEW
+from atlas.webmap.elements import Script, Text, js_json
+from atlas.webmap.hooks import built
+
+_LEGEND_BOX = ("<div id='atlas-legend' style='position:fixed;bottom:44px;left:8px;z-index:9999;"
+               "background:rgba(255,255,255,0.92);padding:6px 9px;border:1px solid #999;"
+               "border-radius:4px;font-size:12px;max-width:270px;max-height:60%;overflow:auto;"
+               "display:none'></div><div id='atlas-offline'></div>")
+
+
+def attribution_text(attributions: Iterable[str], lang: str) -> str:
+    """The attribution line as plain text: the sources named, OpenStreetMap's always."""
+    return t("attribution", lang) + ": " + " · ".join(sorted({*attributions, settings.ATTRIBUTION_OSM}))
+
+
+def base_map(*, lang: str = "zh", basemap: str = "osm", tianditu_key: str | None = None,
+             asset_url: str | None = None,
+             view: tuple[tuple[float, float], tuple[float, float]] = NINGBO_VIEW,
+             attributions: Iterable[str] = ()) -> tuple[folium.Map, str]:
+    """Return an empty map (tiles, legend box, attribution, runtime) and the basemap used.
+
+    The base does not depend on the layers shown, so an app can keep it in the browser and send
+    only the layers (see :func:`atlas.webmap.layer_group`).
+
+    Raises
+    ------
+    atlas.errors.ValidationError
+        On an unknown basemap or a malformed Tianditu key.
+
+    """
+    m = folium.Map(location=NINGBO_CENTER, zoom_start=9, tiles=None, control_scale=False,
+                   prefer_canvas=True)  # atlas.init adds a metric-only scale
+    m.default_js, m.default_css = map_assets(asset_url)
+    used = add_tiles(m, basemap, tianditu_key=tianditu_key)
+    opts = {"offline_notice": html.escape(t("basemap_offline", lang))}
+    Script("atlas.init(", f", {js_json(opts)});").add_to(m)
+    root_html = m.get_root().html  # type: ignore[attr-defined]
+    root_html.add_child(Text(_LEGEND_BOX))
+    root_html.add_child(Text(
+        "<div id='atlas-attribution' style='position:fixed;bottom:2px;right:160px;z-index:9999;"
+        "font-size:10px;background:rgba(255,255,255,0.8);padding:1px 4px'>"
+        + html.escape(attribution_text(attributions, lang)) + "</div>"))
+    root_html.add_child(Text(f"<script>window.ATLAS_BASEMAP = {json.dumps(used)};</script>"))
+    m.fit_bounds([list(view[0]), list(view[1])])
+    built("base", basemap)
+    return m, used
