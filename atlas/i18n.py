@@ -22,6 +22,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "search_none": ("没有匹配的要素。", "No matching feature."),
     "feature_card": ("要素详情", "Feature details"),
     "pick_feature": ("选择要素（或在地图上点击）", "Choose a feature (or click it on the map)"),
+    "search_pick": ("搜索结果：选一个查看详情", "Search results: choose one to see its details"),
     "tasks": ("规划任务", "Plan tasks"),
     "lead_unit": ("牵头单位", "Lead unit"),
     "units": ("责任单位", "Responsible units"),
@@ -101,6 +102,7 @@ STRINGS.update({
                       "Local OSM file path (.osm.pbf / .osm / .osm.bz2)"),
     "sa_build_file": ("从本地文件构建", "Build from local file"),
     "sa_upload": ("或上传 OSM 文件", "Or upload an OSM file"),
+    "sa_build_upload": ("用上传的文件构建", "Build from the uploaded file"),
     "sa_download": ("在线下载（需联网，经 osmnx）", "Download (online, via osmnx)"),
     "sa_built": ("路网已构建并缓存：", "Network built and cached: "),
     "sa_layers": ("站点图层", "Site layers"),
@@ -144,6 +146,7 @@ STRINGS.update({
     "cov_save": ("保存情景", "Save scenario"),
     "cov_saved": ("已保存：", "Saved: "),
     "cov_load": ("载入已保存情景", "Load a saved scenario"),
+    "cov_load_btn": ("载入所选情景", "Load the chosen scenario"),
     "cov_clear": ("清空候选点", "Clear candidates"),
     "cov_added": ("已添加的候选点", "Added candidates"),
     "cov_download": ("下载", "Download"),
@@ -294,6 +297,7 @@ STRINGS.update({
                           "Include the 科普 sites' 15-minute circles (labelled straight-line "
                           "proxies where no network exists)"),
     "cov_remove": ("移除候选点", "Remove candidates"),
+    "cov_remove_btn": ("移除所选候选点", "Remove the chosen candidates"),
 })
 
 STRINGS.update({

@@ -75,7 +75,7 @@ def _search(sites, query: str, names: dict[str, str]) -> list[str]:
         st.warning(t("search_none", lang))
         return []
     ids = hits.id.tolist()
-    pick = st.selectbox(t("pick_feature", lang), ids, key="search_pick", format_func=names.__getitem__)
+    pick = st.selectbox(t("search_pick", lang), ids, key="search_pick", format_func=names.__getitem__)
     st.session_state["_search_pick"] = pick
     return ids
 

@@ -82,8 +82,8 @@ with st.expander(t("sa_build", lang), expanded=network is None):
     path = st.text_input(t("sa_local_path", lang), key="sa_path")
     if st.button(t("sa_build_file", lang), disabled=not path):
         run_build(osm_file=Path(path).expanduser())
-    upload = st.file_uploader(t("sa_upload", lang), type=["pbf", "osm", "bz2", "gz", "xml"])
-    if upload is not None and st.button(t("sa_build_file", lang) + " ⬆", key="sa_build_upload"):
+    upload = st.file_uploader(t("sa_upload", lang), type=["pbf", "osm", "bz2", "gz", "xml"], key="sa_upload")
+    if upload is not None and st.button(t("sa_build_upload", lang), key="sa_build_upload"):
         suffix = "".join(Path(upload.name).suffixes[-2:]) or ".osm"
         with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as fh:
             fh.write(upload.getbuffer())

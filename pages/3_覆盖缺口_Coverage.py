@@ -184,7 +184,7 @@ with right:
     show_table(added.assign(lon=added.geometry.x, lat=added.geometry.y).drop(columns="id"), lang)
     drop = st.multiselect(t("cov_remove", lang), [s["id"] for s in scen.sites], key="cov_drop",
                           format_func=lambda i: next(s["name"] for s in scen.sites if s["id"] == i))
-    if drop and st.button(t("cov_remove", lang) + " ✕", key="cov_drop_btn"):
+    if drop and st.button(t("cov_remove_btn", lang), key="cov_drop_btn"):
         scen.sites = [s for s in scen.sites if s["id"] not in drop]
         st.rerun()
     b1, b2 = st.columns(2)
@@ -204,7 +204,7 @@ with right:
         st.error(exc.message(lang))
         saved_names = []
     pick = st.selectbox(t("cov_load", lang), ["", *saved_names], key="cov_load")
-    if pick and st.button(t("cov_load", lang) + " ↩"):
+    if pick and st.button(t("cov_load_btn", lang), key="cov_load_btn"):
         st.session_state["scenario"] = next(s for s in load_scenarios() if s.name == pick)
         st.rerun()
 
