@@ -333,3 +333,43 @@ def test_imported_names_with_html_show_as_text_in_the_app_map(app_url, browser, 
     assert frame.evaluate("() => window.PWNED") is None
     assert page.evaluate("() => window.PWNED") is None
     page.close()
+
+
+def test_exported_html_shows_hostile_layer_names_and_title_as_text(browser, tmp_path):
+    """Layer names, row names and the title with Jinja, HTML and script payloads: Chromium shows
+    them as text in the layer switcher, legend, title and popups, and nothing runs."""
+    import pandas as pd
+
+    from atlas.export import save_html
+    from atlas.geodata import load_districts
+    from atlas.importing import guess_mapping, read_table, to_sites, validate
+    from atlas.userlayers import save_user_layer, user_catalogue
+    from atlas.webmap import build_map
+
+    payloads = ["{{ 7*7 }}", "{% if true %}X{% endif %}", "</script><script>window.PWNED=3</script>",
+                '<img src=x onerror="window.PWNED=4">', "${7*7}"]
+    districts = load_districts()
+    for i, p in enumerate(payloads):
+        df = pd.DataFrame({"名称": [p], "经度": [121.54 + i / 100], "纬度": [29.87], "地址": [p]})
+        table = read_table(df.to_csv(index=False).encode("utf-8"), "evil.csv")
+        r = validate(table, guess_mapping(table).mapping, datum="wgs84", districts=districts)
+        save_user_layer(p, to_sites(r, layer_name="evil"), folder=tmp_path)
+    layers, frames = user_catalogue(folder=tmp_path)
+    title = payloads[0] + payloads[3]
+    out = save_html(build_map(layers, frames, basemap="none", layer_control=True, title=title),
+                    tmp_path / "hostile.html")
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(out.as_uri())
+    page.locator(".leaflet-container").wait_for(timeout=30_000)
+    control = page.locator(".leaflet-control-layers-overlays").inner_text()
+    legend = page.locator("#atlas-legend").inner_text()
+    for p in payloads:
+        assert f"我的图层：{p}" in control and f"我的图层：{p}" in legend
+    assert page.locator("#atlas-title").inner_text() == title and page.title() == title
+    texts = _popup_texts_opening_all(page)
+    assert all(any(p in t for t in texts) for p in payloads)
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.PWNED") is None and dialogs == []
+    page.close()

@@ -38,7 +38,7 @@ from atlas.webmap.assets import draw_assets as _draw_assets
 from atlas.webmap.assets import file_version as _file_version
 from atlas.webmap.base import base_map
 from atlas.webmap.basemaps import BASEMAPS, basemap_datum
-from atlas.webmap.build import build_map, highlight_marks, map_layers
+from atlas.webmap.build import add_title, build_map, highlight_marks, map_layers
 from atlas.webmap.config import (
     DENSE_LAYER,
     DISPLAY_DECIMALS,
@@ -48,10 +48,11 @@ from atlas.webmap.config import (
     NINGBO_VIEW,
     POPUP_CHARS,
     TIP_CHARS,
+    TITLE_CHARS,
 )
 from atlas.webmap.config import STATIC as _STATIC
 from atlas.webmap.controls import ui_code, ui_script
-from atlas.webmap.elements import AtlasGroup, Script, Text
+from atlas.webmap.elements import AtlasGroup, AtlasLayerControl, PlainMacro, Script, Text
 from atlas.webmap.elements import js_json as _js_json
 from atlas.webmap.geometry import display_geometry
 from atlas.webmap.hooks import BUILD_HOOKS
@@ -68,7 +69,7 @@ from atlas.webmap.shading import (
     cells_group,
     cells_overlay,
 )
-from atlas.webmap.specs import filter_frame, layer_group, layer_legend, layer_spec
+from atlas.webmap.specs import filter_frame, group_name, layer_group, layer_legend, layer_spec
 
 __all__ = [
     "ACCESS_COLOURS",
@@ -83,10 +84,13 @@ __all__ = [
     "NINGBO_VIEW",
     "POPUP_CHARS",
     "TIP_CHARS",
+    "TITLE_CHARS",
     "_STATIC",
     "AtlasGroup",
+    "AtlasLayerControl",
     "LegendEntry",
     "Overlay",
+    "PlainMacro",
     "Script",
     "Text",
     "_built",
@@ -97,6 +101,7 @@ __all__ = [
     "access_group",
     "access_overlay",
     "add_draw_control",
+    "add_title",
     "areas_group",
     "areas_overlay",
     "base_map",
@@ -107,6 +112,7 @@ __all__ = [
     "clip_text",
     "display_geometry",
     "filter_frame",
+    "group_name",
     "highlight_marks",
     "label_texts",
     "layer_group",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -12,10 +13,12 @@ import numpy as np
 from atlas.i18n import t
 from atlas.webmap.base import base_map
 from atlas.webmap.basemaps import basemap_datum
+from atlas.webmap.config import TITLE_CHARS
 from atlas.webmap.controls import ui_script
-from atlas.webmap.elements import AtlasGroup
+from atlas.webmap.elements import AtlasGroup, AtlasLayerControl, Text
 from atlas.webmap.geometry import shift
 from atlas.webmap.legend import LegendEntry
+from atlas.webmap.popups import clip_text
 from atlas.webmap.specs import filter_frame, layer_group, layer_legend, layer_spec
 
 if TYPE_CHECKING:
@@ -40,6 +43,7 @@ def build_map(
     layer_control: bool = False,
     fit: Bounds | None = None,
     asset_url: str | None = None,
+    title: str | None = None,
 ) -> folium.Map:
     """Build a folium map of the catalogue's layers, self-contained (for HTML exports).
 
@@ -74,6 +78,9 @@ def build_map(
         (minlon, minlat, maxlon, maxlat) to zoom to, overriding the automatic extent.
     asset_url : str, optional
         Where the app serves ``atlas/static``; default: everything inlined (works offline).
+    title : str, optional
+        The planner's title: the page's title and a line at the top of the map (plain text,
+        escaped here).
 
     Returns
     -------
@@ -95,12 +102,25 @@ def build_map(
     notes = [t("basemap_amap", lang)] if used == "amap" else []
     ui_script(legend=legend, lang=lang, notes=notes, highlight=marks).add_to(m)
     if layer_control:  # after every group: its script refers to them
-        folium.LayerControl(collapsed=False, position="bottomright").add_to(m)
+        AtlasLayerControl(collapsed=False, position="bottomright").add_to(m)
+    if title and title.strip():
+        add_title(m, title.strip())
     view = fit or hb or bounds
     if view is not None:
         pad = 0.01
         m.fit_bounds([[view[1] - pad, view[0] - pad], [view[3] + pad, view[2] + pad]], max_zoom=14)
     return m
+
+
+def add_title(m: folium.Map, title: str) -> None:
+    """Show ``title`` (plain text, escaped here) at the top of the map and as the page's title."""
+    text = html.escape(clip_text(title, TITLE_CHARS))
+    root = m.get_root()
+    root.title = text  # type: ignore[attr-defined]
+    root.html.add_child(Text(  # type: ignore[attr-defined]
+        "<div id='atlas-title' style='position:fixed;top:8px;left:50%;transform:translateX(-50%);"
+        "z-index:9999;background:rgba(255,255,255,0.92);padding:3px 10px;border:1px solid #999;"
+        f"border-radius:4px;font-size:15px;font-weight:600;max-width:60%'>{text}</div>"))
 
 
 def map_layers(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame], *, shown: set[str],

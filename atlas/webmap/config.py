@@ -24,6 +24,8 @@ DENSE_LAYER: int = 200
 #: text into every map sent to a browser (and into every cached layer spec).
 TIP_CHARS: int = 80
 POPUP_CHARS: int = 500
+#: Longest map title shown (characters).
+TITLE_CHARS: int = 120
 
 #: The vendored browser files (Leaflet, Leaflet.draw, the atlas runtime).
 STATIC: Path = Path(__file__).resolve().parent.parent / "static"

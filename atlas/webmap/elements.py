@@ -56,12 +56,39 @@ class Script(branca.element.MacroElement):
         return ""
 
 
-class AtlasGroup(folium.FeatureGroup):
-    """A feature group that knows its legend entries."""
+class PlainMacro(branca.element.MacroElement):
+    """A folium element whose rendered parts are placed as text, never compiled again.
+
+    branca's ``MacroElement.render`` wraps what each of an element's macros (header, html,
+    script) produced in a new ``Element``, whose constructor compiles it as a Jinja template: a
+    ``{{ … }}`` or ``{% … %}`` that came from data (a planner's layer name in the layer switcher)
+    is then evaluated on the server (and a stray ``{{`` breaks the export). This render does the
+    same placing with :class:`Text`. Every element of ours that carries data derives from it.
+    """
+
+    def render(self, **kwargs: Any) -> str:
+        """Place this element's header, html and script parts as text; render its children."""
+        figure = self.get_root()
+        macros = self._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = macros.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(Text(macro(self, kwargs)), name=self.get_name())
+        for child in list(self._children.values()):
+            child.render(**kwargs)
+        return ""
+
+
+class AtlasGroup(folium.FeatureGroup, PlainMacro):
+    """A feature group that knows its legend entries (its name is data: see :class:`PlainMacro`)."""
 
     def __init__(self, name: str, legend: Sequence[LegendEntry] = (), *, control: bool = True) -> None:
         super().__init__(name=name, show=True, control=control)
         self.legend = list(legend)
+
+
+class AtlasLayerControl(folium.LayerControl, PlainMacro):
+    """Leaflet's layer switcher; the layer names it lists are data (see :class:`PlainMacro`)."""
 
 
 def js_json(obj: Any) -> str:

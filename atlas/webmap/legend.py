@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from atlas import palette
 from atlas.i18n import t
+from atlas.webmap.config import TIP_CHARS
+from atlas.webmap.popups import clip_text
 
 
 @dataclass(frozen=True)
@@ -39,13 +41,13 @@ def _ramp_html(e: LegendEntry) -> str:
     steps = "".join(f"<div><span style='display:inline-block;width:18px;height:10px;"
                     f"background:{html.escape(c)};margin-right:6px;opacity:.8'></span>"
                     f"{html.escape(lab)}</div>" for c, lab in e.ramp)
-    return (f"<div style='margin-top:4px'><b>{html.escape(e.label)}</b>{steps}"
+    return (f"<div style='margin-top:4px'><b>{html.escape(clip_text(e.label, TIP_CHARS))}</b>{steps}"
             + (f"<div style='color:#555'>{html.escape(e.note)}</div>" if e.note else "")
             + "</div>")
 
 
 def legend_html(entries: Sequence[LegendEntry], *, lang: str = "zh", notes: Sequence[str] = ()) -> str:
-    """The legend's inner HTML; every label is escaped."""
+    """The legend's inner HTML; every label is escaped (and shown at most ``TIP_CHARS`` long)."""
     seen: set[tuple[str, str, str]] = set()
     lines, ring = [], False
     for e in entries:
@@ -55,7 +57,8 @@ def legend_html(entries: Sequence[LegendEntry], *, lang: str = "zh", notes: Sequ
         if (e.label, e.color, e.kind) in seen:
             continue
         seen.add((e.label, e.color, e.kind))
-        lines.append(_ramp_html(e) if e.kind == "ramp" else f"<div>{swatch(e)}{html.escape(e.label)}</div>")
+        label = html.escape(clip_text(e.label, TIP_CHARS))
+        lines.append(_ramp_html(e) if e.kind == "ramp" else f"<div>{swatch(e)}{label}</div>")
     if ring:
         mark = swatch(LegendEntry("", str(palette.ERROR_RING["color"]), "ring"))
         lines.append(f"<div>{mark}{html.escape(t('approx_legend', lang))}</div>")

@@ -21,7 +21,7 @@ from atlas.webmap.geometry import display_geometry, round_coords, shift
 from atlas.webmap.hooks import built
 from atlas.webmap.legend import LegendEntry
 from atlas.webmap.popups import clip_text
-from atlas.webmap.specs import keyed, layer_group
+from atlas.webmap.specs import group_name, keyed, layer_group
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Overlay:
     def group(self) -> AtlasGroup:
         """A feature group drawing this overlay."""
         if self.spec is None:
-            return AtlasGroup(html.escape(self.name))
+            return AtlasGroup(group_name(self.name))
         return layer_group(self.spec, name=self.name, legend=self.legend)
 
 
@@ -77,7 +77,7 @@ def areas_overlay(areas: gpd.GeoDataFrame, *, lang: str = "zh", color: str | Non
     built("overlay", "areas")
     sty = palette.SERVICE_AREA["euclidean-proxy" if proxy else "network"]
     line = color or str(sty["color"])
-    tips = [html.escape(f"{sid} · {label} · {m:,.0f} m · {a:.2f} km²")
+    tips = [html.escape(f"{clip_text(str(sid), TIP_CHARS)} · {label} · {m:,.0f} m · {a:.2f} km²")
             for sid, m, a in zip(shown.site_id, shown.metres, shown.area_km2, strict=True)]
     spec = {"id": "areas", "kind": "polygon", "fields": [],
             "style": {"color": line, "weight": float(sty["weight"]),

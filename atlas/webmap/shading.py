@@ -11,11 +11,13 @@ import shapely
 
 from atlas import palette
 from atlas.i18n import t
+from atlas.webmap.config import TIP_CHARS
 from atlas.webmap.elements import AtlasGroup
 from atlas.webmap.geometry import display_geometry, shift
 from atlas.webmap.hooks import built
 from atlas.webmap.legend import LegendEntry
 from atlas.webmap.overlays import Overlay
+from atlas.webmap.popups import clip_text
 from atlas.webmap.specs import keyed
 
 #: Sequential ramp of E2SFCA scores (ColorBrewer BuGn, 5 classes); grey = nobody's site in reach.
@@ -68,7 +70,7 @@ def cells_overlay(cells: gpd.GeoDataFrame, *, lang: str = "zh", value: str = "un
     shown = shown.assign(_fill=palette.gap_colour(palette.uncovered_density(
         shown.rename(columns={value: "uncovered"}))))
     shown = shift(_clipped(shown, clip), basemap)
-    tips = [html.escape(f"{d} · {t('cov_uncovered', lang)}: {v:,.0f}")
+    tips = [html.escape(f"{clip_text(str(d), TIP_CHARS)} · {t('cov_uncovered', lang)}: {v:,.0f}")
             for d, v in zip(shown.district, shown[value], strict=True)]
     spec = {"id": "cells", "kind": "polygon", "fields": [],
             "style": {"color": palette.GAP_COLOURS[-1], "weight": 0.3, "fill_opacity": palette.GAP_OPACITY},

@@ -19,12 +19,19 @@ from atlas import palette
 from atlas.datum import gdf_from_wgs84
 from atlas.geodata import parse_tasks
 from atlas.i18n import field_label, t
-from atlas.webmap.config import DENSE_LAYER, LABEL_MIN_ZOOM, LABEL_MIN_ZOOM_DENSE
+from atlas.webmap.config import DENSE_LAYER, LABEL_MIN_ZOOM, LABEL_MIN_ZOOM_DENSE, TIP_CHARS
 from atlas.webmap.elements import AtlasGroup, Script, js_json
 from atlas.webmap.geometry import display_geometry, round_coords
 from atlas.webmap.hooks import built
 from atlas.webmap.legend import LegendEntry
-from atlas.webmap.popups import approximate, label_texts, popup_values, task_item, tooltip_texts
+from atlas.webmap.popups import (
+    approximate,
+    clip_text,
+    label_texts,
+    popup_values,
+    task_item,
+    tooltip_texts,
+)
 
 if TYPE_CHECKING:
     from atlas.catalogue import Layer
@@ -140,9 +147,14 @@ def keyed(spec: dict[str, Any]) -> str:
     return body[:-1] + f',"key":"{key}"}}'
 
 
+def group_name(name: str) -> str:
+    """A layer's name as the layer switcher shows it (as HTML): escaped, at most ``TIP_CHARS`` long."""
+    return html.escape(clip_text(name, TIP_CHARS))
+
+
 def layer_group(spec_json: str, *, name: str, legend: Sequence[LegendEntry] = ()) -> AtlasGroup:
     """A feature group that draws one spec (from :func:`layer_spec` or the overlay builders)."""
-    group = AtlasGroup(html.escape(name), legend)
+    group = AtlasGroup(group_name(name), legend)
     Script("atlas.addLayer(", f", {spec_json});").add_to(group)
     return group
 
