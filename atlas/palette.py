@@ -43,7 +43,10 @@ SERVICE_AREA: dict[str, dict[str, Any]] = {
     "network": {"color": "#0072B2", "fill_color": "#0072B2", "fill_opacity": 0.18, "weight": 1.2,
                 "dash_array": None, "hatch": None},
     "euclidean-proxy": {"color": "#0072B2", "fill_color": "#56B4E9", "fill_opacity": 0.12,
-                        "weight": 1.0, "dash_array": None, "hatch": "////"},
+                        "weight": 1.0, "dash_array": None, "hatch": "////",
+                        # the web map draws the hatch itself (diagonal lines over the light fill)
+                        # and a heavier solid outline, so that a proxy reads at a glance
+                        "hatch_color": "#0072B2", "hatch_opacity": 0.55, "web_weight": 2.0},
 }
 
 #: Style of the ring drawn at the estimated error radius of an approximate position.

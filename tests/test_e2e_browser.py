@@ -373,3 +373,45 @@ def test_exported_html_shows_hostile_layer_names_and_title_as_text(browser, tmp_
     page.wait_for_timeout(500)
     assert page.evaluate("() => window.PWNED") is None and dialogs == []
     page.close()
+
+
+def test_straight_line_circles_show_hatched_and_walking_areas_flat_in_chromium(browser, tmp_path):
+    """A straight-line circle must be easy to see and unlike a walking area: in the drawn map its
+    inside is hatched (lines: varying pixels) and as dark as a walking area's flat tint, or darker."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from atlas.export import save_html
+    from atlas.geodata import load_sites
+    from atlas.service_area import proxy_areas
+    from atlas.webmap import areas_group, build_map
+
+    sites = load_sites()
+    two = sites[sites.id.isin(["K11", "K01"])].dropna(subset=["lon"])
+    proxy = proxy_areas(two.iloc[:1])
+    walking = proxy_areas(two.iloc[1:]).assign(method="network")
+    b = two.total_bounds
+    m = build_map([], {}, basemap="none", extra_groups=[areas_group(proxy), areas_group(walking)],
+                  fit=(b[0] - 0.02, b[1] - 0.02, b[2] + 0.02, b[3] + 0.02))
+    out = save_html(m, tmp_path / "areas.html")
+    page = browser.new_page(viewport={"width": 1000, "height": 800})
+    page.goto(out.as_uri())
+    page.locator(".leaflet-container").wait_for(timeout=30_000)
+    page.wait_for_timeout(800)
+    xy = page.evaluate("""(pts) => {
+        const key = Object.keys(window).find(k => k.startsWith('map_'));
+        return pts.map(p => window[key].latLngToContainerPoint([p[1], p[0]])).map(q => [q.x, q.y]);
+    }""", [[float(g.x), float(g.y)] for g in two.geometry])
+    img = np.asarray(Image.open(io.BytesIO(page.locator(".leaflet-container").screenshot())).convert("L"),
+                     dtype=float)
+    page.close()
+
+    def patch(x, y, r=12):  # beside the site (its marker is not drawn here), inside its circle
+        return img[int(y) - r - 20:int(y) + r - 20, int(x) - r:int(x) + r]
+
+    background = float(np.median(img[:40, -200:]))
+    hatched, flat = patch(*xy[0]), patch(*xy[1])
+    assert hatched.std() > 20 and flat.std() < 3  # lines versus an even tint
+    assert background - hatched.mean() >= 0.9 * (background - flat.mean()) > 5  # at least as visible

@@ -230,6 +230,22 @@ def test_service_areas_are_filled_and_listed_unlike_error_rings():
     assert "直线近似" in legend and "近似位置" in legend and "dotted" in legend
 
 
+def test_straight_line_circles_are_hatched_with_a_heavy_outline_unlike_walking_areas_and_rings():
+    from atlas.service_area import proxy_areas
+
+    _, frames = _frames()
+    kepu = frames["kepu_sites"].dropna(subset=["lon"]).head(3)
+    proxy = json.loads(webmap.areas_overlay(proxy_areas(kepu)).spec)["style"]
+    walking = json.loads(webmap.areas_overlay(proxy_areas(kepu).assign(method="network")).spec)["style"]
+    ring = json.loads(layer_spec(next(x for x in load_catalogue() if x.id == "kepu_sites"), kepu))["ring"]
+    assert proxy["hatch"]["opacity"] >= 0.4 and "hatch" not in walking  # hatched, not a flat tint
+    assert proxy["weight"] >= 2 * ring["weight"] and proxy["weight"] > walking["weight"]  # heavier outline
+    assert proxy["dash"] is None and ring["dash"]  # solid, never dotted like an error ring
+    assert ring["color"] not in (proxy["color"], proxy["hatch"]["color"])
+    swatch = webmap.legend_html([webmap.LegendEntry("p", proxy["color"], "proxy_area")])
+    assert "repeating-linear-gradient" in swatch and "dotted" not in swatch  # the legend draws it so too
+
+
 def test_builds_are_counted_through_the_hook():
     cat, frames = _frames()
     seen: list[tuple[str, str]] = []

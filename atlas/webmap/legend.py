@@ -32,7 +32,9 @@ def swatch(e: LegendEntry) -> str:
         "ring": f"border-radius:50%;border:1.5px dotted {c};width:10px;height:10px",
         "polygon": f"border:1.5px solid {c};background:rgba(0,0,0,.04);width:10px;height:10px",
         "area": f"border:1.5px solid {c};background:{c}55;width:10px;height:10px",
-        "proxy_area": f"border:1.5px dotted {c};background:{c}22;width:10px;height:10px",
+        # hatched like the map draws it, solid outline (a dotted one is an error ring)
+        "proxy_area": (f"border:2px solid {c};width:9px;height:9px;background:repeating-linear-gradient("
+                       f"135deg,{c}aa 0 1.3px,{c}1f 1.3px 4px)"),
     }
     return f"<span style='{base}{styles.get(e.kind, styles['point'])}'></span>"
 

@@ -79,14 +79,23 @@ def areas_overlay(areas: gpd.GeoDataFrame, *, lang: str = "zh", color: str | Non
     line = color or str(sty["color"])
     tips = [html.escape(f"{clip_text(str(sid), TIP_CHARS)} · {label} · {m:,.0f} m · {a:.2f} km²")
             for sid, m, a in zip(shown.site_id, shown.metres, shown.area_km2, strict=True)]
-    spec = {"id": "areas", "kind": "polygon", "fields": [],
-            "style": {"color": line, "weight": float(sty["weight"]),
-                      "fill_color": color or str(sty["fill_color"]),
-                      "fill_opacity": float(sty["fill_opacity"]), "dash": sty["dash_array"]},
+    spec = {"id": "areas", "kind": "polygon", "fields": [], "style": _area_style(sty, color),
             "rows": [[g, tip, None, None, None, None] for g, tip in
                      zip(display_geometry(shown.geometry.to_numpy()), tips, strict=True)]}
     entry = LegendEntry(name or label, line, "proxy_area" if proxy else "area")
     return Overlay(keyed(spec), name or label, (entry,))
+
+
+def _area_style(sty: dict[str, Any], color: str | None) -> dict[str, Any]:
+    """The web style of service areas: a flat tint, or a hatch over it (straight-line proxies)."""
+    out: dict[str, Any] = {"color": color or str(sty["color"]),
+                           "weight": float(sty.get("web_weight", sty["weight"])),
+                           "fill_color": color or str(sty["fill_color"]),
+                           "fill_opacity": float(sty["fill_opacity"]), "dash": sty["dash_array"]}
+    if sty.get("hatch"):
+        out["hatch"] = {"color": color or str(sty.get("hatch_color", sty["color"])),
+                        "opacity": float(sty.get("hatch_opacity", 0.5)), "spacing": 6, "width": 1.3}
+    return out
 
 
 def areas_group(areas: gpd.GeoDataFrame, **kwargs: Any) -> AtlasGroup:

@@ -124,13 +124,39 @@
     return {layer: group, labels: labels};
   }
 
+  // A hatch (straight-line proxies of service areas): diagonal lines over the light fill, as one
+  // canvas pattern that Leaflet's canvas renderer uses as the fill. With SVG (no canvas), a flat fill.
+  function hatchFill(s) {
+    var h = s.hatch, n = Math.max(3, Math.round(h.spacing || 6));
+    if (!state.map || !state.map.options.preferCanvas) { return null; }
+    var tile = document.createElement("canvas");
+    tile.width = tile.height = n;
+    var c = tile.getContext("2d");
+    if (!c) { return null; }
+    c.globalAlpha = s.fill_opacity;
+    c.fillStyle = s.fill_color || s.color;
+    c.fillRect(0, 0, n, n);
+    c.globalAlpha = h.opacity;
+    c.strokeStyle = h.color || s.color;
+    c.lineWidth = h.width || 1.3;
+    c.beginPath();  // "/" lines (as the static maps' "////") that join across tiles, corners included
+    c.moveTo(-1, n + 1); c.lineTo(n + 1, -1);
+    c.moveTo(-1, 1); c.lineTo(1, -1);
+    c.moveTo(n - 1, n + 1); c.lineTo(n + 1, n - 1);
+    c.stroke();
+    return c.createPattern(tile, "repeat");
+  }
+
   function buildPolygons(spec) {
     var s = spec.style, group = L.featureGroup(), labels = [];
+    var hatch = s.hatch ? hatchFill(s) : null;
     spec.rows.forEach(function (r) {
       var row = {geom: r[0], tip: r[1], vals: r[2], tasks: r[3], label: r[4], at: r[5], fill: r[6]};
       var layer = L.geoJSON(row.geom, {style: {
-        color: row.fill || s.color, weight: s.weight, fillColor: row.fill || s.fill_color || s.color,
-        fillOpacity: s.fill_opacity, dashArray: s.dash || null, interactive: !!(row.tip || row.vals)}});
+        color: row.fill || s.color, weight: s.weight,
+        fillColor: hatch || row.fill || s.fill_color || s.color,
+        fillOpacity: hatch ? 1 : s.fill_opacity, dashArray: s.dash || null,
+        interactive: !!(row.tip || row.vals)}});
       bind(layer, spec, row);
       layer.addTo(group);
       if (row.label && row.at) { labels.push([row.at[1], row.at[0], row.label, 0]); }
