@@ -1,0 +1,376 @@
+"""The coverage page's steps (pages/3_覆盖缺口_Coverage.py): demand, supply, figures, map, tables.
+
+Every figure comes from :func:`atlas.coverage_summary.coverage_summary` (network value, or
+offline bounds and a labelled estimate) and :mod:`atlas.accessibility` (E2SFCA on the same
+matrix). The analyses are computed once per input for every session (:mod:`ui.analysis`); the
+steps here only choose the inputs and draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from atlas import fmt
+from atlas.accessibility import DECAYS
+from atlas.coverage_summary import METHOD_BOUNDS
+from atlas.errors import AtlasError
+from atlas.i18n import t
+from atlas.scenarios import Scenario, load_scenarios, save_scenario
+from atlas.supply import KIND_OF_LAYER, SUPPLY_CHOICES, supply_label, supply_sites
+from atlas.webmap import Overlay, basemap_datum, points_overlay
+from ui import analysis, common, mapview
+from ui.cards import md_escape
+from ui.coverage_inputs import population_input, zones_input
+from ui.tables import show_table, site_names
+
+if TYPE_CHECKING:
+    from atlas.accessibility import Accessibility
+    from atlas.catalogue import Layer
+    from atlas.coverage import Coverage
+    from atlas.coverage_summary import CoverageSummary
+
+
+@dataclass(frozen=True)
+class Demand:
+    """Where people are: the scope, its demand points and what they were made from."""
+
+    scope: str
+    frame: gpd.GeoDataFrame
+    key: tuple[Any, ...]
+    network: Any
+    reconciliation: pd.DataFrame | None
+
+    @property
+    def city(self) -> bool:
+        """True for the whole city (gap shading at H3 resolution 7)."""
+        return self.scope == "city"
+
+
+@dataclass(frozen=True)
+class Supply:
+    """Which 科普 points are in play: bases, galleries or both, extra layers, the scenario's sites."""
+
+    choice: str
+    extra_ids: tuple[str, ...]
+    scenario: Scenario
+    added: gpd.GeoDataFrame
+    point_layers: tuple[Layer, ...]
+
+    @property
+    def layer_ids(self) -> tuple[str, ...]:
+        """The layers whose points are in play."""
+        return (*SUPPLY_CHOICES[self.choice][0], *self.extra_ids)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One coverage computation and the inputs it was made from."""
+
+    demand: Demand
+    supply: Supply
+    summary: CoverageSummary
+    sites: gpd.GeoDataFrame
+    key: tuple[Any, ...]
+    frames: dict[str, gpd.GeoDataFrame]
+    names: dict[str, str]
+
+    @property
+    def bounds(self) -> bool:
+        """True offline: the figures are straight-line bounds and an estimate."""
+        return bool(self.summary.method == METHOD_BOUNDS)
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What a run finds: coverage, display cells, gap clusters, E2SFCA, recommended sites."""
+
+    coverage: Coverage
+    cells: gpd.GeoDataFrame
+    gaps: gpd.GeoDataFrame
+    decay: str
+    show_access: bool
+    access: Accessibility
+    reco: gpd.GeoDataFrame
+    reco_info: dict[str, Any]
+
+
+def demand_source(lang: str) -> Demand:
+    """The scope picker, then demand: a cached walking network's streets, or a population source.
+
+    Without a network the page says it shows bounds, and the planner picks a population source
+    (area-uniform by default).
+    """
+    districts = common.districts()
+    scopes = ["city", *districts.name_zh.tolist()]
+    scope = st.selectbox(t("cov_scope", lang), scopes, key="cov_scope",
+                         format_func=lambda s: t("cov_city_proxy", lang) if s == "city" else s)
+    rec = None
+    if scope != "city":
+        row = districts.set_index("name_zh").loc[scope]
+        rec = common.cached_network_record(f"district:{row['adcode']}")
+    net = common.network_at(*rec) if rec else None
+    if net is not None:
+        st.success(f"{t('cov_mode_network', lang)} — {md_escape(net.describe(lang))}")
+        return Demand(scope, common.network_demand(*rec, scope), ("network", rec, scope), net, None)
+    st.warning(t("cov_bounds_note", lang))
+    scope_d = districts if scope == "city" else districts[districts.name_zh == scope]
+    demand, reconciliation = population_input(lang, districts=scope_d, population=common.population())
+    if demand is not None:
+        return Demand(scope, demand, ("upload", analysis.frame_key(demand)), None, reconciliation)
+    demand = common.city_proxy_demand()
+    if scope != "city":
+        demand = demand[demand.district == scope]
+    return Demand(scope, demand, ("area-uniform", scope), None, reconciliation)
+
+
+def budget(lang: str) -> dict[str, float]:
+    """The walking budget: 15 minutes at 4.5 km/h, or 800 / 1,000 m (coverage options)."""
+    preset = st.radio(t("sa_budget", lang), ["15", "800", "1000"], horizontal=True, key="cov_preset",
+                      format_func=lambda p: "15 min × 4.5 km/h" if p == "15" else f"{p} m")
+    return {} if preset == "15" else {"metres": float(preset)}
+
+
+def supply_choice(lang: str) -> Supply:
+    """Bases, galleries or both, plus the planner's point layers, plus the scenario's sites."""
+    scen: Scenario = st.session_state.setdefault("scenario", Scenario("方案1"))
+    point_layers = tuple(lyr for lyr in common.catalogue() if lyr.geometry == "point")
+    s1, s2 = st.columns(2)
+    choice = s1.radio(t("cov_supply", lang), list(SUPPLY_CHOICES), index=2, horizontal=True,
+                      key="cov_supply", format_func=lambda c: supply_label(c, lang))
+    extra_ids = s2.multiselect(t("cov_extra_layers", lang),
+                               [x.id for x in point_layers if x.id not in KIND_OF_LAYER], key="cov_layers",
+                               format_func=lambda i: next(x.title(lang) for x in point_layers if x.id == i))
+    added = gpd.GeoDataFrame(
+        {"id": [s["id"] for s in scen.sites], "name_zh": [s["name"] for s in scen.sites]},
+        geometry=gpd.points_from_xy([s["lon"] for s in scen.sites], [s["lat"] for s in scen.sites]),
+        crs="EPSG:4326")
+    return Supply(str(choice), tuple(extra_ids), scen, added, point_layers)
+
+
+def compute(demand: Demand, supply: Supply, opts: dict[str, float], lang: str) -> Run:
+    """Coverage of the demand by the supply (stops the page with a message if it cannot be done).
+
+    The base coverage (without the scenario's sites) is computed once per input for every
+    session; a scenario only adds its sites to it (:func:`ui.analysis.coverage_with`).
+    """
+    frames = common.layer_frames()
+    extra_ids = supply.extra_ids
+    try:
+        base_sites = analysis.supply(supply.choice, extra_ids, analysis.layers_token(extra_ids))
+        sites = supply_sites(supply.choice, frames=frames, added=supply.added,
+                             extra={i: frames[i] for i in extra_ids}) if len(supply.added) else base_sites
+        base = analysis.coverage_base(demand.key, analysis.sites_key(supply.layer_ids, supply.added.iloc[:0]),
+                                      supply.choice, analysis.options_key(opts), demand.frame, base_sites,
+                                      demand.network)
+        key = (demand.key, analysis.sites_key(supply.layer_ids, supply.added), supply.choice,
+               analysis.options_key(opts))
+        summary = analysis.coverage_with(key, base, supply.added)
+    except AtlasError as exc:
+        st.error(exc.message(lang))
+        st.stop()
+    return Run(demand, supply, summary, sites, key, frames, site_names(frames, lang))
+
+
+def headline(run: Run, lang: str) -> None:
+    """Notes on the supply, the qualified headline and the city figures (bounds offline)."""
+    if "kepu_galleries" in SUPPLY_CHOICES[run.supply.choice][0]:
+        st.caption(t("cov_gallery_note", lang))
+    if run.summary.flagged_sites:
+        st.caption(t("cov_flagged", lang)
+                   + md_escape("、".join(run.names.get(i, i) for i in run.summary.flagged_sites)))
+    (st.info if run.bounds else st.success)(analysis.derived(run.key, "headline", (lang,), run.summary))
+    city = analysis.derived(run.key, "city", (), run.summary)
+    c1, c2, c3 = st.columns(3)
+    if run.bounds:
+        c1.metric(t("cov_upper", lang), "≤ " + fmt.pct(city.pct_upper))
+        c2.metric(t("cov_certain_gap", lang), fmt.people(city.certain_gap_population))
+        c3.metric(t("cov_estimate", lang), "≈ " + fmt.pct(city.pct_estimate))
+    else:
+        c1.metric(t("cov_pct", lang), fmt.pct(city.pct_upper))
+        c2.metric(t("cov_covered_pop", lang), fmt.people(city.population - city.certain_gap_population))
+        c3.metric(t("cov_uncovered", lang), fmt.people(city.certain_gap_population))
+    if run.demand.reconciliation is not None:
+        with st.expander(t("pop_reconciliation", lang)):
+            show_table(run.demand.reconciliation, lang)
+
+
+def findings(run: Run, lang: str) -> Findings:
+    """Gaps (with walking-distance quantiles on a network), E2SFCA and recommended sites."""
+    cov, cells, gaps = analysis.coverage_tables(run.key, 7 if run.demand.city else None, run.summary)
+    if not run.bounds:
+        q = cov.distance_quantiles()
+        st.caption(t("cov_quantiles", lang) + ": " + " · ".join(
+            f"{k} {'> ' + fmt.metres(cov.budget) if v == float('inf') else fmt.metres(v)}"
+            for k, v in q.items()))
+    a1, a2 = st.columns(2)
+    decay = a1.radio(t("acc_decay", lang), DECAYS, horizontal=True, key="cov_decay",
+                     format_func=lambda d: t(f"acc_decay_{d}", lang))
+    show_acc = a2.toggle(t("acc_show", lang), value=False, key="cov_show_acc")
+    acc = analysis.accessibility_of(run.key, decay, run.summary, run.sites)
+    reco, info = recommendation(run, cov, gaps, lang)
+    return Findings(cov, cells, gaps, str(decay), bool(show_acc), acc, reco, info)
+
+
+def recommendation(run: Run, cov: Coverage, gaps: gpd.GeoDataFrame, lang: str
+                   ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """How many sites to add and where candidates come from; the recommended sites."""
+    point_layers = run.supply.point_layers
+    k = st.slider(t("cov_k", lang), 1, 10, 3, key="cov_k")
+    cand_source = st.selectbox(t("cov_candidates", lang), ["gaps", *[x.id for x in point_layers]],
+                               key="cov_cand_src", format_func=lambda i: t("cov_cand_gaps", lang)
+                               if i == "gaps" else next(x.title(lang) for x in point_layers if x.id == i))
+    if cand_source == "gaps":
+        candidates, source = None, ("gaps", "")
+    else:
+        cf = run.frames[cand_source]
+        candidates = cf[~cf.geometry.isna()][["id", "name_zh", "geometry"]].rename(
+            columns={"name_zh": "name"})
+        source = (cand_source, analysis.layers_token((cand_source,))[0])
+    return analysis.recommendation(run.key, k, source, cov, gaps, candidates, run.demand.network)
+
+
+def _overlays(run: Run, found: Findings, lang: str, basemap: str) -> list[Overlay]:
+    """Gap shading (cut at the scope), E2SFCA if asked, recommended and added sites."""
+    scope = run.demand.scope
+    scope_names = tuple(common.districts().name_zh) if run.demand.city else (scope,)
+    groups = [analysis.gap_overlay(run.key, 7 if run.demand.city else None, scope_names, lang, basemap,
+                                   t("cov_certain_gaps_layer", lang) if run.bounds else None, found.cells)]
+    if found.show_access:
+        groups.append(analysis.access_overlay(run.key, found.decay, 7 if run.demand.city else 8, lang,
+                                              basemap, found.access))
+    reco = found.reco
+    groups += [points_overlay(reco.assign(label=[f"#{r} +{p:,.0f}" for r, p in
+                                                 zip(reco["rank"], reco.marginal_population, strict=True)])
+                              if len(reco) else reco, label_column="label", color="#2a9d8f",
+                              name=t("cov_reco", lang), basemap=basemap),
+               points_overlay(run.supply.added, label_column="name_zh", color="#111111",
+                              name=t("cov_added", lang), basemap=basemap)]
+    return groups
+
+
+def coverage_map(run: Run, found: Findings, lang: str, *, basemap: str, tianditu_key: str | None) -> None:
+    """The map of supply, gaps and candidates; a click adds a candidate site to the scenario."""
+    st.info(t("cov_click_hint", lang))
+    groups = _overlays(run, found, lang, basemap)
+    scope = run.demand.scope
+    visible = ["districts", *run.supply.layer_ids]
+    views = mapview.catalogue_views(visible, lang=lang, datum=basemap_datum(basemap),
+                                    districts=None if run.demand.city else [scope])
+    base_map = mapview.base(lang=lang, basemap=basemap, tianditu_key=tianditu_key)
+    if base_map.error:
+        st.error(base_map.error)
+    fit = None if run.demand.city else mapview.extent([v for v in views if v.layer_id == "districts"])
+    out = mapview.show(base_map, [*(mapview.view_overlay(v, lang=lang) for v in views), *groups],
+                       key="cov_map", height=620, lang=lang, fit=fit, returned_objects=["last_clicked"])
+    click = common.new_click_wgs84(out, basemap=basemap, key="cov")
+    if click is not None:
+        lon, lat = click
+        try:
+            run.supply.scenario.add_site(lon, lat)
+            st.rerun()
+        except AtlasError as exc:
+            st.error(exc.message(lang))
+
+
+def result_tables(run: Run, found: Findings, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Coverage and E2SFCA by district and the gaps (left); recommendations and the scenario (right).
+
+    Returns the by-district coverage and accessibility tables (for the downloads).
+    """
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("cov_by_district", lang))
+        by = analysis.derived(run.key, "by_district", (), run.summary)
+        show_table(by, lang)
+        st.subheader(t("acc_title", lang))
+        st.caption(found.access.label(lang))
+        acc_by = analysis.derived((run.key, found.decay), "by_district", (), found.access)
+        show_table(acc_by, lang)
+        st.subheader(t("cov_gaps", lang))
+        show_table(found.gaps.head(20), lang)
+    with right:
+        st.subheader(t("cov_reco", lang))
+        if found.reco.empty and str(found.reco_info.get("method", "")).startswith("none ("):
+            st.info(t("cov_reco_needs_network", lang))
+        else:
+            st.caption(fmt.siting_note(found.reco_info, lang))
+        show_table(found.reco, lang, names=run.names)
+        scenario_panel(run.supply, lang)
+    return by, acc_by
+
+
+def scenario_panel(supply: Supply, lang: str) -> None:
+    """The scenario: its name and added sites; remove, save, clear and load."""
+    scen, added = supply.scenario, supply.added
+    st.subheader(t("cov_scenario", lang))
+    name = st.text_input(t("cov_scenario_name", lang), value=scen.name, key="cov_scen_name")
+    show_table(added.assign(lon=added.geometry.x, lat=added.geometry.y).drop(columns="id"), lang)
+    drop = st.multiselect(t("cov_remove", lang), [s["id"] for s in scen.sites], key="cov_drop",
+                          format_func=lambda i: next(s["name"] for s in scen.sites if s["id"] == i))
+    if drop and st.button(t("cov_remove_btn", lang), key="cov_drop_btn"):
+        scen.sites = [s for s in scen.sites if s["id"] not in drop]
+        st.rerun()
+    b1, b2 = st.columns(2)
+    if b1.button(t("cov_save", lang)):
+        scen.name = name.strip() or scen.name
+        try:
+            version = save_scenario(scen)
+            st.success(t("cov_saved", lang) + f"v{version}")
+        except AtlasError as exc:
+            st.error(exc.message(lang))
+    if b2.button(t("cov_clear", lang)):
+        st.session_state["scenario"] = Scenario(scen.name)
+        st.rerun()
+    try:
+        saved_names = [s.name for s in load_scenarios()]
+    except AtlasError as exc:
+        st.error(exc.message(lang))
+        saved_names = []
+    pick = st.selectbox(t("cov_load", lang), ["", *saved_names], key="cov_load")
+    if pick and st.button(t("cov_load_btn", lang), key="cov_load_btn"):
+        st.session_state["scenario"] = next(s for s in load_scenarios() if s.name == pick)
+        st.rerun()
+
+
+def gallery_counts(run: Run, lang: str) -> None:
+    """Galleries per 街道/镇 (when the gallery layer is there), folded away."""
+    if "kepu_galleries" in run.frames:
+        with st.expander(t("cov_gallery_counts", lang)):
+            show_table(analysis.gallery_counts(), lang)
+
+
+def zones_table(run: Run, found: Findings, lang: str) -> pd.DataFrame | None:
+    """Coverage and E2SFCA per zone of a planner's boundary file (None until one is given)."""
+    st.subheader(t("cov_zones", lang))
+    zones = zones_input(lang, key="cov_zone_file")
+    if zones is None:
+        return None
+    table = run.summary.by_zone(zones).merge(
+        found.access.by_zone(zones)[["zone", "score_per_10k", "pct_no_access"]], on="zone", how="left")
+    show_table(table, lang)
+    return table
+
+
+def downloads(found: Findings, by: pd.DataFrame, acc_by: pd.DataFrame, zones: pd.DataFrame | None,
+              lang: str) -> None:
+    """CSV and GeoJSON downloads; files are made when downloaded (callables), not on every rerun."""
+    st.subheader(t("cov_download", lang))
+    d1, d2, d3, d4 = st.columns(4)
+    by_csv = fmt.table(by.merge(acc_by[["zone", "score_per_10k", "pct_no_access"]], on="zone"), lang)
+    gaps, acc, reco = found.gaps, found.access, found.reco
+    d1.download_button("by_district.csv", lambda: by_csv.to_csv(index=False).encode("utf-8-sig"),
+                       "coverage_by_district.csv", "text/csv")
+    d2.download_button("gaps.geojson", lambda: gaps.to_json(), "coverage_gaps.geojson",
+                       "application/geo+json")
+    d3.download_button("e2sfca.csv", lambda: acc.points().drop(columns="geometry").to_csv(index=False)
+                       .encode("utf-8-sig"), "e2sfca_points.csv", "text/csv")
+    d4.download_button("recommended.geojson", lambda: reco.to_json() if len(reco) else "{}",
+                       "recommended_sites.geojson", "application/geo+json")
+    if zones is not None:
+        st.download_button("by_zone.csv", fmt.table(zones, lang).to_csv(index=False).encode("utf-8-sig"),
+                           "coverage_by_zone.csv", "text/csv")

@@ -1,0 +1,179 @@
+"""The service-areas page's steps (pages/2_科普服务圈_Service_areas.py): area, network, circles.
+
+Walking service areas around 科普 sites are computed on a cached walking network where one
+exists for the area, and are labelled straight-line proxies where none does; they are computed
+once per area, layers, network and options for every session (:mod:`ui.analysis`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+import streamlit as st
+
+from atlas.datum import to_wgs84
+from atlas.errors import AtlasError
+from atlas.i18n import stage_label, t
+from atlas.network import build_network, resolve_area
+from atlas.service_area import METHOD_PROXY
+from atlas.webmap import basemap_datum
+from ui import analysis, common, mapview
+from ui.cards import md_escape
+from ui.tables import show_table, site_names
+
+#: Columns of the results table, in order.
+RESULT_COLUMNS = ["site_id", "method", "metres", "area_km2", "snap_m", "flag"]
+
+
+def choose_area(lang: str, *, basemap: str, tianditu_key: str | None) -> object:
+    """A district, a lon/lat box (``"bbox:..."``) or a shape drawn on the map (WGS84).
+
+    Stops the page with a hint while the draw mode has no shape yet.
+    """
+    districts = common.districts()
+    mode = st.radio(t("sa_area_mode", lang), ["district", "bbox", "draw"], horizontal=True, key="sa_mode",
+                    format_func=lambda m: t(f"sa_mode_{m}", lang))
+    name = st.selectbox(t("sa_area", lang), districts.name_zh.tolist(), key="sa_district",
+                        format_func=lambda n: n if lang == "zh" else
+                        str(districts.set_index("name_zh").loc[n, "name_en"]),
+                        disabled=mode != "district")
+    if mode == "bbox":
+        return "bbox:" + st.text_input(t("sa_bbox", lang), value="121.52,29.84,121.58,29.89", key="sa_bbox")
+    if mode == "draw":
+        return drawn_area(lang, basemap=basemap, tianditu_key=tianditu_key)
+    return name
+
+
+def drawn_area(lang: str, *, basemap: str, tianditu_key: str | None) -> shapely.Geometry:
+    """The last shape drawn on a map of districts and 科普 sites, back in WGS84 (kept in the session)."""
+    st.caption(t("sa_draw_hint", lang))
+    datum = basemap_datum(basemap)
+    draw_base = mapview.base(lang=lang, basemap=basemap, tianditu_key=tianditu_key, draw=True)
+    drawn = mapview.show(draw_base, [mapview.view_overlay(v, lang=lang) for v in mapview.catalogue_views(
+        ["districts", "kepu_sites"], lang=lang, datum=datum)], key="sa_draw_map",
+        height=420, lang=lang, returned_objects=["last_active_drawing"])
+    shape = (drawn or {}).get("last_active_drawing")
+    if shape:
+        geom = shapely.geometry.shape(shape["geometry"])
+        if datum != "wgs84":  # drawn over GCJ-02 tiles: back to WGS84
+            geom = shapely.transform(geom, lambda xy: np.column_stack(
+                to_wgs84(xy[:, 0], xy[:, 1], datum=datum)))
+        st.session_state["sa_drawn"] = geom
+    area = st.session_state.get("sa_drawn")
+    if area is None:
+        st.info(t("sa_draw_hint", lang))
+        st.stop()
+    return area
+
+
+def resolve(area: object, lang: str) -> tuple[str, shapely.Geometry]:
+    """(cache label, WGS84 geometry) of an area; a bad area stops the page with its message."""
+    try:
+        return resolve_area(area, districts=common.districts())
+    except AtlasError as exc:
+        st.error(exc.message(lang))
+        st.stop()
+
+
+def network_panel(area: object, label: str, lang: str) -> None:
+    """Which walking network the area has, and how to build one (file, upload or download)."""
+    network = common.cached_network_for(label)
+    st.subheader(t("sa_network_status", lang))
+    if network is None:
+        st.warning(t("sa_no_network", lang))
+    else:
+        st.success(f"{t('sa_network_ok', lang)}: {md_escape(network.describe(lang))}")
+    with st.expander(t("sa_build", lang), expanded=network is None):
+        bar = st.progress(0.0)
+        path = st.text_input(t("sa_local_path", lang), key="sa_path")
+        if st.button(t("sa_build_file", lang), disabled=not path):
+            _build(area, lang, bar, osm_file=Path(path).expanduser())
+        upload = st.file_uploader(t("sa_upload", lang), type=["pbf", "osm", "bz2", "gz", "xml"],
+                                  key="sa_upload")
+        if upload is not None and st.button(t("sa_build_upload", lang), key="sa_build_upload"):
+            suffix = "".join(Path(upload.name).suffixes[-2:]) or ".osm"
+            with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as fh:
+                fh.write(upload.getbuffer())
+            _build(area, lang, bar, osm_file=Path(fh.name))
+        if st.button(t("sa_download", lang)):
+            _build(area, lang, bar, online=True)
+
+
+def _build(area: object, lang: str, bar: Any, **kw: Any) -> None:
+    """Build and cache the area's network with progress, then rerun; a failure is shown."""
+    def report(stage: str, frac: float) -> None:
+        bar.progress(min(max(frac, 0.0), 1.0), text=stage_label(stage, lang))
+
+    try:
+        net, _path = build_network(area, progress=report, **kw)  # type: ignore[arg-type]
+    except AtlasError as exc:
+        st.error(exc.message(lang))
+        return
+    st.success(t("sa_built", lang) + md_escape(net.describe(lang)))
+    st.rerun()
+
+
+def options(lang: str) -> tuple[list[str], dict[str, float]]:
+    """The point layers whose sites get circles, and the budget: walking time and speed, or metres."""
+    titles = {lyr.id: lyr.title(lang) for lyr in common.catalogue() if lyr.geometry == "point"}
+    chosen = st.multiselect(t("sa_layers", lang), list(titles), default=["kepu_sites"], key="sa_layers",
+                            format_func=titles.__getitem__)
+    cols = st.columns(3)
+    preset = cols[0].radio(t("sa_budget", lang), ["walk", "800", "1000"], horizontal=True,
+                           format_func=lambda p: t("sa_walk", lang) if p == "walk" else f"{p} m")
+    minutes = cols[1].slider(t("sa_minutes", lang), 5, 30, 15, disabled=preset != "walk")
+    speed = cols[2].slider(t("sa_speed", lang), 3.0, 6.0, 4.5, 0.1, disabled=preset != "walk")
+    opts = {"minutes": float(minutes), "speed_kmh": float(speed)}
+    if preset != "walk":
+        opts["metres"] = float(preset)
+    return chosen, opts
+
+
+def areas_key(area: shapely.Geometry, label: str, chosen: list[str], opts: dict[str, float]
+              ) -> tuple[Any, ...]:
+    """The key service areas are computed once for: area, layers and their data, network, options."""
+    return (shapely.to_wkb(area), tuple(chosen), analysis.layers_token(tuple(chosen)),
+            common.cached_network_record(label), analysis.options_key(opts))
+
+
+def service_areas(key: tuple[Any, ...], lang: str) -> Any:
+    """The service areas of ``key`` (None when no site is in the area), with warnings about them.
+
+    Straight-line proxies and sites too far from any street are said so, by name.
+    """
+    areas = analysis.service_areas(*key)
+    if areas is None:
+        st.info(t("sa_no_sites", lang))
+        return None
+    if (areas.method == METHOD_PROXY).any():
+        st.warning(t("sa_method_proxy", lang))
+    flagged = areas[areas.flag != ""]
+    if not flagged.empty:
+        names = site_names(common.layer_frames(), lang)
+        st.warning(t("sa_flagged", lang, m=150) + " "
+                   + md_escape("、".join(names.get(i, i) for i in flagged.site_id)))
+    return areas
+
+
+def areas_map(key: tuple[Any, ...], chosen: list[str], area: shapely.Geometry, lang: str, *,
+              basemap: str, tianditu_key: str | None) -> None:
+    """Districts, the chosen layers and their circles, fitted to the area."""
+    overlay = analysis.service_areas_overlay(*key, lang, basemap)
+    base = mapview.base(lang=lang, basemap=basemap, tianditu_key=tianditu_key)
+    if base.error:
+        st.error(base.error)
+    views = mapview.catalogue_views(["districts", *chosen], lang=lang, datum=basemap_datum(basemap))
+    overlays = [mapview.view_overlay(v, lang=lang) for v in views] + ([overlay] if overlay else [])
+    mapview.show(base, overlays, key="sa_map", height=600, lang=lang, fit=tuple(area.bounds))
+
+
+def results_table(areas: Any, lang: str) -> None:
+    """Each site's method, walking distance, area, distance to the street and note, by name."""
+    if areas is None:
+        return
+    st.subheader(t("sa_results", lang))
+    show_table(areas[RESULT_COLUMNS], lang, names=site_names(common.layer_frames(), lang))
