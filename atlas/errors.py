@@ -53,6 +53,10 @@ class EmptyNetworkError(AtlasError):
     """A walking network was built or loaded but holds no usable edges for the area."""
 
 
+class EmptyAreaError(EmptyNetworkError):
+    """A source holds walkable ways, but none within the area asked for."""
+
+
 class UploadError(AtlasError):
     """A planner's uploaded file cannot be read (format, encoding, size or columns)."""
 

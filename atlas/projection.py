@@ -1,9 +1,25 @@
 """Metric CRS chosen for the place, and WGS84 <-> metric conversion: one place for all of it.
 
 Metres must be true metres wherever the data is. Like osmnx's ``projection.project_graph``, the
-metric CRS of a dataset is the UTM zone of its centroid (WGS84 / UTM, EPSG:326zz north of the
+metric CRS of a dataset is the UTM zone of its centre (WGS84 / UTM, EPSG:326zz north of the
 equator, 327zz south of it). Ningbo (120.9-122.3 E) falls in zone 51N, EPSG:32651; Zhejiang
 west of 120 E is in zone 50N, Andorra in 31N, Monaco in 32N.
+
+The centre is taken so that it is right everywhere on the globe, not only in Ningbo:
+
+* **Longitude** is the middle of the shortest arc of longitude holding all the data, so data
+  that crosses the antimeridian (Fiji, Chukotka: longitudes 179.9 and -179.9) is centred at
+  180°, not at 0° (the middle of its bounding box, ten thousand kilometres away). A bounding
+  box with ``minlon > maxlon`` crosses the antimeridian (the GeoJSON convention); so does one
+  more than 180° wide, as no metric CRS serves half the globe.
+* **Latitude**: UTM is defined from 80° S to 84° N. Beyond, the CRS is the Lambert azimuthal
+  equal-area projection centred on the pole, WGS 84 / NSIDC EASE-Grid 2.0 North (EPSG:6931) or
+  South (EPSG:6932): scale is exact at the pole and within 0.4 % out to 80°, where Universal
+  Polar Stereographic (EPSG:32661, scale 0.994 at the pole) would be 0.6 % short. An area across
+  the equator takes the hemisphere of its centre; UTM northings simply continue across it.
+
+:meth:`MetricFrame.geometry_to_lonlat` returns geometries that cross the antimeridian split into
+parts on either side of it (as GeoJSON asks), never as a ring jumping from 179.9 to -179.9.
 
 Use :func:`metric_crs_for` once, where a dataset enters the engine, carry the result with the
 data (e.g. ``WalkNetwork.crs``), and convert through a :class:`MetricFrame` built from it::
@@ -61,37 +77,141 @@ def utm_crs(lon: float, lat: float) -> str:
     return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
 
 
+#: Latitudes beyond which UTM is not defined (and the polar CRS below is used instead).
+UTM_NORTH_LIMIT, UTM_SOUTH_LIMIT = 84.0, -80.0
+#: Polar metric CRSs: WGS 84 / NSIDC EASE-Grid 2.0 North and South (Lambert azimuthal
+#: equal-area centred on the pole).
+POLAR_NORTH, POLAR_SOUTH = "EPSG:6931", "EPSG:6932"
+
+
+def metric_crs_at(lon: float, lat: float) -> str:
+    """The metric CRS for data centred at (lon, lat): its UTM zone, or a polar CRS beyond UTM.
+
+    Parameters
+    ----------
+    lon, lat : float
+        WGS84 longitude and latitude of the data's centre, in degrees.
+
+    Returns
+    -------
+    str
+        :func:`utm_crs` from 80° S to 84° N, else :data:`POLAR_NORTH` / :data:`POLAR_SOUTH`.
+
+    Raises
+    ------
+    atlas.errors.ValidationError
+        If the point is not a finite WGS84 position.
+
+    """
+    crs = utm_crs(lon, lat)  # validates
+    if lat > UTM_NORTH_LIMIT:
+        return POLAR_NORTH
+    if lat < UTM_SOUTH_LIMIT:
+        return POLAR_SOUTH
+    return crs
+
+
+def _wrap(lon: Any) -> Any:
+    """Longitudes brought into [-180, 180)."""
+    return (np.asarray(lon, dtype=np.float64) + 180.0) % 360.0 - 180.0
+
+
+def centre_longitude(lon: Any) -> float:
+    """The middle of the shortest arc of longitude that holds every value of ``lon``.
+
+    Data crossing the antimeridian (longitudes near 180 and near -180) is centred near 180°;
+    other data at the middle of its longitude range.
+
+    Parameters
+    ----------
+    lon : array-like
+        Finite longitudes in degrees (any range; wrapped first).
+
+    Returns
+    -------
+    float
+        A longitude in [-180, 180).
+
+    """
+    lons = np.unique(_wrap(lon))
+    if lons.size == 0:
+        raise ValidationError("没有有效坐标，无法选择投影", "No valid coordinates to choose a projection")
+    if lons[-1] - lons[0] <= 180.0:
+        return float(lons[0] + lons[-1]) / 2.0
+    # the arc is the circle less its widest gap between neighbouring longitudes
+    gaps = np.append(np.diff(lons), lons[0] + 360.0 - lons[-1])
+    i = int(np.argmax(gaps))
+    first, last = lons[(i + 1) % lons.size], lons[i]
+    width = (last - first) % 360.0
+    return float(_wrap(first + width / 2.0))
+
+
+def _bbox_centre_longitude(minx: float, maxx: float) -> float:
+    """Centre longitude of a bounding box; ``minx > maxx`` or a width over 180° crosses 180°."""
+    if minx > maxx:  # GeoJSON: a box crossing the antimeridian
+        return float(_wrap(minx + ((maxx - minx) % 360.0) / 2.0))
+    if maxx - minx > 180.0:
+        return float(_wrap((minx + maxx) / 2.0 + 180.0))
+    return (minx + maxx) / 2.0
+
+
 def metric_crs_for(data: Any) -> str:
-    """The metric CRS for a dataset: the UTM zone of its centroid.
+    """The metric CRS for a dataset: the UTM zone of its centre (polar CRS beyond UTM).
+
+    See the module docstring for how the centre is found across the antimeridian and the poles.
 
     Parameters
     ----------
     data : shapely geometry, GeoDataFrame/GeoSeries, (minlon, minlat, maxlon, maxlat) or (lon, lat) arrays
-        WGS84 data. GeoPandas objects in another CRS are converted first.
+        WGS84 data. GeoPandas objects in another CRS are converted first. A bounding box with
+        ``minlon > maxlon`` crosses the antimeridian.
 
     Returns
     -------
     str
         E.g. ``"EPSG:32651"`` for Ningbo.
 
+    Raises
+    ------
+    atlas.errors.ValidationError
+        For data with no valid coordinate.
+
     """
-    if isinstance(data, shapely.Geometry):
-        minx, miny, maxx, maxy = shapely.bounds(data)
-    elif hasattr(data, "total_bounds"):
+    if _is_bbox(data):
+        minx, miny, maxx, maxy = (float(v) for v in data)
+        return metric_crs_at(_bbox_centre_longitude(minx, maxx), (miny + maxy) / 2.0)
+    lon, lat = _coordinates(data)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if not ok.any():
+        raise ValidationError("没有有效坐标，无法选择投影", "No valid coordinates to choose a projection")
+    lon, lat = lon[ok], lat[ok]
+    return metric_crs_at(centre_longitude(lon), (float(lat.min()) + float(lat.max())) / 2.0)
+
+
+def _is_bbox(data: Any) -> bool:
+    """True for a plain (minlon, minlat, maxlon, maxlat) sequence of four numbers."""
+    if not isinstance(data, tuple | list | np.ndarray) or len(data) != 4:
+        return False
+    return all(isinstance(v, int | float | np.number) for v in data)
+
+
+def _coordinates(data: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """WGS84 longitudes and latitudes of every vertex of ``data`` (see :func:`metric_crs_for`)."""
+    if isinstance(data, tuple) and len(data) == 2:
+        return (np.asarray(data[0], dtype=np.float64).ravel(),
+                np.asarray(data[1], dtype=np.float64).ravel())
+    if hasattr(data, "total_bounds"):
         gdf = data if data.crs is None or pyproj.CRS(data.crs).equals(pyproj.CRS(WGS84)) \
             else data.to_crs(WGS84)
-        minx, miny, maxx, maxy = gdf.total_bounds
-    elif isinstance(data, tuple) and len(data) == 2:
-        lon = np.asarray(data[0], dtype=np.float64)
-        lat = np.asarray(data[1], dtype=np.float64)
-        ok = np.isfinite(lon) & np.isfinite(lat)
-        if not ok.any():
-            raise ValidationError("没有有效坐标，无法选择投影", "No valid coordinates to choose a projection")
-        minx, maxx = float(lon[ok].min()), float(lon[ok].max())
-        miny, maxy = float(lat[ok].min()), float(lat[ok].max())
-    else:
-        minx, miny, maxx, maxy = (float(v) for v in data)
-    return utm_crs((float(minx) + float(maxx)) / 2.0, (float(miny) + float(maxy)) / 2.0)
+        minx, miny, maxx, maxy = (float(v) for v in gdf.total_bounds)
+        if maxx - minx <= 180.0:  # no question where the centre is: skip reading every vertex
+            return np.array([minx, maxx]), np.array([miny, maxy])
+        data = np.asarray(gdf.geometry.to_numpy())
+    if isinstance(data, shapely.Geometry | np.ndarray):
+        xy = shapely.get_coordinates(data)
+        return xy[:, 0], xy[:, 1]
+    raise ValidationError("无法从该数据选择投影",
+                          f"Cannot choose a projection for {type(data).__name__} data")
 
 
 @lru_cache(maxsize=64)
@@ -114,6 +234,33 @@ def _transformer(src: str, dst: str) -> pyproj.Transformer:
     # Transformers are immutable and expensive to build: one per CRS pair, shared (thread-safe
     # in pyproj >= 3.1 when used from one thread at a time per call; pyproj copies context).
     return pyproj.Transformer.from_crs(src, dst, always_xy=True)
+
+
+def split_at_antimeridian(geom: shapely.Geometry) -> shapely.Geometry:
+    """A WGS84 geometry whose coordinates jump across the antimeridian, as parts on either side.
+
+    Projecting back from a metric CRS gives longitudes in [-180, 180], so a street or service
+    area crossing 180° comes back with vertices at 179.9 and -179.9 joined by edges that run
+    the wrong way round the globe. Here the longitudes are first made continuous around the
+    geometry's centre (:func:`centre_longitude`), then the geometry is cut at ±180° and each
+    piece moved back into [-180, 180] (the GeoJSON convention, RFC 7946 §3.1.9). Geometries
+    spanning less than 180° of longitude are returned unchanged. Written here rather than
+    taken from the ``antimeridian`` package: with continuous longitudes the cut is one shapely
+    intersection per side.
+    """
+    xy = shapely.get_coordinates(geom)
+    if len(xy) == 0 or xy[:, 0].max() - xy[:, 0].min() <= 180.0:
+        return geom
+    c = centre_longitude(xy[:, 0])
+    cont = shapely.transform(geom, lambda p: np.column_stack([c + _wrap(p[:, 0] - c), p[:, 1]]))
+    dim = shapely.get_dimensions(geom)
+    parts = []
+    for shift in (-360.0, 0.0, 360.0):
+        piece = shapely.intersection(cont, shapely.box(-180.0 - shift, -90.0, 180.0 - shift, 90.0))
+        piece = shapely.transform(piece, lambda p, s=shift: p + np.array([s, 0.0]))
+        # a cut can leave slivers of lower dimension (a point where a ring touches 180°): drop them
+        parts += [q for q in shapely.get_parts(piece) if shapely.get_dimensions(q) == dim]
+    return shapely.union_all(parts)
 
 
 @dataclass(frozen=True)
@@ -143,9 +290,23 @@ class MetricFrame:
         """A WGS84 shapely geometry (or array of them) in this metric CRS."""
         return shapely.transform(geom, lambda xy: np.column_stack(self.to_metric(xy[:, 0], xy[:, 1])))
 
-    def geometry_to_lonlat(self, geom: shapely.Geometry) -> shapely.Geometry:
-        """A metric shapely geometry (or array of them) in WGS84."""
-        return shapely.transform(geom, lambda xy: np.column_stack(self.to_lonlat(xy[:, 0], xy[:, 1])))
+    def geometry_to_lonlat(self, geom: Any) -> Any:
+        """A metric shapely geometry (or array of them) in WGS84.
+
+        A geometry crossing the antimeridian comes back split into its parts east and west of
+        it (see :func:`split_at_antimeridian`), never as a ring jumping across the globe.
+        """
+        out = shapely.transform(geom, lambda xy: np.column_stack(self.to_lonlat(xy[:, 0], xy[:, 1])))
+        b = np.atleast_2d(shapely.bounds(out))
+        wide = np.flatnonzero(b[:, 2] - b[:, 0] > 180.0)
+        if wide.size == 0:
+            return out
+        if isinstance(out, shapely.Geometry):
+            return split_at_antimeridian(out)
+        out = np.array(out, dtype=object)
+        for i in wide:
+            out[i] = split_at_antimeridian(out[i])
+        return out
 
     def gdf_to_metric(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """A GeoDataFrame in this metric CRS (a new frame)."""

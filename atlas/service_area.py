@@ -37,7 +37,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from atlas import settings
-from atlas.errors import ValidationError
+from atlas.errors import EmptyNetworkError, ValidationError
 from atlas.network import edge_csr
 from atlas.projection import MetricFrame, metric_crs_for
 
@@ -265,7 +265,8 @@ def pieces_polygon(pieces: NDArray[np.float64], *, half_width_m: float,
 
 
 def _to_wgs84(geoms: list[shapely.Geometry], crs: str) -> list[shapely.Geometry]:
-    return list(gpd.GeoSeries(geoms, crs=crs).to_crs(settings.CRS_WGS84))
+    # MetricFrame splits areas crossing the antimeridian into their parts on either side
+    return list(MetricFrame(crs).geometry_to_lonlat(np.array(geoms, dtype=object)))
 
 
 def service_areas(net: WalkNetwork, sites: gpd.GeoDataFrame, *, minutes: float = settings.WALK_MINUTES,
@@ -305,6 +306,9 @@ def service_areas(net: WalkNetwork, sites: gpd.GeoDataFrame, *, minutes: float =
 
     """
     budget = budget_metres(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
+    if net.n_edges == 0:
+        raise EmptyNetworkError("路网中没有道路：无法计算步行服务圈",
+                                "The network has no streets: no walking service area can be computed")
     xy = sites_xy(sites, crs=net.crs)
     s = snap(net, xy)
     ok = s.access_m <= snap_limit_m

@@ -4,6 +4,9 @@ It answers osmnx's two calls: ``/status`` (a free slot) and ``/interpreter`` wit
 form ``[out:json]...;(way<filters>(poly:'lat lon ...');>;);out;``. It evaluates the way filters
 (``["k"]``, ``["k"~"re"]``, ``["k"!~"re"]``) like Overpass, selects matching ways with a node in
 the polygon, and returns them with all their nodes (the ``>`` recursion) as Overpass JSON.
+
+Failures real servers send can be queued: ``stub.failures`` holds answers (see :data:`FAILURES`)
+given, one per interpreter request, before the real ones resume.
 """
 
 from __future__ import annotations
@@ -68,20 +71,38 @@ class Extract:
         return {"version": 0.6, "generator": "atlas overpass stub", "elements": elements}
 
 
+#: Answers of a failing Overpass server: (HTTP status, content type, body).
+FAILURES: dict[str, tuple[int, str, str]] = {
+    "429": (429, "text/html", "<html><body><h1>429 Too Many Requests</h1></body></html>"),
+    "504": (504, "text/html", "<html><body><h1>504 Gateway Timeout</h1></body></html>"),
+    "remark": (200, "application/json", json.dumps({
+        "version": 0.6, "generator": "Overpass API", "elements": [],
+        "remark": 'runtime error: Query timed out in "query" at line 1 after 26 seconds.'})),
+    "remark_partial": (200, "application/json", json.dumps({
+        "version": 0.6, "generator": "Overpass API",
+        "elements": [{"type": "node", "id": 1, "lat": 43.73, "lon": 7.42}],
+        "remark": "runtime error: Query run out of memory using about 2048 MB of RAM."})),
+    "empty": (200, "application/json", json.dumps({"version": 0.6, "generator": "Overpass API",
+                                                   "elements": []})),
+    "html200": (200, "text/html", "<html><body>Please log in to the network</body></html>"),
+}
+
+
 class StubOverpass:
     """Run the stand-in server in a thread: ``with StubOverpass(path) as s: s.url``."""
 
     def __init__(self, path: str) -> None:
         self.extract = Extract(path)
         self.hits = 0
+        self.failures: list[str] = []
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
                 return None
 
-            def _reply(self, body: bytes, ctype: str) -> None:
-                self.send_response(200)
+            def _reply(self, body: bytes, ctype: str, status: int = 200) -> None:
+                self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -89,6 +110,10 @@ class StubOverpass:
 
             def _interpret(self, query: str) -> None:
                 stub.hits += 1
+                if stub.failures:
+                    status, ctype, body = FAILURES[stub.failures.pop(0)]
+                    self._reply(body.encode(), ctype, status)
+                    return
                 data = parse_qs(query).get("data", [""])[0]
                 self._reply(json.dumps(stub.extract.query(data)).encode(), "application/json")
 

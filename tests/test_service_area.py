@@ -15,6 +15,7 @@ import shapely
 from atlas.coverage import coverage
 from atlas.errors import ValidationError
 from atlas.network import WalkNetwork, read_osm_file, synthetic_grid, to_networkx
+from atlas.projection import split_at_antimeridian
 from atlas.service_area import (
     METHOD_NETWORK,
     METHOD_PROXY,
@@ -190,7 +191,8 @@ def street_line(path):
     raise AssertionError("no way 1")
 
 
-@pytest.mark.parametrize("name", ["50n", "60n", "118e"])
+@pytest.mark.parametrize("name", ["50n", "60n", "118e", "fiji", "chukotka", "capetown", "equator",
+                                  "svalbard", "north86"])
 def test_service_area_along_a_straight_street_reaches_the_budget(name):
     path = FIXTURES / f"geodesic_streets_{name}.osm"
     net = read_osm_file(path)
@@ -201,7 +203,8 @@ def test_service_area_along_a_straight_street_reaches_the_budget(name):
     hw = 1.0
     row = service_areas(net, sites_at([float(lon)], [float(lat)]), half_width_m=hw).iloc[0]
     assert row.snap_m < 0.5
-    reached = row.geometry.intersection(line)  # the stretch of the street inside the area
+    # the street as WGS84 parts on either side of the antimeridian, like the area (Fiji, Chukotka)
+    reached = row.geometry.intersection(split_at_antimeridian(line))  # the street inside the area
     along = GEOD.geometry_length(reached)  # geodesic metres on the ellipsoid
     assert along == pytest.approx(2 * (1125.0 + hw), rel=0.01)
     # and the area's reported size is its true (geodesic) size

@@ -6,7 +6,8 @@ in the UTM zone of the network's area (:attr:`WalkNetwork.crs`). One module per 
 * :mod:`atlas.network.model` — the model, its shortest-path matrix (:func:`edge_csr`: parallel
   edges collapsed to their minimum, zero lengths kept) and conversions from arrays and osmnx;
 * :mod:`atlas.network.osmfile` — local files: ``.osm``/``.osm.xml``/``.osm.bz2``/``.osm.gz``/
-  ``.osm.pbf`` read with pyosmium (and residential buildings from the same file), GraphML;
+  ``.osm.pbf`` read with pyosmium (and residential buildings from the same file);
+* :mod:`atlas.network.graphml` — GraphML street graphs (osmnx's, projected or not);
 * :mod:`atlas.network.download` — osmnx ``graph_from_polygon`` with
   :data:`atlas.osmfilter.WALK_FILTERS` and osmnx's HTTP cache (online machines);
 * :mod:`atlas.network.cache` — ``.npz`` files under :data:`atlas.settings.CACHE_DIR`;
@@ -39,11 +40,13 @@ from atlas.network.cache import (
     save_network,
 )
 from atlas.network.download import download
+from atlas.network.graphml import GRAPHML_SUFFIXES, read_graphml
 from atlas.network.model import (
     RESIDENTIAL_HIGHWAYS,
     ZERO_LENGTH_M,
     Progress,
     WalkNetwork,
+    clip_by_edge,
     edge_csr,
     from_arrays,
     from_networkx,
@@ -55,13 +58,14 @@ from atlas.network.osmfile import (
     RESIDENTIAL_BUILDINGS,
     buildings_from_osm_file,
     file_extent,
-    read_graphml,
+    osm_format,
     read_osm_file,
 )
 from atlas.network.synthetic import synthetic_grid
 
 __all__ = [
     "CACHE_FORMAT",
+    "GRAPHML_SUFFIXES",
     "OSM_SUFFIXES",
     "RESIDENTIAL_BUILDINGS",
     "RESIDENTIAL_HIGHWAYS",
@@ -77,6 +81,7 @@ __all__ = [
     "cache_key",
     "cache_network",
     "cached_networks",
+    "clip_by_edge",
     "download",
     "edge_csr",
     "file_extent",
@@ -87,6 +92,7 @@ __all__ = [
     "largest_component_of",
     "load_buildings",
     "load_network",
+    "osm_format",
     "read_graphml",
     "read_osm_file",
     "resolve",

@@ -11,11 +11,12 @@ import numpy as np
 import shapely
 
 from atlas import settings
-from atlas.errors import EmptyNetworkError, NetworkUnavailableError, ValidationError
+from atlas.errors import EmptyAreaError, EmptyNetworkError, NetworkUnavailableError, ValidationError
 from atlas.network.cache import buildings_path, cache_network
 from atlas.network.download import download
-from atlas.network.model import Progress, WalkNetwork, _noop
-from atlas.network.osmfile import buildings_from_osm_file, file_extent, read_graphml, read_osm_file
+from atlas.network.graphml import GRAPHML_SUFFIXES, read_graphml
+from atlas.network.model import Progress, WalkNetwork, _noop, from_arrays
+from atlas.network.osmfile import buildings_from_osm_file, file_extent, read_osm_file
 from atlas.projection import MetricFrame, metric_crs_for
 from atlas.storage import atomic_write
 
@@ -71,7 +72,8 @@ def resolve(area: str | shapely.Geometry | tuple[float, float, float, float] | A
     ----------
     area : str, shapely geometry, bbox tuple or Area
         A district (Chinese/English name or adcode), ``"bbox:minlon,minlat,maxlon,maxlat"``, a
-        (minlon, minlat, maxlon, maxlat) tuple, or a polygon (e.g. drawn by the user).
+        (minlon, minlat, maxlon, maxlat) tuple (``minlon > maxlon``: across the antimeridian,
+        as in GeoJSON), or a polygon (e.g. drawn by the user).
     districts : geopandas.GeoDataFrame, optional
         District boundaries (default: the shipped ones).
 
@@ -104,15 +106,22 @@ def resolve(area: str | shapely.Geometry | tuple[float, float, float, float] | A
         except (ValueError, TypeError) as exc:
             raise ValidationError("范围格式应为 minlon,minlat,maxlon,maxlat",
                                   "A bbox must be minlon,minlat,maxlon,maxlat") from exc
-        if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
-            raise ValidationError("范围应为经纬度（WGS84），且最小值须小于最大值",
-                                  "A bbox is WGS84 lon/lat, with minimums below maximums")
-        text = f"{x0:.5f},{y0:.5f},{x1:.5f},{y1:.5f}"
-        return Area(f"bbox:{text}", shapely.box(x0, y0, x1, y1), f"矩形范围 {text}", f"bbox {text}")
+        return _bbox_area(x0, y0, x1, y1)
     d = districts if districts is not None else load_districts()
     row = resolve_district(str(area), d)
     return Area(f"district:{row['adcode']}", row.geometry, str(row["name_zh"]),
                 str(row.get("name_en", row["name_zh"])))
+
+
+def _bbox_area(x0: float, y0: float, x1: float, y1: float) -> Area:
+    """The :class:`Area` of a WGS84 bounding box; ``x0 > x1`` crosses the antimeridian (GeoJSON)."""
+    if not (all(-180 <= x <= 180 for x in (x0, x1)) and x0 != x1 and -90 <= y0 < y1 <= 90):
+        raise ValidationError("范围应为经纬度（WGS84），且最小值须小于最大值",
+                              "A bbox is WGS84 lon/lat, with minimums below maximums")
+    text = f"{x0:.5f},{y0:.5f},{x1:.5f},{y1:.5f}"
+    polygon = (shapely.box(x0, y0, x1, y1) if x0 < x1 else  # crossing 180°: one box on each side
+               shapely.MultiPolygon([shapely.box(x0, y0, 180, y1), shapely.box(-180, y0, x1, y1)]))
+    return Area(f"bbox:{text}", polygon, f"矩形范围 {text}", f"bbox {text}")
 
 
 def resolve_area(area: str | shapely.Geometry | tuple[float, float, float, float], *,
@@ -142,21 +151,40 @@ def _read_file(osm_file: str | Path, area: Area, clip: shapely.Geometry, report:
     try:
         net = read_osm_file(osm_file, polygon=clip, crs=area.crs,
                             progress=lambda stage, f: report(stage, 0.75 * f))
-    except EmptyNetworkError as exc:
+    except EmptyAreaError as exc:  # file-level problems (no data, no streets) pass as they are
         extent = extent or file_extent(osm_file)
-        if extent is None:
-            raise EmptyNetworkError(f"文件 {name} 中没有带坐标的数据",
-                                    f"The file {name} holds no located data") from exc
-        if not shapely.box(*extent).intersects(clip):
+        if extent is not None and not shapely.box(*extent).intersects(clip):
             raise _not_covered(name, extent, area) from exc
-        raise EmptyNetworkError(f"文件 {name} 在{area.name_zh}范围内没有可步行的道路",
-                                f"The file {name} has no walkable ways within {area.name_en}") from exc
+        raise _no_streets_in(name, area) from exc
     if extent is not None:  # a file that covers part of the area: say how much
         frame = MetricFrame(area.crs)
         part = frame.geometry_to_metric(shapely.intersection(area.polygon, shapely.box(*extent)))
         net.meta["extent_covers_pct"] = round(
             100.0 * part.area / frame.geometry_to_metric(area.polygon).area, 1)
     return net
+
+
+def _no_streets_in(source: str, area: Area) -> EmptyAreaError:
+    return EmptyAreaError(
+        f"{source} 在{area.name_zh}范围内没有可步行的道路（如水面、海上或无路地区）："
+        "该范围无法计算步行服务圈",
+        f"{source} has no walkable ways within {area.name_en} (water, open sea or land without "
+        "paths): no walking service area can be computed there")
+
+
+def _read_graphml(path: str | Path, area: Area, clip: shapely.Geometry) -> WalkNetwork:
+    """The area's network from a GraphML file, saying plainly when the graph is elsewhere."""
+    name = Path(path).name
+    full = read_graphml(path, crs=area.crs, largest_component=False)
+    if not shapely.intersects(clip, shapely.multipoints(np.column_stack([full.lon, full.lat]))):
+        raise _not_covered(name, (float(full.lon.min()), float(full.lat.min()),
+                                  float(full.lon.max()), float(full.lat.max())), area)
+    ids = full.node_osmid
+    try:
+        return from_arrays(ids, full.lon, full.lat, np.column_stack([ids[full.u], ids[full.v]]),
+                           meta=full.meta, residential=full.residential, crs=full.crs, polygon=clip)
+    except EmptyNetworkError as exc:
+        raise _no_streets_in(name, area) from exc
 
 
 def build_network(area: str | shapely.Geometry | tuple[float, float, float, float] | Area, *,
@@ -173,9 +201,9 @@ def build_network(area: str | shapely.Geometry | tuple[float, float, float, floa
     area : str, shapely geometry, bbox tuple or Area
         See :func:`resolve`.
     osm_file : path, optional
-        A local OSM extract (``.osm.pbf`` etc.).
+        A local OSM extract (``.osm.pbf`` etc.); a ``.graphml`` file is read as ``graphml``.
     graphml : path, optional
-        An osmnx GraphML file.
+        A GraphML street graph (e.g. ``osmnx.save_graphml``, projected or not).
     online : bool
         Download through osmnx when no file is given.
     overpass_url : str, optional
@@ -205,15 +233,14 @@ def build_network(area: str | shapely.Geometry | tuple[float, float, float, floa
     a = resolve(area)
     clip = area_for_network(a.polygon, buffer_m=buffer_m)
     buildings = None
+    if osm_file is not None and str(osm_file).lower().endswith(GRAPHML_SUFFIXES):
+        osm_file, graphml = None, osm_file
     if osm_file is not None:
         net = _read_file(osm_file, a, clip, report)
         report("buildings", 0.8)
         buildings = buildings_from_osm_file(osm_file, polygon=clip)
     elif graphml is not None:
-        net = read_graphml(graphml, crs=a.crs)
-        if not shapely.intersects(clip, shapely.multipoints(np.column_stack([net.lon, net.lat]))):
-            raise _not_covered(Path(graphml).name, (float(net.lon.min()), float(net.lat.min()),
-                                                     float(net.lon.max()), float(net.lat.max())), a)
+        net = _read_graphml(graphml, a, clip)
     elif online:
         net = download(clip, overpass_url=overpass_url, progress=report, crs=a.crs,
                        cache_folder=Path(cache or settings.CACHE_DIR) / "http")

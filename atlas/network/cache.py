@@ -80,6 +80,11 @@ def load_network(path: str | Path) -> WalkNetwork:
         raise NetworkUnavailableError(
             f"缓存文件 {p.name} 不是可用的路网，请重新构建",
             f"The cache file {p.name} is not a usable network: build it again") from exc
+    if not _consistent(arrays):
+        raise NetworkUnavailableError(
+            f"缓存文件 {p.name} 中的路网不完整（没有道路或数组不一致），请重新构建",
+            f"The cache file {p.name} holds no complete network (no streets, or arrays that do "
+            "not match): build it again")
     if int(meta.get("format", 1)) < CACHE_FORMAT:
         crs = metric_crs_for((arrays["lon"], arrays["lat"]))
         if meta.get("crs") != crs:
@@ -92,6 +97,17 @@ def load_network(path: str | Path) -> WalkNetwork:
         meta["crs"] = crs
     return WalkNetwork(arrays["node_osmid"], arrays["lon"], arrays["lat"], arrays["x"], arrays["y"],
                        arrays["u"], arrays["v"], arrays["length"], meta, res, crs=str(meta["crs"]))
+
+
+def _consistent(a: dict[str, Any]) -> bool:
+    """True if node arrays share one length, edge arrays another (> 0), and edges name nodes."""
+    n, m = len(a["x"]), len(a["u"])
+    if m == 0 or any(len(a[k]) != n for k in ("node_osmid", "lon", "lat", "y")):
+        return False
+    if any(len(a[k]) != m for k in ("v", "length")):
+        return False
+    ends = np.concatenate([a["u"], a["v"]])
+    return bool(ends.min() >= 0 and ends.max() < n and np.isfinite(a["length"]).all())
 
 
 def cache_dir(cache: Path | None = None) -> Path:

@@ -203,15 +203,43 @@ class WalkNetwork:
         if pct is not None and float(pct) < 99:
             line += (f" · the file covers only {float(pct):.0f} % of the area" if lang == "en"
                      else f" · 文件仅覆盖该范围的 {float(pct):.0f}%")
+        notes = {"missing_nodes": ("{:,} way nodes missing from the file (their segments left out)",
+                                   "文件缺少 {:,} 个路线节点（相关路段未计入）"),
+                 "unplaced_nodes": ("{:,} nodes without a position left out",
+                                    "{:,} 个无坐标节点未计入"),
+                 "not_walkable": ("{:,} edges not walkable left out", "{:,} 条不可步行的边未计入")}
+        for key, (en, zh) in notes.items():
+            if m.get(key):
+                line += " · " + (en if lang == "en" else zh).format(int(m[key]))
         return line
+
+
+def clip_by_edge(lon: NDArray[np.float64], lat: NDArray[np.float64], edges: NDArray[np.int64],
+                 polygon: shapely.Geometry | None) -> NDArray[np.bool_]:
+    """Mask of edges to keep: osmnx ``truncate_by_edge`` semantics on node-to-node edges.
+
+    Nodes inside the polygon are kept, and so are their direct neighbours; an edge is kept
+    when both its ends are kept. ``edges`` holds node positions (not ids).
+    """
+    if polygon is None:
+        return np.ones(len(edges), dtype=bool)
+    shapely.prepare(polygon)
+    inside = shapely.contains_xy(polygon, lon, lat)
+    keep = inside.copy()
+    touching = inside[edges[:, 0]] | inside[edges[:, 1]]
+    keep[edges[touching, 0]] = True
+    keep[edges[touching, 1]] = True
+    return keep[edges[:, 0]] & keep[edges[:, 1]]
 
 
 def from_arrays(node_osmid: Any, lon: Any, lat: Any, edges_osmid: Any, *,
                 meta: dict[str, Any], largest_component: bool = True,
-                residential: Any = None, crs: str | None = None) -> WalkNetwork:
+                residential: Any = None, crs: str | None = None,
+                polygon: shapely.Geometry | None = None) -> WalkNetwork:
     """Build a :class:`WalkNetwork` from node coordinates and edges given as OSM-id pairs.
 
-    Parallel edges and self-loops are dropped; coordinates are projected to ``crs``.
+    Parallel edges and self-loops are dropped, and so are edges whose ends are not among the
+    nodes; coordinates are projected to ``crs``.
 
     Parameters
     ----------
@@ -227,6 +255,8 @@ def from_arrays(node_osmid: Any, lon: Any, lat: Any, edges_osmid: Any, *,
         Per input edge: is it a residential street.
     crs : str, optional
         Metric CRS (default: the UTM zone of the nodes' centre, :func:`metric_crs_for`).
+    polygon : shapely geometry, optional
+        WGS84 area to clip to (:func:`clip_by_edge`).
 
     Returns
     -------
@@ -256,6 +286,8 @@ def from_arrays(node_osmid: Any, lon: Any, lat: Any, edges_osmid: Any, *,
     u = order[pos_u[known]]
     v = order[pos_v[known]]
     res = res[known]
+    keep = clip_by_edge(lon_a, lat_a, np.column_stack([u, v]), polygon)
+    u, v, res = u[keep], v[keep], res[keep]
     keep = u != v
     u, v, res = np.minimum(u[keep], v[keep]), np.maximum(u[keep], v[keep]), res[keep]
     pairs, inverse = np.unique(np.column_stack([u, v]), axis=0, return_inverse=True)
@@ -292,12 +324,25 @@ def largest_component_of(net: WalkNetwork) -> WalkNetwork:
                        None if net.residential is None else net.residential[keep_edges], crs=net.crs)
 
 
-def from_networkx(graph: nx.MultiDiGraph, *, meta: dict[str, Any],
-                  largest_component: bool = True, crs: str | None = None) -> WalkNetwork:
+def highway_values(value: Any) -> list[str]:
+    """The ``highway`` value(s) of an osmnx edge: a str, a list, or a list saved as text by GraphML."""
+    if isinstance(value, list | tuple | set):
+        return [str(v) for v in value]
+    if isinstance(value, str) and value.startswith("[") and value.endswith("]"):
+        return [v.strip().strip("'\"") for v in value[1:-1].split(",") if v.strip()]
+    return [] if value is None else [str(value)]
+
+
+def from_networkx(graph: nx.MultiDiGraph, *, meta: dict[str, Any], largest_component: bool = True,
+                  crs: str | None = None, polygon: shapely.Geometry | None = None) -> WalkNetwork:
     """Convert an osmnx graph (unprojected, lon/lat ``x``/``y``) into a :class:`WalkNetwork`.
 
-    Edge geometries, where present (simplified graphs), are exploded into straight segments with
-    synthetic negative ids for their interior vertices, so every edge is a straight line.
+    Edge geometries, where present (simplified graphs), are exploded into straight segments;
+    their interior vertices get synthetic negative ids. A two-way street stored once in each
+    direction (as osmnx does: the same vertices, reversed) gives one chain, not two; vertices
+    of other streets at the same position stay apart (a bridge over a road is not joined to
+    it). Node ids must be integers (see :func:`atlas.network.graphml.read_graphml` for files
+    that are not so tidy).
     """
     ids: list[int] = []
     lons: list[float] = []
@@ -306,29 +351,33 @@ def from_networkx(graph: nx.MultiDiGraph, *, meta: dict[str, Any],
         ids.append(int(n))
         lons.append(float(d["x"]))
         lats.append(float(d["y"]))
+    interior: dict[tuple[int, int, int, float, float], int] = {}
+    next_id = min(-1, min(ids, default=0) - 1)
     edges: list[tuple[int, int]] = []
     res: list[bool] = []
-    next_id = -1
     for a, b, d in graph.edges(data=True):
-        hw = d.get("highway")
-        is_res = any(h in RESIDENTIAL_HIGHWAYS for h in (hw if isinstance(hw, list) else [hw]))
+        is_res = any(h in RESIDENTIAL_HIGHWAYS for h in highway_values(d.get("highway")))
         geom = d.get("geometry")
-        if geom is None or len(geom.coords) <= 2:
-            edges.append((int(a), int(b)))
-            res.append(is_res)
-            continue
+        coords = [] if geom is None else list(geom.coords)[1:-1]
         chain = [int(a)]
-        for cx, cy in list(geom.coords)[1:-1]:
-            ids.append(next_id)
-            lons.append(cx)
-            lats.append(cy)
-            chain.append(next_id)
-            next_id -= 1
+        ends = (min(int(a), int(b)), max(int(a), int(b)))
+        # vertices keyed by their place along the street read from its lower end (a loop: from
+        # the end that reads smaller), so both directions of a street name the same vertices
+        forward = int(a) < int(b) or (int(a) == int(b) and coords <= coords[::-1])
+        for i, c in enumerate(coords):
+            key = (*ends, i if forward else len(coords) - 1 - i, float(c[0]), float(c[1]))
+            if key not in interior:
+                interior[key] = next_id
+                ids.append(next_id)
+                lons.append(key[3])
+                lats.append(key[4])
+                next_id -= 1
+            chain.append(interior[key])
         chain.append(int(b))
         edges.extend(itertools.pairwise(chain))
         res.extend([is_res] * (len(chain) - 1))
     return from_arrays(ids, lons, lats, edges, meta=meta, largest_component=largest_component,
-                       residential=res, crs=crs)
+                       residential=res, crs=crs, polygon=polygon)
 
 
 def to_networkx(net: WalkNetwork) -> nx.Graph:

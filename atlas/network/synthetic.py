@@ -7,18 +7,18 @@ from datetime import date
 import numpy as np
 
 from atlas.network.model import WalkNetwork, largest_component_of
-from atlas.projection import MetricFrame, utm_crs
+from atlas.projection import MetricFrame, metric_crs_at
 
 
 def synthetic_grid(n_side: int, *, spacing_m: float = 100.0,
                    origin: tuple[float, float] = (121.40, 29.70), seed: int = 0) -> WalkNetwork:
     """A square street grid of ``n_side`` x ``n_side`` nodes (for benchmarks/tests).
 
-    The grid is square in the UTM zone of ``origin`` (default: near Ningbo), its south-west
+    The grid is square in the metric CRS (UTM zone) of ``origin`` (default: near Ningbo), its south-west
     corner. A few edges are removed at random (5 %) so shortest paths are not trivial.
     """
     rng = np.random.default_rng(seed)
-    frame = MetricFrame(utm_crs(*origin))
+    frame = MetricFrame(metric_crs_at(*origin))
     x0, y0 = frame.to_metric(np.array([origin[0]]), np.array([origin[1]]))
     ii, jj = np.meshgrid(np.arange(n_side), np.arange(n_side), indexing="ij")
     x = (x0[0] + jj * spacing_m).ravel().astype(np.float64)
