@@ -18,11 +18,20 @@ Decay: ``gaussian`` (default) W = exp(-d^2 / (2 sigma^2)) with sigma = d0 / 2 (w
 half the budget, 0.14 at the budget), or ``bands``: Luo & Qi's step weights 1.00 / 0.68 / 0.22
 for the three thirds of the budget. Network scores use walking distances; straight-line scores
 use straight line x detour factor and are labelled as estimates. The two are never mixed.
+
+Scores near the edge of the demand depend on the demand around them: a site on a district's
+boundary shares its capacity with the people on both sides, so a run on one district's demand
+alone gives its border areas more than a city-wide run does (鄞州区 1.17 against 1.10 per
+10,000). A district's figure therefore comes from the widest run at hand
+(:meth:`Accessibility.restrict` of the city-wide scores), and :meth:`Accessibility.label` says
+which demand a run saw. Figures are rounded to two decimals (:data:`SCORE_DECIMALS`): the
+inputs (people spread by area, sites' positions to 300 m) support no more. Districts whose
+supply source lists no row get ``status = "supply_data_missing"`` and no score.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -49,6 +58,9 @@ LUO_QI_BANDS: tuple[tuple[float, float], ...] = ((1 / 3, 1.0), (2 / 3, 0.68), (1
 #: Zone-table columns of :meth:`Accessibility.table`.
 ZONE_COLUMNS: tuple[str, ...] = ("zone", "population", "score_per_10k", "pct_no_access",
                                  "status", "method")
+
+#: Decimals of scores per 10,000 in tables and exports (what the data supports).
+SCORE_DECIMALS = 2
 
 
 def decay_weights(d: NDArray[np.float64], *, budget: float, decay: str = "gaussian",
@@ -147,6 +159,10 @@ class Accessibility:
         The catchment and, for straight-line scores, the factor applied.
     demand : geopandas.GeoDataFrame
         The demand points.
+    no_data : numpy.ndarray, optional
+        Demand in districts whose supply source lists no row (no score shown there).
+    scope : tuple of str
+        The districts whose demand the run saw (:meth:`label` says so when it is one).
 
     """
 
@@ -157,6 +173,8 @@ class Accessibility:
     budget_m: float
     detour_factor: float
     demand: gpd.GeoDataFrame
+    no_data: NDArray[np.bool_] | None = None
+    scope: tuple[str, ...] = ()
 
     @property
     def per_10k(self) -> NDArray[np.float64]:
@@ -164,14 +182,36 @@ class Accessibility:
         return self.score * 1e4
 
     def label(self, lang: str = "zh") -> str:
-        """What the scores are, including whether they are estimates."""
+        """What the scores are: estimates or not, and which demand the run saw."""
         names = {"gaussian": ("高斯衰减", "Gaussian decay"), "bands": ("分段衰减", "banded decay")}
         decay = names[self.decay]
         if self.method == NETWORK:
-            return (f"E2SFCA, walking network, {decay[1]}, {self.budget_m:,.0f} m" if lang == "en" else
+            text = (f"E2SFCA, walking network, {decay[1]}, {self.budget_m:,.0f} m" if lang == "en" else
                     f"E2SFCA：步行路网，{decay[0]}，{self.budget_m:,.0f} 米")
-        return (f"E2SFCA, straight line × {self.detour_factor:g} (estimate, no walking network), {decay[1]}"
-                if lang == "en" else f"E2SFCA：直线×{self.detour_factor:g}（估计值，无步行路网），{decay[0]}")
+        else:
+            text = (f"E2SFCA, straight line × {self.detour_factor:g} (estimate, no walking network), "
+                    f"{decay[1]}" if lang == "en" else
+                    f"E2SFCA：直线×{self.detour_factor:g}（估计值，无步行路网），{decay[0]}")
+        return text + self.scope_label(lang)
+
+    def scope_label(self, lang: str = "zh") -> str:
+        """Which demand the run saw, when it is one district's only ("" for wider runs)."""
+        if len(self.scope) != 1:
+            return ""
+        if lang == "en":
+            return (f"; run on {self.scope[0]}'s people only (people beyond it not counted: border areas "
+                    "read higher than in a city-wide run)")
+        return f"；仅按{self.scope[0]}的人口计算（区外人口未计入，边界附近的数值高于全市计算）"
+
+    def restrict(self, districts: list[str] | tuple[str, ...]) -> Accessibility:
+        """The scores of these districts' demand, as computed in this (wider) run.
+
+        A district's figure from a city-wide run includes the people across its border who
+        share its sites; use this rather than a run on the district's demand alone.
+        """
+        keep = self.demand.district.isin(list(districts)).to_numpy()
+        nd = self.no_data[keep] if self.no_data is not None else None
+        return replace(self, score=self.score[keep], demand=self.demand[keep], no_data=nd)
 
     def table(self, groups: NDArray[np.object_], *, zones: list[str] | None = None) -> pd.DataFrame:
         """Population-weighted mean score and share with no site in reach, per group label.
@@ -179,17 +219,24 @@ class Accessibility:
         Zones without people get NaN and ``status = "no_population"``.
         """
         pop = self.demand.population.to_numpy(dtype=float)
-        df = pd.DataFrame({"zone": np.asarray(groups, dtype=object), "population": pop,
-                           "wscore": pop * self.score, "none": np.where(self.score > 0, 0.0, pop)})
-        g = df.groupby("zone", sort=True)[["population", "wscore", "none"]].sum()
+        known = np.ones(len(pop), bool) if self.no_data is None else ~self.no_data
+        kp = np.where(known, pop, 0.0)
+        df = pd.DataFrame({"zone": np.asarray(groups, dtype=object), "population": pop, "known": kp,
+                           "wscore": kp * self.score, "none": np.where(self.score > 0, 0.0, kp)})
+        g = df.groupby("zone", sort=True)[["population", "known", "wscore", "none"]].sum()
         if zones is not None:
             g = g.reindex(pd.Index(list(dict.fromkeys(zones)), name="zone"), fill_value=0.0)
         g = g.reset_index()
-        denom = g.population.where(g.population > 0)
+        missing = (g.population > 0) & (g.known <= 0)
+        denom = g.known.where(g.known > 0)
+        from atlas.coverage_summary import SUPPLY_DATA_MISSING
+
         return pd.DataFrame({
-            "zone": g.zone.astype(str), "population": g.population,
-            "score_per_10k": 1e4 * g.wscore / denom, "pct_no_access": 100.0 * g.none / denom,
-            "status": np.where(g.population > 0, "ok", "no_population"), "method": self.method,
+            "zone": g.zone.astype(str), "population": g.population.where(missing, g.known),
+            "score_per_10k": (1e4 * g.wscore / denom).round(SCORE_DECIMALS),
+            "pct_no_access": 100.0 * g.none / denom,
+            "status": np.select([g.population <= 0, missing], ["no_population", SUPPLY_DATA_MISSING], "ok"),
+            "method": self.method,
         })[list(ZONE_COLUMNS)]
 
     def by_district(self) -> pd.DataFrame:
@@ -202,29 +249,42 @@ class Accessibility:
 
         label = assign_zones(self.demand, zones, name_column=name_column)
         inside = label != ""
-        sub = Accessibility(self.score[inside], self.site_ratio, self.method, self.decay, self.budget_m,
-                            self.detour_factor, self.demand[inside])
+        sub = replace(self, score=self.score[inside], demand=self.demand[inside],
+                      no_data=self.no_data[inside] if self.no_data is not None else None)
         return sub.table(label[inside], zones=zones[name_column].astype(str).tolist())
 
     def points(self) -> gpd.GeoDataFrame:
-        """Per demand point, for export: ``h3``, ``district``, ``population``, ``score_per_10k``."""
+        """Per demand point, for export: ``h3``, ``district``, ``population``, ``score_per_10k``.
+
+        People to whole persons and scores to :data:`SCORE_DECIMALS`; no score (NaN) where the
+        supply data is missing.
+        """
         cols = [c for c in ("h3", "district", "population", "method") if c in self.demand.columns]
         out = self.demand[cols].rename(columns={"method": "population_method"}).copy()
-        out["score_per_10k"] = self.per_10k
+        if "population" in out:
+            out["population"] = out.population.astype(float).round(0)
+        score = self.per_10k if self.no_data is None else np.where(self.no_data, np.nan, self.per_10k)
+        out["score_per_10k"] = np.round(score, SCORE_DECIMALS)
         out["access_method"] = self.method
         return gpd.GeoDataFrame(out, geometry=self.demand.geometry.to_numpy(), crs=settings.CRS_WGS84)
 
     def cells(self, *, resolution: int = 8) -> gpd.GeoDataFrame:
-        """H3 cells with population and population-weighted mean score per 10,000 (for maps)."""
-        if "h3" in self.demand.columns:
+        """H3 cells with population and population-weighted mean score per 10,000 (for maps).
+
+        Demand without supply data is left out (no score is claimed there: not even "none in reach").
+        """
+        dem, score = self.demand, self.per_10k
+        if self.no_data is not None and self.no_data.any():
+            dem, score = dem[~self.no_data], score[~self.no_data]
+        if "h3" in dem.columns:
             ids = np.array([h3.cell_to_parent(c, resolution) if h3.get_resolution(c) > resolution else c
-                            for c in self.demand.h3], dtype=object)
+                            for c in dem.h3], dtype=object)
         else:
-            g = self.demand.geometry
+            g = dem.geometry
             ids = np.array([h3.latlng_to_cell(y, x, resolution) for x, y in zip(g.x, g.y, strict=True)],
                            dtype=object)
-        pop = self.demand.population.to_numpy(dtype=float)
-        df = pd.DataFrame({"h3": ids, "population": pop, "w": pop * self.per_10k})
+        pop = dem.population.to_numpy(dtype=float)
+        df = pd.DataFrame({"h3": ids, "population": pop, "w": pop * score})
         agg = df.groupby("h3", sort=True)[["population", "w"]].sum().reset_index()
         agg["score_per_10k"] = agg.w / agg.population.where(agg.population > 0)
         polys = [shapely.Polygon([(lo, la) for la, lo in h3.cell_to_boundary(c)]) for c in agg.h3]
@@ -268,4 +328,7 @@ def accessibility(summary: CoverageSummary, sites: gpd.GeoDataFrame, *, decay: s
     scale = 1.0 if m.method == NETWORK else summary.detour_factor
     score, ratio = e2sfca(m, summary.demand.population.to_numpy(dtype=float), cap, budget=summary.budget_m,
                           scale=scale, decay=decay, sigma_m=sigma_m, bands=bands)
-    return Accessibility(score, ratio, m.method, decay, summary.budget_m, scale, summary.demand)
+    dem = summary.demand
+    scope = tuple(sorted(dem.district.astype(str).unique())) if "district" in dem else ()
+    return Accessibility(score, ratio, m.method, decay, summary.budget_m, scale, summary.demand,
+                         no_data=summary.no_supply_data, scope=scope)

@@ -12,7 +12,7 @@ Distances are true metres in the network's CRS, or for proxies in the UTM zone o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import h3
@@ -61,6 +61,9 @@ class Coverage:
         Sites too far from every street to count (network method).
     crs : str
         The metric CRS the distances were measured in.
+    no_data : numpy.ndarray, optional
+        Demand whose coverage is unknown (its district's supply source lists no row): never
+        counted as uncovered in :meth:`cells` or :meth:`gaps`.
 
     """
 
@@ -72,6 +75,14 @@ class Coverage:
     flagged_sites: list[str] = field(default_factory=list)
     crs: str = ""
     _memo: dict[object, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
+    no_data: NDArray[np.bool_] | None = None
+
+    @property
+    def uncovered_people(self) -> NDArray[np.float64]:
+        """People per demand point outside the budget, 0 where covered or the data is missing."""
+        pop = self.demand.population.to_numpy(dtype=float)
+        out = np.where(self.covered, 0.0, pop)
+        return out if self.no_data is None else np.where(self.no_data, 0.0, out)
 
     @property
     def total_population(self) -> float:
@@ -107,6 +118,12 @@ class Coverage:
         resolution : int, optional
             Aggregate to this coarser H3 resolution (for display of large areas).
 
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            ``h3``, ``population``, ``uncovered``, ``district``, ``no_data`` (coverage unknown:
+            the district's supply source lists no row; ``uncovered`` is 0 there), polygons.
+
         """
         key = ("cells", resolution)
         if key not in self._memo:
@@ -114,58 +131,106 @@ class Coverage:
             if resolution is not None:
                 ids = np.array([h3.cell_to_parent(c, resolution) for c in ids], dtype=object)
             pop = self.demand.population.to_numpy()
+            nodata = np.zeros(len(pop), bool) if self.no_data is None else self.no_data
             df = pd.DataFrame({"h3": ids, "district": self.demand.district.to_numpy(),
-                               "population": pop, "uncovered": np.where(self.covered, 0.0, pop)})
+                               "population": pop, "uncovered": self.uncovered_people, "no_data": nodata})
             g = df.groupby("h3", sort=True).agg(population=("population", "sum"),
                                                 uncovered=("uncovered", "sum"),
-                                                district=("district", "first")).reset_index()
+                                                district=("district", "first"),
+                                                no_data=("no_data", "max")).reset_index()
             polys = [shapely.Polygon([(lo, la) for la, lo in h3.cell_to_boundary(c)]) for c in g.h3]
             self._memo[key] = gpd.GeoDataFrame(g, geometry=polys, crs=settings.CRS_WGS84)
         return self._memo[key].copy()
 
-    def gaps(self, *, min_population: float = 0.0) -> gpd.GeoDataFrame:
-        """Gap clusters: contiguous H3 cells with uncovered population, ranked by population.
+    def gaps(self, *, min_population: float = 0.0, places: Any = "shipped") -> gpd.GeoDataFrame:
+        """Gap clusters: contiguous uncovered H3 cells of one district, ranked by population.
+
+        A cluster never crosses a district boundary (neighbouring cells of two districts are
+        two gaps), so a gap's people never exceed its district's; demand whose coverage is
+        unknown (:attr:`no_data`) is never a gap. Each gap is named after the nearest known
+        place in its district (:func:`atlas.places.name_areas`): the 街道/镇 and 社区/村 of the
+        nearest 科普画廊 row, else an OpenStreetMap school or hospital, else the part of the
+        district, always with what the place is and how far it is.
+
+        Parameters
+        ----------
+        min_population : float
+            Leave out gaps with no more people than this.
+        places : atlas.places.Places, "shipped" or None
+            Named points to name the gaps by (default: the ones the atlas ships); None leaves
+            the naming columns out.
 
         Returns
         -------
         geopandas.GeoDataFrame
-            ``rank``, ``population``, ``n_cells``, ``district``, ``lon``, ``lat`` (population-
-            weighted centre), geometry (the cells' outline).
+            ``rank``, ``name`` (zh), ``name_en``, ``district``, ``population``, ``streets``
+            (街道/镇 the gap's people lie nearest to, from the galleries), ``near_km`` and
+            ``name_source`` (what names it), then the H3 details ``n_cells``, ``lon``, ``lat``
+            (population-weighted centre), geometry (the cells' outline).
 
         """
-        cells = self.cells()
-        cells = cells[cells.uncovered > 0].reset_index(drop=True)
-        cols = ["rank", "population", "n_cells", "district", "lon", "lat"]
+        cells = self._gap_cells()
+        cols = ["rank", "population", "district", "n_cells", "lon", "lat"]
+        if places is not None:
+            cols = ["rank", "name", "name_en", "district", "population", "streets", "near_km", "name_source",
+                    "n_cells", "lon", "lat"]
         if cells.empty:
             return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=settings.CRS_WGS84)
-        index = {c: i for i, c in enumerate(cells.h3)}
+        w = cells.w.to_numpy()
+        df = cells.assign(wlat=cells.cell_lat * w, wlon=cells.cell_lon * w)
+        agg = df.groupby("cluster").agg(population=("w", "sum"), n_cells=("w", "size"), wlat=("wlat", "sum"),
+                                        wlon=("wlon", "sum"), district=("district", "first"))
+        agg = agg[agg.population > min_population].sort_values("population", ascending=False, kind="stable")
+        members = cells.groupby("cluster").h3.apply(list)
+        geoms = [shapely.geometry.shape(h3.cells_to_geo(members[c])) for c in agg.index]
+        out = gpd.GeoDataFrame({
+            "rank": np.arange(1, len(agg) + 1), "population": agg.population.to_numpy(),
+            "district": agg.district.to_numpy(), "n_cells": agg.n_cells.to_numpy(),
+            "lon": (agg.wlon / agg.population).to_numpy(), "lat": (agg.wlat / agg.population).to_numpy(),
+        }, geometry=geoms, crs=settings.CRS_WGS84)
+        if places is None or out.empty:
+            return out
+        from atlas.places import load_places, name_areas
+
+        names = name_areas(cells[cells.cluster.isin(agg.index)], agg.index.to_numpy(),
+                           places=load_places() if isinstance(places, str) else places,
+                           centres=self._district_centres())
+        out = pd.concat([out.reset_index(drop=True), names.reset_index(drop=True)], axis=1)
+        return gpd.GeoDataFrame(out[[*cols, "geometry"]], geometry="geometry", crs=settings.CRS_WGS84)
+
+    def _gap_cells(self) -> pd.DataFrame:
+        """Uncovered people per (district, H3 cell), with the cluster each belongs to.
+
+        Clusters are the connected components of the cells' neighbourhood graph restricted to
+        pairs in the same district.
+        """
+        df = pd.DataFrame({"district": self.demand.district.to_numpy(), "h3": self.demand.h3.to_numpy(),
+                           "w": self.uncovered_people})
+        cells = df[df.w > 0].groupby(["district", "h3"], sort=True).w.sum().reset_index()
+        if cells.empty:
+            return cells.assign(cluster=[], cell_lat=[], cell_lon=[])
+        index = {(d, c): i for i, (d, c) in enumerate(zip(cells.district, cells.h3, strict=True))}
         rows, nbrs = [], []
-        for i, c in enumerate(cells.h3):
+        for i, (d, c) in enumerate(zip(cells.district, cells.h3, strict=True)):
             for nb in h3.grid_ring(c, 1):
-                j = index.get(nb)
+                j = index.get((d, nb))
                 if j is not None:
                     rows.append(i)
                     nbrs.append(j)
         adj = sparse.coo_matrix((np.ones(len(rows)), (rows, nbrs)), shape=(len(cells),) * 2)
         _, label = csgraph.connected_components(adj, directed=False)
         centres = np.array([h3.cell_to_latlng(c) for c in cells.h3])
-        w = cells.uncovered.to_numpy()
-        df = pd.DataFrame({"cluster": label, "w": w, "wlat": centres[:, 0] * w,
-                           "wlon": centres[:, 1] * w, "district": cells.district.to_numpy()})
-        agg = df.groupby("cluster").agg(population=("w", "sum"), n_cells=("w", "size"),
-                                        wlat=("wlat", "sum"), wlon=("wlon", "sum"))
-        dom = (df.groupby(["cluster", "district"]).w.sum().reset_index()
-               .sort_values("w").groupby("cluster").district.last())
-        members = pd.Series(cells.h3.to_numpy()).groupby(label).apply(list)
-        geoms = [shapely.geometry.shape(h3.cells_to_geo(members[c])) for c in agg.index]
-        out = gpd.GeoDataFrame({
-            "population": agg.population.to_numpy(), "n_cells": agg.n_cells.to_numpy(),
-            "district": dom.loc[agg.index].to_numpy(),
-            "lon": (agg.wlon / agg.population).to_numpy(), "lat": (agg.wlat / agg.population).to_numpy(),
-        }, geometry=geoms, crs=settings.CRS_WGS84)
-        out = out[out.population > min_population].sort_values("population", ascending=False)
-        out.insert(0, "rank", np.arange(1, len(out) + 1))
-        return out.reset_index(drop=True)
+        return cells.assign(cluster=label, cell_lat=centres[:, 0], cell_lon=centres[:, 1])
+
+    def _district_centres(self) -> dict[str, tuple[float, float]]:
+        """Population-weighted centre (lon, lat) of each district's demand."""
+        g = self.demand.geometry
+        df = pd.DataFrame({"d": self.demand.district.to_numpy(), "w": self.demand.population.to_numpy(float),
+                           "x": shapely.get_x(g.to_numpy()), "y": shapely.get_y(g.to_numpy())})
+        df = df.assign(wx=df.w * df.x, wy=df.w * df.y)
+        s = df.groupby("d")[["w", "wx", "wy"]].sum()
+        s = s[s.w > 0]
+        return {str(d): (float(r.wx / r.w), float(r.wy / r.w)) for d, r in s.iterrows()}
 
     def distance_quantiles(self, qs: tuple[float, ...] = (0.25, 0.5, 0.75, 0.9)) -> dict[str, float]:
         """Population-weighted quantiles of the distance to the nearest site (m; inf if beyond)."""

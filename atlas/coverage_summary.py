@@ -23,12 +23,24 @@ beyond the budget). Likewise a site's stated positional error (``est_error_m``, 
 galleries placed at their host 村委会) is allowed for: the bounds hold wherever within that
 error the site really is. The estimate uses the points as recorded. Percentages of zones
 without population are NaN with ``status = "no_population"``, never 0 %.
+
+Two things every figure says about itself:
+
+* **how people were placed** (:attr:`CoverageSummary.demand_method`, worded by
+  :func:`demand_label`): the default offline population is each district's total spread evenly
+  by area, an estimate, and the head counts say so wherever they are shown;
+* **where the supply data is missing**: a supply source that lists no row for a district (the
+  科普画廊 source has none for 奉化区 and 宁海县, recorded in its provenance) leaves that
+  district's coverage unknown, not zero. Such districts get ``status = "supply_data_missing"``,
+  NaN percentages and a ``note``; the figures of larger areas (the city) leave their people out
+  and say so (:attr:`CoverageSummary.supply_missing`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -36,7 +48,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from atlas import settings
+from atlas import fmt, settings
 from atlas.coverage import Coverage, coverage
 from atlas.errors import ValidationError
 from atlas.odmatrix import (
@@ -55,11 +67,86 @@ if TYPE_CHECKING:
 
 METHOD_BOUNDS = "straight-line-bounds"
 
+#: ``status`` of a zone whose supply source lists no row there: its coverage is unknown.
+SUPPLY_DATA_MISSING = "supply_data_missing"
+
 #: Columns of every per-zone table (:meth:`CoverageSummary.by_district`, ``by_zone``, ``city``).
 TABLE_COLUMNS: tuple[str, ...] = (
     "zone", "population", "pct_lower", "pct_upper", "pct_estimate", "certain_gap_population",
-    "uncertain_population", "status", "method",
+    "uncertain_population", "status", "method", "note",
 )
+
+#: How a demand source placed people (``method`` column of the demand), as a qualifier
+#: (zh, en). Keys are the method codes, or their prefix before ":" (``raster:WorldPop``).
+DEMAND_WORDS: dict[str, tuple[str, str]] = {
+    "area-uniform": ("按面积均摊", "spread by area"),
+    "buildings": ("按住宅建筑面积分配", "spread by residential floor area"),
+    "residential-streets": ("按居住道路长度分配", "spread along residential streets"),
+    "all-streets": ("按道路长度分配", "spread along streets"),
+    "zone-table": ("按分区人口表分配", "spread from a zone table"),
+    "cells": ("按上传的格网人口", "from the uploaded grid"),
+    "raster": ("按人口栅格分配", "spread by a population raster"),
+    "mixed": ("各区县分配方法不一", "spread by several methods"),
+    "": ("分配方法未说明", "placement not stated"),
+}
+
+#: Header of each people column, with ``{q}`` for the demand qualifier (zh, en).
+_PEOPLE_HEADERS: dict[str, tuple[str, str]] = {
+    "population": ("人口（{q}，估计）", "People ({q}, estimate)"),
+    "certain_gap_population": ("确定未覆盖人口（{q}，估计）", "People certainly not covered ({q}, estimate)"),
+    "uncertain_population": ("不确定人口（{q}，估计）", "People uncertain ({q}, estimate)"),
+    "covered": ("已覆盖人口（{q}，估计）", "People covered ({q}, estimate)"),
+    "uncovered": ("未覆盖人口（{q}，估计）", "People not covered ({q}, estimate)"),
+    "gap_population": ("缺口人口（{q}，估计）", "People in the gap ({q}, estimate)"),
+    "marginal_population": ("新增覆盖人口（{q}，估计）", "People newly covered ({q}, estimate)"),
+}
+
+
+def demand_label(method: str, lang: str = "zh", *, form: str = "noun", column: str | None = None) -> str:
+    """How people were placed, in words, for every place a head count is shown (one function).
+
+    Parameters
+    ----------
+    method : str
+        The demand's method code (:attr:`CoverageSummary.demand_method`): ``area-uniform``,
+        ``buildings``, ``residential-streets``, ``all-streets``, ``zone-table``, ``raster:…``,
+        ``cells:…``, ``mixed``.
+    lang : {"zh", "en"}
+        Language of the words.
+    form : {"noun", "qualifier", "sentence"}
+        ``noun``: "按面积均摊的人口（估计）" / "people spread by area (estimate)" (metric labels);
+        ``qualifier``: "按面积均摊，估计" (inside brackets); ``sentence``: a caption saying what
+        it means for the figures.
+    column : str, optional
+        A people column (``population``, ``certain_gap_population``, ``uncertain_population``,
+        ``covered``, ``uncovered``, ``gap_population``, ``marginal_population``): its header,
+        e.g. "人口（按面积均摊，估计）"; other columns get :func:`atlas.fmt.header`.
+
+    Returns
+    -------
+    str
+
+    """
+    key = method if method in DEMAND_WORDS else method.split(":", 1)[0]
+    zh, en = DEMAND_WORDS.get(key, DEMAND_WORDS[""])
+    q = en if lang == "en" else zh
+    if column is not None:
+        if column not in _PEOPLE_HEADERS:
+            return fmt.header(column, lang)
+        return _PEOPLE_HEADERS[column][lang == "en"].format(q=q)
+    if form == "qualifier":
+        return f"{q}, estimate" if lang == "en" else f"{q}，估计"
+    if form == "sentence":
+        if key == "area-uniform":
+            return ("People spread by area: each district's residents are spread evenly over all its "
+                    "land (hills as dense as the centre), so head counts are estimates and gaps rank "
+                    "roughly by area." if lang == "en" else
+                    "人口按面积均摊：各区县的常住人口平均分到区县的每一处（山区与城区一样密），"
+                    "人数是估计值，缺口排序大致是按面积排序。")
+        return f"Head counts are estimates ({q})." if lang == "en" else f"人数为估计值（{q}）。"
+    if form != "noun":
+        raise ValidationError(f"未知的说法：{form}", f"Unknown form: {form}")
+    return f"people {q} (estimate)" if lang == "en" else f"{q}的人口（估计）"
 
 
 @dataclass
@@ -93,6 +180,9 @@ class CoverageSummary:
     lower_distance : numpy.ndarray or None
         Bounds only: straight-line distance to the nearest place a site may really be (its
         recorded point minus its positional error); what the bounds use.
+    supply_missing : dict of str to tuple of str
+        District -> the supply layers whose source lists no row there
+        (:func:`atlas.supply.districts_without_data`): coverage there is unknown.
 
     """
 
@@ -112,6 +202,36 @@ class CoverageSummary:
     _xy: NDArray[np.float64] | None = field(default=None, repr=False)
     _err_max: float = field(default=0.0, repr=False)
     _cov: tuple[tuple[int, int, int], Coverage] | None = field(default=None, repr=False)
+    supply_missing: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    # --- what the figures stand on -------------------------------------------------------
+    @property
+    def demand_method(self) -> str:
+        """How people were placed: the demand's ``method`` (``mixed`` if several, ``""`` if unstated)."""
+        if "method" not in self.demand.columns or self.demand.empty:
+            return ""
+        methods = self.demand["method"].astype(str).unique()
+        return str(methods[0]) if len(methods) == 1 else "mixed"
+
+    def demand_label(self, lang: str = "zh", *, form: str = "noun", column: str | None = None) -> str:
+        """:func:`demand_label` of this summary's demand (headers, metric labels, captions)."""
+        return demand_label(self.demand_method, lang, form=form, column=column)
+
+    @property
+    def no_supply_data(self) -> NDArray[np.bool_]:
+        """Demand in districts whose supply source lists no row: coverage there is unknown."""
+        if not self.supply_missing or "district" not in self.demand.columns:
+            return np.zeros(len(self.demand), bool)
+        return self.demand.district.isin(list(self.supply_missing)).to_numpy()
+
+    def supply_note(self, districts: list[str] | None = None, lang: str = "zh") -> str:
+        """Why ``districts`` (default: all with demand here) have no coverage figure, or ""."""
+        from atlas.supply import missing_note
+
+        present = set(self.demand.district[self.no_supply_data]) if len(self.demand) else set()
+        names = sorted(present if districts is None else set(districts) & present)
+        layers = sorted({lyr for d in names for lyr in self.supply_missing[d]})
+        return missing_note(names, layers, lang) if names else ""
 
     # --- per demand point ---------------------------------------------------------------
     @property
@@ -148,49 +268,65 @@ class CoverageSummary:
         return self.distance * self.detour_factor <= self.budget_m
 
     # --- tables -------------------------------------------------------------------------
-    def table(self, groups: NDArray[np.object_], *, zones: list[str] | None = None) -> pd.DataFrame:
+    def table(self, groups: NDArray[np.object_], *, zones: list[str] | None = None,
+              lang: str = "zh") -> pd.DataFrame:
         """Figures per group label (one per demand point); ``zones`` lists every zone to show.
 
         Returns
         -------
         pandas.DataFrame
             Columns :data:`TABLE_COLUMNS`, one row per zone (zones without people included,
-            with NaN percentages and ``status = "no_population"``).
+            with NaN percentages and ``status = "no_population"``). A zone lying wholly in
+            districts without supply data has ``status = "supply_data_missing"``, NaN
+            percentages and certain gap, and a ``note`` (in ``lang``); a zone partly there
+            counts only its people with data (``population``) and its note names the rest.
 
         """
         pop = self.demand.population.to_numpy(dtype=float)
+        known = ~self.no_supply_data
         df = pd.DataFrame({
             "zone": np.asarray(groups, dtype=object), "population": pop,
-            "lower": np.where(self.certainly_within, pop, 0.0),
-            "upper": np.where(self.possibly_within, pop, 0.0),
-            "estimate": np.where(self.estimate_within, pop, 0.0),
-            "gap": np.where(self.certainly_outside, pop, 0.0),
+            "known": np.where(known, pop, 0.0),
+            "lower": np.where(self.certainly_within & known, pop, 0.0),
+            "upper": np.where(self.possibly_within & known, pop, 0.0),
+            "estimate": np.where(self.estimate_within & known, pop, 0.0),
+            "gap": np.where(self.certainly_outside & known, pop, 0.0),
         })
-        g = df.groupby("zone", sort=True)[["population", "lower", "upper", "estimate", "gap"]].sum()
+        g = df.groupby("zone", sort=True)[["population", "known", "lower", "upper", "estimate", "gap"]].sum()
         if zones is not None:
             g = g.reindex(pd.Index(list(dict.fromkeys(zones)), name="zone"), fill_value=0.0)
-        return self._finish(g.reset_index())
+        g = g.reset_index()
+        out = self._finish(g)
+        if (~known).any():
+            no_data = df.assign(district=self.demand.district.to_numpy())[~known]
+            lacking = no_data[no_data.population > 0].groupby("zone").district.unique()
+            out["note"] = [self.supply_note(list(lacking.get(z, [])), lang) or np.nan for z in out.zone]
+        return out
 
     def _finish(self, g: pd.DataFrame) -> pd.DataFrame:
-        has = g.population > 0
-        denom = g.population.where(has)
+        people, has = g.population > 0, g.known > 0
+        missing = people & ~has
+        denom = g.known.where(has)
+        population = g.population.where(missing, g.known)  # with data, except where none has
         out = pd.DataFrame({
-            "zone": g.zone.astype(str), "population": g.population,
+            "zone": g.zone.astype(str), "population": population,
             "pct_lower": 100.0 * g.lower / denom if self.method == METHOD_NETWORK else np.nan,
             "pct_upper": 100.0 * g.upper / denom,
             "pct_estimate": 100.0 * g.estimate / denom,
-            "certain_gap_population": g.gap,
-            "uncertain_population": g.population - g.gap - g.lower,
-            "status": np.where(has, "ok", "no_population"),
+            "certain_gap_population": g.gap.where(~missing),
+            "uncertain_population": population - g.gap - g.lower,
+            "status": np.select([~people, missing], ["no_population", SUPPLY_DATA_MISSING], "ok"),
             "method": self.method,
+            "note": np.nan,  # missing unless there is something to say (reads "—" in tables)
         })
         return out[list(TABLE_COLUMNS)].reset_index(drop=True)
 
-    def by_district(self) -> pd.DataFrame:
-        """Figures per district (the demand's ``district`` column)."""
-        return self.table(self.demand.district.to_numpy(dtype=object))
+    def by_district(self, *, lang: str = "zh") -> pd.DataFrame:
+        """Figures per district (the demand's ``district`` column); notes in ``lang``."""
+        return self.table(self.demand.district.to_numpy(dtype=object), lang=lang)
 
-    def by_zone(self, zones: gpd.GeoDataFrame, *, name_column: str = "zone") -> pd.DataFrame:
+    def by_zone(self, zones: gpd.GeoDataFrame, *, name_column: str = "zone", lang: str = "zh"
+                ) -> pd.DataFrame:
         """Figures per planner's zone (polygons, WGS84); demand outside every zone is left out.
 
         Every zone gets a row; zones holding no people say so (``status``), not 0 %.
@@ -200,34 +336,48 @@ class CoverageSummary:
         low = self.lower_distance[inside] if self.lower_distance is not None else None
         sub = replace(self, demand=self.demand[inside], distance=self.distance[inside], lower_distance=low,
                       matrix=None)
-        return sub.table(label[inside], zones=zones[name_column].astype(str).tolist())
+        return sub.table(label[inside], zones=zones[name_column].astype(str).tolist(), lang=lang)
 
-    def city(self, *, name: str = "全市") -> pd.Series:
-        """Figures for all demand together (one row of the same columns)."""
-        return self.table(np.full(len(self.demand), name, dtype=object)).iloc[0]
+    def city(self, *, name: str = "全市", lang: str = "zh") -> pd.Series:
+        """Figures for all demand together (one row of the same columns).
+
+        People in districts without supply data are left out of every figure (``note`` says so).
+        """
+        return self.table(np.full(len(self.demand), name, dtype=object), lang=lang).iloc[0]
 
     # --- words --------------------------------------------------------------------------
     def headline(self, lang: str = "zh") -> str:
-        """The city figure as one qualified sentence (bounds and estimate offline)."""
-        c = self.city()
-        mins = self.budget_m / (settings.WALK_SPEED_KMH * 1000 / 60)
+        """The city figure as one qualified sentence (bounds and estimate offline).
+
+        Figures are rounded as everywhere else (:func:`atlas.fmt.pct`, :func:`atlas.fmt.people`),
+        the way people were placed is said (:func:`demand_label`), and districts without supply
+        data are named as left out.
+        """
+        c = self.city(lang=lang)
+        en = lang == "en"
+        if c.status == SUPPLY_DATA_MISSING:
+            return f"{c.note}." if en else f"{c.note}。"
         if c.status != "ok":
-            return "没有人口数据" if lang != "en" else "No population in the area"
+            return "No population in the area" if en else "没有人口数据"
+        mins = self.budget_m / (settings.WALK_SPEED_KMH * 1000 / 60)
+        reach = (f"{self.budget_m:,.0f} m ({mins:.0f} min) walk" if en
+                 else f" {self.budget_m:,.0f} 米（{mins:.0f} 分钟）步行范围内")
+        people = (f" Head counts: {self.demand_label(lang)}." if en
+                  else f"人数为{self.demand_label(lang)}。")
+        left_out = (f" {c.note}." if en else f"{c.note}。") if isinstance(c.note, str) and c.note else ""
         if self.method == METHOD_NETWORK:
-            if lang == "en":
-                return (f"{c.pct_upper:.1f} % of people within {self.budget_m:,.0f} m ({mins:.0f} min) "
-                        "walk on the walking network")
-            return (f"步行路网：{c.pct_upper:.1f}% 的人口在 {self.budget_m:,.0f} 米"
-                    f"（{mins:.0f} 分钟）步行范围内")
-        if lang == "en":
-            return (f"At most {c.pct_upper:.1f} % within {self.budget_m:,.0f} m ({mins:.0f} min) walk "
-                    f"(straight-line upper bound); {c.certain_gap_population:,.0f} people certainly outside; "
-                    f"estimate ≈ {c.pct_estimate:.1f} % (straight line × {self.detour_factor:g}: "
-                    "an estimate, no walking network)")
-        return (f"至多 {c.pct_upper:.1f}% 的人口在 {self.budget_m:,.0f} 米（{mins:.0f} 分钟）步行范围内"
-                "（直线上限）；"
-                f"确定在范围外 {c.certain_gap_population:,.0f} 人；估计约 {c.pct_estimate:.1f}%"
-                f"（直线×{self.detour_factor:g}，估计值，无步行路网）")
+            if en:
+                return (f"{fmt.pct(c.pct_upper)} of people within {reach} on the walking network."
+                        + people + left_out)
+            return f"步行路网：{fmt.pct(c.pct_upper)} 的人口在{reach}。" + people + left_out
+        gap = fmt.people(c.certain_gap_population)
+        if en:
+            return (f"At most {fmt.pct(c.pct_upper)} within {reach} (straight-line upper bound); "
+                    f"{gap} people certainly outside; estimate ≈ {fmt.pct(c.pct_estimate)} (straight line × "
+                    f"{self.detour_factor:g}: an estimate, no walking network)." + people + left_out)
+        return (f"至多 {fmt.pct(c.pct_upper)} 的人口在{reach}（直线上限）；确定在范围外 {gap} 人；"
+                f"估计约 {fmt.pct(c.pct_estimate)}（直线×{self.detour_factor:g}，估计值，无步行路网）。"
+                + people + left_out)
 
     # --- maps and updates ---------------------------------------------------------------
     @property
@@ -239,20 +389,25 @@ class CoverageSummary:
         """H3 cells with population and uncovered population (certain gaps offline)."""
         return self.coverage().cells(resolution=resolution)
 
-    def gaps(self, *, min_population: float = 0.0) -> gpd.GeoDataFrame:
-        """Gap clusters: offline these are the certain gaps."""
-        return self.coverage().gaps(min_population=min_population)
+    def gaps(self, *, min_population: float = 0.0, places: Any = "shipped") -> gpd.GeoDataFrame:
+        """Gap clusters, cut at district boundaries and named (:meth:`atlas.coverage.Coverage.gaps`).
+
+        Offline these are the certain gaps; districts without supply data have none.
+        """
+        return self.coverage().gaps(min_population=min_population, places=places)
 
     def coverage(self) -> Coverage:
         """A :class:`atlas.coverage.Coverage` for cells and gap maps.
 
         Offline its ``covered`` is "possibly within" (upper bound), so its ``gaps()`` are the
-        certain gaps; its ``method`` says ``straight-line-bounds``.
+        certain gaps; its ``method`` says ``straight-line-bounds``. Demand in districts without
+        supply data is its ``no_data``: never a gap, marked in ``cells()``.
         """
         key = (id(self.distance), id(self.lower_distance), id(self.demand))
         if self._cov is None or self._cov[0] != key:
             self._cov = (key, Coverage(self.distance, self.possibly_within, self.budget_m, self.method,
-                                       self.demand, list(self.flagged_sites), crs=self.crs))
+                                       self.demand, list(self.flagged_sites), crs=self.crs,
+                                       no_data=self.no_supply_data))
         return self._cov[1]
 
     def with_added_sites(self, sites: gpd.GeoDataFrame) -> CoverageSummary:
@@ -317,8 +472,8 @@ def coverage_summary(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
                      network: WalkNetwork | None = None, minutes: float = settings.WALK_MINUTES,
                      speed_kmh: float = settings.WALK_SPEED_KMH, metres: float | None = None,
                      detour_factor: float = settings.DETOUR_FACTOR, supply: str = "custom",
-                     snap_limit_m: float = settings.SNAP_LIMIT_M, position_error: bool = True
-                     ) -> CoverageSummary:
+                     snap_limit_m: float = settings.SNAP_LIMIT_M, position_error: bool = True,
+                     supply_missing: Mapping[str, Sequence[str]] | None = None) -> CoverageSummary:
     """Coverage of ``demand`` by ``sites``: network value, or straight-line bounds and estimate.
 
     Parameters
@@ -341,6 +496,10 @@ def coverage_summary(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
     position_error : bool
         Offline bounds allow for each site's ``est_error_m`` (default). The estimate and the
         network value use the recorded points.
+    supply_missing : mapping of district to layer ids, optional
+        Districts whose supply source lists no row (coverage unknown there). Default: what
+        ``sites.attrs["districts_without_data"]`` says (:func:`atlas.supply.supply_sites` sets
+        it from the layers' provenance); pass ``{}`` to treat every district as covered by data.
 
     Returns
     -------
@@ -355,6 +514,17 @@ def coverage_summary(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
     budget = budget_metres(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
     if detour_factor < 1:
         raise ValidationError("绕行系数应不小于 1", "The detour factor must be at least 1")
+    missing = sites.attrs.get("districts_without_data", {}) if supply_missing is None else supply_missing
+    result = _summary(demand, sites, network=network, budget=budget, detour_factor=float(detour_factor),
+                      supply=supply, snap_limit_m=snap_limit_m, position_error=position_error)
+    result.supply_missing = {str(d): tuple(v) for d, v in dict(missing).items()}
+    return result
+
+
+def _summary(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *, network: WalkNetwork | None,
+             budget: float, detour_factor: float, supply: str, snap_limit_m: float,
+             position_error: bool) -> CoverageSummary:
+    """The distances behind :func:`coverage_summary`: network pass, or straight-line matrix."""
     if network is not None:
         near = _near_network(network, sites, margin_m=snap_limit_m)  # others cannot reach it
         cov = coverage(network, demand, sites[near], metres=budget, snap_limit_m=snap_limit_m)

@@ -81,6 +81,10 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "adcode": ("行政区划代码", "Admin code"),
     "area_km2": ("图上面积（km²）", "Mapped area (km²)"),
     "official_area_km2": ("官方陆域面积（km²）", "Official land area (km²)"),
+    "streets": ("涉及街道/镇（按最近画廊推断）", "Streets/towns (by the nearest galleries)"),
+    "near_km": ("到所称地点（km）", "To the place named (km)"),
+    "name_source": ("命名依据", "Named after"),
+    "no_data": ("无供给数据", "No supply data"),
 }
 
 
@@ -376,9 +380,12 @@ STRINGS.update({  # plan indicators dashboard (issue 11)
     "dash_kepu_levels": ("图谱列出的科普基地（按级别）", "科普 bases the atlas lists, by level"),
     "dash_districts": ("区县对比", "Districts compared"),
     "dash_districts_note": ("点击表头排序；条形长度按各列最大值缩放。"
-                            "覆盖率为无步行路网时的直线上下界与估计值。",
+                            "覆盖率为无步行路网时的直线上下界与估计值。"
+                            "源数据缺失的区县不给数值（“数据缺失”），不参与排序；各区县数值相同的指标不画图。",
                             "Click a header to sort; bars scale to each column's largest value. "
-                            "Coverage without a walking network is straight-line bounds and an estimate."),
+                            "Coverage without a walking network is straight-line bounds and an estimate. "
+                            "Districts whose source data is missing show no value (\"no data in source\"), "
+                            "not a rank; an indicator equal in every district gets no chart."),
     "dash_ind_population": ("常住人口", "Residents"),
     "dash_ind_kepu_sites": ("科普场馆（已定位）", "科普 sites (positioned)"),
     "dash_ind_kepu_per_100k": ("每十万人科普场馆", "科普 sites per 100,000 residents"),
@@ -391,6 +398,12 @@ STRINGS.update({  # plan indicators dashboard (issue 11)
     "dash_tasks": ("各任务的上图要素", "Each task's features on the map"),
     "dash_n_targets": ("量化目标 {n} 项", "{n} quantitative targets"),
     "dash_on_map": ("地图上查看 {n} 个要素", "{n} features on the map"),
+    "dash_on_map_one": ("地图上查看 {n} 个要素", "{n} feature on the map"),
+    "dash_n_targets_one": ("量化目标 {n} 项", "{n} quantitative target"),
+    "dash_only_unplaced_one": ("只有 {n} 个无坐标要素，尚未上图。",
+                               "Only {n} feature without a position: not on the map yet."),
+    "dash_no_data": ("数据缺失", "no data in source"),
+    "dash_details": ("现状说明", "What the current values stand for"),
     "dash_unplaced": ("另有 {n} 个无坐标要素", "{n} more without a position"),
     "dash_only_unplaced": ("只有 {n} 个无坐标要素，尚未上图。",
                            "Only {n} features without a position: none on the map yet."),

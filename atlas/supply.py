@@ -5,10 +5,18 @@ museums, science centres, designated 科普教育基地) and ``kepu_galleries`` 
 village 科普画廊, grassroots points). Coverage, siting, exports and the dashboard all take
 their sites from :func:`supply_sites`, so "bases", "galleries" or "both" mean the same set
 everywhere.
+
+A source can be silent about a whole district: the 科普画廊 system lists no gallery for 奉化区
+and 宁海县 (absence of data, not of galleries). The provenance record beside the layer's file
+says so (``districts_without_rows``); :func:`districts_without_data` reads it and
+:func:`supply_sites` passes it on (``attrs["districts_without_data"]``), so coverage figures show
+those districts as "no data in source" instead of ranking them as the worst covered.
 """
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -33,6 +41,68 @@ KIND_OF_LAYER: dict[str, str] = {"kepu_sites": "base", "kepu_galleries": "galler
 
 SUPPLY_COLUMNS: tuple[str, ...] = ("id", "name_zh", "supply_kind", "layer", "district", "capacity",
                                    "capacity_source", "est_error_m")
+
+#: What each supply layer holds, in words (zh, en), for notes about missing data.
+LAYER_WORDS: dict[str, tuple[str, str]] = {
+    "kepu_sites": ("科普场馆/基地", "科普 bases and venues"),
+    "kepu_galleries": ("科普画廊", "science galleries"),
+}
+
+
+def districts_without_data(choice: str = "both", *, geodata_dir: Path | None = None
+                           ) -> dict[str, tuple[str, ...]]:
+    """Districts where a layer of the supply choice has no row in its source.
+
+    Read from the provenance record beside each layer's file (``districts_without_rows``; e.g.
+    the 科普画廊 source lists none for 奉化区 and 宁海县). Coverage there is unknown: a point
+    of another district's row that happens to lie there does not make the source cover it.
+
+    Parameters
+    ----------
+    choice : {"bases", "galleries", "both"}
+        The supply choice (:data:`SUPPLY_CHOICES`).
+    geodata_dir : pathlib.Path, optional
+        Where the layers' files are (default the shipped geodata/).
+
+    Returns
+    -------
+    dict of str to tuple of str
+        District name -> the layer ids silent about it (empty when every source covers all).
+
+    """
+    from atlas.catalogue import load_catalogue
+    from atlas.provenance import read_provenance
+
+    _check(choice)
+    gdir = Path(geodata_dir) if geodata_dir is not None else settings.GEODATA_DIR
+    sources = {lyr.id: lyr.source for lyr in load_catalogue()}
+    out: dict[str, list[str]] = {}
+    for lid in SUPPLY_CHOICES[choice][0]:
+        if lid not in sources:
+            continue
+        for d in read_provenance(gdir / sources[lid]).get("districts_without_rows", []):
+            out.setdefault(str(d), []).append(lid)
+    return {d: tuple(v) for d, v in sorted(out.items())}
+
+
+@functools.lru_cache(maxsize=1)
+def _english_names() -> dict[str, str]:
+    from atlas.geodata import load_population
+
+    pop = load_population()
+    return dict(zip(pop.district_zh.astype(str), pop.district_en.astype(str), strict=True))
+
+
+def missing_note(districts: list[str], layers: list[str], lang: str = "zh") -> str:
+    """Why these districts have no coverage figure: their supply source lists no row there."""
+    if lang == "en":
+        districts = [_english_names().get(d, d) for d in districts]
+    what = "、".join(LAYER_WORDS.get(x, (x, x))[0] for x in layers) if lang != "en" else \
+        " and ".join(LAYER_WORDS.get(x, (x, x))[1] for x in layers)
+    if lang == "en":
+        return (f"{', '.join(districts)}: the source of the {what} lists no row there (missing data, "
+                "not missing sites); left out of the coverage figures")
+    return f"{'、'.join(districts)}：{what}源数据没有这里的记录（缺数据，不是没有设施），不计入覆盖率"
 
 
 def supply_label(choice: str, lang: str = "zh") -> str:
@@ -84,8 +154,9 @@ def supply_sites(choice: str = "both", *, frames: Mapping[str, gpd.GeoDataFrame]
     -------
     geopandas.GeoDataFrame
         Columns :data:`SUPPLY_COLUMNS` and point geometry (WGS84), unplaced rows left out.
-        ``attrs`` holds ``choice``, ``n_unplaced`` (rows left out for lack of a position) and
-        ``layers`` (the layers used).
+        ``attrs`` holds ``choice``, ``n_unplaced`` (rows left out for lack of a position),
+        ``layers`` (the layers used) and ``districts_without_data``
+        (:func:`districts_without_data`: where a layer's source is silent).
 
     Raises
     ------
@@ -119,7 +190,8 @@ def supply_sites(choice: str = "both", *, frames: Mapping[str, gpd.GeoDataFrame]
     wgs = settings.CRS_WGS84
     out = (gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=wgs)
            if parts else gpd.GeoDataFrame({c: [] for c in SUPPLY_COLUMNS}, geometry=[], crs=wgs))
-    out.attrs.update(choice=choice, n_unplaced=unplaced, layers=list(layer_ids))
+    out.attrs.update(choice=choice, n_unplaced=unplaced, layers=list(layer_ids),
+                     districts_without_data=districts_without_data(choice))
     return out
 
 
