@@ -12,11 +12,17 @@ its current value *where the atlas can measure it*, and says how:
 
 :func:`district_indicators` compares the districts; :func:`task_features` says which tasks have
 features on the map. Pure functions over the loaded data; the page only draws.
+
+Where a source is silent about a district (the 科普画廊 source lists no row for 奉化区 and
+宁海县), its figures are missing, not zero: the gallery count and the coverage of such a district
+are NaN, ``data_status`` says ``supply_data_missing`` and ``note`` says why, so that no chart
+ranks it as the worst. A gallery point that lies there although its row names another district
+(a data-entry slip) is counted apart (``galleries_other_rows``), not as the district's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,16 +180,20 @@ def measure_coverage(city: Mapping[str, Any] | None) -> Measurement:
     how = "network" if method == "network" else "straight-line-bounds"
     lo, hi, est = (float(city.get(k, np.nan)) for k in ("pct_lower", "pct_upper", "pct_estimate"))
     gap = fmt.people(city.get("certain_gap_population"))
+    note_zh, note_en = (v if isinstance(v := city.get(k), str) else "" for k in ("note", "note_en"))
+    left_zh = f"；{note_zh}" if note_zh else ""
+    left_en = f"; {note_en or note_zh}" if note_zh or note_en else ""
     if how == "network":
         return Measurement(how, value=hi, low=lo, high=hi,
-                           detail_zh="步行路网上15分钟（1,125 米）内的常住人口比例",
-                           detail_en="share of residents within a 15-minute (1,125 m) walk on the network")
+                           detail_zh="步行路网上15分钟（1,125 米）内的常住人口比例" + left_zh,
+                           detail_en="share of residents within a 15-minute (1,125 m) walk on the network"
+                                     + left_en)
     return Measurement(how, low=lo, high=hi,
                        detail_zh=(f"无步行路网：至多 {fmt.pct(hi)}（直线上限）；确定在范围外 {gap} 人；"
-                                  f"直线×绕行系数估计约 {fmt.pct(est)}（估计值）"),
+                                  f"直线×绕行系数估计约 {fmt.pct(est)}（估计值）" + left_zh),
                        detail_en=(f"no walking network: at most {fmt.pct(hi)} (straight-line upper "
                                   f"bound); {gap} residents certainly outside; detour estimate about "
-                                  f"{fmt.pct(est)} (an estimate)"))
+                                  f"{fmt.pct(est)} (an estimate)" + left_en))
 
 
 def measure_targets(targets: pd.DataFrame, *, sites: pd.DataFrame, districts: pd.DataFrame,
@@ -229,17 +239,41 @@ def task_features(plan: Mapping[str, Any], sites: pd.DataFrame) -> pd.DataFrame:
 
 def district_indicators(sites: pd.DataFrame, districts: pd.DataFrame, population: pd.DataFrame, *,
                         galleries: pd.DataFrame | None = None,
-                        coverage: pd.DataFrame | None = None) -> pd.DataFrame:
+                        coverage: pd.DataFrame | None = None,
+                        galleries_missing: Iterable[str] = (), lang: str = "zh") -> pd.DataFrame:
     """Indicators per district for comparison (one row per district, sortable).
 
-    Columns: district, population, kepu_sites (placed 科普 bases), kepu_per_100k, galleries
-    (科普画廊, when given), hightech_parks, poles (candidates), labs_universities, and, when a
-    coverage-summary table is given, pct_upper / pct_estimate / pct_lower / coverage_method.
+    Parameters
+    ----------
+    sites, districts, population : pandas.DataFrame
+        All listed sites, the districts (``name_zh``, ``name_en``) and their population.
+    galleries : pandas.DataFrame, optional
+        The 科普画廊 layer (points with ``district``, the division the point lies in).
+    coverage : pandas.DataFrame, optional
+        A coverage-summary district table (:meth:`atlas.coverage_summary.CoverageSummary.by_district`).
+    galleries_missing : iterable of str
+        Districts the gallery source lists no row for (:func:`atlas.supply.districts_without_data`).
+    lang : {"zh", "en"}
+        Language of ``note``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        district, district_en, population, kepu_sites (placed 科普 bases), kepu_per_100k,
+        galleries (NaN where the source lists none), galleries_other_rows (points of other
+        districts' rows lying there, counted only where the source lists none), hightech_parks,
+        poles (candidates), labs_universities; with a coverage table pct_upper / pct_estimate /
+        pct_lower / coverage_method / coverage_status; data_status (``ok`` or
+        ``supply_data_missing``) and note.
+
     """
     pop = population.set_index("district_zh").resident_pop_2024
     placed = sites[_placed(sites)]
     out = pd.DataFrame({"district": districts.name_zh.to_numpy()})
+    out["district_en"] = (districts.name_en.to_numpy() if "name_en" in districts
+                          else out.district.to_numpy())
     out["population"] = out.district.map(pop).astype(float)
+    silent = out.district.isin(list(galleries_missing))
 
     def n(cat: str | tuple[str, ...], frame: pd.DataFrame = placed) -> pd.Series:
         cats = (cat,) if isinstance(cat, str) else cat
@@ -249,14 +283,31 @@ def district_indicators(sites: pd.DataFrame, districts: pd.DataFrame, population
     out["kepu_sites"] = n("kepu_site")
     out["kepu_per_100k"] = (100_000 * out.kepu_sites / out.population).round(2)
     if galleries is not None and "district" in galleries:
-        g = galleries[_placed(galleries)].groupby("district").size()
-        out["galleries"] = out.district.map(g).fillna(0).astype(int)
+        g = out.district.map(galleries[_placed(galleries)].groupby("district").size()).fillna(0)
+        out["galleries"] = g.where(~silent)  # the source lists none here: unknown, not 0
+        out["galleries_other_rows"] = g.where(silent, 0).astype(int)
     out["hightech_parks"] = n("hightech_park", sites)
     out["poles"] = n("innovation_pole", sites)
     out["labs_universities"] = n(("lab", "university"))
     if coverage is not None and len(coverage):
         cov = coverage.set_index("zone")
-        for col in ("pct_lower", "pct_estimate", "pct_upper", "method"):
+        for col in ("pct_lower", "pct_estimate", "pct_upper", "method", "status"):
             if col in cov:
-                out[col if col != "method" else "coverage_method"] = out.district.map(cov[col])
+                name = {"method": "coverage_method", "status": "coverage_status"}.get(col, col)
+                out[name] = out.district.map(cov[col])
+        if "status" in cov:
+            silent |= out.coverage_status.eq("supply_data_missing")
+    out["data_status"] = np.where(silent, "supply_data_missing", "ok")
+    out["note"] = [_missing_note(r, lang) if s else "" for r, s in zip(out.itertuples(), silent, strict=True)]
     return out
+
+
+def _missing_note(row: Any, lang: str) -> str:
+    """Why a district has no gallery count or coverage, and what does lie there."""
+    other = int(getattr(row, "galleries_other_rows", 0) or 0)
+    if lang == "en":
+        text = "no data in source: the gallery source lists no row for this district"
+        return text + (f"; {other} point(s) of rows listed under another district lie here (data-entry "
+                       "slips, not counted)" if other else "")
+    text = "数据缺失：科普画廊源数据没有该区县的记录（缺数据，不是没有画廊）"
+    return text + (f"；图上有 {other} 个点来自其他区县所列的行（录入问题，不计入）" if other else "")

@@ -24,7 +24,7 @@ only = st.toggle(t("dash_only_measurable", lang), value=False, key="dash_only")
 table = dashboard.targets_table(targets, measured, common.tasks_by_number(), lang)
 if only:
     table = table.head(sum(m.how != "none" for m in measured.values()))  # measured rows come first
-st.dataframe(table, hide_index=True, width="stretch", key="dash_targets")
+dashboard.show_targets(table, targets, measured, lang)
 
 st.subheader(t("dash_kepu_levels", lang))
 show_table(kepu_by_level(sites, lang), lang)
@@ -32,8 +32,9 @@ show_table(kepu_by_level(sites, lang), lang)
 st.subheader(t("dash_districts", lang))
 st.caption(t("dash_districts_note", lang))
 galleries = common.layer_frames().get("kepu_galleries")
-dashboard.show_districts(district_indicators(sites, districts, common.population(),
-                                             galleries=galleries, coverage=cov_districts), lang)
+dashboard.show_districts(district_indicators(sites, districts, common.population(), galleries=galleries,
+                                             coverage=cov_districts, lang=lang,
+                                             galleries_missing=dashboard.galleries_missing()), lang)
 
 st.subheader(t("dash_tasks", lang))
 dashboard.show_tasks(features, targets, lang)

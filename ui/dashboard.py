@@ -49,6 +49,27 @@ def targets_table(targets: pd.DataFrame, measured: dict[str, Measurement], tasks
     return pd.DataFrame(rows)
 
 
+def show_targets(table: pd.DataFrame, targets: pd.DataFrame, measured: dict[str, Measurement],
+                 lang: str) -> None:
+    """The targets table, then every measured target's explanation in full (cells truncate long text)."""
+    wide = {t(k, lang): st.column_config.TextColumn(t(k, lang), width="large")
+            for k in ("dash_col_detail", "dash_col_quote")}
+    wide[t("dash_col_indicator", lang)] = st.column_config.TextColumn(t("dash_col_indicator", lang),
+                                                                      width="medium")
+    st.dataframe(table, hide_index=True, width="stretch", key="dash_targets", column_config=wide)
+    en = lang == "en"
+    lines = []
+    for r in targets.itertuples():
+        m = measured[r.id]
+        if m.how != "none" and m.detail(lang):
+            unit = r.unit_en if en else r.unit_zh
+            now = m.text(unit if m.how == "count" else "%", lang)
+            name = md_escape(r.indicator_en if en else r.indicator_zh)
+            lines.append(f"- **{name}** · {md_escape(now)}{': ' if en else '：'}{md_escape(m.detail(lang))}")
+    if lines:
+        st.markdown(f"**{t('dash_details', lang)}**  \n" + "\n".join(lines))
+
+
 def show_summary(targets: pd.DataFrame, measured: dict[str, Measurement], features: pd.DataFrame,
                  lang: str) -> None:
     """Headline counts: targets extracted, measured, not measurable; tasks without features."""
@@ -61,14 +82,36 @@ def show_summary(targets: pd.DataFrame, measured: dict[str, Measurement], featur
     c[3].metric(t("dash_tasks_without", lang), f"{none} / {len(features)}")
 
 
-def show_districts(table: pd.DataFrame, lang: str) -> None:
-    """Sortable district table with in-cell bars, then small multiples of the same indicators."""
-    cols = [c for c in ("population", "kepu_sites", "kepu_per_100k", "galleries", "hightech_parks",
-                        "poles", "labs_universities", "pct_estimate", "pct_upper") if c in table]
+#: District-table indicators, in the order shown (those present in the table).
+DISTRICT_COLUMNS = ("population", "kepu_sites", "kepu_per_100k", "galleries", "hightech_parks", "poles",
+                    "labs_universities", "pct_estimate", "pct_upper")
+
+#: Small multiples per row: three fit the content column at 1440 px with labels.
+CHARTS_PER_ROW = 3
+
+
+def district_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The district comparison as shown: names in ``lang``, people rounded, a note where data is missing."""
+    cols = [c for c in DISTRICT_COLUMNS if c in table]
     shown = table[["district", *cols]].copy()
+    if lang == "en" and "district_en" in table:
+        shown["district"] = table.district_en.to_numpy()
     if "population" in shown:
         shown["population"] = shown.population.map(fmt.round_people)
-    cfg: dict[str, Any] = {"district": st.column_config.TextColumn(fmt.header("district", lang))}
+    if "note" in table and table.note.astype(bool).any():
+        shown["note"] = table.note.to_numpy()
+    return shown
+
+
+def show_districts(table: pd.DataFrame, lang: str) -> None:
+    """Sortable district table with in-cell bars, then small multiples of the same indicators.
+
+    A district whose data is missing shows no bar and says so (never a 0 that ranks it last).
+    """
+    shown = district_table(table, lang)
+    cols = [c for c in DISTRICT_COLUMNS if c in shown]
+    cfg: dict[str, Any] = {"district": st.column_config.TextColumn(fmt.header("district", lang)),
+                           "note": st.column_config.TextColumn(fmt.header("note", lang), width="large")}
     for c in cols:
         top = float(pd.to_numeric(shown[c], errors="coerce").max() or 1.0)
         pct = c.startswith("pct_")
@@ -76,24 +119,55 @@ def show_districts(table: pd.DataFrame, lang: str) -> None:
             t(f"dash_ind_{c}", lang), min_value=0.0, max_value=max(top, 1e-9),
             format="%.1f %%" if pct else ("%,.0f" if c == "population" else
                                           ("%.2f" if c == "kepu_per_100k" else "%d")))
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=cfg, key="dash_districts")
-    _small_multiples(shown, cols, lang)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=cfg, key="dash_districts",
+                 placeholder=t("dash_no_data", lang))
+    if "note" in shown:  # the note column sits far right: say it where it is read
+        sep = ": " if lang == "en" else "："
+        st.caption("  \n".join(f"**{md_escape(d)}**{sep}{md_escape(n)}"
+                               for d, n in zip(shown.district, shown.note, strict=True) if n))
+    charts = chart_columns(shown, cols)
+    for start in range(0, len(charts), CHARTS_PER_ROW):
+        row = st.columns(CHARTS_PER_ROW)
+        for slot, c in zip(row, charts[start:start + CHARTS_PER_ROW], strict=False):
+            with slot:
+                st.altair_chart(district_chart(shown, c, lang), width="stretch")
 
 
-def _small_multiples(shown: pd.DataFrame, cols: list[str], lang: str) -> None:
+def chart_columns(shown: pd.DataFrame, cols: list[str]) -> list[str]:
+    """Indicators worth a chart: those where the districts differ (one value everywhere says nothing)."""
+    return [c for c in cols if pd.to_numeric(shown[c], errors="coerce").dropna().nunique() > 1]
+
+
+def district_chart(shown: pd.DataFrame, col: str, lang: str) -> Any:
+    """One indicator across districts: bars, largest first; missing data as a grey "no data" line last."""
     import altair as alt
 
-    long = shown.melt(id_vars="district", value_vars=cols, var_name="indicator", value_name="value")
-    long["indicator"] = long.indicator.map(lambda c: t(f"dash_ind_{c}", lang))
-    long["value"] = pd.to_numeric(long.value, errors="coerce")
-    chart = alt.Chart(long).mark_bar(color="#0072B2").encode(
-        x=alt.X("value:Q", title=None),
-        y=alt.Y("district:N", sort="-x", title=None),
-        tooltip=["district", "indicator", alt.Tooltip("value:Q", format=",.2f")],
-    ).properties(width=210, height=220).facet(
-        facet=alt.Facet("indicator:N", title=None), columns=4,
-    ).resolve_scale(x="independent", y="independent")
-    st.altair_chart(chart, width="content")
+    df = pd.DataFrame({"district": shown.district.astype(str).to_numpy(),
+                       "value": pd.to_numeric(shown[col], errors="coerce").to_numpy()})
+    missing = df.value.isna()
+    ranked = df[~missing].sort_values("value", ascending=False, kind="stable")
+    order = [*ranked.district, *df[missing].district]
+    y = alt.Y("district:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=120))
+    whole = col not in ("population", "kepu_per_100k") and not col.startswith("pct_")
+    x_axis = alt.Axis(tickMinStep=1, format="d") if whole else alt.Axis()
+    bars = alt.Chart(df[~missing]).mark_bar(color="#0072B2").encode(
+        x=alt.X("value:Q", title=None, axis=x_axis), y=y,
+        tooltip=[alt.Tooltip("district:N", title=fmt.header("district", lang)),
+                 alt.Tooltip("value:Q", title=t(f"dash_ind_{col}", lang), format=",.2f")])
+    layers = [bars]
+    if missing.any():
+        layers.append(alt.Chart(df[missing].assign(text=t("dash_no_data", lang))).mark_text(
+            align="left", baseline="middle", color="#888888", fontStyle="italic").encode(
+            x=alt.datum(0), y=y, text="text:N"))
+    return alt.layer(*layers).properties(title=t(f"dash_ind_{col}", lang), height=alt.Step(22))
+
+
+def counted(key: str, lang: str, n: int) -> str:
+    """A counted phrase: the singular wording (``<key>_one``) for 1 where the language has one."""
+    from atlas.i18n import STRINGS
+
+    one = f"{key}_one"
+    return t(one if n == 1 and one in STRINGS else key, lang, n=n)
 
 
 def show_tasks(features: pd.DataFrame, targets: pd.DataFrame, lang: str) -> None:
@@ -102,23 +176,32 @@ def show_tasks(features: pd.DataFrame, targets: pd.DataFrame, lang: str) -> None
     for r in features.itertuples():
         n_t = int(per_task.get(r.task, 0))
         head = f"**{r.task}. {md_escape(r.title_zh)}** · {t('lead_unit', lang)}: {md_escape(r.lead_unit)}"
-        head += f" · {t('dash_n_targets', lang, n=n_t)}"
+        head += f" · {counted('dash_n_targets', lang, n_t)}"
         if r.placed:
-            body = f"[{t('dash_on_map', lang, n=r.placed)} →](/?task={r.task})"
+            body = f"[{counted('dash_on_map', lang, r.placed)} →](/?task={r.task})"
             if r.unplaced:
-                body += f" · {t('dash_unplaced', lang, n=r.unplaced)}"
+                body += f" · {counted('dash_unplaced', lang, r.unplaced)}"
         elif r.unplaced:
-            body = t("dash_only_unplaced", lang, n=r.unplaced)
+            body = counted("dash_only_unplaced", lang, r.unplaced)
         else:
             body = t("no_features_for_task", lang)
         st.markdown(f"{head}  \n{body}")
 
 
 @st.cache_data(show_spinner=False, ttl=3600)
+def galleries_missing() -> tuple[str, ...]:
+    """Districts the gallery source lists no row for (from its provenance record)."""
+    from atlas.supply import districts_without_data
+
+    return tuple(districts_without_data("galleries"))
+
+
+@st.cache_data(show_spinner=False, ttl=3600)
 def coverage_figures() -> tuple[dict[str, Any] | None, pd.DataFrame | None]:
     """The 15-minute coverage by every 科普 point (bases and galleries): city row, district table.
 
-    From the single coverage-summary function; offline the figures are bounds.
+    From the single coverage-summary function; offline the figures are bounds. The city row's
+    ``note``/``note_en`` name the districts left out for want of supply data.
     """
     from atlas.coverage_summary import coverage_summary
     from atlas.demand import proxy_demand
@@ -127,4 +210,4 @@ def coverage_figures() -> tuple[dict[str, Any] | None, pd.DataFrame | None]:
 
     demand = proxy_demand(load_districts(), load_population())
     s = coverage_summary(demand, supply_sites("both"), network=None, supply="both")
-    return dict(s.city()), s.by_district()
+    return {**dict(s.city()), "note_en": s.city(lang="en").note}, s.by_district()
