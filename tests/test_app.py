@@ -399,3 +399,78 @@ def test_no_two_widgets_on_a_page_share_a_label(page, lang):
     assert not [x for x in labels if same[re.sub(r"[\W_]+$", "", x[1].strip())] > 1], page
     if page == MAP:  # both pickers are there, each with its own words
         assert at.selectbox(key="search_pick").label != at.selectbox(key="card_pick").label
+
+
+def test_a_click_on_a_feature_of_the_coverage_map_adds_one_candidate():
+    """What streamlit-folium sends for a click on a district (its popup keeps the click from the
+    map itself): the click's position is a candidate, taken once."""
+    from streamlit_folium import generate_js_hash
+
+    at = _run(COV_PAGE)
+    key = generate_js_hash(_map_args(at)["script"], "cov_map", False)
+    at.session_state[key] = {"last_clicked": None, "last_object_clicked": {"lat": 29.80, "lng": 121.56}}
+    at.run()
+    assert not at.exception, at.exception
+    (site,) = at.session_state["scenario"].sites
+    assert (site["lon"], site["lat"]) == (121.56, 29.80)
+    at.run()  # the map sends the same value again on the next rerun: not a new click
+    assert len(at.session_state["scenario"].sites) == 1
+
+
+# --- in Chromium: a click inside a district reaches the page -------------------------------------
+
+def _click_map_at(page, lat: float, lon: float) -> None:
+    """Click the page's (last) map where ``lat, lon`` is, as a planner would."""
+    from tests.e2e_support import settle
+
+    iframe = page.locator("iframe[title='streamlit_folium.st_folium']").last
+    iframe.scroll_into_view_if_needed()
+    frame = next(f for f in reversed(page.frames) if "streamlit_folium" in f.url)
+    frame.locator("#atlas-legend").wait_for(timeout=90_000)
+    settle(page, timeout_ms=120_000)
+    x, y = frame.evaluate(f"() => {{ const p = window.map.latLngToContainerPoint([{lat}, {lon}]);"
+                          " return [p.x, p.y]; }")
+    box = iframe.bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.wait_for_timeout(1500)
+    settle(page, timeout_ms=120_000)
+
+
+@pytest.mark.e2e
+def test_in_chromium_a_click_inside_a_district_adds_a_candidate_and_places_an_imported_row(tmp_path):
+    """District polygons cover the city and open a popup on a click, which Leaflet keeps from the
+    map's own click: the Coverage and Import pages read the click on a feature too."""
+    import re
+
+    from atlas.geodata import load_districts
+    from atlas.importing import guess_columns, read_table, to_sites, validate
+    from atlas.userlayers import list_user_layers, load_user_layer, save_user_layer
+    from tests.e2e_support import CHROMIUM, assert_clean, chromium, running_app
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    df = read_table((ROOT / "tests/fixtures/import/list_gbk.csv").read_bytes(), "list.csv")
+    r = validate(df, guess_columns(list(df.columns)), datum="gcj02", districts=load_districts())
+    sites = to_sites(r, layer_name="名单")
+    save_user_layer("名单", sites)
+    (unplaced,) = sites.loc[sites.position_status == "unplaced", "name_zh"]
+    lat, lon = 29.80, 121.56  # in 鄞州区, on no marker
+    with running_app(tmp_path / "user", tmp_path / "cache") as url, chromium() as browser:
+        first = browser.new_page()  # a fresh server's first session must open the main page
+        first.goto(url)
+        first.locator("[data-testid='stSidebarNav']").wait_for(timeout=90_000)
+        first.close()
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.route(re.compile(r"https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
+        page.goto(f"{url}/coverage")
+        _click_map_at(page, lat, lon)
+        frame = next(f for f in reversed(page.frames) if "streamlit_folium" in f.url)
+        frame.get_by_text("已添加的候选点").wait_for(timeout=60_000)  # the legend names the new layer
+        assert_clean(page)
+        page.goto(f"{url}/import")
+        _click_map_at(page, lat, lon)
+        assert_clean(page)
+    row = load_user_layer(list_user_layers()[0]["key"]).set_index("name_zh").loc[unplaced]
+    assert row.position_method == "placed-by-click"
+    # where the click was, to 2 screen pixels (0.0055° each at the city view's zoom 8)
+    assert abs(row.geometry.x - lon) < 0.011 and abs(row.geometry.y - lat) < 0.011

@@ -192,16 +192,30 @@ def network_demand(path: str, mtime: float, district: str) -> gpd.GeoDataFrame:
     return demand_points(net, d[d.name_zh == district], population(), buildings=load_buildings(path))
 
 
+#: What a map sends back for a click anywhere: on its background, or on a feature. Leaflet stops
+#: a click that opens a feature's popup (a district, a gap cell, a marker) from reaching the map,
+#: so inside the city, where district polygons cover everything, only the second one changes.
+CLICK_FIELDS = ("last_clicked", "last_object_clicked")
+
+
 def new_click_wgs84(out: dict[str, Any] | None, *, basemap: str, key: str,
-                    field: str = "last_clicked") -> tuple[float, float] | None:
-    """A map click not handled before, in WGS84 (shifted back from GCJ-02 over AMap tiles)."""
+                    fields: tuple[str, ...] = CLICK_FIELDS) -> tuple[float, float] | None:
+    """A map click not handled before, in WGS84 (shifted back from GCJ-02 over AMap tiles).
+
+    The map must return ``fields`` (its ``returned_objects``). A click on a feature gives the
+    click's position (a marker's: the marker's).
+    """
     from atlas.datum import to_wgs84
     from atlas.webmap import basemap_datum
 
-    click = (out or {}).get(field)
-    if not click or click == st.session_state.get(f"_{key}_last_click"):
+    click = None
+    for field in fields:  # every field is looked at, so that each is handled once
+        value = (out or {}).get(field)
+        if value and value != st.session_state.get(f"_{key}_{field}"):
+            st.session_state[f"_{key}_{field}"] = value
+            click = value
+    if click is None:
         return None
-    st.session_state[f"_{key}_last_click"] = click
     lon, lat = float(click["lng"]), float(click["lat"])
     datum = basemap_datum(basemap)
     if datum != "wgs84":

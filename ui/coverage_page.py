@@ -266,7 +266,8 @@ def coverage_map(run: Run, found: Findings, lang: str, *, basemap: str, tianditu
         st.error(base_map.error)
     fit = None if run.demand.city else mapview.extent([v for v in views if v.layer_id == "districts"])
     out = mapview.show(base_map, [*(mapview.view_overlay(v, lang=lang) for v in views), *groups],
-                       key="cov_map", height=620, lang=lang, fit=fit, returned_objects=["last_clicked"])
+                       key="cov_map", height=620, lang=lang, fit=fit,
+                       returned_objects=list(common.CLICK_FIELDS))
     click = common.new_click_wgs84(out, basemap=basemap, key="cov")
     if click is not None:
         lon, lat = click

@@ -324,7 +324,7 @@ def _map_click(lang: str) -> tuple[float, float] | None:
     fmap = build_map(common.catalogue(), common.layer_frames(), lang=lang, basemap=basemap,
                      visible=["districts"])
     out = st_folium(fmap, height=450, use_container_width=True, key="imp_map",
-                    returned_objects=["last_clicked"])
+                    returned_objects=list(common.CLICK_FIELDS))
     return common.new_click_wgs84(out, basemap=basemap, key="imp")
 
 
