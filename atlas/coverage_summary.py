@@ -321,8 +321,11 @@ class CoverageSummary:
         })
         return out[list(TABLE_COLUMNS)].reset_index(drop=True)
 
-    def by_district(self, *, lang: str = "zh") -> pd.DataFrame:
-        """Figures per district (the demand's ``district`` column); notes in ``lang``."""
+    def by_district(self, lang: str = "zh") -> pd.DataFrame:
+        """Figures per district (the demand's ``district`` column); notes in ``lang``.
+
+        ``lang`` may be given by position, like :meth:`headline`'s (cached callers pass args).
+        """
         return self.table(self.demand.district.to_numpy(dtype=object), lang=lang)
 
     def by_zone(self, zones: gpd.GeoDataFrame, *, name_column: str = "zone", lang: str = "zh"

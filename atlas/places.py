@@ -246,3 +246,49 @@ def _streets(cells: pd.DataFrame, *, look: _Lookup, radius_m: float, top: int = 
     by = f.groupby(["cluster", "street"]).w.sum().reset_index()
     by = by[by.w >= min_share * by.cluster.map(total)].sort_values(["cluster", "w"], ascending=[True, False])
     return {k: "、".join(g.street.head(top)) for k, g in by.groupby("cluster")}
+
+
+#: ``name_source`` codes in words (zh, en).
+SOURCE_WORDS: dict[str, tuple[str, str]] = {
+    "community": ("科普画廊所在社区/村", "community of a science gallery"),
+    "school": ("OSM 学校", "OSM school"),
+    "hospital": ("OSM 医院", "OSM hospital"),
+    STREETS: ("最近画廊所属街道/镇", "streets of the nearest galleries"),
+    DISTRICT_PART: ("区县方位（附近无已知地名）", "part of the district (no known place near)"),
+}
+
+
+def gap_table(gaps: pd.DataFrame, lang: str = "zh", *, places: Places | None = None) -> pd.DataFrame:
+    """Gaps as people read them: name and district in ``lang``, H3 details last.
+
+    Where the name comes from is given in words. Feed the result to :func:`atlas.fmt.table`
+    (or the app's ``show_table``).
+
+    Parameters
+    ----------
+    gaps : pandas.DataFrame
+        From :meth:`atlas.coverage.Coverage.gaps` (named).
+    lang : {"zh", "en"}
+        Language of the names and words.
+    places : Places, optional
+        For English district names (default: the shipped ones).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rank``, ``name``, ``district``, ``population``, ``streets``, ``near_km``, ``name_source``,
+        ``n_cells``, ``lon``, ``lat`` (the columns present; no geometry).
+
+    """
+    en = lang == "en"
+    out = pd.DataFrame(gaps).drop(columns=[c for c in ("geometry", "name_en") if c in gaps.columns])
+    if en and "name_en" in gaps.columns:
+        out["name"] = gaps["name_en"].to_numpy()
+    if en and "district" in out.columns:
+        names = (places or load_places()).district_en
+        out["district"] = out.district.map(lambda d: names.get(str(d), d))
+    if "name_source" in out.columns:
+        out["name_source"] = out.name_source.map(lambda c: SOURCE_WORDS.get(str(c), (c, c))[en])
+    order = ["rank", "name", "district", "population", "streets", "near_km", "name_source", "n_cells", "lon",
+             "lat"]
+    return out[[c for c in order if c in out.columns] + [c for c in out.columns if c not in order]]

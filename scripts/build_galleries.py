@@ -55,6 +55,10 @@ EST_ERROR_M = 300.0
 #: Two galleries of different communities closer than this share one copied coordinate.
 SHARED_M = 5.0
 
+#: Districts the source lists no row for (its city_ningbo.js marks them empty). Coverage there is
+#: unknown: atlas.supply.districts_without_data reads this from the provenance record.
+DISTRICTS_WITHOUT_ROWS = ("奉化区", "宁海县")
+
 
 def _shared_points(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Rows whose point is within :data:`SHARED_M` of another row's (copied coordinates)."""
@@ -106,9 +110,18 @@ def build(src: Path = SRC) -> tuple[pd.DataFrame, dict[str, int]]:
     return out, result.counts()
 
 
+def strays(table: pd.DataFrame) -> list[str]:
+    """Rows whose point lies in a district the source lists no row for (data-entry slips)."""
+    s = table[table.district.isin(DISTRICTS_WITHOUT_ROWS)]
+    return [f"{r.district}: source row {int(r.source_row)} ({r.street} {r.community}, listed under "
+            f"{r.district_claimed})" for r in s.itertuples()]
+
+
 def provenance(table: pd.DataFrame) -> dict[str, object]:
     """The provenance record written beside the table."""
     flagged = table[table.flag != ""]
+    claimed = set(table.district_claimed)
+    assert not claimed & set(DISTRICTS_WITHOUT_ROWS), "the source now lists rows for a 'silent' district"
     return {
         "title": "Community science galleries (科普画廊) of Ningbo, 2021 / 宁波市社区（村）科普画廊",
         "source": f"宁波市科普画廊管理系统 (sponsored by 浙江省科协/宁波市科协): github {SOURCE_REPO}, "
@@ -129,7 +142,11 @@ def provenance(table: pd.DataFrame) -> dict[str, object]:
         "rows": len(table),
         "rows_flagged": len(flagged),
         "flagged_source_rows": [int(r) for r in flagged.source_row],
-        "districts_without_rows": ["奉化区", "宁海县"],
+        "districts_without_rows": list(DISTRICTS_WITHOUT_ROWS),
+        "points_in_districts_without_rows": strays(table),
+        "districts_without_rows_meaning": "the source lists no gallery there: coverage there is unknown "
+                                          "(shown as 'no data in source', never as 0 or as a gap); a point "
+                                          "listed above is another district's row and does not count",
         "note": "奉化区 and 宁海县 have no rows in the source (marked empty there), so the layer shows "
                 "no gallery there: absence of data, not of galleries. Streets follow the pre-2021 "
                 "division (江东 streets under 鄞州; 新明/梅墟/贵驷 under 高新区; 杭州湾新区 listed apart). "

@@ -230,3 +230,16 @@ def test_a_districts_access_score_is_the_same_in_the_city_run_and_labelled_in_a_
     pts = acc.points()
     assert (pts.score_per_10k.dropna() == pts.score_per_10k.dropna().round(2)).all()
     assert (pts.population == pts.population.round(0)).all()
+
+
+def test_the_gap_table_reads_in_the_readers_language(city):
+    from atlas.places import gap_table
+
+    gaps = city[2].gaps().head(5)
+    zh, en = gap_table(gaps, "zh"), gap_table(gaps, "en")
+    assert list(zh.columns[:4]) == ["rank", "name", "district", "population"] and "geometry" not in zh
+    assert list(zh.name) == list(gaps.name) and list(en.name) == list(gaps.name_en)
+    assert set(en.district) <= {"Haishu", "Jiangbei", "Beilun", "Zhenhai", "Yinzhou", "Xiangshan", "Yuyao",
+                                "Cixi"}
+    assert not set(zh.name_source) & {"community", "school", "hospital", "streets", "district_part"}
+    assert list(zh.columns[-3:]) == ["n_cells", "lon", "lat"]

@@ -85,6 +85,16 @@ def test_provenance_names_source_commit_crs_history_and_no_licence():
     assert set(rec["districts_without_rows"]) == {"奉化区", "宁海县"}
 
 
+def test_districts_without_rows_are_silent_in_the_data_and_stray_points_are_recorded(galleries):
+    rec = read_provenance(GEODATA_DIR / "kepu_galleries.csv")
+    silent = set(rec["districts_without_rows"])
+    assert not silent & set(galleries.district_claimed)  # no row names them
+    strays = galleries[galleries.district.isin(silent)]  # points that lie there anyway
+    assert len(strays) == len(rec["points_in_districts_without_rows"]) == 1
+    assert (strays.flag.str.contains("point_in_other_district")).all()
+    assert f"source row {int(strays.source_row.iloc[0])}" in rec["points_in_districts_without_rows"][0]
+
+
 def test_build_script_reproduces_the_shipped_table():
     shared_file("reference/kepu_galleries_2021_bd09.csv")
     script = PROJECT_ROOT / "scripts" / "build_galleries.py"
