@@ -37,12 +37,15 @@ def build_network_main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="build-network",
         description="Build a walking network for an area (district name, adcode or "
-                    "bbox:minlon,minlat,maxlon,maxlat) from a local OSM file or a download, "
+                    "bbox:minlon,minlat,maxlon,maxlat; minlon > maxlon crosses the antimeridian) "
+                    "from a local OSM file, a GraphML street graph or a download, "
                     "and store it in the atlas's network cache.")
     ap.add_argument("--area", help="e.g. 鄞州区, Yinzhou, 330212 or bbox:121.5,29.8,121.6,29.9")
     src = ap.add_mutually_exclusive_group()
-    src.add_argument("--osm-file", type=Path, help="local .osm / .osm.pbf / .osm.bz2 extract")
-    src.add_argument("--graphml", type=Path, help="osmnx GraphML file")
+    src.add_argument("--osm-file", type=Path, help="local .osm / .osm.pbf / .osm.bz2 / .osm.gz "
+                     "extract (a .graphml is read as --graphml)")
+    src.add_argument("--graphml", type=Path,
+                     help="GraphML street graph (osmnx.save_graphml, projected or not)")
     src.add_argument("--download", action="store_true", help="download through osmnx (online)")
     ap.add_argument("--overpass-url", help="Overpass endpoint for --download")
     ap.add_argument("--buffer-m", type=float, default=settings.NETWORK_BUFFER_M,

@@ -64,8 +64,12 @@ def osm_format(path: str | Path) -> str:
 
     """
     p = Path(path)
-    with p.open("rb") as fh:
-        head = fh.read(64)
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(64)
+    except OSError as exc:  # unreadable: permissions, a folder, a vanished mount
+        raise ValidationError(f"无法打开文件 {p.name}（{exc.strerror or exc}）",
+                              f"Cannot open the file {p.name} ({exc.strerror or exc})") from exc
     if not head:
         raise ValidationError(f"文件 {p.name} 是空的（0 字节）", f"The file {p.name} is empty (0 bytes)")
     if head.startswith(b"\x1f\x8b"):
