@@ -84,7 +84,7 @@ PAGES = {  # page key -> (nav label, title shown on the page)
 class Server:
     """A ``streamlit run`` of the app on a free port, with throw-away user and cache folders."""
 
-    def __init__(self, *, profile_dir: str | None = None) -> None:
+    def __init__(self, *, profile_dir: str | None = None, app_root: Path = ROOT) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = int(s.getsockname()[1])
@@ -94,11 +94,13 @@ class Server:
                    ATLAS_CACHE_DIR=f"{self.tmp.name}/cache", ATLAS_RUN_LOG=str(self.run_log))
         if profile_dir:
             env["ATLAS_PROFILE_DIR"] = profile_dir
+        if app_root != ROOT:  # another checkout of the app (a baseline): its own packages first
+            env["PYTHONPATH"] = os.pathsep.join([str(app_root), env.get("PYTHONPATH", "")])
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+            [sys.executable, "-m", "streamlit", "run", str(app_root / "streamlit_app.py"),
              "--server.port", str(self.port), "--server.address", "127.0.0.1",
              "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            cwd=app_root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.time() + 90
@@ -260,7 +262,16 @@ class Measure:
     bytes_in: int
 
 
-async def until(pred: Callable[[], Awaitable[bool]], *, timeout: float, what: str) -> None:
+#: Seconds between two checks of what a page shows. Each check queries the page (and its map
+#: iframe) through the DevTools protocol: at 0.03 s a waiting session costs its browser about 7 %
+#: of a CPU, so the concurrent phase, whose sessions wait for tens of seconds and whose goal is
+#: in seconds, checks every CONCURRENT_POLL_S instead (measured: scripts/browser_profile.py).
+POLL_S = 0.03
+CONCURRENT_POLL_S = 0.25
+
+
+async def until(pred: Callable[[], Awaitable[bool]], *, timeout: float, what: str,
+                poll: float = POLL_S) -> None:
     deadline = time.perf_counter() + timeout
     while True:
         with contextlib.suppress(Exception):
@@ -268,7 +279,7 @@ async def until(pred: Callable[[], Awaitable[bool]], *, timeout: float, what: st
                 return
         if time.perf_counter() > deadline:
             raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(0.03)
+        await asyncio.sleep(poll)
 
 
 async def measure(page: Any, wire: Wire, server: Server, act: Callable[[], Awaitable[Any]],
@@ -521,6 +532,31 @@ async def tour(browser: Any, server: Server) -> dict[str, Any]:
     return {"cpu_s": server.cpu() - c0, "wall_s": time.perf_counter() - t0, "steps": steps}
 
 
+async def phase_browser_profile(browser: Any, server: Server, folder: Path) -> dict[str, Any]:
+    """One new session's tour, traced and CPU-profiled (scripts/browser_profile.py), after a warm-up
+    tour: where the browser's CPU goes, not the server's."""
+    import browser_profile
+
+    await tour(browser, server)
+    wires: list[Wire] = []
+
+    async def new_session() -> tuple[Any, Any]:
+        ctx, page, wire = await open_session(browser)
+        wires.append(wire)
+        return ctx, page
+
+    def step(key: str) -> Callable[[Any], Awaitable[Any]]:
+        async def run(page: Any) -> None:
+            first = key == "first"
+            act = (lambda: page.goto(server.url, wait_until="commit")) if first else (lambda: nav(page, key))
+            await measure(page, wires[-1], server, act, page_ready(page, "map" if first else key),
+                          what=f"profiled {key}", timeout=180)
+        return run
+
+    steps = [(k, step(k)) for k in ("first", "coverage", "service_areas", "export")]
+    return await browser_profile.profiled_tour(browser, steps, new_session, folder / "browser")
+
+
 async def phase_idle_memory(browser: Any, server: Server, n: int) -> dict[str, Any]:
     await asyncio.sleep(2)
     rss0 = server.rss_mb()
@@ -555,14 +591,14 @@ async def phase_concurrent(browser: Any, server: Server, n: int, limit: float, r
         try:
             await page.goto(server.url, timeout=limit * 1000, wait_until="commit")
             await until(lambda: _ready_and_idle(wire, 0, page_ready(page, "map")), timeout=limit,
-                        what="first paint")
+                        what="first paint", poll=CONCURRENT_POLL_S)
             rec["first_paint_s"] = time.perf_counter() - t0
             for k in ("coverage", "service_areas", "export"):
                 i0 = len(wire.runs)
                 await nav(page, k)
                 left = max(1.0, limit - (time.perf_counter() - t0))
                 await until(lambda k=k, i0=i0: _ready_and_idle(wire, i0, page_ready(page, k)),
-                            timeout=left, what=k)
+                            timeout=left, what=k, poll=CONCURRENT_POLL_S)
             rec["done_s"] = time.perf_counter() - t0
         except Exception as exc:
             rec["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:100]}"
@@ -730,13 +766,22 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
+def _commit(root: Path) -> str:
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        out = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%h %s"], capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+        return out[:70] or "?"
+    return "?"
+
+
 async def main_async(args: argparse.Namespace) -> None:
     from playwright.async_api import async_playwright
 
-    print(f"bench_app: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start", flush=True)
-    server = Server(profile_dir=args.profile)
+    print(f"bench_app: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start; app "
+          f"{args.app_root} ({_commit(Path(args.app_root))})", flush=True)
+    server = Server(profile_dir=args.profile, app_root=Path(args.app_root).resolve())
     loads: list[dict[str, Any]] = []
-    single = mem = conc = None
+    single = mem = conc = bprof = None
     try:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
@@ -750,6 +795,10 @@ async def main_async(args: argparse.Namespace) -> None:
                 mem = await phase_idle_memory(browser, server, args.idle_sessions)
                 loads.append(ld.done())
                 print("idle-memory phase done", flush=True)
+            if args.profile:
+                ld = Load("browser profile")
+                bprof = await phase_browser_profile(browser, server, Path(args.profile))
+                loads.append(ld.done())
             if args.sessions:
                 ld = Load(f"{args.sessions} concurrent sessions")
                 conc = await phase_concurrent(browser, server, args.sessions, args.limit, args.ramp)
@@ -761,10 +810,15 @@ async def main_async(args: argparse.Namespace) -> None:
     print(text)
     if args.profile:
         print(profile_summary(Path(args.profile)))
+    if bprof is not None:
+        import browser_profile
+
+        print(browser_profile.report(bprof))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(_jsonable({"single": single, "memory": mem, "concurrent": conc,
-                                                         "loads": loads}), indent=1, default=str))
+                                                         "browser_profile": bprof, "loads": loads}),
+                                                indent=1, default=str))
 
 
 def main() -> None:
@@ -779,6 +833,8 @@ def main() -> None:
     ap.add_argument("--skip-single", action="store_true", help="skip the single-user figures")
     ap.add_argument("--skip-concurrent", action="store_true", help="same as --sessions 0")
     ap.add_argument("--chromium", default=CHROMIUM)
+    ap.add_argument("--app-root", default=str(ROOT),
+                    help="run the app of another checkout (a baseline commit's worktree) with this benchmark")
     ap.add_argument("--json", help="also write the raw figures to this file")
     ap.add_argument("--profile", metavar="DIR",
                     help="profile every script run into DIR (slows runs down) and print where time goes")
