@@ -36,10 +36,12 @@ def _map_frame(page):
 
 
 # Reads every popup's content as text (HTML that was not escaped would not show as text), then
-# opens each popup so that any injected markup would be put into the page and run.
+# opens each popup so that any injected markup would be put into the page and run. atlas.js makes
+# a feature's popup when it is first clicked: atlas.popupOf makes each one as a click would.
 _POPUPS_JS = """() => {
     const key = Object.keys(window).find(k => k.startsWith('map_'));
     const out = [];
+    window[key].eachLayer(l => { if (window.atlas && l._atlasRow) window.atlas.popupOf(l); });
     window[key].eachLayer(l => {
         const p = l.getPopup && l.getPopup();
         if (!p) return;
@@ -415,3 +417,73 @@ def test_straight_line_circles_show_hatched_and_walking_areas_flat_in_chromium(b
     hatched, flat = patch(*xy[0]), patch(*xy[1])
     assert hatched.std() > 20 and flat.std() < 3  # lines versus an even tint
     assert background - hatched.mean() >= 0.9 * (background - flat.mean()) > 5  # at least as visible
+
+
+def test_areas_get_their_tooltip_and_popup_when_hovered_and_clicked(browser, tmp_path):
+    """atlas.js makes an area's tooltip and popup on first hover and click (a coverage map has
+    thousands of cells): a real mouse still gets both, with the area's own text."""
+    from atlas.catalogue import layer_frame, load_catalogue, read_source
+    from atlas.export import save_html
+    from atlas.webmap import build_map
+
+    cat = load_catalogue()
+    frames = {lyr.id: layer_frame(lyr, read_source(lyr.source)) for lyr in cat}
+    out = save_html(build_map(cat, frames, basemap="none", visible=["districts"]), tmp_path / "d.html")
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page.goto(out.as_uri())
+    page.locator(".leaflet-container").wait_for(timeout=30_000)
+    district = frames["districts"].set_index("name_zh").geometry["鄞州区"].representative_point()
+    xy = page.evaluate("""(p) => {
+        const key = Object.keys(window).find(k => k.startsWith('map_'));
+        let bound = 0; window[key].eachLayer(l => { if (l._atlasRow && (l._tooltip || l._popup)) bound++; });
+        const q = window[key].latLngToContainerPoint([p[1], p[0]]); return [q.x, q.y, bound]; }""",
+                       [district.x, district.y])
+    assert xy[2] == 0  # nothing made before it is wanted
+    box = page.locator(".leaflet-container").bounding_box()
+    page.mouse.move(box["x"] + xy[0] - 3, box["y"] + xy[1] - 3)
+    page.mouse.move(box["x"] + xy[0], box["y"] + xy[1], steps=3)
+    page.locator(".leaflet-tooltip:not(.atlas-label)", has_text="鄞州区").wait_for(timeout=5_000)
+    page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
+    page.locator(".leaflet-popup-content", has_text="鄞州区").wait_for(timeout=5_000)
+    page.close()
+
+
+def test_gap_shading_is_a_few_paths_and_each_cell_keeps_its_tooltip(browser, tmp_path):
+    """Hundreds of shaded cells are drawn as one path per colour; hovering a cell still shows that
+    cell's own tooltip (found under the mouse), and a cell of another colour shows its own."""
+    import geopandas as gpd
+    import h3
+    import numpy as np
+    import shapely
+
+    from atlas.export import save_html
+    from atlas.webmap import build_map, cells_group
+
+    cells = sorted(h3.grid_disk(h3.latlng_to_cell(29.87, 121.55, 8), 8))  # 217 cells
+    rng = np.random.default_rng(3)
+    uncovered = rng.choice([50.0, 400.0, 2000.0, 9000.0], len(cells))
+    gdf = gpd.GeoDataFrame({"h3": cells, "district": [f"单元{i}" for i in range(len(cells))],
+                            "uncovered": uncovered},
+                           geometry=[shapely.Polygon([(lo, la) for la, lo in h3.cell_to_boundary(c)])
+                                     for c in cells], crs="EPSG:4326")
+    b = gdf.total_bounds
+    out = save_html(build_map([], {}, basemap="none", extra_groups=[cells_group(gdf)], fit=tuple(b)),
+                    tmp_path / "cells.html")
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page.goto(out.as_uri())
+    page.locator(".leaflet-container").wait_for(timeout=30_000)
+    paths = page.evaluate("""() => { const key = Object.keys(window).find(k => k.startsWith('map_'));
+        let n = 0; window[key].eachLayer(l => { if (l instanceof L.Polygon) n++; }); return n; }""")
+    assert paths == len(set(uncovered.tolist())) < len(cells) / 20
+    box = page.locator(".leaflet-container").bounding_box()
+    for i in (0, 100, 216):
+        c = gdf.geometry.iloc[i].centroid
+        xy = page.evaluate("""(p) => { const key = Object.keys(window).find(k => k.startsWith('map_'));
+            const q = window[key].latLngToContainerPoint([p[1], p[0]]); return [q.x, q.y]; }""", [c.x, c.y])
+        page.mouse.move(box["x"] + xy[0] - 2, box["y"] + xy[1] - 2)
+        page.mouse.move(box["x"] + xy[0], box["y"] + xy[1], steps=2)
+        tip = page.locator(".leaflet-tooltip")
+        tip.filter(has_text=f"单元{i} ·").wait_for(timeout=5_000)
+        page.wait_for_timeout(300)  # a tooltip closed on the way fades out over 200 ms
+        assert tip.count() == 1
+    page.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterable
+from typing import Any
 
 import folium
 
@@ -29,6 +30,18 @@ _LEGEND_BOX = ("<div id='atlas-legend' style='position:fixed;bottom:44px;left:8p
 def attribution_text(attributions: Iterable[str], lang: str) -> str:
     """The attribution line as plain text: the sources named, OpenStreetMap's always."""
     return t("attribution", lang) + ": " + " · ".join(sorted({*attributions, settings.ATTRIBUTION_OSM}))
+
+
+def fit_view(m: folium.Map, bounds: list[list[float]], *, max_zoom: int | None = None) -> None:
+    """Zoom ``m`` to ``bounds`` ((south, west), (north, east)) at once, never animated.
+
+    folium's ``fit_bounds`` animates when the map already has a view; layers added meanwhile
+    are then projected and drawn twice (once more when the animation ends).
+    """
+    opts: dict[str, Any] = {"animate": False}
+    if max_zoom is not None:
+        opts["maxZoom"] = max_zoom
+    Script("", f".fitBounds({js_json(bounds)}, {js_json(opts)});").add_to(m)
 
 
 def base_map(*, lang: str = "zh", basemap: str = "osm", tianditu_key: str | None = None,
@@ -59,6 +72,6 @@ def base_map(*, lang: str = "zh", basemap: str = "osm", tianditu_key: str | None
         "font-size:10px;background:rgba(255,255,255,0.8);padding:1px 4px'>"
         + html.escape(attribution_text(attributions, lang)) + "</div>"))
     root_html.add_child(Text(f"<script>window.ATLAS_BASEMAP = {json.dumps(used)};</script>"))
-    m.fit_bounds([list(view[0]), list(view[1])])
+    fit_view(m, [list(view[0]), list(view[1])])
     built("base", basemap)
     return m, used

@@ -11,7 +11,7 @@ import geopandas as gpd
 import numpy as np
 
 from atlas.i18n import t
-from atlas.webmap.base import base_map
+from atlas.webmap.base import base_map, fit_view
 from atlas.webmap.basemaps import basemap_datum
 from atlas.webmap.config import TITLE_CHARS
 from atlas.webmap.controls import ui_script
@@ -108,7 +108,7 @@ def build_map(
     view = fit or hb or bounds
     if view is not None:
         pad = 0.01
-        m.fit_bounds([[view[1] - pad, view[0] - pad], [view[3] + pad, view[2] + pad]], max_zoom=14)
+        fit_view(m, [[view[1] - pad, view[0] - pad], [view[3] + pad, view[2] + pad]], max_zoom=14)
     return m
 
 

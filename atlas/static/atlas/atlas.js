@@ -98,16 +98,38 @@
     return h + "</div>";
   }
 
-  function bind(layer, spec, row) {
-    if (row.tip) { layer.bindTooltip(row.tip, {sticky: spec.kind !== "point"}); }
-    if (row.vals) { layer.bindPopup(popupHtml(spec, row.vals, row.tasks), {maxWidth: 380, maxHeight: 280}); }
+  // A feature's popup, made and bound the first time it is wanted (a click, or a caller): a layer
+  // of thousands of features would otherwise build thousands of popups nobody opens.
+  function popupOf(l) {
+    var row = l._atlasRow;
+    if (!l._popup && row && row.vals) {
+      l.bindPopup(popupHtml(row.spec, row.vals, row.tasks), {maxWidth: 380, maxHeight: 280});
+    }
+    return l._popup || null;
   }
 
+  // Clicks (and, for areas, hovers) on a built layer's features bind what they need then.
+  function bindLazily(group) {
+    group.on("click", function (e) {
+      var l = e.propagatedFrom;
+      if (l && !l._popup && popupOf(l)) { l.openPopup(e.latlng); }
+    });
+    group.on("mouseover", function (e) {
+      var l = e.propagatedFrom, row = l && l._atlasRow;
+      if (!row || l._tooltip || !row.tip) { return; }
+      l.bindTooltip(row.tip, {sticky: true});
+      l.openTooltip(e.latlng);
+    });
+  }
+
+  // Points keep their tooltip from the start: streamlit-folium reports a click on a marker by its
+  // tooltip, read before any handler of ours could run.
   function buildPoints(spec) {
     var s = spec.style, ring = spec.ring || {color: s.color, weight: 1, dash: "6 6", opacity: 1};
     var group = L.featureGroup(), labels = [];
     spec.rows.forEach(function (r) {
-      var row = {lon: r[0], lat: r[1], tip: r[2], err: r[3], approx: r[4], vals: r[5], tasks: r[6], label: r[7]};
+      var row = {lon: r[0], lat: r[1], tip: r[2], err: r[3], approx: r[4], vals: r[5], tasks: r[6], label: r[7],
+                 spec: spec};
       var ll = [row.lat, row.lon];
       if (row.approx && row.err > 0) {
         L.circle(ll, {radius: row.err, color: ring.color, weight: ring.weight, dashArray: ring.dash,
@@ -117,10 +139,12 @@
                                   fillColor: s.fill_color || s.color,
                                   fillOpacity: row.approx ? 0.15 : s.fill_opacity,
                                   dashArray: row.approx ? "3 3" : null});
-      bind(m, spec, row);
+      if (row.tip) { m.bindTooltip(row.tip); }
+      m._atlasRow = row;
       m.addTo(group);
       if (row.label) { labels.push([row.lat, row.lon, row.label, row.approx ? 1 : 0]); }
     });
+    bindLazily(group);
     return {layer: group, labels: labels};
   }
 
@@ -147,20 +171,97 @@
     return c.createPattern(tile, "repeat");
   }
 
+  // GeoJSON coordinates ([lon, lat], nested) as Leaflet latlngs ([lat, lon], nested the same way).
+  function latLngs(c) {
+    return typeof c[0] === "number" ? [c[1], c[0]] : c.map(latLngs);
+  }
+
+  // One path per area or line, made directly: an L.geoJSON per row would add a group per feature.
+  function shape(geom, style) {
+    var t = geom.type;
+    if (t === "Polygon" || t === "MultiPolygon") { return L.polygon(latLngs(geom.coordinates), style); }
+    if (t === "LineString" || t === "MultiLineString") { return L.polyline(latLngs(geom.coordinates), style); }
+    return L.geoJSON(geom, {style: style});
+  }
+
+  // Shading (H3 cells of the gap and access maps: many areas, each with its own colour, a tooltip,
+  // no popup) is drawn as one multi-polygon per colour: a few Leaflet paths instead of thousands.
+  // The tooltip of the cell under the mouse is found by its bounding box, then point in polygon.
+  var SHADING_MIN = 100;
+
+  function isShading(spec) {
+    return spec.rows.length >= SHADING_MIN && spec.rows.every(function (r) { return r[6] && !r[2]; });
+  }
+
+  function inRing(ring, x, y) {  // ring: [[lat, lon], ...]; even-odd rule
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var a = ring[i], b = ring[j];
+      if ((a[0] > y) !== (b[0] > y) && x < (b[1] - a[1]) * (y - a[0]) / (b[0] - a[0]) + a[1]) { inside = !inside; }
+    }
+    return inside;
+  }
+
+  function cellAt(items, ll) {
+    for (var i = 0; i < items.length; i++) {
+      var it = items[i];
+      if (it.bounds.contains(ll)) {
+        for (var p = 0, inside = false; p < it.polys.length; p++) {
+          for (var k = 0; k < it.polys[p].length; k++) {
+            if (inRing(it.polys[p][k], ll.lng, ll.lat)) { inside = !inside; }
+          }
+          if (inside) { return it; }
+        }
+      }
+    }
+    return null;
+  }
+
+  function buildShading(spec) {
+    var s = spec.style, group = L.featureGroup(), byFill = {};
+    spec.rows.forEach(function (r) {
+      var g = r[0];
+      var polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
+      var item = {tip: r[1], polys: polys.map(latLngs)};
+      if (!item.polys.length) { return; }
+      item.bounds = L.latLngBounds(item.polys.map(function (p) { return p[0]; }));
+      (byFill[r[6]] = byFill[r[6]] || []).push(item);
+    });
+    Object.keys(byFill).forEach(function (fill) {
+      var items = byFill[fill], rings = [];
+      items.forEach(function (it) { rings.push.apply(rings, it.polys); });
+      var layer = L.polygon(rings, {color: fill, weight: s.weight, fillColor: fill, fillOpacity: s.fill_opacity,
+                                    dashArray: s.dash || null, interactive: true});
+      layer._atlasItems = items;
+      layer.addTo(group);
+    });
+    group.on("mousemove mouseover", function (e) {
+      var l = e.propagatedFrom, it = l && l._atlasItems ? cellAt(l._atlasItems, e.latlng) : null;
+      if (!it) { if (l && l._tooltip) { l.closeTooltip(); } return; }
+      if (!l._tooltip) { l.bindTooltip(it.tip, {sticky: true}); }
+      if (l._atlasTip !== it) { l.setTooltipContent(it.tip); l._atlasTip = it; }
+      l.openTooltip(e.latlng);
+    });
+    return {layer: group, labels: []};
+  }
+
+  // Areas get their tooltip when first hovered (see bindLazily): the coverage map has thousands.
   function buildPolygons(spec) {
+    if (isShading(spec)) { return buildShading(spec); }
     var s = spec.style, group = L.featureGroup(), labels = [];
     var hatch = s.hatch ? hatchFill(s) : null;
     spec.rows.forEach(function (r) {
-      var row = {geom: r[0], tip: r[1], vals: r[2], tasks: r[3], label: r[4], at: r[5], fill: r[6]};
-      var layer = L.geoJSON(row.geom, {style: {
+      var row = {geom: r[0], tip: r[1], vals: r[2], tasks: r[3], label: r[4], at: r[5], fill: r[6], spec: spec};
+      var layer = shape(row.geom, {
         color: row.fill || s.color, weight: s.weight,
         fillColor: hatch || row.fill || s.fill_color || s.color,
         fillOpacity: hatch ? 1 : s.fill_opacity, dashArray: s.dash || null,
-        interactive: !!(row.tip || row.vals)}});
-      bind(layer, spec, row);
+        interactive: !!(row.tip || row.vals)});
+      layer._atlasRow = row;
       layer.addTo(group);
       if (row.label && row.at) { labels.push([row.at[1], row.at[0], row.label, 0]); }
     });
+    bindLazily(group);
     return {layer: group, labels: labels};
   }
 
@@ -286,10 +387,17 @@
     if (div) { div.textContent = text; }
   }
 
+  // Zoom to bounds once per key: not animated, and not at all when the map shows that view already
+  // (any move makes the canvas re-project every path: thousands of cells on the coverage map).
   function fit(key, bounds, maxZoom) {
-    if (!state.map || key === state.fitKey) { return; }
+    var map = state.map;
+    if (!map || key === state.fitKey) { return; }
     state.fitKey = key;
-    state.map.fitBounds(bounds, {maxZoom: maxZoom || 14});
+    var opts = {maxZoom: maxZoom || 14, animate: false};
+    var to = map._getBoundsCenterZoom(L.latLngBounds(bounds), opts);  // what fitBounds would do
+    var off = map.latLngToContainerPoint(to.center).subtract(map.getSize().divideBy(2));
+    if (map._loaded && to.zoom === map.getZoom() && Math.abs(off.x) < 1 && Math.abs(off.y) < 1) { return; }
+    map.setView(to.center, to.zoom, opts);
   }
 
   function highlight(group, points, color) {
@@ -299,7 +407,7 @@
     });
   }
 
-  window.atlas = {init: init, addLayer: addLayer, legend: legend, fit: fit, highlight: highlight,
+  window.atlas = {init: init, addLayer: addLayer, popupOf: popupOf, legend: legend, fit: fit, highlight: highlight,
                   attribution: attribution,
                   labels: placeLabels, _state: state,
                   _forget: function () { Object.keys(built).forEach(function (k) { delete built[k]; }); }};
