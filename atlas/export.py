@@ -8,7 +8,8 @@ through :func:`atlas.fmt.table` first.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,14 +21,15 @@ from atlas import settings
 from atlas.errors import AtlasError, ValidationError
 from atlas.provenance import read_provenance
 from atlas.staticmap import PRESETS, ExportError, cjk_font, render_static_map
-from atlas.storage import atomic_write
+from atlas.staticmap.scene import district_mask
+from atlas.storage import atomic_write, safe_name
 
 if TYPE_CHECKING:
     from atlas.catalogue import Layer
 
-__all__ = ["PRESETS", "ExportError", "cjk_font", "layer_tables", "neutralise_formulas",
-           "render_static_map", "save_html", "with_provenance", "write_csv", "write_geojson",
-           "write_geopackage"]
+__all__ = ["PRESETS", "ExportError", "cjk_font", "export_name", "in_districts", "layer_tables",
+           "neutralise_formulas", "render_static_map", "save_html", "with_provenance", "write_csv",
+           "write_geojson", "write_geopackage"]
 
 # --- interactive HTML ---------------------------------------------------------------------
 
@@ -130,3 +132,29 @@ def layer_tables(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame]
         g = g[~g.geometry.isna()]
         out[lyr.id] = with_provenance(g, lyr.source)
     return out
+
+
+def in_districts(tables: Mapping[str, gpd.GeoDataFrame], districts: Iterable[str] | None, *,
+                 boundaries: gpd.GeoDataFrame | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """Each table cut to the rows in ``districts`` (all rows when none are given).
+
+    The same rule as the static map's (:func:`atlas.staticmap.scene.district_mask`): by the
+    rows' ``district``, the district layer by its name, other shapes by position against
+    ``boundaries``.
+    """
+    names = list(districts or [])
+    if not names:
+        return dict(tables)
+    return {k: g[district_mask(g, names, boundaries=boundaries)] for k, g in tables.items()}
+
+
+def export_name(places: Sequence[str], *, day: date, suffix: str, parts: Sequence[str] = (),
+                whole: str = "全市") -> str:
+    """A file name people can tell apart: ``鄞州区_a4-landscape_zh_2026-11-28.png``.
+
+    ``places`` are the districts shown (in the reader's language; ``whole`` when none), then
+    ``parts`` (page preset, language, layer...), then the day; made safe for any file system.
+    """
+    place = "-".join(places) if places else whole
+    stem = "_".join(safe_name(x, max_len=60) for x in (place, *parts) if x)
+    return f"{stem}_{day.isoformat()}{suffix}"

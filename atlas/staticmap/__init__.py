@@ -29,7 +29,7 @@ from atlas.staticmap.labelling import label_map
 from atlas.staticmap.layout import Frame
 from atlas.staticmap.legend import wrap_label
 from atlas.staticmap.render import render_static_map
-from atlas.staticmap.scene import Scene, build_scene
+from atlas.staticmap.scene import Scene, build_scene, district_mask
 from atlas.staticmap.style import (
     CJK_FAMILIES,
     CJK_FONT_FILES,
@@ -45,7 +45,7 @@ from atlas.staticmap.style import (
     cjk_font,
 )
 from atlas.staticmap.symbols import draw_map
-from atlas.staticmap.titles import map_subtitle, map_title
+from atlas.staticmap.titles import briefing_subtitle, map_subtitle, map_title
 
 __all__ = [
     "CJK_FAMILIES",
@@ -61,9 +61,11 @@ __all__ = [
     "ExportError",
     "Frame",
     "Scene",
+    "briefing_subtitle",
     "build_scene",
     "cjk_font",
     "dense_core",
+    "district_mask",
     "draw_map",
     "label_map",
     "map_subtitle",

@@ -86,6 +86,31 @@ def _inset_corner(ax: Axes, scene: Scene, core: tuple[float, float, float, float
     return best
 
 
+def inset_districts(scene: Scene, bounds: tuple[float, float, float, float], *,
+                    min_share: float = 0.02) -> list[str]:
+    """Names (in the map's language) of the districts an inset showing ``bounds`` shows.
+
+    A district counts when it covers at least ``min_share`` of the inset (not a sliver at its
+    edge); largest first.
+    """
+    if not len(scene.districts):
+        return []
+    box = shapely.box(*bounds)
+    shares = scene.districts.geometry.intersection(box).area / box.area
+    shown = scene.districts.assign(share=shares.to_numpy())
+    shown = shown[shown.share >= min_share].sort_values("share", ascending=False)
+    return [scene.district_label(str(n)) for n in shown.name_zh]
+
+
+def inset_caption(scene: Scene, inset: Axes) -> str:
+    """"放大图：海曙区、江北区、鄞州区" from what the inset finally shows (after its aspect is set)."""
+    inset.apply_aspect()
+    (x0, x1), (y0, y1) = inset.get_xlim(), inset.get_ylim()
+    names = inset_districts(scene, (x0, y0, x1, y1))
+    sep, colon = (", ", ": ") if scene.lang == "en" else ("、", "：")
+    return t("inset_title", scene.lang) + (colon + sep.join(names) if names else "")
+
+
 def draw_inset(frame: Frame, scene: Scene, core: tuple[float, float, float, float],
                font: FontProperties) -> tuple[Axes, list[Any]]:
     """An inset of ``core`` in the emptiest corner, linked to its box on the main map."""
@@ -97,14 +122,11 @@ def draw_inset(frame: Frame, scene: Scene, core: tuple[float, float, float, floa
         s.set_linewidth(1.0)
         s.set_edgecolor("#333333")
     inset.set_zorder(30)
+    inset.apply_aspect()  # final limits first: symbol sizes and the caption follow them
     draw_map(inset, scene, marker_size=INSET_MARKER)
     ind = ax.indicate_inset_zoom(inset, edgecolor="#333333", linewidth=0.8, alpha=0.9)
     rect = getattr(ind, "rectangle", None)
-    col = "name_en" if scene.lang == "en" and "name_en" in scene.districts else "name_zh"
-    names = scene.districts[scene.districts.intersects(shapely.box(*core))][col].tolist() \
-        if len(scene.districts) else []
-    title = (t("inset_title", scene.lang) + ("：" if scene.lang != "en" else ": ")
-             + ("、" if scene.lang != "en" else ", ").join(names[:4]))
+    title = inset_caption(scene, inset)
     halo_text(inset, 0.02, 0.98, title, transform=inset.transAxes, fontproperties=font,
               fontsize=6.5, va="top", ha="left", zorder=40, halo=2.5)
     bar = scale_bar(inset, font, fontsize=5.5, where=(0.05, 0.05))

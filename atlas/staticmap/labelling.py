@@ -82,10 +82,49 @@ def label_map(ax: Axes, scene: Scene, font: FontProperties, *, size: float, mark
     symbols = np.column_stack([disp - sym, disp + sym]) if len(disp) else np.zeros((0, 4))
     districts = _label_districts(ax, scene, font, size=size * 1.3,
                                  obstacles=np.vstack([symbols, reserved]))
+    rows, merged = _without_district_twins(rows, scene, districts, reach=0.05 * (x1 - x0))
     xy = np.array([(r.geometry.x, r.geometry.y) for r in rows]).reshape(-1, 2)
     names = [short_name(r, scene.lang) for r in rows]
     placed = place_point_labels(ax, xy, names, font, size=size, symbol_px=sym,
                                 obstacles=np.vstack([symbols, reserved, boxes_of(districts, ax)]),
                                 color="#1a1a1a", zorder=11, halo=1.8)
     return {"districts": districts, "sites": placed.texts, "site_boxes": placed.boxes,
-            "dropped": [names[i] for i in placed.dropped]}
+            "dropped": [names[i] for i in placed.dropped], "merged": merged}
+
+
+_SUFFIXES = ("区", "县", "市", " district", " county", " city")
+
+
+def _bare(name: str) -> str:
+    """A place name without its administrative suffix: "镇海区" → "镇海", "Cixi City" → "cixi"."""
+    n = name.strip().lower()
+    for suf in _SUFFIXES:
+        if n.endswith(suf) and len(n) > len(suf):
+            return n[: -len(suf)].strip()
+    return n
+
+
+def _without_district_twins(rows: list[Any], scene: Scene, district_texts: list[Text], *,
+                            reach: float) -> tuple[list[Any], list[str]]:
+    """Leave out site labels that would only repeat a district label drawn nearby.
+
+    Candidate innovation poles and county hubs are named after their district ("镇海区",
+    "慈溪"): beside the district's own label they read as a duplicate. A site whose short name
+    is the name of a district labelled on this map, and which lies in that district (or within
+    ``reach`` metres of it), keeps its symbol and loses its label. Returns the rows to label
+    and the names left to the district label.
+    """
+    labelled = {_bare(txt.get_text()): txt.get_text() for txt in district_texts}
+    if not labelled or not rows:
+        return rows, []
+    col = "name_en" if scene.lang == "en" and "name_en" in scene.districts else "name_zh"
+    shapes = {_bare(str(r[col] or r["name_zh"])): r.geometry for _, r in scene.districts.iterrows()}
+    keep, merged = [], []
+    for r in rows:
+        bare = _bare(short_name(r, scene.lang))
+        shape = shapes.get(bare)
+        if bare in labelled and shape is not None and shape.distance(r.geometry) <= reach:
+            merged.append(short_name(r, scene.lang))
+        else:
+            keep.append(r)
+    return keep, merged

@@ -15,6 +15,18 @@ if TYPE_CHECKING:
     from atlas.staticmap.scene import Scene
 
 
+def wrap_segments(text: str, width: float, sep: str = " · ") -> str:
+    """Like :func:`wrap_label`, but breaking between ``sep``-joined parts first ("A · B · C")."""
+    lines: list[str] = []
+    for part in text.split(sep):
+        cand = f"{lines[-1]}{sep}{part}" if lines else part
+        if lines and len(wrap_label(cand, width).split("\n")) == 1:
+            lines[-1] = cand
+        else:
+            lines += wrap_label(part, width).split("\n")
+    return "\n".join(lines)
+
+
 def wrap_label(text: str, width: float) -> str:
     """Break ``text`` into lines of at most ``width`` em (CJK characters 1 em, others 0.55).
 
@@ -52,10 +64,21 @@ def legend_handles(layers_drawn: list[Layer], info: dict[str, Any], scene: Scene
         hs.append(Line2D([], [], color=color, linewidth=1.6, label=label) if lyr.geometry == "line"
                   else Patch(facecolor=str(lyr.style.get("fill_color", color)), edgecolor=color,
                              alpha=0.6, label=label))
+    dense = info.get("dense", {})
     for lyr in layers_drawn:
+        label = lyr.legend_en if lang == "en" else lyr.legend_zh
+        if lyr.id in dense:  # drawn as small dots: said so, with how many
+            size, n = dense[lyr.id]
+            marker = str(lyr.style.get("marker", "o"))
+            hs.append(Line2D([], [], marker="o" if marker in (".", ",") else marker, linestyle="",
+                             markersize=max(2.5, float(size) ** 0.5),
+                             markerfacecolor=str(lyr.style.get("color")),
+                             markeredgecolor="#333333", markeredgewidth=0.3,
+                             label=t("legend_dense", lang, label=label, n=n)))
+            continue
         hs.append(Line2D([], [], marker=str(lyr.style.get("marker", "o")), linestyle="", markersize=6,
                          markerfacecolor=str(lyr.style.get("color")), markeredgecolor="#222222",
-                         markeredgewidth=0.5, label=lyr.legend_en if lang == "en" else lyr.legend_zh))
+                         markeredgewidth=0.5, label=label))
     if info["approx"]:
         hs.append(Line2D([], [], marker="o", linestyle="", markersize=6, markerfacecolor="white",
                          markeredgecolor="#555555", markeredgewidth=1.2, label=t("legend_hollow", lang)))
@@ -75,38 +98,114 @@ def legend_handles(layers_drawn: list[Layer], info: dict[str, Any], scene: Scene
     return hs
 
 
+def fit_label(text: str, width_pt: float, font: FontProperties, size: float) -> str:
+    """Break ``text`` into lines at most ``width_pt`` wide as set in ``font`` at ``size`` (measured).
+
+    Breaks at spaces when the text has them, else between any two characters; a single word
+    wider than the line is broken between characters.
+    """
+    from matplotlib.textpath import TextToPath
+
+    prop = font.copy()
+    prop.set_size(size)
+    measure = TextToPath()
+
+    def wide(s: str) -> float:
+        return float(measure.get_text_width_height_descent(s, prop, ismath=False)[0])
+
+    spaced = " " in text
+    tokens = text.split(" ") if spaced else list(text)
+    lines: list[str] = []
+    line = ""
+    for tok in tokens:
+        cand = f"{line} {tok}" if spaced and line else line + tok
+        if not line or wide(cand) <= width_pt or (not spaced and tok in "，。、）)：；"):
+            line = cand
+            continue
+        lines.append(line)
+        line = tok
+    lines.append(line)
+    out: list[str] = []
+    for ln in lines:  # a word longer than a line: break it between characters
+        out += [ln] if wide(ln) <= width_pt or not spaced else fit_label(ln.replace(" ", "\u2009"), width_pt,
+                                                                     font, size).split("\n")
+    return "\n".join(x.replace("\u2009", " ") for x in out if x)
+
+
 def draw_legends(frame: Frame, handles: list[Any], scene: Scene, font: FontProperties,
                  lang: str) -> None:
-    """The layer legend and, when gaps are drawn, the graduated gap legend with its unit."""
+    """The layer legend and, when gaps are drawn, the graduated gap legend with its unit.
+
+    Labels are wrapped to the margin's width as measured in the font (:func:`fit_label`); a
+    legend too tall for its margin is set again with more columns (portrait pages) or a smaller
+    font. Nothing is drawn outside the margin, over the scale bar or the north arrow.
+    """
+    labels = [h.get_label() for h in handles]
+    gaps = scene.cells is not None and not scene.cells.empty
+    width_pt = frame.panel[2] * frame.width_in * 72 - (0.06 * frame.width_in * 72 if frame.portrait else 0)
+    if frame.portrait and gaps:
+        width_pt *= 0.66  # the gap legend takes the right third
+    sizes = (8.0, 7.5, 7.0, 6.5, 6.0) if frame.portrait else (9.0, 8.5, 8.0, 7.5, 7.0, 6.5)
+    attempts = [(size, ncol) for size in sizes for ncol in ((2, 3) if frame.portrait else (1,))]
+    for i, (size, ncol) in enumerate(attempts):
+        line_pt = (width_pt - (ncol - 1) * 2.0 * size) / ncol - 3.0 * size - 6.0  # handle, pads
+        for h, lab in zip(handles, labels, strict=True):
+            h.set_label(fit_label(lab, line_pt, font, size))
+        legends = _place_legends(frame, handles, scene, font, lang, size=size, ncol=ncol)
+        if _fits(frame, legends) or i == len(attempts) - 1:
+            break  # the last try stays even if it does not fit (tests check that it never comes)
+        for lg in legends:
+            lg.remove()
+    for lg in frame.fig.legends:
+        lg.get_title().set_fontweight("bold")
+
+
+def _fits(frame: Frame, legends: list[Any]) -> bool:
+    """Whether every legend lies inside the legend margin, clear of the others."""
+    fig = frame.fig
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    px, py, pw, _ph = frame.panel
+    # the scale bar (foot of the margin, left) and the north arrow (foot, right) stay free
+    x1 = (px + pw - (0.06 if frame.portrait else 0.0)) * fig.bbox.width + 1.0
+    y0 = (py + (0.05 if frame.portrait else 0.1)) * fig.bbox.height - 1.0
+    boxes = [lg.get_window_extent(renderer) for lg in legends]
+    if any(bb.x1 > x1 or bb.y0 < y0 for bb in boxes):
+        return False
+    return not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def _place_legends(frame: Frame, handles: list[Any], scene: Scene, font: FontProperties, lang: str,
+                   *, size: float, ncol: int = 1) -> list[Any]:
+    """Draw the layer legend (and the gap legend) at font ``size``; returns them."""
     from matplotlib.patches import Patch
 
     px, py, pw, ph = frame.panel
     fig = frame.fig
     top = py + ph
-    size = 7.0 if frame.portrait else 7.5
-    em = pw * frame.width_in * 72 / size * (0.32 if frame.portrait else 1.0) - 3.0
-    for h in handles:
-        h.set_label(wrap_label(h.get_label(), em))
-    kw = {"frameon": False, "prop": font, "title_fontproperties": font, "borderaxespad": 0,
+    prop, title_prop = font.copy(), font.copy()
+    prop.set_size(size)  # (a legend's ``fontsize`` is ignored when it is given ``prop``)
+    title_prop.set_size(size + 1.0)
+    kw = {"frameon": False, "prop": prop, "title_fontproperties": title_prop, "borderaxespad": 0,
           "handlelength": 1.6, "labelspacing": 0.55, "alignment": "left"}
     gap = None
     if scene.cells is not None and not scene.cells.empty:
         gap = [Patch(facecolor=c, alpha=palette.GAP_OPACITY, edgecolor="none", label=lab)
                for lab, c in palette.gap_legend(lang)]
+    out = []
     if frame.portrait:
-        leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(px, top), ncol=2,
-                         title=t("layers", lang), fontsize=7, **kw)
+        leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(px, top), ncol=ncol,
+                         title=t("layers", lang), **kw)
+        out.append(leg)
         if gap:
-            fig.legend(handles=gap[::-1], loc="upper right", bbox_to_anchor=(px + pw, top),
-                       title=palette.gap_units(lang), fontsize=7, **kw)
+            out.append(fig.legend(handles=gap[::-1], loc="upper right", bbox_to_anchor=(px + pw, top),
+                                  title=palette.gap_units(lang), **kw))
     else:
         leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(px, top),
-                         title=t("layers", lang), fontsize=7.5, **kw)
+                         title=t("layers", lang), **kw)
+        out.append(leg)
         if gap:
-            fig.canvas.draw()
-            bb = leg.get_window_extent().transformed(fig.transFigure.inverted())
-            fig.legend(handles=gap[::-1], loc="upper left", bbox_to_anchor=(px, bb.y0 - 0.03),
-                       title=palette.gap_units(lang), fontsize=7.5, **kw)
-    leg.get_title().set_fontsize(8.5)
-    for lg in fig.legends:
-        lg.get_title().set_fontweight("bold")
+            renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+            bb = leg.get_window_extent(renderer).transformed(fig.transFigure.inverted())
+            out.append(fig.legend(handles=gap[::-1], loc="upper left", bbox_to_anchor=(px, bb.y0 - 0.03),
+                                  title=palette.gap_units(lang), **kw))
+    return out

@@ -16,7 +16,7 @@ from atlas.staticmap.furniture import panel_scale
 from atlas.staticmap.inset import dense_core, draw_inset
 from atlas.staticmap.labelling import label_map
 from atlas.staticmap.layout import Frame, layout
-from atlas.staticmap.legend import draw_legends, legend_handles, wrap_label
+from atlas.staticmap.legend import draw_legends, legend_handles, wrap_segments
 from atlas.staticmap.scene import Scene, build_scene
 from atlas.staticmap.style import (
     HEADER_IN,
@@ -98,15 +98,17 @@ def render_static_map(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame
     font = cjk_font()
     scene = build_scene(layers, frames, lang=lang, visible=visible, districts=districts,
                         areas=areas, cells=cells, recommended=recommended)
+    if not _has_content(scene):
+        raise ExportError(t("map_nothing_to_draw", "zh"), t("map_nothing_to_draw", "en"))
+    today = today or date.today()
     core = dense_core(scene) if inset and not scene.focus_names else None
-    title = title or map_title(scene.focus_names, lang)
-    subtitle = _wrapped_subtitle(scene, subtitle, preset=preset, lang=lang)
+    title = title or map_title(scene.focus_labels, lang)
+    subtitle = _wrapped_subtitle(scene, subtitle, preset=preset, lang=lang, today=today)
     frame = layout(preset, scene.extent, band=core is not None,
                    header=HEADER_IN + 0.17 * subtitle.count("\n"))
     try:
-        done = _compose(frame, scene, layers, font, title=title, subtitle=subtitle, lang=lang,
-                        visible=visible, sources=sources, notes=list(notes),
-                        today=today or date.today(), core=core)
+        done = _compose(frame, scene, font, title=title, subtitle=subtitle, lang=lang,
+                        sources=sources, notes=list(notes), today=today, core=core)
         if record is not None:
             record.update(done)
         _save(frame, out, title=title, dpi=dpi)
@@ -125,11 +127,28 @@ def _checked_output(path: str | Path, preset: str) -> Path:
     return p
 
 
-def _wrapped_subtitle(scene: Scene, subtitle: str | None, *, preset: str, lang: str) -> str:
-    """The subtitle (by default what the map shows), broken into lines the title band's width."""
+def _has_content(scene: Scene) -> bool:
+    """Whether the map shows anything in focus: a feature, the district layer or an analysis."""
+    return bool(any(bool(g.focus.any()) for _, g in scene.points) or scene.polygons
+                or (scene.district_layer is not None and not scene.districts.empty)
+                or (scene.areas is not None and len(scene.areas))
+                or (scene.cells is not None and len(scene.cells)) or scene.recommended is not None)
+
+
+def _wrapped_subtitle(scene: Scene, subtitle: str | None, *, preset: str, lang: str,
+                      today: date) -> str:
+    """The subtitle (by default a briefing line), broken into lines the title band's width."""
     w_in = PRESETS[preset][0] - 2 * MARGIN_IN
-    return wrap_label(subtitle if subtitle is not None else map_subtitle(scene, lang),
-                      w_in * 72 / 9.5 * 0.97)
+    return wrap_segments(subtitle if subtitle is not None else map_subtitle(scene, lang, today=today),
+                         w_in * 72 / 9.5 * 0.97)
+
+
+def drawn_layers(scene: Scene) -> list[tuple[Layer, gpd.GeoDataFrame]]:
+    """Every layer the map draws, with its features (the footer names each one's source)."""
+    out: list[tuple[Layer, gpd.GeoDataFrame]] = []
+    if scene.district_layer is not None and not scene.districts.empty:
+        out.append((scene.district_layer, scene.districts))
+    return out + list(scene.polygons) + [(lyr, g) for lyr, g in scene.points if len(g)]
 
 
 def _save(frame: Frame, path: Path, *, title: str, dpi: int) -> None:
@@ -146,9 +165,8 @@ def _save(frame: Frame, path: Path, *, title: str, dpi: int) -> None:
     atomic_write(path, write)
 
 
-def _compose(frame: Frame, scene: Scene, layers: list[Layer], font: FontProperties, *,
-             title: str, subtitle: str, lang: str, visible: Iterable[str] | None,
-             sources: Iterable[str], notes: list[str], today: date,
+def _compose(frame: Frame, scene: Scene, font: FontProperties, *, title: str, subtitle: str,
+             lang: str, sources: Iterable[str], notes: list[str], today: date,
              core: tuple[float, float, float, float] | None) -> dict[str, Any]:
     """Draw the map, inset, labels, legends, title and footer on ``frame``.
 
@@ -160,16 +178,35 @@ def _compose(frame: Frame, scene: Scene, layers: list[Layer], font: FontProperti
     drawn = [lyr for lyr, g in scene.points if bool(g.focus.any())]
     draw_legends(frame, legend_handles(drawn, info, scene, lang), scene, font, lang)
     panel_scale(frame, font, scene.crs, lang)
-    shown = set(visible) if visible is not None else {lyr.id for lyr in layers if lyr.visible}
     if scene.cells is not None:
         notes = [*notes, t("gap_note", lang)]
     header_footer(frame, font, title=title, subtitle=subtitle, lang=lang, crs=scene.crs,
-                  attributions=attribution_lines(layers, shown, sources), notes=notes, today=today)
+                  attributions=attribution_lines(drawn_layers(scene), lang, sources), notes=notes,
+                  today=today)
     record["legend"] = info
-    record["map_box"] = tuple(ax.get_position().bounds)  # figure fractions x0, y0, w, h
-    record["legend_boxes"] = [tuple(lg.get_window_extent().transformed(
-        frame.fig.transFigure.inverted()).bounds) for lg in frame.fig.legends]
+    record.update(_text_record(frame))
     return record
+
+
+def _text_record(frame: Frame) -> dict[str, Any]:
+    """Where the map box, the legends and every text of the page ended up (figure fractions)."""
+    fig = frame.fig
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    to_fig = fig.transFigure.inverted()
+
+    def frac(artist: Any) -> tuple[float, float, float, float]:
+        bb = artist.get_window_extent(renderer).transformed(to_fig)
+        return (float(bb.x0), float(bb.y0), float(bb.x1), float(bb.y1))
+
+    legend_texts = [(txt.get_text(), frac(txt)) for lg in fig.legends
+                    for txt in [lg.get_title(), *lg.get_texts()] if txt.get_text()]
+    return {"map_box": tuple(frame.ax.get_position().bounds),  # x0, y0, w, h
+            "legend_boxes": [tuple(lg.get_window_extent(renderer).transformed(to_fig).bounds)
+                             for lg in fig.legends],
+            "legend_texts": legend_texts,
+            "page_texts": [(txt.get_text(), frac(txt)) for txt in fig.texts if txt.get_text()],
+            "panel": frame.panel}
 
 
 def _inset_and_labels(frame: Frame, scene: Scene, font: FontProperties,
@@ -189,6 +226,7 @@ def _inset_and_labels(frame: Frame, scene: Scene, font: FontProperties,
                                     reserved=own) | {"reserved": own}
         (ix0, ix1), (iy0, iy1) = inset_ax.get_xlim(), inset_ax.get_ylim()
         core = (ix0, iy0, ix1, iy1)  # what the inset finally shows is named there only
+        record["inset"].update(bounds=core, caption=inset_art[-1].get_text())
         reserved = boxes_of([inset_ax.get_window_extent(), *inset_art[:1]], ax)
     frame.fig.canvas.draw()
     record["main"] = label_map(ax, scene, font, size=6.5, marker_size=MAIN_MARKER,

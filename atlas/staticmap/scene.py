@@ -34,6 +34,18 @@ class Scene:
     recommended: gpd.GeoDataFrame | None = None
     focus_names: list[str] = field(default_factory=list)
 
+    def district_label(self, name_zh: str) -> str:
+        """A district's name in the map's language (its ``name_en`` in English, when known)."""
+        if self.lang != "en" or "name_en" not in self.districts:
+            return name_zh
+        hit = self.districts.loc[self.districts.name_zh == name_zh, "name_en"]
+        return str(hit.iloc[0]) if len(hit) and str(hit.iloc[0] or "").strip() else name_zh
+
+    @property
+    def focus_labels(self) -> list[str]:
+        """The focus districts' names in the map's language (title, subtitle, file names)."""
+        return [self.district_label(n) for n in self.focus_names]
+
     @property
     def extent(self) -> tuple[float, float, float, float]:
         """Bounds (metres) of the focus districts, or of every feature if there are none."""
@@ -45,9 +57,33 @@ class Scene:
         return tuple(float(v) for v in b)  # type: ignore[return-value]
 
 
+def district_mask(gdf: gpd.GeoDataFrame, names: Iterable[str] | None, *,
+                  boundaries: gpd.GeoDataFrame | None = None) -> np.ndarray:
+    """Which rows of ``gdf`` belong to the districts ``names`` (all rows when ``names`` is empty).
+
+    By the rows' ``district`` column (sites, galleries, a planner's layers), else by
+    ``name_zh`` for the district layer itself, else, given the districts' ``boundaries``,
+    by position (rows that touch one of them). One rule for maps and for data downloads.
+    """
+    dset = set(names or ())
+    if not dset:
+        return np.ones(len(gdf), dtype=bool)
+    if "district" in gdf.columns:
+        return gdf["district"].isin(dset).to_numpy()
+    if "name_zh" in gdf.columns and "adcode" in gdf.columns:  # the district layer
+        return gdf["name_zh"].isin(dset).to_numpy()
+    if boundaries is not None and len(boundaries):
+        shape = shapely.union_all(boundaries[boundaries.name_zh.isin(dset)].to_crs(gdf.crs)
+                                  .geometry.to_numpy())
+        geoms = gdf.geometry.to_numpy()
+        return np.array([g is not None and not g.is_empty and g.intersects(shape) for g in geoms],
+                        dtype=bool)
+    return np.ones(len(gdf), dtype=bool)
+
+
 def _filter_points(gdf: gpd.GeoDataFrame, dset: set[str] | None) -> gpd.GeoDataFrame:
     g = gdf[~gdf.geometry.isna() & ~gdf.geometry.is_empty].copy()
-    g["focus"] = g.district.isin(dset).to_numpy() if dset is not None and "district" in g else True
+    g["focus"] = district_mask(g, dset) if "district" in g else True
     return g
 
 
@@ -76,15 +112,14 @@ def build_scene(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame], *, 
         else:  # areas and lines (a planner's layer may hold rows without a shape)
             g = frames[lyr.id]
             g = g[~g.geometry.isna() & ~g.geometry.is_empty]
-            key = "district" if "district" in g.columns else "name_zh"
-            if dset is not None and key in g.columns:
-                g = g[g[key].isin(dset)]
+            if dset is not None:
+                g = g[district_mask(g, dset, boundaries=dist)]
             if not g.empty:
                 polys.append((lyr, g.to_crs(crs)))
     scene = Scene(crs=crs, lang=lang, districts=d if (dlayer and dlayer.id in shown) or dset else
                   d.iloc[:0], points=pts, polygons=polys,
                   district_layer=dlayer if dlayer is not None and dlayer.id in shown else None,
-                  focus_names=sorted(dset) if dset else [])
+                  focus_names=_in_order(dset, dist))
     if dset and scene.districts.empty:  # districts hidden but used as the frame
         scene.districts = d.assign(focus=focus.to_numpy())
     boundary = shapely.union_all(d[d.focus].geometry.to_numpy()) if len(d) else None
@@ -94,6 +129,14 @@ def build_scene(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame], *, 
     if recommended is not None and not recommended.empty:
         scene.recommended = recommended.to_crs(crs)
     return scene
+
+
+def _in_order(dset: set[str] | None, dist: gpd.GeoDataFrame) -> list[str]:
+    """The chosen districts in the districts' own order (by code), unknown names last."""
+    if not dset:
+        return []
+    known = [n for n in dist.name_zh if n in dset]
+    return known + sorted(dset - set(known))
 
 
 def _map_crs(frames: Iterable[gpd.GeoDataFrame | None]) -> str:

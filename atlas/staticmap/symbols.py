@@ -54,45 +54,100 @@ def _draw_areas(ax: Axes, scene: Scene) -> set[str]:
     return drawn
 
 
-def _draw_points(ax: Axes, scene: Scene, *, size: float) -> tuple[bool, bool]:
+def point_size(ax: Axes, g: Any, *, marker_size: float) -> float:
+    """Symbol size (points²) of a dense layer on ``ax``: small enough to keep its points apart.
+
+    The diameter is 0.7 of the median distance between neighbouring points as drawn (display
+    points at the map's scale), between 1.6 pt and 0.6 of a named site's symbol: 1,183
+    galleries are fine dots at city scale, grow as the map zooms in, and never outsize the
+    plan's sites.
+    """
+    from scipy.spatial import cKDTree
+
+    if len(g) < 2:
+        return marker_size
+    xy = np.column_stack([g.geometry.x.to_numpy(), g.geometry.y.to_numpy()])
+    disp = ax.transData.transform(xy) * 72.0 / ax.get_figure().dpi  # type: ignore[union-attr]
+    dist, _ = cKDTree(disp).query(disp, k=2)
+    nn = dist[:, 1][dist[:, 1] > 0]
+    if not len(nn):
+        return marker_size
+    d = float(np.clip(0.7 * np.median(nn), 1.6, 0.6 * np.sqrt(marker_size)))
+    return d * d
+
+
+def _draw_points(ax: Axes, scene: Scene, *, size: float) -> dict[str, Any]:
     """Every point layer: sourced filled, approximate hollow with a dotted error ring.
 
-    Returns (any approximate point drawn, any error ring drawn) for the legend.
+    Layers of many small points (not named, :func:`atlas.staticmap.scene.named`) are drawn
+    first, beneath the plan's named sites, as dots sized by their density on this map.
+    Returns for the legend: any approximate point drawn, any error ring drawn, and the size
+    and number of each dense layer.
     """
-    from matplotlib.patches import Circle
+    from atlas.staticmap.scene import named
 
-    ring = palette.ERROR_RING
-    any_approx = any_ring = False
-    for lyr, g in scene.points:
-        color = str(lyr.style.get("color", "#333333"))
-        marker = str(lyr.style.get("marker", "o"))
-        for focus in (False, True):
-            sub = g[g.focus == focus]
-            if sub.empty:
-                continue
-            alpha = 1.0 if focus else CONTEXT_ALPHA
-            approx = (sub.position_status != "sourced").to_numpy() if "position_status" in sub \
-                else np.zeros(len(sub), bool)
-            err = sub.est_error_m.fillna(0).to_numpy(dtype=float) if "est_error_m" in sub \
-                else np.zeros(len(sub))
-            x, y = sub.geometry.x.to_numpy(), sub.geometry.y.to_numpy()
-            for xi, yi, e in zip(x[approx], y[approx], err[approx], strict=True):
-                if e > 0 and focus:
-                    ax.add_patch(Circle((xi, yi), e, fill=False, linestyle=(0, (1.5, 2.5)),
-                                        linewidth=float(ring["weight"]), edgecolor=str(ring["color"]),
-                                        alpha=float(ring["opacity"]), zorder=4))
-                    any_ring = True
-            ax.scatter(x[~approx], y[~approx], s=size, marker=marker, color=color, alpha=alpha,
-                       edgecolor="#222222", linewidth=0.5, zorder=7)
-            ax.scatter(x[approx], y[approx], s=size * 1.5, marker=marker, facecolor="none",
-                       edgecolor="#333333", linewidth=0.4, alpha=alpha, zorder=7)
-            ax.scatter(x[approx], y[approx], s=size, marker=marker, facecolor="white",
-                       edgecolor=color, linewidth=1.4, alpha=alpha, zorder=7)
-            any_approx = any_approx or bool(approx.any() and focus)
+    out: dict[str, Any] = {"approx": False, "rings": False, "dense": {}}
+    layers = sorted(scene.points, key=lambda p: named(*p))  # dense layers first (stable order)
+    for lyr, g in layers:
+        if not named(lyr, g):
+            s = point_size(ax, g[g.focus] if g.focus.any() else g, marker_size=size)
+            out["dense"][lyr.id] = (s, int(g.focus.sum()))
+            _draw_dense(ax, lyr, g, size=s)
+            continue
+        approx, rings = _draw_named(ax, lyr, g, size=size)
+        out["approx"] = out["approx"] or approx
+        out["rings"] = out["rings"] or rings
     if scene.recommended is not None:
         r = scene.recommended
         ax.scatter(r.geometry.x, r.geometry.y, marker="*", s=size * 6, color=palette.RECOMMENDED_COLOUR,
                    edgecolor="white", linewidth=0.8, zorder=9)
+    return out
+
+
+def _draw_dense(ax: Axes, lyr: Any, g: Any, *, size: float) -> None:
+    """A dense layer: plain dots under everything named (no rings: their error is the layer's)."""
+    color = str(lyr.style.get("color", "#333333"))
+    marker = str(lyr.style.get("marker", "o"))
+    marker = "o" if marker in (".", ",") else marker  # the size is set here, not by the marker
+    for focus in (False, True):
+        sub = g[g.focus == focus]
+        if not sub.empty:
+            ax.scatter(sub.geometry.x, sub.geometry.y, s=size, marker=marker, color=color,
+                       alpha=0.85 if focus else CONTEXT_ALPHA, edgecolor="#333333",
+                       linewidth=0.15 if size < 10 else 0.3, zorder=6)
+
+
+def _draw_named(ax: Axes, lyr: Any, g: Any, *, size: float) -> tuple[bool, bool]:
+    """A layer of named sites: sourced filled, approximate hollow with a dotted error ring."""
+    from matplotlib.patches import Circle
+
+    ring = palette.ERROR_RING
+    any_approx = any_ring = False
+    color = str(lyr.style.get("color", "#333333"))
+    marker = str(lyr.style.get("marker", "o"))
+    for focus in (False, True):
+        sub = g[g.focus == focus]
+        if sub.empty:
+            continue
+        alpha = 1.0 if focus else CONTEXT_ALPHA
+        approx = (sub.position_status != "sourced").to_numpy() if "position_status" in sub \
+            else np.zeros(len(sub), bool)
+        err = sub.est_error_m.fillna(0).to_numpy(dtype=float) if "est_error_m" in sub \
+            else np.zeros(len(sub))
+        x, y = sub.geometry.x.to_numpy(), sub.geometry.y.to_numpy()
+        for xi, yi, e in zip(x[approx], y[approx], err[approx], strict=True):
+            if e > 0 and focus:
+                ax.add_patch(Circle((xi, yi), e, fill=False, linestyle=(0, (1.5, 2.5)),
+                                    linewidth=float(ring["weight"]), edgecolor=str(ring["color"]),
+                                    alpha=float(ring["opacity"]), zorder=4))
+                any_ring = True
+        ax.scatter(x[~approx], y[~approx], s=size, marker=marker, color=color, alpha=alpha,
+                   edgecolor="#222222", linewidth=0.5, zorder=7)
+        ax.scatter(x[approx], y[approx], s=size * 1.5, marker=marker, facecolor="none",
+                   edgecolor="#333333", linewidth=0.4, alpha=alpha, zorder=7)
+        ax.scatter(x[approx], y[approx], s=size, marker=marker, facecolor="white",
+                   edgecolor=color, linewidth=1.4, alpha=alpha, zorder=7)
+        any_approx = any_approx or bool(approx.any() and focus)
     return any_approx, any_ring
 
 
@@ -114,7 +169,7 @@ def draw_map(ax: Axes, scene: Scene, *, marker_size: float) -> dict[str, Any]:
     _draw_polygons(ax, scene)
     _draw_cells(ax, scene)
     methods = _draw_areas(ax, scene)
-    approx, rings = _draw_points(ax, scene, size=marker_size)
+    points = _draw_points(ax, scene, size=marker_size)
     ax.set_xlabel("")
     ax.set_ylabel("")
-    return {"methods": methods, "approx": approx, "rings": rings}
+    return {"methods": methods, **points}
