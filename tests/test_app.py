@@ -249,9 +249,9 @@ def test_export_page_generates_a_pdf_and_a_geopackage():
     at = _run("pages/4_导出_Export.py")
     at.button(key="ex_pdf_make").click().run()
     assert not at.exception
-    assert at.session_state["ex_pdf"].startswith(b"%PDF")
+    assert at.session_state["ex_made"]["pdf"]["data"].startswith(b"%PDF")
     at.button(key="ex_gpkg_make").click().run()
-    assert at.session_state["ex_gpkg"].startswith(b"SQLite format 3")
+    assert at.session_state["ex_made"]["gpkg"]["data"].startswith(b"SQLite format 3")
 
 
 IMP_PAGE = "pages/5_导入_Import.py"
@@ -299,7 +299,7 @@ def test_export_page_can_include_labelled_circles():
 
     from pypdf import PdfReader
 
-    text = PdfReader(io.BytesIO(at.session_state["ex_pdf"])).pages[0].extract_text()
+    text = PdfReader(io.BytesIO(at.session_state["ex_made"]["pdf"]["data"])).pages[0].extract_text()
     assert "直线近似圈" in text  # no network here: the circles are labelled as proxies
 
 
@@ -380,10 +380,7 @@ def _widget_labels(at: AppTest) -> list[tuple[str, str]]:
     return [*walk(at.main), *walk(at.sidebar)]
 
 
-@pytest.mark.parametrize("page", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="ui/exporter.py labels every layer's "
-                                            "downloads just 'CSV' / 'GeoJSON' (another helper's file)"))
-    if p.startswith("pages/4_") else p for p in PAGES])
+@pytest.mark.parametrize("page", PAGES)
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_no_two_widgets_on_a_page_share_a_label(page, lang):
     """Two widgets labelled alike (or alike but for a trailing arrow or cross) cannot be told

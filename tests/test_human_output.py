@@ -126,7 +126,7 @@ def test_export_page_title_follows_the_district_filter():
     at.multiselect(key="ex_districts").select("江北区").run()
     at.button(key="ex_pdf_make").click().run()
     assert not at.exception
-    text = PdfReader(io.BytesIO(at.session_state["ex_pdf"])).pages[0].extract_text()
+    text = PdfReader(io.BytesIO(at.session_state["ex_made"]["pdf"]["data"])).pages[0].extract_text()
     assert "江北区 · 宁波科创空间图谱" in text
 
 

@@ -1,17 +1,26 @@
 """The export page's steps (pages/4_导出_Export.py): the view to export, then each format.
 
-Static maps (PNG, PDF) and the GeoPackage are made on a click and kept in the session; the HTML
-map is built only when downloaded, once per view for everyone (:func:`ui.analysis.export_html`);
-CSV and GeoJSON per layer are written when downloaded.
+Every choice is keyed on a stable value (layer id, district code name, preset code) and shown
+through ``format_func`` in the reader's language; :mod:`ui.memory` keeps the choices across a
+language switch and a visit to another page. Static maps (PNG, PDF) and the GeoPackage are made
+on a click and kept in the session *with the inputs they were made from*: when any input
+changes the download is withdrawn and the result marked out of date. The HTML map is built only
+when downloaded, once per view for everyone (:func:`ui.analysis.export_html`); CSV and GeoJSON
+per layer are written when downloaded and, like every export here, follow the district filter.
+The briefing pack is the ``export-briefing`` command run in a child process (:func:`atlas.briefing.pack_zip`),
+once per set of inputs and day for every session.
 """
 
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import streamlit as st
@@ -20,6 +29,9 @@ from streamlit.delta_generator import DeltaGenerator
 from atlas.errors import AtlasError
 from atlas.export import (
     PRESETS,
+    ExportError,
+    export_name,
+    in_districts,
     render_static_map,
     save_html,
     write_csv,
@@ -28,9 +40,13 @@ from atlas.export import (
 )
 from atlas.i18n import t
 from atlas.service_area import areas_for
-from atlas.staticmap import map_title
+from atlas.staticmap import briefing_subtitle, district_mask, map_title
 from atlas.webmap import areas_group, build_map
-from ui import analysis, common
+from ui import analysis, common, memory
+
+PAGE = "export"
+WIDGETS = ("ex_layers", "ex_districts", "ex_title", "ex_sub", "ex_preset", "ex_areas")
+MADE = "ex_made"  # kind -> {"inputs": ..., "data": bytes, "file": str}
 
 
 @dataclass(frozen=True)
@@ -45,24 +61,51 @@ class View:
     with_areas: bool
 
 
+def district_label(name_zh: str, lang: str) -> str:
+    """A district's name in ``lang`` (the geodata's English name in English)."""
+    if lang != "en":
+        return name_zh
+    d = common.districts()
+    hit = d.loc[d.name_zh == name_zh, "name_en"]
+    return str(hit.iloc[0]) if len(hit) and str(hit.iloc[0] or "") else name_zh
+
+
 def choose_view(lang: str) -> View:
     """The layer and district choice, titles (empty = automatic), page preset and circles."""
     layers = common.catalogue()
     titles = {lyr.id: lyr.title(lang) for lyr in layers}
-    visible = st.multiselect(t("layers", lang), list(titles),
-                             default=[lyr.id for lyr in layers if lyr.visible], key="ex_layers",
+    names = common.districts().name_zh.tolist()
+    memory.restore(PAGE, lang, {
+        "ex_layers": [lyr.id for lyr in layers if lyr.visible], "ex_districts": [],
+        "ex_title": "", "ex_sub": "", "ex_preset": "a4-landscape", "ex_areas": False,
+    }, options={"ex_layers": list(titles), "ex_districts": names, "ex_preset": list(PRESETS)})
+    visible = st.multiselect(t("layers", lang), list(titles), key="ex_layers",
                              format_func=titles.__getitem__)
-    chosen = st.multiselect(t("district_filter", lang), common.districts().name_zh.tolist(),
-                            key="ex_districts")
-    # empty = automatic: the title names the chosen districts, the subtitle counts what is shown
-    title = st.text_input(t("export_map_title", lang), value="", key="ex_title",
-                          placeholder=map_title(chosen, lang), help=t("export_title_auto", lang))
-    subtitle = st.text_input(t("export_subtitle", lang), value="", key="ex_sub",
-                             placeholder=t("export_title_auto", lang))
-    preset = st.selectbox(t("export_preset", lang), sorted(PRESETS),
-                          index=sorted(PRESETS).index("a4-landscape"), key="ex_preset")
-    with_areas = st.checkbox(t("export_with_areas", lang), value=False, key="ex_areas")
+    chosen = st.multiselect(t("district_filter", lang), names, key="ex_districts",
+                            format_func=partial(district_label, lang=lang),
+                            placeholder=t("export_unfiltered", lang))
+    # empty = automatic: the title names the chosen districts, the subtitle says what is shown
+    title = st.text_input(t("export_map_title", lang), key="ex_title",
+                          placeholder=map_title([district_label(n, lang) for n in chosen], lang),
+                          help=t("export_title_auto", lang))
+    subtitle = st.text_input(t("export_subtitle", lang), key="ex_sub",
+                             placeholder=auto_subtitle(visible, chosen, lang,
+                                                       with_areas=bool(st.session_state["ex_areas"])),
+                             help=t("export_title_auto", lang))
+    preset = st.selectbox(t("export_preset", lang), sorted(PRESETS), key="ex_preset",
+                          format_func=lambda p: t(f"preset_{p}", lang))
+    with_areas = st.checkbox(t("export_with_areas", lang), key="ex_areas")
+    memory.remember(PAGE, lang, WIDGETS)
     return View(tuple(visible), tuple(chosen), title, subtitle, str(preset), bool(with_areas))
+
+
+def auto_subtitle(visible: list[str], chosen: list[str], lang: str, *, with_areas: bool) -> str:
+    """The subtitle a map gets when the field is left empty (the map's own default)."""
+    frames = common.layer_frames()
+    drawn = [(lyr, frames[lyr.id][district_mask(frames[lyr.id], chosen)])
+             for lyr in common.catalogue() if lyr.id in visible and lyr.id in frames
+             and lyr.id != "districts"]
+    return briefing_subtitle(drawn, lang, service_areas=with_areas)
 
 
 def data_token() -> tuple[str, ...]:
@@ -71,50 +114,135 @@ def data_token() -> tuple[str, ...]:
 
 
 def visible_tables(view: View) -> dict[str, gpd.GeoDataFrame]:
-    """The export tables of the layers in view."""
-    return {k: v for k, v in analysis.layer_tables(data_token()).items() if k in view.visible}
+    """The export tables of the layers in view, cut to the district filter."""
+    tables = {k: v for k, v in analysis.layer_tables(data_token()).items() if k in view.visible}
+    return in_districts(tables, view.districts, boundaries=common.districts())
+
+
+def file_name(view: View, lang: str, suffix: str, *parts: str) -> str:
+    """``鄞州区_a4-landscape_zh_2026-11-28.png``: districts, ``parts``, date (safe characters)."""
+    return export_name([district_label(n, lang) for n in view.districts], day=date.today(),
+                       suffix=suffix, parts=parts, whole=t("all_districts", lang))
 
 
 def map_downloads(view: View, lang: str) -> None:
-    """PNG, PDF, HTML and GeoPackage of the view, side by side; a refusal is shown, not raised."""
+    """PNG, PDF, HTML and GeoPackage of the view, side by side; a refusal is shown, not raised.
+
+    Nothing is made without a layer (the buttons are off and say why).
+    """
+    empty = not view.visible
+    if empty:
+        st.warning(t("export_no_layers", lang))
     c1, c2, c3, c4 = st.columns(4)
-    try:
-        _made_on_click(c1, view, kind="png", label="PNG", make=lambda: _static("png", view, lang),
-                       file="atlas_map.png", mime="image/png", lang=lang)
-        _made_on_click(c2, view, kind="pdf", label="PDF", make=lambda: _static("pdf", view, lang),
-                       file="atlas_map.pdf", mime="application/pdf", lang=lang)
-        # built only when downloaded (a callable), once per view for everyone (ui/analysis.py)
-        html_key = (view.visible, view.districts, lang, view.with_areas, data_token())
-        c3.download_button(t("export_html", lang), lambda: analysis.export_html(*html_key, _html),
-                           "atlas_map.html", "text/html")
-        _made_on_click(c4, view, kind="gpkg", label="GeoPackage",
-                       make=lambda: _bytes_of(lambda p: write_geopackage(visible_tables(view), p),
-                                              "atlas.gpkg"),
-                       file="atlas.gpkg", mime="application/geopackage+sqlite3", lang=lang)
-    except AtlasError as exc:
-        st.error(exc.message(lang))
+    inputs = (view, lang, data_token())
+    for col, kind, label in ((c1, "png", "PNG"), (c2, "pdf", "PDF")):
+        _made_on_click(col, kind=kind, label=label, inputs=inputs, disabled=empty, lang=lang,
+                       make=partial(_static, kind, view, lang),
+                       file=file_name(view, lang, f".{kind}", view.preset, lang),
+                       mime="image/png" if kind == "png" else "application/pdf")
+    # built only when downloaded (a callable), once per view for everyone (ui/analysis.py)
+    html_key = (view.visible, view.districts, lang, view.with_areas, data_token())
+    c3.download_button(t("export_html", lang), lambda: analysis.export_html(*html_key, _html),
+                       file_name(view, lang, ".html", lang), "text/html", disabled=empty)
+    _made_on_click(c4, kind="gpkg", label="GeoPackage", inputs=inputs, disabled=empty, lang=lang,
+                   make=lambda: _bytes_of(lambda p: write_geopackage(visible_tables(view), p),
+                                          "atlas.gpkg"),
+                   file=file_name(view, lang, ".gpkg"), mime="application/geopackage+sqlite3")
 
 
-def _made_on_click(col: DeltaGenerator, view: View, *, kind: str, label: str,
-                   make: Callable[[], bytes], file: str, mime: str, lang: str) -> None:
-    """A "make" button that keeps the file in the session, and its download once made."""
-    if col.button(t("export_make", lang) + f" {label}", key=f"ex_{kind}_make"):
-        st.session_state[f"ex_{kind}"] = make()
-    if f"ex_{kind}" in st.session_state:
-        col.download_button(t(f"export_{kind}", lang), st.session_state[f"ex_{kind}"], file, mime)
+def _made_on_click(col: DeltaGenerator, *, kind: str, label: str, inputs: tuple[Any, ...],
+                   make: Callable[[], bytes], file: str, mime: str, lang: str, disabled: bool) -> None:
+    """A "make" button that keeps the file with the inputs it was made from, and its download.
+
+    A file made from other inputs (filter, layers, layout, language, titles, data) is not
+    offered: it is dropped and marked out of date, so a stale map never goes out.
+    """
+    made = st.session_state.setdefault(MADE, {})
+    if col.button(t("export_make", lang) + f" {label}", key=f"ex_{kind}_make", disabled=disabled):
+        made.pop(kind, None)  # a refused map leaves no older one behind
+        try:
+            made[kind] = {"inputs": inputs, "data": make(), "file": file}
+        except AtlasError as exc:  # said below the row; the other formats stay on offer
+            st.error(exc.message(lang))
+    entry = made.get(kind)
+    if entry is None:
+        return
+    if entry["inputs"] != inputs:
+        entry["data"] = b""  # the stale bytes go; the note stays until the next make
+        col.caption("⚠ " + t("export_outdated", lang))
+        return
+    col.download_button(t(f"export_{kind}", lang), entry["data"], entry["file"], mime,
+                        key=f"ex_{kind}_download")
 
 
 def layer_data(view: View, lang: str) -> None:
-    """CSV and GeoJSON of each layer in view, written when downloaded."""
+    """CSV and GeoJSON of each layer in view, cut to the district filter, written when downloaded."""
     st.subheader(t("export_layer_data", lang))
+    st.caption(t("export_filtered", lang, names=("、" if lang != "en" else ", ").join(
+        district_label(n, lang) for n in view.districts)) if view.districts
+        else t("export_unfiltered", lang))
     titles = {lyr.id: lyr.title(lang) for lyr in common.catalogue()}
     for lid, gdf in visible_tables(view).items():
-        a, b, c = st.columns([2, 1, 1])
-        a.write(f"{titles[lid]} ({len(gdf)})")
-        b.download_button("CSV", partial(_bytes_of, partial(write_csv, gdf), f"{lid}.csv"),
-                          f"{lid}.csv", "text/csv", key=f"csv_{lid}")
-        c.download_button("GeoJSON", partial(_bytes_of, partial(write_geojson, gdf), f"{lid}.geojson"),
-                          f"{lid}.geojson", "application/geo+json", key=f"gj_{lid}")
+        b, c = st.columns(2)
+        what = {"title": titles[lid], "n": len(gdf)}  # each button says whose data it is
+        csv, gj = file_name(view, lang, ".csv", lid), file_name(view, lang, ".geojson", lid)
+        b.download_button(t("export_csv_of", lang, **what),
+                          partial(_bytes_of, partial(write_csv, gdf), "t.csv"), csv, "text/csv",
+                          key=f"csv_{lid}", disabled=gdf.empty)
+        c.download_button(t("export_geojson_of", lang, **what),
+                          partial(_bytes_of, partial(write_geojson, gdf), "t.geojson"), gj,
+                          "application/geo+json", key=f"gj_{lid}", disabled=gdf.empty)
+
+
+@st.cache_resource(show_spinner=False)
+def _pack_slot() -> threading.BoundedSemaphore:
+    """One briefing pack is built at a time per server (each takes a core for 15 s – 2 min)."""
+    return threading.BoundedSemaphore(1)
+
+
+@st.cache_resource(show_spinner=False, max_entries=3)
+def _pack(districts: tuple[str, ...], lang: str, preset: str, day: str,
+          networks: tuple[Any, ...]) -> bytes:
+    """The briefing pack of these inputs, built once per day for every session (a ZIP, ≤ 30 MB)."""
+    from atlas.briefing import pack_zip
+
+    slot = _pack_slot()
+    if not slot.acquire(timeout=5.0):
+        raise ExportError(t("export_pack_busy", "zh"), t("export_pack_busy", "en"))
+    try:
+        return pack_zip(lang=lang, preset=preset, districts=districts or None,
+                        time_s=120.0 + 60.0 * (len(districts) or 10))
+    finally:
+        slot.release()
+
+
+def pack_download(view: View, lang: str) -> None:
+    """Build the whole briefing pack for the chosen districts (all when none) and offer it."""
+    st.subheader(t("export_pack_title", lang))
+    st.caption(t("export_pack_help", lang))
+    names = view.districts
+    networks = tuple(common.cached_network_record(f"district:{code}") for code in
+                     common.districts().set_index("name_zh").loc[list(names), "adcode"]) if names else ()
+    inputs = (names, lang, view.preset, date.today().isoformat(), networks)
+    made = st.session_state.setdefault(MADE, {})
+    if st.button(t("export_pack", lang), key="ex_pack_make"):
+        where = "、".join(district_label(n, lang) for n in names) or t("all_districts", lang)
+        try:
+            with st.spinner(t("export_pack_running", lang, districts=where)):
+                made["pack"] = {"inputs": inputs, "data": _pack(*inputs), "file": ""}
+        except AtlasError as exc:
+            made.pop("pack", None)
+            st.error(exc.message(lang))
+    entry = made.get("pack")
+    if entry is None:
+        return
+    if entry["inputs"] != inputs:
+        entry["data"] = b""
+        st.caption("⚠ " + t("export_outdated", lang))
+        return
+    st.download_button(t("export_pack_download", lang), entry["data"],
+                       file_name(view, lang, ".zip", "briefing", view.preset, lang), "application/zip",
+                       key="ex_pack_download")
 
 
 def _areas(chosen: tuple[str, ...]) -> gpd.GeoDataFrame | None:
