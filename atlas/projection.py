@@ -82,6 +82,8 @@ UTM_NORTH_LIMIT, UTM_SOUTH_LIMIT = 84.0, -80.0
 #: Polar metric CRSs: WGS 84 / NSIDC EASE-Grid 2.0 North and South (Lambert azimuthal
 #: equal-area centred on the pole).
 POLAR_NORTH, POLAR_SOUTH = "EPSG:6931", "EPSG:6932"
+#: Longest edge (metres) converted to longitude/latitude from a polar CRS.
+POLAR_SEGMENT_M = 5.0
 
 
 def metric_crs_at(lon: float, lat: float) -> str:
@@ -241,26 +243,50 @@ def split_at_antimeridian(geom: shapely.Geometry) -> shapely.Geometry:
 
     Projecting back from a metric CRS gives longitudes in [-180, 180], so a street or service
     area crossing 180° comes back with vertices at 179.9 and -179.9 joined by edges that run
-    the wrong way round the globe. Here the longitudes are first made continuous around the
-    geometry's centre (:func:`centre_longitude`), then the geometry is cut at ±180° and each
-    piece moved back into [-180, 180] (the GeoJSON convention, RFC 7946 §3.1.9). Geometries
-    spanning less than 180° of longitude are returned unchanged. Written here rather than
-    taken from the ``antimeridian`` package: with continuous longitudes the cut is one shapely
-    intersection per side.
+    the wrong way round the globe. Here each line and ring is first made continuous (its
+    longitudes unwrapped vertex by vertex); a ring that winds once round a pole (an area
+    holding the pole) is closed along the pole's latitude. The geometry is then cut at ±180°
+    and each piece moved back into [-180, 180] (the GeoJSON convention, RFC 7946 §3.1.9).
+    Geometries spanning at most 180° of longitude, and points, are returned unchanged.
+    Written here rather than taken from the ``antimeridian`` package: with continuous
+    longitudes the cut is one shapely intersection per side.
     """
     xy = shapely.get_coordinates(geom)
-    if len(xy) == 0 or xy[:, 0].max() - xy[:, 0].min() <= 180.0:
+    if len(xy) == 0 or xy[:, 0].max() - xy[:, 0].min() <= 180.0 or shapely.get_dimensions(geom) == 0:
         return geom
-    c = centre_longitude(xy[:, 0])
-    cont = shapely.transform(geom, lambda p: np.column_stack([c + _wrap(p[:, 0] - c), p[:, 1]]))
     dim = shapely.get_dimensions(geom)
+    cont = shapely.union_all([_continuous(part) for part in shapely.get_parts(geom)])
+    lo, hi = shapely.bounds(cont)[[0, 2]]
     parts = []
-    for shift in (-360.0, 0.0, 360.0):
+    for shift in np.arange(-360.0 * np.ceil((hi - 180.0) / 360.0), 360.0 * np.ceil((-180.0 - lo) / 360.0) + 1,
+                           360.0):
         piece = shapely.intersection(cont, shapely.box(-180.0 - shift, -90.0, 180.0 - shift, 90.0))
         piece = shapely.transform(piece, lambda p, s=shift: p + np.array([s, 0.0]))
         # a cut can leave slivers of lower dimension (a point where a ring touches 180°): drop them
         parts += [q for q in shapely.get_parts(piece) if shapely.get_dimensions(q) == dim]
     return shapely.union_all(parts)
+
+
+def _unwrapped(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Coordinates with longitudes made continuous along the sequence."""
+    return np.column_stack([np.degrees(np.unwrap(np.radians(xy[:, 0]))), xy[:, 1]])
+
+
+def _continuous(part: shapely.Geometry) -> shapely.Geometry:
+    """One line or polygon with continuous longitudes (a polygon round a pole closed along it)."""
+    if not isinstance(part, shapely.Polygon):
+        return shapely.LineString(_unwrapped(shapely.get_coordinates(part)))
+    ext = _unwrapped(np.asarray(part.exterior.coords))
+    turn = ext[-1, 0] - ext[0, 0]
+    if abs(turn) > 180.0:  # winds round a pole: go along the pole's latitude back to the start
+        pole = 90.0 if ext[:, 1].mean() > 0 else -90.0
+        ext = np.vstack([ext, [[ext[-1, 0], pole], [ext[0, 0], pole]], ext[:1]])
+    holes = []
+    for ring in part.interiors:
+        h = _unwrapped(np.asarray(ring.coords))
+        h[:, 0] += 360.0 * np.round((ext[:, 0].mean() - h[:, 0].mean()) / 360.0)
+        holes.append(h)
+    return shapely.make_valid(shapely.Polygon(ext, holes))
 
 
 @dataclass(frozen=True)
@@ -294,8 +320,12 @@ class MetricFrame:
         """A metric shapely geometry (or array of them) in WGS84.
 
         A geometry crossing the antimeridian comes back split into its parts east and west of
-        it (see :func:`split_at_antimeridian`), never as a ring jumping across the globe.
+        it (see :func:`split_at_antimeridian`), never as a ring jumping across the globe. In a
+        polar CRS, edges are first cut every :data:`POLAR_SEGMENT_M` metres: near a pole a
+        straight edge is far from straight in longitude/latitude.
         """
+        if self.crs in (POLAR_NORTH, POLAR_SOUTH):
+            geom = shapely.segmentize(geom, POLAR_SEGMENT_M)
         out = shapely.transform(geom, lambda xy: np.column_stack(self.to_lonlat(xy[:, 0], xy[:, 1])))
         b = np.atleast_2d(shapely.bounds(out))
         wide = np.flatnonzero(b[:, 2] - b[:, 0] > 180.0)

@@ -165,3 +165,22 @@ def test_download_across_the_antimeridian_asks_each_side(tmp_path):
     assert net.crs == local.crs == "EPSG:32701"
     assert net.length.sum() == pytest.approx(local.length.sum(), rel=1e-9)
     assert net.length.sum() > 2000
+
+
+@pytest.mark.parametrize("name", ["southpole", "north86"])
+def test_service_areas_near_a_pole_are_valid_and_true_size(name):
+    """Near a pole straight edges curve in longitude/latitude and an area may hold the pole
+    itself (the South Pole station's street passes 213 m from it): each comes back as a valid
+    WGS84 polygon of the right geodesic size."""
+    net = read_osm_file(FIXTURES / f"geodesic_streets_{name}.osm")
+    near = int(np.argmin(90 - np.abs(net.lat)))
+    sites = gpd.GeoDataFrame({"id": ["near", "start"]}, crs=4326, geometry=shapely.points(
+        [net.lon[near], net.lon[5]], [net.lat[near], net.lat[5]]))
+    for half_width in (25.0, 300.0):  # 300 m: the pole's own area lies in the first site's
+        rows = service_areas(net, sites, metres=500, half_width_m=half_width)
+        for row in rows.itertuples():
+            assert row.geometry.is_valid and row.area_km2 > 0.02
+            assert geodesic_area(row.geometry) == pytest.approx(row.area_km2 * 1e6, rel=0.005)
+    pole = shapely.Point(0.0, 90.0 if name == "north86" else -90.0)
+    holds_pole = rows.geometry.iloc[0].buffer(1e-9).intersects(pole)
+    assert holds_pole == (name == "southpole")
