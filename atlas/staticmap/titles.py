@@ -107,7 +107,7 @@ def _derived(group: list[tuple[Layer, gpd.GeoDataFrame]], lang: str) -> str:
         methods = set(g.position_method.dropna().astype(str)) if "position_method" in g else set()
         datums = sorted({DATUMS.get(m.split(":")[1], m.split(":")[1]) for m in methods
                          if m.startswith("import:") and m.count(":") >= 1})
-        how = ", ".join([t("attr_user_import", lang), *datums])
+        how = ("，" if lang != "en" else ", ").join([t("attr_user_import", lang), *datums])
         return f"{lyr.title(lang)} ({how})" if lang == "en" else f"{lyr.title(lang)}（{how}）"
     titles = [x.title(lang) for x, _ in group]
     names = ("、" if lang != "en" else ", ").join(titles) if len(titles) <= 2 else \
