@@ -137,41 +137,61 @@ def draw_legends(frame: Frame, handles: list[Any], scene: Scene, font: FontPrope
     """The layer legend and, when gaps are drawn, the graduated gap legend with its unit.
 
     Labels are wrapped to the margin's width as measured in the font (:func:`fit_label`); a
-    legend too tall for its margin is set again with more columns (portrait pages) or a smaller
-    font. Nothing is drawn outside the margin, over the scale bar or the north arrow.
+    legend still too wide is set with narrower lines, one too tall for its margin with more
+    columns (portrait pages) or a smaller font. Nothing is drawn outside the margin, over the
+    other legend, the scale bar or the north arrow.
     """
     labels = [h.get_label() for h in handles]
     gaps = scene.cells is not None and not scene.cells.empty
-    width_pt = frame.panel[2] * frame.width_in * 72 - (0.06 * frame.width_in * 72 if frame.portrait else 0)
-    if frame.portrait and gaps:
-        width_pt *= 0.66  # the gap legend takes the right third
+    width_pt = frame.panel[2] * frame.width_in * 72
+    if frame.portrait and gaps:  # the gap legend takes the right third, left of the north arrow
+        width_pt = (width_pt - 0.06 * frame.width_in * 72) * 0.64
     sizes = (8.0, 7.5, 7.0, 6.5, 6.0) if frame.portrait else (9.0, 8.5, 8.0, 7.5, 7.0, 6.5)
     attempts = [(size, ncol) for size in sizes for ncol in ((2, 3) if frame.portrait else (1,))]
+    legends: list[Any] = []
     for i, (size, ncol) in enumerate(attempts):
-        line_pt = (width_pt - (ncol - 1) * 2.0 * size) / ncol - 3.0 * size - 6.0  # handle, pads
-        for h, lab in zip(handles, labels, strict=True):
-            h.set_label(fit_label(lab, line_pt, font, size))
-        legends = _place_legends(frame, handles, scene, font, lang, size=size, ncol=ncol)
-        if _fits(frame, legends) or i == len(attempts) - 1:
-            break  # the last try stays even if it does not fit (tests check that it never comes)
-        for lg in legends:
-            lg.remove()
+        # per column: the handle, its gap to the text and the gap to the next column (4.4 em)
+        line_pt = width_pt / ncol - 4.4 * size - 2.0
+        for _narrower in range(3):
+            for h, lab in zip(handles, labels, strict=True):
+                h.set_label(fit_label(lab, line_pt, font, size))
+            legends = _place_legends(frame, handles, scene, font, lang, size=size, ncol=ncol)
+            fit = _fits(frame, legends)
+            last = i == len(attempts) - 1 and (fit == "tall" or _narrower == 2)
+            if fit == "ok" or last:
+                break  # the last try stays even if it does not fit (the tests say if it comes)
+            for lg in legends:
+                lg.remove()
+            legends = []
+            if fit == "tall":
+                break  # narrower lines would make it taller: more columns or a smaller font
+            line_pt *= 0.85
+        if legends:
+            break
     for lg in frame.fig.legends:
         lg.get_title().set_fontweight("bold")
 
 
-def _fits(frame: Frame, legends: list[Any]) -> bool:
-    """Whether every legend lies inside the legend margin, clear of the others."""
+def _fits(frame: Frame, legends: list[Any]) -> str:
+    """Whether the legends fit: "ok", else "wide" or "tall".
+
+    They fit when each lies inside the legend margin, clear of the others, of the scale bar and
+    of the north arrow (both at the margin's foot: :func:`atlas.staticmap.furniture.panel_scale`).
+    """
+    from matplotlib.transforms import Bbox
+
     fig = frame.fig
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     px, py, pw, _ph = frame.panel
-    # the scale bar (foot of the margin, left) and the north arrow (foot, right) stay free
-    x1 = (px + pw - (0.06 if frame.portrait else 0.0)) * fig.bbox.width + 1.0
-    y0 = (py + (0.05 if frame.portrait else 0.1)) * fig.bbox.height - 1.0
-    boxes = [lg.get_window_extent(renderer) for lg in legends]
-    if any(bb.x1 > x1 or bb.y0 < y0 for bb in boxes):
-        return False
-    return not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    furniture = [Bbox.from_extents(px, py, px + 0.82 * pw, py + 0.05),  # scale bar and its label
+                 Bbox.from_extents(px + pw - 0.055, py, px + pw, py + 0.1)]  # north arrow
+    boxes = [lg.get_window_extent(renderer).transformed(fig.transFigure.inverted()) for lg in legends]
+    if any(bb.x1 > px + pw + 1e-3 for bb in boxes) or any(
+            a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]):
+        return "wide"
+    if any(bb.y0 < py or any(bb.overlaps(f) for f in furniture) for bb in boxes):
+        return "tall"
+    return "ok"
 
 
 def _place_legends(frame: Frame, handles: list[Any], scene: Scene, font: FontProperties, lang: str,
@@ -197,7 +217,7 @@ def _place_legends(frame: Frame, handles: list[Any], scene: Scene, font: FontPro
                          title=t("layers", lang), **kw)
         out.append(leg)
         if gap:
-            out.append(fig.legend(handles=gap[::-1], loc="upper right", bbox_to_anchor=(px + pw, top),
+            out.append(fig.legend(handles=gap[::-1], loc="upper right", bbox_to_anchor=(px + pw - 0.06, top),
                                   title=palette.gap_units(lang), **kw))
     else:
         leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(px, top),
