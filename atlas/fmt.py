@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlparse
 
@@ -27,7 +28,9 @@ PEOPLE_COLUMNS = frozenset({"population", "covered", "uncovered", "covered_popul
                             "official_total"})
 PCT_COLUMNS = frozenset({"pct_covered", "pct_low", "pct_high", "greedy_gap_pct", "share_pct",
                          "cumulative_pct", "pct_lower", "pct_upper", "pct_estimate", "pct_no_access"})
-METRE_COLUMNS = frozenset({"metres", "budget_m", "distance_m", "est_error_m", "access_m", "snap_m"})
+#: A walking budget is a setting, shown as given (1,125 m), not rounded to 10 m.
+BUDGET_COLUMNS = frozenset({"budget_m"})
+METRE_COLUMNS = frozenset({"metres", "distance_m", "est_error_m", "access_m", "snap_m"})
 AREA_COLUMNS = frozenset({"area_km2", "official_area_km2"})
 COORD_COLUMNS = frozenset({"lon", "lat", "lon_wgs84", "lat_wgs84"})
 
@@ -100,6 +103,7 @@ METHODS: dict[str, tuple[str, str]] = {
     "straight-line-bounds": ("直线上下界（无步行路网）", "straight-line bounds (no walking network)"),
     "straight-line": ("直线×绕行系数（估计值）", "straight line × detour (estimate)"),
     "no_population": ("无人口", "no population"),
+    "supply_data_missing": ("数据缺失（源数据无记录）", "no data in source"),
 }
 
 
@@ -116,6 +120,33 @@ def _missing(x: Any) -> bool:
     return bool(pd.api.types.is_float(x) and math.isnan(x))
 
 
+def round_half_up(x: Any, ndigits: int = 0) -> float:
+    """``x`` rounded to ``ndigits`` with halves away from zero (1,125 -> 1,130; -2.5 -> -3).
+
+    Python's :func:`round` and numpy round halves to even (1,125 -> 1,120, 250 -> 200), which
+    reads as a mistake to people. The float's shortest decimal form is rounded, so 0.125 is a
+    half (its binary value is not exactly 0.125, but it is what a reader sees). Missing stays NaN.
+    """
+    if _missing(x):
+        return float("nan")
+    v = float(x)
+    if math.isinf(v):
+        return v
+    q = Decimal(1).scaleb(-ndigits)
+    return float(Decimal(repr(v)).quantize(q, rounding=ROUND_HALF_UP))
+
+
+def _fixed(v: float, decimals: int, *, sign: bool = False) -> str:
+    """``v`` with ``decimals`` decimals and thousands separators, halves up."""
+    r = round_half_up(v, decimals) + 0.0  # + 0.0: no "-0"
+    return f"{r:+,.{decimals}f}" if sign else f"{r:,.{decimals}f}"
+
+
+def _round_series(s: pd.Series, ndigits: int) -> pd.Series:
+    """A column rounded half up (see :func:`round_half_up`)."""
+    return _floats(s).map(lambda v: round_half_up(v, ndigits))
+
+
 def people(x: Any) -> str:
     """A head count rounded to the nearest 100 (``"7,300"``; ``"< 100"`` for 1–49; ``"—"`` if missing).
 
@@ -129,12 +160,12 @@ def people(x: Any) -> str:
         return "∞"
     if 0 < abs(v) < 50:
         return "< 100"
-    return f"{round(v, -2):,.0f}"
+    return _fixed(round_half_up(v, -2), 0)
 
 
 def round_people(x: Any) -> float:
     """The number :func:`people` shows, as a number (for sortable tables and CSV)."""
-    return float("nan") if _missing(x) else float(round(float(x), -2))
+    return float("nan") if _missing(x) else round_half_up(x, -2)
 
 
 def pct(x: Any, *, sign: bool = False) -> str:
@@ -144,14 +175,14 @@ def pct(x: Any, *, sign: bool = False) -> str:
     v = float(x)
     if 0 < abs(v) < 0.05:
         return "< 0.1 %"
-    return f"{v:+.1f} %" if sign else f"{v:.1f} %"
+    return f"{_fixed(v, 1, sign=sign).replace(',', '')} %"
 
 
 def pct_range(low: Any, high: Any) -> str:
     """Bounds as one text: ``"1.4–2.0 %"`` (one value when they agree to 0.1)."""
     if _missing(low) or _missing(high):
         return pct(high if _missing(low) else low)
-    a, b = f"{float(low):.1f}", f"{float(high):.1f}"
+    a, b = _fixed(float(low), 1).replace(",", ""), _fixed(float(high), 1).replace(",", "")
     return f"{a} %" if a == b else f"{a}–{b} %"
 
 
@@ -162,7 +193,16 @@ def metres(x: Any) -> str:
     v = float(x)
     if math.isinf(v):
         return "∞"
-    return f"{v / 1000:,.1f} km" if v >= 10_000 else f"{round(v, -1):,.0f} m"
+    if abs(v) >= 10_000:
+        return f"{_fixed(v / 1000, 1)} km"
+    return f"{_fixed(round_half_up(v, -1), 0)} m"
+
+
+def budget(x: Any) -> str:
+    """A walking budget as set (``"1,125 m"``): a setting is not rounded to 10 m."""
+    if _missing(x):
+        return MISSING
+    return f"{_fixed(float(x), 0)} m"
 
 
 def km2(x: Any) -> str:
@@ -170,7 +210,7 @@ def km2(x: Any) -> str:
     if _missing(x):
         return MISSING
     v = float(x)
-    return f"{v:,.2f} km²" if v < 10 else f"{v:,.0f} km²"
+    return f"{_fixed(v, 2)} km²" if abs(v) < 10 else f"{_fixed(v, 0)} km²"
 
 
 def count(x: Any, lang: str = "zh", *, unit_zh: str = "", unit_en: str = "") -> str:
@@ -178,7 +218,7 @@ def count(x: Any, lang: str = "zh", *, unit_zh: str = "", unit_en: str = "") -> 
     if _missing(x):
         return MISSING
     unit = unit_en if lang == "en" else unit_zh
-    return f"{float(x):,.0f}" + (f" {unit}" if unit else "")
+    return _fixed(float(x), 0) + (f" {unit}" if unit else "")
 
 
 def method_label(code: Any, lang: str = "zh") -> str:
@@ -255,11 +295,13 @@ def table(df: pd.DataFrame, lang: str = "zh", *, names: Mapping[str, str] | None
         if col in PEOPLE_COLUMNS:
             out[col] = s.map(round_people) if keep_numeric else s.map(people)
         elif col in PCT_COLUMNS:
-            out[col] = _floats(s).round(1) if keep_numeric else s.map(pct)
+            out[col] = _round_series(s, 1) if keep_numeric else s.map(pct)
         elif col in METRE_COLUMNS:
-            out[col] = _floats(s).round(-1) if keep_numeric else s.map(metres)
+            out[col] = _round_series(s, -1) if keep_numeric else s.map(metres)
+        elif col in BUDGET_COLUMNS:
+            out[col] = _round_series(s, 0) if keep_numeric else s.map(budget)
         elif col in AREA_COLUMNS:
-            out[col] = _floats(s).round(2) if keep_numeric else s.map(km2)
+            out[col] = _round_series(s, 2) if keep_numeric else s.map(km2)
         elif col in COORD_COLUMNS:
             out[col] = _floats(s).round(5)  # ~1 m: more digits than any position we hold
         elif col in ("method", "status", "flag"):

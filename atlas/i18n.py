@@ -139,6 +139,7 @@ STRINGS.update({
     "cov_city_proxy": ("全市（直线近似）", "Whole city (straight-line proxy)"),
     "cov_by_district": ("分区县覆盖", "Coverage by district"),
     "cov_gaps": ("缺口片区（按人口排序）", "Gap clusters (by population)"),
+    "cov_gap_details": ("缺口片区的 H3 格与中心坐标", "Gap clusters: H3 cells and centre coordinates"),
     "cov_reco": ("推荐新增科普点", "Recommended new 科普 sites"),
     "cov_k": ("新增数量", "Sites to add"),
     "cov_quantiles": ("到最近科普点的距离（人口加权分位数，米）",

@@ -23,4 +23,4 @@ coverage_page.coverage_map(run, found, lang, basemap=basemap, tianditu_key=tdt_k
 by, acc_by = coverage_page.result_tables(run, found, lang)
 coverage_page.gallery_counts(run, lang)
 zones = coverage_page.zones_table(run, found, lang)
-coverage_page.downloads(found, by, acc_by, zones, lang)
+coverage_page.downloads(run, found, by, acc_by, zones, lang)

@@ -204,7 +204,8 @@ def test_coverage_page_offline_shows_bounds_and_a_labelled_estimate():
     m = {x.label: x for x in at.metric}
     upper, est = _pct(m["至多（直线上限）"]), _pct(m["估计值（直线×绕行系数）"])
     assert m["至多（直线上限）"].value.startswith("≤") and m["估计值（直线×绕行系数）"].value.startswith("≈")
-    assert 0 < est < upper < 100 and float(m["确定在范围外的人口"].value.replace(",", "")) > 0
+    gap_label = "确定在范围外的人口（按面积均摊，估计）"  # says how people were placed
+    assert 0 < est < upper < 100 and float(m[gap_label].value.replace(",", "")) > 0
     by = _table(at, "覆盖率上限（%）")
     assert by["覆盖率下限（%）"].isna().all() and (by["计算方法"] == "直线上下界（无步行路网）").all()
     acc = "可达性（每万人可达科普点，距离加权）"
@@ -212,7 +213,9 @@ def test_coverage_page_offline_shows_bounds_and_a_labelled_estimate():
     silent = ["奉化区", "宁海县"]  # the gallery source lists no row there: no score, not a low one
     assert scores.drop(index=silent)[acc].notna().all() and scores.loc[silent, acc].isna().all()
     # no recommendation from area-uniform population: it would be arbitrary
-    assert _table(at, "缺口人口（人）").empty
+    from atlas.coverage_summary import demand_label
+
+    assert _table(at, demand_label("area-uniform", "zh", column="gap_population")).empty
     assert any("需要步行路网" in i.value for i in at.info)
     at.radio(key="cov_supply").set_value("bases").run()
     assert _pct(at.metric[0]) < upper  # 14 bases reach far fewer people than 1,197 points
@@ -234,8 +237,10 @@ def test_coverage_page_with_network_and_scenario_round_trip():
     at.run()
     after = _pct(at.metric[0])
     assert after > before
-    reco = _table(at, "新增覆盖人口（人）")
-    assert len(reco) == 3 and (reco["新增覆盖人口（人）"] > 0).all()
+    reco = next(d.value for d in at.dataframe
+                if any(str(c).startswith("新增覆盖人口") for c in d.value.columns))
+    gain = next(c for c in reco.columns if str(c).startswith("新增覆盖人口"))  # says how people were placed
+    assert len(reco) == 3 and (reco[gain] > 0).all()
     assert reco["累计覆盖率（%）"].is_monotonic_increasing
     at.text_input(key="cov_scen_name").input("测试方案").run()
     at.button[0].click().run()

@@ -30,7 +30,12 @@ def test_the_app_and_the_briefing_csv_show_the_same_district_figures(tmp_path, d
     at = _run(COV_PAGE)
     at.selectbox(key="cov_scope").select(district).run()
     assert not at.exception
-    app = at.dataframe[0].value.set_index("范围").loc[district]
+    app_table = at.dataframe[0].value
+    # people headers on the page say how people were placed (one helper); the briefing's are plain
+    from atlas.coverage_summary import demand_label
+    plain = {demand_label("area-uniform", "zh", column=c): fmt.header(c, "zh") for c in fmt.PEOPLE_COLUMNS}
+    assert "常住人口（人）" not in app_table.columns and set(plain) & set(app_table.columns)
+    app = app_table.rename(columns=plain).set_index("范围").loc[district]
     assert export_briefing_main(["--out", str(tmp_path), "--dpi", "30", "--districts", district]) == 0
     csv = next(tmp_path.glob(f"*_{district}_coverage.csv"))
     exported = pd.read_csv(csv, encoding="utf-8-sig").set_index("范围").loc[district]
@@ -61,7 +66,7 @@ def test_coverage_tables_are_for_people():
 def test_english_tables_have_english_headers():
     at = _run(COV_PAGE, lang="en")
     cols = list(at.dataframe[0].value.columns)
-    assert "Area" in cols and "Covered, at most (%)" in cols and "Residents" in cols
+    assert "Area" in cols and "Covered, at most (%)" in cols and "People (spread by area, estimate)" in cols
 
 
 def test_map_page_card_cites_sources_and_keeps_english_notes_out_of_chinese():

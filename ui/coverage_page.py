@@ -20,13 +20,14 @@ from atlas.accessibility import DECAYS
 from atlas.coverage_summary import METHOD_BOUNDS
 from atlas.errors import AtlasError
 from atlas.i18n import t
+from atlas.places import gap_table
 from atlas.scenarios import Scenario, load_scenarios, save_scenario
 from atlas.supply import KIND_OF_LAYER, SUPPLY_CHOICES, supply_label, supply_sites
 from atlas.webmap import Overlay, basemap_datum, points_overlay
 from ui import analysis, common, mapview
 from ui.cards import md_escape
 from ui.coverage_inputs import population_input, zones_input
-from ui.tables import show_table, site_names
+from ui.tables import show_table, site_names, with_headers
 
 if TYPE_CHECKING:
     from atlas.accessibility import Accessibility
@@ -183,17 +184,26 @@ def headline(run: Run, lang: str) -> None:
     if run.summary.flagged_sites:
         st.caption(t("cov_flagged", lang)
                    + md_escape("、".join(run.names.get(i, i) for i in run.summary.flagged_sites)))
+    note = run.summary.supply_note(lang=lang)
+    if note:
+        st.caption(note)
     (st.info if run.bounds else st.success)(analysis.derived(run.key, "headline", (lang,), run.summary))
     city = analysis.derived(run.key, "city", (), run.summary)
+    q = run.summary.demand_label(lang, form="qualifier")
+    qual = (f" ({q})" if lang == "en" else f"（{q}）") if q else ""
     c1, c2, c3 = st.columns(3)
     if run.bounds:
         c1.metric(t("cov_upper", lang), "≤ " + fmt.pct(city.pct_upper))
-        c2.metric(t("cov_certain_gap", lang), fmt.people(city.certain_gap_population))
+        c2.metric(t("cov_certain_gap", lang) + qual, fmt.people(city.certain_gap_population))
         c3.metric(t("cov_estimate", lang), "≈ " + fmt.pct(city.pct_estimate))
     else:
         c1.metric(t("cov_pct", lang), fmt.pct(city.pct_upper))
-        c2.metric(t("cov_covered_pop", lang), fmt.people(city.population - city.certain_gap_population))
-        c3.metric(t("cov_uncovered", lang), fmt.people(city.certain_gap_population))
+        c2.metric(t("cov_covered_pop", lang) + qual,
+                  fmt.people(city.population - city.certain_gap_population))
+        c3.metric(t("cov_uncovered", lang) + qual, fmt.people(city.certain_gap_population))
+    sentence = run.summary.demand_label(lang, form="sentence")
+    if sentence:
+        st.caption(sentence)
     if run.demand.reconciliation is not None:
         with st.expander(t("pop_reconciliation", lang)):
             show_table(run.demand.reconciliation, lang)
@@ -211,9 +221,29 @@ def findings(run: Run, lang: str) -> Findings:
     decay = a1.radio(t("acc_decay", lang), DECAYS, horizontal=True, key="cov_decay",
                      format_func=lambda d: t(f"acc_decay_{d}", lang))
     show_acc = a2.toggle(t("acc_show", lang), value=False, key="cov_show_acc")
-    acc = analysis.accessibility_of(run.key, decay, run.summary, run.sites)
+    acc = accessibility(run, str(decay))
     reco, info = recommendation(run, cov, gaps, lang)
     return Findings(cov, cells, gaps, str(decay), bool(show_acc), acc, reco, info)
+
+
+def accessibility(run: Run, decay: str) -> Accessibility:
+    """E2SFCA of the run; a district offline shows its scores from the city-wide run.
+
+    A run on one district's people alone reads higher near its border (people beyond it share
+    its sites but are not counted), so the district's figure is the city run's, restricted.
+    """
+    if run.demand.key != ("area-uniform", run.demand.scope) or run.demand.city:
+        return analysis.accessibility_of(run.key, decay, run.summary, run.sites)
+    supply = run.supply
+    city_key = ("area-uniform", "city")
+    base_sites = analysis.supply(supply.choice, supply.extra_ids, analysis.layers_token(supply.extra_ids))
+    opts = run.key[3]
+    base = analysis.coverage_base(city_key, analysis.sites_key(supply.layer_ids, supply.added.iloc[:0]),
+                                  supply.choice, opts, common.city_proxy_demand(), base_sites, None)
+    key = (city_key, *run.key[1:])
+    city = analysis.coverage_with(key, base, supply.added)
+    acc = analysis.accessibility_of(key, decay, city, run.sites)
+    return analysis.derived((key, decay, "restrict"), "restrict", ((run.demand.scope,),), acc)
 
 
 def recommendation(run: Run, cov: Coverage, gaps: gpd.GeoDataFrame, lang: str
@@ -281,28 +311,41 @@ def coverage_map(run: Run, found: Findings, lang: str, *, basemap: str, tianditu
 def result_tables(run: Run, found: Findings, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Coverage and E2SFCA by district and the gaps (left); recommendations and the scenario (right).
 
+    The district table takes the full width (its key columns were off-screen in a half column).
     Returns the by-district coverage and accessibility tables (for the downloads).
     """
+    st.subheader(t("cov_by_district", lang))
+    by = analysis.derived(run.key, "by_district", (lang,), run.summary)
+    show_table(by, lang, headers=people_headers(run, lang))
     left, right = st.columns(2)
     with left:
-        st.subheader(t("cov_by_district", lang))
-        by = analysis.derived(run.key, "by_district", (), run.summary)
-        show_table(by, lang)
         st.subheader(t("acc_title", lang))
         st.caption(found.access.label(lang))
-        acc_by = analysis.derived((run.key, found.decay), "by_district", (), found.access)
-        show_table(acc_by, lang)
+        acc_by = analysis.derived((run.key, found.decay, "by_district"), "by_district", (), found.access)
+        show_table(acc_by, lang, headers=people_headers(run, lang))
         st.subheader(t("cov_gaps", lang))
-        show_table(found.gaps.head(20), lang)
+        gaps = gap_table(found.gaps, lang).head(20)
+        main_cols = [c for c in ("rank", "name", "district", "population", "streets", "near_km")
+                     if c in gaps.columns]
+        show_table(gaps[main_cols], lang, headers=people_headers(run, lang))
+        h3 = [c for c in gaps.columns if c not in main_cols]
+        if h3:
+            with st.expander(t("cov_gap_details", lang)):
+                show_table(gaps[["rank", *h3]] if "rank" in gaps.columns else gaps[h3], lang)
     with right:
         st.subheader(t("cov_reco", lang))
         if found.reco.empty and str(found.reco_info.get("method", "")).startswith("none ("):
             st.info(t("cov_reco_needs_network", lang))
         else:
             st.caption(fmt.siting_note(found.reco_info, lang))
-        show_table(found.reco, lang, names=run.names)
+        show_table(found.reco, lang, names=run.names, headers=people_headers(run, lang))
         scenario_panel(run.supply, lang)
     return by, acc_by
+
+
+def people_headers(run: Run, lang: str) -> dict[str, str]:
+    """Headers of people columns that say how people were placed (one mapping: tables and CSV)."""
+    return {c: run.summary.demand_label(lang, column=c) for c in fmt.PEOPLE_COLUMNS}
 
 
 def scenario_panel(supply: Supply, lang: str) -> None:
@@ -351,18 +394,20 @@ def zones_table(run: Run, found: Findings, lang: str) -> pd.DataFrame | None:
     zones = zones_input(lang, key="cov_zone_file")
     if zones is None:
         return None
-    table = run.summary.by_zone(zones).merge(
+    table = run.summary.by_zone(zones, lang=lang).merge(
         found.access.by_zone(zones)[["zone", "score_per_10k", "pct_no_access"]], on="zone", how="left")
-    show_table(table, lang)
+    show_table(table, lang, headers=people_headers(run, lang))
     return table
 
 
-def downloads(found: Findings, by: pd.DataFrame, acc_by: pd.DataFrame, zones: pd.DataFrame | None,
-              lang: str) -> None:
+def downloads(run: Run, found: Findings, by: pd.DataFrame, acc_by: pd.DataFrame,
+              zones: pd.DataFrame | None, lang: str) -> None:
     """CSV and GeoJSON downloads; files are made when downloaded (callables), not on every rerun."""
     st.subheader(t("cov_download", lang))
     d1, d2, d3, d4 = st.columns(4)
-    by_csv = fmt.table(by.merge(acc_by[["zone", "score_per_10k", "pct_no_access"]], on="zone"), lang)
+    headers = people_headers(run, lang)
+    merged = by.merge(acc_by[["zone", "score_per_10k", "pct_no_access"]], on="zone")
+    by_csv = with_headers(fmt.table(merged, lang), merged.columns, lang, headers)
     gaps, acc, reco = found.gaps, found.access, found.reco
     d1.download_button("by_district.csv", lambda: by_csv.to_csv(index=False).encode("utf-8-sig"),
                        "coverage_by_district.csv", "text/csv")
@@ -373,5 +418,6 @@ def downloads(found: Findings, by: pd.DataFrame, acc_by: pd.DataFrame, zones: pd
     d4.download_button("recommended.geojson", lambda: reco.to_json() if len(reco) else "{}",
                        "recommended_sites.geojson", "application/geo+json")
     if zones is not None:
-        st.download_button("by_zone.csv", fmt.table(zones, lang).to_csv(index=False).encode("utf-8-sig"),
+        zone_csv = with_headers(fmt.table(zones, lang), zones.columns, lang, headers)
+        st.download_button("by_zone.csv", zone_csv.to_csv(index=False).encode("utf-8-sig"),
                            "coverage_by_zone.csv", "text/csv")

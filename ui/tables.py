@@ -17,16 +17,17 @@ import streamlit as st
 from atlas import fmt
 
 
-def _column_config(raw: pd.DataFrame, lang: str) -> dict[str, Any]:
+def _column_config(raw: pd.DataFrame, lang: str, headers: Mapping[str, str] | None = None
+                   ) -> dict[str, Any]:
     """Display formats by column kind: people with thousands separators, % to 0.1, metres."""
     cfg: dict[str, Any] = {}
     for col in raw.columns:
-        label = fmt.header(col, lang)
+        label = (headers or {}).get(col) or fmt.header(col, lang)
         if col in fmt.PEOPLE_COLUMNS:
             cfg[label] = st.column_config.NumberColumn(label, format="%,.0f")
         elif col in fmt.PCT_COLUMNS:
             cfg[label] = st.column_config.NumberColumn(label, format="%.1f %%")
-        elif col in fmt.METRE_COLUMNS:
+        elif col in fmt.METRE_COLUMNS or col in fmt.BUDGET_COLUMNS:
             cfg[label] = st.column_config.NumberColumn(label, format="%,.0f m")
         elif col in fmt.AREA_COLUMNS:
             cfg[label] = st.column_config.NumberColumn(label, format="%.2f km²")
@@ -34,13 +35,27 @@ def _column_config(raw: pd.DataFrame, lang: str) -> dict[str, Any]:
 
 
 def show_table(df: pd.DataFrame, lang: str = "zh", *, names: Mapping[str, str] | None = None,
-               drop: tuple[str, ...] = ("geometry",), key: str | None = None) -> pd.DataFrame:
-    """Show ``df`` as people read it (see :func:`atlas.fmt.table`); returns the shown table."""
+               drop: tuple[str, ...] = ("geometry",), key: str | None = None,
+               headers: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Show ``df`` as people read it (see :func:`atlas.fmt.table`); returns the shown table.
+
+    ``headers`` overrides the header of some columns (column name -> header), e.g. people
+    columns that say how people were placed (:func:`atlas.coverage_summary.demand_label`).
+    """
     kept = pd.DataFrame(df).drop(columns=[c for c in drop if c in df.columns])
-    shown = fmt.table(kept, lang, names=names, drop=())
+    shown = with_headers(fmt.table(kept, lang, names=names, drop=()), kept.columns, lang, headers)
     st.dataframe(shown, hide_index=True, width="stretch", key=key, placeholder=fmt.MISSING,
-                 column_config=_column_config(kept, lang))
+                 column_config=_column_config(kept, lang, headers))
     return shown
+
+
+def with_headers(table: pd.DataFrame, columns: Any, lang: str,
+                 headers: Mapping[str, str] | None) -> pd.DataFrame:
+    """``table`` (from :func:`atlas.fmt.table` of a frame with ``columns``) with overridden headers."""
+    if not headers:
+        return table
+    ren = {fmt.header(str(c), lang): headers[c] for c in columns if c in headers}
+    return table.rename(columns=ren)
 
 
 def editor(df: pd.DataFrame, lang: str = "zh", *, key: str, disabled: list[str]) -> pd.DataFrame:
