@@ -28,8 +28,9 @@ PEOPLE_COLUMNS = frozenset({"population", "covered", "uncovered", "covered_popul
                             "official_total"})
 PCT_COLUMNS = frozenset({"pct_covered", "pct_low", "pct_high", "greedy_gap_pct", "share_pct",
                          "cumulative_pct", "pct_lower", "pct_upper", "pct_estimate", "pct_no_access"})
-#: A walking budget is a setting, shown as given (1,125 m), not rounded to 10 m.
-BUDGET_COLUMNS = frozenset({"budget_m"})
+#: A walking budget is a setting, shown as given (1,125 m), not rounded to 10 m; so is the
+#: straight-line radius it gives (1,125 m ÷ 1.3 = 865 m), to the metre.
+BUDGET_COLUMNS = frozenset({"budget_m", "radius_m"})
 METRE_COLUMNS = frozenset({"metres", "distance_m", "est_error_m", "access_m", "snap_m"})
 AREA_COLUMNS = frozenset({"area_km2", "official_area_km2"})
 COORD_COLUMNS = frozenset({"lon", "lat", "lon_wgs84", "lat_wgs84"})
@@ -49,6 +50,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "site_id": ("站点", "Site"),
     "name": ("名称", "Name"),
     "metres": ("步行距离（米）", "Walking distance (m)"),
+    "radius_m": ("直线半径（米）", "Straight-line radius (m)"),
     "area_km2": ("面积（km²）", "Area (km²)"),
     "flag": ("提示", "Note"),
     "snap_m": ("到最近道路（米）", "To the nearest street (m)"),

@@ -102,8 +102,13 @@ STRINGS.update({
                       "approximations (euclidean-proxy), not walking service areas."),
     "sa_network_ok": ("使用步行路网计算", "Computed on the walking network"),
     "sa_build": ("构建或加载路网", "Build or load a network"),
-    "sa_local_path": ("本地 OSM 文件路径（.osm.pbf / .osm / .osm.bz2）",
-                      "Local OSM file path (.osm.pbf / .osm / .osm.bz2)"),
+    "sa_local_file": ("服务器 OSM 文件夹中的文件（.osm / .osm.pbf / .osm.gz / .osm.bz2 / .graphml）",
+                      "A file in the server's OSM folder (.osm / .osm.pbf / .osm.gz / .osm.bz2 / .graphml)"),
+    "sa_osm_dir_empty": ("服务器 OSM 文件夹里还没有文件：把 .osm / .osm.pbf / .osm.gz / .osm.bz2 / .graphml "
+                         "文件放入 {folder}（可用环境变量 ATLAS_OSM_DIR 指定别的文件夹），或在下面上传。",
+                         "The server's OSM folder has no file yet: put .osm / .osm.pbf / .osm.gz / .osm.bz2 "
+                         "/ .graphml files in {folder} (set ATLAS_OSM_DIR to use another folder), or upload "
+                         "one below."),
     "sa_build_file": ("从本地文件构建", "Build from local file"),
     "sa_upload": ("或上传 OSM 文件", "Or upload an OSM file"),
     "sa_build_upload": ("用上传的文件构建", "Build from the uploaded file"),
@@ -120,6 +125,11 @@ STRINGS.update({
     "sa_method_network": ("步行网络服务圈", "walking service area"),
     "sa_method_proxy": ("直线近似圈（非步行网络）", "straight-line approximation (not a walking area)"),
     "sa_results": ("服务圈结果", "Service areas"),
+    "sa_proxy_radius": ("直线近似：半径 = {budget} ÷ {detour} = {radius}（步行预算 ÷ 绕行系数）",
+                        "Straight-line approximation: radius = {budget} ÷ {detour} = {radius} "
+                        "(walking budget ÷ detour factor)"),
+    "sa_summary": ("共 {n} 处站点有服务圈，合计覆盖 {area}（重叠部分只计一次）。",
+                   "{n} sites have a service area; together they cover {area} (overlaps counted once)."),
 })
 
 STRINGS.update({

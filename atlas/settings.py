@@ -24,6 +24,13 @@ CACHE_DIR: Path = Path(
     os.environ.get("ATLAS_CACHE_DIR", Path.home() / ".cache" / "ningbo-atlas")
 ).expanduser()
 
+#: The one folder the app builds walking networks from by file name (env ``ATLAS_OSM_DIR``;
+#: default ``<CACHE_DIR>/osm``): users pick a file in it, never type a server path.
+OSM_DIR: Path = Path(os.environ.get("ATLAS_OSM_DIR", CACHE_DIR / "osm")).expanduser()
+
+#: File names the app offers from :data:`OSM_DIR` (OSM XML, PBF, compressed XML, GraphML).
+OSM_SUFFIXES: tuple[str, ...] = (".osm", ".osm.pbf", ".osm.gz", ".osm.bz2", ".graphml")
+
 #: Where a planner's own layers and scenarios are saved (env ``ATLAS_USER_DIR``;
 #: default ``~/.local/share/ningbo-atlas``).
 USER_DATA_DIR: Path = Path(

@@ -21,6 +21,7 @@ def _user_dirs(tmp_path, monkeypatch):
 
     monkeypatch.setattr(settings, "USER_DATA_DIR", tmp_path / "user")
     monkeypatch.setattr(settings, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(settings, "OSM_DIR", tmp_path / "cache" / "osm")
 
 
 def shared_file(rel: str) -> Path:

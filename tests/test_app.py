@@ -175,7 +175,7 @@ def test_service_area_page_uses_a_cached_network(tmp_path):
     from atlas.network import build_network
 
     _net, _ = build_network("鄞州区", osm_file=ROOT / "tests/fixtures/yinzhou_grid.osm")
-    at = _run(SA_PAGE)
+    at = _run(SA_PAGE, sa_layers=["kepu_sites"])  # the bases only (galleries are in by default)
     at.selectbox(key="sa_district").select("鄞州区").run()
     assert not at.exception
     assert any(md_escape("yinzhou_grid.osm") in s.value for s in at.success)
@@ -354,7 +354,11 @@ def _show_every_widget(at: AppTest, page: str) -> AppTest:
     elif page == SA_PAGE:
         osm = (ROOT / "tests/fixtures/yinzhou_grid.osm").read_bytes()
         at.file_uploader(key="sa_upload").set_value(("grid.osm", osm, "application/xml")).run()
-        at.text_input(key="sa_path").input("grid.osm").run()
+        from atlas import settings
+
+        settings.OSM_DIR.mkdir(parents=True, exist_ok=True)
+        (settings.OSM_DIR / "grid.osm").write_bytes(osm)  # the folder's file picker
+        at.run()
     elif page == COV_PAGE:
         from atlas.scenarios import Scenario, save_scenario
 

@@ -460,7 +460,7 @@ def test_networks_without_streets_are_refused_not_used(tmp_path):
 
 
 def test_the_service_areas_page_shows_the_reason_and_takes_graphml(tmp_path, monaco_graph):
-    """The page's build button (a local path) shows a broken file's reason in the user's
+    """The page's build button (a file of the OSM folder) shows a broken file's reason in the user's
     language, and builds from a GraphML path (no page change needed for either)."""
     import osmnx as ox
     from streamlit.testing.v1 import AppTest
@@ -469,9 +469,12 @@ def test_the_service_areas_page_shows_the_reason_and_takes_graphml(tmp_path, mon
     from ui.cards import md_escape
 
     page = Path(__file__).resolve().parent.parent / "pages/2_科普服务圈_Service_areas.py"
-    cut = tmp_path / "cut.osm.pbf"
+    from atlas import settings
+
+    settings.OSM_DIR.mkdir(parents=True)  # files are picked in the configured folder, by name
+    cut = settings.OSM_DIR / "cut.osm.pbf"
     cut.write_bytes(Path(HELSINKI).read_bytes()[:200_000])
-    gml = tmp_path / "monaco.graphml"
+    gml = settings.OSM_DIR / "monaco.graphml"
     ox.save_graphml(monaco_graph, gml)
     for lang, path, bbox in (("en", cut, "24.93,60.16,24.95,60.17"), ("zh", cut, "24.93,60.16,24.95,60.17"),
                              ("en", gml, "7.415,43.728,7.425,43.737")):
@@ -480,7 +483,7 @@ def test_the_service_areas_page_shows_the_reason_and_takes_graphml(tmp_path, mon
         at.run()
         at.radio(key="sa_mode").set_value("bbox").run()
         at.text_input(key="sa_bbox").input(bbox).run()
-        at.text_input(key="sa_path").input(str(path)).run()
+        at.selectbox(key="sa_osm_file").select(path.name).run()
         next(b for b in at.button if b.label == t("sa_build_file", lang)).click().run()
         assert not at.exception
         errors = " ".join(e.value for e in at.error)

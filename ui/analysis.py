@@ -62,6 +62,21 @@ def service_areas(area_wkb: bytes, layer_ids: tuple[str, ...], token: tuple[str,
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
+def service_areas_union_km2(area_wkb: bytes, layer_ids: tuple[str, ...], token: tuple[str, ...],
+                            network: tuple[str, float] | None, options: tuple[tuple[str, float], ...]
+                            ) -> float:
+    """The area (km²) the service areas of :func:`service_areas` cover together (overlaps once)."""
+    areas = service_areas(area_wkb, layer_ids, token, network, options)
+    if areas is None or areas.empty:
+        return 0.0
+    crs = str(areas["crs"].iloc[0]) if "crs" in areas.columns else None
+    from atlas.projection import metric_crs_for
+
+    metric = areas.to_crs(crs or metric_crs_for(areas))
+    return float(shapely.union_all(metric.geometry.to_numpy()).area / 1e6)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
 def service_areas_overlay(area_wkb: bytes, layer_ids: tuple[str, ...], token: tuple[str, ...],
                           network: tuple[str, float] | None, options: tuple[tuple[str, float], ...],
                           lang: str, basemap: str) -> Overlay | None:

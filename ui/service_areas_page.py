@@ -15,6 +15,7 @@ import numpy as np
 import shapely
 import streamlit as st
 
+from atlas import fmt, settings
 from atlas.datum import to_wgs84
 from atlas.errors import AtlasError
 from atlas.i18n import stage_label, t
@@ -35,6 +36,7 @@ def choose_area(lang: str, *, basemap: str, tianditu_key: str | None) -> object:
     Stops the page with a hint while the draw mode has no shape yet.
     """
     districts = common.districts()
+    carry_district(districts.name_zh.tolist())
     mode = st.radio(t("sa_area_mode", lang), ["district", "bbox", "draw"], horizontal=True, key="sa_mode",
                     format_func=lambda m: t(f"sa_mode_{m}", lang))
     name = st.selectbox(t("sa_area", lang), districts.name_zh.tolist(), key="sa_district",
@@ -46,6 +48,17 @@ def choose_area(lang: str, *, basemap: str, tianditu_key: str | None) -> object:
     if mode == "draw":
         return drawn_area(lang, basemap=basemap, tianditu_key=tianditu_key)
     return name
+
+
+def carry_district(names: list[str]) -> None:
+    """Start on the district chosen on the Map page (its filter, key ``district_filter``).
+
+    Only before the planner picks one here; with several chosen there, the first is taken.
+    The Map page's widget state is still there during the first run of this page.
+    """
+    carried = [n for n in (st.session_state.get("district_filter") or []) if n in names]
+    if carried and "sa_district" not in st.session_state:
+        st.session_state["sa_district"] = carried[0]
 
 
 def drawn_area(lang: str, *, basemap: str, tianditu_key: str | None) -> shapely.Geometry:
@@ -89,18 +102,55 @@ def network_panel(area: object, label: str, lang: str) -> None:
         st.success(f"{t('sa_network_ok', lang)}: {md_escape(network.describe(lang))}")
     with st.expander(t("sa_build", lang), expanded=network is None):
         bar = st.progress(0.0)
-        path = st.text_input(t("sa_local_path", lang), key="sa_path")
-        if st.button(t("sa_build_file", lang), disabled=not path):
-            _build(area, lang, bar, osm_file=Path(path).expanduser())
-        upload = st.file_uploader(t("sa_upload", lang), type=["pbf", "osm", "bz2", "gz", "xml"],
+        folder = settings.OSM_DIR
+        files = osm_files(folder)
+        if files:
+            name = st.selectbox(t("sa_local_file", lang), files, key="sa_osm_file")
+            if st.button(t("sa_build_file", lang), disabled=not name):
+                _build(area, lang, bar, osm_file=folder / str(name))
+        else:
+            st.info(t("sa_osm_dir_empty", lang, folder=md_escape(str(folder))))
+        upload = st.file_uploader(t("sa_upload", lang), type=["pbf", "osm", "bz2", "gz", "xml", "graphml"],
                                   key="sa_upload")
         if upload is not None and st.button(t("sa_build_upload", lang), key="sa_build_upload"):
-            suffix = "".join(Path(upload.name).suffixes[-2:]) or ".osm"
-            with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as fh:
-                fh.write(upload.getbuffer())
-            _build(area, lang, bar, osm_file=Path(fh.name))
+            _build_upload(area, lang, bar, upload.name, upload.getbuffer())
         if st.button(t("sa_download", lang)):
             _build(area, lang, bar, online=True)
+
+
+def osm_files(folder: Path) -> list[str]:
+    """Names of the OSM and GraphML files directly in ``folder`` (sorted; none if it is missing).
+
+    Only regular files whose real path stays inside ``folder`` are offered: a link to a device
+    (/dev/zero) or to a file elsewhere on the server is not, so users cannot make the server read
+    any path of their choosing.
+    """
+    try:
+        root = folder.resolve()
+        entries = sorted(folder.iterdir()) if folder.is_dir() else []
+    except OSError:
+        return []
+    out = []
+    for p in entries:
+        try:
+            ok = p.name.lower().endswith(settings.OSM_SUFFIXES) and p.is_file() \
+                and p.resolve().parent == root
+        except OSError:
+            ok = False
+        if ok:
+            out.append(p.name)
+    return out
+
+
+def _build_upload(area: object, lang: str, bar: Any, name: str, data: Any) -> None:
+    """Build from an uploaded file through a temporary copy, removed whatever happens."""
+    suffix = "".join(Path(name).suffixes[-2:]) or ".osm"
+    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as fh:
+        fh.write(data)
+    try:
+        _build(area, lang, bar, osm_file=Path(fh.name))
+    finally:  # also when _build reruns the page (st.rerun raises)
+        Path(fh.name).unlink(missing_ok=True)
 
 
 def _build(area: object, lang: str, bar: Any, **kw: Any) -> None:
@@ -120,7 +170,8 @@ def _build(area: object, lang: str, bar: Any, **kw: Any) -> None:
 def options(lang: str) -> tuple[list[str], dict[str, float]]:
     """The point layers whose sites get circles, and the budget: walking time and speed, or metres."""
     titles = {lyr.id: lyr.title(lang) for lyr in common.catalogue() if lyr.geometry == "point"}
-    chosen = st.multiselect(t("sa_layers", lang), list(titles), default=["kepu_sites"], key="sa_layers",
+    default = [i for i in ("kepu_sites", "kepu_galleries") if i in titles]  # bases and galleries
+    chosen = st.multiselect(t("sa_layers", lang), list(titles), default=default, key="sa_layers",
                             format_func=titles.__getitem__)
     cols = st.columns(3)
     preset = cols[0].radio(t("sa_budget", lang), ["walk", "800", "1000"], horizontal=True,
@@ -151,12 +202,25 @@ def service_areas(key: tuple[Any, ...], lang: str) -> Any:
         return None
     if (areas.method == METHOD_PROXY).any():
         st.warning(t("sa_method_proxy", lang))
+        st.caption(proxy_radius_note(float(areas.metres.iloc[0]), lang))
     flagged = areas[areas.flag != ""]
     if not flagged.empty:
         names = site_names(common.layer_frames(), lang)
         st.warning(t("sa_flagged", lang, m=150) + " "
                    + md_escape("、".join(names.get(i, i) for i in flagged.site_id)))
     return areas
+
+
+def proxy_radius_note(budget: float, lang: str, *, detour: float = settings.DETOUR_FACTOR) -> str:
+    """The straight-line radius drawn in proxy mode: "直线近似：半径 = 1,125 m ÷ 1.3 = 865 m"."""
+    radius = fmt.budget(budget / detour)
+    return t("sa_proxy_radius", lang, budget=fmt.budget(budget), detour=f"{detour:g}", radius=radius)
+
+
+def summary_line(key: tuple[Any, ...], areas: Any, lang: str) -> str:
+    """How many sites have a circle and the area the circles cover together (overlaps once)."""
+    km2 = analysis.service_areas_union_km2(*key)
+    return t("sa_summary", lang, n=fmt.count(len(areas)), area=fmt.km2(km2))
 
 
 def areas_map(key: tuple[Any, ...], chosen: list[str], area: shapely.Geometry, lang: str, *,
@@ -171,9 +235,17 @@ def areas_map(key: tuple[Any, ...], chosen: list[str], area: shapely.Geometry, l
     mapview.show(base, overlays, key="sa_map", height=600, lang=lang, fit=tuple(area.bounds))
 
 
-def results_table(areas: Any, lang: str) -> None:
-    """Each site's method, walking distance, area, distance to the street and note, by name."""
+def results_table(key: tuple[Any, ...], areas: Any, lang: str) -> None:
+    """A summary line, then each site's method, walking distance or radius, area and note.
+
+    Straight-line circles show the radius drawn (budget ÷ detour factor), never a walking distance.
+    """
     if areas is None:
         return
+    st.markdown(summary_line(key, areas, lang))
     st.subheader(t("sa_results", lang))
-    show_table(areas[RESULT_COLUMNS], lang, names=site_names(common.layer_frames(), lang))
+    table = areas[RESULT_COLUMNS]
+    if (areas.method == METHOD_PROXY).all():  # a circle: its radius, not a walking distance
+        table = table.assign(metres=areas.metres / settings.DETOUR_FACTOR).rename(
+            columns={"metres": "radius_m"})
+    show_table(table, lang, names=site_names(common.layer_frames(), lang))

@@ -25,13 +25,19 @@ def _column_config(raw: pd.DataFrame, lang: str, headers: Mapping[str, str] | No
         label = (headers or {}).get(col) or fmt.header(col, lang)
         if col in fmt.PEOPLE_COLUMNS:
             cfg[label] = st.column_config.NumberColumn(label, format="%,.0f")
-        elif col in fmt.PCT_COLUMNS:
-            cfg[label] = st.column_config.NumberColumn(label, format="%.1f %%")
+        elif col in fmt.PCT_COLUMNS:  # the unit once: in the header when it has it
+            cfg[label] = st.column_config.NumberColumn(label, format="%.1f" + _unit(label, "%", " %%"))
         elif col in fmt.METRE_COLUMNS or col in fmt.BUDGET_COLUMNS:
-            cfg[label] = st.column_config.NumberColumn(label, format="%,.0f m")
+            cfg[label] = st.column_config.NumberColumn(label, format="%,.0f" + _unit(label, "米", " m"))
         elif col in fmt.AREA_COLUMNS:
-            cfg[label] = st.column_config.NumberColumn(label, format="%.2f km²")
+            cfg[label] = st.column_config.NumberColumn(label, format="%.2f" + _unit(label, "km²", " km²"))
     return cfg
+
+
+def _unit(label: str, unit: str, suffix: str) -> str:
+    """``suffix`` for cells, unless the header already names the unit (zh "米", en "(m)")."""
+    named = unit in label or (suffix.strip() == "m" and "(m)" in label)
+    return "" if named else suffix
 
 
 def show_table(df: pd.DataFrame, lang: str = "zh", *, names: Mapping[str, str] | None = None,

@@ -1,0 +1,85 @@
+"""Service areas page: the radius a straight-line circle is drawn with, the layers it starts
+with, the district carried over from the Map page, and files it may read (only the OSM folder's)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from atlas import settings
+from atlas.i18n import t
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_科普服务圈_Service_areas.py")
+GRID = Path(__file__).resolve().parent / "fixtures" / "yinzhou_grid.osm"
+
+
+def _run(lang: str = "zh", **state: object) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=240)
+    at.session_state["lang"] = lang
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    assert not at.exception
+    return at
+
+
+@pytest.mark.parametrize(("lang", "text", "header"), [
+    ("zh", "直线近似：半径 = 1,125 m ÷ 1.3 = 865 m", "直线半径（米）"),
+    ("en", "Straight-line approximation: radius = 1,125 m ÷ 1.3 = 865 m", "Straight-line radius (m)"),
+])
+def test_proxy_mode_states_the_radius_drawn_and_the_summary(lang, text, header):
+    at = _run(lang)
+    assert any(c.value.startswith(text) for c in at.caption)
+    df = at.dataframe[0].value
+    assert header in df.columns and set(df[header]) == {865.0}
+    assert not any("步行距离" in str(c) or "Walking distance" in str(c) for c in df.columns)
+    summary = " ".join(m.value for m in at.markdown)
+    assert (f"共 {len(df):,} 处站点" if lang == "zh" else f"{len(df):,} sites") in summary
+    assert "km²" in summary
+
+
+def test_galleries_are_in_by_default_and_the_map_district_carries_over():
+    at = _run(district_filter=["江北区"])
+    assert set(at.multiselect(key="sa_layers").value) == {"kepu_sites", "kepu_galleries"}
+    assert at.selectbox(key="sa_district").value == "江北区"
+
+
+def test_only_osm_files_of_the_configured_folder_are_offered(tmp_path):
+    from ui.service_areas_page import osm_files
+
+    folder = settings.OSM_DIR
+    at = _run("en")
+    from ui.cards import md_escape
+
+    assert any(md_escape(str(folder)) in i.value and "ATLAS_OSM_DIR" in i.value for i in at.info)
+    assert not at.text_input  # no free-text path at all
+    folder.mkdir(parents=True)
+    (folder / "grid.osm").write_bytes(GRID.read_bytes())
+    (folder / "notes.txt").write_text("x")
+    (folder / "sub.osm").mkdir()
+    (folder / "zero.osm").symlink_to("/dev/zero")  # a device behind an OSM name
+    outside = tmp_path / "elsewhere.osm.pbf"
+    outside.write_bytes(b"x")
+    (folder / "link.osm.pbf").symlink_to(outside)  # a file outside the folder
+    assert osm_files(folder) == ["grid.osm"]
+    at.run()
+    assert at.selectbox(key="sa_osm_file").options == ["grid.osm"]
+
+
+def test_an_uploaded_file_is_removed_after_the_build(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    at = _run("en")
+    at.selectbox(key="sa_district").select("鄞州区").run()
+    at.file_uploader(key="sa_upload").set_value(("grid.osm", GRID.read_bytes(), "application/xml")).run()
+    next(b for b in at.button if b.label == t("sa_build_upload", "en")).click().run()
+    assert not at.exception
+    assert not list(tmp_path.glob("*.osm"))  # the temporary copy is gone
+    bad = b"<osm><node id='1' lat='x'"  # a broken upload: message, and the copy is gone too
+    at.file_uploader(key="sa_upload").set_value(("bad.osm", bad, "application/xml")).run()
+    next(b for b in at.button if b.label == t("sa_build_upload", "en")).click().run()
+    assert not at.exception and at.error
+    assert not list(tmp_path.glob("*.osm"))
