@@ -251,6 +251,25 @@ def siting_note(info: Mapping[str, Any], lang: str = "zh") -> str:
                    else f" · 贪心解比最优解少 {pct(gap)}")
 
 
+def coverage_change(before: Any, after: Any, lang: str = "zh", *, column: str = "pct_upper") -> str:
+    """What added sites change: "+0.9 个百分点，减少 15,600 人确定在外" / English.
+
+    ``before`` and ``after`` are city rows (:meth:`atlas.coverage_summary.CoverageSummary.city`)
+    without and with the added sites; ``column`` the percentage compared (the network value, or
+    offline the labelled estimate ``pct_estimate``). One function for every place it is shown.
+    """
+    # the difference of the figures shown (10.0 % -> 10.9 % reads +0.9), not of the raw values
+    dp = round_half_up(after[column], 1) - round_half_up(before[column], 1)
+    fewer = round_people(before["certain_gap_population"]) - round_people(after["certain_gap_population"])
+    points = _fixed(dp, 1, sign=True).replace(",", "")
+    n = people(abs(fewer))
+    if lang == "en":
+        gap = (f"{n} fewer people certainly outside" if fewer >= 0
+               else f"{n} more people certainly outside")
+        return f"{points} percentage points, {gap}"
+    return f"{points} 个百分点，{'减少' if fewer >= 0 else '增加'} {n} 人确定在外"
+
+
 def header(col: str, lang: str = "zh") -> str:
     """The column header of ``col`` in ``lang`` (site fields from :mod:`atlas.i18n` too)."""
     from atlas.i18n import FIELD_LABELS

@@ -152,6 +152,12 @@ STRINGS.update({
     "cov_gap_details": ("缺口片区的 H3 格与中心坐标", "Gap clusters: H3 cells and centre coordinates"),
     "cov_reco": ("推荐新增科普点", "Recommended new 科普 sites"),
     "cov_k": ("新增数量", "Sites to add"),
+    "cov_reco_disabled": ("直线近似模式下不做选址推荐（人口按面积均摊，推荐没有意义）：需要步行路网。",
+                          "No site recommendation in the straight-line mode (people are spread by "
+                          "area, so it would mean nothing): it needs a walking network."),
+    "cov_change": ("新增站点的效果（与不加相比）", "Effect of the added sites (against none)"),
+    "cov_change_estimate": ("（直线估计值）", " (straight-line estimate)"),
+    "cov_added_areas": ("新增站点的服务圈", "Service areas of the added sites"),
     "cov_quantiles": ("到最近科普点的距离（人口加权分位数，米）",
                       "Distance to the nearest 科普 site (population-weighted quantiles, m)"),
     "cov_click_hint": ("在地图上点击即可添加候选点到当前情景。",

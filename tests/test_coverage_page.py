@@ -52,3 +52,37 @@ def test_a_district_offline_shows_its_city_wide_accessibility():
     one = _table(_run(cov_scope="鄞州区"), ACC).set_index("范围")[ACC]
     assert list(one.index) == ["鄞州区"]
     assert one.loc["鄞州区"] == city.loc["鄞州区"]
+
+
+def test_added_sites_show_the_change_and_scenarios_save_and_load_in_one_step():
+    from atlas.i18n import t
+    from atlas.scenarios import Scenario, load_scenarios, save_scenario
+
+    old = Scenario("旧方案")
+    old.add_site(121.40, 29.70)
+    save_scenario(old)
+    at = _run()
+    assert at.slider(key="cov_k").disabled and at.selectbox(key="cov_cand_src").disabled  # offline
+    assert any("不做选址推荐" in c.value for c in at.caption)
+    at.session_state["scenario"].add_site(121.5512, 29.8274, label="角落候选")
+    at.run()
+    change = next(i.value for i in at.info if i.value.startswith(t("cov_change", "zh")))
+    assert "个百分点" in change and "人确定在外" in change and "直线估计值" in change
+    at.text_input(key="cov_scen_name").input("测试方案").run()
+    next(b for b in at.button if b.label == t("cov_save", "zh")).click().run()
+    assert any("测试方案" in s.value for s in at.success)  # the saved message names it
+    assert {s.name for s in load_scenarios()} == {"旧方案", "测试方案"}
+    at.selectbox(key="cov_load").select("旧方案").run()  # one step: no button
+    assert not at.exception
+    assert at.session_state["scenario"].name == "旧方案"
+    assert at.text_input(key="cov_scen_name").value == "旧方案"
+    assert not any(b.label == t("cov_load_btn", "zh") for b in at.button)
+
+
+def test_the_change_reads_the_same_from_the_summaries_in_both_languages():
+    before = {"pct_upper": 10.0, "pct_estimate": 8.0, "certain_gap_population": 100_000.0}
+    after = {"pct_upper": 10.85, "pct_estimate": 8.5, "certain_gap_population": 84_400.0}
+    assert fmt.coverage_change(before, after, "zh") == "+0.9 个百分点，减少 15,600 人确定在外"
+    en = "+0.9 percentage points, 15,600 fewer people certainly outside"
+    assert fmt.coverage_change(before, after, "en") == en
+    assert fmt.coverage_change(before, after, "zh", column="pct_estimate").startswith("+0.5 个百分点")

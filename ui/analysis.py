@@ -213,6 +213,18 @@ def access_overlay(key: tuple[Any, ...], decay: str, resolution: int, lang: str,
     return overlay(_acc.cells(resolution=resolution), lang=lang, basemap=basemap, name=_acc.label(lang))
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def added_areas_overlay(key: tuple[Any, ...], lang: str, basemap: str, budget_m: float,
+                        _added: gpd.GeoDataFrame, _network: Any) -> Overlay:
+    """The service areas of a scenario's added sites (walking, or labelled straight-line circles)."""
+    from atlas.i18n import t
+    from atlas.service_area import areas_for
+    from atlas.webmap import areas_overlay
+
+    areas = areas_for(_added, network=_network, metres=float(budget_m))
+    return areas_overlay(areas, lang=lang, color="#111111", name=t("cov_added_areas", lang), basemap=basemap)
+
+
 @st.cache_resource(show_spinner=False, max_entries=256)
 def derived(key: tuple[Any, ...], method: str, args: tuple[Any, ...], _obj: Any) -> Any:
     """``_obj.method(*args)`` once per key (the key identifies ``_obj``); callers do not mutate it."""

@@ -79,6 +79,8 @@ class Run:
     key: tuple[Any, ...]
     frames: dict[str, gpd.GeoDataFrame]
     names: dict[str, str]
+    base: CoverageSummary
+    base_key: tuple[Any, ...]
 
     @property
     def bounds(self) -> bool:
@@ -174,7 +176,9 @@ def compute(demand: Demand, supply: Supply, opts: dict[str, float], lang: str) -
     except AtlasError as exc:
         st.error(exc.message(lang))
         st.stop()
-    return Run(demand, supply, summary, sites, key, frames, site_names(frames, lang))
+    base_key = (demand.key, analysis.sites_key(supply.layer_ids, supply.added.iloc[:0]), supply.choice,
+                analysis.options_key(opts))
+    return Run(demand, supply, summary, sites, key, frames, site_names(frames, lang), base, base_key)
 
 
 def headline(run: Run, lang: str) -> None:
@@ -204,6 +208,12 @@ def headline(run: Run, lang: str) -> None:
     sentence = run.summary.demand_label(lang, form="sentence")
     if sentence:
         st.caption(sentence)
+    if len(run.supply.added):
+        before = analysis.derived(run.base_key, "city", (), run.base)
+        column = "pct_estimate" if run.bounds else "pct_upper"
+        st.info(t("cov_change", lang) + ("：" if lang != "en" else ": ")
+                + fmt.coverage_change(before, city, lang, column=column)
+                + (t("cov_change_estimate", lang) if run.bounds else ""))
     if run.demand.reconciliation is not None:
         with st.expander(t("pop_reconciliation", lang)):
             show_table(run.demand.reconciliation, lang)
@@ -250,10 +260,14 @@ def recommendation(run: Run, cov: Coverage, gaps: gpd.GeoDataFrame, lang: str
                    ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     """How many sites to add and where candidates come from; the recommended sites."""
     point_layers = run.supply.point_layers
-    k = st.slider(t("cov_k", lang), 1, 10, 3, key="cov_k")
+    proxy = run.bounds and run.demand.network is None  # people spread by area: no recommendation
+    if proxy:
+        st.caption(t("cov_reco_disabled", lang))
+    k = st.slider(t("cov_k", lang), 1, 10, 3, key="cov_k", disabled=proxy)
     cand_source = st.selectbox(t("cov_candidates", lang), ["gaps", *[x.id for x in point_layers]],
-                               key="cov_cand_src", format_func=lambda i: t("cov_cand_gaps", lang)
-                               if i == "gaps" else next(x.title(lang) for x in point_layers if x.id == i))
+                               key="cov_cand_src", disabled=proxy,
+                               format_func=lambda i: t("cov_cand_gaps", lang) if i == "gaps"
+                               else next(x.title(lang) for x in point_layers if x.id == i))
     if cand_source == "gaps":
         candidates, source = None, ("gaps", "")
     else:
@@ -280,6 +294,9 @@ def _overlays(run: Run, found: Findings, lang: str, basemap: str) -> list[Overla
                               name=t("cov_reco", lang), basemap=basemap),
                points_overlay(run.supply.added, label_column="name_zh", color="#111111",
                               name=t("cov_added", lang), basemap=basemap)]
+    if len(run.supply.added):
+        groups.append(analysis.added_areas_overlay(run.key, lang, basemap, run.summary.budget_m,
+                                                   run.supply.added, run.demand.network))
     return groups
 
 
@@ -364,7 +381,7 @@ def scenario_panel(supply: Supply, lang: str) -> None:
         scen.name = name.strip() or scen.name
         try:
             version = save_scenario(scen)
-            st.success(t("cov_saved", lang) + f"v{version}")
+            st.success(t("cov_saved", lang) + md_escape(scen.name) + f" · v{version}")
         except AtlasError as exc:
             st.error(exc.message(lang))
     if b2.button(t("cov_clear", lang)):
@@ -375,10 +392,20 @@ def scenario_panel(supply: Supply, lang: str) -> None:
     except AtlasError as exc:
         st.error(exc.message(lang))
         saved_names = []
-    pick = st.selectbox(t("cov_load", lang), ["", *saved_names], key="cov_load")
-    if pick and st.button(t("cov_load_btn", lang), key="cov_load_btn"):
+    st.selectbox(t("cov_load", lang), ["", *saved_names], key="cov_load", on_change=_load_picked,
+                 args=(lang,))
+
+
+def _load_picked(lang: str) -> None:
+    """Load the scenario just picked (one step: no separate button)."""
+    pick = st.session_state.get("cov_load")
+    if not pick:
+        return
+    try:
         st.session_state["scenario"] = next(s for s in load_scenarios() if s.name == pick)
-        st.rerun()
+        st.session_state.pop("cov_scen_name", None)  # the name field shows the loaded name
+    except (AtlasError, StopIteration):
+        pass
 
 
 def gallery_counts(run: Run, lang: str) -> None:
