@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -86,3 +87,49 @@ def test_the_change_reads_the_same_from_the_summaries_in_both_languages():
     en = "+0.9 percentage points, 15,600 fewer people certainly outside"
     assert fmt.coverage_change(before, after, "en") == en
     assert fmt.coverage_change(before, after, "zh", column="pct_estimate").startswith("+0.5 个百分点")
+
+
+def _bomb_tif(path) -> bytes:
+    """A GeoTIFF of under 1 MB that declares 200,000 × 200,000 pixels (40 G cells) over Ningbo."""
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with rasterio.open(path, "w", driver="GTiff", width=200_000, height=200_000, count=1,
+                       dtype="float32", crs="EPSG:4326", transform=from_origin(121.0, 30.3, 1e-5, 1e-5),
+                       tiled=True, blockxsize=1024, blockysize=1024, compress="deflate",
+                       sparse_ok=True) as dst:
+        dst.write(np.ones((1, 256, 256), "float32"), window=((0, 256), (0, 256)))
+    return path.read_bytes()
+
+
+def test_a_hostile_population_raster_gets_a_message_and_nothing_crashes(tmp_path):
+    data = _bomb_tif(tmp_path / "bomb.tif")
+    assert len(data) < 1_000_000
+    for lang in ("zh", "en"):
+        at = _run(lang)
+        at.radio(key="cov_pop_src").set_value("upload").run()
+        at.file_uploader(key="cov_pop_file").set_value(("bomb.tif", data, "image/tiff")).run()
+        assert not at.exception
+        assert at.error, "a refusal is shown"
+        text = " ".join(e.value for e in at.error)
+        cjk = re.search(r"[\u4e00-\u9fff]", text)
+        assert (not cjk) if lang == "en" else cjk
+        assert "Traceback" not in text and "/tmp" not in text
+        assert at.metric  # the page goes on with area-uniform people
+
+
+def test_uploads_run_within_the_guard_budget(monkeypatch):
+    from atlas import settings
+
+    monkeypatch.setattr(settings, "IMPORT_MEMORY_BYTES", 1024**2)  # 1 MiB more than the worker maps
+    csv = "lon,lat,population\n" + "".join(f"121.{5000 + i},29.{8000 + i},{i}\n" for i in range(3000))
+    at = _run("en")
+    at.radio(key="cov_pop_src").set_value("upload").run()
+    at.file_uploader(key="cov_pop_file").set_value(("cells.csv", csv.encode(), "text/csv")).run()
+    assert not at.exception
+    # in-process the budget would not apply and the file would be read; in the worker it cannot be
+    assert any("memory" in e.value for e in at.error), [e.value for e in at.error]
+    monkeypatch.setattr(settings, "IMPORT_MEMORY_BYTES", 2 * 1024**3)
+    at.file_uploader(key="cov_pop_file").set_value(("cells2.csv", csv.encode(), "text/csv")).run()
+    assert not at.exception and not at.error  # the same file within the usual budget is read

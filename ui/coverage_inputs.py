@@ -1,7 +1,9 @@
 """Widgets of the coverage page that take a planner's files: population sources and zones.
 
 Results are kept in the session per file (name, size, scope), so a rerun does not re-read an
-upload. Errors are shown in the user's language and leave the previous state untouched.
+upload. Files are read in a worker process within a time and memory budget
+(:func:`atlas.guard.run_guarded`, as imports are), so a hostile file cannot hang or exhaust the
+server. Errors are shown in the user's language and leave the previous state untouched.
 """
 
 from __future__ import annotations
@@ -12,11 +14,20 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from atlas import settings
 from atlas.datum import DATUM_LABELS
 from atlas.errors import AtlasError
 from atlas.i18n import t
 
 POP_SOURCES = ("area-uniform", "upload", "worldpop", "zones")
+
+
+def guarded(fn: Any, /, *args: Any, step: tuple[str, str], **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` in a worker within the import budget (read at call time)."""
+    from atlas.guard import run_guarded
+
+    return run_guarded(fn, *args, time_s=settings.IMPORT_TIME_BUDGET_S,
+                       memory_bytes=settings.IMPORT_MEMORY_BYTES, step=step, **kwargs)
 
 
 def _memo(key: tuple[Any, ...], build: Any) -> Any:
@@ -41,8 +52,9 @@ def population_input(lang: str, *, districts: gpd.GeoDataFrame, population: pd.D
             f = st.file_uploader(t("pop_upload", lang), type=["tif", "tiff", "csv", "xlsx"],
                                  key="cov_pop_file")
             if f is not None:
-                return _memo(("upload", f.name, f.size, scope), lambda: popmod.demand_from_upload(
-                    f.getvalue(), f.name, districts=districts, population=population))
+                return _memo(("upload", f.name, f.size, scope), lambda: guarded(
+                    popmod.demand_from_upload, f.getvalue(), f.name, districts=districts,
+                    population=population, step=("读取人口文件", "reading the population file")))
         elif src == "worldpop":
             url = popmod.worldpop_url()
             st.caption(f"{popmod.WORLDPOP_ATTRIBUTION} · {url}")
@@ -53,8 +65,9 @@ def population_input(lang: str, *, districts: gpd.GeoDataFrame, population: pd.D
                 st.session_state["cov_worldpop_path"] = str(path)
             path = st.session_state.get("cov_worldpop_path")
             if path:
-                return _memo(("worldpop", path, scope), lambda: popmod.raster_demand(
-                    path, districts=districts, population=population, label="WorldPop 100 m"))
+                return _memo(("worldpop", path, scope), lambda: guarded(
+                    popmod.raster_demand, path, districts=districts, population=population,
+                    label="WorldPop 100 m", step=("读取 WorldPop 栅格", "reading the WorldPop raster")))
         elif src == "zones":
             return _zone_table_input(lang, districts=districts, population=population)
     except AtlasError as exc:
@@ -75,14 +88,16 @@ def _zone_table_input(lang: str, *, districts: gpd.GeoDataFrame, population: pd.
     zones = zones_input(lang, key="cov_pop_zones", container=b)
     if tf is None or zones is None:
         return None, None
-    table = _memo(("table", tf.name, tf.size), lambda: read_table(tf.getvalue(), tf.name))
+    table = _memo(("table", tf.name, tf.size), lambda: guarded(
+        read_table, tf.getvalue(), tf.name, step=("读取人口表", "reading the population table")))
     cols = list(table.columns)
     zc = a.selectbox(t("pop_zone_column", lang), cols, key="cov_pop_zc")
     pc = a.selectbox(t("pop_value_column", lang), cols, index=min(1, len(cols) - 1), key="cov_pop_pc")
     zones = zones.assign(**{zc: zones.zone}) if zc not in zones.columns else zones
     return _memo(("zone-table", tf.name, tf.size, zc, pc, tuple(zones.zone), tuple(districts.name_zh)),
-                 lambda: zone_table_demand(table, zones, zone_column=zc, population_column=pc,
-                                           districts=districts, population=population))
+                 lambda: guarded(zone_table_demand, table, zones, zone_column=zc, population_column=pc,
+                                 districts=districts, population=population,
+                                 step=("按分区分配人口", "placing the zone table's people")))
 
 
 def zones_input(lang: str, *, key: str, container: Any = None) -> gpd.GeoDataFrame | None:
@@ -97,7 +112,8 @@ def zones_input(lang: str, *, key: str, container: Any = None) -> gpd.GeoDataFra
         return None
     try:
         zones: gpd.GeoDataFrame = _memo(("zones", f.name, f.size, datum),
-                                        lambda: read_zones(f.getvalue(), f.name, datum=datum))
+                                        lambda: guarded(read_zones, f.getvalue(), f.name, datum=datum,
+                                                        step=("读取边界文件", "reading the boundary file")))
     except AtlasError as exc:
         box.error(exc.message(lang))
         return None
