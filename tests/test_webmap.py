@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -34,6 +35,18 @@ def _specs(html: str) -> dict[str, dict]:
     return {s["id"]: s for s in (json.loads(m) for m in _ADD.findall(html))}
 
 
+def _label(r: list) -> str:
+    """A point row's label as atlas.js reads it (1: the same as its tooltip)."""
+    return r[2] if r[7] == 1 else r[7]
+
+
+def _vals(spec: dict, r: list) -> list[str]:
+    """A row's popup values as atlas.js reads them (a value every row shares is sent once)."""
+    same = spec.get("same", {})
+    col = 5 if spec["kind"] == "point" else 2
+    return [v or same.get(str(i), "") for i, v in enumerate(r[col])]
+
+
 def _evil_sites():
     df = pd.read_csv(settings.GEODATA_DIR / "sites.csv", dtype=str, keep_default_na=False)
     i = df.index[df.id == "K11"][0]
@@ -49,7 +62,7 @@ def test_user_strings_are_escaped_in_popups_tooltips_and_labels():
     row = next(r for r in _specs(html)["kepu_sites"]["rows"] if "alert" in r[2])
     escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
     assert row[2].startswith(escaped)  # tooltip
-    assert row[7] == escaped + "&lt;img src=x onerror=alert(1)&gt;"  # label
+    assert _label(row) == escaped + "&lt;img src=x onerror=alert(1)&gt;"  # label
     assert escaped in row[5][0]  # popup values: the name ...
     html_en = build_map(cat, frames, basemap="none", lang="en").get_root().render()
     row_en = next(r for r in _specs(html_en)["kepu_sites"]["rows"] if "alert" in r[2])
@@ -98,9 +111,9 @@ def test_amap_basemap_shifts_overlays_to_gcj02():
     gx, gy = from_wgs84(k.geometry.x, k.geometry.y, datum="gcj02")
     html_amap = build_map(cat, frames, basemap="amap", visible=["kepu_sites"]).get_root().render()
     html_osm = build_map(cat, frames, basemap="osm", visible=["kepu_sites"]).get_root().render()
-    pos = {r[7]: (r[0], r[1]) for r in _specs(html_amap)["kepu_sites"]["rows"]}
+    pos = {_label(r): (r[0], r[1]) for r in _specs(html_amap)["kepu_sites"]["rows"]}
     assert pos[k.name_zh] == pytest.approx((float(gx), float(gy)), abs=1e-5)
-    pos = {r[7]: (r[0], r[1]) for r in _specs(html_osm)["kepu_sites"]["rows"]}
+    pos = {_label(r): (r[0], r[1]) for r in _specs(html_osm)["kepu_sites"]["rows"]}
     assert pos[k.name_zh] == pytest.approx((k.geometry.x, k.geometry.y), abs=1e-5)
     assert "autonavi" in html_amap and "autonavi" not in html_osm
 
@@ -274,9 +287,27 @@ def test_popups_show_words_not_codes_and_citations_not_raw_sources():
     layer = next(x for x in cat if x.id == "kepu_sites")
     kepu = frames["kepu_sites"].dropna(subset=["lon"]).reset_index(drop=True)
     col = {c: i for i, c in enumerate(layer.popup_fields)}
-    rows = {r[7]: r for r in spec["kepu_sites"]["rows"]}
+    rows = {_label(r): r for r in spec["kepu_sites"]["rows"]}
     for _, site in kepu.iterrows():
-        vals = rows[site.name_zh][5]
+        vals = _vals(spec["kepu_sites"], rows[site.name_zh])
         if site.level:
             assert vals[col["level"]] == fmt.level_label(site.level, "zh")
         assert "github:" not in vals[col["source"]] and "find_string" not in vals[col["source"]]
+
+
+def test_values_every_row_shares_are_sent_once_and_read_back_whole():
+    cat, frames = _frames()
+    layer = next(x for x in cat if x.id == "kepu_galleries")
+    gdf = webmap.filter_frame(layer, frames[layer.id])
+    spec = json.loads(layer_spec(layer, gdf))
+    full = [[html.escape(webmap._fmt(v, c, "zh")) for c in layer.popup_fields for v in [row[c]]]
+            for _, row in gdf.iterrows()]
+    assert [_vals(spec, r) for r in spec["rows"]] == full  # nothing lost
+    source = layer.popup_fields.index("source")
+    assert str(source) in spec["same"] and all(r[5][source] == "" for r in spec["rows"])
+    labels = [r[7] for r in spec["rows"]]
+    assert labels.count(1) > len(gdf) / 2  # a label that repeats the tooltip is not sent twice
+    assert [_label(r) for r in spec["rows"]] == [html.escape(x) for x in webmap.label_texts(layer, gdf)]
+    # small layers stay as they are
+    small = json.loads(layer_spec(layer, gdf.head(webmap.specs.SHARE_MIN_ROWS - 1)))
+    assert "same" not in small and 1 not in [r[7] for r in small["rows"]]

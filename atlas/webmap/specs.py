@@ -96,26 +96,46 @@ def layer_spec(layer: Layer, gdf: gpd.GeoDataFrame, *, lang: str = "zh", datum: 
     return keyed(spec)
 
 
+#: Layers of at least this many rows send a popup value that every row shares once (``same``),
+#: and a point's label that equals its tooltip as 1: 1,183 galleries repeat their source and their
+#: name, and the app sends this text, JSON-escaped, to every map that shows them.
+SHARE_MIN_ROWS: int = 20
+
+
+def shared_values(values: list[list[str]]) -> tuple[list[list[str]], dict[str, str]]:
+    """Popup values with those that every row shares left empty, and those values by field index."""
+    if len(values) < SHARE_MIN_ROWS:
+        return values, {}
+    same = {str(i): v for i, v in enumerate(values[0]) if v and all(r[i] == v for r in values)}
+    if not same:
+        return values, {}
+    cut = {int(i) for i in same}
+    return [["" if i in cut else v for i, v in enumerate(r)] for r in values], same
+
+
 def _point_rows(layer: Layer, gdf: gpd.GeoDataFrame, *, lang: str, task_lists: list[Any]) -> dict[str, Any]:
     """Rows ``[lon, lat, tip, error m, approximate, values, tasks, label]`` and the label rule."""
     tips = [html.escape(x) for x in tooltip_texts(layer, gdf, lang=lang)]
-    labels = [html.escape(x) for x in label_texts(layer, gdf, lang=lang)]
-    values = popup_values(gdf, layer.popup_fields, lang)
+    labels: list[str | int] = [html.escape(x) for x in label_texts(layer, gdf, lang=lang)]
+    values, same = shared_values(popup_values(gdf, layer.popup_fields, lang))
+    if len(gdf) >= SHARE_MIN_ROWS:  # a label that repeats the tooltip is sent as 1
+        labels = [1 if lab == tip else lab for lab, tip in zip(labels, tips, strict=True)]
     err = (np.nan_to_num(gdf["est_error_m"].to_numpy(dtype=float)) if "est_error_m" in gdf
            else np.zeros(len(gdf)))
     x, y = round_coords(gdf.geometry.x.to_numpy()), round_coords(gdf.geometry.y.to_numpy())
     rows = [[x[i], y[i], tips[i], round(float(err[i])), int(a), values[i], task_lists[i], labels[i]]
             for i, a in enumerate(approximate(gdf))]
     dense = len(gdf) > DENSE_LAYER
-    return {"rows": rows, "label": {"min_zoom": LABEL_MIN_ZOOM_DENSE if dense else LABEL_MIN_ZOOM,
-                                    "cls": "site", "rank": 100 + layer.order}}
+    out = {"rows": rows, "label": {"min_zoom": LABEL_MIN_ZOOM_DENSE if dense else LABEL_MIN_ZOOM,
+                                   "cls": "site", "rank": 100 + layer.order}}
+    return {**out, "same": same} if same else out
 
 
 def _shape_rows(layer: Layer, gdf: gpd.GeoDataFrame, *, lang: str, task_lists: list[Any]) -> dict[str, Any]:
     """Rows ``[geometry, tip, values, tasks, label, label position]`` (district labels always)."""
     tips = [html.escape(x) for x in tooltip_texts(layer, gdf, lang=lang)]
     labels = [html.escape(x) for x in label_texts(layer, gdf, lang=lang)]
-    values = popup_values(gdf, layer.popup_fields, lang)
+    values, same = shared_values(popup_values(gdf, layer.popup_fields, lang))
     at = shapely.get_coordinates(shapely.point_on_surface(gdf.geometry.to_numpy()))
     out: dict[str, Any] = {
         "rows": [[g, tip, v, ts, lab, round_coords(p)] for g, tip, v, ts, lab, p in
@@ -123,6 +143,8 @@ def _shape_rows(layer: Layer, gdf: gpd.GeoDataFrame, *, lang: str, task_lists: l
                      strict=True)]}
     if layer.id == "districts":
         out["label"] = {"min_zoom": 0, "cls": "district", "rank": 0}
+    if same:
+        out["same"] = same
     return out
 
 

@@ -83,8 +83,10 @@
   // ------------------------------------------------------------------ layers
   function popupHtml(spec, vals, tasks) {
     var h = "<div class='atlas-popup'><table>";
+    var same = spec.same || {};  // values every row shares, sent once
     for (var i = 0; i < spec.fields.length; i++) {
-      if (vals[i]) { h += "<tr><th>" + spec.fields[i] + "</th><td>" + vals[i] + "</td></tr>"; }
+      var v = vals[i] || same[i];
+      if (v) { h += "<tr><th>" + spec.fields[i] + "</th><td>" + v + "</td></tr>"; }
     }
     h += "</table>";
     if (spec.task_titles) {
@@ -128,8 +130,8 @@
     var s = spec.style, ring = spec.ring || {color: s.color, weight: 1, dash: "6 6", opacity: 1};
     var group = L.featureGroup(), labels = [];
     spec.rows.forEach(function (r) {
-      var row = {lon: r[0], lat: r[1], tip: r[2], err: r[3], approx: r[4], vals: r[5], tasks: r[6], label: r[7],
-                 spec: spec};
+      var row = {lon: r[0], lat: r[1], tip: r[2], err: r[3], approx: r[4], vals: r[5], tasks: r[6],
+                 label: r[7] === 1 ? r[2] : r[7], spec: spec};  // 1: the label is the tooltip
       var ll = [row.lat, row.lon];
       if (row.approx && row.err > 0) {
         L.circle(ll, {radius: row.err, color: ring.color, weight: ring.weight, dashArray: ring.dash,
