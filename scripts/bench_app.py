@@ -823,6 +823,7 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    global CONCURRENT_POLL_S
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sessions", type=int, default=20, help="concurrent sessions (0: skip)")
     ap.add_argument("--idle-sessions", type=int, default=10,
@@ -842,7 +843,6 @@ def main() -> None:
     ap.add_argument("--profile", metavar="DIR",
                     help="profile every script run into DIR (slows runs down) and print where time goes")
     args = ap.parse_args()
-    global CONCURRENT_POLL_S
     CONCURRENT_POLL_S = args.concurrent_poll
     if args.skip_concurrent:
         args.sessions = 0
