@@ -263,9 +263,10 @@ class Measure:
 
 
 #: Seconds between two checks of what a page shows. Each check queries the page (and its map
-#: iframe) through the DevTools protocol: at 0.03 s a waiting session costs its browser about 7 %
-#: of a CPU, so the concurrent phase, whose sessions wait for tens of seconds and whose goal is
-#: in seconds, checks every CONCURRENT_POLL_S instead (measured: scripts/browser_profile.py).
+#: iframe) through the DevTools protocol: at 0.03 s a session waiting on an otherwise idle machine
+#: costs its browser about 7 % of a CPU, so the concurrent phase (goal in seconds) checks every
+#: CONCURRENT_POLL_S. With 20 sessions saturating the CPUs the checks slow down by themselves:
+#: 0.03 and 0.25 gave the same browser CPU per session there (7.35 and 7.31 s).
 POLL_S = 0.03
 CONCURRENT_POLL_S = 0.25
 
@@ -575,12 +576,17 @@ async def phase_idle_memory(browser: Any, server: Server, n: int) -> dict[str, A
 
 async def phase_concurrent(browser: Any, server: Server, n: int, limit: float, ramp: float = 0.0
                            ) -> dict[str, Any]:
+    import browser_profile
+
     peak = {"rss": server.rss_mb()}
     stop = asyncio.Event()
+    procs0 = browser_profile.chromium_cpu()
+    seen: dict[int, tuple[str, float]] = {}  # each Chromium process's CPU when last seen (tabs close)
 
     async def sample() -> None:
         while not stop.is_set():
             peak["rss"] = max(peak["rss"], server.rss_mb())
+            seen.update(browser_profile.chromium_cpu())
             await asyncio.sleep(0.5)
 
     async def one(i: int) -> dict[str, Any]:
@@ -617,7 +623,9 @@ async def phase_concurrent(browser: Any, server: Server, n: int, limit: float, r
             "first_paint": paints, "done_s": sorted(r["done_s"] for r in done),
             "errors": [r["error"] for r in recs if "error" in r],
             "cpu_per_session_s": (server.cpu() - c0) / n, "rss_before_mb": rss0, "rss_peak_mb": peak["rss"],
-            "browser_cpu_per_session_s": (browser_cpu() - b0) / n}
+            "browser_cpu_per_session_s": (browser_cpu() - b0) / n,
+            "browser_cpu_by_process_s": {k: v / n for k, v in
+                                         browser_profile.cpu_delta(procs0, seen).items()}}
 
 
 # --------------------------------------------------------------------------------------------
@@ -707,6 +715,11 @@ def _concurrent_rows(conc: dict[str, Any], limit: float) -> list[str]:
     how += f"; pages checked every {CONCURRENT_POLL_S:g} s"
     lines = [row(f"{n} concurrent sessions doing the tour ({how})", value, f"{n}/{n}, p95 ≤ 8 s",
                  conc["done"] == n and p95 <= 8)]
+    by = sorted(conc.get("browser_cpu_by_process_s", {}).items(), key=lambda kv: -kv[1])
+    if by:
+        parts = ", ".join(f"{k} {v:.2f} s" for k, v in by if v >= 0.005)
+        lines.append("|   browser CPU per session by Chromium process (sampled every 0.5 s: a closed tab's "
+                     f"last 0.5 s is missed) | {parts} | | |")
     errs = conc["errors"]
     if errs:
         lines.append(f"|   sessions that failed | {len(errs)}: {'; '.join(sorted(set(errs)))} | | |")
@@ -786,7 +799,10 @@ async def main_async(args: argparse.Namespace) -> None:
     try:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-            if not args.skip_single:
+            if args.skip_single:  # warm the server's caches, as the single-user phase would have
+                await tour(browser, server)
+                print("warm-up tour done", flush=True)
+            else:
                 ld = Load("single user")
                 single = await phase_single(browser, server, args.reps)
                 loads.append(ld.done())

@@ -91,6 +91,8 @@ def _process_type(cmd: list[bytes]) -> str:
                 if a.startswith(b"--utility-sub-type=")), "")
     if kind == "renderer" and (b"--top-chrome-webui" in cmd or b"--webui-renderer" in cmd):
         return "renderer (WebUI: the browser's own pages)"
+    if sub == "TracingService":
+        return "utility (TracingService: the profiler itself)"
     return f"{kind} ({sub})" if sub else kind
 
 
