@@ -73,14 +73,14 @@ def test_map_page_card_cites_sources_and_keeps_english_notes_out_of_chinese():
     at = _run("pages/0_地图_Map.py")
     at.text_input(key="search").input("宁波大学").run()
     assert not at.exception
-    at.selectbox(key="card_pick").select("E02" if "E02" in at.selectbox(key="card_pick").options
-                                         else at.selectbox(key="card_pick").options[1]).run()
+    at.selectbox(key="search_pick").select("E02" if "E02" in at.selectbox(key="search_pick").options
+                                           else at.selectbox(key="search_pick").options[1]).run()
     md = " ".join(m.value for m in at.markdown)
     assert "github:" not in md and "@15e16dd" not in md
     text = " ".join(t.value for t in at.text)
     assert not re.search(r"[A-Za-z]{6,} [A-Za-z]{3,} [A-Za-z]{3,}", text), text  # no English notes
     # the picker shows names, not ids
-    opts = at.selectbox(key="card_pick").options
+    opts = at.selectbox(key="search_pick").options
     assert not any(re.fullmatch(r"[A-Z]{1,2}\d{2}", str(o)) for o in opts if o != "—")
 
 

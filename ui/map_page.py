@@ -8,11 +8,11 @@ keeps its base and view (see :mod:`ui.mapview`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import geopandas as gpd
 import streamlit as st
 
+from atlas.datum import from_wgs84
 from atlas.i18n import t
 from atlas.webmap import basemap_datum
 from ui import common, mapview
@@ -68,27 +68,29 @@ def map_panel(lang: str, basemap: str, tianditu_key: str | None, task: int | Non
     with col_card:
         query = st.text_input(t("search", lang), key="search").strip()
         highlight = search(sites, query, names, lang)
-    datum = basemap_datum(basemap)
+    base = mapview.base(lang=lang, basemap=basemap, tianditu_key=tianditu_key)
+    datum = basemap_datum(base.used)  # the basemap drawn (a failed choice falls back to WGS84)
     views = mapview.catalogue_views(visible, lang=lang, datum=datum, districts=chosen or None, task=task)
     with col_map:
-        base = mapview.base(lang=lang, basemap=basemap, tianditu_key=tianditu_key)
         if base.error:
             st.error(base.error)
-        marks, hit_box = search_marks(views, highlight)
+        marks, hit_box = search_marks(views, highlight, datum=datum)
         fit = hit_box if query and hit_box else mapview.extent(views) if (chosen or task) else None
         out = mapview.show(base, [mapview.view_overlay(v, lang=lang) for v in views], key="atlas_map",
                            height=560, lang=lang, fit=fit, highlight=marks,
                            notes=[t("basemap_amap", lang)] if base.used == "amap" else [],
                            returned_objects=["last_object_clicked", "last_object_clicked_tooltip"])
     clicked = mapview.clicked_feature(out, views, state_key="_map_click")
+    if clicked is not None:  # the last click wins over an earlier search pick
+        select(clicked)
     with col_card:
-        card(sites, names, clicked, highlight if query else [], visible, lang)
+        card(sites, selection(sites), visible, chosen, lang)
 
 
 def search(sites: gpd.GeoDataFrame, query: str, names: dict[str, str], lang: str) -> list[str]:
     """Ids of the sites whose Chinese or English name contains ``query``; a picker among them.
 
-    The picked hit is kept in the session (``_search_pick``) for the card.
+    A new query or pick selects the picked hit (see :func:`select`).
     """
     if not query:
         return []
@@ -100,57 +102,85 @@ def search(sites: gpd.GeoDataFrame, query: str, names: dict[str, str], lang: str
         return []
     ids = hits.id.tolist()
     pick = st.selectbox(t("search_pick", lang), ids, key="search_pick", format_func=names.__getitem__)
-    st.session_state["_search_pick"] = pick
+    # a new query or a new pick selects; a rerun with the same ones (a layer toggle) does not,
+    # so a later map click stays selected
+    if st.session_state.get("_search_seen") != (query, pick):
+        st.session_state["_search_seen"] = (query, pick)
+        select(("", pick))
     return ids
 
 
-def search_marks(views: Sequence[mapview.LayerView], ids: list[str]
+#: Session key of the one selected feature: ("", site id) for the site list, else (layer, id).
+SELECTED = "_selected"
+
+
+def select(feature: tuple[str, str]) -> None:
+    """Make ``feature`` (layer id, feature id) the selected one; the card shows it."""
+    st.session_state[SELECTED] = feature
+
+
+def selection(sites: gpd.GeoDataFrame) -> tuple[str, str] | None:
+    """The selected feature: the last search pick or map click, else a ``?site=`` link's site.
+
+    A click on a layer drawn from the site list selects the site itself (``("", id)``).
+    """
+    chosen: tuple[str, str] | None = st.session_state.get(SELECTED)
+    if chosen is None:
+        site = st.query_params.get("site")
+        return ("", site) if site in set(sites.id) else None
+    layer, fid = chosen
+    if layer and layer in {x.id for x in common.shipped_catalogue() if x.source == "sites.csv"}:
+        return ("", fid)
+    return chosen
+
+
+def feature_district(sites: gpd.GeoDataFrame, feature: tuple[str, str]) -> str | None:
+    """The district of a selected feature (None if its layer records none)."""
+    layer, fid = feature
+    frame = sites if not layer else common.layer_frames().get(layer)
+    if frame is None or "district" not in frame or "id" not in frame:
+        return None
+    rows = frame[frame["id"].astype(str) == fid]
+    return str(rows["district"].iloc[0]) if len(rows) else None
+
+
+def search_marks(views: Sequence[mapview.LayerView], ids: list[str], *, datum: str = "wgs84"
                  ) -> tuple[list[Mark], tuple[float, float, float, float] | None]:
-    """Map marks for the features ``ids`` in the views, and a box around them (None if none)."""
+    """Map marks for the features ``ids`` in the views, and a box around them (None if none).
+
+    The views keep WGS84 positions; on a GCJ-02 basemap the marks are shifted like the overlays
+    (``datum="gcj02"``), so a ring circles its marker.
+    """
     wanted = set(ids)
     marks = [(v.lat[i], v.lon[i], 7.0) for v in views for i, x in enumerate(v.ids) if x in wanted and v.lon]
     if not marks:
         return [], None
+    if datum != "wgs84":
+        lon, lat = from_wgs84([m[1] for m in marks], [m[0] for m in marks], datum=datum)
+        marks = [(float(y), float(x), r) for x, y, (_, _, r) in zip(lon, lat, marks, strict=True)]
     lats, lons = [m[0] for m in marks], [m[1] for m in marks]
     r = 0.01
     return marks, (min(lons) - r, min(lats) - r, max(lons) + r, max(lats) + r)
 
 
-def card(sites: gpd.GeoDataFrame, names: dict[str, str], clicked: tuple[str, str] | None,
-         hits: list[str], visible: list[str], lang: str) -> None:
-    """The feature card: of the search pick, the map click, ``?site=`` or the card's own picker.
+def card(sites: gpd.GeoDataFrame, selected: tuple[str, str] | None, visible: list[str],
+         districts: Sequence[str], lang: str) -> None:
+    """The card of the selected feature (the last search pick or map click).
 
-    A new selection moves the card; otherwise the planner's pick stays. A feature of a layer that
-    is not the site list (galleries, a planner's layer) gets its own card. Sites without a
-    position are listed on request.
+    A site-list feature has the full card; a feature of another layer (galleries, a planner's
+    layer) its own. When the district filter hides the selected feature the card says so instead.
+    Sites without a position are listed on request.
     """
-    tasks = common.tasks_by_number()
     st.subheader(t("feature_card", lang))
-    ids = sites.id.tolist()
-    selected = st.query_params.get("site")
-    if hits:
-        selected = st.session_state.get("_search_pick", hits[0])
-    if clicked is not None:
-        site_layers = {x.id for x in common.shipped_catalogue() if x.source == "sites.csv"}
-        other = clicked[0] not in site_layers
-        selected = None if other else clicked[1]
-        st.session_state["_other_feature"] = clicked if other else None
-    elif hits:
-        st.session_state["_other_feature"] = None
-    if selected in ids and selected != st.session_state.get("_last_selected"):
-        st.session_state["card_pick"] = selected
-    st.session_state["_last_selected"] = selected
-    pick = st.selectbox(t("pick_feature", lang), ["", *ids], key="card_pick",
-                        format_func=lambda i: "—" if not i else names[i])
-    if pick != st.session_state.get("_last_pick") and clicked is None:  # chosen from the list
-        st.session_state["_other_feature"] = None
-    st.session_state["_last_pick"] = pick
-    other: Any = st.session_state.get("_other_feature")
-    if other:
-        mapview.feature_card(*other, lang=lang)
-    elif pick:
-        row = sites.loc[sites.id == pick].iloc[0]
-        site_card(row.to_dict() | {"id": pick}, tasks, lang)
+    if selected is None:
+        st.caption(t("pick_feature", lang))
+    elif districts and feature_district(sites, selected) not in set(districts):
+        st.info(t("selection_filtered", lang))
+    elif selected[0]:
+        mapview.feature_card(*selected, lang=lang)
+    elif selected[1] in set(sites.id):
+        row = sites.loc[sites.id == selected[1]].iloc[0]
+        site_card(row.to_dict() | {"id": selected[1]}, common.tasks_by_number(), lang)
     if "innovation_poles" in visible:
         st.caption("ℹ️ " + t("poles_unverified", lang))
     unplaced = sites[sites.geometry.isna()]
