@@ -72,3 +72,24 @@ def test_coordinate_headers_naming_a_datum_are_a_suggestion_beside_the_choice(la
     assert hints == ([hint] if hint else [])
     assert _widget(at.radio, "imp_datum_").value is None  # the planner still chooses
     assert not at.metric  # and nothing is checked before
+
+
+def test_a_list_without_a_category_column_is_not_filed_as_venues():
+    """1,183 galleries without a category column must not become 科普场馆: the names are read and
+    the guesses shown for the planner to check, or the planner picks one category."""
+    rows = ["百两村办公楼,121.55,29.87", "青少年宫路社区居委会,121.56,29.88", "横街镇镇政府,121.45,29.86",
+            "联南,121.57,29.86"]
+    data = ("名称,经度,纬度\n" + "\n".join(rows) + "\n").encode()
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.file_uploader(key="imp_file").set_value(("画廊.csv", data, "text/csv")).run()
+    cat = _widget(at.selectbox, "imp_cat_")
+    assert cat.value == "guess" and "没有类别列" in cat.label
+    _widget(at.radio, "imp_datum_").set_value("wgs84").run()
+    assert not at.exception
+    guessed = [i.value for i in at.info if "按名称推断的类别" in i.value]
+    assert guessed and "科普画廊 3" in guessed[0] and "无法推断（需选择类别） 1" in guessed[0]
+    assert "科普场馆" not in guessed[0]
+    assert [m.value for m in at.metric] == ["3", "0", "1"]  # the unguessable row waits for a choice
+    _widget(at.selectbox, "imp_cat_").set_value("kepu_gallery").run()
+    assert [m.value for m in at.metric] == ["4", "0", "0"]
+    assert not [i for i in at.info if "按名称推断的类别" in i.value]

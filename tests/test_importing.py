@@ -244,3 +244,25 @@ def test_fifty_thousand_rows_import(districts):
     table = read_table(buf.getvalue().encode("utf-8"), "big.csv")
     r = validate(table, guess_columns(list(table.columns)), datum="gcj02", districts=districts)
     assert len(r.table) == n and r.counts().get("ok", 0) > 0.95 * n
+
+
+# --- a list without a category column: categories read from names, never a silent default ----
+
+GALLERY_NAMES = ["百两村办公楼", "街道办事处", "青少年宫路社区居委会", "横街镇镇政府", "天沁家园"]
+
+
+def test_categories_are_read_from_names_and_unguessable_rows_are_flagged():
+    from atlas.importing import GUESS, guess_categories
+
+    names = pd.Series([*GALLERY_NAMES, "宁波科技馆", "甬江实验室", "宁波大学", "宁波市青少年宫", "联南"])
+    assert guess_categories(names).tolist() == ["kepu_gallery"] * 5 + [
+        "kepu_site", "lab", "university", "kepu_site", ""]
+    districts = load_districts()
+    df = pd.DataFrame({"名称": names, "经度": 121.55, "纬度": 29.87})
+    r = validate(df, guess_columns(list(df.columns)), datum="wgs84", districts=districts,
+                 default_category=GUESS)
+    assert r.table.category_code.tolist()[:5] == ["kepu_gallery"] * 5
+    assert r.table.status.tolist()[-1] == "error" and "unknown_category" in r.table.reasons.iloc[-1]
+    chosen = validate(df, guess_columns(list(df.columns)), datum="wgs84", districts=districts,
+                      default_category="kepu_gallery")
+    assert set(chosen.table.category_code) == {"kepu_gallery"}

@@ -30,8 +30,10 @@ from atlas.geodata import CATEGORIES
 from atlas.guard import run_guarded
 from atlas.i18n import t
 from atlas.importing import (
+    GUESS,
     ROLES,
     ImportResult,
+    category_counts,
     datum_from_headers,
     guess_mapping,
     read_table,
@@ -177,14 +179,34 @@ def answers(mapping: dict[str, str | None], fk: str, lang: str) -> tuple[str, st
                     format_func=DATUM_LABELS.__getitem__)
     if hint := datum_from_headers([mapping.get("lon"), mapping.get("lat")]):
         a.info(t("imp_datum_hint", lang, datum=t(f"datum_name_{hint}", lang)))
-    default_cat = b.selectbox(t("imp_default_cat", lang), list(CATEGORIES),
-                              index=list(CATEGORIES).index("kepu_site"),
-                              format_func=lambda k: CATEGORIES[k][lang == "en"], key=f"imp_cat_{fk}")
+    default_cat = category_choice(b, has_column=bool(mapping.get("category")), fk=fk, lang=lang)
     err_m = c.number_input(t("imp_error_m", lang), 1.0, 5000.0, 50.0, key=f"imp_err_{fk}")
     if datum is None:
         st.info(t("imp_datum", lang))
         st.stop()
     return str(datum), str(default_cat), float(err_m)
+
+
+def category_choice(box: Any, *, has_column: bool, fk: str, lang: str) -> str:
+    """The category of rows without one.
+
+    For a file without a category column the names are read
+    (:func:`atlas.importing.guess_categories`) unless the planner picks one category: never a
+    silent 科普场馆 for every row (a list of galleries is not a list of venues).
+    """
+    options = [GUESS, *CATEGORIES] if not has_column else list(CATEGORIES)
+    return str(box.selectbox(
+        t("imp_cat_none" if not has_column else "imp_default_cat", lang), options,
+        index=0 if not has_column else options.index("kepu_site"), key=f"imp_cat_{fk}",
+        format_func=lambda k: t("imp_cat_guess", lang) if k == GUESS else CATEGORIES[k][lang == "en"]))
+
+
+def show_guessed_categories(result: ImportResult, lang: str) -> None:
+    """The categories read from the names, by count, for the planner to confirm (or change)."""
+    counts = category_counts(result.table.category_code.to_numpy())
+    parts = [f"{CATEGORIES[k][lang == 'en'] if k else t('imp_cat_unknown', lang)} {fmt.count(n, lang)}"
+             for k, n in counts.items()]
+    st.info(t("imp_cat_guessed", lang, counts=" · ".join(parts)))
 
 
 # --- checking -------------------------------------------------------------------------------
@@ -214,6 +236,8 @@ def show_check(result: ImportResult, fk: str, lang: str) -> str:
     counts = result.counts()
     for col, status in zip(st.columns(3), ("ok", "unplaced", "error"), strict=True):
         col.metric(fmt.method_label(status, lang), counts.get(status, 0))
+    if not result.mapping.get("category") and st.session_state.get(f"imp_cat_{fk}") == GUESS:
+        show_guessed_categories(result, lang)
     show_datum_checks(result, lang)
     shapes = shapes_choice(result, fk, lang)
     show_table(result.display_table(lang), lang, key="imp_rows")

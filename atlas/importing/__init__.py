@@ -11,6 +11,7 @@ anything by itself. One module per concern:
 * :mod:`atlas.importing.reading` — :func:`read_table` (the formats are :mod:`atlas.readers`);
 * :mod:`atlas.importing.columns` — which column plays which role;
 * :mod:`atlas.importing.validation` — :func:`validate`, a row check per concern;
+* :mod:`atlas.importing.categories` — categories guessed from names (lists without a column);
 * :mod:`atlas.importing.result` — :class:`ImportResult` and the reason codes;
 * :mod:`atlas.importing.sites` — :func:`to_sites`;
 * :mod:`atlas.importing.datums` — evidence about the datum;
@@ -22,6 +23,7 @@ Every imported string is untrusted: it is escaped wherever it reaches HTML (:mod
 never used in a path (:func:`atlas.storage.safe_name`) and neutralised in CSV/XLSX exports.
 """
 
+from atlas.importing.categories import GUESS, category_counts, guess_categories
 from atlas.importing.cells import district_at, numbers, stated_district
 from atlas.importing.columns import (
     HEADER_ALIASES,
@@ -49,13 +51,16 @@ from atlas.importing.validation import CATEGORY_ALIASES, validate
 __all__ = [
     "CATEGORY_ALIASES",
     "DATUM_WORDS",
+    "GUESS",
     "HEADER_ALIASES",
     "REASONS",
     "ROLES",
     "ColumnGuess",
     "ImportResult",
+    "category_counts",
     "datum_from_headers",
     "district_at",
+    "guess_categories",
     "guess_columns",
     "guess_mapping",
     "guess_mapping_from_names",

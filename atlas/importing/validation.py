@@ -17,6 +17,7 @@ from scipy.spatial import cKDTree
 from atlas.datum import DATUMS, to_wgs84
 from atlas.errors import ValidationError
 from atlas.geodata import CATEGORIES, in_ningbo_extent
+from atlas.importing.categories import GUESS, guess_categories
 from atlas.importing.cells import district_at, numbers, stated_district
 from atlas.importing.result import REASONS, ImportResult
 from atlas.projection import MetricFrame
@@ -54,7 +55,9 @@ def validate(df: pd.DataFrame, mapping: dict[str, str | None], *, datum: str,
     districts : geopandas.GeoDataFrame
         District polygons (WGS84) with ``name_zh``.
     default_category : str
-        Category for rows without one.
+        Category for rows without one, or ``"guess"``: read it from the row's name
+        (:func:`atlas.importing.categories.guess_categories`); a name that says nothing is
+        flagged ``unknown_category``.
     outline : shapely geometry, optional
         Ningbo's outline (WGS84); default: the union of ``districts``.
 
@@ -72,7 +75,7 @@ def validate(df: pd.DataFrame, mapping: dict[str, str | None], *, datum: str,
     lon, lat, placed = _place(raw_lon, raw_lat, good, datum=datum, city=city, reasons=reasons)
     district = _check_districts(df, mapping.get("district"), lon, lat, placed, districts=districts,
                                 reasons=reasons)
-    category = _check_categories(df, mapping.get("category"), default_category, reasons)
+    category = _check_categories(df, mapping.get("category"), default_category, reasons, names=names)
     _flag(reasons, _duplicates(names.to_numpy(), lon, lat, placed), "duplicate")
     _flag(reasons, no_coords, "no_coordinates")
     table = _result_table(df, lon=lon, lat=lat, district=district, category=category,
@@ -162,14 +165,21 @@ def _check_districts(df: pd.DataFrame, column: str | None, lon: np.ndarray, lat:
     return np.where(found != "", found, np.where(claimed == "?", "", claimed))
 
 
-def _check_categories(df: pd.DataFrame, column: str | None, default: str, reasons: Reasons
-                      ) -> np.ndarray:
-    """Each row's category code (``default`` for an empty cell); flags labels not recognised."""
+def _check_categories(df: pd.DataFrame, column: str | None, default: str, reasons: Reasons, *,
+                      names: pd.Series) -> np.ndarray:
+    """Each row's category code; flags labels not recognised and names that say nothing.
+
+    An empty cell (or every row, without a column) takes ``default``, or the category its name
+    suggests when ``default`` is ``"guess"``.
+    """
+    fallback = (guess_categories(names) if default == GUESS
+                else np.full(len(df), default, dtype=object))
     if not column:
-        return np.full(len(df), default, dtype=object)
-    raw = df[column].astype(str).str.strip()
-    cat = raw.map(lambda s: CATEGORY_ALIASES.get(s, CATEGORY_ALIASES.get(s.lower(), ""))
-                  if s else default).to_numpy()
+        cat = fallback
+    else:
+        raw = df[column].astype(str).str.strip()
+        cat = np.array([CATEGORY_ALIASES.get(s, CATEGORY_ALIASES.get(s.lower(), "")) if s else f
+                        for s, f in zip(raw, fallback, strict=True)], dtype=object)
     _flag(reasons, cat == "", "unknown_category")
     return cat
 
