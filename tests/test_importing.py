@@ -266,3 +266,29 @@ def test_categories_are_read_from_names_and_unguessable_rows_are_flagged():
     chosen = validate(df, guess_columns(list(df.columns)), datum="wgs84", districts=districts,
                       default_category="kepu_gallery")
     assert set(chosen.table.category_code) == {"kepu_gallery"}
+
+
+@pytest.mark.parametrize(("stated", "lon", "lat", "filed"), [
+    ("高新区", 121.62, 29.88, "鄞州区"),            # the zone's point in one of its two hosts
+    ("杭州湾新区", 121.26, 30.30, "慈溪市"),
+    ("前湾新区(慈溪代管)", 121.26, 30.30, "慈溪市"),  # as sites.csv writes it
+    ("东钱湖旅游度假区", None, None, "鄞州区"),      # no point: the host district
+])
+def test_a_functional_zone_as_district_is_filed_under_its_host_with_a_note(stated, lon, lat, filed):
+    from atlas.importing import reason_text
+
+    df = pd.DataFrame({"名称": ["某科普点"], "经度": [lon], "纬度": [lat], "区县": [stated],
+                       "地址": ["某路 1 号"]})
+    r = validate(df, guess_columns(list(df.columns)), datum="wgs84", districts=load_districts())
+    reasons = r.table.reasons.iloc[0]
+    assert "unknown_district" not in reasons and "district_mismatch" not in reasons
+    assert "functional_zone" in reasons and r.table.district_found.iloc[0] == filed
+    assert "功能区" in reason_text("functional_zone", "zh")
+
+
+def test_a_zone_point_outside_its_hosts_is_still_a_mismatch_and_unknown_names_stay_unknown():
+    df = pd.DataFrame({"名称": ["甲", "乙"], "经度": [121.43, 121.55], "纬度": [30.20, 29.87],
+                       "区县": ["高新区", "火星区"]})
+    r = validate(df, guess_columns(list(df.columns)), datum="wgs84", districts=load_districts())
+    assert "district_mismatch" in r.table.reasons.iloc[0]  # a 慈溪 point stated as 高新区
+    assert "unknown_district" in r.table.reasons.iloc[1]

@@ -24,7 +24,7 @@ never used in a path (:func:`atlas.storage.safe_name`) and neutralised in CSV/XL
 """
 
 from atlas.importing.categories import GUESS, category_counts, guess_categories
-from atlas.importing.cells import district_at, numbers, stated_district
+from atlas.importing.cells import district_at, functional_zones, numbers, stated_district, zone_hosts
 from atlas.importing.columns import (
     HEADER_ALIASES,
     ROLES,
@@ -60,6 +60,7 @@ __all__ = [
     "category_counts",
     "datum_from_headers",
     "district_at",
+    "functional_zones",
     "guess_categories",
     "guess_columns",
     "guess_mapping",
@@ -77,4 +78,5 @@ __all__ = [
     "suggest_datum_by_streets",
     "to_sites",
     "validate",
+    "zone_hosts",
 ]

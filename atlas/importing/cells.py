@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from atlas import settings
 
 
 def numbers(values: pd.Series) -> np.ndarray:
@@ -34,3 +38,27 @@ def stated_district(text: str, names: list[str]) -> str:
         return ""
     hits = [n for n in names if n in t or n.rstrip("区县市") == t.rstrip("区县市")]
     return hits[0] if len(hits) == 1 else "?"
+
+
+@lru_cache(maxsize=1)
+def functional_zones() -> dict[str, tuple[str, ...]]:
+    """Each name a list may use for a functional zone -> the districts hosting it.
+
+    The zones (高新区, 杭州湾新区, 东钱湖 …) are ``geodata/functional_zones.csv``, sourced per row.
+    """
+    table = pd.read_csv(settings.GEODATA_DIR / "functional_zones.csv", dtype=str)
+    out: dict[str, tuple[str, ...]] = {}
+    for zone, aliases, hosts in zip(table.zone, table.aliases, table.host_districts, strict=True):
+        for name in [zone, *str(aliases).split("|")]:
+            out[name.strip()] = tuple(h.strip() for h in str(hosts).split("|"))
+    return out
+
+
+def zone_hosts(text: str) -> tuple[str, ...]:
+    """The districts hosting the functional zone a cell names (empty when it names none)."""
+    t = str(text or "").strip()
+    zones = functional_zones()
+    if t in zones:
+        return zones[t]
+    hits = {zones[z] for z in zones if len(z) >= 3 and z in t}
+    return hits.pop() if len(hits) == 1 else ()

@@ -19,6 +19,8 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "district_mismatch": ("warning", "坐标所在区县与所填区县不一致",
                           "the point lies in another district than the row states"),
     "unknown_district": ("warning", "所填区县无法识别", "the stated district is not recognised"),
+    "functional_zone": ("info", "所填为功能区，已归入其所在区县",
+                        "a functional zone: filed under its host district"),
     "no_coordinates": ("info", "只有地址，暂不上图（待定位）", "address only: kept as unplaced"),
 }
 

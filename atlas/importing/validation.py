@@ -18,7 +18,7 @@ from atlas.datum import DATUMS, to_wgs84
 from atlas.errors import ValidationError
 from atlas.geodata import CATEGORIES, in_ningbo_extent
 from atlas.importing.categories import GUESS, guess_categories
-from atlas.importing.cells import district_at, numbers, stated_district
+from atlas.importing.cells import district_at, numbers, stated_district, zone_hosts
 from atlas.importing.result import REASONS, ImportResult
 from atlas.projection import MetricFrame
 
@@ -153,12 +153,23 @@ def _place(raw_lon: np.ndarray, raw_lat: np.ndarray, good: np.ndarray, *, datum:
 def _check_districts(df: pd.DataFrame, column: str | None, lon: np.ndarray, lat: np.ndarray,
                      placed: np.ndarray, *, districts: gpd.GeoDataFrame, reasons: Reasons
                      ) -> np.ndarray:
-    """Each row's district: where its point lies, else the one it states (flags unknown, mismatch)."""
+    """Each row's district: where its point lies, else the one it states (flags unknown, mismatch).
+
+    A functional zone stated as the district (高新区, 杭州湾新区, 东钱湖 …) is filed under its
+    host district with a note, not flagged unknown; a zone with two hosts takes the one its
+    point lies in (without a point, the first host).
+    """
     found = district_at(lon, lat, districts)
     if not column:
         return found
     names = districts.name_zh.tolist()
-    claimed = df[column].astype(str).map(lambda s: stated_district(s, names)).to_numpy()
+    cells = df[column].astype(str)
+    claimed = cells.map(lambda s: stated_district(s, names)).to_numpy()
+    hosts = [zone_hosts(c) if k == "?" else () for c, k in zip(cells, claimed, strict=True)]
+    zone = np.array([bool(h) for h in hosts])
+    claimed = np.array([(f if f in h else h[0]) if h else k
+                        for h, f, k in zip(hosts, found, claimed, strict=True)], dtype=object)
+    _flag(reasons, zone, "functional_zone")
     _flag(reasons, claimed == "?", "unknown_district")
     _flag(reasons, placed & (claimed != "") & (claimed != "?") & (found != "") & (claimed != found),
           "district_mismatch")
