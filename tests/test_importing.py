@@ -100,13 +100,14 @@ def test_every_validation_reason_is_triggered(districts):
     assert "unknown_category" in t.loc["未知类别", "reasons"]
     assert "district_mismatch" in t.loc["区县不符", "reasons"]
     assert "unknown_district" in t.loc["区县不明", "reasons"]
+    assert t.loc["功能区场馆", "reasons"] == ["functional_zone"]
     dup = r.table[r.table["名称"] == "重复场馆"]
     # first and third rows are 20 m apart: the third is the duplicate; the second is 4.8 km away
     assert [("duplicate" in rs) for rs in dup.reasons] == [False, False, True]
     assert t.loc["只有地址", "status"] == "unplaced"
     assert t.loc["区县不符", "status"] == "ok"  # a warning, kept
     report = r.error_report("en")
-    assert "longitude and latitude look swapped" in " ".join(report.reasons_text)
+    assert "longitude and latitude look swapped" in " ".join(report["Problems"])
 
 
 def test_nothing_half_imported_and_valid_rows_are_kept(districts, tmp_path):
@@ -292,3 +293,22 @@ def test_a_zone_point_outside_its_hosts_is_still_a_mismatch_and_unknown_names_st
     r = validate(df, guess_columns(list(df.columns)), datum="wgs84", districts=load_districts())
     assert "district_mismatch" in r.table.reasons.iloc[0]  # a 慈溪 point stated as 高新区
     assert "unknown_district" in r.table.reasons.iloc[1]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_problem_report_reads_in_the_readers_language(districts, lang):
+    """Headers in the reader's language, categories by name, statuses in words, 6-decimal
+    coordinates; the list's own columns keep their names."""
+    r = _import("problems.csv", districts, datum="wgs84")
+    report = r.error_report(lang)
+    cols = list(report.columns)
+    assert "名称" in cols and "经度" in cols  # the file's own headers
+    if lang == "zh":
+        assert {"经度（WGS84）", "识别的类别", "状态", "问题"} <= set(cols)
+    else:
+        assert {"Longitude (WGS84)", "Category (as read)", "Status", "Problems"} <= set(cols)
+    assert not [c for c in cols if c in ("category_code", "lon_wgs84", "reasons", "status")]
+    cat = set(report[cols[cols.index("识别的类别" if lang == "zh" else "Category (as read)")]])
+    assert "kepu_site" not in cat and ("科普场馆" if lang == "zh" else "Science-popularisation sites") in cat
+    lon = report["经度（WGS84）" if lang == "zh" else "Longitude (WGS84)"].dropna()
+    assert len(lon) and all(round(x, 6) == x and len(repr(x).split(".")[1]) <= 6 for x in lon)

@@ -71,11 +71,35 @@ class ImportResult:
         return view
 
     def error_report(self, lang: str = "zh") -> pd.DataFrame:
-        """Rejected and flagged rows with their reasons in ``lang`` (for download)."""
+        """Rejected and flagged rows for download, in the reader's language.
+
+        Headers and statuses in ``lang`` (:func:`atlas.fmt.header`), categories by name, not
+        code, reasons in words, coordinates rounded to 6 decimals (~0.1 m; what the file had is
+        in its own columns). The list's own columns keep their names.
+        """
+        from atlas import fmt
+        from atlas.geodata import CATEGORIES
+
         flagged = self.table[self.table.reasons.map(len) > 0].copy()
         flagged = flagged.drop(columns=[c for c in flagged.columns if str(c).startswith("_")])
-        flagged["reasons_text"] = flagged.reasons.map(lambda rs: "; ".join(reason_text(r, lang) for r in rs))
-        return flagged.drop(columns=["reasons"])
+        flagged["reasons"] = flagged.reasons.map(lambda rs: "; ".join(reason_text(r, lang) for r in rs))
+        for col in ("lon_wgs84", "lat_wgs84"):
+            if col in flagged:
+                flagged[col] = pd.to_numeric(flagged[col], errors="coerce").round(6)
+        if "category_code" in flagged:
+            flagged["category_code"] = flagged.category_code.map(
+                lambda v: CATEGORIES[v][lang == "en"] if v in CATEGORIES else str(v or ""))
+        if "status" in flagged:
+            flagged["status"] = flagged.status.map(lambda v: fmt.method_label(v, lang))
+        own = [str(c) for c in self.mapping.values() if c]
+        headers: list[str] = []
+        for c in flagged.columns:
+            h = str(c) if str(c) in own else fmt.header(str(c), lang)
+            while h in headers:
+                h += "′"
+            headers.append(h)
+        flagged.columns = headers
+        return flagged
 
 
 def reason_text(code: str, lang: str = "zh") -> str:
