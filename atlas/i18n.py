@@ -272,6 +272,12 @@ STRINGS.update({
     "datum_name_gcj02": ("GCJ-02（高德/腾讯）", "GCJ-02 (AMap/Tencent)"),
     "datum_name_bd09": ("BD-09（百度）", "BD-09 (Baidu)"),
     "datum_name_cgcs2000": ("CGCS2000（天地图）", "CGCS2000 (Tianditu)"),
+    "imp_all_swapped": ("{n}/{total} 行经纬度疑似填反：请交换经度/纬度列。",
+                        "{n}/{total} rows look like longitude and latitude are swapped: "
+                        "swap the longitude/latitude columns."),
+    "imp_all_metres": ("{n}/{total} 行坐标数值像投影坐标（米），不是经纬度：请换成经纬度后再导入。",
+                       "{n}/{total} rows hold values that look like projected coordinates (metres), "
+                       "not degrees: convert them to longitude/latitude first."),
     "imp_datum_ok": ("所选坐标系看来正确。", "The chosen datum looks right."),
     "imp_datum_unknown": ("无法确认坐标系，请按数据来源核对。",
                           "The datum could not be confirmed: check the source."),

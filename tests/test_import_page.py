@@ -93,3 +93,22 @@ def test_a_list_without_a_category_column_is_not_filed_as_venues():
     _widget(at.selectbox, "imp_cat_").set_value("kepu_gallery").run()
     assert [m.value for m in at.metric] == ["4", "0", "0"]
     assert not [i for i in at.info if "按名称推断的类别" in i.value]
+
+
+@pytest.mark.parametrize(("swap", "says"), [
+    (True, "6/6 行经纬度疑似填反：请交换经度/纬度列"),
+    (False, "6/6 行坐标数值像投影坐标（米）"),
+])
+def test_every_row_swapped_or_in_metres_is_the_headline_not_the_datum(swap, says):
+    s = hf.sites(6, seed=5)
+    if swap:
+        rows = [f"{n},{y},{x}" for n, x, y in zip(s.name, s.lon, s.lat, strict=True)]
+    else:  # UTM 51N metres, as a GIS export writes them
+        rows = [f"{n},{300000 + 1000 * i},{3300000 + 500 * i}" for i, n in enumerate(s.name)]
+    data = ("名称,经度,纬度,类别\n" + "\n".join(r + ",科普场馆" for r in rows) + "\n").encode()
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.file_uploader(key="imp_file").set_value(("list.csv", data, "text/csv")).run()
+    _widget(at.radio, "imp_datum_").set_value("wgs84").run()
+    assert not at.exception
+    assert any(says in e.value for e in at.error), [e.value for e in at.error]
+    assert not [i for i in at.info if "无法确认坐标系" in i.value]

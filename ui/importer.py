@@ -247,8 +247,27 @@ def show_check(result: ImportResult, fk: str, lang: str) -> str:
     return shapes
 
 
+def coordinates_headline(result: ImportResult, lang: str) -> bool:
+    """Say it first when every row's coordinates are swapped or in metres (True if so).
+
+    No datum can be checked then, and the fix is in the file (swap the columns, convert the
+    projected coordinates), not in the datum choice.
+    """
+    reasons = result.table.reasons
+    with_coords = reasons.map(lambda rs: "no_coordinates" not in rs)
+    total = int(with_coords.sum())
+    for code, key in (("swapped_lonlat", "imp_all_swapped"), ("projected_metres", "imp_all_metres")):
+        n = int((with_coords & reasons.map(lambda rs, c=code: c in rs)).sum())
+        if total and n == total:
+            st.error(t(key, lang, n=fmt.count(n, lang), total=fmt.count(total, lang)))
+            return True
+    return False
+
+
 def show_datum_checks(result: ImportResult, lang: str) -> None:
     """Every datum check that applied; a warning when another datum fits clearly better."""
+    if coordinates_headline(result, lang):
+        return
     district = result.table.district_found.replace("", np.nan).dropna()
     net = common.cached_network_for(str(district.mode().iloc[0])) if len(district) else None
     report = datum_report(result, sites=common.sites(), districts=common.districts(), net=net)

@@ -13,6 +13,8 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "invalid_coordinates": ("error", "坐标无效（非数字或只有经度/纬度之一）",
                             "invalid coordinates (not numeric, or only one of lon/lat)"),
     "swapped_lonlat": ("error", "经纬度疑似填反", "longitude and latitude look swapped"),
+    "projected_metres": ("error", "数值像投影坐标（米），不是经纬度",
+                         "the values look like projected coordinates (metres), not degrees"),
     "outside_ningbo": ("error", "坐标不在宁波市范围内", "the point is outside Ningbo"),
     "duplicate": ("error", "与前面一行同名且相距不到 100 米", "same name as an earlier row within 100 m"),
     "unknown_category": ("error", "类别无法识别", "unknown category"),

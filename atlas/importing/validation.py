@@ -127,7 +127,11 @@ def _check_coordinates(df: pd.DataFrame, mapping: dict[str, str | None], reasons
     _flag(reasons, ~no_coords & ~both, "invalid_coordinates")
     swapped = both & ~in_ningbo_extent(raw_lon, raw_lat) & in_ningbo_extent(raw_lat, raw_lon)
     _flag(reasons, swapped, "swapped_lonlat")
-    return raw_lon, raw_lat, both & ~swapped, no_coords
+    # metres of a projected CRS (UTM 51N in Ningbo: x ~ 3e5-8e5, y ~ 3.2e6-3.5e6), not degrees
+    metres = both & ((np.abs(raw_lon) > 360) | (np.abs(raw_lat) > 360)) & (np.abs(raw_lon) >= 1e3) \
+        & (np.abs(raw_lat) >= 1e3)
+    _flag(reasons, metres, "projected_metres")
+    return raw_lon, raw_lat, both & ~swapped & ~metres, no_coords
 
 
 def _place(raw_lon: np.ndarray, raw_lat: np.ndarray, good: np.ndarray, *, datum: str,
