@@ -259,7 +259,7 @@ STRINGS.update({
     "imp_default_cat": ("类别列为空时的类别", "Category of rows with an empty category cell"),
     "imp_cat_none": ("这份表没有类别列：类别", "This file has no category column: category"),
     "imp_cat_guess": ("按名称推断（请核对）", "Read from the names (check them)"),
-    "imp_cat_unknown": ("无法推断（需选择类别）", "no guess (choose a category)"),
+    "imp_cat_unknown": ("无法推断（未归类）", "no guess (unclassified)"),
     "imp_cat_guessed": ("按名称推断的类别，请核对：{counts}。不对时请在上方选择一个类别。",
                         "Categories read from the names, please check: {counts}. "
                         "If they are wrong, choose one category above."),
@@ -278,6 +278,8 @@ STRINGS.update({
     "imp_all_metres": ("{n}/{total} 行坐标数值像投影坐标（米），不是经纬度：请换成经纬度后再导入。",
                        "{n}/{total} rows hold values that look like projected coordinates (metres), "
                        "not degrees: convert them to longitude/latitude first."),
+    "imp_keep_datum": ("我已核对：坐标系确为 {chosen}，不按 {best} 处理（否则请在上方改选坐标系）",
+                       "I have checked: the datum is {chosen}, not {best} (otherwise change it above)"),
     "imp_datum_ok": ("所选坐标系看来正确。", "The chosen datum looks right."),
     "imp_datum_unknown": ("无法确认坐标系，请按数据来源核对。",
                           "The datum could not be confirmed: check the source."),

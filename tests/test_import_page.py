@@ -87,12 +87,14 @@ def test_a_list_without_a_category_column_is_not_filed_as_venues():
     _widget(at.radio, "imp_datum_").set_value("wgs84").run()
     assert not at.exception
     guessed = [i.value for i in at.info if "按名称推断的类别" in i.value]
-    assert guessed and "科普画廊 3" in guessed[0] and "无法推断（需选择类别） 1" in guessed[0]
+    assert guessed and "科普画廊 3" in guessed[0] and "无法推断（未归类） 1" in guessed[0]
     assert "科普场馆" not in guessed[0]
-    assert [m.value for m in at.metric] == ["3", "0", "1"]  # the unguessable row waits for a choice
+    assert [m.value for m in at.metric] == ["4", "0", "0"]  # the unguessable row is kept unclassified
     _widget(at.selectbox, "imp_cat_").set_value("kepu_gallery").run()
     assert [m.value for m in at.metric] == ["4", "0", "0"]
     assert not [i for i in at.info if "按名称推断的类别" in i.value]
+    cells = " ".join(" ".join(map(str, d.value.to_numpy().ravel())) for d in at.dataframe)
+    assert "名称看不出类别" not in cells
 
 
 @pytest.mark.parametrize(("swap", "says"), [
@@ -112,3 +114,20 @@ def test_every_row_swapped_or_in_metres_is_the_headline_not_the_datum(swap, says
     assert not at.exception
     assert any(says in e.value for e in at.error), [e.value for e in at.error]
     assert not [i for i in at.info if "无法确认坐标系" in i.value]
+
+
+def test_saving_against_a_datum_check_that_suggests_another_asks_for_confirmation(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_USER_DIR", str(tmp_path))
+    data, name, _ = hf.gcj_near_lines(n=80, seed=1)
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.file_uploader(key="imp_file").set_value((name, data, "text/csv")).run()
+    _widget(at.radio, "imp_datum_").set_value("wgs84").run()
+    assert any("坐标系可能选错了" in w.value for w in at.warning)
+    keep = _widget(at.checkbox, "imp_keep_datum_")
+    assert "WGS84" in keep.label and "GCJ-02" in keep.label and keep.value is False
+    assert at.button(key="imp_save_btn").disabled  # not saved on a wrong datum by a stray click
+    keep.check().run()
+    assert not at.button(key="imp_save_btn").disabled
+    _widget(at.radio, "imp_datum_").set_value("gcj02").run()  # the datum the check suggested
+    assert not [c for c in at.checkbox if str(c.key).startswith("imp_keep_datum_")]
+    assert not at.button(key="imp_save_btn").disabled

@@ -266,12 +266,14 @@ def coordinates_headline(result: ImportResult, lang: str) -> bool:
 
 def show_datum_checks(result: ImportResult, lang: str) -> None:
     """Every datum check that applied; a warning when another datum fits clearly better."""
+    st.session_state[f"imp_suggested_{result.datum}"] = None
     if coordinates_headline(result, lang):
         return
     district = result.table.district_found.replace("", np.nan).dropna()
     net = common.cached_network_for(str(district.mode().iloc[0])) if len(district) else None
     report = datum_report(result, sites=common.sites(), districts=common.districts(), net=net)
     lines = "\n".join(f"- {md_escape(c.message(lang))}" for c in report.checks)
+    st.session_state[f"imp_suggested_{result.datum}"] = report.suggest
     if report.suggest:
         st.warning(t("imp_suggest", lang, best=DATUM_LABELS[report.suggest]) + "\n\n" + lines)
     elif report.checked and any(c.method != "land" or c.detail.get("sensitive", 0) >= 3
@@ -300,7 +302,11 @@ def save(result: ImportResult, filename: str, fk: str, *, datum: str, err_m: flo
          lang: str) -> None:
     """The layer name and the save button: the valid rows become a new version of the layer."""
     name = st.text_input(t("imp_layer_name", lang), value=Path(filename).stem, key=f"imp_name_{fk}")
-    if st.button(t("imp_save", lang), key="imp_save_btn", disabled=result.ok.empty):
+    confirmed = True
+    if best := st.session_state.get(f"imp_suggested_{datum}"):  # the check says another datum fits
+        confirmed = st.checkbox(t("imp_keep_datum", lang, chosen=DATUM_LABELS[datum],
+                                  best=DATUM_LABELS[best]), key=f"imp_keep_datum_{fk}_{datum}")
+    if st.button(t("imp_save", lang), key="imp_save_btn", disabled=result.ok.empty or not confirmed):
         try:
             saved = save_user_layer(name, to_sites(result, layer_name=name, est_error_m=err_m,
                                                    shapes=shapes),

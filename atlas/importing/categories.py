@@ -3,7 +3,7 @@
 A list of 1,183 community science galleries has no category column; filing every row under one
 default (科普场馆) would be wrong. :func:`guess_categories` reads the words a name carries
 (科普画廊, 社区, 村, 实验室, 大学, 科技馆 …); the planner confirms the guesses on the page, and
-rows whose name says nothing are left for the planner (an empty code).
+rows whose name says nothing are left unclassified (an empty code) for the planner.
 """
 
 from __future__ import annotations

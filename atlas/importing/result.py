@@ -18,6 +18,8 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "outside_ningbo": ("error", "坐标不在宁波市范围内", "the point is outside Ningbo"),
     "duplicate": ("error", "与前面一行同名且相距不到 100 米", "same name as an earlier row within 100 m"),
     "unknown_category": ("error", "类别无法识别", "unknown category"),
+    "category_not_guessed": ("warning", "名称看不出类别：未归类（可在上方选择类别）",
+                             "the name does not tell the category: left unclassified (choose one above)"),
     "district_mismatch": ("warning", "坐标所在区县与所填区县不一致",
                           "the point lies in another district than the row states"),
     "unknown_district": ("warning", "所填区县无法识别", "the stated district is not recognised"),

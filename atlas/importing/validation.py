@@ -56,8 +56,8 @@ def validate(df: pd.DataFrame, mapping: dict[str, str | None], *, datum: str,
         District polygons (WGS84) with ``name_zh``.
     default_category : str
         Category for rows without one, or ``"guess"``: read it from the row's name
-        (:func:`atlas.importing.categories.guess_categories`); a name that says nothing is
-        flagged ``unknown_category``.
+        (:func:`atlas.importing.categories.guess_categories`); a name that says nothing leaves
+        the row unclassified, flagged ``category_not_guessed`` (a warning).
     outline : shapely geometry, optional
         Ningbo's outline (WGS84); default: the union of ``districts``.
 
@@ -185,17 +185,20 @@ def _check_categories(df: pd.DataFrame, column: str | None, default: str, reason
     """Each row's category code; flags labels not recognised and names that say nothing.
 
     An empty cell (or every row, without a column) takes ``default``, or the category its name
-    suggests when ``default`` is ``"guess"``.
+    suggests when ``default`` is ``"guess"``; a name that suggests none leaves the row
+    unclassified (kept, with a warning), never filed under a category it may not be.
     """
     fallback = (guess_categories(names) if default == GUESS
                 else np.full(len(df), default, dtype=object))
-    if not column:
-        cat = fallback
-    else:
+    given = np.zeros(len(df), bool)
+    cat = fallback
+    if column:
         raw = df[column].astype(str).str.strip()
+        given = (raw != "").to_numpy()
         cat = np.array([CATEGORY_ALIASES.get(s, CATEGORY_ALIASES.get(s.lower(), "")) if s else f
                         for s, f in zip(raw, fallback, strict=True)], dtype=object)
-    _flag(reasons, cat == "", "unknown_category")
+    _flag(reasons, (cat == "") & given, "unknown_category")
+    _flag(reasons, (cat == "") & ~given, "category_not_guessed")  # kept, left unclassified
     return cat
 
 
