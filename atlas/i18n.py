@@ -300,6 +300,7 @@ STRINGS.update({
     "imp_layer_name": ("图层名称", "Layer name"),
     "imp_save": ("保存有效行为我的图层", "Save the valid rows as my layer"),
     "imp_saved": ("已保存（新版本，旧版本保留）：", "Saved (new version; earlier ones kept): "),
+    "imp_saved_first": ("已保存为新图层：", "Saved as a new layer: "),
     "imp_report": ("下载问题行报告（CSV）", "Download the problem rows (CSV)"),
     "imp_my_layers": ("我的图层", "My layers"),
     "imp_versions": ("版本", "versions"),

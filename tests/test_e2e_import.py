@@ -134,7 +134,7 @@ def test_semicolon_csv_and_polygon_geojson_save_and_show_on_the_map(page, upload
     name_box.press("Enter")
     settle(page)
     page.get_by_role("button", name="保存有效行为我的图层").click()
-    page.get_by_text("已保存（新版本，旧版本保留）：v1").wait_for(timeout=30_000)
+    page.get_by_text("已保存为新图层：v1").wait_for(timeout=30_000)
     settle(page)
     assert "E2E分号清单" in main_text(page).split("我的图层", 1)[1]
 
@@ -154,7 +154,7 @@ def test_semicolon_csv_and_polygon_geojson_save_and_show_on_the_map(page, upload
     name_box.press("Enter")
     settle(page)
     page.get_by_role("button", name="保存有效行为我的图层").click()
-    page.get_by_text("已保存（新版本，旧版本保留）：v1").wait_for(timeout=30_000)
+    page.get_by_text("已保存为新图层：v1").wait_for(timeout=30_000)
     assert_clean(page)
 
     # both layers are on the map page, in the legend and as sidebar toggles
@@ -291,7 +291,7 @@ def test_a_thousand_names_of_32000_characters_import_and_map(page, upload, app_u
     choose_datum(page, "WGS84 (GPS/OSM)")
     assert metric(page, "有效") == 1000
     page.get_by_role("button", name="保存有效行为我的图层").click()
-    page.get_by_text("已保存（新版本，旧版本保留）：v1").wait_for(timeout=60_000)
+    page.get_by_text("已保存为新图层：v1").wait_for(timeout=60_000)
     text = assert_clean(page)
     assert "A" * 1000 not in text  # no 32,000-character name printed on the page
     key = next(r["key"] for r in list_user_layers(folder=user_dir) if r["name"] == "long_names")

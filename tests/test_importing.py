@@ -314,3 +314,23 @@ def test_the_problem_report_reads_in_the_readers_language(districts, lang):
     assert "kepu_site" not in cat and ("科普场馆" if lang == "zh" else "Science-popularisation sites") in cat
     lon = report["经度（WGS84）" if lang == "zh" else "Longitude (WGS84)"].dropna()
     assert len(lon) and all(round(x, 6) == x and len(repr(x).split(".")[1]) <= 6 for x in lon)
+
+
+def test_a_merged_title_is_named_once_and_notes_count_in_good_english():
+    from tests import hostile_files as hf
+
+    s = hf.sites(3, seed=2)
+    rows = [["宁波市社区科普画廊名单（2021年）", None, None, None], ["名称", "经度", "纬度", "类别"],
+            *[[n, float(x), float(y), "科普画廊"] for n, x, y in zip(s.name, s.lon, s.lat, strict=True)]]
+    data = hf.write_xlsx({"名单": rows}, merges={"名单": ["A1:D1"]})
+    info = read_table(data, "titled.xlsx").attrs["read_info"]
+    assert info.title_rows == ["宁波市社区科普画廊名单（2021年）"]
+    notes = " ".join(en for _, en in info.notes)
+    assert "Repaired 1 merged range: the merged value was filled into 3 cells" in notes
+    assert notes.count("宁波市社区科普画廊名单") == 1
+
+
+def test_a_header_only_file_says_so():
+    with pytest.raises(UploadError, match="只有表头，没有数据行") as e:
+        read_table("名称,经度,纬度\n".encode(), "header.csv")
+    assert "Only a header, no data rows" in e.value.message("en")

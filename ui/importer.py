@@ -129,7 +129,7 @@ def show_read_info(df: pd.DataFrame, name: str, lang: str) -> None:
     if info.format in ("csv", "txt", "xlsx", "xlsm"):
         parts.append(t("imp_header_row", lang, row=info.header_row))
     st.caption(f"{t('imp_read_as', lang)}: " + " · ".join(parts))
-    for note in info.notes:
+    for note in dict.fromkeys(info.notes):  # the same note once
         st.info(md_escape(_pick(note, lang)))
 
 
@@ -235,7 +235,7 @@ def show_check(result: ImportResult, fk: str, lang: str) -> str:
     st.subheader(t("imp_check", lang))
     counts = result.counts()
     for col, status in zip(st.columns(3), ("ok", "unplaced", "error"), strict=True):
-        col.metric(fmt.method_label(status, lang), counts.get(status, 0))
+        col.metric(fmt.method_label(status, lang), fmt.count(counts.get(status, 0), lang))
     if not result.mapping.get("category") and st.session_state.get(f"imp_cat_{fk}") == GUESS:
         show_guessed_categories(result, lang)
     show_datum_checks(result, lang)
@@ -311,9 +311,14 @@ def save(result: ImportResult, filename: str, fk: str, *, datum: str, err_m: flo
             saved = save_user_layer(name, to_sites(result, layer_name=name, est_error_m=err_m,
                                                    shapes=shapes),
                                     note=f"{filename}; datum {datum}")
-            st.success(t("imp_saved", lang) + f"v{saved.n}")
+            st.success(saved_text(saved.n, lang))
         except AtlasError as exc:
             st.error(exc.message(lang))
+
+
+def saved_text(version: int, lang: str) -> str:
+    """What a save says: a new layer (version 1) or a new version with the earlier ones kept."""
+    return t("imp_saved_first" if version == 1 else "imp_saved", lang) + f"v{version}"
 
 
 # --- my layers: place the rows without a position ------------------------------------------
@@ -399,6 +404,6 @@ def osm_venues(lang: str) -> None:
     if st.button(t("imp_osm_promote", lang), key="imp_osm_promote", disabled=keep.empty):
         try:
             saved = save_user_layer(vname, venues_to_sites(keep, source=st.session_state["imp_venues_src"]))
-            st.success(t("imp_saved", lang) + f"v{saved.n}")
+            st.success(saved_text(saved.n, lang))
         except AtlasError as exc:
             st.error(exc.message(lang))

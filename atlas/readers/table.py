@@ -44,7 +44,8 @@ def table_from_rows(rows: list[list[str]], numbers: list[int], *, info: ReadInfo
         raise UploadError("文件中没有数据行", "The file has no data rows")
     h = find_header(rows, is_header_cell=is_header_cell)
     info.header_row = numbers[h]
-    info.title_rows = [" ".join(c for c in r if c.strip())[:80] for r in rows[:h]]
+    # a merged title fills every cell it spans: each text once
+    info.title_rows = [" ".join(dict.fromkeys(c.strip() for c in r if c.strip()))[:80] for r in rows[:h]]
     if h:
         info.note(f"跳过表头上方的 {h} 行标题：{'；'.join(info.title_rows)[:120]}",
                   f"Skipped {h} title rows above the header: {'; '.join(info.title_rows)[:120]}")
@@ -72,7 +73,7 @@ def table_from_rows(rows: list[list[str]], numbers: list[int], *, info: ReadInfo
     df = pd.DataFrame(cols[:, keep] if len(keep) else np.empty((len(data), 0)), columns=names,
                       dtype=object).map(lambda v: str(v).strip())
     if df.empty:
-        raise UploadError("文件中没有数据行", "The file has no data rows")
+        raise UploadError("只有表头，没有数据行", "Only a header, no data rows")
     df.attrs["source_rows"] = np.asarray(numbers[h + 1:], dtype=np.int64)
     return df
 

@@ -173,8 +173,9 @@ def xlsx_rows(data: bytes, *, sheet: str | None, limits: Limits, info: ReadInfo
     if info.merged_ranges:
         info.note(f"已修复 {info.merged_ranges} 处合并单元格：合并值已填入被合并的 "
                   f"{info.merged_cells_filled} 个单元格",
-                  f"Repaired {info.merged_ranges} merged ranges: the merged value was filled into "
-                  f"{info.merged_cells_filled} cells")
+                  f"Repaired {info.merged_ranges} merged range{'s' * (info.merged_ranges != 1)}: the "
+                  f"merged value was filled into {info.merged_cells_filled} "
+                  f"cell{'s' * (info.merged_cells_filled != 1)}")
     numbers = sorted(rows)
     return [rows[i] for i in numbers], numbers
 
