@@ -574,8 +574,9 @@ async def phase_idle_memory(browser: Any, server: Server, n: int) -> dict[str, A
             "per_session_mb": (rss1 - rss0) / n, "rss_after_close_mb": server.rss_mb()}
 
 
-async def phase_concurrent(browser: Any, server: Server, n: int, limit: float, ramp: float = 0.0
+async def phase_concurrent(browsers: list[Any], server: Server, n: int, limit: float, ramp: float = 0.0
                            ) -> dict[str, Any]:
+    """n sessions doing the tour at once (or arriving over ``ramp`` seconds), spread over ``browsers``."""
     import browser_profile
 
     peak = {"rss": server.rss_mb()}
@@ -593,7 +594,7 @@ async def phase_concurrent(browser: Any, server: Server, n: int, limit: float, r
         await asyncio.sleep(i * ramp / n)  # 0: all at once (a stampede); else arrivals spread
         t0 = time.perf_counter()
         rec: dict[str, Any] = {"i": i}
-        ctx, page, wire = await open_session(browser)
+        ctx, page, wire = await open_session(browsers[i % len(browsers)])
         try:
             await page.goto(server.url, timeout=limit * 1000, wait_until="commit")
             await until(lambda: _ready_and_idle(wire, 0, page_ready(page, "map")), timeout=limit,
@@ -712,7 +713,7 @@ def _concurrent_rows(conc: dict[str, Any], limit: float) -> list[str]:
              f"{conc['cpu_per_session_s']:.2f} s, browsers {conc['browser_cpu_per_session_s']:.2f} s; "
              f"RSS {conc['rss_before_mb']:.0f}→{conc['rss_peak_mb']:.0f} MB peak")
     how = f"arriving over {conc['ramp_s']:.0f} s" if conc["ramp_s"] else "starting at once"
-    how += f"; pages checked every {CONCURRENT_POLL_S:g} s"
+    how += f"; pages checked every {CONCURRENT_POLL_S:g} s; {conc.get('browsers', 1)} Chromium"
     lines = [row(f"{n} concurrent sessions doing the tour ({how})", value, f"{n}/{n}, p95 ≤ 8 s",
                  conc["done"] == n and p95 <= 8)]
     by = sorted(conc.get("browser_cpu_by_process_s", {}).items(), key=lambda kv: -kv[1])
@@ -818,7 +819,12 @@ async def main_async(args: argparse.Namespace) -> None:
                 loads.append(ld.done())
             if args.sessions:
                 ld = Load(f"{args.sessions} concurrent sessions")
-                conc = await phase_concurrent(browser, server, args.sessions, args.limit, args.ramp)
+                more = [await p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+                        for _ in range(args.browsers - 1)]
+                conc = await phase_concurrent([browser, *more], server, args.sessions, args.limit, args.ramp)
+                conc["browsers"] = args.browsers
+                for b in more:
+                    await b.close()
                 loads.append(ld.done())
             await browser.close()
     finally:
@@ -846,6 +852,9 @@ def main() -> None:
                     help="idle sessions for the memory figure (0: skip)")
     ap.add_argument("--reps", type=int, default=5, help="repetitions of each warm rerun")
     ap.add_argument("--limit", type=float, default=180.0, help="seconds allowed for a concurrent tour")
+    ap.add_argument("--browsers", type=int, default=1,
+                    help="spread the concurrent sessions over this many Chromium processes (planners each "
+                         "have their own browser; one Chromium driving 20 windows costs more per window)")
     ap.add_argument("--concurrent-poll", type=float, default=CONCURRENT_POLL_S,
                     help="seconds between two checks of a page in the concurrent phase (0.03: as before)")
     ap.add_argument("--ramp", type=float, default=0.0,
