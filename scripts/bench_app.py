@@ -150,24 +150,9 @@ class Server:
 def browser_cpu() -> float:
     """CPU seconds used by the Chromium processes this benchmark started (ended ones included:
     their time is added to the process that reaped them)."""
-    procs: dict[int, tuple[int, str, float]] = {}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            head, fields = (proc / "stat").read_text().rsplit(")", 1)
-            f = fields.split()
-            cpu = sum(int(x) for x in f[11:15]) / TICK  # utime, stime, cutime, cstime
-            procs[int(proc.name)] = (int(f[1]), head.split("(", 1)[1], cpu)
-    mine = {os.getpid()}
-    changed = True
-    while changed:  # descendants of this process
-        changed = False
-        for pid, (ppid, _name, _cpu) in procs.items():
-            if ppid in mine and pid not in mine:
-                mine.add(pid)
-                changed = True
-    return sum(cpu for pid, (_p, name, cpu) in procs.items() if pid in mine and "chrom" in name.lower())
+    import browser_profile
+
+    return sum(own + reaped for own, reaped, _cmd in browser_profile.chromium_processes().values())
 
 
 def cpu_busy() -> tuple[float, float]:

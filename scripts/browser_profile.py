@@ -56,13 +56,9 @@ KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # processes
 # --------------------------------------------------------------------------------------------
 
-def chromium_cpu() -> dict[int, tuple[str, float]]:
-    """(process type, user+system CPU seconds) of each live Chromium process this process started.
-
-    Chromium rewrites its command line into one string; the type is its ``--type=`` (the
-    browser process has none), renderers of the browser's own pages are ``renderer (WebUI)``.
-    """
-    table: dict[int, tuple[int, str, float, list[bytes]]] = {}
+def chromium_processes() -> dict[int, tuple[float, float, list[bytes]]]:
+    """(own CPU s, CPU s of reaped children, command line) of each Chromium process this one started."""
+    table: dict[int, tuple[int, str, float, float, list[bytes]]] = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -70,19 +66,26 @@ def chromium_cpu() -> dict[int, tuple[str, float]]:
             head, rest = (proc / "stat").read_text().rsplit(")", 1)
             f = rest.split()
             cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").split()
-            table[int(proc.name)] = (int(f[1]), head.split("(", 1)[1], (int(f[11]) + int(f[12])) / TICK, cmd)
+            table[int(proc.name)] = (int(f[1]), head.split("(", 1)[1], (int(f[11]) + int(f[12])) / TICK,
+                                     (int(f[13]) + int(f[14])) / TICK, cmd)
     mine, grew = {os.getpid()}, True
-    while grew:
+    while grew:  # descendants of this process
         grew = False
         for pid, (ppid, *_rest) in table.items():
             if ppid in mine and pid not in mine:
                 mine.add(pid)
                 grew = True
-    out = {}
-    for pid in mine - {os.getpid()}:
-        if pid in table and "chrom" in table[pid][1].lower():
-            out[pid] = (_process_type(table[pid][3]), table[pid][2])
-    return out
+    return {pid: table[pid][2:] for pid in mine - {os.getpid()}
+            if pid in table and "chrom" in table[pid][1].lower()}
+
+
+def chromium_cpu() -> dict[int, tuple[str, float]]:
+    """(process type, user+system CPU seconds) of each live Chromium process this process started.
+
+    Chromium rewrites its command line into one string; the type is its ``--type=`` (the
+    browser process has none), renderers of the browser's own pages are ``renderer (WebUI)``.
+    """
+    return {pid: (_process_type(cmd), own) for pid, (own, _reaped, cmd) in chromium_processes().items()}
 
 
 def _process_type(cmd: list[bytes]) -> str:
