@@ -437,3 +437,22 @@ def test_a_site_named_like_its_district_is_not_labelled_twice(cat_frames, tmp_pa
         assert twin in districts
         assert not set(sites) & districts, set(sites) & districts
         assert any(m.startswith(twin) for m in rec["main"]["merged"])  # the pole kept its symbol
+
+
+@pytest.mark.parametrize("text", ["x_1^2 $$", "费用 $5 与 $10 之间", r"$\frac{1}{0", "a$b$c"])
+def test_dollar_signs_in_planners_text_print_as_typed_and_never_break_an_export(cat_frames, tmp_path, text):
+    # matplotlib reads "$...$" as mathtext: an unbalanced "$$" raised a ParseException, and
+    # "$5 与 $10" came out in italic maths without the dollar signs
+    import matplotlib
+
+    cat, frames = cat_frames
+    frames = dict(frames)
+    sites = frames["kepu_sites"].copy()
+    sites.loc[sites.index[0], "name_zh"] = text
+    frames["kepu_sites"] = sites
+    out = render_static_map(cat, frames, tmp_path / "m.png", title=text, subtitle=text, dpi=60)
+    assert out.exists() and Image.open(out).size[0] > 100
+    assert matplotlib.rcParams["text.parse_math"] is False
+    from matplotlib.text import Text
+
+    assert Text(0, 0, text).get_text() == text and not Text(0, 0, text)._preprocess_math(text)[1]

@@ -92,6 +92,11 @@ def render_static_map(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame
     import matplotlib
 
     matplotlib.use("Agg", force=False)
+    # Every text on a map may come from a planner (titles, imported names, layer names): "$...$"
+    # must print as typed, not as mathtext (an unbalanced "$$" made the export fail). Set for
+    # the process, not in an rc_context: rcParams are global, and a context's exit in one
+    # session's thread would restore them under another session's render.
+    matplotlib.rcParams["text.parse_math"] = False
     import matplotlib.pyplot as plt
 
     out = _checked_output(path, preset)
