@@ -29,3 +29,24 @@ def shared_file(rel: str) -> Path:
     if not p.exists():
         pytest.skip(f"../shared/{rel} is absent (read-only reference material, not shipped)")
     return p
+
+
+# --- browser tests: one app server and one Chromium per test module (a module needing another
+# app, e.g. with a prepared user folder, defines its own ``app_url``/``browser``) -------------
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """A ``streamlit run`` of the app on 127.0.0.1 with fresh user and cache folders."""
+    from tests.e2e_support import running_app
+
+    with running_app(tmp_path_factory.mktemp("user"), tmp_path_factory.mktemp("cache")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium driven by Playwright."""
+    from tests.e2e_support import chromium
+
+    with chromium() as b:
+        yield b

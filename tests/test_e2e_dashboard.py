@@ -6,24 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e_support import ARTIFACTS, CHROMIUM, chromium, running_app
+from tests.e2e_support import ARTIFACTS, CHROMIUM
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
 ]
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("user"), tmp_path_factory.mktemp("cache")) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def test_dashboard_page_shows_targets_districts_and_tasks(app_url, browser):

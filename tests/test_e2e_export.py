@@ -5,21 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e_support import ARTIFACTS, assert_clean, chromium, needs_chromium, running_app, settle
+from tests.e2e_support import ARTIFACTS, assert_clean, needs_chromium, settle
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("user"), tmp_path_factory.mktemp("cache")) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def _chips(page, label):
