@@ -54,11 +54,14 @@ def _read(data: bytes, ext: str, *, max_features: int) -> gpd.GeoDataFrame:
         tmp = Path(d) / f"zones{ext}"
         tmp.write_bytes(data)
         src = f"/vsizip/{tmp}" if ext == ".zip" else str(tmp)
-        n = int(pyogrio.read_info(src).get("features", -1))  # the count, before any geometry is read
-        if n > max_features:
+        # one bounded read: at most one feature past the limit is materialised (GeoJSON would
+        # be parsed twice by counting first); the full count is read only to refuse
+        gdf = pyogrio.read_dataframe(src, max_features=max_features + 1)
+        if len(gdf) > max_features:
+            n = int(pyogrio.read_info(src).get("features", -1))
             raise UploadError(f"边界文件要素过多（{n:,}，上限 {max_features:,}）",
                               f"Too many features in the boundary file ({n:,}; limit {max_features:,})")
-        return pyogrio.read_dataframe(src)
+        return gdf
 
 
 def guess_name_column(gdf: gpd.GeoDataFrame) -> str | None:
