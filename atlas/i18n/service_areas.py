@@ -1,0 +1,49 @@
+"""Texts of the Service areas page."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "sa_title": ("15分钟科普服务圈", "15-minute science service circle"),
+    "sa_area": ("分析范围（区县）", "Area (district)"),
+    "sa_network_status": ("路网状态", "Network status"),
+    "sa_no_network": ("该范围没有步行路网：下面显示的是直线近似圈（euclidean-proxy），不是步行服务圈。",
+                      "No walking network for this area: the circles below are straight-line "
+                      "approximations (euclidean-proxy), not walking service areas."),
+    "sa_network_ok": ("使用步行路网计算", "Computed on the walking network"),
+    "sa_build": ("构建或加载路网", "Build or load a network"),
+    "sa_local_file": ("服务器 OSM 文件夹中的文件（.osm / .osm.pbf / .osm.gz / .osm.bz2 / .graphml）",
+                      "A file in the server's OSM folder (.osm / .osm.pbf / .osm.gz / .osm.bz2 / .graphml)"),
+    "sa_osm_dir_empty": ("服务器 OSM 文件夹里还没有文件：把 .osm / .osm.pbf / .osm.gz / .osm.bz2 / .graphml "
+                         "文件放入 {folder}（可用环境变量 ATLAS_OSM_DIR 指定别的文件夹），或在下面上传。",
+                         "The server's OSM folder has no file yet: put .osm / .osm.pbf / .osm.gz / .osm.bz2 "
+                         "/ .graphml files in {folder} (set ATLAS_OSM_DIR to use another folder), or upload "
+                         "one below."),
+    "sa_build_file": ("从本地文件构建", "Build from local file"),
+    "sa_upload": ("或上传 OSM 文件", "Or upload an OSM file"),
+    "sa_build_upload": ("用上传的文件构建", "Build from the uploaded file"),
+    "sa_download": ("在线下载（需联网，经 osmnx）", "Download (online, via osmnx)"),
+    "sa_built": ("路网已构建并缓存：", "Network built and cached: "),
+    "sa_layers": ("站点图层", "Site layers"),
+    "sa_budget": ("服务半径", "Budget"),
+    "sa_walk": ("步行时间 × 速度", "Walking time x speed"),
+    "sa_minutes": ("步行时间（分钟）", "Walking time (minutes)"),
+    "sa_speed": ("步行速度（公里/小时）", "Walking speed (km/h)"),
+    "sa_no_sites": ("该范围内没有已定位的站点。", "No positioned site in this area."),
+    "sa_flagged": ("以下站点离最近道路超过 {m} 米，未计算服务圈：",
+                   "These sites are more than {m} m from any street; no area computed:"),
+    "sa_method_network": ("步行网络服务圈", "walking service area"),
+    "sa_method_proxy": ("直线近似圈（非步行网络）", "straight-line approximation (not a walking area)"),
+    "sa_results": ("服务圈结果", "Service areas"),
+    "sa_proxy_radius": ("直线近似：半径 = {budget} ÷ {detour} = {radius}（步行预算 ÷ 绕行系数）",
+                        "Straight-line approximation: radius = {budget} ÷ {detour} = {radius} "
+                        "(walking budget ÷ detour factor)"),
+    "sa_summary": ("共 {n} 处站点有服务圈，合计覆盖 {area}（重叠部分只计一次）。",
+                   "{n} sites have a service area; together they cover {area} (overlaps counted once)."),
+    "sa_area_mode": ("范围类型", "Area type"),
+    "sa_mode_district": ("区县", "District"),
+    "sa_mode_bbox": ("矩形范围（经纬度）", "Bounding box (lon/lat)"),
+    "sa_mode_draw": ("在地图上画", "Draw on the map"),
+    "sa_bbox": ("最小经度,最小纬度,最大经度,最大纬度（WGS84）", "minlon,minlat,maxlon,maxlat (WGS84)"),
+    "sa_draw_hint": ("用左侧工具画一个矩形或多边形作为分析范围。",
+                     "Draw a rectangle or polygon with the tools on the left."),
+}
