@@ -110,7 +110,7 @@ def _check_names(scenarios: list[Scenario]) -> None:
         raise ValidationError("情景名称不能为空或重复", "Scenario names must be unique and non-empty")
 
 
-def _write(conn: sqlite3.Connection, scenarios: list[Scenario]) -> int:
+def _write(conn: sqlite3.Connection, scenarios: list[Scenario], *, saved_by: str) -> int:
     try:
         text = json.dumps({"version": 1, "scenarios": [asdict(s) for s in scenarios]},
                           ensure_ascii=False)
@@ -118,13 +118,16 @@ def _write(conn: sqlite3.Connection, scenarios: list[Scenario]) -> int:
         raise StorageError("保存失败，原有数据未改动（情景无法编码）",
                            "Saving failed; nothing saved before was changed (scenario not encodable)"
                            ) from exc
-    cur = conn.execute("INSERT INTO atlas_scenario_versions (created, data) VALUES (?, ?)",
-                       (store.now_utc(), text))
+    cur = conn.execute("INSERT INTO atlas_scenario_versions (created, data, saved_by) VALUES (?, ?, ?)",
+                       (store.now_utc(), text, str(saved_by)[:200]))
     return int(cur.lastrowid or 0)
 
 
-def save_scenarios(scenarios: list[Scenario], *, folder: Path | None = None) -> int:
+def save_scenarios(scenarios: list[Scenario], *, folder: Path | None = None, user: str = "") -> int:
     """Save the whole set of scenarios as a new version, in one transaction.
+
+    ``user`` is recorded as the version's ``saved_by`` ("" when sign-in is off); the caller
+    checks the user's role first (:func:`atlas.auth.require_editor`).
 
     Returns
     -------
@@ -142,14 +145,15 @@ def save_scenarios(scenarios: list[Scenario], *, folder: Path | None = None) -> 
     _check_names(scenarios)
     _ensure_migrated(folder)
     with store.transaction(folder) as conn:
-        return _write(conn, scenarios)
+        return _write(conn, scenarios, saved_by=user)
 
 
-def save_scenario(scenario: Scenario, *, folder: Path | None = None) -> int:
+def save_scenario(scenario: Scenario, *, folder: Path | None = None, user: str = "") -> int:
     """Add or replace one scenario (by name), reading and writing in the same transaction.
 
     Two sessions saving different scenarios at the same time both keep theirs: the read of the
-    current set happens under the write lock. Returns the saved version's number.
+    current set happens under the write lock. ``user`` is recorded as the version's
+    ``saved_by``. Returns the saved version's number.
     """
     _check_names([scenario])
     _ensure_migrated(folder)
@@ -158,4 +162,24 @@ def save_scenario(scenario: Scenario, *, folder: Path | None = None) -> int:
             others = [s for s in _current(conn) if s.name != scenario.name]
         except (ValueError, KeyError, TypeError) as exc:
             raise StorageError("无法读取已保存的情景", "Cannot read the saved scenarios") from exc
-        return _write(conn, [*others, scenario])
+        return _write(conn, [*others, scenario], saved_by=user)
+
+
+def scenario_history(*, folder: Path | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest saves of the scenario set, newest first: who saved which set, and when.
+
+    Each entry has ``version``, ``created`` (UTC), ``saved_by`` ("" if saved without sign-in)
+    and ``names`` (the scenarios in that save; ``None`` if that save cannot be read).
+    """
+    _ensure_migrated(folder)
+    with store.reading(folder) as conn:
+        rows = conn.execute("SELECT version_id, created, saved_by, data FROM atlas_scenario_versions "
+                            "ORDER BY version_id DESC LIMIT ?", (int(limit),)).fetchall()
+    out = []
+    for version, created, saved_by, data in rows:
+        try:
+            names: list[str] | None = [s.name for s in _parse(data)]
+        except (ValueError, KeyError, TypeError):
+            names = None
+        out.append({"version": int(version), "created": created, "saved_by": saved_by, "names": names})
+    return out

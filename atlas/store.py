@@ -4,10 +4,11 @@ Everything a planner saves (imported layers and their versions, what-if scenario
 ``<user data folder>/atlas_user.gpkg``:
 
 - ``atlas_layers`` (one row per layer: key, display name, geometry kind),
-- ``atlas_versions`` (one row per saved version: layer key, number, time, note, counts),
+- ``atlas_versions`` (one row per saved version: layer key, number, time, who saved it, note,
+  counts),
 - ``atlas_features`` (the rows of every version in the site schema, with a GeoPackage geometry
   column, so QGIS or GDAL can open the file and see every feature of every version),
-- ``atlas_scenario_versions`` (each save of the scenario set, as JSON),
+- ``atlas_scenario_versions`` (each save of the scenario set, as JSON, with time and who saved it),
 - ``atlas_meta`` (migration markers).
 
 Why SQLite rather than files: a save is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), so
@@ -79,7 +80,7 @@ CREATE TABLE IF NOT EXISTS atlas_versions (
   version_id INTEGER PRIMARY KEY AUTOINCREMENT,
   layer_key TEXT NOT NULL REFERENCES atlas_layers(key), n INTEGER NOT NULL,
   created TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', rows INTEGER NOT NULL,
-  placed INTEGER NOT NULL, UNIQUE (layer_key, n));
+  placed INTEGER NOT NULL, saved_by TEXT NOT NULL DEFAULT '', UNIQUE (layer_key, n));
 CREATE TABLE IF NOT EXISTS atlas_features (
   fid INTEGER PRIMARY KEY AUTOINCREMENT,
   version_id INTEGER NOT NULL REFERENCES atlas_versions(version_id),
@@ -88,7 +89,8 @@ CREATE TABLE IF NOT EXISTS atlas_features (
   geom GEOMETRY);
 CREATE INDEX IF NOT EXISTS atlas_features_version ON atlas_features(version_id);
 CREATE TABLE IF NOT EXISTS atlas_scenario_versions (
-  version_id INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL, data TEXT NOT NULL);
+  version_id INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL, data TEXT NOT NULL,
+  saved_by TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS atlas_meta (key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -135,6 +137,34 @@ def _init_schema(conn: sqlite3.Connection) -> None:
         raise
 
 
+#: Columns added after the first release of the store: (table, column, definition). A store
+#: written before gets them once (``ALTER TABLE``); older rows read as saved by nobody ('').
+_ADDED_COLUMNS = (
+    ("atlas_versions", "saved_by", "TEXT NOT NULL DEFAULT ''"),
+    ("atlas_scenario_versions", "saved_by", "TEXT NOT NULL DEFAULT ''"),
+)
+
+
+def _missing_columns(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    missing = []
+    for table, column, definition in _ADDED_COLUMNS:
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            missing.append((table, column, definition))
+    return missing
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for table, column, definition in _missing_columns(conn):  # re-checked under the lock
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 def _open(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
@@ -147,6 +177,8 @@ def _open(path: Path) -> sqlite3.Connection:
             "SELECT count(*) FROM sqlite_master WHERE name = 'atlas_scenario_versions'").fetchone()[0]
         if not has_schema:
             _init_schema(conn)
+        elif _missing_columns(conn):
+            _add_columns(conn)
     except BaseException:
         conn.close()
         raise

@@ -127,14 +127,15 @@ def _layer_key(conn: sqlite3.Connection, name: str, kind: str) -> str:
 
 
 def _write_version(conn: sqlite3.Connection, name: str, frame: gpd.GeoDataFrame, kind: str,
-                   note: str, *, created: str | None = None) -> SavedVersion:
+                   note: str, *, created: str | None = None, saved_by: str = "") -> SavedVersion:
     key = _layer_key(conn, name, kind)
     n = int(conn.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM atlas_versions WHERE layer_key = ?",
                          (key,)).fetchone()[0])
     placed = int(frame.lon.notna().sum())
     cur = conn.execute(
-        "INSERT INTO atlas_versions (layer_key, n, created, note, rows, placed) VALUES (?, ?, ?, ?, ?, ?)",
-        (key, n, created or store.now_utc(), str(note)[:500], len(frame), placed))
+        "INSERT INTO atlas_versions (layer_key, n, created, note, rows, placed, saved_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (key, n, created or store.now_utc(), str(note)[:500], len(frame), placed, str(saved_by)[:200]))
     version_id = int(cur.lastrowid or 0)
     conn.executemany(_INSERT_FEATURE, _feature_rows(version_id, frame))
     geoms = frame.geometry.to_numpy()
@@ -150,7 +151,7 @@ def _write_version(conn: sqlite3.Connection, name: str, frame: gpd.GeoDataFrame,
 
 
 def save_user_layer(name: str, sites: gpd.GeoDataFrame, *, folder: Path | None = None,
-                    note: str = "") -> SavedVersion:
+                    note: str = "", user: str = "") -> SavedVersion:
     """Save a new version of a user layer, in one transaction (earlier versions are kept).
 
     Parameters
@@ -164,6 +165,9 @@ def save_user_layer(name: str, sites: gpd.GeoDataFrame, *, folder: Path | None =
         User data folder (default :data:`atlas.settings.USER_DATA_DIR`).
     note : str
         Stored with the version.
+    user : str
+        Who saves it (recorded as the version's ``saved_by``; "" when sign-in is off). The
+        caller checks the user's role first (:func:`atlas.auth.require_editor`).
 
     Returns
     -------
@@ -184,23 +188,24 @@ def save_user_layer(name: str, sites: gpd.GeoDataFrame, *, folder: Path | None =
     frame = _checked_frame(name, sites, kind)
     _ensure_migrated(folder)
     with store.transaction(folder) as conn:
-        return _write_version(conn, name, frame, kind, note)
+        return _write_version(conn, name, frame, kind, note, saved_by=user)
 
 
 def list_user_layers(*, folder: Path | None = None) -> list[dict[str, Any]]:
     """Saved user layers: ``key``, ``name``, ``kind`` and ``versions`` (oldest first).
 
-    Each version is a dict with ``n``, ``created``, ``rows``, ``placed`` and ``note``.
+    Each version is a dict with ``n``, ``created`` (UTC), ``saved_by`` ("" if saved without
+    sign-in), ``rows``, ``placed`` and ``note``.
     """
     _ensure_migrated(folder)
     with store.reading(folder) as conn:
         layers = conn.execute("SELECT key, name, kind FROM atlas_layers ORDER BY key").fetchall()
-        versions = conn.execute("SELECT layer_key, n, created, rows, placed, note FROM atlas_versions "
-                                "ORDER BY layer_key, n").fetchall()
+        versions = conn.execute("SELECT layer_key, n, created, saved_by, rows, placed, note "
+                                "FROM atlas_versions ORDER BY layer_key, n").fetchall()
     by_key: dict[str, list[dict[str, Any]]] = {}
-    for k, n, created, rows, placed, note in versions:
-        by_key.setdefault(k, []).append({"n": n, "created": created, "rows": rows, "placed": placed,
-                                         "note": note})
+    for k, n, created, saved_by, rows, placed, note in versions:
+        by_key.setdefault(k, []).append({"n": n, "created": created, "saved_by": saved_by,
+                                         "rows": rows, "placed": placed, "note": note})
     return [{"key": k, "name": nm, "kind": kind, "versions": by_key[k]}
             for k, nm, kind in layers if by_key.get(k)]
 
