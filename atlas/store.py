@@ -9,7 +9,9 @@ Everything a planner saves (imported layers and their versions, what-if scenario
 - ``atlas_features`` (the rows of every version in the site schema, with a GeoPackage geometry
   column, so QGIS or GDAL can open the file and see every feature of every version),
 - ``atlas_scenario_versions`` (each save of the scenario set, as JSON, with time and who saved it),
-- ``atlas_meta`` (migration markers).
+- ``atlas_meta`` (migration markers),
+- plain attribute tables other modules declare (:class:`Table`), e.g. the plan indicators'
+  recorded values (:mod:`atlas.progress`).
 
 Why SQLite rather than files: a save is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), so
 a failure at any step (disk full, a bad row, a killed process) rolls back to the last committed
@@ -25,11 +27,14 @@ transaction; the geometry blobs follow the GeoPackage 1.4 binary format (header 
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import shapely
 
@@ -244,6 +249,113 @@ def transaction(folder: Path | None = None) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
+# --- Plain attribute tables (a generic API other modules declare their tables through) -----
+
+_TYPES = {"text": "TEXT", "real": "REAL", "integer": "INTEGER"}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A plain attribute table of the store (no geometry), declared by the module that owns it.
+
+    Every table gets a ``row_id`` key numbered in insertion order. Modules read and write it only
+    through :func:`ensure_table`, :func:`insert_rows`, :func:`select_rows` and :func:`max_value`,
+    so the SQL (placeholders, column types) stays in this module, whatever the backend.
+
+    Parameters
+    ----------
+    name : str
+        Table name (``atlas_`` + lowercase letters, digits, underscores).
+    columns : tuple of (name, type)
+        Column names and types (``"text"``, ``"real"`` or ``"integer"``).
+    description : str
+        What the table holds (written to ``gpkg_contents``, which QGIS shows).
+
+    """
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        names = [self.name, *(c for c, _ in self.columns)]
+        if not self.name.startswith("atlas_") or not all(_IDENT.fullmatch(n) for n in names) \
+                or any(t not in _TYPES for _, t in self.columns) or "row_id" in names[1:]:
+            raise ValueError(f"invalid table declaration: {self.name}")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """The declared columns' names, in order (without ``row_id``)."""
+        return tuple(c for c, _ in self.columns)
+
+
+_IDENT = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+def ensure_table(conn: sqlite3.Connection, table: Table) -> None:
+    """Create ``table`` (and its ``gpkg_contents`` entry) if the store does not have it yet.
+
+    Call it inside :func:`transaction`; columns added to a declaration later are added to an
+    existing table (as NULL in its old rows).
+    """
+    cols = ", ".join(f"{c} {_TYPES[t]}" for c, t in table.columns)
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {table.name} "
+                 f"(row_id INTEGER PRIMARY KEY AUTOINCREMENT, {cols})")
+    have = {r[1] for r in conn.execute(f"PRAGMA table_info({table.name})")}
+    for c, t in table.columns:
+        if c not in have:
+            conn.execute(f"ALTER TABLE {table.name} ADD COLUMN {c} {_TYPES[t]}")
+    conn.execute("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
+                 "description, srs_id) VALUES (?, 'attributes', ?, ?, NULL)",
+                 (table.name, table.name, table.description))
+
+
+def _has_table(conn: sqlite3.Connection, table: Table) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        (table.name,)).fetchone() is not None
+
+
+def insert_rows(conn: sqlite3.Connection, table: Table, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Insert rows (mappings by column name; missing columns are NULL); returns how many."""
+    ensure_table(conn, table)
+    names = table.column_names
+    values = [tuple(r.get(c) for c in names) for r in rows]
+    conn.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+                     f"({', '.join('?' * len(names))})", values)
+    return len(values)
+
+
+def select_rows(conn: sqlite3.Connection, table: Table, *, where: Mapping[str, Any] | None = None
+                ) -> list[dict[str, Any]]:
+    """All rows of ``table`` (matching ``where``: column = value), in insertion order, with ``row_id``.
+
+    A table never written yet has no rows (it is not created by reading).
+    """
+    where = dict(where or {})
+    if any(c not in table.column_names for c in where):
+        raise ValueError(f"unknown column in {sorted(where)}")
+    if not _has_table(conn, table):
+        return []
+    names = ("row_id", *table.column_names)
+    sql = f"SELECT {', '.join(names)} FROM {table.name}"
+    if where:
+        sql += " WHERE " + " AND ".join(f"{c} = ?" for c in where)
+    rows = conn.execute(sql + " ORDER BY row_id", tuple(where.values())).fetchall()
+    return [dict(zip(names, r, strict=True)) for r in rows]
+
+
+def max_value(conn: sqlite3.Connection, table: Table, column: str) -> Any:
+    """The largest value of ``column`` (None for an empty or unwritten table), e.g. to number versions.
+
+    Inside :func:`transaction` the answer holds until the commit (the write lock is held).
+    """
+    if column not in table.column_names:
+        raise ValueError(f"unknown column {column}")
+    if not _has_table(conn, table):
+        return None
+    return conn.execute(f"SELECT max({column}) FROM {table.name}").fetchone()[0]
+
+
 # --- GeoPackage geometry blobs --------------------------------------------------------------
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
@@ -272,6 +384,7 @@ def blob_to_geometry(blob: bytes | None) -> shapely.Geometry | None:
 
 
 __all__ = [
-    "BUSY_TIMEOUT_S", "CONNECTION_FACTORY", "REAL_COLUMNS", "STORE_NAME", "TEXT_COLUMNS",
-    "blob_to_geometry", "geometry_to_blob", "now_utc", "reading", "store_path", "transaction",
+    "BUSY_TIMEOUT_S", "CONNECTION_FACTORY", "REAL_COLUMNS", "STORE_NAME", "TEXT_COLUMNS", "Table",
+    "blob_to_geometry", "ensure_table", "geometry_to_blob", "insert_rows", "max_value", "now_utc",
+    "reading", "select_rows", "store_path", "transaction",
 ]
