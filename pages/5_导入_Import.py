@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from atlas.guard import warm_up
-from ui import common, importer
+from ui import common, importer, osm_venues
 
 lang = common.page("imp_title")
 warm_up()  # the worker server loads pandas while the planner picks a file
@@ -28,4 +28,4 @@ if up is not None:
 st.divider()
 importer.my_layers(lang)
 st.divider()
-importer.osm_venues(lang)
+osm_venues.osm_venues(lang, importer.saved_text)

@@ -48,13 +48,11 @@ from atlas.userlayers import (
     load_user_layer,
     place_row,
     save_user_layer,
-    venues_from_osm_file,
-    venues_to_sites,
 )
 from atlas.webmap import TIP_CHARS, build_map, clip_text
 from ui import common
 from ui.cards import md_escape
-from ui.tables import editor, show_table
+from ui.tables import show_table
 
 ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "utf-16": "UTF-16", "gb18030": "GBK/GB18030"}
 FILE_TYPES = ["csv", "txt", "xlsx", "geojson", "json", "gpkg"]
@@ -380,30 +378,3 @@ def _map_click(lang: str) -> tuple[float, float] | None:
     out = st_folium(fmap, height=450, use_container_width=True, key="imp_map",
                     returned_objects=list(common.CLICK_FIELDS))
     return common.new_click_wgs84(out, basemap=basemap, key="imp")
-
-
-# --- venues from a local OSM file -----------------------------------------------------------
-
-def osm_venues(lang: str) -> None:
-    """Find candidate 科普 venues in a local OSM file; the ticked ones become a layer."""
-    st.subheader(t("imp_osm", lang))
-    osm_path = st.text_input(t("imp_osm_path", lang), key="imp_osm_path")
-    if osm_path and st.button(t("imp_osm_find", lang), key="imp_osm_find"):
-        try:
-            st.session_state["imp_venues"] = venues_from_osm_file(Path(osm_path).expanduser())
-            st.session_state["imp_venues_src"] = Path(osm_path).name
-        except AtlasError as exc:
-            st.error(exc.message(lang))
-    venues = st.session_state.get("imp_venues")
-    if venues is None:
-        return
-    table = venues.drop(columns="geometry").assign(keep=True)
-    edited = editor(table, lang, key="imp_venue_editor", disabled=["osm_id", "name", "kind", "lon", "lat"])
-    keep = venues[np.asarray(edited["keep"], dtype=bool)]
-    vname = st.text_input(t("imp_layer_name", lang), value="OSM 候选科普场所", key="imp_venue_name")
-    if st.button(t("imp_osm_promote", lang), key="imp_osm_promote", disabled=keep.empty):
-        try:
-            saved = save_user_layer(vname, venues_to_sites(keep, source=st.session_state["imp_venues_src"]))
-            st.success(saved_text(saved.n, lang))
-        except AtlasError as exc:
-            st.error(exc.message(lang))

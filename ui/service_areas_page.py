@@ -7,8 +7,6 @@ once per area, layers, network and options for every session (:mod:`ui.analysis`
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,6 +22,7 @@ from atlas.service_area import METHOD_PROXY
 from atlas.webmap import basemap_datum
 from ui import analysis, common, mapview
 from ui.cards import md_escape
+from ui.osm_extracts import osm_files, uploaded_copy
 from ui.tables import show_table, site_names
 
 #: Columns of the results table, in order.
@@ -118,39 +117,10 @@ def network_panel(area: object, label: str, lang: str) -> None:
             _build(area, lang, bar, online=True)
 
 
-def osm_files(folder: Path) -> list[str]:
-    """Names of the OSM and GraphML files directly in ``folder`` (sorted; none if it is missing).
-
-    Only regular files whose real path stays inside ``folder`` are offered: a link to a device
-    (/dev/zero) or to a file elsewhere on the server is not, so users cannot make the server read
-    any path of their choosing.
-    """
-    try:
-        root = folder.resolve()
-        entries = sorted(folder.iterdir()) if folder.is_dir() else []
-    except OSError:
-        return []
-    out = []
-    for p in entries:
-        try:
-            ok = p.name.lower().endswith(settings.OSM_SUFFIXES) and p.is_file() \
-                and p.resolve().parent == root
-        except OSError:
-            ok = False
-        if ok:
-            out.append(p.name)
-    return out
-
-
 def _build_upload(area: object, lang: str, bar: Any, name: str, data: Any) -> None:
     """Build from an uploaded file through a temporary copy, removed whatever happens."""
-    suffix = "".join(Path(name).suffixes[-2:]) or ".osm"
-    with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as fh:
-        fh.write(data)
-    try:
-        _build(area, lang, bar, osm_file=Path(fh.name))
-    finally:  # also when _build reruns the page (st.rerun raises)
-        Path(fh.name).unlink(missing_ok=True)
+    with uploaded_copy(name, data) as path:
+        _build(area, lang, bar, osm_file=path)
 
 
 def _build(area: object, lang: str, bar: Any, **kw: Any) -> None:

@@ -62,9 +62,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imp_place_pick": ("选择要放置的行", "Row to place"),
     "imp_placed": ("已放置并保存为新版本。", "Placed and saved as a new version."),
     "imp_geocode": ("在线地理编码（Nominatim）", "Geocode online (Nominatim)"),
-    "imp_osm": ("从 OSM 发现候选科普场所", "Discover candidate 科普 venues in OSM"),
-    "imp_osm_path": ("本地 OSM 文件路径", "Local OSM file path"),
+    "imp_osm": ("从 OSM 发现候选科普场所", "Discover candidate science-outreach venues in OSM"),
+    "imp_osm_file": ("服务器 OSM 文件夹中的文件（.osm / .osm.pbf / .osm.gz / .osm.bz2）",
+                     "A file in the server's OSM folder (.osm / .osm.pbf / .osm.gz / .osm.bz2)"),
+    "imp_osm_dir_empty": ("服务器 OSM 文件夹里还没有文件：把 .osm / .osm.pbf / .osm.gz / .osm.bz2 文件放入 "
+                          "{folder}（可用环境变量 ATLAS_OSM_DIR 指定别的文件夹），或在下面上传。",
+                          "The server's OSM folder has no files yet: put .osm / .osm.pbf / .osm.gz / "
+                          ".osm.bz2 files in {folder} (ATLAS_OSM_DIR names another folder), or upload one "
+                          "below."),
+    "imp_osm_upload": ("或上传 OSM 文件", "Or upload an OSM file"),
     "imp_osm_find": ("查找", "Find"),
+    "imp_osm_find_upload": ("在上传的文件中查找", "Find in the uploaded file"),
+    "imp_osm_layer": ("OSM 候选科普场所", "OSM candidate venues"),
     "imp_osm_promote": ("将选中的场所保存为我的图层", "Save the selected venues as my layer"),
     "imp_n_rows": ("{n} 行", "{n} rows"),
     "imp_role_name": ("名称", "name"),
