@@ -262,13 +262,10 @@ def demand_distances(net: WalkNetwork, demand: gpd.GeoDataFrame, site_xy: NDArra
     sub = Snap(s.edge[ok], s.t[ok], s.access_m[ok], s.point_x[ok], s.point_y[ok])
     d_node = node_distances(net, sub, limit=limit + float(half.max(initial=0.0)), min_only=True)
     d = np.minimum(d_node[net.u[edge]], d_node[net.v[edge]]) + half
-    # demand on a site's own edge: straight along the edge from the snap point
-    pos = {int(e): i for i, e in enumerate(edge)}
-    for e, t, acc in zip(sub.edge, sub.t, sub.access_m, strict=True):
-        i = pos.get(int(e))
-        if i is not None:
-            d[i] = min(d[i], acc + abs(t - 0.5) * net.length[e])
-    return d, ok
+    # demand on a site's own edge (every demand point there): straight along the edge
+    along = np.full(net.n_edges, np.inf)
+    np.minimum.at(along, sub.edge, sub.access_m + np.abs(sub.t - 0.5) * net.length[sub.edge])
+    return np.minimum(d, along[edge]), ok
 
 
 def coverage(net: WalkNetwork, demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,

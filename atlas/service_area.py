@@ -136,7 +136,7 @@ def _augmented(net: WalkNetwork, s: Snap) -> sparse.csr_matrix:
     cols = np.column_stack([net.u[s.edge], net.v[s.edge]]).ravel()
     w = np.column_stack([s.access_m + s.t * length, s.access_m + (1 - s.t) * length]).ravel()
     base = net.csr
-    extra = edge_csr(rows, cols, w, shape=(k, n + k))
+    extra = edge_csr(rows, cols, w, shape=(k, n + k), row_offset=n)
     return sparse.csr_matrix((np.concatenate([base.data, extra.data]),
                               np.concatenate([base.indices, extra.indices]),
                               np.concatenate([base.indptr, extra.indptr[1:] + base.indptr[-1]])),

@@ -177,3 +177,26 @@ def test_service_areas_within_one_percent_of_the_exact_reference(extract):
         iou = mine.intersection(theirs).area / mine.union(theirs).area
         assert iou > 0.99, f"site {i}: IoU {iou:.4f}"
         assert ours.area_km2.iloc[i] * 1e6 == pytest.approx(theirs.area, rel=0.01)
+
+
+def test_the_ith_site_on_a_street_ending_at_node_i_reaches_what_networkx_reaches(extract):
+    """A site's list position equal to the index of its street's end node (issue 18's bug)."""
+    _name, net, ref = extract
+    k = min(200, net.n_nodes)
+    first_edge = np.full(net.n_nodes, -1)
+    order = np.argsort(np.concatenate([net.u, net.v]), kind="stable")
+    ends = np.concatenate([net.u, net.v])[order]
+    first_edge[ends[::-1]] = np.concatenate([np.arange(net.n_edges)] * 2)[order][::-1]
+    e = first_edge[:k]
+    t = np.where(net.u[e] == np.arange(k), 0.3, 0.7)  # nearer node i
+    xy = np.column_stack([net.x[net.u[e]] + t * (net.x[net.v[e]] - net.x[net.u[e]]),
+                          net.y[net.u[e]] + t * (net.y[net.v[e]] - net.y[net.u[e]])])
+    s = snap(net, xy)
+    ours = node_distances(net, s, limit=BUDGET, min_only=True)
+    h, sources = with_sites(ref.graph, net, s)
+    exact = nx.multi_source_dijkstra_path_length(h, sources, cutoff=BUDGET, weight="length")
+    theirs = np.array([exact.get(int(i), np.inf) for i in net.node_osmid])
+    edge = np.abs(theirs - BUDGET) < 1e-3
+    assert np.array_equal(np.isfinite(ours)[~edge], np.isfinite(theirs)[~edge])
+    both = np.isfinite(ours) & np.isfinite(theirs)
+    assert np.abs(ours[both] - theirs[both]).max() < 1e-3

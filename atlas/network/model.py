@@ -51,7 +51,7 @@ def _noop(_stage: str, _frac: float) -> None:
 
 
 def edge_csr(rows: NDArray[np.int64], cols: NDArray[np.int64], weights: NDArray[np.float64], *,
-             shape: tuple[int, int]) -> sparse.csr_matrix:
+             shape: tuple[int, int], row_offset: int = 0) -> sparse.csr_matrix:
     """A directed CSR matrix of edge weights that means what networkx means by them.
 
     Every shortest-path matrix of the engine is built here, so that two facts of sparse
@@ -66,6 +66,11 @@ def edge_csr(rows: NDArray[np.int64], cols: NDArray[np.int64], weights: NDArray[
     Self-loops are dropped (they never shorten a path). The matrix is assembled directly from
     sorted, de-duplicated arrays, with no sparse arithmetic that could drop entries.
 
+    A block of rows appended below another matrix (the virtual site nodes of
+    :func:`atlas.service_area.node_distances`) passes ``row_offset``: row ``r`` of the block is
+    node ``r + row_offset`` of the whole graph, and only that is compared with the column to
+    find a self-loop (a site listed i-th is not node i).
+
     Parameters
     ----------
     rows, cols : numpy.ndarray
@@ -74,6 +79,8 @@ def edge_csr(rows: NDArray[np.int64], cols: NDArray[np.int64], weights: NDArray[
         Edge lengths in metres (>= 0).
     shape : tuple of int
         Matrix shape.
+    row_offset : int
+        The graph node of row 0 (default 0: a square matrix of the whole graph).
 
     Returns
     -------
@@ -83,7 +90,7 @@ def edge_csr(rows: NDArray[np.int64], cols: NDArray[np.int64], weights: NDArray[
     r = np.asarray(rows, dtype=np.int64)
     c = np.asarray(cols, dtype=np.int64)
     w = np.maximum(np.asarray(weights, dtype=np.float64), ZERO_LENGTH_M)
-    keep = r != c
+    keep = r + row_offset != c
     r, c, w = r[keep], c[keep], w[keep]
     order = np.lexsort((w, c, r))  # by row, then column, then weight: the minimum comes first
     r, c, w = r[order], c[order], w[order]
