@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,26 +45,21 @@ class Scenario:
         return site
 
 
-def _folder(folder: Path | None) -> Path:
-    return Path(folder) if folder is not None else settings.USER_DATA_DIR
-
-
 def _parse(text: str) -> list[Scenario]:
     data = json.loads(text)
     return [Scenario(**s) for s in data["scenarios"]]
 
 
-def _current(conn: sqlite3.Connection) -> list[Scenario]:
+def _current(conn: store.StoreConnection) -> list[Scenario]:
     row = conn.execute("SELECT data FROM atlas_scenario_versions ORDER BY version_id DESC LIMIT 1"
                        ).fetchone()
     return _parse(row[0]) if row else []
 
 
-def _ensure_migrated(folder: Path | None) -> None:
+def _ensure_migrated(folder: Path | str | None) -> None:
     """Move a legacy ``scenarios.json`` (and its ``history/scenarios/`` copies) into the store once."""
-    root = _folder(folder)
-    legacy = root / FILE_NAME
-    if not legacy.exists():
+    root = store.location(folder)
+    if not isinstance(root, Path) or not (legacy := root / FILE_NAME).exists():
         return
     history = root / "history" / "scenarios"
     files = sorted(history.glob("v*.json")) if history.is_dir() else []
@@ -87,7 +81,7 @@ def _ensure_migrated(folder: Path | None) -> None:
         legacy.rename(legacy.with_name(FILE_NAME + ".migrated"))
 
 
-def load_scenarios(*, folder: Path | None = None) -> list[Scenario]:
+def load_scenarios(*, folder: Path | str | None = None) -> list[Scenario]:
     """Load the saved scenarios (an empty list if none were saved).
 
     Raises
@@ -110,7 +104,7 @@ def _check_names(scenarios: list[Scenario]) -> None:
         raise ValidationError("情景名称不能为空或重复", "Scenario names must be unique and non-empty")
 
 
-def _write(conn: sqlite3.Connection, scenarios: list[Scenario], *, saved_by: str) -> int:
+def _write(conn: store.StoreConnection, scenarios: list[Scenario], *, saved_by: str) -> int:
     try:
         text = json.dumps({"version": 1, "scenarios": [asdict(s) for s in scenarios]},
                           ensure_ascii=False)
@@ -118,12 +112,12 @@ def _write(conn: sqlite3.Connection, scenarios: list[Scenario], *, saved_by: str
         raise StorageError("保存失败，原有数据未改动（情景无法编码）",
                            "Saving failed; nothing saved before was changed (scenario not encodable)"
                            ) from exc
-    cur = conn.execute("INSERT INTO atlas_scenario_versions (created, data, saved_by) VALUES (?, ?, ?)",
-                       (store.now_utc(), text, str(saved_by)[:200]))
-    return int(cur.lastrowid or 0)
+    cur = conn.execute("INSERT INTO atlas_scenario_versions (created, data, saved_by) VALUES (?, ?, ?) "
+                       "RETURNING version_id", (store.now_utc(), text, str(saved_by)[:200]))
+    return int(cur.fetchone()[0])
 
 
-def save_scenarios(scenarios: list[Scenario], *, folder: Path | None = None, user: str = "") -> int:
+def save_scenarios(scenarios: list[Scenario], *, folder: Path | str | None = None, user: str = "") -> int:
     """Save the whole set of scenarios as a new version, in one transaction.
 
     ``user`` is recorded as the version's ``saved_by`` ("" when sign-in is off); the caller
@@ -148,7 +142,7 @@ def save_scenarios(scenarios: list[Scenario], *, folder: Path | None = None, use
         return _write(conn, scenarios, saved_by=user)
 
 
-def save_scenario(scenario: Scenario, *, folder: Path | None = None, user: str = "") -> int:
+def save_scenario(scenario: Scenario, *, folder: Path | str | None = None, user: str = "") -> int:
     """Add or replace one scenario (by name), reading and writing in the same transaction.
 
     Two sessions saving different scenarios at the same time both keep theirs: the read of the
@@ -165,7 +159,7 @@ def save_scenario(scenario: Scenario, *, folder: Path | None = None, user: str =
         return _write(conn, [*others, scenario], saved_by=user)
 
 
-def scenario_history(*, folder: Path | None = None, limit: int = 50) -> list[dict[str, Any]]:
+def scenario_history(*, folder: Path | str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """The newest saves of the scenario set, newest first: who saved which set, and when.
 
     Each entry has ``version``, ``created`` (UTC), ``saved_by`` ("" if saved without sign-in)

@@ -37,6 +37,11 @@ USER_DATA_DIR: Path = Path(
     os.environ.get("ATLAS_USER_DIR", Path.home() / ".local" / "share" / "ningbo-atlas")
 ).expanduser()
 
+#: A PostGIS database for the user store instead of the GeoPackage in :data:`USER_DATA_DIR`
+#: (env ``ATLAS_DATABASE_URL``, e.g. ``postgresql://atlas:secret@db.example/atlas``; empty: none).
+#: Several app processes can share it, and QGIS opens its layers directly.
+DATABASE_URL: str = os.environ.get("ATLAS_DATABASE_URL", "").strip()
+
 #: Storage CRS of everything the atlas keeps: WGS84 longitude/latitude.
 CRS_WGS84: str = "EPSG:4326"
 

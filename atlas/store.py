@@ -1,36 +1,41 @@
-"""The user-data store: one GeoPackage (SQLite) file per user-data folder, written in transactions.
+"""The user-data store: one interface, two backends (a GeoPackage file or a PostGIS database).
 
-Everything a planner saves (imported layers and their versions, what-if scenarios) lives in
-``<user data folder>/atlas_user.gpkg``:
+Everything a planner saves (imported layers and their versions, what-if scenarios, recorded
+values) lives in tables declared here with :class:`Table`:
 
 - ``atlas_layers`` (one row per layer: key, display name, geometry kind),
 - ``atlas_versions`` (one row per saved version: layer key, number, time, who saved it, note,
   counts),
-- ``atlas_features`` (the rows of every version in the site schema, with a GeoPackage geometry
-  column, so QGIS or GDAL can open the file and see every feature of every version),
+- ``atlas_features`` (the rows of every version in the site schema, with a geometry column in
+  WGS84, so QGIS or GDAL can open the store and see every feature of every version),
 - ``atlas_scenario_versions`` (each save of the scenario set, as JSON, with time and who saved it),
-- ``atlas_meta`` (migration markers),
-- plain attribute tables other modules declare (:class:`Table`), e.g. the plan indicators'
-  recorded values (:mod:`atlas.progress`).
+- ``atlas_meta`` (migration markers).
 
-Why SQLite rather than files: a save is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), so
-a failure at any step (disk full, a bad row, a killed process) rolls back to the last committed
-version; there is never a version without its metadata or a layer without a version. Concurrent
-writers from two sessions or processes are serialised by SQLite's lock (WAL journal, a busy
-timeout), and version numbers are allocated inside the write transaction, so they never collide.
+Where: by default one GeoPackage file, ``<user data folder>/atlas_user.gpkg``
+(:mod:`atlas.store_gpkg`); with ``ATLAS_DATABASE_URL=postgresql://...`` (or a ``postgresql://``
+URL passed as ``folder``) a PostGIS database (:mod:`atlas.store_pg`), which several app processes
+can share and a GIS team can open from QGIS.
 
-The GeoPackage tables (``gpkg_spatial_ref_sys``, ``gpkg_contents``, ``gpkg_geometry_columns``) are
-written by hand rather than through GDAL because GDAL's writer cannot take part in our
-transaction; the geometry blobs follow the GeoPackage 1.4 binary format (header + WKB).
+Guarantees, the same on both: a save is one transaction taken under one write lock per store
+(SQLite's ``BEGIN IMMEDIATE``; a PostgreSQL advisory lock), so a failure at any step (a full disk,
+a bad row, a killed process, a dropped connection) rolls back to the last committed state, two
+writers never interleave, and version numbers allocated inside the transaction never collide.
+
+Other modules declare plain attribute tables with :class:`Table` and read and write them through
+:func:`ensure_table`, :func:`insert_rows`, :func:`select_rows` and :func:`max_value` (no SQL
+outside this package), e.g. the plan indicators' recorded values. The store's own tables
+(:class:`TableDef`) are written with ``?`` SQL through the connection :func:`transaction` and
+:func:`reading` yield; it says how to pass and read a geometry
+(:meth:`StoreConnection.geom_param`, :meth:`StoreConnection.geom_select`). A column added to a
+declaration later is added to older stores (the store's own tables when a store is opened,
+attribute tables when next written).
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-import sqlite3
-import struct
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,19 +48,15 @@ from atlas.errors import StorageError
 
 STORE_NAME = "atlas_user.gpkg"
 
-#: SQLite waits this long for another writer's lock before giving up (seconds).
+#: A writer waits this long for another writer's lock before giving up (seconds).
 BUSY_TIMEOUT_S = 30.0
 
-#: Connection class; a seam for fault-injection tests (a subclass failing at a chosen statement).
-CONNECTION_FACTORY: type[sqlite3.Connection] = sqlite3.Connection
+#: Called with every statement's SQL before it runs: a seam for fault-injection tests (a hook that
+#: raises the backend's own error at a chosen statement). ``None`` in the app.
+STATEMENT_HOOK: Callable[[str], None] | None = None
 
-_GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
-_GPKG_USER_VERSION = 10400  # GeoPackage 1.4
-
-_WGS84_WKT = (
-    'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],'
-    'PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433],AUTHORITY["EPSG","4326"]]'
-)
+#: Where a location is a database rather than a folder.
+_URL = re.compile(r"^postgres(ql)?://", re.IGNORECASE)
 
 TEXT_COLUMNS = (
     "id", "name_zh", "name_en", "category", "district", "district_claimed", "district_check",
@@ -64,53 +65,216 @@ TEXT_COLUMNS = (
 )
 REAL_COLUMNS = ("lon", "lat", "est_error_m")
 
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
-  srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY, organization TEXT NOT NULL,
-  organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);
-CREATE TABLE IF NOT EXISTS gpkg_contents (
-  table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
-  description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT
-  (strftime('%Y-%m-%dT%H:%M:%fZ','now')), min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE,
-  srs_id INTEGER, CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id)
-  REFERENCES gpkg_spatial_ref_sys(srs_id));
-CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (
-  table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
-  srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
-  CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name));
-CREATE TABLE IF NOT EXISTS atlas_layers (
-  key TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
-  created TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS atlas_versions (
-  version_id INTEGER PRIMARY KEY AUTOINCREMENT,
-  layer_key TEXT NOT NULL REFERENCES atlas_layers(key), n INTEGER NOT NULL,
-  created TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', rows INTEGER NOT NULL,
-  placed INTEGER NOT NULL, saved_by TEXT NOT NULL DEFAULT '', UNIQUE (layer_key, n));
-CREATE TABLE IF NOT EXISTS atlas_features (
-  fid INTEGER PRIMARY KEY AUTOINCREMENT,
-  version_id INTEGER NOT NULL REFERENCES atlas_versions(version_id),
-  {", ".join(f"{c} TEXT" for c in TEXT_COLUMNS)},
-  {", ".join(f"{c} REAL" for c in REAL_COLUMNS)},
-  geom GEOMETRY);
-CREATE INDEX IF NOT EXISTS atlas_features_version ON atlas_features(version_id);
-CREATE TABLE IF NOT EXISTS atlas_scenario_versions (
-  version_id INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL, data TEXT NOT NULL,
-  saved_by TEXT NOT NULL DEFAULT '');
-CREATE TABLE IF NOT EXISTS atlas_meta (key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL);
-"""
 
-_CONTENTS = (
-    ("atlas_features", "features", "atlas_features", "Rows of every saved user-layer version", 4326),
-    ("atlas_layers", "attributes", "atlas_layers", "User layers", None),
-    ("atlas_versions", "attributes", "atlas_versions", "Saved versions of user layers", None),
-    ("atlas_scenario_versions", "attributes", "atlas_scenario_versions", "Saved scenario sets", None),
-    ("atlas_meta", "attributes", "atlas_meta", "Store metadata", None),
-)
+@dataclass(frozen=True)
+class TableDef:
+    """A table of the store's own, declared once for both backends.
+
+    Column declarations are SQL with three portable type words: ``{id}`` (an integer key the
+    store assigns), ``{real}`` (a double-precision number) and ``{geom}`` (a WGS84 geometry); the
+    rest (``TEXT``, ``INTEGER``, ``NOT NULL``, ``DEFAULT ''``, ``REFERENCES t(c)``) means the same
+    in SQLite and PostgreSQL. A column added to a declaration later must have a default (it is
+    added to older stores with ``ALTER TABLE``).
+
+    Parameters
+    ----------
+    name : str
+        Table name (lower case, ``atlas_`` prefix by convention).
+    columns : tuple of (str, str)
+        ``(column name, declaration)`` pairs.
+    constraints : tuple of str
+        Table constraints, e.g. ``"UNIQUE (layer_key, n)"``.
+    indexes : tuple of str
+        Columns (comma-separated lists) to index, one index per entry.
+    description : str
+        What the table holds (shown by GIS tools reading the GeoPackage).
+
+    """
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    constraints: tuple[str, ...] = ()
+    indexes: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """Every column, in declaration order."""
+        return tuple(c for c, _ in self.columns)
+
+    @property
+    def geometry_columns(self) -> tuple[str, ...]:
+        """The columns declared ``{geom}``."""
+        return tuple(c for c, d in self.columns if "{geom}" in d)
+
+    @property
+    def id_column(self) -> str | None:
+        """The column declared ``{id}`` (the key the store assigns), if any."""
+        return next((c for c, d in self.columns if "{id}" in d), None)
 
 
-def store_path(folder: Path | None = None) -> Path:
-    """Path of the store file in ``folder`` (default :data:`atlas.settings.USER_DATA_DIR`)."""
-    return (Path(folder) if folder is not None else settings.USER_DATA_DIR) / STORE_NAME
+_TABLES: dict[str, TableDef] = {}
+
+
+def _declare(table: TableDef) -> TableDef:
+    """Declare one of the store's own tables (other modules declare theirs with :class:`Table`).
+
+    Every store gets it (and any column it lacks) when next opened. Tables are created in
+    declaration order (a table may reference one declared earlier).
+
+    Raises
+    ------
+    ValueError
+        If the name is not a plain lower-case identifier or is taken by another declaration.
+
+    """
+    names = [table.name, *table.column_names]
+    if not all(re.fullmatch(r"[a-z_][a-z0-9_]*", n) for n in names):
+        raise ValueError(f"table and column names must be lower-case identifiers: {names}")
+    known = _TABLES.get(table.name)
+    if known is not None and known != table:
+        raise ValueError(f"table {table.name} is already declared differently")
+    _TABLES[table.name] = table
+    return table
+
+
+def tables() -> tuple[TableDef, ...]:
+    """Every declared table, in declaration order."""
+    return tuple(_TABLES.values())
+
+
+_declare(TableDef("atlas_layers", (
+    ("key", "TEXT NOT NULL PRIMARY KEY"), ("name", "TEXT NOT NULL UNIQUE"),
+    ("kind", "TEXT NOT NULL"), ("created", "TEXT NOT NULL")), description="User layers"))
+_declare(TableDef("atlas_versions", (
+    ("version_id", "{id}"), ("layer_key", "TEXT NOT NULL REFERENCES atlas_layers(key)"),
+    ("n", "INTEGER NOT NULL"), ("created", "TEXT NOT NULL"), ("note", "TEXT NOT NULL DEFAULT ''"),
+    ("rows", "INTEGER NOT NULL"), ("placed", "INTEGER NOT NULL"),
+    ("saved_by", "TEXT NOT NULL DEFAULT ''")),
+    constraints=("UNIQUE (layer_key, n)",), description="Saved versions of user layers"))
+_declare(TableDef("atlas_features", (
+    ("fid", "{id}"), ("version_id", "INTEGER NOT NULL REFERENCES atlas_versions(version_id)"),
+    *((c, "TEXT") for c in TEXT_COLUMNS), *((c, "{real}") for c in REAL_COLUMNS),
+    ("geom", "{geom}")),
+    indexes=("version_id",), description="Rows of every saved user-layer version"))
+_declare(TableDef("atlas_scenario_versions", (
+    ("version_id", "{id}"), ("created", "TEXT NOT NULL"), ("data", "TEXT NOT NULL"),
+    ("saved_by", "TEXT NOT NULL DEFAULT ''")), description="Saved scenario sets"))
+_declare(TableDef("atlas_meta", (
+    ("key", "TEXT NOT NULL PRIMARY KEY"), ("value", "TEXT NOT NULL")), description="Store metadata"))
+
+
+class StoreConnection:
+    """A connection to one store: SQL with ``?`` parameters, the same on both backends.
+
+    Backends subclass it (:mod:`atlas.store_gpkg`, :mod:`atlas.store_pg`); code using the store
+    only calls the methods below.
+    """
+
+    #: ``"gpkg"`` or ``"postgis"``.
+    kind = ""
+    #: The SQL that takes a geometry parameter (its value from :meth:`geometry_value`).
+    geom_param = "?"
+    #: Errors of the driver and the system that a failed statement raises.
+    errors: tuple[type[BaseException], ...] = (OSError, MemoryError)
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def _sql(self, sql: str) -> str:
+        return sql
+
+    def _params(self, params: Sequence[Any]) -> tuple[Any, ...]:
+        # PostgreSQL text cannot hold NUL (SQLite can); a NUL is never meaningful in a planner's
+        # text, so both backends keep the same text, with U+FFFD in its place
+        return tuple(p.replace("\x00", "\ufffd") if isinstance(p, str) else p for p in params)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement; returns a cursor (``fetchone``, ``fetchall``, ``fetchmany``)."""
+        if STATEMENT_HOOK is not None:
+            STATEMENT_HOOK(sql)
+        return self.raw.execute(self._sql(sql), self._params(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each parameter row."""
+        if STATEMENT_HOOK is not None:
+            STATEMENT_HOOK(sql)
+        if rows:
+            self.raw.cursor().executemany(self._sql(sql), [self._params(r) for r in rows])
+
+    def geom_select(self, column: str) -> str:
+        """The SQL selecting ``column`` as a value :meth:`read_geometry` decodes."""
+        return column
+
+    def geometry_value(self, geom: shapely.Geometry | None) -> Any:
+        """The parameter value of a geometry (``None`` for a missing or empty one)."""
+        raise NotImplementedError
+
+    def read_geometry(self, value: Any) -> shapely.Geometry | None:
+        """Decode a value selected with :meth:`geom_select`."""
+        raise NotImplementedError
+
+    def note_extent(self, table: str, bounds: Sequence[float]) -> None:
+        """Widen the extent a GIS tool sees for ``table`` to include ``bounds`` (if kept)."""
+
+    def columns(self) -> dict[str, set[str]]:
+        """The tables of the store and their columns."""
+        raise NotImplementedError
+
+    def create_table(self, table: TableDef) -> None:
+        """Create ``table`` and its indexes (inside the caller's write transaction)."""
+        raise NotImplementedError
+
+    def add_column(self, table: TableDef, column: str) -> None:
+        """Add a declared column to an existing table."""
+        raise NotImplementedError
+
+    def begin_write(self) -> None:
+        """Start a write transaction holding the store's write lock."""
+        raise NotImplementedError
+
+    def commit(self) -> None:
+        """Commit the write transaction."""
+        self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        """Roll the write transaction back."""
+        self.execute("ROLLBACK")
+
+    def after_explicit_ids(self, table: TableDef) -> None:
+        """After rows were inserted with explicit ``{id}`` values: new ids continue above them."""
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.raw.close()
+
+    def describe(self, exc: BaseException) -> str:
+        """A short description of a failure, naming no server path, host or password."""
+        return type(exc).__name__
+
+
+def location(folder: Path | str | None = None) -> Path | str:
+    """Where the store is: a database URL or a user-data folder.
+
+    ``folder`` may be a folder, a ``postgresql://`` URL, or ``None``: then
+    :data:`atlas.settings.DATABASE_URL` if set, else :data:`atlas.settings.USER_DATA_DIR`.
+    """
+    if folder is None:
+        return settings.DATABASE_URL or settings.USER_DATA_DIR
+    if isinstance(folder, str) and _URL.match(folder):
+        return folder
+    return Path(folder)
+
+
+def is_database(where: Path | str) -> bool:
+    """Whether a :func:`location` is a database URL (rather than a folder)."""
+    return isinstance(where, str)
+
+
+def store_path(folder: Path | str | None = None) -> Path:
+    """Path of the GeoPackage store file in ``folder`` (default the user-data folder)."""
+    where = location(folder)
+    return (where if isinstance(where, Path) else settings.USER_DATA_DIR) / STORE_NAME
 
 
 def now_utc() -> str:
@@ -118,90 +282,77 @@ def now_utc() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _init_schema(conn: sqlite3.Connection) -> None:
-    conn.execute("BEGIN IMMEDIATE")
+def _connect(where: Path | str) -> StoreConnection:
+    if isinstance(where, str):
+        from atlas import store_pg
+
+        return store_pg.connect(where)
+    from atlas import store_gpkg
+
+    return store_gpkg.connect(where / STORE_NAME)
+
+
+def _lacking(conn: StoreConnection) -> list[tuple[TableDef, list[str] | None]]:
+    """Declared tables the store lacks (``None``) or lacks columns of (the list)."""
+    have = conn.columns()
+    out: list[tuple[TableDef, list[str] | None]] = []
+    for t in tables():
+        if t.name not in have:
+            out.append((t, None))
+        elif missing := [c for c in t.column_names if c not in have[t.name]]:
+            out.append((t, missing))
+    return out
+
+
+def _ensure_schema(conn: StoreConnection) -> None:
+    """Create what the store lacks of the declared tables, in one write transaction."""
+    if not _lacking(conn):
+        return
+    conn.begin_write()
     try:
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                conn.execute(statement)
-        conn.execute(f"PRAGMA application_id = {_GPKG_APPLICATION_ID}")
-        conn.execute(f"PRAGMA user_version = {_GPKG_USER_VERSION}")
-        conn.executemany(
-            "INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)",
-            [("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian"),
-             ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic"),
-             ("WGS 84 geodetic", 4326, "EPSG", 4326, _WGS84_WKT, "longitude/latitude WGS84")])
-        conn.executemany(
-            "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description,"
-            " srs_id) VALUES (?, ?, ?, ?, ?)", _CONTENTS)
-        conn.execute("INSERT OR IGNORE INTO gpkg_geometry_columns VALUES "
-                     "('atlas_features', 'geom', 'GEOMETRY', 4326, 0, 0)")
-        conn.execute("COMMIT")
+        for table, missing in _lacking(conn):  # re-checked under the write lock
+            if missing is None:
+                conn.create_table(table)
+            else:
+                for column in missing:
+                    conn.add_column(table, column)
+        conn.commit()
     except BaseException:
-        conn.execute("ROLLBACK")
+        with contextlib.suppress(*conn.errors):
+            conn.rollback()
         raise
 
 
-#: Columns added after the first release of the store: (table, column, definition). A store
-#: written before gets them once (``ALTER TABLE``); older rows read as saved by nobody ('').
-_ADDED_COLUMNS = (
-    ("atlas_versions", "saved_by", "TEXT NOT NULL DEFAULT ''"),
-    ("atlas_scenario_versions", "saved_by", "TEXT NOT NULL DEFAULT ''"),
-)
-
-
-def _missing_columns(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
-    missing = []
-    for table, column, definition in _ADDED_COLUMNS:
-        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-        if column not in have:
-            missing.append((table, column, definition))
-    return missing
-
-
-def _add_columns(conn: sqlite3.Connection) -> None:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for table, column, definition in _missing_columns(conn):  # re-checked under the lock
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-
-
-def _open(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                           factory=CONNECTION_FACTORY)
-    try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        has_schema = conn.execute(
-            "SELECT count(*) FROM sqlite_master WHERE name = 'atlas_scenario_versions'").fetchone()[0]
-        if not has_schema:
-            _init_schema(conn)
-        elif _missing_columns(conn):
-            _add_columns(conn)
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-def _fail(exc: BaseException, *, writing: bool) -> StorageError:
-    # the message never carries the server's path: sqlite3 errors name no file, and we add none
-    detail = type(exc).__name__ if not isinstance(exc, sqlite3.Error) else str(exc)[:120]
+def _fail(exc: BaseException, detail: str, *, writing: bool) -> StorageError:
     if writing:
         return StorageError(f"保存失败，原有数据未改动（{detail}）",
                             f"Saving failed; nothing saved before was changed ({detail})")
     return StorageError(f"无法读取已保存的数据（{detail}）", f"Cannot read the saved data ({detail})")
 
 
+def _open(where: Path | str, *, writing: bool) -> StoreConnection:
+    from atlas import store_gpkg, store_pg
+
+    errors = (*store_gpkg.ERRORS, *store_pg.driver_errors())
+    try:
+        conn = _connect(where)
+    except errors as exc:
+        raise _fail(exc, store_pg.describe_connect(exc) if isinstance(where, str)
+                    else store_gpkg.describe(exc), writing=writing) from exc
+    try:
+        _ensure_schema(conn)
+    except conn.errors as exc:
+        conn.close()
+        raise _fail(exc, conn.describe(exc), writing=writing) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 @contextlib.contextmanager
-def reading(folder: Path | None = None) -> Iterator[sqlite3.Connection]:
-    """A connection for reading the store (a consistent snapshot per statement).
+def reading(folder: Path | str | None = None) -> Iterator[StoreConnection]:
+    """A connection for reading the store (each statement sees a committed state).
 
     Raises
     ------
@@ -209,49 +360,46 @@ def reading(folder: Path | None = None) -> Iterator[sqlite3.Connection]:
         If the store cannot be opened or read.
 
     """
-    try:
-        conn = _open(store_path(folder))
-    except (sqlite3.Error, OSError) as exc:
-        raise _fail(exc, writing=False) from exc
+    conn = _open(location(folder), writing=False)
     try:
         yield conn
-    except sqlite3.Error as exc:
-        raise _fail(exc, writing=False) from exc
+    except conn.errors as exc:
+        raise _fail(exc, conn.describe(exc), writing=False) from exc
     finally:
-        conn.close()
+        with contextlib.suppress(*conn.errors):
+            conn.close()
 
 
 @contextlib.contextmanager
-def transaction(folder: Path | None = None) -> Iterator[sqlite3.Connection]:
+def transaction(folder: Path | str | None = None) -> Iterator[StoreConnection]:
     """One write transaction: everything done inside commits together or not at all.
 
-    ``BEGIN IMMEDIATE`` takes the write lock at the start, so two writers never interleave
-    (the second waits up to :data:`BUSY_TIMEOUT_S`). Any exception inside rolls back; errors of
-    SQLite or the file system become a bilingual :class:`atlas.errors.StorageError`; other
+    The store's write lock is taken at the start, so two writers never interleave (the second
+    waits up to :data:`BUSY_TIMEOUT_S`). Any exception inside rolls back; errors of the
+    database or the file system become a bilingual :class:`atlas.errors.StorageError`; other
     exceptions (a programming error, ``KeyboardInterrupt``) are re-raised after the rollback.
     """
+    conn = _open(location(folder), writing=True)
     try:
-        conn = _open(store_path(folder))
-    except (sqlite3.Error, OSError) as exc:
-        raise _fail(exc, writing=True) from exc
-    try:
-        conn.execute("BEGIN IMMEDIATE")
+        conn.begin_write()
         try:
             yield conn
-            conn.execute("COMMIT")
+            conn.commit()
         except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
+            with contextlib.suppress(*conn.errors):
+                conn.rollback()
             raise
-    except (sqlite3.Error, OSError, MemoryError) as exc:
-        raise _fail(exc, writing=True) from exc
+    except conn.errors as exc:
+        raise _fail(exc, conn.describe(exc), writing=True) from exc
     finally:
-        conn.close()
+        with contextlib.suppress(*conn.errors):
+            conn.close()
 
 
 # --- Plain attribute tables (a generic API other modules declare their tables through) -----
 
-_TYPES = {"text": "TEXT", "real": "REAL", "integer": "INTEGER"}
+_ATTR_TYPES = {"text": "TEXT", "real": "{real}", "integer": "INTEGER"}
+_IDENT = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -260,7 +408,7 @@ class Table:
 
     Every table gets a ``row_id`` key numbered in insertion order. Modules read and write it only
     through :func:`ensure_table`, :func:`insert_rows`, :func:`select_rows` and :func:`max_value`,
-    so the SQL (placeholders, column types) stays in this module, whatever the backend.
+    so the SQL (placeholders, column types) stays in the store, the same on both backends.
 
     Parameters
     ----------
@@ -269,7 +417,7 @@ class Table:
     columns : tuple of (name, type)
         Column names and types (``"text"``, ``"real"`` or ``"integer"``).
     description : str
-        What the table holds (written to ``gpkg_contents``, which QGIS shows).
+        What the table holds (shown by QGIS: ``gpkg_contents``, a PostgreSQL table comment).
 
     """
 
@@ -280,7 +428,8 @@ class Table:
     def __post_init__(self) -> None:
         names = [self.name, *(c for c, _ in self.columns)]
         if not self.name.startswith("atlas_") or not all(_IDENT.fullmatch(n) for n in names) \
-                or any(t not in _TYPES for _, t in self.columns) or "row_id" in names[1:]:
+                or any(t not in _ATTR_TYPES for _, t in self.columns) or "row_id" in names[1:] \
+                or self.name in _TABLES:
             raise ValueError(f"invalid table declaration: {self.name}")
 
     @property
@@ -288,34 +437,29 @@ class Table:
         """The declared columns' names, in order (without ``row_id``)."""
         return tuple(c for c, _ in self.columns)
 
+    def definition(self) -> TableDef:
+        """The table as the backends create it: ``row_id`` then the declared columns."""
+        return TableDef(self.name, (("row_id", "{id}"),
+                                    *((c, _ATTR_TYPES[t]) for c, t in self.columns)),
+                        description=self.description)
 
-_IDENT = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
+def ensure_table(conn: StoreConnection, table: Table) -> None:
+    """Create ``table`` if the store does not have it yet (inside :func:`transaction`).
 
-def ensure_table(conn: sqlite3.Connection, table: Table) -> None:
-    """Create ``table`` (and its ``gpkg_contents`` entry) if the store does not have it yet.
-
-    Call it inside :func:`transaction`; columns added to a declaration later are added to an
-    existing table (as NULL in its old rows).
+    Columns added to a declaration later are added to an existing table (NULL in its old rows).
     """
-    cols = ", ".join(f"{c} {_TYPES[t]}" for c, t in table.columns)
-    conn.execute(f"CREATE TABLE IF NOT EXISTS {table.name} "
-                 f"(row_id INTEGER PRIMARY KEY AUTOINCREMENT, {cols})")
-    have = {r[1] for r in conn.execute(f"PRAGMA table_info({table.name})")}
-    for c, t in table.columns:
-        if c not in have:
-            conn.execute(f"ALTER TABLE {table.name} ADD COLUMN {c} {_TYPES[t]}")
-    conn.execute("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, "
-                 "description, srs_id) VALUES (?, 'attributes', ?, ?, NULL)",
-                 (table.name, table.name, table.description))
+    have = conn.columns()
+    definition = table.definition()
+    if table.name not in have:
+        conn.create_table(definition)
+        return
+    for c in table.column_names:
+        if c not in have[table.name]:
+            conn.add_column(definition, c)
 
 
-def _has_table(conn: sqlite3.Connection, table: Table) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                        (table.name,)).fetchone() is not None
-
-
-def insert_rows(conn: sqlite3.Connection, table: Table, rows: Iterable[Mapping[str, Any]]) -> int:
+def insert_rows(conn: StoreConnection, table: Table, rows: Iterable[Mapping[str, Any]]) -> int:
     """Insert rows (mappings by column name; missing columns are NULL); returns how many."""
     ensure_table(conn, table)
     names = table.column_names
@@ -325,7 +469,7 @@ def insert_rows(conn: sqlite3.Connection, table: Table, rows: Iterable[Mapping[s
     return len(values)
 
 
-def select_rows(conn: sqlite3.Connection, table: Table, *, where: Mapping[str, Any] | None = None
+def select_rows(conn: StoreConnection, table: Table, *, where: Mapping[str, Any] | None = None
                 ) -> list[dict[str, Any]]:
     """All rows of ``table`` (matching ``where``: column = value), in insertion order, with ``row_id``.
 
@@ -334,57 +478,32 @@ def select_rows(conn: sqlite3.Connection, table: Table, *, where: Mapping[str, A
     where = dict(where or {})
     if any(c not in table.column_names for c in where):
         raise ValueError(f"unknown column in {sorted(where)}")
-    if not _has_table(conn, table):
+    have = conn.columns().get(table.name)
+    if have is None:
         return []
-    names = ("row_id", *table.column_names)
+    names = ("row_id", *(c for c in table.column_names if c in have))
     sql = f"SELECT {', '.join(names)} FROM {table.name}"
     if where:
         sql += " WHERE " + " AND ".join(f"{c} = ?" for c in where)
     rows = conn.execute(sql + " ORDER BY row_id", tuple(where.values())).fetchall()
-    return [dict(zip(names, r, strict=True)) for r in rows]
+    return [dict.fromkeys(table.column_names) | dict(zip(names, r, strict=True)) for r in rows]
 
 
-def max_value(conn: sqlite3.Connection, table: Table, column: str) -> Any:
+def max_value(conn: StoreConnection, table: Table, column: str) -> Any:
     """The largest value of ``column`` (None for an empty or unwritten table), e.g. to number versions.
 
     Inside :func:`transaction` the answer holds until the commit (the write lock is held).
     """
     if column not in table.column_names:
         raise ValueError(f"unknown column {column}")
-    if not _has_table(conn, table):
+    if column not in conn.columns().get(table.name, set()):
         return None
     return conn.execute(f"SELECT max({column}) FROM {table.name}").fetchone()[0]
 
 
-# --- GeoPackage geometry blobs --------------------------------------------------------------
-
-_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
-
-
-def geometry_to_blob(geom: shapely.Geometry | None, *, srs_id: int = 4326) -> bytes | None:
-    """Encode a geometry as a GeoPackage binary blob (little-endian header, no envelope)."""
-    if geom is None:
-        return None
-    empty = bool(shapely.is_empty(geom))
-    flags = 0b1 | (0b10000 if empty else 0)
-    wkb = shapely.to_wkb(geom, byte_order=1, output_dimension=2)
-    return b"GP\x00" + bytes([flags]) + struct.pack("<i", srs_id) + wkb
-
-
-def blob_to_geometry(blob: bytes | None) -> shapely.Geometry | None:
-    """Decode a GeoPackage binary blob (any envelope) into a shapely geometry."""
-    if blob is None:
-        return None
-    data = bytes(blob)
-    if data[:2] != b"GP":
-        raise ValueError("not a GeoPackage geometry blob")
-    flags = data[3]
-    start = 8 + _ENVELOPE_BYTES.get((flags >> 1) & 0b111, 0)
-    return shapely.from_wkb(data[start:])
-
-
 __all__ = [
-    "BUSY_TIMEOUT_S", "CONNECTION_FACTORY", "REAL_COLUMNS", "STORE_NAME", "TEXT_COLUMNS", "Table",
-    "blob_to_geometry", "ensure_table", "geometry_to_blob", "insert_rows", "max_value", "now_utc",
-    "reading", "select_rows", "store_path", "transaction",
+    "BUSY_TIMEOUT_S", "REAL_COLUMNS", "STATEMENT_HOOK", "STORE_NAME", "TEXT_COLUMNS",
+    "StoreConnection", "Table", "TableDef", "ensure_table", "insert_rows", "is_database",
+    "location", "max_value", "now_utc", "reading", "select_rows", "store_path", "tables",
+    "transaction",
 ]

@@ -22,7 +22,6 @@ import contextlib
 import json
 import math
 import re
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,23 +91,22 @@ def _checked_frame(name: str, sites: gpd.GeoDataFrame, kind: str) -> pd.DataFram
     return checked
 
 
-def _feature_rows(version_id: int, frame: gpd.GeoDataFrame) -> list[tuple[Any, ...]]:
+def _feature_rows(conn: store.StoreConnection, version_id: int, frame: gpd.GeoDataFrame
+                  ) -> list[tuple[Any, ...]]:
     text = frame[list(store.TEXT_COLUMNS)].astype(str).to_numpy().tolist()
     reals = frame[list(store.REAL_COLUMNS)].astype(float).to_numpy()
     reals_l = [[None if not math.isfinite(v) else float(v) for v in r] for r in reals]
-    blobs = [store.geometry_to_blob(g if g is not None and not shapely.is_empty(g) else None)
-             for g in frame.geometry.to_numpy()]
-    return [(version_id, *t, *r, b) for t, r, b in zip(text, reals_l, blobs, strict=True)]
+    geoms = [conn.geometry_value(g) for g in frame.geometry.to_numpy()]
+    return [(version_id, *t, *r, g) for t, r, g in zip(text, reals_l, geoms, strict=True)]
 
 
-_INSERT_FEATURE = (
-    f"INSERT INTO atlas_features (version_id, {', '.join(store.TEXT_COLUMNS)}, "
-    f"{', '.join(store.REAL_COLUMNS)}, geom) VALUES "
-    f"({', '.join(['?'] * (2 + len(store.TEXT_COLUMNS) + len(store.REAL_COLUMNS)))})"
-)
+def _insert_feature_sql(conn: store.StoreConnection) -> str:
+    params = ", ".join(["?"] * (1 + len(store.TEXT_COLUMNS) + len(store.REAL_COLUMNS)))
+    return (f"INSERT INTO atlas_features (version_id, {', '.join(store.TEXT_COLUMNS)}, "
+            f"{', '.join(store.REAL_COLUMNS)}, geom) VALUES ({params}, {conn.geom_param})")
 
 
-def _layer_key(conn: sqlite3.Connection, name: str, kind: str) -> str:
+def _layer_key(conn: store.StoreConnection, name: str, kind: str) -> str:
     """The key of the layer called ``name``, created (with a unique key) if it does not exist."""
     row = conn.execute("SELECT key, kind FROM atlas_layers WHERE name = ?", (name,)).fetchone()
     if row is not None:
@@ -127,7 +125,7 @@ def _layer_key(conn: sqlite3.Connection, name: str, kind: str) -> str:
     return key
 
 
-def _write_version(conn: sqlite3.Connection, name: str, frame: gpd.GeoDataFrame, kind: str,
+def _write_version(conn: store.StoreConnection, name: str, frame: gpd.GeoDataFrame, kind: str,
                    note: str, *, created: str | None = None, saved_by: str = "") -> SavedVersion:
     key = _layer_key(conn, name, kind)
     n = int(conn.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM atlas_versions WHERE layer_key = ?",
@@ -135,23 +133,18 @@ def _write_version(conn: sqlite3.Connection, name: str, frame: gpd.GeoDataFrame,
     placed = int(frame.lon.notna().sum())
     cur = conn.execute(
         "INSERT INTO atlas_versions (layer_key, n, created, note, rows, placed, saved_by) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING version_id",
         (key, n, created or store.now_utc(), str(note)[:500], len(frame), placed, str(saved_by)[:200]))
-    version_id = int(cur.lastrowid or 0)
-    conn.executemany(_INSERT_FEATURE, _feature_rows(version_id, frame))
+    version_id = int(cur.fetchone()[0])
+    conn.executemany(_insert_feature_sql(conn), _feature_rows(conn, version_id, frame))
     geoms = frame.geometry.to_numpy()
     present = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)] if len(geoms) else geoms
     if len(present):
-        x0, y0, x1, y1 = shapely.total_bounds(present)
-        conn.execute(
-            "UPDATE gpkg_contents SET last_change = ?, min_x = min(COALESCE(min_x, ?), ?), "
-            "min_y = min(COALESCE(min_y, ?), ?), max_x = max(COALESCE(max_x, ?), ?), "
-            "max_y = max(COALESCE(max_y, ?), ?) WHERE table_name = 'atlas_features'",
-            (store.now_utc(), x0, x0, y0, y0, x1, x1, y1, y1))
+        conn.note_extent("atlas_features", shapely.total_bounds(present))
     return SavedVersion(key=key, name=name, n=n, rows=len(frame), placed=placed)
 
 
-def save_user_layer(name: str, sites: gpd.GeoDataFrame, *, folder: Path | None = None,
+def save_user_layer(name: str, sites: gpd.GeoDataFrame, *, folder: Path | str | None = None,
                     note: str = "", user: str = "") -> SavedVersion:
     """Save a new version of a user layer, in one transaction (earlier versions are kept).
 
@@ -163,7 +156,7 @@ def save_user_layer(name: str, sites: gpd.GeoDataFrame, *, folder: Path | None =
         Rows in the site schema (from :func:`atlas.importing.to_sites`); points, or polygons or
         lines for an area or line layer.
     folder : pathlib.Path, optional
-        User data folder (default :data:`atlas.settings.USER_DATA_DIR`).
+        User data folder or ``postgresql://`` URL (default: :func:`atlas.store.location`).
     note : str
         Stored with the version.
     user : str
@@ -192,7 +185,7 @@ def save_user_layer(name: str, sites: gpd.GeoDataFrame, *, folder: Path | None =
         return _write_version(conn, name, frame, kind, note, saved_by=user)
 
 
-def list_user_layers(*, folder: Path | None = None) -> list[dict[str, Any]]:
+def list_user_layers(*, folder: Path | str | None = None) -> list[dict[str, Any]]:
     """Saved user layers: ``key``, ``name``, ``kind`` and ``versions`` (oldest first).
 
     Each version is a dict with ``n``, ``created`` (UTC), ``saved_by`` ("" if saved without
@@ -211,7 +204,7 @@ def list_user_layers(*, folder: Path | None = None) -> list[dict[str, Any]]:
             for k, nm, kind in layers if by_key.get(k)]
 
 
-def load_user_layer(key: str, *, folder: Path | None = None, version: int | None = None
+def load_user_layer(key: str, *, folder: Path | str | None = None, version: int | None = None
                     ) -> gpd.GeoDataFrame:
     """Load one version (default the newest) of a user layer.
 
@@ -220,7 +213,7 @@ def load_user_layer(key: str, *, folder: Path | None = None, version: int | None
     key : str
         The layer's key (from :func:`list_user_layers`).
     folder : pathlib.Path, optional
-        User data folder (default :data:`atlas.settings.USER_DATA_DIR`).
+        User data folder or ``postgresql://`` URL (default: :func:`atlas.store.location`).
     version : int, optional
         A version number ``n``; default the newest committed version.
 
@@ -241,20 +234,21 @@ def load_user_layer(key: str, *, folder: Path | None = None, version: int | None
             raise StorageError(f"没有名为 {k} 的用户图层（或该版本）",
                                f"No user layer {k} (or no such version)")
         cols = [*store.TEXT_COLUMNS, *store.REAL_COLUMNS]
-        rows = conn.execute(f"SELECT {', '.join(cols)}, geom FROM atlas_features WHERE version_id = ? "
-                            "ORDER BY fid", (vid[0],)).fetchall()
+        rows = conn.execute(f"SELECT {', '.join(cols)}, {conn.geom_select('geom')} FROM atlas_features "
+                            "WHERE version_id = ? ORDER BY fid", (vid[0],)).fetchall()
+        read_geometry = conn.read_geometry
     df = pd.DataFrame([r[:-1] for r in rows], columns=cols)
     try:
         gdf = sites_from_frame(df[list(SITE_COLUMNS)], name=str(found[1])[:60])
         if found[0] != "point":
-            gdf = gdf.set_geometry([store.blob_to_geometry(r[-1]) for r in rows], crs=settings.CRS_WGS84)
+            gdf = gdf.set_geometry([read_geometry(r[-1]) for r in rows], crs=settings.CRS_WGS84)
     except (ValueError, shapely.errors.GEOSException) as exc:
         k = str(key)[:60]
         raise StorageError(f"无法读取用户图层 {k}", f"Cannot read user layer {k}") from exc
     return gdf
 
 
-def user_data_signature(*, folder: Path | None = None) -> tuple[int, int]:
+def user_data_signature(*, folder: Path | str | None = None) -> tuple[int, int]:
     """A value that changes whenever a layer version is committed (for page caches)."""
     _ensure_migrated(folder)
     with store.reading(folder) as conn:
@@ -262,7 +256,7 @@ def user_data_signature(*, folder: Path | None = None) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def user_catalogue(*, folder: Path | None = None) -> tuple[list[Layer], dict[str, gpd.GeoDataFrame]]:
+def user_catalogue(*, folder: Path | str | None = None) -> tuple[list[Layer], dict[str, gpd.GeoDataFrame]]:
     """Catalogue entries and frames for every saved user layer (newest version)."""
     from atlas.catalogue import Layer
     from atlas.palette import new_layer_colours
@@ -305,14 +299,14 @@ def _legacy_versions(root: Path) -> list[tuple[str, Path, dict[str, Any]]]:
     return out
 
 
-def _ensure_migrated(folder: Path | None) -> None:
+def _ensure_migrated(folder: Path | str | None) -> None:
     """Move layers saved as ``layers/<key>/vNNNN-*.csv`` into the store, once, in one transaction.
 
     A version whose file cannot be read is skipped (and named in the migration record); the
     old files stay where they are until the migration has committed.
     """
-    root = (Path(folder) if folder is not None else settings.USER_DATA_DIR) / "layers"
-    if not root.is_dir():
+    where = store.location(folder)
+    if not isinstance(where, Path) or not (root := where / "layers").is_dir():
         return
     with store.transaction(folder) as conn:
         if conn.execute("SELECT 1 FROM atlas_meta WHERE key = ?", (_MIGRATED_KEY,)).fetchone():

@@ -20,6 +20,8 @@ def _user_dirs(tmp_path, monkeypatch):
     from atlas import settings
 
     monkeypatch.setattr(settings, "USER_DATA_DIR", tmp_path / "user")
+    monkeypatch.setattr(settings, "DATABASE_URL", "")  # never a database from the environment
+    monkeypatch.delenv("ATLAS_DATABASE_URL", raising=False)
     monkeypatch.setattr(settings, "CACHE_DIR", tmp_path / "cache")
     monkeypatch.setattr(settings, "OSM_DIR", tmp_path / "cache" / "osm")
 

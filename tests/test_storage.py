@@ -1,7 +1,13 @@
-"""The user-data store: every write step can fail without losing or half-writing anything."""
+"""The user-data store: every write step can fail without losing or half-writing anything.
+
+Every test taking ``where`` runs against both backends: the GeoPackage file (a temp folder) and
+PostGIS (a fresh schema in a throw-away PostgreSQL cluster this test run starts, see
+:mod:`tests.pg_support`).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,7 +24,7 @@ import pyogrio
 import pytest
 import shapely
 
-from atlas import store
+from atlas import store, store_gpkg
 from atlas.errors import StorageError, ValidationError
 from atlas.geodata import SITE_COLUMNS, sites_from_frame
 from atlas.scenarios import Scenario, load_scenarios, save_scenario, save_scenarios
@@ -29,8 +35,34 @@ from atlas.userlayers import (
     user_catalogue,
     user_data_signature,
 )
+from tests.pg_support import fresh_schema, postgres_cluster, read_with_gdal
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """The URL of a throw-away PostgreSQL + PostGIS cluster (started once per test run)."""
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def where(request, tmp_path):
+    """A fresh, empty store location: a user-data folder, or a PostGIS schema's URL."""
+    if request.param == "gpkg":
+        yield tmp_path / "u"
+        return
+    with fresh_schema(request.getfixturevalue("postgres")) as (url, _):
+        yield url
+
+
+def _driver_error(where) -> type[Exception]:
+    if isinstance(where, str):
+        import psycopg
+
+        return psycopg.errors.DiskFull
+    return sqlite3.OperationalError
 
 
 def make_sites(n: int, *, seed: int = 0, unplaced_every: int | None = 7):
@@ -60,92 +92,84 @@ def make_areas(n: int):
     return sites.set_geometry(squares, crs="EPSG:4326")
 
 
-def state(folder: Path) -> dict:
+def state(where) -> dict:
     """Everything a reader can see in the store (to compare before and after a failed write)."""
-    layers = list_user_layers(folder=folder)
+    layers = list_user_layers(folder=where)
     out = {"layers": [(r["key"], r["name"], [(v["n"], v["rows"]) for v in r["versions"]])
                       for r in layers],
-           "scenarios": [s.name for s in load_scenarios(folder=folder)]}
-    with sqlite3.connect(store.store_path(folder)) as c:
+           "scenarios": [s.name for s in load_scenarios(folder=where)]}
+    with store.reading(where) as c:
         out["features"] = c.execute("SELECT count(*) FROM atlas_features").fetchone()[0]
         out["orphans"] = c.execute("SELECT count(*) FROM atlas_features f LEFT JOIN atlas_versions v "
                                    "USING (version_id) WHERE v.version_id IS NULL").fetchone()[0]
         out["empty_layers"] = c.execute("SELECT count(*) FROM atlas_layers l WHERE NOT EXISTS "
                                         "(SELECT 1 FROM atlas_versions v WHERE v.layer_key = l.key)"
                                         ).fetchone()[0]
-        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        if c.kind == "gpkg":
+            assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     return out
 
 
-class _Counting(sqlite3.Connection):
-    """A connection that counts statements and raises at statement number ``fail_at``."""
+class _Fault:
+    """A statement hook: counts statements and raises the driver's error at number ``fail_at``."""
 
-    fail_at: int | None = None
-    count = 0
+    def __init__(self, error: type[Exception], fail_at: int | None = None) -> None:
+        self.error, self.fail_at, self.count = error, fail_at, 0
 
-    def _tick(self, sql: str) -> None:
-        type(self).count += 1
-        if type(self).count == type(self).fail_at:
-            raise sqlite3.OperationalError(f"disk I/O error (injected at statement {self.count}: {sql[:30]})")
-
-    def execute(self, sql, *args):
-        self._tick(sql)
-        return super().execute(sql, *args)
-
-    def executemany(self, sql, *args):
-        self._tick(sql)
-        return super().executemany(sql, *args)
+    def __call__(self, sql: str) -> None:
+        self.count += 1
+        if self.count == self.fail_at:
+            raise self.error(f"disk I/O error (injected at statement {self.count}: {sql[:30]})")
 
 
-def _statements(monkeypatch, action) -> int:
-    monkeypatch.setattr(store, "CONNECTION_FACTORY", _Counting)
-    _Counting.fail_at, _Counting.count = None, 0
-    action()
-    n = _Counting.count
-    monkeypatch.setattr(store, "CONNECTION_FACTORY", sqlite3.Connection)
-    return n
+@contextlib.contextmanager
+def _another(where, tmp_path):
+    """A second empty store on the same backend as ``where``."""
+    if isinstance(where, str):
+        with fresh_schema(where.split("?")[0]) as (url, _):
+            yield url
+    else:
+        yield tmp_path / "another"
+
+
+def _saves(where):
+    return {
+        "new version": lambda: save_user_layer("清单", make_sites(55, seed=1), folder=where),
+        "new layer": lambda: save_user_layer("新图层", make_sites(30, seed=2), folder=where),
+        "area layer": lambda: save_user_layer("园区范围", make_areas(12), folder=where),
+        "scenario": lambda: save_scenario(Scenario("方案B"), folder=where),
+    }
+
+
+def _prepare(where):
+    save_user_layer("清单", make_sites(40), folder=where, note="v1")
+    save_scenarios([Scenario("方案A")], folder=where)
 
 
 @pytest.mark.parametrize("what", ["new version", "new layer", "area layer", "scenario"])
-def test_a_failure_at_any_write_step_leaves_the_last_committed_state(tmp_path, monkeypatch, what):
-    folder = tmp_path / "u"
-    save_user_layer("清单", make_sites(40), folder=folder, note="v1")
-    save_scenarios([Scenario("方案A")], folder=folder)
-    actions = {
-        "new version": lambda: save_user_layer("清单", make_sites(55, seed=1), folder=folder),
-        "new layer": lambda: save_user_layer("新图层", make_sites(30, seed=2), folder=folder),
-        "area layer": lambda: save_user_layer("园区范围", make_areas(12), folder=folder),
-        "scenario": lambda: save_scenario(Scenario("方案B"), folder=folder),
-    }
-    action = actions[what]
-    # count the statements of one successful save, on a copy of the store
-    probe = tmp_path / "probe"
-    probe.mkdir()
-    with sqlite3.connect(store.store_path(folder)) as src, \
-            sqlite3.connect(store.store_path(probe)) as dst:
-        src.backup(dst)
-    probe_actions = {
-        "new version": lambda: save_user_layer("清单", make_sites(55, seed=1), folder=probe),
-        "new layer": lambda: save_user_layer("新图层", make_sites(30, seed=2), folder=probe),
-        "area layer": lambda: save_user_layer("园区范围", make_areas(12), folder=probe),
-        "scenario": lambda: save_scenario(Scenario("方案B"), folder=probe),
-    }
-    steps = _statements(monkeypatch, probe_actions[what])
+def test_a_failure_at_any_write_step_leaves_the_last_committed_state(where, tmp_path, monkeypatch,
+                                                                      what):
+    _prepare(where)
+    # count the statements of one successful save, on another store in the same state
+    with _another(where, tmp_path) as probe:
+        _prepare(probe)
+        counter = _Fault(_driver_error(where))
+        monkeypatch.setattr(store, "STATEMENT_HOOK", counter)
+        _saves(probe)[what]()
+        monkeypatch.setattr(store, "STATEMENT_HOOK", None)
+    steps = counter.count
     assert steps >= 5
-    before = state(folder)
-    monkeypatch.setattr(store, "CONNECTION_FACTORY", _Counting)
+    before = state(where)
     for k in range(1, steps + 1):
-        _Counting.fail_at, _Counting.count = k, 0
+        monkeypatch.setattr(store, "STATEMENT_HOOK", _Fault(_driver_error(where), k))
         with pytest.raises(StorageError) as err:
-            action()
-        assert "injected" in str(err.value) or "disk I/O" in str(err.value)
-        assert str(folder) not in str(err.value)  # no server path in the message
-        monkeypatch.setattr(store, "CONNECTION_FACTORY", sqlite3.Connection)
-        assert state(folder) == before, f"failure at statement {k} of {steps} changed the store"
-        monkeypatch.setattr(store, "CONNECTION_FACTORY", _Counting)
-    monkeypatch.setattr(store, "CONNECTION_FACTORY", sqlite3.Connection)
-    action()  # and without a fault the same save works
-    after = state(folder)
+            _saves(where)[what]()
+        assert "nothing saved before was changed" in str(err.value) or k <= 3, (k, err.value)
+        assert str(where) not in str(err.value)  # no server path or URL in the message
+        monkeypatch.setattr(store, "STATEMENT_HOOK", None)
+        assert state(where) == before, f"failure at statement {k} of {steps} changed the store"
+    _saves(where)[what]()  # and without a fault the same save works
+    after = state(where)
     assert after != before and after["orphans"] == 0 and after["empty_layers"] == 0
 
 
@@ -161,40 +185,49 @@ def test_disk_full_mid_save_keeps_the_previous_version(tmp_path, monkeypatch):
             super().__init__(*a, **k)
             super().execute(f"PRAGMA max_page_count = {pages + 2}")  # a real SQLITE_FULL
 
-    monkeypatch.setattr(store, "CONNECTION_FACTORY", Full)
+    monkeypatch.setattr(store_gpkg, "CONNECTION_FACTORY", Full)
     with pytest.raises(StorageError, match="nothing saved before was changed"):
         save_user_layer("清单", make_sites(5000, seed=3), folder=folder)
-    monkeypatch.setattr(store, "CONNECTION_FACTORY", sqlite3.Connection)
+    monkeypatch.setattr(store_gpkg, "CONNECTION_FACTORY", sqlite3.Connection)
     assert state(folder) == before
     back = load_user_layer("清单", folder=folder)
     assert back.name_zh.tolist() == make_sites(20).name_zh.tolist()
 
 
-def test_versions_names_and_geometry_round_trip(tmp_path):
-    v1 = save_user_layer("测试 <b>层</b>/../x", make_sites(30), folder=tmp_path, note="first")
-    v2 = save_user_layer("测试 <b>层</b>/../x", make_sites(31, seed=5), folder=tmp_path)
+def test_versions_names_and_geometry_round_trip(where, tmp_path):
+    v1 = save_user_layer("测试 <b>层</b>/../x", make_sites(30), folder=where, note="first")
+    v2 = save_user_layer("测试 <b>层</b>/../x", make_sites(31, seed=5), folder=where)
     assert (v1.n, v2.n) == (1, 2) and v1.key == v2.key and "/" not in v1.key
-    assert not [p for p in tmp_path.iterdir() if p.name != store.STORE_NAME and "-wal" not in p.name
-                and "-shm" not in p.name]  # nothing but the store: no file named after the layer
-    rec = list_user_layers(folder=tmp_path)[0]
+    if not isinstance(where, str):
+        assert not [p for p in where.iterdir() if p.name != store.STORE_NAME and "-wal" not in p.name
+                    and "-shm" not in p.name]  # nothing but the store: no file named after the layer
+    rec = list_user_layers(folder=where)[0]
     assert rec["name"] == "测试 <b>层</b>/../x" and [v["n"] for v in rec["versions"]] == [1, 2]
-    assert len(load_user_layer(rec["key"], folder=tmp_path)) == 31
-    old = load_user_layer(rec["key"], folder=tmp_path, version=1)
+    assert len(load_user_layer(rec["key"], folder=where)) == 31
+    old = load_user_layer(rec["key"], folder=where, version=1)
     assert old.name_zh.tolist() == make_sites(30).name_zh.tolist()
+    assert np.allclose(old.lon.to_numpy(float), make_sites(30).lon.to_numpy(float), rtol=0,
+                       atol=1e-12, equal_nan=True)  # full double precision, unplaced rows stay NaN
     areas = make_areas(5)
-    save_user_layer("园区", areas, folder=tmp_path)
-    layers, frames = user_catalogue(folder=tmp_path)
+    save_user_layer("园区", areas, folder=where)
+    layers, frames = user_catalogue(folder=where)
     kinds = {lyr.title_zh: lyr.geometry for lyr in layers}
     assert kinds["我的图层：园区"] == "polygon"
     back = next(frames[lyr.id] for lyr in layers if lyr.geometry == "polygon")
     assert shapely.equals_exact(back.geometry.to_numpy(), areas.geometry.to_numpy(), tolerance=1e-9).all()
     with pytest.raises(ValidationError, match="geometry kind"):
-        save_user_layer("园区", make_sites(3), folder=tmp_path)  # a point version of an area layer
-    # the store is a real GeoPackage: GDAL reads every version's features
-    gdf = pyogrio.read_dataframe(store.store_path(tmp_path), layer="atlas_features")
+        save_user_layer("园区", make_sites(3), folder=where)  # a point version of an area layer
+    # GDAL (what QGIS uses) reads every version's features, in WGS84, from the file or PostGIS
+    source = (store.store_path(where) if not isinstance(where, str)
+              else read_with_gdal(where, "atlas_features", tmp_path))
+    gdf = pyogrio.read_dataframe(source, layer="atlas_features")
     placed = make_sites(30).lon.notna().sum() + make_sites(31).lon.notna().sum() + 5
     assert len(gdf) == 30 + 31 + 5 and gdf.geometry.notna().sum() == placed
-    assert user_data_signature(folder=tmp_path)[1] == 3
+    assert gdf.crs.to_epsg() == 4326
+    polys = gdf[gdf.geometry.geom_type == "Polygon"]
+    assert shapely.equals_exact(polys.geometry.to_numpy(), areas.geometry.to_numpy(), tolerance=1e-9).all()
+    assert sorted(polys.name_zh) == sorted(areas.name_zh)
+    assert user_data_signature(folder=where)[1] == 3
 
 
 def test_legacy_files_are_migrated_once_and_kept_until_the_migration_commits(tmp_path, monkeypatch):
@@ -210,11 +243,10 @@ def test_legacy_files_are_migrated_once_and_kept_until_the_migration_commits(tmp
     (tmp_path / "scenarios.json").write_text(json.dumps(
         {"version": 1, "scenarios": [{"name": "旧方案", "sites": []}]}, ensure_ascii=False), "utf-8")
     # a failure during the migration: nothing committed, the old files still in place
-    monkeypatch.setattr(store, "CONNECTION_FACTORY", _Counting)
-    _Counting.fail_at, _Counting.count = 12, 0
+    monkeypatch.setattr(store, "STATEMENT_HOOK", _Fault(sqlite3.OperationalError, 22))
     with pytest.raises(StorageError):
         list_user_layers(folder=tmp_path)
-    monkeypatch.setattr(store, "CONNECTION_FACTORY", sqlite3.Connection)
+    monkeypatch.setattr(store, "STATEMENT_HOOK", None)
     assert (legacy / "v0001-20240101T000000Z.csv").exists()
     recs = list_user_layers(folder=tmp_path)
     assert [(r["name"], [v["rows"] for v in r["versions"]]) for r in recs] == [("科协 名单", [8, 9])]
@@ -230,31 +262,30 @@ def test_legacy_files_are_migrated_once_and_kept_until_the_migration_commits(tmp
     assert [len(r["versions"]) for r in list_user_layers(folder=tmp_path)] == [2]
 
 
-def test_scenarios_round_trip_validate_and_keep_versions(tmp_path):
+def test_scenarios_round_trip_validate_and_keep_versions(where):
     a = Scenario("方案A")
     a.add_site(121.55, 29.87, label="<b>社区中心</b>")
     b = Scenario("plan B", minutes=10)
-    n1 = save_scenarios([a, b], folder=tmp_path)
-    back = load_scenarios(folder=tmp_path)
+    n1 = save_scenarios([a, b], folder=where)
+    back = load_scenarios(folder=where)
     assert [s.name for s in back] == ["方案A", "plan B"] and back[0].sites == a.sites
     assert back[1].minutes == 10
     a.add_site(121.56, 29.88)
-    n2 = save_scenario(a, folder=tmp_path)
-    assert n2 > n1 and [len(s.sites) for s in load_scenarios(folder=tmp_path)] == [0, 2]
+    n2 = save_scenario(a, folder=where)
+    assert n2 > n1 and [len(s.sites) for s in load_scenarios(folder=where)] == [0, 2]
     with pytest.raises(ValidationError):
         a.add_site(10.0, 50.0)
     with pytest.raises(ValidationError):
-        save_scenarios([a, Scenario("方案A")], folder=tmp_path)
+        save_scenarios([a, Scenario("方案A")], folder=where)
 
 
 _WRITER = textwrap.dedent("""
     import sys
     sys.path.insert(0, {root!r})
-    from pathlib import Path
     from tests.test_storage import make_sites
     from atlas.scenarios import Scenario, save_scenario
     from atlas.userlayers import save_user_layer
-    folder, who, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    folder, who, n = sys.argv[1], sys.argv[2], int(sys.argv[3])  # a folder or a database URL
     for i in range(n):
         save_user_layer("共享图层", make_sites(200 + i, seed=i), folder=folder, note=who)
         save_user_layer("图层" + who, make_sites(50, seed=i), folder=folder, note=who)
@@ -263,40 +294,39 @@ _WRITER = textwrap.dedent("""
 """)
 
 
-def test_two_processes_saving_at_once_never_corrupt_the_store(tmp_path):
+def test_two_processes_saving_at_once_never_corrupt_the_store(where, tmp_path):
     script = tmp_path / "writer.py"
     script.write_text(_WRITER.format(root=str(ROOT)), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, str(script), str(tmp_path), who, "12"], env=env,
+    procs = [subprocess.Popen([sys.executable, str(script), str(where), who, "12"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for who in ("A", "B")]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
-    st = state(tmp_path)
+    st = state(where)
     layers = {name: versions for _, name, versions in st["layers"]}
     shared = layers["共享图层"]
     assert [n for n, _ in shared] == list(range(1, 25))  # 24 versions, numbered without gaps
     assert sorted(rows for _, rows in shared) == sorted([200 + i for i in range(12)] * 2)
     assert len(layers["图层A"]) == len(layers["图层B"]) == 12
     for n, rows in shared:
-        assert len(load_user_layer("共享图层", folder=tmp_path, version=n)) == rows
+        assert len(load_user_layer("共享图层", folder=where, version=n)) == rows
     # save_scenario reads and writes under one lock: neither process lost the other's scenarios
     assert sorted(st["scenarios"]) == sorted(f"{w}{i}" for w in "AB" for i in range(12))
 
 
-def test_a_process_killed_mid_save_leaves_a_consistent_store(tmp_path):
-    save_user_layer("大图层", make_sites(100), folder=tmp_path)
+def test_a_process_killed_mid_save_leaves_a_consistent_store(where, tmp_path):
+    save_user_layer("大图层", make_sites(100), folder=where)
     script = tmp_path / "writer.py"
     script.write_text(textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(ROOT)!r})
-        from pathlib import Path
         from tests.test_storage import make_sites
         from atlas.userlayers import save_user_layer
         big = make_sites(30000, seed=9)
         print("ready", flush=True)
         while True:
-            save_user_layer("大图层", big, folder=Path({str(tmp_path)!r}))
+            save_user_layer("大图层", big, folder={str(where)!r})
     """), encoding="utf-8")
     p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -304,9 +334,13 @@ def test_a_process_killed_mid_save_leaves_a_consistent_store(tmp_path):
     time.sleep(1.5)
     os.kill(p.pid, signal.SIGKILL)
     p.wait(timeout=30)
-    st = state(tmp_path)  # integrity_check passes
+    st = state(where)  # SQLite's integrity_check passes
     versions = st["layers"][0][2]
     assert versions[0] == (1, 100)
     assert st["orphans"] == 0
     for n, rows in versions:
-        assert len(load_user_layer("大图层", folder=tmp_path, version=n)) == rows
+        assert len(load_user_layer("大图层", folder=where, version=n)) == rows
+    # the killed writer's lock died with it: the next save neither waits nor collides
+    t0 = time.monotonic()
+    v = save_user_layer("大图层", make_sites(7), folder=where)
+    assert v.n == len(versions) + 1 and time.monotonic() - t0 < store.BUSY_TIMEOUT_S / 2

@@ -1,64 +1,91 @@
-"""The store's generic attribute tables: declared once, written in transactions, read in order."""
+"""The store's generic attribute tables: declared once, written in transactions, read in order.
+
+Every test runs against both backends: the GeoPackage file and PostGIS (a throw-away cluster).
+"""
 
 from __future__ import annotations
-
-import sqlite3
 
 import pytest
 
 from atlas import store
+from tests.pg_support import fresh_schema, postgres_cluster
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """The URL of a throw-away PostgreSQL + PostGIS cluster."""
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def where(request, tmp_path):
+    """A fresh store location on each backend (a folder, or a PostGIS schema's URL)."""
+    if request.param == "gpkg":
+        yield tmp_path / "store"
+        return
+    with fresh_schema(request.getfixturevalue("postgres")) as (url, _):
+        yield url
+
 
 T = store.Table("atlas_test_things", (("name", "text"), ("value", "real"), ("n", "integer")),
                 "things for a test")
 
 
-def test_rows_round_trip_in_insertion_order(tmp_path):
-    with store.reading(tmp_path) as conn:
+def test_rows_round_trip_in_insertion_order(where):
+    with store.reading(where) as conn:
         assert store.select_rows(conn, T) == []  # reading does not create the table
         assert store.max_value(conn, T, "n") is None
-    with store.transaction(tmp_path) as conn:
+    with store.transaction(where) as conn:
         assert store.insert_rows(conn, T, [{"name": "甲", "value": 1.5, "n": 2}, {"name": "b"}]) == 2
-    with store.reading(tmp_path) as conn:
+    with store.reading(where) as conn:
         rows = store.select_rows(conn, T)
         assert [(r["name"], r["value"], r["n"]) for r in rows] == [("甲", 1.5, 2), ("b", None, None)]
         assert rows[0]["row_id"] < rows[1]["row_id"]
         assert store.select_rows(conn, T, where={"name": "b"})[0]["name"] == "b"
         assert store.max_value(conn, T, "n") == 2
-        listed = conn.execute("SELECT data_type FROM gpkg_contents WHERE table_name = ?",
-                              (T.name,)).fetchone()
-    assert listed == ("attributes",)  # QGIS lists it as a table
+        assert isinstance(rows[0]["value"], float) and isinstance(rows[0]["n"], int)
+        if conn.kind == "gpkg":
+            listed = conn.execute("SELECT data_type, description FROM gpkg_contents "
+                                  "WHERE table_name = ?", (T.name,)).fetchone()
+        else:
+            listed = ("attributes", conn.execute("SELECT obj_description(?::regclass)",
+                                                 (T.name,)).fetchone()[0])
+    assert tuple(listed) == ("attributes", "things for a test")  # QGIS lists it as a table
 
 
-def test_a_failed_transaction_leaves_nothing(tmp_path):
-    with store.transaction(tmp_path) as conn:
+def test_a_failed_transaction_leaves_nothing(where):
+    with store.transaction(where) as conn:
         store.insert_rows(conn, T, [{"name": "kept"}])
-    with pytest.raises(RuntimeError), store.transaction(tmp_path) as conn:
+    with pytest.raises(RuntimeError), store.transaction(where) as conn:
         store.insert_rows(conn, T, [{"name": "lost"}])
         raise RuntimeError("a failure after the insert")
-    with store.reading(tmp_path) as conn:
+    with store.reading(where) as conn:
         assert [r["name"] for r in store.select_rows(conn, T)] == ["kept"]
 
 
-def test_a_column_declared_later_is_added(tmp_path):
-    with store.transaction(tmp_path) as conn:
+def test_a_column_declared_later_is_added(where):
+    with store.transaction(where) as conn:
         store.insert_rows(conn, T, [{"name": "old"}])
     wider = store.Table(T.name, (*T.columns, ("who", "text")))
-    with store.transaction(tmp_path) as conn:
+    with store.transaction(where) as conn:
         store.insert_rows(conn, wider, [{"name": "new", "who": "张三"}])
-    with store.reading(tmp_path) as conn:
+    with store.reading(where) as conn:
         assert [(r["name"], r["who"]) for r in store.select_rows(conn, wider)] == [
             ("old", None), ("new", "张三")]
 
 
-def test_bad_declarations_and_columns_are_refused(tmp_path):
+def test_bad_declarations_and_columns_are_refused(where):
     for name, cols in [("things", (("a", "text"),)), ("atlas_x; DROP TABLE atlas_layers", (("a", "text"),)),
                        ("atlas_x", (("a b", "text"),)), ("atlas_x", (("a", "blob"),)),
                        ("atlas_x", (("row_id", "integer"),))]:
         with pytest.raises(ValueError):
             store.Table(name, cols)
-    with store.reading(tmp_path) as conn, pytest.raises(ValueError):
+    with store.reading(where) as conn, pytest.raises(ValueError):
         store.select_rows(conn, T, where={"name = name OR 1": 1})
-    with store.reading(tmp_path) as conn, pytest.raises(ValueError):
+    with store.reading(where) as conn, pytest.raises(ValueError):
         store.max_value(conn, T, "nope")
-    assert sqlite3.connect(store.store_path(tmp_path)).execute(
-        "SELECT count(*) FROM sqlite_master WHERE name = 'atlas_layers'").fetchone() == (1,)
+    with store.reading(where) as conn:
+        assert "atlas_layers" in conn.columns()
+    with pytest.raises(ValueError):
+        store.Table("atlas_layers", (("a", "text"),))  # the store's own tables are not redeclared
