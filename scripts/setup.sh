@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 mode="${1:-app}"
 PY="${PYTHON:-python3}"
 
-apt_install() {  # Debian packages: a CJK font for exports; chromium for the browser tests
+apt_install() {  # Debian packages: a CJK font for exports; chromium for the browser tests; PostgreSQL +
+  # PostGIS, nginx and gdal-bin for the PostGIS store, several-process serving and GDAL read-back tests
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     missing=()
     for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -23,7 +24,10 @@ apt_install() {  # Debian packages: a CJK font for exports; chromium for the bro
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 if [ "$mode" = test ]; then
-  apt_install fonts-noto-cjk chromium
+  apt_install fonts-noto-cjk chromium postgresql postgresql-postgis nginx gdal-bin
+  if [ "$(id -u)" = 0 ]; then  # packages installed: the PostGIS store tests fail, never skip
+    export ATLAS_TEST_POSTGIS=required
+  fi
   .venv/bin/python -m pip install -q -e ".[dev]"
   .venv/bin/ruff check atlas ui pages scripts tests streamlit_app.py
   .venv/bin/mypy
