@@ -1,6 +1,7 @@
 """Command-line entry points: ``atlas`` and the stand-alone ``build-network``/``export-briefing``.
 
-``atlas batch``, ``atlas build-network`` and ``atlas export-briefing`` are the same commands.
+``atlas batch``, ``atlas build-network`` and ``atlas export-briefing`` are the same commands;
+``atlas store copy`` copies the user store (e.g. into PostGIS).
 """
 
 from __future__ import annotations
@@ -197,14 +198,43 @@ def batch_main(argv: list[str] | None = None) -> int:
     return 1 if result.failed else 0
 
 
+def store_main(argv: list[str] | None = None) -> int:
+    """``atlas store copy``: copy the user store (e.g. the GeoPackage into PostGIS)."""
+    from atlas import settings
+    from atlas.store_copy import copy_store
+
+    ap = argparse.ArgumentParser(
+        prog="atlas store",
+        description="Copy every saved layer version, scenario set and recorded value, with who "
+                    "saved it, into an empty store: e.g. this machine's GeoPackage into a PostGIS "
+                    "database several app processes share (then set ATLAS_DATABASE_URL). Keep "
+                    "passwords out of the URL: libpq reads PGPASSWORD or ~/.pgpass.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    cp = sub.add_parser("copy", help="copy a store into an empty one")
+    cp.add_argument("--from", dest="source", default=str(settings.USER_DATA_DIR),
+                    help="user-data folder or postgresql:// URL (default %(default)s)")
+    cp.add_argument("--to", dest="target", required=True,
+                    help="postgresql://user@host/db (or a folder for a GeoPackage)")
+    cp.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of messages")
+    args = ap.parse_args(argv)
+    try:
+        counts = copy_store(args.source, args.target)
+    except AtlasError as exc:
+        print(f"error: {exc.message(args.lang)}", file=sys.stderr)
+        return 2
+    for table, n in counts.items():
+        print(f"{table}\t{n:,}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """``atlas``: ``atlas batch ...``, ``atlas build-network ...``, ``atlas export-briefing ...``."""
     args = sys.argv[1:] if argv is None else list(argv)
     commands: dict[str, Callable[[list[str]], int]] = {
         "batch": batch_main, "build-network": build_network_main,
-        "export-briefing": export_briefing_main}
+        "export-briefing": export_briefing_main, "store": store_main}
     if not args or args[0] not in commands:
-        print("usage: atlas {batch,build-network,export-briefing} ...  (atlas COMMAND -h for help)",
+        print("usage: atlas {batch,build-network,export-briefing,store} ...  (atlas COMMAND -h for help)",
               file=sys.stderr if args and args[0] not in ("-h", "--help") else sys.stdout)
         return 0 if args and args[0] in ("-h", "--help") else 2
     return commands[args[0]](args[1:])

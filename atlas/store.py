@@ -221,6 +221,14 @@ class StoreConnection:
         """The tables of the store and their columns."""
         raise NotImplementedError
 
+    def column_types(self, table: str) -> dict[str, str]:
+        """The columns of an attribute table and their :class:`Table` types, in order."""
+        raise NotImplementedError
+
+    def table_description(self, table: str) -> str:
+        """The description a table was created with."""
+        raise NotImplementedError
+
     def create_table(self, table: TableDef) -> None:
         """Create ``table`` and its indexes (inside the caller's write transaction)."""
         raise NotImplementedError

@@ -54,6 +54,9 @@ CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (
 _TYPES = {"{id}": "INTEGER PRIMARY KEY AUTOINCREMENT", "{real}": "REAL", "{geom}": "GEOMETRY"}
 
 
+_ATTR = {"TEXT": "text", "REAL": "real", "INTEGER": "integer"}
+
+
 def _declaration(decl: str) -> str:
     for word, sql in _TYPES.items():
         decl = decl.replace(word, sql)
@@ -92,6 +95,17 @@ class GpkgConnection(store.StoreConnection):
         for t, c in rows:
             out.setdefault(t, set()).add(c)
         return out
+
+    def column_types(self, table: str) -> dict[str, str]:
+        """Declared SQLite types, as ``text``, ``real`` or ``integer``."""
+        rows = self.execute("SELECT name, type FROM pragma_table_info(?) ORDER BY cid", (table,))
+        return {c: _ATTR.get(str(t).upper(), "text") for c, t in rows.fetchall()}
+
+    def table_description(self, table: str) -> str:
+        """``gpkg_contents.description``."""
+        row = self.execute("SELECT description FROM gpkg_contents WHERE table_name = ?",
+                           (table,)).fetchone()
+        return str(row[0] or "") if row else ""
 
     def create_table(self, table: store.TableDef) -> None:
         """Create the table, register it in the GeoPackage tables, and index it."""

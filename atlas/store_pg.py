@@ -33,6 +33,10 @@ WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p'
 """
 
 
+_ATTR = {"text": "text", "double precision": "real", "real": "real", "integer": "integer",
+         "bigint": "integer"}
+
+
 def driver_errors() -> tuple[type[BaseException], ...]:
     """The driver's error classes (none if psycopg is not installed)."""
     try:
@@ -82,6 +86,18 @@ class PgConnection(store.StoreConnection):
         for t, c in self.execute(_COLUMNS).fetchall():
             out.setdefault(t, set()).add(c)
         return out
+
+    def column_types(self, table: str) -> dict[str, str]:
+        """PostgreSQL types, as ``text``, ``real`` or ``integer``."""
+        rows = self.execute(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            "WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped "
+            "ORDER BY a.attnum", (table,)).fetchall()
+        return {c: _ATTR.get(t, "text") for c, t in rows}
+
+    def table_description(self, table: str) -> str:
+        """The table's comment."""
+        return str(self.execute("SELECT obj_description(?::regclass)", (table,)).fetchone()[0] or "")
 
     def create_table(self, table: store.TableDef) -> None:
         """Create the table (PostGIS first, if the database lacks it) and its indexes."""
