@@ -11,17 +11,19 @@ from ui.perf import profiled
 PAGES = Path(__file__).parent / "pages"
 
 st.set_page_config(page_title="宁波科创空间图谱 Ningbo Innovation Atlas", layout="wide")
-PAGE_LIST = [  # file, title, icon, url path
-    ("0_地图_Map.py", "地图 Map", "map", None),
-    ("1_规划任务_Tasks.py", "规划任务 Plan tasks", "checklist", "tasks"),
-    ("2_科普服务圈_Service_areas.py", "科普服务圈 Service areas", "directions_walk", "service_areas"),
-    ("3_覆盖缺口_Coverage.py", "覆盖缺口 Coverage", "analytics", "coverage"),
-    ("4_导出_Export.py", "导出 Export", "download", "export"),
-    ("5_导入_Import.py", "导入 Import", "upload_file", "import"),
-    ("6_规划指标_Indicators.py", "规划指标 Plan indicators", "monitoring", "indicators"),
+PAGE_LIST = [  # file, title (zh, en), icon, url path
+    ("0_地图_Map.py", ("地图", "Map"), "map", None),
+    ("1_规划任务_Tasks.py", ("规划任务", "Plan tasks"), "checklist", "tasks"),
+    ("2_科普服务圈_Service_areas.py", ("科普服务圈", "Service areas"), "directions_walk", "service_areas"),
+    ("3_覆盖缺口_Coverage.py", ("覆盖缺口", "Coverage"), "analytics", "coverage"),
+    ("4_导出_Export.py", ("导出", "Export"), "download", "export"),
+    ("5_导入_Import.py", ("导入", "Import"), "upload_file", "import"),
+    ("6_规划指标_Indicators.py", ("规划指标", "Plan indicators"), "monitoring", "indicators"),
 ]
+# the page titles in the language chosen (the switch's new value is known before the run starts)
+LANG = "en" if st.session_state.get("lang_radio", "中文") == "English" else "zh"
 nav = st.navigation([
-    st.Page(PAGES / f, title=title, icon=f":material/{icon}:", default=path is None,
+    st.Page(PAGES / f, title=title[LANG == "en"], icon=f":material/{icon}:", default=path is None,
             **({"url_path": path} if path else {}))
     for f, title, icon, path in PAGE_LIST
 ])

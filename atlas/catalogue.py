@@ -45,10 +45,15 @@ class Layer:
     filter: dict[str, tuple[str, ...]] = field(default_factory=dict)
     attribution: str = ""
     path: str = ""
+    attribution_en: str = ""
 
     def title(self, lang: str = "zh") -> str:
         """Return the layer's title in ``lang``."""
         return self.title_en if lang == "en" else self.title_zh
+
+    def credit(self, lang: str = "zh") -> str:
+        """The layer's source line in ``lang`` (``attribution``, or ``attribution_en`` in English)."""
+        return (self.attribution_en or self.attribution) if lang == "en" else self.attribution
 
 
 def _err(path: Path, fld: str, zh: str, en: str) -> CatalogueError:
@@ -127,6 +132,7 @@ def parse_layer(path: Path, *, geodata_dir: Path | None = None) -> Layer:
         legend_en=str(legend.get("label_en", title_en)),
         filter={k: tuple(str(x) for x in v) for k, v in flt.items()},
         attribution=str(data.get("attribution", "")), path=str(path),
+        attribution_en=str(data.get("attribution_en", "")),
     )
 
 

@@ -70,10 +70,10 @@ TOGGLE_LAYER = "科普场馆"
 BIG_LAYER = ("科普画廊（社区/村，2021）", "科普画廊（社区/村）")  # (toggle title, legend label): 1,183 points
 
 PAGES = {  # page key -> (nav label, title shown on the page)
-    "map": ("地图 Map", t("app_title")),
-    "coverage": ("覆盖缺口 Coverage", t("cov_title")),
-    "service_areas": ("科普服务圈 Service areas", t("sa_title")),
-    "export": ("导出 Export", t("export_title")),
+    "map": ("地图", t("app_title")),
+    "coverage": ("覆盖缺口", t("cov_title")),
+    "service_areas": ("科普服务圈", t("sa_title")),
+    "export": ("导出", t("export_title")),
 }
 
 

@@ -17,7 +17,7 @@ pytestmark = [
 def test_dashboard_page_shows_targets_districts_and_tasks(app_url, browser):
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     page.goto(app_url)  # as a planner would: open the app, pick the page in the sidebar
-    page.get_by_role("link", name="规划指标 Plan indicators").click()
+    page.get_by_role("link", name="规划指标").click()
     page.get_by_role("heading", name="规划指标").wait_for(timeout=90_000)
     page.get_by_text("各任务的上图要素").wait_for(timeout=60_000)
     page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)

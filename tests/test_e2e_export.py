@@ -19,7 +19,7 @@ def _chips(page, label):
 def test_choices_survive_a_language_switch_in_the_browser(app_url, browser):
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     page.goto(app_url)  # as a planner would: open the app, pick the page in the sidebar
-    page.get_by_role("link", name="导出 Export").click()
+    page.get_by_role("link", name="导出").click()
     page.locator("h1", has_text="导出简报").wait_for(timeout=90_000)
     settle(page)
     zh_layers = _chips(page, "图层")

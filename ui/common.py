@@ -17,6 +17,7 @@ import streamlit as st
 from atlas.catalogue import Layer, layer_frame, load_catalogue, read_source
 from atlas.geodata import load_districts, load_plan, load_population, load_sites
 from atlas.i18n import t
+from ui import chrome
 
 
 @st.cache_resource(show_spinner=False)
@@ -125,6 +126,8 @@ def language() -> str:
                               key="lang_radio")
     lang = "en" if choice == "English" else "zh"
     st.session_state["lang"] = lang
+    with st.sidebar:
+        chrome.frame(lang)
     return lang
 
 
@@ -135,13 +138,30 @@ def page(title_key: str) -> str:
     return lang
 
 
+#: Session key of a basemap whose tiles a map reported it could not load (see :func:`tiles_failed`).
+TILES_FAILED = "_tiles_failed"
+
+
 def basemap_picker(lang: str) -> tuple[str, str | None]:
-    """Sidebar basemap choice; returns (basemap, tianditu key)."""
+    """Sidebar basemap choice; returns (basemap, tianditu key).
+
+    The choice shows what the maps draw: after a map reported that the chosen tiles cannot load
+    (offline), it reads "no tiles" and says why, until the planner chooses again.
+    """
     options = ["osm", "tianditu", "amap", "none"]
     labels = {k: t(f"basemap_{k}", lang) for k in options}
-    current = st.session_state.get("basemap", "osm")
-    bm = st.sidebar.selectbox(t("basemap", lang), options, index=options.index(current),
-                              format_func=labels.__getitem__, key="basemap_select")
+    failed = st.session_state.get(TILES_FAILED)
+    if failed and st.session_state.get("basemap") == failed:
+        st.session_state["basemap"] = "none"
+        st.session_state.pop("basemap_select", None)
+    if "basemap_select" not in st.session_state:  # the widget's state is dropped on pages without it
+        st.session_state["basemap_select"] = st.session_state.get("basemap", "osm")
+    bm = st.sidebar.selectbox(t("basemap", lang), options, format_func=labels.__getitem__,
+                              key="basemap_select")
+    if failed and bm == "none":
+        st.sidebar.caption(t("basemap_fell_back", lang, name=labels[failed]))
+    elif failed:  # the planner chose again
+        st.session_state.pop(TILES_FAILED, None)
     st.session_state["basemap"] = bm
     key = None
     if bm == "tianditu":
@@ -149,6 +169,13 @@ def basemap_picker(lang: str) -> tuple[str, str | None]:
         if not key:
             st.sidebar.info(t("tianditu_key_missing", lang))
     return bm, key
+
+
+def tiles_failed(basemap: str) -> None:
+    """A map could not load ``basemap``'s tiles: the basemap choice becomes "no tiles" (app rerun)."""
+    if basemap != "none":
+        st.session_state[TILES_FAILED] = basemap
+        st.rerun(scope="app")
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -22,6 +22,9 @@ from ui.tables import show_table, unplaced_table
 
 #: A point shown as a search hit on the map: (lat, lon, radius in px).
 Mark = tuple[float, float, float]
+#: The map's height: the window's, less what is above the map (title, caption), so that the
+#: whole map, and the whole city in its first view, is on screen at 1280x720 and larger.
+MAP_HEIGHT_CSS = "max(420px, calc(100vh - 190px))"
 
 
 def task_filter(lang: str) -> int | None:
@@ -64,20 +67,21 @@ def map_panel(lang: str, basemap: str, tianditu_key: str | None, task: int | Non
                    if st.checkbox(lyr.title(lang), value=lyr.visible, key=f"show_{lyr.id}")]
         chosen = st.multiselect(t("district_filter", lang), common.districts().name_zh.tolist(),
                                 key="district_filter")
-    col_map, col_card = st.columns([3, 2], gap="small")
+    col_map, col_card = st.columns([7, 3], gap="small")
     with col_card:
         query = st.text_input(t("search", lang), key="search").strip()
-        highlight = search(sites, query, names, lang)
+        pick = search(sites, query, names, lang)
     base = mapview.base(lang=lang, basemap=basemap, tianditu_key=tianditu_key)
     datum = basemap_datum(base.used)  # the basemap drawn (a failed choice falls back to WGS84)
     views = mapview.catalogue_views(visible, lang=lang, datum=datum, districts=chosen or None, task=task)
     with col_map:
         if base.error:
             st.error(base.error)
-        marks, hit_box = search_marks(views, highlight, datum=datum)
-        fit = hit_box if query and hit_box else mapview.extent(views) if (chosen or task) else None
+        marks, _ = search_marks(views, selection(sites), datum=datum)  # the one selected feature
+        _, pick_box = search_marks(views, ("", pick), datum=datum) if pick else ([], None)
+        fit = pick_box or (mapview.extent(views, points_only=task is not None) if (chosen or task) else None)
         out = mapview.show(base, [mapview.view_overlay(v, lang=lang) for v in views], key="atlas_map",
-                           height=560, lang=lang, fit=fit, highlight=marks,
+                           height=560, fill=MAP_HEIGHT_CSS, lang=lang, fit=fit, highlight=marks,
                            notes=[t("basemap_amap", lang)] if base.used == "amap" else [],
                            returned_objects=["last_object_clicked", "last_object_clicked_tooltip"])
     clicked = mapview.clicked_feature(out, views, state_key="_map_click")
@@ -87,19 +91,20 @@ def map_panel(lang: str, basemap: str, tianditu_key: str | None, task: int | Non
         card(sites, selection(sites), visible, chosen, lang)
 
 
-def search(sites: gpd.GeoDataFrame, query: str, names: dict[str, str], lang: str) -> list[str]:
-    """Ids of the sites whose Chinese or English name contains ``query``; a picker among them.
+def search(sites: gpd.GeoDataFrame, query: str, names: dict[str, str], lang: str) -> str | None:
+    """The site picked among those whose Chinese or English name contains ``query`` (None if none).
 
-    A new query or pick selects the picked hit (see :func:`select`).
+    A new query or pick selects the picked hit (see :func:`select`); the map rings that one
+    feature and zooms to it.
     """
     if not query:
-        return []
+        return None
     q = query.lower()
     hits = sites[sites.name_zh.str.lower().str.contains(q, regex=False)
                  | sites.name_en.str.lower().str.contains(q, regex=False)]
     if hits.empty:
         st.warning(t("search_none", lang))
-        return []
+        return None
     ids = hits.id.tolist()
     pick = st.selectbox(t("search_pick", lang), ids, key="search_pick", format_func=names.__getitem__)
     # a new query or a new pick selects; a rerun with the same ones (a layer toggle) does not,
@@ -107,7 +112,7 @@ def search(sites: gpd.GeoDataFrame, query: str, names: dict[str, str], lang: str
     if st.session_state.get("_search_seen") != (query, pick):
         st.session_state["_search_seen"] = (query, pick)
         select(("", pick))
-    return ids
+    return str(pick)
 
 
 #: Session key of the one selected feature: ("", site id) for the site list, else (layer, id).
@@ -144,15 +149,21 @@ def feature_district(sites: gpd.GeoDataFrame, feature: tuple[str, str]) -> str |
     return str(rows["district"].iloc[0]) if len(rows) else None
 
 
-def search_marks(views: Sequence[mapview.LayerView], ids: list[str], *, datum: str = "wgs84"
-                 ) -> tuple[list[Mark], tuple[float, float, float, float] | None]:
-    """Map marks for the features ``ids`` in the views, and a box around them (None if none).
+def search_marks(views: Sequence[mapview.LayerView], feature: tuple[str, str] | None, *,
+                 datum: str = "wgs84") -> tuple[list[Mark], tuple[float, float, float, float] | None]:
+    """Map marks for ``feature`` (layer id, feature id; ``""``: the site list) and a box around it.
 
-    The views keep WGS84 positions; on a GCJ-02 basemap the marks are shifted like the overlays
-    (``datum="gcj02"``), so a ring circles its marker.
+    A site is marked in every site-list layer that draws it; a feature of another layer in that
+    layer only. The views keep WGS84 positions; on a GCJ-02 basemap the marks are shifted like
+    the overlays (``datum="gcj02"``), so a ring circles its marker.
     """
-    wanted = set(ids)
-    marks = [(v.lat[i], v.lon[i], 7.0) for v in views for i, x in enumerate(v.ids) if x in wanted and v.lon]
+    if feature is None:
+        return [], None
+    layer, fid = feature
+    site_layers = {x.id for x in common.shipped_catalogue() if x.source == "sites.csv"}
+    layers = {layer} if layer else site_layers
+    marks = [(v.lat[i], v.lon[i], 7.0) for v in views if v.layer_id in layers and v.lon
+             for i, x in enumerate(v.ids) if x == fid]
     if not marks:
         return [], None
     if datum != "wgs84":

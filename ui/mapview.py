@@ -111,9 +111,14 @@ def catalogue_views(visible: Iterable[str], *, lang: str, datum: str, districts:
     return views
 
 
-def extent(views: Sequence[LayerView]) -> tuple[float, float, float, float] | None:
-    """Bounding box of the views' features."""
-    b = np.array([v.bounds for v in views if v.bounds is not None])
+def extent(views: Sequence[LayerView], *, points_only: bool = False
+           ) -> tuple[float, float, float, float] | None:
+    """Bounding box of the views' features.
+
+    ``points_only``: of the point layers' features (a plan task's, without the district
+    outlines drawn with them).
+    """
+    b = np.array([v.bounds for v in views if v.bounds is not None and (v.lon or not points_only)])
     if not len(b):
         return None
     return float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
@@ -122,7 +127,7 @@ def extent(views: Sequence[LayerView]) -> tuple[float, float, float, float] | No
 def view_overlay(view: LayerView, *, lang: str) -> Overlay:
     """A cached layer view as an overlay for :func:`show`."""
     layer = next(x for x in common.catalogue() if x.id == view.layer_id)
-    return Overlay(view.spec, layer.title(lang), view.legend, layer.attribution)
+    return Overlay(view.spec, layer.title(lang), view.legend, layer.credit(lang))
 
 
 def view_group(view: LayerView, *, lang: str) -> webmap.AtlasGroup:
@@ -184,7 +189,7 @@ def base(*, lang: str, basemap: str, tianditu_key: str | None, draw: bool = Fals
 
     A malformed Tianditu key falls back to no tiles, and ``error`` says why.
     """
-    attributions = tuple(sorted({lyr.attribution for lyr in common.catalogue() if lyr.attribution}))
+    attributions = tuple(sorted({lyr.credit(lang) for lyr in common.catalogue() if lyr.attribution}))
     return _base(lang, basemap, tianditu_key or None, attributions, draw)
 
 
@@ -219,16 +224,21 @@ def _foreign_js(group: Any, i: int) -> str:
 def show(base_map: BaseMap, overlays: Sequence[Any], *, key: str, height: int, lang: str,
          fit: tuple[float, float, float, float] | None = None, notes: Sequence[str] = (),
          highlight: Sequence[tuple[float, float, float]] = (),
-         returned_objects: Sequence[str] = ()) -> dict[str, Any] | None:
+         returned_objects: Sequence[str] = (), fill: str | None = None) -> dict[str, Any] | None:
     """Draw ``overlays`` on ``base_map``; return what the map sent back (streamlit-folium's dict).
 
     ``overlays`` are :class:`~atlas.webmap.Overlay` (cached strings) or, from pages that make
     their own, folium feature groups.
 
     The legend is made of the overlays' entries; ``fit`` is applied once, then again only when
-    it changes (a toggle keeps the planner's view).
+    it changes (a toggle keeps the planner's view). ``fill``: a CSS height for the map instead
+    of ``height`` pixels, e.g. ``"calc(100vh - 200px)"`` (a map that fits the window; the map
+    fits its view again when the window changes).
+
+    A map that cannot load its basemap's tiles says so, and the basemap choice becomes "no
+    tiles" (:func:`ui.common.tiles_failed`).
     """
-    from streamlit_folium import _component_func, generate_js_hash
+    from streamlit_folium import generate_js_hash
 
     hash_key = generate_js_hash(base_map.script, key, False)
     shipped = _shipped(hash_key)
@@ -248,6 +258,24 @@ def show(base_map: BaseMap, overlays: Sequence[Any], *, key: str, height: int, l
         st.session_state[key] = st.session_state.get(hash_key, {})
 
     wanted = list(returned_objects)
+    box = st.container(key=f"{key}_box")
+    if fill:
+        box.html(f"<style>.st-key-{key}_box iframe{{height:{fill} !important}}</style>")
+    with box:
+        out = _draw(base_map, hash_key, height, wanted, feature_group, on_change)
+    failed = (st.session_state.get(hash_key) or {}).get("atlas_tiles_failed")
+    seen = st.session_state.get("_tiles_seen")
+    if failed and failed.get("basemap") == base_map.used and failed.get("n") != seen:
+        st.session_state["_tiles_seen"] = failed.get("n")  # each report once (a later choice may work)
+        common.tiles_failed(base_map.used)
+    return out
+
+
+def _draw(base_map: BaseMap, hash_key: str, height: int, wanted: list[str], feature_group: str,
+          on_change: Any) -> dict[str, Any] | None:
+    """streamlit-folium's component, with the arguments ``st_folium`` would give it."""
+    from streamlit_folium import _component_func
+
     return _component_func(  # type: ignore[no-any-return]
         script=base_map.script, header=base_map.header, html=base_map.html, id="map_div", key=hash_key,
         height=height, width=None, returned_objects=wanted,

@@ -47,13 +47,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "task_filter_active": ("仅显示任务 {n} 涉及的要素", "Showing only the features of task {n}"),
     "clear_filter": ("清除筛选", "Clear filter"),
     "attribution": ("数据来源", "Data sources"),
+    "attr_osm": ("© OpenStreetMap 贡献者（ODbL 许可）", "© OpenStreetMap contributors (ODbL)"),
     "poles_unverified": ("十大区域创新极的名单未公开：图中为候选（各区县），均标注“未核实”。",
                          "The list of the ten regional innovation poles is not public: the map "
                          "shows candidates (one per district), each marked unverified."),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
-    "basemap_offline": ("底图瓦片无法加载（可能处于离线网络）：已改为无底图显示。可在侧栏选择“无底图”。",
-                        "Basemap tiles cannot be loaded (offline network?): showing no tiles. "
-                        "Choose “No tiles” in the sidebar."),
+    "basemap_offline": ("底图瓦片无法加载（可能处于离线网络）：已改为无底图显示。",
+                        "Basemap tiles cannot be loaded (offline network?): showing no tiles."),
+    "basemap_fell_back": ("{name}的瓦片无法加载（可能处于离线网络），地图已改为无底图。",
+                          "{name}: the tiles cannot be loaded (offline network?), so the maps show "
+                          "no tiles."),
     "gap_clipped": ("已按区县边界裁剪", "clipped to the district boundary"),
 }

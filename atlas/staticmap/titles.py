@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from atlas import settings
 from atlas.i18n import t
 from atlas.projection import crs_label
 from atlas.staticmap.style import FOOTER_IN, MARGIN_IN
@@ -90,7 +89,7 @@ def layer_attributions(drawn: Sequence[tuple[Layer, gpd.GeoDataFrame]], lang: st
     a planner's import says so, with the datum it came in; shipped lists that share a source
     file are grouped, with their one source or the number of per-feature sources.
     """
-    out = [lyr.attribution for lyr, _ in drawn if lyr.attribution]
+    out = [lyr.credit(lang) for lyr, _ in drawn if lyr.attribution]
     groups: dict[str, list[tuple[Layer, gpd.GeoDataFrame]]] = {}
     for lyr, g in drawn:
         if not lyr.attribution:
@@ -124,7 +123,7 @@ def _derived(group: list[tuple[Layer, gpd.GeoDataFrame]], lang: str) -> str:
 def attribution_lines(drawn: Sequence[tuple[Layer, gpd.GeoDataFrame]], lang: str,
                       extra: Iterable[str] = ()) -> list[str]:
     """Each drawn layer's attribution, then ``extra`` sources, then OSM's, without repeats."""
-    out = [*layer_attributions(drawn, lang), *extra, settings.ATTRIBUTION_OSM]
+    out = [*layer_attributions(drawn, lang), *extra, t("attr_osm", lang)]
     return list(dict.fromkeys(out))
 
 

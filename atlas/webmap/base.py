@@ -13,11 +13,10 @@ from typing import Any
 
 import folium
 
-from atlas import settings
 from atlas.i18n import t
 from atlas.webmap.assets import map_assets
 from atlas.webmap.basemaps import add_tiles
-from atlas.webmap.config import NINGBO_CENTER, NINGBO_VIEW
+from atlas.webmap.config import FIT_PADDING_PX, NINGBO_CENTER, NINGBO_VIEW, ZOOM_SNAP
 from atlas.webmap.elements import Script, Text, js_json
 from atlas.webmap.hooks import built
 
@@ -29,7 +28,8 @@ _LEGEND_BOX = ("<div id='atlas-legend' style='position:fixed;bottom:44px;left:8p
 
 def attribution_text(attributions: Iterable[str], lang: str) -> str:
     """The attribution line as plain text: the sources named, OpenStreetMap's always."""
-    return t("attribution", lang) + ": " + " · ".join(sorted({*attributions, settings.ATTRIBUTION_OSM}))
+    sep = ": " if lang == "en" else "："
+    return t("attribution", lang) + sep + " · ".join(sorted({*attributions, t("attr_osm", lang)}))
 
 
 def fit_view(m: folium.Map, bounds: list[list[float]], *, max_zoom: int | None = None) -> None:
@@ -38,7 +38,7 @@ def fit_view(m: folium.Map, bounds: list[list[float]], *, max_zoom: int | None =
     folium's ``fit_bounds`` animates when the map already has a view; layers added meanwhile
     are then projected and drawn twice (once more when the animation ends).
     """
-    opts: dict[str, Any] = {"animate": False}
+    opts: dict[str, Any] = {"animate": False, "padding": [FIT_PADDING_PX, FIT_PADDING_PX]}
     if max_zoom is not None:
         opts["maxZoom"] = max_zoom
     Script("", f".fitBounds({js_json(bounds)}, {js_json(opts)});").add_to(m)
@@ -59,11 +59,12 @@ def base_map(*, lang: str = "zh", basemap: str = "osm", tianditu_key: str | None
         On an unknown basemap or a malformed Tianditu key.
 
     """
+    # atlas.init adds a metric-only scale
     m = folium.Map(location=NINGBO_CENTER, zoom_start=9, tiles=None, control_scale=False,
-                   prefer_canvas=True)  # atlas.init adds a metric-only scale
+                   prefer_canvas=True, zoom_snap=ZOOM_SNAP, zoom_delta=2 * ZOOM_SNAP)
     m.default_js, m.default_css = map_assets(asset_url)
     used = add_tiles(m, basemap, tianditu_key=tianditu_key)
-    opts = {"offline_notice": html.escape(t("basemap_offline", lang))}
+    opts = {"offline_notice": html.escape(t("basemap_offline", lang)), "basemap": used}
     Script("atlas.init(", f", {js_json(opts)});").add_to(m)
     root_html = m.get_root().html  # type: ignore[attr-defined]
     root_html.add_child(Text(_LEGEND_BOX))

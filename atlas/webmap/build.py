@@ -88,7 +88,7 @@ def build_map(
 
     """
     shown = set(visible) if visible is not None else {lyr.id for lyr in layers if lyr.visible}
-    attributions = [lyr.attribution for lyr in layers if lyr.attribution and lyr.id in shown]
+    attributions = [lyr.credit(lang) for lyr in layers if lyr.attribution and lyr.id in shown]
     m, used = base_map(lang=lang, basemap=basemap, tianditu_key=tianditu_key, asset_url=asset_url,
                        attributions=attributions)
     groups, legend, bounds = map_layers(layers, frames, shown=shown, lang=lang, datum=basemap_datum(used),

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-NINGBO_CENTER: tuple[float, float] = (29.87, 121.55)
-#: Whole-city view ((south, west), (north, east)).
-NINGBO_VIEW: tuple[tuple[float, float], tuple[float, float]] = ((29.2, 121.0), (30.35, 122.0))
+NINGBO_CENTER: tuple[float, float] = (29.67, 121.57)
+#: Whole-city view ((south, west), (north, east)): the bounds of geodata/city_outline.geojson
+#: (慈溪's north shore to 象山's southern islands), checked against the file by a test.
+NINGBO_VIEW: tuple[tuple[float, float], tuple[float, float]] = ((28.85, 120.86), (30.50, 122.28))
+#: Zoom steps of a map (fractions: a whole-city view fits the map's actual size, not the nearest
+#: power of two below it), and the padding around a fitted view (px).
+ZOOM_SNAP: float = 0.25
+FIT_PADDING_PX: int = 8
 
 #: Display simplification of polygons (degrees, ~50 m); analysis and exports keep full detail.
 DISPLAY_TOLERANCE_DEG: float = 0.0005

@@ -37,10 +37,17 @@
     "#atlas-offline{position:absolute;top:8px;left:50%;transform:translateX(-50%);z-index:1000;",
     "background:#fff8e1;border:1px solid #e0b000;border-radius:4px;padding:4px 10px;font-size:12px;",
     "display:none;max-width:70%}",
+    ".atlas-popup-open #atlas-offline{display:none!important}",
     ".atlas-notiles{background:#f3f3ef}",
     ".atlas-legend-toggle{float:right;cursor:pointer;padding:0 0 0 8px;color:#555}",
+    ".atlas-legend-body>b:first-child{cursor:pointer}",
     "#atlas-legend.atlas-folded .atlas-legend-body>:not(b){display:none}"
   ].join("");
+  // A map inside the app's iframe fills the iframe, whose height the page may set from the window
+  // (see ui/mapview.py): the map then always fits the screen it is on.
+  var FILL = "html,body{height:100%;margin:0}#map_div{height:100vh!important}";
+  // The open legend covers at most this share of the map; a larger one starts folded.
+  var LEGEND_MAX_SHARE = 0.12;
 
   var state = {map: null, fitKey: null, labelSets: [], labelLayer: null, timer: null, texts: {},
                tick: 0, missing: [], missingTimer: null};
@@ -50,12 +57,26 @@
     state.map = map;
     state.texts = opts || {};
     var style = document.createElement("style");
-    style.textContent = CSS;
+    style.textContent = CSS + (window.parent !== window ? FILL : "");
     document.head.appendChild(style);
+    map.invalidateSize({pan: false});
     L.control.scale({imperial: false}).addTo(map);
     state.labelLayer = L.layerGroup().addTo(map);
     map.on("zoomend moveend", scheduleLabels);
+    map.on("resize", function () { refit(); foldLegendIfLarge(); });
+    // a notice (tiles that cannot load) never covers a popup: it steps aside while one is open
+    map.on("popupopen", function () { document.body.classList.add("atlas-popup-open"); });
+    map.on("popupclose", function () { document.body.classList.remove("atlas-popup-open"); });
     watchTiles(map, opts && opts.offline_notice);
+  }
+
+  // Send a value to the app (streamlit-folium's component value, with what it holds already).
+  function report(extra) {
+    var S = window.Streamlit, G = window.__GLOBAL_DATA__;
+    if (!S || !G) { return; }
+    var value = Object.assign({}, G.previous_data || {}, extra);
+    G.previous_data = value;
+    S.setComponentValue(value);
   }
 
   // ------------------------------------------------------------------ basemap tiles
@@ -72,6 +93,8 @@
       var div = document.getElementById("atlas-offline");
       if (div) { div.innerHTML = notice || ""; div.style.display = "block"; }
       window.ATLAS_BASEMAP_FAILED = true;
+      // the app then shows the basemap actually drawn ("no tiles") in its basemap choice
+      report({atlas_tiles_failed: {basemap: state.texts.basemap || window.ATLAS_BASEMAP || "", n: Date.now() + ":" + Math.random()}});
     }
     tiles.forEach(function (t) {
       t.on("tileload", function () { loads++; });
@@ -313,14 +336,9 @@
     if (state.missingTimer) { return; }
     state.missingTimer = setTimeout(function () {
       state.missingTimer = null;
-      var S = window.Streamlit, G = window.__GLOBAL_DATA__;
       var keys = state.missing;
       state.missing = [];
-      if (!S || !G) { return; }
-      var value = Object.assign({}, G.previous_data || {},
-                                {atlas_missing: {keys: keys, n: Date.now() + ":" + Math.random()}});
-      G.previous_data = value;
-      S.setComponentValue(value);
+      report({atlas_missing: {keys: keys, n: Date.now() + ":" + Math.random()}});
     }, 0);
   }
 
@@ -370,18 +388,35 @@
   }
 
   // ------------------------------------------------------------------ legend, view, highlight
-  // The legend can fold to its title (a click on the title), so that it never hides the map.
+  // The legend folds to its title (a click on the title or the arrow), so that it never hides
+  // the map: it starts folded when, open, it would cover more than LEGEND_MAX_SHARE of the map
+  // (a small screen), until the planner opens it.
   function legend(html) {
     var div = document.getElementById("atlas-legend");
     if (!div) { return; }
-    div.innerHTML = html ? "<div class='atlas-legend-toggle' title='▾/▸'>" + (state.folded ? "▸" : "▾")
+    state.legendHtml = html;
+    div.innerHTML = html ? "<div class='atlas-legend-toggle'>" + (state.folded ? "▸" : "▾")
       + "</div><div class='atlas-legend-body'>" + html + "</div>" : "";
     div.style.display = html ? "block" : "none";
+    div.style.maxHeight = state.map ? Math.round(state.map.getSize().y * 0.5) + "px" : "";
     div.classList.toggle("atlas-folded", !!state.folded);
-    var t = div.querySelector(".atlas-legend-toggle");
-    if (t) {
-      t.onclick = function () { state.folded = !state.folded; legend(html); };
+    var toggles = div.querySelectorAll(".atlas-legend-toggle, .atlas-legend-body>b:first-child");
+    for (var i = 0; i < toggles.length; i++) {
+      toggles[i].onclick = function () { state.folded = !state.folded; state.legendTouched = true; legend(html); };
     }
+    foldLegendIfLarge();
+  }
+
+  function legendShare() {
+    var div = document.getElementById("atlas-legend"), map = state.map;
+    if (!div || !map || div.style.display === "none") { return 0; }
+    var r = div.getBoundingClientRect(), size = map.getSize();
+    return size.x * size.y > 0 ? (r.width * r.height) / (size.x * size.y) : 0;
+  }
+
+  function foldLegendIfLarge() {
+    if (state.legendTouched || state.folded || !state.legendHtml) { return; }
+    if (legendShare() > LEGEND_MAX_SHARE) { state.folded = true; legend(state.legendHtml); }
   }
 
   function attribution(text) {  // plain text (set as text, never parsed as HTML)
@@ -391,15 +426,31 @@
 
   // Zoom to bounds once per key: not animated, and not at all when the map shows that view already
   // (any move makes the canvas re-project every path: thousands of cells on the coverage map).
+  // A map resized while it still shows the fitted view (the window, or the page's layout, changed)
+  // fits the same bounds again at its new size.
   function fit(key, bounds, maxZoom) {
     var map = state.map;
     if (!map || key === state.fitKey) { return; }
     state.fitKey = key;
-    var opts = {maxZoom: maxZoom || 14, animate: false};
-    var to = map._getBoundsCenterZoom(L.latLngBounds(bounds), opts);  // what fitBounds would do
+    state.fitted = {bounds: bounds, maxZoom: maxZoom || 14};
+    fitTo(state.fitted);
+  }
+
+  function fitTo(f) {
+    var map = state.map;
+    var opts = {maxZoom: f.maxZoom, animate: false, padding: [8, 8]};
+    var to = map._getBoundsCenterZoom(L.latLngBounds(f.bounds), opts);  // what fitBounds would do
+    f.view = to;
     var off = map.latLngToContainerPoint(to.center).subtract(map.getSize().divideBy(2));
     if (map._loaded && to.zoom === map.getZoom() && Math.abs(off.x) < 1 && Math.abs(off.y) < 1) { return; }
     map.setView(to.center, to.zoom, opts);
+  }
+
+  function refit() {
+    var map = state.map, f = state.fitted;
+    if (!map || !f || !f.view || map.getZoom() !== f.view.zoom) { return; }
+    if (map.getCenter().distanceTo(f.view.center) > 50) { return; }  // the planner moved the map
+    fitTo(f);
   }
 
   function highlight(group, points, color) {

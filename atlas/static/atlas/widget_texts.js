@@ -1,0 +1,61 @@
+/* Ningbo Innovation Atlas: Streamlit's own widget texts in the page's language (MIT, part of
+ * this project). See ui/chrome.py: ``atlasWidgetTexts({lang, texts, patterns})`` replaces exactly
+ * the English texts listed (whole texts, or the patterns) as Streamlit draws them, and puts the
+ * English back when the page switches to English. Nothing else in the page is touched.
+ */
+window.atlasWidgetTexts = function (cfg) {
+  var w = window;
+  var pats = cfg.patterns.map(function (p) { return [new RegExp(p[0]), p[1]]; });
+  function zh(text) {
+    var s = text.trim();
+    if (!s) { return null; }
+    if (Object.prototype.hasOwnProperty.call(cfg.texts, s)) { return text.replace(s, cfg.texts[s]); }
+    for (var i = 0; i < pats.length; i++) {
+      if (pats[i][0].test(s)) {
+        return text.replace(s, s.replace(pats[i][0], pats[i][1]));
+      }
+    }
+    return null;
+  }
+  function fix(node) {
+    if (node.nodeType === 3) {
+      if (w.__atlasLang !== "zh") {
+        if (node.__atlasOrig !== undefined && node.nodeValue === node.__atlasZh) {
+          node.nodeValue = node.__atlasOrig;
+        }
+        return;
+      }
+      if (node.nodeValue === node.__atlasZh) { return; }
+      var out = zh(node.nodeValue);
+      if (out !== null && out !== node.nodeValue) {
+        node.__atlasOrig = node.nodeValue; node.__atlasZh = out; node.nodeValue = out;
+      }
+      return;
+    }
+    if (node.nodeType !== 1) { return; }
+    if (node.hasAttribute("placeholder")) { fixPh(node); }
+    var walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT);
+    var n, seen = [];
+    while ((n = walker.nextNode())) { seen.push(n); }
+    seen.forEach(function (x) { if (x.nodeType === 3) { fix(x); } else if (x.hasAttribute("placeholder")) { fixPh(x); } });
+  }
+  function fixPh(el) {
+    var p = el.getAttribute("placeholder");
+    if (w.__atlasLang === "zh") {
+      var q = zh(p);
+      if (q !== null && q !== p) { el.__atlasPh = p; el.setAttribute("placeholder", q); }
+    } else if (el.__atlasPh) { el.setAttribute("placeholder", el.__atlasPh); el.__atlasPh = null; }
+  }
+  w.__atlasLang = cfg.lang;
+  fix(document.body);
+  if (w.__atlasTexts) { return; }
+  w.__atlasTexts = new MutationObserver(function (records) {
+    records.forEach(function (r) {
+      if (r.type === "characterData") { fix(r.target); }
+      else if (r.type === "attributes") { fixPh(r.target); }
+      else { r.addedNodes.forEach(fix); }
+    });
+  });
+  w.__atlasTexts.observe(document.body, {childList: true, subtree: true, characterData: true,
+                                         attributes: true, attributeFilter: ["placeholder"]});
+};

@@ -1,0 +1,64 @@
+"""The page's frame: its spacing, and Streamlit's own widget texts in the page's language.
+
+Streamlit writes some texts of its widgets itself, in English: the file uploader's "Drag and
+drop files here", "Upload" and "200MB per file", the multiselect's "Select all" and "No options
+to select", the "Press Enter to apply" hint. Where a widget takes the text as a parameter
+(``placeholder``) the pages pass it; the rest are put into the page's language here, once per
+page: a small script in the page replaces exactly these texts as Streamlit draws them (and puts
+the English back when the planner switches to English). Nothing else in the page is touched.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import streamlit as st
+
+from atlas.webmap.config import STATIC
+
+#: Streamlit's own English texts and their Chinese, whole texts only (trimmed).
+WIDGET_TEXTS_ZH: dict[str, str] = {
+    "Choose options": "请选择",
+    "Choose an option": "请选择",
+    "Select all": "全选",
+    "No options to select": "没有可选项",
+    "No options to select.": "没有可选项。",
+    "No results": "没有匹配项",
+    "Drag and drop file here": "将文件拖放到这里",
+    "Drag and drop a file here": "将文件拖放到这里",
+    "Drag and drop files here": "将文件拖放到这里",
+    "Upload": "上传",
+    "Browse files": "选择文件",
+    "Press Enter to apply": "按回车键确认",
+    "Press Enter to submit form": "按回车键提交",
+    "Clear all": "全部清除",
+    "Running...": "运行中…",
+    "Stop": "停止",
+}
+
+#: Texts with a number or a list in them: (regular expression, replacement).
+WIDGET_PATTERNS_ZH: tuple[tuple[str, str], ...] = (
+    (r"^(\d+(?:\.\d+)?\s?[KMG]?B) per file • (.+)$", "单个文件不超过 $1 · $2"),
+    (r"^(\d+(?:\.\d+)?\s?[KMG]?B) per file$", "单个文件不超过 $1"),
+    (r"^(\d+) matches$", "$1 项匹配"),
+)
+
+#: Less room above the page's title (Streamlit leaves 6rem), so that a map fits the window.
+PAGE_CSS = ("[data-testid='stMainBlockContainer']{padding-top:2.6rem;padding-bottom:2rem}"
+            "h1{padding-top:0.2rem}")
+
+#: The script that does it (run in the page, see its header).
+SCRIPT = STATIC / "atlas" / "widget_texts.js"
+
+
+@functools.cache
+def _script() -> str:
+    return SCRIPT.read_text(encoding="utf-8")
+
+
+def frame(lang: str) -> None:
+    """Put the page's spacing and Streamlit's widget texts in ``lang`` (once per page run)."""
+    cfg = {"lang": lang, "texts": WIDGET_TEXTS_ZH, "patterns": [list(p) for p in WIDGET_PATTERNS_ZH]}
+    call = f"window.atlasWidgetTexts({json.dumps(cfg, ensure_ascii=False)});".replace("<", "\\u003c")
+    st.html(f"<style>{PAGE_CSS}</style><script>{_script()}\n{call}</script>", unsafe_allow_javascript=True)
