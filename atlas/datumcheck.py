@@ -15,6 +15,11 @@ clearly better. Three references, used when available:
    apart; when there are too few of them, the check says it could not decide.
 
 When none of them applies, the report says that no check was possible.
+
+The report's conclusion is one function of its evidence, :func:`datum_verdict`: green ("looks
+right") only when some check fits the chosen datum and none contradicts it; a median offset to
+same-named references beyond :data:`~atlas.importing.datums.NAMES_FIT_M`, or any such row more
+than :data:`FAR_ROW_M` off, is a warning that names the rows with their distances.
 """
 
 from __future__ import annotations
@@ -27,7 +32,14 @@ import shapely
 
 from atlas.datum import to_wgs84
 from atlas.importing.cells import district_at, numbers, stated_district
-from atlas.importing.datums import references_by_name, suggest_datum, suggest_datum_by_streets
+from atlas.importing.datums import (
+    NAMES_FIT_M,
+    STREETS_FIT_M,
+    offsets_m,
+    references_by_name,
+    suggest_datum,
+    suggest_datum_by_streets,
+)
 from atlas.importing.result import ImportResult
 
 if TYPE_CHECKING:
@@ -40,6 +52,10 @@ _LABELS = {"wgs84": "WGS84", "gcj02": "GCJ-02", "bd09": "BD-09", "cgcs2000": "CG
 #: Fewest points whose position relative to a coast or district line changes with the datum
 #: before the land/district check may speak.
 MIN_SENSITIVE = 3
+#: A row this far (m) from its same-named reference is named in a warning even when the median fits.
+FAR_ROW_M = 500.0
+#: At most this many far rows are named; the rest are counted.
+LISTED_ROWS = 10
 
 
 @dataclass
@@ -74,6 +90,29 @@ class DatumReport:
     def checked(self) -> bool:
         """Whether any check could be made at all."""
         return any(c.method != "none" for c in self.checks)
+
+    @property
+    def verdict(self) -> Verdict:
+        """The conclusion of the checks (:func:`datum_verdict`)."""
+        return datum_verdict(self.chosen, self.checks)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the checks conclude: ``level`` ``"ok"`` (green), ``"warn"`` or ``"unknown"``.
+
+    ``rows`` are the rows named in a warning: (row number, name, metres to the same-named
+    reference under the chosen datum), farthest first.
+    """
+
+    level: str
+    zh: str
+    en: str
+    rows: tuple[tuple[int, str, float], ...] = ()
+
+    def message(self, lang: str = "zh") -> str:
+        """The conclusion in ``lang``."""
+        return self.en if lang == "en" else self.zh
 
 
 def _key(chosen: str) -> str:
@@ -149,6 +188,20 @@ def _median_check(method: str, s: dict[str, Any], chosen: str, what: tuple[str, 
     return DatumCheck(method, sug, s["n"], zh, en, s)
 
 
+def names_check(refs: dict[str, np.ndarray], *, chosen: str) -> DatumCheck:
+    """Against shipped sites of the same name: the medians by datum and each row's offset.
+
+    ``refs`` is :func:`atlas.importing.references_by_name`'s answer; ``detail["rows"]`` holds
+    (row number, name, metres to the reference under the chosen datum) for every matched row.
+    """
+    s = suggest_datum(refs["raw_lon"], refs["raw_lat"], refs["ref_lon"], refs["ref_lat"], chosen=chosen)
+    off = offsets_m(refs["raw_lon"], refs["raw_lat"], refs["ref_lon"], refs["ref_lat"], datum=_key(chosen))
+    s["rows"] = [(int(r), str(n), float(d)) for r, n, d in zip(refs["row"], refs["name"], off, strict=True)]
+    what = (f"与 {s['n']} 个同名已知地点比对：中位偏差",
+            f"Against {s['n']} known places of the same name: median offset")
+    return _median_check("names", s, chosen, what)
+
+
 def _raw(result: ImportResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     m = result.mapping
     t = result.table
@@ -183,10 +236,7 @@ def datum_report(result: ImportResult, *, sites: gpd.GeoDataFrame, districts: gp
     checks: list[DatumCheck] = []
     refs = references_by_name(result, sites)
     if len(refs["raw_lon"]):
-        s = suggest_datum(refs["raw_lon"], refs["raw_lat"], refs["ref_lon"], refs["ref_lat"], chosen=chosen)
-        checks.append(_median_check("names", s, chosen,
-                                    (f"与 {s['n']} 个同名已知地点比对：中位偏差",
-                                     f"Against {s['n']} known places of the same name: median offset")))
+        checks.append(names_check(refs, chosen=chosen))
     lon, lat, usable = _raw(result)
     if net is not None and usable.any():
         x0, x1 = float(np.min(net.lon)), float(np.max(net.lon))
@@ -219,3 +269,99 @@ def datum_report(result: ImportResult, *, sites: gpd.GeoDataFrame, districts: gp
                                  "cached network around the points, and too few points near a coast or "
                                  "district line. Check the source (AMap/Tencent: GCJ-02, Baidu: BD-09)"))
     return DatumReport(chosen=chosen, checks=checks)
+
+
+def check_fit(check: DatumCheck, chosen: str) -> str:
+    """Whether one check's evidence fits the chosen datum, contradicts it or cannot tell.
+
+    The answer (``"fits"``, ``"misfit"``, ``"open"``) is read from the check's numbers alone.
+    names: the median offset within ``NAMES_FIT_M`` and no row beyond ``FAR_ROW_M`` fits,
+    anything else is a misfit; streets: a median within ``STREETS_FIT_M`` fits; land and
+    district lines: enough points near a line and none of the other datums with fewer points
+    astray fits. A check that suggests another datum is a misfit.
+    """
+    key, d = _key(chosen), check.detail
+    if check.suggest:
+        return "misfit"
+    if check.method == "names":
+        far = any(off > FAR_ROW_M for _r, _n, off in d.get("rows", []))
+        return "misfit" if far or d["median_m"][key] > NAMES_FIT_M else "fits"
+    if check.method == "streets":
+        return "fits" if d["median_m"][key] <= STREETS_FIT_M else "open"
+    if check.method == "land":
+        bad = d["bad"]
+        return "fits" if d["sensitive"] >= MIN_SENSITIVE and bad[key] <= min(bad.values()) else "open"
+    return "open"
+
+
+def datum_verdict(chosen: str, checks: list[DatumCheck]) -> Verdict:
+    """The one conclusion of the datum checks, made from their evidence only.
+
+    Green (``"ok"``) only when at least one check fits the chosen datum and none contradicts it
+    (:func:`check_fit`). A contradiction is a warning: another datum fits clearly better, or the
+    rows are too far from the known places of the same name -- then the warning names those rows
+    (beyond ``NAMES_FIT_M`` when the median is, else beyond ``FAR_ROW_M``), each with its
+    distance. Otherwise the datum could not be confirmed (``"unknown"``).
+
+    Parameters
+    ----------
+    chosen : str
+        The datum the planner chose.
+    checks : list of DatumCheck
+        The evidence (:func:`datum_report`).
+
+    Returns
+    -------
+    Verdict
+
+    """
+    fits = [check_fit(c, chosen) for c in checks]
+    if "misfit" not in fits:
+        if "fits" in fits:
+            return Verdict("ok", "所选坐标系看来正确：与可比对的参照相符。",
+                           "The chosen datum looks right: it fits the references it could be compared with.")
+        return Verdict("unknown", "无法确认坐标系，请按数据来源核对（高德/腾讯为 GCJ-02，百度为 BD-09）。",
+                       "The datum could not be confirmed: check the source (AMap/Tencent: GCJ-02, Baidu: "
+                       "BD-09).")
+    zh, en = [], []
+    if best := next((c.suggest for c in checks if c.suggest), None):
+        zh.append(f"坐标系可能选错了：按 {_LABELS[best]} 处理明显更吻合。")
+        en.append(f"The datum is probably wrong: {_LABELS[best]} fits clearly better.")
+    names = next((c for c in checks if c.method == "names"), None)
+    rows: tuple[tuple[int, str, float], ...] = ()
+    if names is not None and check_fit(names, chosen) == "misfit":
+        rows, z, e = _far_rows(names, chosen)
+        zh.append(z)
+        en.append(e)
+    return Verdict("warn", "".join(zh), " ".join(en), rows)
+
+
+def _far_rows(names: DatumCheck, chosen: str) -> tuple[tuple[tuple[int, str, float], ...], str, str]:
+    """The rows too far from their same-named references, and the sentences that name them."""
+    med = names.detail["median_m"][_key(chosen)]
+    limit = NAMES_FIT_M if med > NAMES_FIT_M else FAR_ROW_M
+    far = sorted((r for r in names.detail["rows"] if r[2] > limit), key=lambda r: -r[2])
+    shown = far[:LISTED_ROWS]
+    zh_rows = "；".join(f"第 {r} 行「{_short(n)}」{off:,.0f} 米" for r, n, off in shown)
+    en_rows = "; ".join(f"row {r} “{_short(n)}” {off:,.0f} m" for r, n, off in shown)
+    if len(far) > len(shown):
+        zh_rows += f"；另有 {len(far) - len(shown)} 行"
+        en_rows += f"; {len(far) - len(shown)} more rows"
+    if med > NAMES_FIT_M:
+        zh = (f"与同名已知地点的中位偏差为 {med:,.0f} 米（按 {_LABELS[chosen]}），"
+              f"超过 {NAMES_FIT_M:,.0f} 米：所选坐标系未得到证实。与同名地点的距离：{zh_rows}。")
+        en = (f"The median offset from known places of the same name is {med:,.0f} m under "
+              f"{_LABELS[chosen]}, more than {NAMES_FIT_M:,.0f} m: the chosen datum is not confirmed. "
+              f"Distance to the place of the same name: {en_rows}.")
+    else:
+        zh = (f"中位偏差 {med:,.0f} 米与所选坐标系相符，但 {len(far)} 行与同名已知地点相距超过 "
+              f"{FAR_ROW_M:,.0f} 米，请核对：{zh_rows}。")
+        en = (f"The median offset of {med:,.0f} m fits the chosen datum, but {len(far)} rows lie more than "
+              f"{FAR_ROW_M:,.0f} m from the known place of the same name; please check: {en_rows}.")
+    return tuple(shown), zh, en
+
+
+def _short(name: str, limit: int = 30) -> str:
+    """A row's name for a sentence: one line, at most ``limit`` characters."""
+    flat = " ".join(name.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

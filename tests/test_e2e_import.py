@@ -255,12 +255,12 @@ def test_a_gcj02_list_declared_wgs84_is_flagged(page, upload):
     data, name, _ = hf.gcj_near_lines(n=80, seed=1)
     upload(data, name, wait_for="分隔符")
     text = choose_datum(page, "WGS84 (GPS/OSM)")
-    assert "坐标系可能选错了：按 GCJ-02 (高德/腾讯 AMap) 处理明显更吻合" in text
+    assert "坐标系可能选错了：按 GCJ-02 处理明显更吻合" in text
     assert re.search(r"按 WGS84 有 \d+ 个点落在海中、市外或所填区县之外，按 GCJ-02 只有 \d+ 个", text)
     switch_to_english(page)
     text = main_text(page)
     assert "80 rows · unknown_places.csv · CSV · UTF-8 · delimiter: comma · header on row 1" in text
-    assert "The datum is probably wrong: GCJ-02 (高德/腾讯 AMap) fits clearly better." in text
+    assert "The datum is probably wrong: GCJ-02 fits clearly better." in text
     assert metric(page, "valid") == 80
     text = choose_datum(page, "GCJ-02 (高德/腾讯 AMap)")
     assert "The datum is probably wrong" not in text

@@ -7,8 +7,12 @@ import numpy as np
 import pandas as pd
 import prcoords
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 from pyproj import Geod
 
+from atlas.datum import from_wgs84
+from atlas.datumcheck import FAR_ROW_M, DatumCheck, check_fit, datum_report, datum_verdict
 from atlas.errors import StorageError, UploadError, ValidationError
 from atlas.geodata import load_districts, load_sites
 from atlas.importing import (
@@ -22,6 +26,7 @@ from atlas.importing import (
     to_sites,
     validate,
 )
+from atlas.importing.datums import NAMES_FIT_M, STREETS_FIT_M
 from atlas.userlayers import (
     list_user_layers,
     load_user_layer,
@@ -31,6 +36,7 @@ from atlas.userlayers import (
     venues_from_osm_file,
     venues_to_sites,
 )
+from tests import hostile_files as hf
 from tests.conftest import shared_file
 
 FIX = Path(__file__).parent / "fixtures" / "import"
@@ -334,3 +340,116 @@ def test_a_header_only_file_says_so():
     with pytest.raises(UploadError, match="只有表头，没有数据行") as e:
         read_table("名称,经度,纬度\n".encode(), "header.csv")
     assert "Only a header, no data rows" in e.value.message("en")
+
+
+# --- the datum verdict is made from its evidence and cannot contradict it ----------------------------
+
+_DATUMS = ("wgs84", "gcj02", "bd09")
+_metres = hst.floats(0, 20_000, allow_nan=False)
+
+
+@hst.composite
+def evidence(draw):
+    """Random names, streets and land checks, as datum_report would make them."""
+    chosen = draw(hst.sampled_from([*_DATUMS, "cgcs2000"]))
+    key = "wgs84" if chosen == "cgcs2000" else chosen
+    checks = []
+    if draw(hst.booleans()):
+        offs = draw(hst.lists(_metres, min_size=1, max_size=25))
+        names = draw(hst.lists(hst.text(min_size=1, max_size=40), min_size=len(offs), max_size=len(offs)))
+        rows = [(i + 2, n, o) for i, (n, o) in enumerate(zip(names, offs, strict=True))]
+        med = {d: draw(_metres) for d in _DATUMS} | {key: float(np.median(offs))}
+        best = min(med, key=med.__getitem__)
+        sug = best if best != key and med[key] > NAMES_FIT_M and med[best] < 0.5 * med[key] else None
+        checks.append(DatumCheck("names", sug, len(rows), "…", "…",
+                                 {"median_m": med, "suggest": sug, "n": len(rows), "rows": rows}))
+    if draw(hst.booleans()):
+        med = {d: draw(hst.floats(0, 2000)) for d in _DATUMS}
+        best = min(med, key=med.__getitem__)
+        sug = best if best != key and med[key] > STREETS_FIT_M and med[best] < 0.5 * med[key] else None
+        checks.append(DatumCheck("streets", sug, 10, "…", "…", {"median_m": med, "suggest": sug}))
+    if draw(hst.booleans()):
+        bad = {d: draw(hst.integers(0, 50)) for d in _DATUMS}
+        sensitive = draw(hst.integers(0, 50))
+        best = min(bad, key=bad.__getitem__)
+        sug = best if (sensitive >= 3 and best != key and bad[key] - bad[best] >= 3
+                       and bad[best] <= 0.5 * bad[key]) else None
+        checks.append(DatumCheck("land", sug, 10, "…", "…", {"bad": bad, "sensitive": sensitive}))
+    return chosen, checks
+
+
+@settings(max_examples=400, deadline=None)
+@given(evidence())
+def test_the_datum_verdict_never_contradicts_its_evidence(ev):
+    chosen, checks = ev
+    key = "wgs84" if chosen == "cgcs2000" else chosen
+    v = datum_verdict(chosen, checks)
+    names = next((c for c in checks if c.method == "names"), None)
+    far = [r for r in names.detail["rows"] if r[2] > FAR_ROW_M] if names else []
+    bad_median = names is not None and names.detail["median_m"][key] > NAMES_FIT_M
+    suggested = next((c.suggest for c in checks if c.suggest), None)
+    if v.level == "ok":  # green: something fits, nothing contradicts
+        assert not far and not bad_median and suggested is None
+        assert any(check_fit(c, chosen) == "fits" for c in checks)
+        assert "看来正确" in v.zh and "looks right" in v.en
+    else:
+        assert "看来正确" not in v.zh and "looks right" not in v.en
+    if far or bad_median or suggested:
+        assert v.level == "warn"
+    if far or bad_median:  # the rows are named, farthest first, each with its distance
+        limit = NAMES_FIT_M if bad_median else FAR_ROW_M
+        expected = sorted((r for r in names.detail["rows"] if r[2] > limit), key=lambda r: -r[2])
+        assert v.rows and [r[2] for r in v.rows] == [r[2] for r in expected[:len(v.rows)]]
+        for row, _name, off in v.rows:
+            assert f"第 {row} 行" in v.zh and f"{off:,.0f} 米" in v.zh
+            assert f"row {row} " in v.en and f"{off:,.0f} m" in v.en
+        if len(expected) > len(v.rows):
+            assert f"另有 {len(expected) - len(v.rows)} 行" in v.zh
+    if suggested:
+        assert "坐标系可能选错了" in v.zh and "probably wrong" in v.en
+    if not checks:
+        assert v.level == "unknown"
+
+
+def _named_list(rows):
+    """A CSV of (name, WGS84 lon, lat) rows written in GCJ-02."""
+    glon, glat = from_wgs84(np.array([r[1] for r in rows]), np.array([r[2] for r in rows]), datum="gcj02")
+    df = pd.DataFrame({"名称": [r[0] for r in rows], "经度": np.round(glon, 6).astype(str),
+                       "纬度": np.round(glat, 6).astype(str)})
+    return df
+
+
+def _sourced(sites, name):
+    g = sites.set_index("name_zh").loc[name, "geometry"]
+    return g.x, g.y
+
+
+def test_a_row_7_km_from_its_namesake_is_named_and_the_datum_is_not_called_right(districts):
+    sites = load_sites()
+    museum, library = _sourced(sites, "宁波博物馆"), _sourced(sites, "宁波图书馆(新馆)")
+    far = GEOD.fwd(museum[0], museum[1], 90, 7145)[:2]  # one row really is 7 km off
+    df = _named_list([("宁波博物馆", *far), ("宁波图书馆(新馆)", *library)])
+    r = validate(df, guess_columns(list(df.columns)), datum="gcj02", districts=districts)
+    v = datum_report(r, sites=sites, districts=districts).verdict
+    assert v.level == "warn" and "看来正确" not in v.zh
+    assert [(row, name) for row, name, _ in v.rows] == [(2, "宁波博物馆")]
+    assert abs(v.rows[0][2] - 7145) < 30
+    assert "第 2 行「宁波博物馆」7,1" in v.zh and "row 2 “宁波博物馆” 7,1" in v.en
+    right = _named_list([("宁波博物馆", *museum), ("宁波图书馆(新馆)", *library)])
+    r = validate(right, guess_columns(list(right.columns)), datum="gcj02", districts=districts)
+    assert datum_report(r, sites=sites, districts=districts).verdict.level == "ok"
+    r = validate(right, guess_columns(list(right.columns)), datum="wgs84", districts=districts)
+    wrong = datum_report(r, sites=sites, districts=districts).verdict
+    assert wrong.level == "warn" and "GCJ-02" in wrong.zh
+
+
+def test_the_land_check_alone_is_green_only_when_the_chosen_datum_is_among_the_best(districts):
+    data, name, _truth = hf.gcj_near_lines(n=150, seed=1, with_district=True)
+    df = read_table(data, name)
+    cols = guess_columns(list(df.columns))
+    for datum, level in (("gcj02", "ok"), ("wgs84", "warn")):
+        r = validate(df, cols, datum=datum, districts=districts)
+        report = datum_report(r, sites=load_sites(), districts=districts)
+        assert report.verdict.level == level, report.checks[0].en
+        land = next(c for c in report.checks if c.method == "land")
+        assert (check_fit(land, datum) == "fits") == (level == "ok")

@@ -270,15 +270,11 @@ def show_datum_checks(result: ImportResult, lang: str) -> None:
     district = result.table.district_found.replace("", np.nan).dropna()
     net = common.cached_network_for(str(district.mode().iloc[0])) if len(district) else None
     report = datum_report(result, sites=common.sites(), districts=common.districts(), net=net)
-    lines = "\n".join(f"- {md_escape(c.message(lang))}" for c in report.checks)
     st.session_state[f"imp_suggested_{result.datum}"] = report.suggest
-    if report.suggest:
-        st.warning(t("imp_suggest", lang, best=DATUM_LABELS[report.suggest]) + "\n\n" + lines)
-    elif report.checked and any(c.method != "land" or c.detail.get("sensitive", 0) >= 3
-                                for c in report.checks if c.method != "none"):
-        st.success(t("imp_datum_ok", lang) + "\n\n" + lines)
-    else:
-        st.info(t("imp_datum_unknown", lang) + "\n\n" + lines)
+    verdict = report.verdict  # the conclusion is made from the evidence listed under it
+    lines = "\n".join(f"- {md_escape(c.message(lang))}" for c in report.checks if c.method != "none")
+    show = {"ok": st.success, "warn": st.warning, "unknown": st.info}[verdict.level]
+    show(md_escape(verdict.message(lang)) + ("\n\n" + lines if lines else ""))
 
 
 def shapes_choice(result: ImportResult, fk: str, lang: str) -> str:

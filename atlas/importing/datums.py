@@ -23,6 +23,12 @@ from atlas.projection import MetricFrame
 if TYPE_CHECKING:
     from atlas.network import WalkNetwork
 
+#: Median offset (m) to same-named references within which the chosen datum fits them; another
+#: datum is suggested only when the chosen one is further off (and the other clearly better).
+NAMES_FIT_M: float = 150.0
+#: Median distance (m) to the nearest street within which the chosen datum fits the streets.
+STREETS_FIT_M: float = 60.0
+
 
 def suggest_datum(raw_lon: np.ndarray, raw_lat: np.ndarray, ref_lon: np.ndarray,
                   ref_lat: np.ndarray, *, chosen: str) -> dict[str, Any]:
@@ -39,16 +45,11 @@ def suggest_datum(raw_lon: np.ndarray, raw_lat: np.ndarray, ref_lon: np.ndarray,
         ``median_m`` by datum, ``best``, ``suggest`` (a datum or ``None``), ``n``.
 
     """
-    frame = MetricFrame.for_data((ref_lon, ref_lat))
-    rx, ry = frame.to_metric(ref_lon, ref_lat)
-    med = {}
-    for d in ("wgs84", "gcj02", "bd09"):
-        lo, la = to_wgs84(raw_lon, raw_lat, datum=d)
-        x, y = frame.to_metric(lo, la)
-        med[d] = float(np.median(np.hypot(np.asarray(x) - rx, np.asarray(y) - ry)))
+    med = {d: float(np.median(offsets_m(raw_lon, raw_lat, ref_lon, ref_lat, datum=d)))
+           for d in ("wgs84", "gcj02", "bd09")}
     key = "wgs84" if chosen == "cgcs2000" else chosen
     best = min(med, key=lambda d: med[d])
-    suggest = best if best != key and med[key] > 150 and med[best] < 0.5 * med[key] else None
+    suggest = best if best != key and med[key] > NAMES_FIT_M and med[best] < 0.5 * med[key] else None
     return {"median_m": med, "best": best, "suggest": suggest, "n": len(raw_lon)}
 
 
@@ -68,7 +69,7 @@ def suggest_datum_by_streets(raw_lon: np.ndarray, raw_lat: np.ndarray, net: Walk
         med[d] = float(np.median(dist))
     key = "wgs84" if chosen == "cgcs2000" else chosen
     best = min(med, key=lambda d: med[d])
-    suggest = best if best != key and med[key] > 60 and med[best] < 0.5 * med[key] else None
+    suggest = best if best != key and med[key] > STREETS_FIT_M and med[best] < 0.5 * med[key] else None
     return {"median_m": med, "best": best, "suggest": suggest, "n": len(raw_lon)}
 
 
@@ -78,28 +79,38 @@ def references_by_name(result: ImportResult, sites: gpd.GeoDataFrame) -> dict[st
     Returns
     -------
     dict
-        ``raw_lon``, ``raw_lat``, ``ref_lon``, ``ref_lat`` arrays (possibly empty).
+        ``raw_lon``, ``raw_lat``, ``ref_lon``, ``ref_lat`` arrays, with each row's number
+        (``row``, as the page shows it) and ``name`` (possibly all empty).
 
     """
     m = result.mapping
-    if not (m.get("lon") and m.get("lat")):
-        return {k: np.zeros(0) for k in ("raw_lon", "raw_lat", "ref_lon", "ref_lat")}
+    empty = {k: np.zeros(0) for k in ("raw_lon", "raw_lat", "ref_lon", "ref_lat")}
+    empty |= {"row": np.zeros(0, int), "name": np.zeros(0, object)}
+    if not (m.get("lon") and m.get("lat") and m.get("name")):
+        return empty
     ref = sites[(sites.position_status == "sourced") & sites.geometry.notna()]
     ref_by_name = {str(n): g for n, g in zip(ref.name_zh, ref.geometry, strict=True)}
     t = result.table
     names = t[m["name"]].astype(str).str.strip()
-    rl, ra, fl, fa = [], [], [], []
-    for name, lo, la in zip(names, numbers(t[m["lon"]]), numbers(t[m["lat"]]), strict=True):
+    rows = t["row"].to_numpy() if "row" in t.columns else np.arange(1, len(t) + 1)
+    out: dict[str, list[Any]] = {k: [] for k in empty}
+    for row, name, lo, la in zip(rows, names, numbers(t[m["lon"]]), numbers(t[m["lat"]]), strict=True):
         g = ref_by_name.get(name)
         if g is not None and np.isfinite(lo) and np.isfinite(la):
-            rl.append(lo)
-            ra.append(la)
-            fl.append(g.x)
-            fa.append(g.y)
-    return {"raw_lon": np.array(rl), "raw_lat": np.array(ra), "ref_lon": np.array(fl),
-            "ref_lat": np.array(fa)}
+            for k, v in zip(empty, (lo, la, g.x, g.y, row, name), strict=True):
+                out[k].append(v)
+    return {k: np.array(v, dtype=empty[k].dtype) for k, v in out.items()}
 
 
+def offsets_m(raw_lon: np.ndarray, raw_lat: np.ndarray, ref_lon: np.ndarray, ref_lat: np.ndarray, *,
+              datum: str) -> np.ndarray:
+    """Each point's distance (true metres) to its reference, its coordinates read in ``datum``."""
+    if not len(raw_lon):
+        return np.zeros(0)
+    frame = MetricFrame.for_data((ref_lon, ref_lat))
+    rx, ry = frame.to_metric(ref_lon, ref_lat)
+    x, y = frame.to_metric(*to_wgs84(raw_lon, raw_lat, datum=datum))
+    return np.hypot(np.asarray(x) - rx, np.asarray(y) - ry)
 
 
 #: Words in a coordinate column's name that say which datum it is in: English words as whole
