@@ -55,7 +55,8 @@ def page(app_url, browser):
     """A fresh session on the import page."""
     p = browser.new_page(viewport={"width": 1400, "height": 1000})
     p.goto(f"{app_url}/import")
-    p.locator("[data-testid='stFileUploader'] input[type=file]").wait_for(state="attached", timeout=90_000)
+    p.locator("[data-testid='stFileUploader'] input[type=file]").first.wait_for(
+        state="attached", timeout=90_000)
     settle(p)
     yield p
     p.close()
@@ -72,7 +73,7 @@ def upload(page, tmp_path):
         path = tmp_path / f"{len(list(tmp_path.iterdir()))}" / name
         path.parent.mkdir()
         path.write_bytes(data)
-        page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(str(path))
+        page.locator("[data-testid='stFileUploader'] input[type=file]").first.set_input_files(str(path))
         if wait_for is not None:
             page.get_by_text(wait_for, exact=False).first.wait_for(timeout=timeout_ms)
         settle(page, timeout_ms=timeout_ms)
@@ -264,6 +265,47 @@ def test_a_gcj02_list_declared_wgs84_is_flagged(page, upload):
     assert metric(page, "valid") == 80
     text = choose_datum(page, "GCJ-02 (高德/腾讯 AMap)")
     assert "The datum is probably wrong" not in text
+    assert_clean(page)
+
+
+def _shot(page, name: str) -> None:
+    """Screenshots of the page at the two planners' window sizes (kept out of the repo)."""
+    from pathlib import Path
+
+    out = Path("/work/shots/c")
+    if out.parent.is_dir():
+        out.mkdir(exist_ok=True)
+        for w, h in ((1440, 900), (1280, 720)):
+            page.set_viewport_size({"width": w, "height": h})
+            page.get_by_text("的距离", exact=False).or_(page.get_by_text("Distance to", exact=False)) \
+                .first.scroll_into_view_if_needed()
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(out / f"{name}_{w}x{h}.png"))
+
+
+def test_a_row_far_from_its_namesake_is_named_in_a_warning(page, upload):
+    from pyproj import Geod
+
+    from atlas.datum import from_wgs84
+    from atlas.geodata import load_sites
+
+    ref = load_sites().set_index("name_zh").geometry
+    far = Geod(ellps="WGS84").fwd(ref["宁波博物馆"].x, ref["宁波博物馆"].y, 90, 7145)[:2]
+    pts = [("宁波博物馆", *far), ("宁波图书馆(新馆)", ref["宁波图书馆(新馆)"].x, ref["宁波图书馆(新馆)"].y)]
+    lines = ["名称,经度,纬度"]
+    for name, lon, lat in pts:
+        glon, glat = from_wgs84(lon, lat, datum="gcj02")
+        lines.append(f"{name},{float(glon):.6f},{float(glat):.6f}")
+    upload(("\n".join(lines) + "\n").encode(), "两个场馆.csv", wait_for="分隔符")
+    text = choose_datum(page, "GCJ-02 (高德/腾讯 AMap)")
+    assert "看来正确" not in text
+    assert re.search(r"与同名已知地点的中位偏差为 3,\d{3} 米（按 GCJ-02）", text)
+    assert re.search(r"第 2 行「宁波博物馆」7,1\d\d 米", text)
+    _shot(page, "datum_far_row_zh")
+    switch_to_english(page)
+    text = main_text(page)
+    assert "looks right" not in text and re.search(r"row 2 “宁波博物馆” 7,1\d\d m", text)
+    _shot(page, "datum_far_row_en")
     assert_clean(page)
 
 

@@ -18,7 +18,6 @@ from atlas.guard import run_guarded
 from atlas.i18n import t
 from atlas.userlayers import save_user_layer
 from atlas.venues import venues_from_osm_file, venues_to_sites
-from ui.cards import md_escape
 from ui.osm_extracts import extract_path, osm_files, uploaded_copy
 from ui.tables import editor
 
@@ -40,7 +39,7 @@ def osm_venues(lang: str, saved_text: Any) -> None:
             _find(lambda: venues_from_osm_file(extract_path(str(name), suffixes=VENUE_SUFFIXES)),
                   str(name), lang)
     else:
-        st.info(t("imp_osm_dir_empty", lang, folder=md_escape(str(folder))))
+        st.info(t("imp_osm_dir_empty", lang))  # the server's folder is not shown
     up = st.file_uploader(t("imp_osm_upload", lang), type=["pbf", "osm", "bz2", "gz"], key="imp_osm_upload")
     if up is not None and st.button(t("imp_osm_find_upload", lang), key="imp_osm_find_upload"):
         _find(lambda: _search_upload(up.name, up.getvalue()), up.name, lang)

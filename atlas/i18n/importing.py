@@ -60,11 +60,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imp_osm": ("从 OSM 发现候选科普场所", "Discover candidate science-outreach venues in OSM"),
     "imp_osm_file": ("服务器 OSM 文件夹中的文件（.osm / .osm.pbf / .osm.gz / .osm.bz2）",
                      "A file in the server's OSM folder (.osm / .osm.pbf / .osm.gz / .osm.bz2)"),
-    "imp_osm_dir_empty": ("服务器 OSM 文件夹里还没有文件：把 .osm / .osm.pbf / .osm.gz / .osm.bz2 文件放入 "
-                          "{folder}（可用环境变量 ATLAS_OSM_DIR 指定别的文件夹），或在下面上传。",
-                          "The server's OSM folder has no files yet: put .osm / .osm.pbf / .osm.gz / "
-                          ".osm.bz2 files in {folder} (ATLAS_OSM_DIR names another folder), or upload one "
-                          "below."),
+    "imp_osm_dir_empty": ("服务器的 OSM 文件夹里还没有文件：请管理员把 .osm / .osm.pbf / .osm.gz / "
+                          ".osm.bz2 文件"
+                          "放入该文件夹（环境变量 ATLAS_OSM_DIR），或在下面上传。",
+                          "The server's OSM folder has no files yet: an administrator puts .osm / .osm.pbf / "
+                          ".osm.gz / .osm.bz2 files there (ATLAS_OSM_DIR), or upload one below."),
     "imp_osm_upload": ("或上传 OSM 文件", "Or upload an OSM file"),
     "imp_osm_find": ("查找", "Find"),
     "imp_osm_find_upload": ("在上传的文件中查找", "Find in the uploaded file"),
