@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui import auth
 from ui.perf import profiled
 
 PAGES = Path(__file__).parent / "pages"
@@ -22,10 +23,14 @@ PAGE_LIST = [  # file, title (zh, en), icon, url path
 ]
 # the page titles in the language chosen (the switch's new value is known before the run starts)
 LANG = "en" if st.session_state.get("lang_radio", "中文") == "English" else "zh"
+EDITOR_PAGES = {"import"}  # pages only an editor sees (the pages' saves check the role anyway)
+
+user = auth.gate()  # sign-in when it is configured (ATLAS_AUTH); stops here until signed in
 nav = st.navigation([
     st.Page(PAGES / f, title=title[LANG == "en"], icon=f":material/{icon}:", default=path is None,
             **({"url_path": path} if path else {}))
-    for f, title, icon, path in PAGE_LIST
+    for f, title, icon, path in PAGE_LIST if user.can_edit or path not in EDITOR_PAGES
 ])
+auth.sidebar(user, LANG)
 with profiled("run", nav.url_path or "map"):
     nav.run()

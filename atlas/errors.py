@@ -63,3 +63,15 @@ class UploadError(AtlasError):
 
 class StorageError(AtlasError):
     """Saving user data failed; what was saved before is left untouched."""
+
+
+class PermissionDeniedError(AtlasError):
+    """The signed-in user's role does not allow this (a viewer asked to save or import)."""
+
+
+class AuthenticationError(AtlasError):
+    """Sign-in failed: wrong name or password, or too many failures (locked for a while)."""
+
+
+class ConfigurationError(AtlasError):
+    """A setting or configuration file of the atlas is invalid (e.g. an unknown sign-in mode)."""

@@ -42,6 +42,47 @@ USER_DATA_DIR: Path = Path(
 #: Several app processes can share it, and QGIS opens its layers directly.
 DATABASE_URL: str = os.environ.get("ATLAS_DATABASE_URL", "").strip()
 
+# --- sign-in and roles (see README, "Sign-in and roles") ----------------------------------------
+
+#: How users are known (env ``ATLAS_AUTH``): ``off`` (the default, one machine: no sign-in,
+#: everyone may edit and saves record no user), ``local`` (accounts in :data:`AUTH_USERS_FILE`,
+#: managed by ``atlas users``, and a sign-in form), ``header`` (a trusted reverse proxy names the
+#: user in the header :data:`AUTH_HEADER`; the header is read in no other mode) or ``oidc``
+#: (Streamlit's own ``st.login`` with an identity provider configured in
+#: ``.streamlit/secrets.toml`` ``[auth]``).
+AUTH_MODE: str = os.environ.get("ATLAS_AUTH", "off").strip().lower()
+
+#: Local accounts: names, roles and salted Argon2id password hashes (env ``ATLAS_USERS_FILE``;
+#: default ``<USER_DATA_DIR>/users.json``, written with permissions 0600).
+AUTH_USERS_FILE: Path = Path(
+    os.environ.get("ATLAS_USERS_FILE", USER_DATA_DIR / "users.json")).expanduser()
+
+#: Roles of users known to a proxy or identity provider (env ``ATLAS_ROLES_FILE``; default
+#: ``<USER_DATA_DIR>/roles.toml``): a ``[roles]`` table of ``"name" = "editor"`` lines.
+AUTH_ROLES_FILE: Path = Path(
+    os.environ.get("ATLAS_ROLES_FILE", USER_DATA_DIR / "roles.toml")).expanduser()
+
+#: Role of a proxy- or provider-signed-in user the roles file does not name (env
+#: ``ATLAS_DEFAULT_ROLE``; ``viewer`` or ``editor``; default ``viewer``).
+AUTH_DEFAULT_ROLE: str = os.environ.get("ATLAS_DEFAULT_ROLE", "viewer").strip().lower()
+
+#: The request header a trusted proxy sets to the signed-in user's name, in ``header`` mode
+#: (env ``ATLAS_AUTH_HEADER``; default ``X-Forwarded-User``).
+AUTH_HEADER: str = os.environ.get("ATLAS_AUTH_HEADER", "X-Forwarded-User").strip()
+
+#: The ``[auth.<provider>]`` section ``st.login`` uses in ``oidc`` mode (env
+#: ``ATLAS_OIDC_PROVIDER``; default none: the single ``[auth]`` section) and the identity
+#: claim that names the user (env ``ATLAS_OIDC_CLAIM``; default ``email``).
+AUTH_OIDC_PROVIDER: str | None = os.environ.get("ATLAS_OIDC_PROVIDER") or None
+AUTH_OIDC_CLAIM: str = os.environ.get("ATLAS_OIDC_CLAIM", "email")
+
+#: Brute-force brake of the sign-in form: after this many failed sign-ins for one name within
+#: :data:`AUTH_LOCKOUT_S`, that name is locked for :data:`AUTH_LOCKOUT_S` seconds; each failure
+#: also waits :data:`AUTH_FAILURE_DELAY_S` seconds before answering.
+AUTH_MAX_FAILURES: int = 5
+AUTH_LOCKOUT_S: float = 300.0
+AUTH_FAILURE_DELAY_S: float = 1.0
+
 #: Storage CRS of everything the atlas keeps: WGS84 longitude/latitude.
 CRS_WGS84: str = "EPSG:4326"
 

@@ -39,10 +39,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(user_dir: Path, cache_dir: Path) -> Iterator[str]:
-    """The atlas app served by streamlit on 127.0.0.1; yields its URL, stops it afterwards."""
+def running_app(user_dir: Path, cache_dir: Path, *, env: dict[str, str] | None = None) -> Iterator[str]:
+    """The atlas app served by streamlit on 127.0.0.1; yields its URL, stops it afterwards.
+
+    ``env`` adds environment variables (e.g. the sign-in settings ``ATLAS_AUTH``...).
+    """
     port = free_port()
-    env = dict(os.environ, ATLAS_USER_DIR=str(user_dir), ATLAS_CACHE_DIR=str(cache_dir))
+    env = dict(os.environ, ATLAS_USER_DIR=str(user_dir), ATLAS_CACHE_DIR=str(cache_dir), **(env or {}))
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",

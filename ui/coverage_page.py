@@ -24,7 +24,7 @@ from atlas.places import gap_table
 from atlas.scenarios import Scenario, load_scenarios, save_scenario
 from atlas.supply import KIND_OF_LAYER, SUPPLY_CHOICES, supply_label, supply_sites
 from atlas.webmap import Overlay, basemap_datum, points_overlay
-from ui import analysis, common, mapview
+from ui import analysis, auth, common, mapview
 from ui.cards import md_escape
 from ui.coverage_inputs import population_input, zones_input
 from ui.tables import show_table, site_names, with_headers
@@ -377,10 +377,10 @@ def scenario_panel(supply: Supply, lang: str) -> None:
         scen.sites = [s for s in scen.sites if s["id"] not in drop]
         st.rerun()
     b1, b2 = st.columns(2)
-    if b1.button(t("cov_save", lang)):
+    if auth.save_button(b1, t("cov_save", lang), lang):
         scen.name = name.strip() or scen.name
         try:
-            version = save_scenario(scen)
+            version = save_scenario(scen, user=auth.editor_name())
             st.success(t("cov_saved", lang) + md_escape(scen.name) + f" · v{version}")
         except AtlasError as exc:
             st.error(exc.message(lang))
@@ -394,6 +394,7 @@ def scenario_panel(supply: Supply, lang: str) -> None:
         saved_names = []
     st.selectbox(t("cov_load", lang), ["", *saved_names], key="cov_load", on_change=_load_picked,
                  args=(lang,))
+    auth.scenario_history(lang)
 
 
 def _load_picked(lang: str) -> None:

@@ -50,7 +50,7 @@ from atlas.userlayers import (
     save_user_layer,
 )
 from atlas.webmap import TIP_CHARS, build_map, clip_text
-from ui import common
+from ui import auth, common
 from ui.cards import md_escape
 from ui.tables import show_table
 
@@ -302,9 +302,10 @@ def save(result: ImportResult, filename: str, fk: str, *, datum: str, err_m: flo
                                   best=DATUM_LABELS[best]), key=f"imp_keep_datum_{fk}_{datum}")
     if st.button(t("imp_save", lang), key="imp_save_btn", disabled=result.ok.empty or not confirmed):
         try:
+            user = auth.editor_name()
             saved = save_user_layer(name, to_sites(result, layer_name=name, est_error_m=err_m,
                                                    shapes=shapes),
-                                    note=f"{filename}; datum {datum}")
+                                    note=f"{filename}; datum {datum}", user=user)
             st.success(saved_text(saved.n, lang))
         except AtlasError as exc:
             st.error(exc.message(lang))
@@ -332,6 +333,7 @@ def my_layers(lang: str) -> None:
     key = st.selectbox(t("imp_my_layers", lang), [r["key"] for r in layers], key="imp_layer_pick",
                        format_func=lambda k: next(r["name"] for r in layers if r["key"] == k))
     rec = next(r for r in layers if r["key"] == key)
+    auth.layer_history(rec, lang)
     sites = load_user_layer(key)
     unplaced = sites[sites.position_status == "unplaced"]
     st.caption(f"{t('unplaced_count', lang)}: {len(unplaced)} / {len(sites)}")
@@ -349,9 +351,10 @@ def place_unplaced(layer: str, sites: pd.DataFrame, unplaced: pd.DataFrame, lang
     addr = str(unplaced.set_index("id").loc[row_id, "address"])
     if addr and st.button(t("imp_geocode", lang), key="imp_geocode"):
         try:
+            user = auth.editor_name()
             lon, lat, err = geocode(addr)
             save_user_layer(layer, place_row(sites, row_id, lon, lat, est_error_m=err,
-                                             method="geocoded:nominatim"))
+                                             method="geocoded:nominatim"), user=user)
             st.success(t("imp_placed", lang))
         except AtlasError as exc:
             st.error(exc.message(lang))
@@ -359,7 +362,7 @@ def place_unplaced(layer: str, sites: pd.DataFrame, unplaced: pd.DataFrame, lang
     if click is not None:
         lon, lat = click
         try:
-            save_user_layer(layer, place_row(sites, row_id, lon, lat))
+            save_user_layer(layer, place_row(sites, row_id, lon, lat), user=auth.editor_name())
             st.success(t("imp_placed", lang))
             st.rerun()
         except AtlasError as exc:

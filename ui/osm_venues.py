@@ -18,6 +18,7 @@ from atlas.guard import run_guarded
 from atlas.i18n import t
 from atlas.userlayers import save_user_layer
 from atlas.venues import venues_from_osm_file, venues_to_sites
+from ui import auth
 from ui.osm_extracts import extract_path, osm_files, uploaded_copy
 from ui.tables import editor
 
@@ -71,7 +72,9 @@ def _promote(venues: Any, lang: str, saved_text: Any) -> None:
     vname = st.text_input(t("imp_layer_name", lang), value=t("imp_osm_layer", lang), key="imp_venue_name")
     if st.button(t("imp_osm_promote", lang), key="imp_osm_promote", disabled=keep.empty):
         try:
-            saved = save_user_layer(vname, venues_to_sites(keep, source=st.session_state["imp_venues_src"]))
+            user = auth.editor_name()
+            saved = save_user_layer(vname, venues_to_sites(keep, source=st.session_state["imp_venues_src"]),
+                                    user=user)
             st.success(saved_text(saved.n, lang))
         except AtlasError as exc:
             st.error(exc.message(lang))
