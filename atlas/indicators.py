@@ -61,7 +61,9 @@ def load_targets(*, geodata_dir: Path | None = None) -> pd.DataFrame:
     pandas.DataFrame
         One row per target: id, section, task (0 for goals and safeguards), indicator_zh/en,
         comparator, target_2027 (NaN when the plan gives no figure), unit_zh/en, baseline
-        (NaN when not given), quote (the plan's words), measure.
+        (NaN when not given), baseline_low/baseline_high (bounds where the plan's words give
+        no figure), baseline_year (0 when none), baseline_source_zh/en (the plan's words),
+        quote (the plan's words), measure.
 
     Raises
     ------
@@ -79,7 +81,10 @@ def load_targets(*, geodata_dir: Path | None = None) -> pd.DataFrame:
         raise ValidationError(f"{path.name} 有无效的行：{ids}", f"{path.name} has invalid rows: {ids}")
     out = df.assign(task=df.task.map(lambda v: int(v) if v else 0),
                     target_2027=pd.to_numeric(df.target_2027.replace("", np.nan)),
-                    baseline=pd.to_numeric(df.baseline.replace("", np.nan)))
+                    baseline=pd.to_numeric(df.baseline.replace("", np.nan)),
+                    baseline_low=pd.to_numeric(df.baseline_low.replace("", np.nan)),
+                    baseline_high=pd.to_numeric(df.baseline_high.replace("", np.nan)),
+                    baseline_year=pd.to_numeric(df.baseline_year.replace("", "0")).astype(int))
     return out.reset_index(drop=True)
 
 
@@ -91,6 +96,7 @@ class Measurement:
     value: float | None = None
     low: float | None = None
     high: float | None = None
+    estimate: float | None = None  # a labelled estimate inside the bounds (offline coverage)
     detail_zh: str = ""
     detail_en: str = ""
 
@@ -188,7 +194,7 @@ def measure_coverage(city: Mapping[str, Any] | None) -> Measurement:
                            detail_zh="步行路网上15分钟（1,125 米）内的常住人口比例" + left_zh,
                            detail_en="share of residents within a 15-minute (1,125 m) walk on the network"
                                      + left_en)
-    return Measurement(how, low=lo, high=hi,
+    return Measurement(how, low=lo, high=hi, estimate=None if np.isnan(est) else est,
                        detail_zh=(f"无步行路网：至多 {fmt.pct(hi)}（直线上限）；确定在范围外 {gap} 人；"
                                   f"直线×绕行系数估计约 {fmt.pct(est)}（估计值）" + left_zh),
                        detail_en=(f"no walking network: at most {fmt.pct(hi)} (straight-line upper "
