@@ -388,8 +388,10 @@ def measured_rows(measured: Mapping[str, Measurement], *, on: date,
         if m.how == "none":
             continue
         value = m.estimate if m.estimate is not None else m.value
+        share = m.how in ("network", "straight-line-bounds")  # a share: 0 % is a true lower bound
+        low = 0.0 if share and m.high is not None and (m.low is None or math.isnan(m.low)) else m.low
         rows.append({"target_id": tid, "year": on.year, "district": CITY, "value": value,
-                     "low": m.low, "high": m.high, "source": f"atlas:{m.how}",
+                     "low": low, "high": m.high, "source": f"atlas:{m.how}",
                      "observed_on": on.isoformat(), "note": m.detail_zh[:300]})
         if district_coverage is not None and m.how in ("network", "straight-line-bounds"):
             for r in district_coverage.to_dict("records"):
@@ -397,7 +399,7 @@ def measured_rows(measured: Mapping[str, Measurement], *, on: date,
                 if not math.isnan(hi):
                     rows.append({"target_id": tid, "year": on.year, "district": str(r["district"]),
                                  "value": None if math.isnan(est) else est,
-                                 "low": None if math.isnan(lo) else lo, "high": hi,
+                                 "low": 0.0 if math.isnan(lo) else lo, "high": hi,
                                  "source": f"atlas:{m.how}", "observed_on": on.isoformat(), "note": ""})
     for tid, counts in (district_counts or {}).items():
         rows += [{"target_id": tid, "year": on.year, "district": d, "value": float(n), "low": None,

@@ -1,12 +1,13 @@
-"""Plan indicators: every quantitative 2027 target of the plan against what the atlas measures."""
+"""Plan indicators: every quantitative 2027 target, its trajectory and what the atlas measures."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from atlas import progress
 from atlas.i18n import t
 from atlas.indicators import district_indicators, kepu_by_level, load_targets, measure_targets, task_features
-from ui import common, dashboard
+from ui import common, dashboard, progress_view
 from ui.tables import show_table
 
 lang = common.page("dash_title")
@@ -17,14 +18,37 @@ targets = load_targets()
 cov_city, cov_districts = dashboard.coverage_figures()
 measured = measure_targets(targets, sites=sites, districts=districts, coverage_city=cov_city)
 features = task_features(plan, sites)
+values = progress.load_values()
+can_edit, editor_name = progress_view.editor()
+
+save = progress_view.saver(targets, districts, editor_name)
+
 
 dashboard.show_summary(targets, measured, features, lang)
+st.subheader(t("prog_title", lang))
+progress_view.show_progress(targets, values, districts, lang)
+if can_edit:
+    progress_view.record_form(str(st.session_state["prog_target"]), districts, targets, lang, save=save)
+else:
+    st.info(t("prog_viewer", lang))
+
 st.subheader(t("dash_targets_table", lang))
 only = st.toggle(t("dash_only_measurable", lang), value=False, key="dash_only")
-table = dashboard.targets_table(targets, measured, common.tasks_by_number(), lang)
+table = dashboard.targets_table(targets, measured, common.tasks_by_number(), lang,
+                                progress_view.status_columns(targets, values, lang))
 if only:
     table = table.head(sum(m.how != "none" for m in measured.values()))  # measured rows come first
 dashboard.show_targets(table, targets, measured, lang)
+
+with st.expander(t("prog_measure_title", lang), expanded=False):
+    if can_edit:
+        progress_view.measure_now(measured, lang, save=save,
+                                  district_coverage=progress_view.district_coverage(cov_districts),
+                                  district_counts=progress_view.district_counts(sites, targets))
+    else:
+        st.info(t("prog_viewer", lang))
+with st.expander(t("prog_files", lang), expanded=False):
+    progress_view.files_panel(values, targets, lang, can_edit=can_edit, save=save)
 
 st.subheader(t("dash_kepu_levels", lang))
 show_table(kepu_by_level(sites, lang), lang)

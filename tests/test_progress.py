@@ -206,8 +206,8 @@ def test_measured_values_are_recorded_with_their_date(tmp_path, targets, distric
     city = {"method": "straight-line-bounds", "pct_lower": 20.0, "pct_upper": 70.0, "pct_estimate": 45.0,
             "certain_gap_population": 1000}
     measured = measure_targets(targets, sites=sites, districts=districts, coverage_city=city)
-    cov = pd.DataFrame({"district": ["海曙区", "奉化区"], "pct_lower": [30.0, np.nan],
-                        "pct_estimate": [50.0, np.nan], "pct_upper": [80.0, np.nan]})
+    cov = pd.DataFrame({"district": ["海曙区", "奉化区", "北仑区"], "pct_lower": [30.0, np.nan, np.nan],
+                        "pct_estimate": [50.0, np.nan, 17.0], "pct_upper": [80.0, np.nan, 49.0]})
     rows = progress.measured_rows(measured, on=TODAY, district_coverage=cov,
                                   district_counts={"T23a": {"海曙区": 7}})
     progress.save_values(rows, kind="measured", targets=targets, districts=districts, folder=tmp_path,
@@ -217,6 +217,9 @@ def test_measured_values_are_recorded_with_their_date(tmp_path, targets, distric
     assert (cur.observed_on == "2026-12-01").all() and (cur.kind == "measured").all()
     cover = cur[(cur.target_id == "T23b") & (cur.district == "")].iloc[0]
     assert (cover.low, cover.value, cover.high) == (20.0, 45.0, 70.0)  # a range with its estimate
-    assert cur[(cur.target_id == "T23b")].district.tolist() == ["", "海曙区"]  # no row where data is missing
+    # no row where data is missing; "at most 49 %" is the range 0–49 %
+    assert cur[(cur.target_id == "T23b")].district.tolist() == ["", "北仑区", "海曙区"]
+    beilun = cur[(cur.target_id == "T23b") & (cur.district == "北仑区")].iloc[0]
+    assert (beilun.low, beilun.value, beilun.high) == (0.0, 17.0, 49.0)
     kepu = cur[(cur.target_id == "T23a") & (cur.district == "")].iloc[0]
     assert kepu.value == float((sites.category == "kepu_site").sum())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -23,11 +24,16 @@ def target_text(row: Any, lang: str) -> str:
 
 
 def targets_table(targets: pd.DataFrame, measured: dict[str, Measurement], tasks: dict[int, Any],
-                  lang: str) -> pd.DataFrame:
-    """One row per target, as people read it: where it is, what, 2027 value, now, how measured.
+                  lang: str, progress_cols: dict[str, tuple[str, str]] | None = None) -> pd.DataFrame:
+    """One row per target, as people read it: where, what, 2027 value, baseline, latest, progress.
+
+    ``progress_cols`` (:func:`ui.progress_view.status_columns`) gives the latest recorded value
+    and the progress status; then the value the atlas measures now and how.
 
     Targets the atlas measures come first; the others keep the plan's order.
     """
+    from ui.progress_view import baseline_text
+
     en = lang == "en"
     rows = []
     first = targets.assign(_none=[measured[i].how == "none" for i in targets.id])
@@ -39,7 +45,9 @@ def targets_table(targets: pd.DataFrame, measured: dict[str, Measurement], tasks
             t("dash_col_where", lang): where,
             t("dash_col_indicator", lang): r.indicator_en if en else r.indicator_zh,
             t("dash_col_target", lang): target_text(r, lang),
-            t("dash_col_baseline", lang): "—" if pd.isna(r.baseline) else f"{r.baseline:,.0f} {unit}",
+            t("dash_col_baseline", lang): baseline_text(r, lang),
+            **({t("prog_col_latest", lang): progress_cols[r.id][0],
+                t("prog_col_status", lang): progress_cols[r.id][1]} if progress_cols else {}),
             t("dash_col_now", lang): m.text(unit if m.how == "count" else "%", lang)
             if m.how != "none" else "—",
             t("dash_col_how", lang): HOW[m.how][en],
@@ -125,12 +133,32 @@ def show_districts(table: pd.DataFrame, lang: str) -> None:
         sep = ": " if lang == "en" else "："
         st.caption("  \n".join(f"**{md_escape(d)}**{sep}{md_escape(n)}"
                                for d, n in zip(shown.district, shown.note, strict=True) if n))
-    charts = chart_columns(shown, cols)
+    charts = [c for c in chart_columns(shown, cols) if not c.startswith("pct_")]
+    if "pct_upper" in table and pd.to_numeric(table.pct_upper, errors="coerce").notna().any():
+        st.altair_chart(coverage_range_chart(table, lang), width="stretch")
+        st.caption(t("prog_range_note", lang))
     for start in range(0, len(charts), CHARTS_PER_ROW):
         row = st.columns(CHARTS_PER_ROW)
         for slot, c in zip(row, charts[start:start + CHARTS_PER_ROW], strict=False):
             with slot:
                 st.altair_chart(district_chart(shown, c, lang), width="stretch")
+
+
+def coverage_range_chart(table: pd.DataFrame, lang: str) -> Any:
+    """The districts' 15-minute coverage as one range each: lower to upper bound, the estimate marked.
+
+    Districts without data are listed last with a grey "no data" label, never a bar of 0.
+    """
+    from ui.progress_view import district_values_chart
+
+    cols = {"low": "pct_lower", "value": "pct_estimate", "high": "pct_upper"}
+    df = pd.DataFrame({"district": table.district.to_numpy(),
+                       **{k: pd.to_numeric(table[c], errors="coerce").to_numpy() if c in table else np.nan
+                          for k, c in cols.items()}})
+    df["low"] = df.low.where(df.low.notna() | df.high.isna(), 0.0)  # "at most x %": the range is 0–x
+    districts = table.rename(columns={"district": "name_zh", "district_en": "name_en"})
+    chart = district_values_chart(df, districts, lang)
+    return chart.properties(title=t("prog_range_title", lang))
 
 
 def chart_columns(shown: pd.DataFrame, cols: list[str]) -> list[str]:
