@@ -7,7 +7,7 @@ import streamlit as st
 from atlas import progress
 from atlas.i18n import t
 from atlas.indicators import district_indicators, kepu_by_level, load_targets, measure_targets, task_features
-from ui import common, dashboard, progress_view
+from ui import auth, common, dashboard, progress_view
 from ui.tables import show_table
 
 lang = common.page("dash_title")
@@ -19,9 +19,9 @@ cov_city, cov_districts = dashboard.coverage_figures()
 measured = measure_targets(targets, sites=sites, districts=districts, coverage_city=cov_city)
 features = task_features(plan, sites)
 values = progress.load_values()
-can_edit, editor_name = progress_view.editor()
+can_edit = auth.can_edit()
 
-save = progress_view.saver(targets, districts, editor_name)
+save = progress_view.saver(targets, districts, auth.editor_name)
 
 
 dashboard.show_summary(targets, measured, features, lang)
@@ -30,7 +30,7 @@ progress_view.show_progress(targets, values, districts, lang)
 if can_edit:
     progress_view.record_form(str(st.session_state["prog_target"]), districts, targets, lang, save=save)
 else:
-    st.info(t("prog_viewer", lang))
+    auth.viewer_note(lang)
 
 st.subheader(t("dash_targets_table", lang))
 only = st.toggle(t("dash_only_measurable", lang), value=False, key="dash_only")
@@ -40,13 +40,11 @@ if only:
     table = table.head(sum(m.how != "none" for m in measured.values()))  # measured rows come first
 dashboard.show_targets(table, targets, measured, lang)
 
-with st.expander(t("prog_measure_title", lang), expanded=False):
-    if can_edit:
+if can_edit:
+    with st.expander(t("prog_measure_title", lang), expanded=False):
         progress_view.measure_now(measured, lang, save=save,
                                   district_coverage=progress_view.district_coverage(cov_districts),
                                   district_counts=progress_view.district_counts(sites, targets))
-    else:
-        st.info(t("prog_viewer", lang))
 with st.expander(t("prog_files", lang), expanded=False):
     progress_view.files_panel(values, targets, lang, can_edit=can_edit, save=save)
 

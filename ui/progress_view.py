@@ -23,19 +23,6 @@ KIND_COLOURS = {"baseline": "#666666", "recorded": "#0072B2", "imported": "#56B4
 STATUS_BOX = {"on_track": st.success, "behind": st.warning}
 
 
-def editor() -> tuple[bool, Callable[[], str]]:
-    """(may this session save?, a function giving the name to record with a save).
-
-    Uses the roles of :mod:`ui.auth` when the app has them; without sign-in everyone may save
-    and no name is recorded.
-    """
-    try:
-        from ui import auth  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return True, lambda: ""
-    return bool(auth.can_edit()), auth.editor_name
-
-
 def num(v: float | None) -> str:
     """A value as people read it: thousands separated, at most 4 significant digits below 1,000."""
     if v is None or (isinstance(v, float) and math.isnan(v)):

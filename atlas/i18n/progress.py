@@ -75,7 +75,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "prog_import_file": ("选择 CSV 或 XLSX 文件", "Choose a CSV or XLSX file"),
     "prog_import_button": ("导入", "Import"),
     "prog_imported": ("已导入 {n} 行，保存为第 {v} 版。", "Imported {n} rows, saved as version {v}."),
-    "prog_viewer": ("只有编辑者可以记录、导入数值。", "Only editors can record or import values."),
     "prog_col_latest": ("最新记录", "Latest value"),
     "prog_col_status": ("进展", "Progress"),
     "prog_not_in_plan": ("规划未给出", "not in the plan"),
