@@ -25,12 +25,16 @@ PAGE_LIST = [  # file, title (zh, en), icon, url path
 LANG = "en" if st.session_state.get("lang_radio", "中文") == "English" else "zh"
 EDITOR_PAGES = {"import"}  # pages only an editor sees (the pages' saves check the role anyway)
 
-user = auth.gate()  # sign-in when it is configured (ATLAS_AUTH); stops here until signed in
+# Sign-in (ATLAS_AUTH; off by default): until the session has a user, every page's address shows
+# the sign-in page and no page's own code runs. st.navigation is always called, so Streamlit
+# never falls back to listing the pages/ folder.
+user = auth.current_user()
 nav = st.navigation([
-    st.Page(PAGES / f, title=title[LANG == "en"], icon=f":material/{icon}:", default=path is None,
-            **({"url_path": path} if path else {}))
-    for f, title, icon, path in PAGE_LIST if user.can_edit or path not in EDITOR_PAGES
-])
-auth.sidebar(user, LANG)
+    st.Page(PAGES / f if user else auth.sign_in_page, title=title[LANG == "en"],
+            icon=f":material/{icon}:", default=path is None, **({"url_path": path} if path else {}))
+    for f, title, icon, path in PAGE_LIST if user is None or user.can_edit or path not in EDITOR_PAGES
+], position="sidebar" if user else "hidden")
+if user is not None:
+    auth.sidebar(user, LANG)
 with profiled("run", nav.url_path or "map"):
     nav.run()

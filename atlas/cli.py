@@ -1,7 +1,8 @@
 """Command-line entry points: ``atlas`` and the stand-alone ``build-network``/``export-briefing``.
 
 ``atlas batch``, ``atlas build-network`` and ``atlas export-briefing`` are the same commands;
-``atlas store copy`` copies the user store (e.g. into PostGIS).
+``atlas store copy`` copies the user store (e.g. into PostGIS); ``atlas users`` manages the local
+accounts of ``ATLAS_AUTH=local``.
 """
 
 from __future__ import annotations
@@ -227,14 +228,82 @@ def store_main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    """The new password: one line from standard input, or typed twice without echo."""
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise SystemExit("error: no terminal to type the password: use --password-stdin")
+    first = getpass.getpass("Password / 密码: ")
+    if getpass.getpass("Again / 再输入一次: ") != first:
+        raise SystemExit("error: the two passwords differ / 两次输入的密码不一致")
+    return first
+
+
+def users_main(argv: list[str] | None = None) -> int:
+    """``atlas users``: add, change and remove the local accounts of ``ATLAS_AUTH=local``."""
+    from atlas import accounts, settings
+
+    ap = argparse.ArgumentParser(
+        prog="atlas users",
+        description="Local accounts for ATLAS_AUTH=local: names, roles (viewer: browse, analyse, "
+                    "export; editor: also import and save) and salted Argon2id password hashes, in "
+                    f"a file readable only by its owner (default {settings.AUTH_USERS_FILE}; "
+                    "ATLAS_USERS_FILE). Passwords are typed without echo, or read from standard "
+                    "input with --password-stdin.")
+    ap.add_argument("--file", type=Path, default=None, help="the accounts file")
+    ap.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of messages")
+    sub = ap.add_subparsers(dest="command", required=True)
+    add = sub.add_parser("add", help="add an account")
+    add.add_argument("name")
+    add.add_argument("--role", choices=["viewer", "editor"], default="viewer")
+    pw = sub.add_parser("passwd", help="set an account's password")
+    pw.add_argument("name")
+    for p in (add, pw):
+        p.add_argument("--password-stdin", action="store_true",
+                       help="read the password from the first line of standard input")
+    role = sub.add_parser("role", help="change an account's role")
+    role.add_argument("name")
+    role.add_argument("role", choices=["viewer", "editor"])
+    rm = sub.add_parser("remove", help="remove an account (its saves keep its name)")
+    rm.add_argument("name")
+    sub.add_parser("list", help="list the accounts (names, roles, dates; never hashes)")
+    args = ap.parse_args(argv)
+    try:
+        if args.command == "list":
+            for row in accounts.describe(accounts.load_accounts(path=args.file)):
+                print(f"{row['name']}\t{row['role']}\tcreated {row['created']}\tchanged {row['changed']}")
+            return 0
+        if args.command == "add":
+            accounts.add_user(args.name, _read_password(args), role=args.role, path=args.file)
+        elif args.command == "passwd":
+            accounts.load_accounts(path=args.file)[accounts.check_name(args.name)]  # before typing
+            accounts.set_password(args.name, _read_password(args), path=args.file)
+        elif args.command == "role":
+            accounts.set_role(args.name, args.role, path=args.file)
+        else:
+            accounts.remove_user(args.name, path=args.file)
+    except KeyError:
+        print(f"error: {'no user' if args.lang == 'en' else '没有该用户'} {args.name!r}", file=sys.stderr)
+        return 2
+    except AtlasError as exc:
+        print(f"error: {exc.message(args.lang)}", file=sys.stderr)
+        return 2
+    print("ok")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``atlas``: ``atlas batch ...``, ``atlas build-network ...``, ``atlas export-briefing ...``."""
+    """``atlas``: ``atlas batch``, ``build-network``, ``export-briefing``, ``store``, ``users``."""
     args = sys.argv[1:] if argv is None else list(argv)
     commands: dict[str, Callable[[list[str]], int]] = {
         "batch": batch_main, "build-network": build_network_main,
-        "export-briefing": export_briefing_main, "store": store_main}
+        "export-briefing": export_briefing_main, "store": store_main, "users": users_main}
     if not args or args[0] not in commands:
-        print("usage: atlas {batch,build-network,export-briefing,store} ...  (atlas COMMAND -h for help)",
+        print("usage: atlas {batch,build-network,export-briefing,store,users} ...  "
+              "(atlas COMMAND -h for help)",
               file=sys.stderr if args and args[0] not in ("-h", "--help") else sys.stdout)
         return 0 if args and args[0] in ("-h", "--help") else 2
     return commands[args[0]](args[1:])

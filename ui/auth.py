@@ -86,28 +86,22 @@ def viewer_note(lang: str) -> None:
     st.info(t("auth_viewer_note", lang))
 
 
-def session_lang() -> str:
-    """The language the session chose (the switch's value, before the page draws it again)."""
-    choice = st.session_state.get("lang_radio")
-    if choice is not None:
-        return "en" if choice == "English" else "zh"
-    return str(st.session_state.get("lang", "zh"))
+def sign_in_page() -> None:
+    """The page every address shows until the session has a user: the sign-in of the mode.
 
-
-def gate() -> User:
-    """Let the session through with its user, or show the sign-in and stop the script."""
-    lang = session_lang()
-    try:
-        user = _user()
-    except AtlasError as exc:
-        st.error(exc.message(lang))
-        st.stop()
-    if user is not None:
-        return user
+    ``streamlit_app.py`` registers it under each page's address (so a bookmarked page opens
+    after signing in), with the navigation hidden; the pages themselves are not registered, so
+    none of their code runs for a session without a user.
+    """
     from ui import common
 
     lang = common.language()
     st.title(t("app_title", lang))
+    try:
+        _user()
+    except AtlasError as exc:  # a bad setting or header: say so, let nobody in
+        st.error(exc.message(lang))
+        return
     mode = auth_mode()
     if mode == "local":
         _sign_in_form(lang)
@@ -118,8 +112,6 @@ def gate() -> User:
                   args=(provider,) if provider else ())
     else:
         st.warning(t("auth_no_header", lang))
-    st.stop()
-    raise AssertionError("unreachable")  # st.stop() raises
 
 
 def _sign_in_form(lang: str) -> None:
