@@ -24,7 +24,8 @@ def _user_dirs(tmp_path, monkeypatch):
     monkeypatch.delenv("ATLAS_DATABASE_URL", raising=False)
     monkeypatch.setattr(settings, "CACHE_DIR", tmp_path / "cache")
     monkeypatch.setattr(settings, "OSM_DIR", tmp_path / "cache" / "osm")
-    for var in ("ATLAS_AUTH", "ATLAS_USERS_FILE", "ATLAS_ROLES_FILE", "ATLAS_DEFAULT_ROLE", "ATLAS_AUTH_HEADER"):
+    for var in ("ATLAS_AUTH", "ATLAS_USERS_FILE", "ATLAS_ROLES_FILE", "ATLAS_DEFAULT_ROLE",
+                "ATLAS_AUTH_HEADER"):
         monkeypatch.delenv(var, raising=False)  # sign-in off unless a test turns it on
     monkeypatch.setattr(settings, "AUTH_MODE", "off")
     monkeypatch.setattr(settings, "AUTH_USERS_FILE", tmp_path / "user" / "users.json")

@@ -53,7 +53,8 @@ def test_the_command_refuses_bad_input_in_the_chosen_language(tmp_path):
     atlas_users("add", "zhang", "--password-stdin", stdin="a good password\n", path=f)
     dup = atlas_users("add", "zhang", "--password-stdin", stdin="a good password\n", path=f)
     assert dup.returncode == 2 and "已存在" in dup.stderr
-    for args in (("passwd", "nobody", "--password-stdin"), ("remove", "nobody"), ("role", "nobody", "editor")):
+    for args in (("passwd", "nobody", "--password-stdin"), ("remove", "nobody"),
+                 ("role", "nobody", "editor")):
         r = atlas_users(*args, stdin="a good password\n", path=f)
         assert r.returncode == 2 and "nobody" in r.stderr, args
     bad_role = atlas_users("add", "li", "--role", "admin", "--password-stdin", stdin="a good password\n",
