@@ -11,9 +11,12 @@ from __future__ import annotations
 import streamlit as st
 
 from atlas.guard import warm_up
-from ui import common, importer, osm_venues
+from ui import auth, common, importer, osm_venues
 
 lang = common.page("imp_title")
+if not auth.can_edit():  # viewers do not get this page in the navigation; saving checks anyway
+    auth.viewer_note(lang)
+    st.stop()
 warm_up()  # the worker server loads pandas while the planner picks a file
 
 up = importer.uploader(lang)
