@@ -55,6 +55,8 @@ BUSY_TIMEOUT_S = 30.0
 #: raises the backend's own error at a chosen statement). ``None`` in the app.
 STATEMENT_HOOK: Callable[[str], None] | None = None
 
+_COMMITS = [0]  # write transactions this process committed (see local_commits)
+
 #: Where a location is a database rather than a folder.
 _URL = re.compile(r"^postgres(ql)?://", re.IGNORECASE)
 
@@ -274,6 +276,14 @@ def location(folder: Path | str | None = None) -> Path | str:
     return Path(folder)
 
 
+def local_commits() -> int:
+    """How many write transactions this process has committed.
+
+    A cheap cache key for a page; another process's commits are seen only by asking the store.
+    """
+    return _COMMITS[0]
+
+
 def is_database(where: Path | str) -> bool:
     """Whether a :func:`location` is a database URL (rather than a folder)."""
     return isinstance(where, str)
@@ -393,6 +403,7 @@ def transaction(folder: Path | str | None = None) -> Iterator[StoreConnection]:
         try:
             yield conn
             conn.commit()
+            _COMMITS[0] += 1
         except BaseException:
             with contextlib.suppress(*conn.errors):
                 conn.rollback()
@@ -512,6 +523,6 @@ def max_value(conn: StoreConnection, table: Table, column: str) -> Any:
 __all__ = [
     "BUSY_TIMEOUT_S", "REAL_COLUMNS", "STATEMENT_HOOK", "STORE_NAME", "TEXT_COLUMNS",
     "StoreConnection", "Table", "TableDef", "ensure_table", "insert_rows", "is_database",
-    "location", "max_value", "now_utc", "reading", "select_rows", "store_path", "tables",
+    "local_commits", "location", "max_value", "now_utc", "reading", "select_rows", "store_path", "tables",
     "transaction",
 ]

@@ -8,6 +8,7 @@ rerun). Callers treat the frames as read-only: filter or ``.copy()``, never assi
 from __future__ import annotations
 
 import functools
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +31,15 @@ def _user_signature() -> tuple[int, int]:
     """Changes whenever a user-layer version is committed to the user-data store.
 
     The store is asked (an SQLite query) only when its files changed on disk: several times per
-    rerun this is a couple of ``stat`` calls.
+    rerun this is a couple of ``stat`` calls. A PostGIS store has no file: it is asked at most
+    once a second (a save in another app process shows within a second, one in this process at
+    once).
     """
     from atlas import settings, store
 
+    where = store.location()
+    if store.is_database(where):
+        return _database_signature(int(time.monotonic()), store.local_commits(), str(where))
     path = store.store_path()
     stats = []
     for p in (path, path.with_name(path.name + "-wal")):
@@ -52,19 +58,26 @@ def _store_signature(stats: tuple[int, ...], folder: str) -> tuple[int, int]:
     return user_data_signature(folder=Path(folder))
 
 
+@functools.lru_cache(maxsize=4)
+def _database_signature(second: int, commits: int, url: str) -> tuple[int, int]:
+    from atlas.userlayers import user_data_signature
+
+    return user_data_signature(folder=url)
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _user_layers(signature: tuple[int, int], folder: str
                  ) -> tuple[list[Layer], dict[str, gpd.GeoDataFrame]]:
     from atlas.userlayers import user_catalogue
 
-    return user_catalogue(folder=Path(folder))
+    return user_catalogue(folder=folder)
 
 
 def user_layers() -> tuple[list[Layer], dict[str, gpd.GeoDataFrame]]:
     """The planner's saved layers, re-read only when a layer version was committed."""
-    from atlas import settings
+    from atlas import store
 
-    return _user_layers(_user_signature(), str(settings.USER_DATA_DIR))
+    return _user_layers(_user_signature(), str(store.location()))
 
 
 def catalogue() -> list[Layer]:
