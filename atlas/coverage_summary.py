@@ -43,13 +43,16 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import h3
 import numpy as np
 import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from atlas import fmt, settings
+from atlas import settings
 from atlas.coverage import Coverage, coverage
+from atlas.coverage_text import DEMAND_WORDS, by_area, demand_label
+from atlas.coverage_text import headline as headline_text
 from atlas.errors import ValidationError
 from atlas.odmatrix import (
     SiteDemandMatrix,
@@ -76,78 +79,12 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "uncertain_population", "status", "method", "note",
 )
 
-#: How a demand source placed people (``method`` column of the demand), as a qualifier
-#: (zh, en). Keys are the method codes, or their prefix before ":" (``raster:WorldPop``).
-DEMAND_WORDS: dict[str, tuple[str, str]] = {
-    "area-uniform": ("按面积均摊", "spread by area"),
-    "buildings": ("按住宅建筑面积分配", "spread by residential floor area"),
-    "residential-streets": ("按居住道路长度分配", "spread along residential streets"),
-    "all-streets": ("按道路长度分配", "spread along streets"),
-    "zone-table": ("按分区人口表分配", "spread from a zone table"),
-    "cells": ("按上传的格网人口", "from the uploaded grid"),
-    "raster": ("按人口栅格分配", "spread by a population raster"),
-    "mixed": ("各区县分配方法不一", "spread by several methods"),
-    "": ("分配方法未说明", "placement not stated"),
-}
+#: Added after ``zone`` when people are placed by area (:attr:`CoverageSummary.by_area`): what is
+#: certain is an area (km²).
+AREA_COLUMNS: tuple[str, ...] = ("area_km2", "certain_gap_area_km2")
 
-#: Header of each people column, with ``{q}`` for the demand qualifier (zh, en).
-_PEOPLE_HEADERS: dict[str, tuple[str, str]] = {
-    "population": ("人口（{q}，估计）", "People ({q}, estimate)"),
-    "certain_gap_population": ("确定未覆盖人口（{q}，估计）", "People certainly not covered ({q}, estimate)"),
-    "uncertain_population": ("不确定人口（{q}，估计）", "People uncertain ({q}, estimate)"),
-    "covered": ("已覆盖人口（{q}，估计）", "People covered ({q}, estimate)"),
-    "uncovered": ("未覆盖人口（{q}，估计）", "People not covered ({q}, estimate)"),
-    "gap_population": ("缺口人口（{q}，估计）", "People in the gap ({q}, estimate)"),
-    "marginal_population": ("新增覆盖人口（{q}，估计）", "People newly covered ({q}, estimate)"),
-}
-
-
-def demand_label(method: str, lang: str = "zh", *, form: str = "noun", column: str | None = None) -> str:
-    """How people were placed, in words, for every place a head count is shown (one function).
-
-    Parameters
-    ----------
-    method : str
-        The demand's method code (:attr:`CoverageSummary.demand_method`): ``area-uniform``,
-        ``buildings``, ``residential-streets``, ``all-streets``, ``zone-table``, ``raster:…``,
-        ``cells:…``, ``mixed``.
-    lang : {"zh", "en"}
-        Language of the words.
-    form : {"noun", "qualifier", "sentence"}
-        ``noun``: "按面积均摊的人口（估计）" / "people spread by area (estimate)" (metric labels);
-        ``qualifier``: "按面积均摊，估计" (inside brackets); ``sentence``: a caption saying what
-        it means for the figures.
-    column : str, optional
-        A people column (``population``, ``certain_gap_population``, ``uncertain_population``,
-        ``covered``, ``uncovered``, ``gap_population``, ``marginal_population``): its header,
-        e.g. "人口（按面积均摊，估计）"; other columns get :func:`atlas.fmt.header`.
-
-    Returns
-    -------
-    str
-
-    """
-    key = method if method in DEMAND_WORDS else method.split(":", 1)[0]
-    zh, en = DEMAND_WORDS.get(key, DEMAND_WORDS[""])
-    q = en if lang == "en" else zh
-    if column is not None:
-        if column not in _PEOPLE_HEADERS:
-            return fmt.header(column, lang)
-        return _PEOPLE_HEADERS[column][lang == "en"].format(q=q)
-    if form == "qualifier":
-        return f"{q}, estimate" if lang == "en" else f"{q}，估计"
-    if form == "sentence":
-        if key == "area-uniform":
-            return ("People spread by area: each district's residents are spread evenly over all its "
-                    "land (hills as dense as the centre), so head counts are estimates and gaps rank "
-                    "roughly by area." if lang == "en" else
-                    "人口按面积均摊：各区县的常住人口平均分到区县的每一处（山区与城区一样密），"
-                    "人数是估计值，缺口排序大致是按面积排序。")
-        return f"Head counts are estimates ({q})." if lang == "en" else f"人数为估计值（{q}）。"
-    if form != "noun":
-        raise ValidationError(f"未知的说法：{form}", f"Unknown form: {form}")
-    return f"people {q} (estimate)" if lang == "en" else f"{q}的人口（估计）"
-
+__all__ = ["AREA_COLUMNS", "DEMAND_WORDS", "METHOD_BOUNDS", "SUPPLY_DATA_MISSING", "TABLE_COLUMNS",
+           "CoverageSummary", "assign_zones", "coverage_summary", "demand_label", "site_errors"]
 
 @dataclass
 class CoverageSummary:
@@ -216,6 +153,25 @@ class CoverageSummary:
     def demand_label(self, lang: str = "zh", *, form: str = "noun", column: str | None = None) -> str:
         """:func:`demand_label` of this summary's demand (headers, metric labels, captions)."""
         return demand_label(self.demand_method, lang, form=form, column=column)
+
+    @property
+    def by_area(self) -> bool:
+        """True when people were placed by area: what is certain is an area; gaps rank by area.
+
+        A ``mixed`` demand counts as placed by area when any of its points is.
+        """
+        if "method" not in self.demand.columns or self.demand.empty:
+            return False
+        return any(by_area(str(m)) for m in self.demand["method"].astype(str).unique())
+
+    @property
+    def areas(self) -> NDArray[np.float64]:
+        """Land (km²) each demand point stands for: its ``area_km2``, else its H3 cell's area, else NaN."""
+        if "area_km2" in self.demand.columns:
+            return self.demand.area_km2.to_numpy(dtype=float)
+        if self.by_area and "h3" in self.demand.columns:
+            return np.array([h3.cell_area(str(c), "km^2") for c in self.demand.h3], dtype=float)
+        return np.full(len(self.demand), np.nan)
 
     @property
     def no_supply_data(self) -> NDArray[np.bool_]:
@@ -291,8 +247,10 @@ class CoverageSummary:
             "upper": np.where(self.possibly_within & known, pop, 0.0),
             "estimate": np.where(self.estimate_within & known, pop, 0.0),
             "gap": np.where(self.certainly_outside & known, pop, 0.0),
+            "area": self.areas, "gap_area": np.where(self.certainly_outside & known, self.areas, 0.0),
         })
-        g = df.groupby("zone", sort=True)[["population", "known", "lower", "upper", "estimate", "gap"]].sum()
+        sums = ["population", "known", "lower", "upper", "estimate", "gap", "area", "gap_area"]
+        g = df.groupby("zone", sort=True)[sums].sum(min_count=1)
         if zones is not None:
             g = g.reindex(pd.Index(list(dict.fromkeys(zones)), name="zone"), fill_value=0.0)
         g = g.reset_index()
@@ -318,8 +276,11 @@ class CoverageSummary:
             "status": np.select([~people, missing], ["no_population", SUPPLY_DATA_MISSING], "ok"),
             "method": self.method,
             "note": np.nan,  # missing unless there is something to say (reads "—" in tables)
-        })
-        return out[list(TABLE_COLUMNS)].reset_index(drop=True)
+        })[list(TABLE_COLUMNS)]
+        if self.by_area:
+            out.insert(1, "area_km2", g.area.to_numpy())
+            out.insert(2, "certain_gap_area_km2", g.gap_area.where(~missing).to_numpy())
+        return out.reset_index(drop=True)
 
     def by_district(self, lang: str = "zh") -> pd.DataFrame:
         """Figures per district (the demand's ``district`` column); notes in ``lang``.
@@ -350,37 +311,9 @@ class CoverageSummary:
 
     # --- words --------------------------------------------------------------------------
     def headline(self, lang: str = "zh") -> str:
-        """The city figure as one qualified sentence (bounds and estimate offline).
-
-        Figures are rounded as everywhere else (:func:`atlas.fmt.pct`, :func:`atlas.fmt.people`),
-        the way people were placed is said (:func:`demand_label`), and districts without supply
-        data are named as left out.
-        """
-        c = self.city(lang=lang)
-        en = lang == "en"
-        if c.status == SUPPLY_DATA_MISSING:
-            return f"{c.note}." if en else f"{c.note}。"
-        if c.status != "ok":
-            return "No population in the area" if en else "没有人口数据"
-        mins = self.budget_m / (settings.WALK_SPEED_KMH * 1000 / 60)
-        reach = (f"{self.budget_m:,.0f} m ({mins:.0f} min) walk" if en
-                 else f" {self.budget_m:,.0f} 米（{mins:.0f} 分钟）步行范围内")
-        people = (f" Head counts: {self.demand_label(lang)}." if en
-                  else f"人数为{self.demand_label(lang)}。")
-        left_out = (f" {c.note}." if en else f"{c.note}。") if isinstance(c.note, str) and c.note else ""
-        if self.method == METHOD_NETWORK:
-            if en:
-                return (f"{fmt.pct(c.pct_upper)} of people within {reach} on the walking network."
-                        + people + left_out)
-            return f"步行路网：{fmt.pct(c.pct_upper)} 的人口在{reach}。" + people + left_out
-        gap = fmt.people(c.certain_gap_population)
-        if en:
-            return (f"At most {fmt.pct(c.pct_upper)} within {reach} (straight-line upper bound); "
-                    f"{gap} people certainly outside; estimate ≈ {fmt.pct(c.pct_estimate)} (straight line × "
-                    f"{self.detour_factor:g}: an estimate, no walking network)." + people + left_out)
-        return (f"至多 {fmt.pct(c.pct_upper)} 的人口在{reach}（直线上限）；确定在范围外 {gap} 人；"
-                f"估计约 {fmt.pct(c.pct_estimate)}（直线×{self.detour_factor:g}，估计值，无步行路网）。"
-                + people + left_out)
+        """The city figure as one qualified sentence (:func:`atlas.coverage_text.headline`)."""
+        return headline_text(self.method, dict(self.city(lang=lang)), demand=self.demand_method,
+                             budget_m=self.budget_m, detour_factor=self.detour_factor, lang=lang)
 
     # --- maps and updates ---------------------------------------------------------------
     @property
@@ -392,12 +325,23 @@ class CoverageSummary:
         """H3 cells with population and uncovered population (certain gaps offline)."""
         return self.coverage().cells(resolution=resolution)
 
+    def band_cells(self, *, resolution: int | None = None) -> gpd.GeoDataFrame:
+        """Display cells certainly outside and in the uncertain band (:mod:`atlas.coverage_cells`)."""
+        from atlas.coverage_cells import band_cells
+
+        return band_cells(self, resolution=resolution)
+
     def gaps(self, *, min_population: float = 0.0, places: Any = "shipped") -> gpd.GeoDataFrame:
         """Gap clusters, cut at district boundaries and named (:meth:`atlas.coverage.Coverage.gaps`).
 
-        Offline these are the certain gaps; districts without supply data have none.
+        Offline these are the certain gaps; districts without supply data have none. Each has its
+        ``area_km2``; they are ranked by area when people are placed by area (:attr:`by_area`),
+        by people otherwise (:func:`atlas.coverage_cells.rank_gaps`).
         """
-        return self.coverage().gaps(min_population=min_population, places=places)
+        from atlas.coverage_cells import rank_gaps
+
+        gaps = self.coverage().gaps(min_population=min_population, places=places)
+        return rank_gaps(gaps, crs=self.crs, by_area=self.by_area)
 
     def coverage(self) -> Coverage:
         """A :class:`atlas.coverage.Coverage` for cells and gap maps.

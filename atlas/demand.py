@@ -151,7 +151,8 @@ def proxy_demand(districts: gpd.GeoDataFrame, population: pd.DataFrame, *,
 
     Used only with straight-line proxy coverage, and labelled ``area-uniform``. ``x``/``y``
     are in the UTM zone of the districts (:func:`atlas.projection.metric_crs_for`). ``extent_m``
-    is each cell's radius: its people may live anywhere in it.
+    is each cell's radius: its people may live anywhere in it; ``area_km2`` its land (true km²
+    in the same UTM zone), the quantity the inputs really hold.
     """
     pop = population.set_index("district_zh")["resident_pop_2024"]
     rows = []
@@ -164,8 +165,12 @@ def proxy_demand(districts: gpd.GeoDataFrame, population: pd.DataFrame, *,
                                   "population": float(pop[name]) / len(cells)}))
     df = pd.concat(rows, ignore_index=True)
     gdf = gpd.GeoDataFrame(df, geometry=shapely.points(df.lon, df.lat), crs=settings.CRS_WGS84)
-    metric = gdf.to_crs(metric_crs_for(districts))
+    crs = metric_crs_for(districts)
+    metric = gdf.to_crs(crs)
     gdf["x"], gdf["y"] = metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()
+    hexes = gpd.GeoSeries([shapely.Polygon([(lo, la) for la, lo in h3.cell_to_boundary(c)]) for c in gdf.h3],
+                          crs=settings.CRS_WGS84)
+    gdf["area_km2"] = hexes.to_crs(crs).area.to_numpy() / 1e6
     gdf["method"] = "area-uniform"
     gdf["district_share"] = 1.0
     gdf["edge"] = -1

@@ -32,7 +32,7 @@ PCT_COLUMNS = frozenset({"pct_covered", "pct_low", "pct_high", "greedy_gap_pct",
 #: straight-line radius it gives (1,125 m ÷ 1.3 = 865 m), to the metre.
 BUDGET_COLUMNS = frozenset({"budget_m", "radius_m"})
 METRE_COLUMNS = frozenset({"metres", "distance_m", "est_error_m", "access_m", "snap_m"})
-AREA_COLUMNS = frozenset({"area_km2", "official_area_km2"})
+AREA_COLUMNS = frozenset({"area_km2", "official_area_km2", "certain_gap_area_km2"})
 COORD_COLUMNS = frozenset({"lon", "lat", "lon_wgs84", "lat_wgs84"})
 
 #: Bilingual headers of analysis and site columns (extends :data:`atlas.i18n.FIELD_LABELS`).
@@ -52,6 +52,11 @@ HEADERS: dict[str, tuple[str, str]] = {
     "metres": ("步行距离（米）", "Walking distance (m)"),
     "radius_m": ("直线半径（米）", "Straight-line radius (m)"),
     "area_km2": ("面积（km²）", "Area (km²)"),
+    "certain_gap_area_km2": ("确定在范围外面积（km²）", "Area certainly outside (km²)"),
+    "scenario": ("假设情景", "Scenario"),
+    "h3": ("H3 格编号", "H3 cell"),
+    "population_method": ("人口分配方法", "How people were placed"),
+    "access_method": ("可达性计算方法", "Accessibility method"),
     "flag": ("提示", "Note"),
     "snap_m": ("到最近道路（米）", "To the nearest street (m)"),
     "minutes": ("步行时间（分钟）", "Walking time (min)"),
@@ -63,7 +68,7 @@ HEADERS: dict[str, tuple[str, str]] = {
     "marginal_population": ("新增覆盖人口（人）", "Residents newly covered"),
     "gap_population": ("缺口人口（人）", "Residents in the gap"),
     "cumulative_pct": ("累计覆盖率（%）", "Cumulative coverage (%)"),
-    "zone": ("范围", "Area"),
+    "zone": ("范围", "Place"),
     "pct_lower": ("覆盖率下限（%）", "Covered, at least (%)"),
     "pct_upper": ("覆盖率上限（%）", "Covered, at most (%)"),
     "pct_estimate": ("覆盖率估计（%）", "Covered, estimate (%)"),
@@ -227,47 +232,6 @@ def method_label(code: Any, lang: str = "zh") -> str:
     """A method or status code in words."""
     zh, en = METHODS.get(str(code), (str(code), str(code)))
     return en if lang == "en" else zh
-
-
-def siting_note(info: Mapping[str, Any], lang: str = "zh") -> str:
-    """How recommended sites were chosen, in words (and the greedy result's gap to the optimum).
-
-    ``info`` is the second item :func:`atlas.siting.recommend` returns.
-    """
-    method = str(info.get("method", ""))
-    if method.startswith("mclp"):
-        solver = method.removeprefix("mclp").strip("-")
-        zh = "最大覆盖模型精确解" + (f"（{solver}）" if solver else "")
-        en = "maximal covering model, exact" + (f" ({solver})" if solver else "")
-    elif method == "greedy":
-        zh, en = "贪心算法", "greedy"
-    else:
-        zh, en = "无候选点", "no candidate sites"
-    text = en if lang == "en" else zh
-    gap = info.get("greedy_gap_pct")
-    if _missing(gap):
-        return text
-    return text + (f" · greedy result {pct(gap)} below the optimum" if lang == "en"
-                   else f" · 贪心解比最优解少 {pct(gap)}")
-
-
-def coverage_change(before: Any, after: Any, lang: str = "zh", *, column: str = "pct_upper") -> str:
-    """What added sites change: "+0.9 个百分点，减少 15,600 人确定在外" / English.
-
-    ``before`` and ``after`` are city rows (:meth:`atlas.coverage_summary.CoverageSummary.city`)
-    without and with the added sites; ``column`` the percentage compared (the network value, or
-    offline the labelled estimate ``pct_estimate``). One function for every place it is shown.
-    """
-    # the difference of the figures shown (10.0 % -> 10.9 % reads +0.9), not of the raw values
-    dp = round_half_up(after[column], 1) - round_half_up(before[column], 1)
-    fewer = round_people(before["certain_gap_population"]) - round_people(after["certain_gap_population"])
-    points = _fixed(dp, 1, sign=True).replace(",", "")
-    n = people(abs(fewer))
-    if lang == "en":
-        gap = (f"{n} fewer people certainly outside" if fewer >= 0
-               else f"{n} more people certainly outside")
-        return f"{points} percentage points, {gap}"
-    return f"{points} 个百分点，{'减少' if fewer >= 0 else '增加'} {n} 人确定在外"
 
 
 def header(col: str, lang: str = "zh") -> str:

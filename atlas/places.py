@@ -276,7 +276,8 @@ def gap_table(gaps: pd.DataFrame, lang: str = "zh", *, places: Places | None = N
     Returns
     -------
     pandas.DataFrame
-        ``rank``, ``name``, ``district``, ``population``, ``streets``, ``near_km``, ``name_source``,
+        ``rank``, ``name``, ``district``, ``area_km2`` and ``population`` (in the gaps' order: the
+        one they are ranked by first), ``streets``, ``near_km``, ``name_source``,
         ``n_cells``, ``lon``, ``lat`` (the columns present; no geometry).
 
     """
@@ -289,6 +290,6 @@ def gap_table(gaps: pd.DataFrame, lang: str = "zh", *, places: Places | None = N
         out["district"] = out.district.map(lambda d: names.get(str(d), d))
     if "name_source" in out.columns:
         out["name_source"] = out.name_source.map(lambda c: SOURCE_WORDS.get(str(c), (c, c))[en])
-    order = ["rank", "name", "district", "population", "streets", "near_km", "name_source", "n_cells", "lon",
-             "lat"]
+    figures = [c for c in gaps.columns if c in ("area_km2", "population")]  # the ranking one first
+    order = ["rank", "name", "district", *figures, "streets", "near_km", "name_source", "n_cells", "lon", "lat"]
     return out[[c for c in order if c in out.columns] + [c for c in out.columns if c not in order]]

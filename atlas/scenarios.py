@@ -1,5 +1,10 @@
 """What-if scenarios: named sets of candidate 科普 sites added by a planner.
 
+A hypothetical site always belongs to a named scenario, and every figure that includes one says
+so with :func:`badge` ("含 5 个假设站点 · 方案 A" / "Includes 5 hypothetical sites · scenario A"):
+pages, tables, downloads and briefing exports call this one function. Candidates are numbered
+(候选点 1, 2, … / Candidate 1, 2, …, :func:`site_label`) unless the planner names them.
+
 Saved in the user-data store (:mod:`atlas.store`): every save adds a version of the whole set
 in one transaction, so a failed or interrupted save leaves the previous set current, and two
 sessions saving at once are serialised by the store's lock. A legacy ``scenarios.json`` is
@@ -15,9 +20,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
+
 from atlas import settings, store
 from atlas.errors import StorageError, ValidationError
 from atlas.geodata import in_ningbo_extent
+
+#: Name of a new scenario.
+DEFAULT_NAME = "A"
 
 FILE_NAME = "scenarios.json"  # the legacy file, migrated into the store
 _MIGRATED_KEY = "migrated_legacy_scenarios"
@@ -25,24 +35,119 @@ _MIGRATED_KEY = "migrated_legacy_scenarios"
 
 @dataclass
 class Scenario:
-    """A named set of added sites (WGS84) and the budget it was evaluated with."""
+    """A named set of added sites (WGS84) and the budget it was evaluated with.
 
-    name: str
+    Each site is a dict: ``id``, ``number`` (1, 2, … in the order added; never reused),
+    ``name`` (the planner's label, "" for none: :func:`site_label` numbers it), ``lon``, ``lat``.
+    """
+
+    name: str = DEFAULT_NAME
     sites: list[dict[str, Any]] = field(default_factory=list)
     minutes: float = settings.WALK_MINUTES
     speed_kmh: float = settings.WALK_SPEED_KMH
     note: str = ""
 
     def add_site(self, lon: float, lat: float, *, label: str = "") -> dict[str, Any]:
-        """Add a candidate site; returns it (with a generated id)."""
+        """Add a candidate site; returns it (with a generated id and the next number)."""
         if not (math.isfinite(lon) and math.isfinite(lat)) or not bool(in_ningbo_extent(lon, lat)):
             raise ValidationError("候选点不在宁波范围内", "The candidate is outside Ningbo")
-        site: dict[str, Any] = {"id": f"new{len(self.sites) + 1:03d}", "name": str(label)[:100] or "候选点",
-                "lon": float(lon), "lat": float(lat)}
+        number = max((site_number(s, i) for i, s in enumerate(self.sites)), default=0) + 1
+        site: dict[str, Any] = {"id": f"new{number:03d}", "number": number, "name": clean_label(label),
+                                "lon": float(lon), "lat": float(lat)}
         while any(s["id"] == site["id"] for s in self.sites):
             site["id"] += "b"
         self.sites.append(site)
         return site
+
+    def rename_site(self, site_id: str, label: str) -> None:
+        """Give a candidate the planner's name ("" brings back its number)."""
+        self._site(site_id)["name"] = clean_label(label)
+
+    def remove_site(self, site_id: str) -> None:
+        """Remove a candidate (the others keep their numbers)."""
+        self._site(site_id)
+        self.sites = [s for s in self.sites if s["id"] != site_id]
+
+    def _site(self, site_id: str) -> dict[str, Any]:
+        for s in self.sites:
+            if s["id"] == site_id:
+                return s
+        raise ValidationError("情景中没有这个候选点", "The scenario has no such candidate")
+
+    def labels(self, lang: str = "zh") -> list[str]:
+        """Every site's label in ``lang`` (:func:`site_label`), in order."""
+        return [site_label(s, lang, i) for i, s in enumerate(self.sites)]
+
+    def badge(self, lang: str = "zh") -> str:
+        """:func:`badge` of this scenario ("" when it adds no site)."""
+        return badge(len(self.sites), self.name, lang)
+
+
+#: Labels older releases gave every candidate; read as "no label" (the number names it).
+_LEGACY_LABELS = frozenset({"候选点", "Candidate"})
+
+
+def clean_label(label: Any) -> str:
+    """A planner's label as stored: control characters out, spaces trimmed, at most 100 characters."""
+    text = "".join(ch for ch in str(label or "") if ch.isprintable())
+    text = text.strip()[:100]
+    return "" if text in _LEGACY_LABELS else text
+
+
+def site_number(site: dict[str, Any], index: int) -> int:
+    """A site's number (sites saved before numbering count by position, from 1)."""
+    try:
+        return int(site["number"])
+    except (KeyError, TypeError, ValueError):
+        return index + 1
+
+
+def site_label(site: dict[str, Any], lang: str = "zh", index: int = 0) -> str:
+    """The planner's label of a site, else "候选点 N" / "Candidate N" (``index``: its position)."""
+    label = clean_label(site.get("name", ""))
+    if label:
+        return label
+    n = site_number(site, index)
+    return f"Candidate {n}" if lang == "en" else f"候选点 {n}"
+
+
+def badge(n_sites: int, name: str, lang: str = "zh") -> str:
+    """What a figure including hypothetical sites says about itself; "" without any.
+
+    One function for pages, tables, downloads and exports: "含 5 个假设站点 · 方案 A",
+    "Includes 5 hypothetical sites · scenario A".
+
+    Parameters
+    ----------
+    n_sites : int
+        Hypothetical sites the figure includes.
+    name : str
+        The scenario's name.
+    lang : {"zh", "en"}
+        Language of the words (the name is shown as the planner typed it).
+
+    Returns
+    -------
+    str
+
+    """
+    if n_sites <= 0:
+        return ""
+    name = clean_label(name) or DEFAULT_NAME
+    if lang == "en":
+        named = name if name.lower().startswith("scenario") else f"scenario {name}"
+        return f"Includes {n_sites} hypothetical site{'s' if n_sites != 1 else ''} · {named}"
+    return f"含 {n_sites} 个假设站点 · {name if name.startswith('方案') else '方案 ' + name}"
+
+
+def sites_frame(scenario: Scenario, lang: str = "zh") -> gpd.GeoDataFrame:
+    """The scenario's sites as points (WGS84): ``id``, ``number``, ``name_zh`` (the label in ``lang``)."""
+    sites = scenario.sites
+    return gpd.GeoDataFrame(
+        {"id": [str(s["id"]) for s in sites], "number": [site_number(s, i) for i, s in enumerate(sites)],
+         "name_zh": scenario.labels(lang)},
+        geometry=gpd.points_from_xy([float(s["lon"]) for s in sites], [float(s["lat"]) for s in sites]),
+        crs=settings.CRS_WGS84)
 
 
 def _parse(text: str) -> list[Scenario]:

@@ -148,7 +148,8 @@ def test_shipped_gaps_carry_names_that_point_to_real_places(city):
     _, _, s = city
     gaps = s.gaps()
     assert gaps.name.str.len().gt(0).all() and gaps.name_en.str.len().gt(0).all()
-    assert list(gaps.columns[:5]) == ["rank", "name", "name_en", "district", "population"]
+    # people spread by area: the area, which ranks the gaps, comes before the head count
+    assert list(gaps.columns[:6]) == ["rank", "name", "name_en", "district", "area_km2", "population"]
     assert set(gaps.name_source) <= {"community", "school", "hospital", "streets", DISTRICT_PART}
     places = load_places().table
     frame = MetricFrame("EPSG:32651")
@@ -178,13 +179,13 @@ def test_bases_only_gaps_in_ninghai_are_named_without_borrowing_another_district
 def test_area_uniform_people_are_labelled_as_an_estimate(city):
     _, _, s = city
     assert s.demand_method == "area-uniform"
-    assert demand_label("area-uniform", "zh") == "按面积均摊的人口（估计）"
-    assert demand_label("area-uniform", "en") == "people spread by area (estimate)"
-    assert s.demand_label("zh", column="certain_gap_population") == "确定未覆盖人口（按面积均摊，估计）"
-    assert s.demand_label("en", column="population") == "People (spread by area, estimate)"
+    assert demand_label("area-uniform", "zh") == "按面积折算的人口（估计）"
+    assert demand_label("area-uniform", "en") == "people if spread evenly by area (estimate)"
+    assert s.demand_label("zh", column="certain_gap_population") == "确定在外面积按面积折算人口（约）"
+    assert s.demand_label("en", column="population") == "People if spread evenly by area (approx.)"
     assert s.demand_label("zh", column="district") == fmt.header("district", "zh")
-    assert "按面积均摊的人口（估计）" in s.headline("zh")
-    assert "people spread by area (estimate)" in s.headline("en")
+    assert "按面积折算的人口（估计）" in s.headline("zh")
+    assert "people if spread evenly by area (estimate)" in s.headline("en")
     assert "山区" in demand_label("area-uniform", "zh", form="sentence")
     assert demand_label("raster:WorldPop 100 m", "zh", form="qualifier") == "按人口栅格分配，估计"
 
@@ -193,7 +194,9 @@ def test_the_headline_rounds_people_and_shares_as_the_metrics_do(city):
     _, _, s = city
     c = s.city()
     zh = s.headline("zh")
-    assert f"确定在范围外 {fmt.people(c.certain_gap_population)} 人" in zh
+    # placed by area: what is certain is the area; the head count reads as what it is
+    assert f"确定在范围外的面积 {fmt.km2(c.certain_gap_area_km2)}（按面积折算约 " \
+           f"{fmt.people(c.certain_gap_population)} 人）" in zh
     assert f"至多 {fmt.pct(c.pct_upper)} " in zh and f"估计约 {fmt.pct(c.pct_estimate)}" in zh
     assert f"{c.certain_gap_population:,.0f}" not in zh  # the unrounded figure is gone
 
@@ -237,9 +240,48 @@ def test_the_gap_table_reads_in_the_readers_language(city):
 
     gaps = city[2].gaps().head(5)
     zh, en = gap_table(gaps, "zh"), gap_table(gaps, "en")
-    assert list(zh.columns[:4]) == ["rank", "name", "district", "population"] and "geometry" not in zh
+    assert list(zh.columns[:5]) == ["rank", "name", "district", "area_km2", "population"] and "geometry" not in zh
     assert list(zh.name) == list(gaps.name) and list(en.name) == list(gaps.name_en)
     assert set(en.district) <= {"Haishu", "Jiangbei", "Beilun", "Zhenhai", "Yinzhou", "Xiangshan", "Yuyao",
                                 "Cixi"}
     assert not set(zh.name_source) & {"community", "school", "hospital", "streets", "district_part"}
     assert list(zh.columns[-3:]) == ["n_cells", "lon", "lat"]
+
+
+# --- (6) people placed by area: what is certain is an area, and gaps rank by it ---------------
+
+def test_yinzhou_offline_gaps_rank_by_area_and_say_people_as_what_they_are(city):
+    demand, sites, _ = city
+    s = coverage_summary(demand[demand.district == "鄞州区"], sites, supply="both")
+    assert s.by_area
+    gaps = s.gaps()
+    area = gaps.area_km2.to_numpy()
+    assert (area[:-1] >= area[1:]).all() and list(gaps["rank"]) == list(range(1, len(gaps) + 1))
+    c = s.city()
+    # the gaps' areas (true km², from their outlines) add up to the area certainly outside
+    assert abs(area.sum() - c.certain_gap_area_km2) < 0.01 * c.certain_gap_area_km2
+    # every gap's head count is its area times the district's density: nothing more is held
+    density = c.population / c.area_km2
+    assert np.allclose(gaps.population, gaps.area_km2 * density, rtol=0.02)
+    assert "确定在范围外的面积" in s.headline("zh") and "按面积折算约" in s.headline("zh")
+    assert "certainly outside (≈" in s.headline("en") and "if spread evenly by area" in s.headline("en")
+    # the map: certainly outside and the uncertain band are classes of their own
+    cells = s.band_cells()
+    assert set(cells.cls) == {"gap", "band", ""}
+    assert abs(cells.gap_km2.sum() - c.certain_gap_area_km2) < 1e-6
+    assert (cells[cells.cls == "band"].band_km2 > 0).all()
+
+
+def test_with_a_real_population_gaps_rank_by_people_again(city):
+    demand, sites, _ = city
+    d = demand[demand.district == "鄞州区"].copy()
+    rng = np.random.default_rng(7)
+    d["population"] = d.population * rng.gamma(0.5, 2.0, len(d))  # uneven, as a raster would be
+    d["method"] = "raster:test"
+    s = coverage_summary(d, sites, supply="both")
+    assert not s.by_area and "area_km2" not in s.city()
+    gaps = s.gaps()
+    pop = gaps.population.to_numpy()
+    assert (pop[:-1] >= pop[1:]).all() and list(gaps.columns).index("population") < list(gaps.columns).index(
+        "area_km2")
+    assert "确定在范围外 " in s.headline("zh") and "按面积折算" not in s.headline("zh")

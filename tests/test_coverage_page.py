@@ -34,16 +34,24 @@ def test_gaps_are_named_districts_in_words_and_people_headers_say_how_placed():
     assert not gaps.empty and gaps["名称"].str.contains("近 |一带|附近").all()
     assert "经度" not in gaps.columns  # coordinates and H3 cells are secondary (an expander)
     assert demand_label("area-uniform", "zh", column="population") in gaps.columns
+    # people placed by area: the gaps are ranked by area, which comes before the head count
+    area = gaps["面积（km²）"].to_numpy()
+    assert list(gaps.columns).index("面积（km²）") < list(gaps.columns).index("按面积折算人口（约）")
+    assert (area[:-1] >= area[1:]).all() and list(gaps["排序"]) == list(range(1, len(gaps) + 1))
     by = _table(at, "覆盖率上限（%）")
     status = by.set_index("范围")["状态"]
     assert status.loc["奉化区"] == fmt.method_label("supply_data_missing", "zh")
     assert any("人口按面积均摊" in c.value for c in at.caption)
+    # the 奉化区/宁海县 caveat is said once on the page (the headline), not in every note
+    texts = [*(c.value for c in at.caption), *(i.value for i in at.info), *(w.value for w in at.warning),
+             *(m.value for m in at.markdown)]
+    assert sum("奉化区" in x for x in texts) == 1, [x for x in texts if "奉化区" in x]
 
 
 def test_english_district_notes_and_headers():
     at = _run("en")
     by = _table(at, "Covered, at most (%)")
-    notes = by.set_index("Area")
+    notes = by.set_index("Place")
     assert "no data in source" in set(notes["Status"])
     assert not notes.filter(like="Note").astype(str).apply(lambda s: s.str.contains("数据")).any().any()
 
@@ -66,9 +74,17 @@ def test_added_sites_show_the_change_and_scenarios_save_and_load_in_one_step():
     assert at.slider(key="cov_k").disabled and at.selectbox(key="cov_cand_src").disabled  # offline
     assert any("不做选址推荐" in c.value for c in at.caption)
     at.session_state["scenario"].add_site(121.5512, 29.8274, label="角落候选")
+    at.session_state["scenario"].add_site(121.60, 29.75)
     at.run()
-    change = next(i.value for i in at.info if i.value.startswith(t("cov_change", "zh")))
-    assert "个百分点" in change and "人确定在外" in change and "直线估计值" in change
+    badge = "含 2 个假设站点 · 方案 A"
+    assert any(badge in w.value for w in at.warning)  # the figures say they include them
+    change = next(i.value for i in at.info if t("cov_change", "zh") in i.value)
+    # every figure's change: both bounds (offline: the upper), the estimate, what is certainly outside
+    for what in ("上限", "估计", "确定在范围外的面积", "确定在范围外的人口（按面积折算）"):
+        assert f"- {what}：" in change, change
+    assert badge in change and "个百分点" in change
+    labels = at.session_state["scenario"].labels("zh")
+    assert labels == ["角落候选", "候选点 2"]  # numbered unless named
     at.text_input(key="cov_scen_name").input("测试方案").run()
     next(b for b in at.button if b.label == t("cov_save", "zh")).click().run()
     assert any("测试方案" in s.value for s in at.success)  # the saved message names it
@@ -80,13 +96,22 @@ def test_added_sites_show_the_change_and_scenarios_save_and_load_in_one_step():
     assert not any(b.label == t("cov_load_btn", "zh") for b in at.button)
 
 
-def test_the_change_reads_the_same_from_the_summaries_in_both_languages():
-    before = {"pct_upper": 10.0, "pct_estimate": 8.0, "certain_gap_population": 100_000.0}
-    after = {"pct_upper": 10.85, "pct_estimate": 8.5, "certain_gap_population": 84_400.0}
-    assert fmt.coverage_change(before, after, "zh") == "+0.9 个百分点，减少 15,600 人确定在外"
-    en = "+0.9 percentage points, 15,600 fewer people certainly outside"
-    assert fmt.coverage_change(before, after, "en") == en
-    assert fmt.coverage_change(before, after, "zh", column="pct_estimate").startswith("+0.5 个百分点")
+def test_the_change_gives_every_figure_in_both_languages():
+    from atlas.coverage_text import coverage_change
+
+    before = {"pct_upper": 61.3, "pct_estimate": 27.7, "certain_gap_population": 662_244.0,
+              "certain_gap_area_km2": 321.87}
+    after = {"pct_upper": 63.94, "pct_estimate": 29.0, "certain_gap_population": 640_000.0,
+             "certain_gap_area_km2": 311.2}
+    zh = dict(coverage_change(before, after, "zh", demand="area-uniform"))
+    assert zh == {"上限": "61.3 % → 63.9 %（+2.6 个百分点）", "估计": "27.7 % → 29.0 %（+1.3 个百分点）",
+                  "确定在范围外的面积": "322 km² → 311 km²（-10.7 km²）",
+                  "确定在范围外的人口（按面积折算）": "662,200 → 640,000（−22,200）"}
+    en = dict(coverage_change(before, after, "en", demand="buildings"))
+    assert en == {"Upper bound": "61.3 % → 63.9 % (+2.6 points)", "Estimate": "27.7 % → 29.0 % (+1.3 points)",
+                  "People certainly outside": "662,200 → 640,000 (−22,200)"}
+    net = dict(coverage_change(before, after, "zh", method="network", demand="buildings"))
+    assert list(net) == ["覆盖率（步行路网）", "确定在范围外的人口"]
 
 
 def _bomb_tif(path) -> bytes:

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from atlas import fmt
+from atlas.coverage_text import siting_note
 
 ROOT = Path(__file__).resolve().parent.parent
 COV_PAGE = "pages/3_覆盖缺口_Coverage.py"
@@ -66,7 +67,7 @@ def test_coverage_tables_are_for_people():
 def test_english_tables_have_english_headers():
     at = _run(COV_PAGE, lang="en")
     cols = list(at.dataframe[0].value.columns)
-    assert "Area" in cols and "Covered, at most (%)" in cols and "People (spread by area, estimate)" in cols
+    assert "Place" in cols and "Covered, at most (%)" in cols and "People if spread evenly by area (approx.)" in cols
 
 
 def test_map_page_card_cites_sources_and_keeps_english_notes_out_of_chinese():
@@ -184,7 +185,7 @@ def test_no_table_cell_reads_none_or_nan(page, lang, tmp_path):
     assert not [x for x in texts if x[2].strip().lower() in NOT_TEXT], page
     assert not [c for _, c, _ in texts if c.strip().lower() in NOT_TEXT | {""}]
     if page == COV_PAGE:  # a zone without residents says so (not 0 %, not a blank)
-        zone = next(d.value for d in at.dataframe if ("范围" if lang == "zh" else "Area") in d.value.columns
+        zone = next(d.value for d in at.dataframe if ("范围" if lang == "zh" else "Place") in d.value.columns
                     and "海上" in set(d.value.iloc[:, 0]))
         row = zone.set_index(zone.columns[0]).loc["海上"]
         assert ("无人口" if lang == "zh" else "no population") in set(row.astype(str))
@@ -208,7 +209,7 @@ def test_missing_values_stay_missing_through_the_formatter_and_read_as_a_dash():
 
 
 def test_how_sites_were_recommended_reads_in_words():
-    assert fmt.siting_note({"method": "greedy"}, "zh") == "贪心算法"
-    assert fmt.siting_note({"method": "mclp-highs", "greedy_gap_pct": 0.0}, "en") == \
+    assert siting_note({"method": "greedy"}, "zh") == "贪心算法"
+    assert siting_note({"method": "mclp-highs", "greedy_gap_pct": 0.0}, "en") == \
         "maximal covering model, exact (highs) · greedy result 0.0 % below the optimum"
-    assert "nan" not in fmt.siting_note({"method": "none", "greedy_gap_pct": float("nan")}, "en")
+    assert "nan" not in siting_note({"method": "none", "greedy_gap_pct": float("nan")}, "en")

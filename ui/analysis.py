@@ -161,9 +161,9 @@ def coverage_with(key: tuple[Any, ...], _base: Any, _added: gpd.GeoDataFrame) ->
 @st.cache_resource(show_spinner=False, max_entries=64)
 def coverage_tables(key: tuple[Any, ...], resolution: int | None, _summary: Any
                     ) -> tuple[Any, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """(Coverage, display cells at ``resolution``, gap clusters) of a summary."""
+    """(Coverage, display cells at ``resolution``, gap clusters ranked as the inputs allow) of a summary."""
     cov = _summary.coverage()
-    return cov, cov.cells(resolution=resolution), cov.gaps()
+    return cov, cov.cells(resolution=resolution), _summary.gaps()
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -237,3 +237,34 @@ def gallery_counts() -> pd.DataFrame:
     from atlas.supply import gallery_counts as counts
 
     return counts(common.layer_frames()["kepu_galleries"])
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def band_cells(key: tuple[Any, ...], resolution: int | None, _summary: Any) -> gpd.GeoDataFrame:
+    """Display cells certainly outside and in the uncertain band (:func:`atlas.coverage_cells.band_cells`)."""
+    return _summary.band_cells(resolution=resolution)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def class_overlays(key: tuple[Any, ...], resolution: int | None, scope: tuple[str, ...], lang: str,
+                   basemap: str, by_area: bool, _cells: gpd.GeoDataFrame) -> list[Overlay]:
+    """Offline classes on the map: certainly outside (when people are placed by area) and the uncertain band.
+
+    Each has its own colour and legend line; tooltips give the land and, as what it is, the
+    head count (:func:`atlas.coverage_text.approx_people`).
+    """
+    from atlas import fmt
+    from atlas.coverage_text import approx_people
+    from atlas.i18n import t
+    from atlas.webmap.shading import class_overlay
+
+    out = []
+    kinds = (("gap", "gap_km2", "gap"), ("band", "band_km2", "band"))[0 if by_area else 1:]
+    for cls, km2, people in kinds:
+        tips = [f"{d} · {t(f'cov_class_{cls}', lang)}: {fmt.km2(a)}"
+                + (f" · {approx_people(p, lang)}" if by_area else f" · {fmt.people(p)}")
+                for d, a, p in zip(_cells.district, _cells[km2], _cells[people], strict=True)]
+        out.append(class_overlay(_cells, cls, lang=lang, basemap=basemap, tips=tips,
+                                 clip=scope_outline(scope),
+                                 name=t(f"cov_class_{cls}_layer", lang), legend=t(f"cov_class_{cls}", lang)))
+    return out

@@ -18,16 +18,17 @@ import streamlit as st
 from atlas import fmt
 from atlas.accessibility import DECAYS
 from atlas.coverage_summary import METHOD_BOUNDS
+from atlas.coverage_text import approx_people, siting_note
 from atlas.errors import AtlasError
 from atlas.i18n import t
 from atlas.places import gap_table
-from atlas.scenarios import Scenario, load_scenarios, save_scenario
+from atlas.scenarios import Scenario, clean_label, sites_frame
 from atlas.supply import KIND_OF_LAYER, SUPPLY_CHOICES, supply_label, supply_sites
 from atlas.webmap import Overlay, basemap_datum, points_overlay
-from ui import analysis, auth, common, mapview
+from ui import analysis, common, mapview, scenario_panel
 from ui.cards import md_escape
 from ui.coverage_inputs import population_input, zones_input
-from ui.tables import show_table, site_names, with_headers
+from ui.tables import show_table, site_names
 
 if TYPE_CHECKING:
     from atlas.accessibility import Accessibility
@@ -61,6 +62,7 @@ class Supply:
     scenario: Scenario
     added: gpd.GeoDataFrame
     point_layers: tuple[Layer, ...]
+    badge: str = ""
 
     @property
     def layer_ids(self) -> tuple[str, ...]:
@@ -139,8 +141,14 @@ def budget(lang: str) -> dict[str, float]:
 
 
 def supply_choice(lang: str) -> Supply:
-    """Bases, galleries or both, plus the planner's point layers, plus the scenario's sites."""
-    scen: Scenario = st.session_state.setdefault("scenario", Scenario("方案1"))
+    """Bases, galleries or both, plus the planner's point layers, plus the scenario's sites.
+
+    The scenario's name follows its name field (the badge names it as typed).
+    """
+    scen = scenario_panel.current()
+    typed = clean_label(st.session_state.get("cov_scen_name", ""))
+    if typed:
+        scen.name = typed
     point_layers = tuple(lyr for lyr in common.catalogue() if lyr.geometry == "point")
     s1, s2 = st.columns(2)
     choice = s1.radio(t("cov_supply", lang), list(SUPPLY_CHOICES), index=2, horizontal=True,
@@ -148,11 +156,8 @@ def supply_choice(lang: str) -> Supply:
     extra_ids = s2.multiselect(t("cov_extra_layers", lang),
                                [x.id for x in point_layers if x.id not in KIND_OF_LAYER], key="cov_layers",
                                format_func=lambda i: next(x.title(lang) for x in point_layers if x.id == i))
-    added = gpd.GeoDataFrame(
-        {"id": [s["id"] for s in scen.sites], "name_zh": [s["name"] for s in scen.sites]},
-        geometry=gpd.points_from_xy([s["lon"] for s in scen.sites], [s["lat"] for s in scen.sites]),
-        crs="EPSG:4326")
-    return Supply(str(choice), tuple(extra_ids), scen, added, point_layers)
+    added = sites_frame(scen, lang)
+    return Supply(str(choice), tuple(extra_ids), scen, added, point_layers, scen.badge(lang))
 
 
 def compute(demand: Demand, supply: Supply, opts: dict[str, float], lang: str) -> Run:
@@ -182,15 +187,17 @@ def compute(demand: Demand, supply: Supply, opts: dict[str, float], lang: str) -
 
 
 def headline(run: Run, lang: str) -> None:
-    """Notes on the supply, the qualified headline and the city figures (bounds offline)."""
+    """Notes on the supply, the scenario badge, the qualified headline and the city figures.
+
+    Offline the figures are bounds and an estimate; when people are placed by area what is
+    certain is an area (km²), and head counts read "按面积折算约 …". Each caveat is said once.
+    """
     if "kepu_galleries" in SUPPLY_CHOICES[run.supply.choice][0]:
         st.caption(t("cov_gallery_note", lang))
     if run.summary.flagged_sites:
         st.caption(t("cov_flagged", lang)
                    + md_escape("、".join(run.names.get(i, i) for i in run.summary.flagged_sites)))
-    note = run.summary.supply_note(lang=lang)
-    if note:
-        st.caption(note)
+    scenario_panel.show_badge(run.supply.badge)
     (st.info if run.bounds else st.success)(analysis.derived(run.key, "headline", (lang,), run.summary))
     city = analysis.derived(run.key, "city", (), run.summary)
     q = run.summary.demand_label(lang, form="qualifier")
@@ -198,7 +205,11 @@ def headline(run: Run, lang: str) -> None:
     c1, c2, c3 = st.columns(3)
     if run.bounds:
         c1.metric(t("cov_upper", lang), "≤ " + fmt.pct(city.pct_upper))
-        c2.metric(t("cov_certain_gap", lang) + qual, fmt.people(city.certain_gap_population))
+        if run.summary.by_area:
+            c2.metric(t("cov_certain_gap_area", lang), fmt.km2(city.certain_gap_area_km2))
+            c2.caption(approx_people(city.certain_gap_population, lang))
+        else:
+            c2.metric(t("cov_certain_gap", lang) + qual, fmt.people(city.certain_gap_population))
         c3.metric(t("cov_estimate", lang), "≈ " + fmt.pct(city.pct_estimate))
     else:
         c1.metric(t("cov_pct", lang), fmt.pct(city.pct_upper))
@@ -210,10 +221,8 @@ def headline(run: Run, lang: str) -> None:
         st.caption(sentence)
     if len(run.supply.added):
         before = analysis.derived(run.base_key, "city", (), run.base)
-        column = "pct_estimate" if run.bounds else "pct_upper"
-        st.info(t("cov_change", lang) + ("：" if lang != "en" else ": ")
-                + fmt.coverage_change(before, city, lang, column=column)
-                + (t("cov_change_estimate", lang) if run.bounds else ""))
+        scenario_panel.show_change(before, city, method=run.summary.method, demand=run.summary.demand_method,
+                                   badge=run.supply.badge, lang=lang)
     if run.demand.reconciliation is not None:
         with st.expander(t("pop_reconciliation", lang)):
             show_table(run.demand.reconciliation, lang)
@@ -279,14 +288,26 @@ def recommendation(run: Run, cov: Coverage, gaps: gpd.GeoDataFrame, lang: str
 
 
 def _overlays(run: Run, found: Findings, lang: str, basemap: str) -> list[Overlay]:
-    """Gap shading (cut at the scope), E2SFCA if asked, recommended and added sites."""
+    """Gaps (or E2SFCA instead, never blended), the uncertain band, recommended and added sites.
+
+    Offline the uncertain band (within the straight-line bound, outside the estimate) is its own
+    class; where people are placed by area the gaps are one class too (a density ramp would show
+    one colour).
+    """
     scope = run.demand.scope
+    resolution = 7 if run.demand.city else None
     scope_names = tuple(common.districts().name_zh) if run.demand.city else (scope,)
-    groups = [analysis.gap_overlay(run.key, 7 if run.demand.city else None, scope_names, lang, basemap,
-                                   t("cov_certain_gaps_layer", lang) if run.bounds else None, found.cells)]
     if found.show_access:
-        groups.append(analysis.access_overlay(run.key, found.decay, 7 if run.demand.city else 8, lang,
-                                              basemap, found.access))
+        groups = [analysis.access_overlay(run.key, found.decay, 7 if run.demand.city else 8, lang,
+                                          basemap, found.access)]
+    else:
+        groups = [] if run.summary.by_area else [analysis.gap_overlay(
+            run.key, resolution, scope_names, lang, basemap,
+            t("cov_certain_gaps_layer", lang) if run.bounds else None, found.cells)]
+        if run.bounds:
+            groups += analysis.class_overlays(run.key, resolution, scope_names, lang, basemap,
+                                              run.summary.by_area,
+                                              analysis.band_cells(run.key, resolution, run.summary))
     reco = found.reco
     groups += [points_overlay(reco.assign(label=[f"#{r} +{p:,.0f}" for r, p in
                                                  zip(reco["rank"], reco.marginal_population, strict=True)])
@@ -325,88 +346,76 @@ def coverage_map(run: Run, found: Findings, lang: str, *, basemap: str, tianditu
             st.error(exc.message(lang))
 
 
-def result_tables(run: Run, found: Findings, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Coverage and E2SFCA by district and the gaps (left); recommendations and the scenario (right).
+#: Gap table columns shown, in order (the rest, H3 details, are folded away): the answer first.
+GAP_COLUMNS = ("rank", "name", "district", "area_km2", "population", "streets")
 
-    The district table takes the full width (its key columns were off-screen in a half column).
-    Returns the by-district coverage and accessibility tables (for the downloads).
+
+def result_tables(run: Run, found: Findings, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Coverage by district, the gaps, E2SFCA by district, then recommendations and the scenario.
+
+    The three tables take the full width, so their answer columns fit at 1280 px.
+
+    Figures that include hypothetical sites carry the scenario's badge. Returns the by-district
+    coverage and accessibility tables (for the downloads).
     """
+    headers = people_headers(run, lang)
     st.subheader(t("cov_by_district", lang))
+    _badge_caption(run)
     by = analysis.derived(run.key, "by_district", (lang,), run.summary)
-    show_table(by, lang, headers=people_headers(run, lang))
+    show_table(district_view(by), lang, headers=headers)
+    st.subheader(t("cov_gaps", lang))
+    st.caption(t("cov_gaps_by_area" if run.summary.by_area else "cov_gaps_by_people", lang))
+    _badge_caption(run)
+    gaps = gap_table(found.gaps, lang).head(20)
+    main_cols = [c for c in GAP_COLUMNS if c in gaps.columns]
+    show_table(gaps[main_cols], lang, headers=headers)
+    details = [c for c in gaps.columns if c not in main_cols]
+    if details:
+        with st.expander(t("cov_gap_details", lang)):
+            show_table(gaps[["rank", *details]] if "rank" in gaps.columns else gaps[details], lang)
+    st.subheader(t("acc_title", lang))
+    st.caption(found.access.label(lang))
+    _badge_caption(run)
+    acc_by = analysis.derived((run.key, found.decay, "by_district"), "by_district", (), found.access)
+    show_table(acc_by[["zone", "score_per_10k", "pct_no_access", "population", "status"]], lang,
+               headers=headers)
     left, right = st.columns(2)
     with left:
-        st.subheader(t("acc_title", lang))
-        st.caption(found.access.label(lang))
-        acc_by = analysis.derived((run.key, found.decay, "by_district"), "by_district", (), found.access)
-        show_table(acc_by, lang, headers=people_headers(run, lang))
-        st.subheader(t("cov_gaps", lang))
-        gaps = gap_table(found.gaps, lang).head(20)
-        main_cols = [c for c in ("rank", "name", "district", "population", "streets", "near_km")
-                     if c in gaps.columns]
-        show_table(gaps[main_cols], lang, headers=people_headers(run, lang))
-        h3 = [c for c in gaps.columns if c not in main_cols]
-        if h3:
-            with st.expander(t("cov_gap_details", lang)):
-                show_table(gaps[["rank", *h3]] if "rank" in gaps.columns else gaps[h3], lang)
-    with right:
         st.subheader(t("cov_reco", lang))
         if found.reco.empty and str(found.reco_info.get("method", "")).startswith("none ("):
-            st.info(t("cov_reco_needs_network", lang))
+            st.caption(t("cov_reco_none", lang))  # why was said once, above the map
         else:
-            st.caption(fmt.siting_note(found.reco_info, lang))
-        show_table(found.reco, lang, names=run.names, headers=people_headers(run, lang))
-        scenario_panel(run.supply, lang)
+            st.caption(siting_note(found.reco_info, lang))
+            show_table(found.reco, lang, names=run.names, headers=headers)
+    with right:
+        scenario_panel.panel(run.supply.scenario, lang)
     return by, acc_by
+
+
+#: The by-district table as shown: the answer first (bounds, estimate, what is certainly outside).
+DISTRICT_VIEW = ("zone", "pct_lower", "pct_upper", "pct_estimate", "certain_gap_area_km2",
+                 "certain_gap_population", "area_km2", "population", "uncertain_population", "status")
+
+
+def district_view(by: pd.DataFrame) -> pd.DataFrame:
+    """The by-district table as shown: answer columns first; no column that is empty throughout.
+
+    The method is the headline's and a missing district's note is said once there (the full
+    table, notes included, is in the download).
+    """
+    cols = [c for c in DISTRICT_VIEW if c in by.columns and (c == "zone" or by[c].notna().any())]
+    return by[cols]
+
+
+def _badge_caption(run: Run) -> None:
+    """The scenario badge under a heading whose figures include hypothetical sites."""
+    if run.supply.badge:
+        st.caption("⚑ " + md_escape(run.supply.badge))
 
 
 def people_headers(run: Run, lang: str) -> dict[str, str]:
     """Headers of people columns that say how people were placed (one mapping: tables and CSV)."""
     return {c: run.summary.demand_label(lang, column=c) for c in fmt.PEOPLE_COLUMNS}
-
-
-def scenario_panel(supply: Supply, lang: str) -> None:
-    """The scenario: its name and added sites; remove, save, clear and load."""
-    scen, added = supply.scenario, supply.added
-    st.subheader(t("cov_scenario", lang))
-    name = st.text_input(t("cov_scenario_name", lang), value=scen.name, key="cov_scen_name")
-    show_table(added.assign(lon=added.geometry.x, lat=added.geometry.y).drop(columns="id"), lang)
-    drop = st.multiselect(t("cov_remove", lang), [s["id"] for s in scen.sites], key="cov_drop",
-                          format_func=lambda i: next(s["name"] for s in scen.sites if s["id"] == i))
-    if drop and st.button(t("cov_remove_btn", lang), key="cov_drop_btn"):
-        scen.sites = [s for s in scen.sites if s["id"] not in drop]
-        st.rerun()
-    b1, b2 = st.columns(2)
-    if auth.save_button(b1, t("cov_save", lang), lang):
-        scen.name = name.strip() or scen.name
-        try:
-            version = save_scenario(scen, user=auth.editor_name())
-            st.success(t("cov_saved", lang) + md_escape(scen.name) + f" · v{version}")
-        except AtlasError as exc:
-            st.error(exc.message(lang))
-    if b2.button(t("cov_clear", lang)):
-        st.session_state["scenario"] = Scenario(scen.name)
-        st.rerun()
-    try:
-        saved_names = [s.name for s in load_scenarios()]
-    except AtlasError as exc:
-        st.error(exc.message(lang))
-        saved_names = []
-    st.selectbox(t("cov_load", lang), ["", *saved_names], key="cov_load", on_change=_load_picked,
-                 args=(lang,))
-    auth.scenario_history(lang)
-
-
-def _load_picked(lang: str) -> None:
-    """Load the scenario just picked (one step: no separate button)."""
-    pick = st.session_state.get("cov_load")
-    if not pick:
-        return
-    try:
-        st.session_state["scenario"] = next(s for s in load_scenarios() if s.name == pick)
-        st.session_state.pop("cov_scen_name", None)  # the name field shows the loaded name
-    except (AtlasError, StopIteration):
-        pass
 
 
 def gallery_counts(run: Run, lang: str) -> None:
@@ -430,22 +439,15 @@ def zones_table(run: Run, found: Findings, lang: str) -> pd.DataFrame | None:
 
 def downloads(run: Run, found: Findings, by: pd.DataFrame, acc_by: pd.DataFrame,
               zones: pd.DataFrame | None, lang: str) -> None:
-    """CSV and GeoJSON downloads; files are made when downloaded (callables), not on every rerun."""
+    """The page's downloads as briefing tables (:func:`atlas.downloads.coverage_downloads`).
+
+    Files are made when downloaded (callables), not on every rerun.
+    """
+    from atlas.downloads import coverage_downloads
+
     st.subheader(t("cov_download", lang))
-    d1, d2, d3, d4 = st.columns(4)
-    headers = people_headers(run, lang)
-    merged = by.merge(acc_by[["zone", "score_per_10k", "pct_no_access"]], on="zone")
-    by_csv = with_headers(fmt.table(merged, lang), merged.columns, lang, headers)
-    gaps, acc, reco = found.gaps, found.access, found.reco
-    d1.download_button("by_district.csv", lambda: by_csv.to_csv(index=False).encode("utf-8-sig"),
-                       "coverage_by_district.csv", "text/csv")
-    d2.download_button("gaps.geojson", lambda: gaps.to_json(), "coverage_gaps.geojson",
-                       "application/geo+json")
-    d3.download_button("e2sfca.csv", lambda: acc.points().drop(columns="geometry").to_csv(index=False)
-                       .encode("utf-8-sig"), "e2sfca_points.csv", "text/csv")
-    d4.download_button("recommended.geojson", lambda: reco.to_json() if len(reco) else "{}",
-                       "recommended_sites.geojson", "application/geo+json")
-    if zones is not None:
-        zone_csv = with_headers(fmt.table(zones, lang), zones.columns, lang, headers)
-        st.download_button("by_zone.csv", zone_csv.to_csv(index=False).encode("utf-8-sig"),
-                           "coverage_by_zone.csv", "text/csv")
+    _badge_caption(run)
+    files = coverage_downloads(run.summary, gaps=found.gaps, access=found.access, reco=found.reco, by=by,
+                               acc_by=acc_by, zones=zones, lang=lang, badge=run.supply.badge)
+    for col, d in zip(st.columns(len(files)), files, strict=True):
+        col.download_button(d.label, d.make, d.file_name, d.mime, key=f"cov_dl_{d.file_name}")

@@ -18,15 +18,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cov_scope": ("分析范围", "Scope"),
     "cov_city_proxy": ("全市（直线近似）", "Whole city (straight-line proxy)"),
     "cov_by_district": ("分区县覆盖", "Coverage by district"),
-    "cov_gaps": ("缺口片区（按人口排序）", "Gap clusters (by population)"),
+    "cov_gaps": ("缺口片区", "Gap clusters"),
+    "cov_gaps_by_area": ("按面积排序：人口按面积均摊时，输入数据只确定面积；人数是按面积折算的约数。",
+                         "Ranked by area: with people spread evenly by area, the inputs hold only the "
+                         "area; head counts are that area's share, approximately."),
+    "cov_gaps_by_people": ("按人口排序（确定缺口中的人口，估计值）。",
+                           "Ranked by people (people in the certain gaps, an estimate)."),
+    "cov_certain_gap_area": ("确定在范围外的面积", "Area certainly outside"),
+    "cov_class_gap": ("确定在范围外（直线距离也超出）",
+                      "Certainly outside (beyond it even in a straight line)"),
+    "cov_class_gap_layer": ("确定缺口（面积）", "Certain gaps (area)"),
+    "cov_class_band": ("不确定带：直线上限以内、估计范围以外", "Uncertain: within the straight-line bound, "
+                       "outside the estimate"),
+    "cov_class_band_layer": ("不确定带（上下界之间）", "Uncertain band (between the bounds)"),
+    "cov_reco_none": ("无推荐（原因见地图上方）。", "No recommendation (why: see above the map)."),
+    "cov_no_candidates": ("尚无候选点：在地图上点击即可添加。",
+                          "No candidates yet: click the map to add one."),
+    "cov_col_number": ("编号", "No."),
+    "cov_col_label": ("名称（可修改）", "Name (editable)"),
+    "cov_col_lon": ("经度", "Longitude"),
+    "cov_col_lat": ("纬度", "Latitude"),
     "cov_gap_details": ("缺口片区的 H3 格与中心坐标", "Gap clusters: H3 cells and centre coordinates"),
     "cov_reco": ("推荐新增科普点", "Recommended new 科普 sites"),
     "cov_k": ("新增数量", "Sites to add"),
     "cov_reco_disabled": ("直线近似模式下不做选址推荐（人口按面积均摊，推荐没有意义）：需要步行路网。",
                           "No site recommendation in the straight-line mode (people are spread by "
                           "area, so it would mean nothing): it needs a walking network."),
-    "cov_change": ("新增站点的效果（与不加相比）", "Effect of the added sites (against none)"),
-    "cov_change_estimate": ("（直线估计值）", " (straight-line estimate)"),
+    "cov_change": ("假设站点带来的变化（与不加相比）", "What the hypothetical sites change (against none)"),
     "cov_added_areas": ("新增站点的服务圈", "Service areas of the added sites"),
     "cov_quantiles": ("到最近科普点的距离（人口加权分位数，米）",
                       "Distance to the nearest 科普 site (population-weighted quantiles, m)"),
@@ -83,21 +101,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "acc_decay": ("距离衰减", "Distance decay"),
     "acc_decay_gaussian": ("高斯（默认）", "Gaussian (default)"),
     "acc_decay_bands": ("分段 1.00/0.68/0.22", "Bands 1.00/0.68/0.22"),
-    "acc_show": ("地图显示可达性", "Show accessibility on the map"),
+    "acc_show": ("地图显示可达性（代替缺口）", "Show accessibility on the map (instead of the gaps)"),
     "acc_layer": ("可达性（每万人）", "Accessibility (per 10,000 residents)"),
     "cov_gallery_note": ("科普画廊为2021年快照（宁波市科普画廊管理系统，BD-09 转 WGS84，"
-                         "位置为所在村委会/社区，误差约300米）。奉化区、宁海县在来源中没有记录：是缺数据，不是没有画廊。"
-                         "坐标落在所填区县之外的行已标记、未改正。",
+                         "位置为所在村委会/社区，误差约300米）。坐标落在所填区县之外的行已标记、未改正。",
                          "Galleries are a 2021 snapshot (Ningbo's gallery system, BD-09 to WGS84; points "
-                         "are the host 村委会/社区, ~300 m). 奉化区 and 宁海县 have no rows in the source: "
-                         "missing data, not missing galleries. Rows whose point lies in another district "
-                         "are flagged, not fixed."),
+                         "are the host 村委会/社区, ~300 m). Rows whose point lies in another district are "
+                         "flagged, not fixed."),
     "cov_gallery_counts": ("科普画廊：按街道/镇计数", "Galleries per 街道/镇"),
-    "cov_reco_needs_network": ("选址推荐需要步行路网（以便按街道分布人口）："
-                               "直线近似模式下人口按面积均匀分布，推荐没有意义，因此不给出。",
-                               "Site recommendations need a walking network (to place people on "
-                               "streets): in the straight-line proxy mode population is spread "
-                               "evenly over area, so no recommendation is made."),
     "cov_candidates": ("候选点来源", "Candidate sites from"),
     "cov_cand_gaps": ("缺口片区中心（自动）", "Gap-cluster centres (automatic)"),
     "cov_remove": ("移除候选点", "Remove candidates"),

@@ -1,8 +1,13 @@
-"""H3 cells shaded on the map: coverage gaps (uncovered people per km²) and E2SFCA access."""
+"""H3 cells shaded on the map: coverage gaps, the uncertain band, and E2SFCA access.
+
+Gaps are shaded by uncovered people per km², or as one class where people are placed by area;
+the uncertain band of offline bounds is its own class; E2SFCA classes break at round numbers.
+"""
 
 from __future__ import annotations
 
 import html
+import itertools
 from typing import Any
 
 import geopandas as gpd
@@ -23,6 +28,36 @@ from atlas.webmap.specs import keyed
 #: Sequential ramp of E2SFCA scores (ColorBrewer BuGn, 5 classes); grey = nobody's site in reach.
 ACCESS_COLOURS: tuple[str, ...] = ("#edf8fb", "#b2e2e2", "#66c2a4", "#2ca25f", "#006d2c")
 ACCESS_NONE = "#bdbdbd"
+
+#: Class colours of :func:`class_overlay`: certainly outside (the gap ramp's darkest but one) and
+#: the uncertain band between the straight-line bounds (a purple no other layer uses).
+CLASS_COLOURS: dict[str, str] = {"gap": "#EC7014", "band": "#9E9AC8"}
+
+
+def nice_breaks(values: np.ndarray, n: int = 5) -> list[float]:
+    """``n - 1`` class breaks near the quantiles of ``values``, at round numbers (1, 2, 2.5, 5 × 10^k).
+
+    Equal breaks after rounding are merged, so fewer classes may come back.
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if not len(v):
+        return []
+    out: list[float] = []
+    for q in np.quantile(v, np.linspace(0, 1, n + 1)[1:-1]):
+        if q <= 0:
+            continue
+        k = 10.0 ** np.floor(np.log10(q))
+        steps = np.array([1.0, 2.0, 2.5, 5.0, 10.0]) * k
+        r = float(steps[np.argmin(np.abs(steps - q))])
+        if not out or r > out[-1]:
+            out.append(r)
+    return out
+
+
+def _number(x: float) -> str:
+    """A class break as read: no trailing zeros ("2.5", "10", "0.05")."""
+    return f"{x:,.4f}".rstrip("0").rstrip(".")
 
 
 def _clipped(cells: gpd.GeoDataFrame, clip: shapely.Geometry | None) -> gpd.GeoDataFrame:
@@ -83,6 +118,31 @@ def cells_overlay(cells: gpd.GeoDataFrame, *, lang: str = "zh", value: str = "un
     return Overlay(keyed(spec), title, (entry,))
 
 
+def class_overlay(cells: gpd.GeoDataFrame, cls: str, *, lang: str = "zh", basemap: str = "osm",
+                  name: str, legend: str, tips: list[str], clip: shapely.Geometry | None = None) -> Overlay:
+    """The cells of one class (``cells.cls == cls``, :func:`atlas.coverage_cells.band_cells`) in one colour.
+
+    Used where a density ramp would say nothing (people placed by area: every gap cell has the
+    same density) and for the uncertain band, which gets its own legend line (never mixed into
+    the gap colours). ``tips`` are the plain-text tooltips of ``cells``' rows (escaped here).
+    """
+    keep = (cells["cls"] == cls).to_numpy()
+    shown = cells[keep]
+    if shown.empty:
+        return Overlay(None, name)
+    built("overlay", f"class-{cls}")
+    colour = CLASS_COLOURS[cls]
+    shown = shift(_clipped(shown.assign(_tip=np.asarray(tips, dtype=object)[keep]), clip), basemap)
+    spec = {"id": f"class_{cls}", "kind": "polygon", "fields": [],
+            "style": {"color": colour, "weight": 0.3, "fill_opacity": palette.GAP_OPACITY},
+            "rows": [[g, html.escape(clip_text(str(tip), 3 * TIP_CHARS)), None, None, None, None, colour]
+                     for g, tip in zip(display_geometry(shown.geometry.to_numpy()), shown["_tip"],
+                                       strict=True)]}
+    note = t("gap_clipped", lang) if clip is not None else ""
+    entry = LegendEntry(legend, color=colour, kind="area", note=note)
+    return Overlay(keyed(spec), name, (entry,))
+
+
 def cells_group(cells: gpd.GeoDataFrame, **kwargs: Any) -> AtlasGroup:
     """:func:`cells_overlay` as a folium group (same arguments)."""
     return cells_overlay(cells, **kwargs).group()
@@ -102,9 +162,10 @@ def access_overlay(cells: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = 
     built("overlay", "access")
     score = shown.score_per_10k.fillna(0.0).to_numpy()
     pos = score[score > 0]
-    edges = np.quantile(pos, [0.2, 0.4, 0.6, 0.8]) if len(pos) else np.zeros(4)
-    cls = np.searchsorted(edges, score)
-    fill = np.where(score > 0, np.asarray(ACCESS_COLOURS, dtype=object)[cls], ACCESS_NONE)
+    edges = np.asarray(nice_breaks(pos, len(ACCESS_COLOURS)))
+    colours = np.asarray(ACCESS_COLOURS[len(ACCESS_COLOURS) - len(edges) - 1:], dtype=object)
+    cls = np.searchsorted(edges, score, side="right")
+    fill = np.where(score > 0, colours[cls], ACCESS_NONE)
     shown = shift(shown, basemap)
     unit = "per 10,000" if lang == "en" else "每万人"
     tips = [html.escape(f"{s:.2f} {unit} · {t('pop_value_column', lang)} {p:,.0f}")
@@ -113,9 +174,10 @@ def access_overlay(cells: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = 
             "style": {"color": ACCESS_COLOURS[-1], "weight": 0.3, "fill_opacity": 0.6},
             "rows": [[g, tip, None, None, None, None, c] for g, tip, c in
                      zip(display_geometry(shown.geometry.to_numpy()), tips, fill, strict=True)]}
-    bounds = [0.0, *edges.tolist(), float(pos.max()) if len(pos) else 0.0]
-    ramp = ((ACCESS_NONE, "0"), *((c, f"{bounds[i]:.2f}–{bounds[i + 1]:.2f}")
-                                  for i, c in enumerate(ACCESS_COLOURS)))
+    labels = ([f"< {_number(edges[0])}"] if len(edges) else ["> 0"]) + [
+        f"{_number(a)}–{_number(b)}" for a, b in itertools.pairwise(edges)] + (
+        [f"≥ {_number(edges[-1])}"] if len(edges) else [])
+    ramp = ((ACCESS_NONE, "0"), *zip(colours.tolist(), labels, strict=True))
     entry = LegendEntry(f"E2SFCA ({unit})", kind="ramp", ramp=tuple(ramp))
     return Overlay(keyed(spec), title, (entry,))
 
