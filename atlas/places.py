@@ -291,5 +291,6 @@ def gap_table(gaps: pd.DataFrame, lang: str = "zh", *, places: Places | None = N
     if "name_source" in out.columns:
         out["name_source"] = out.name_source.map(lambda c: SOURCE_WORDS.get(str(c), (c, c))[en])
     figures = [c for c in gaps.columns if c in ("area_km2", "population")]  # the ranking one first
-    order = ["rank", "name", "district", *figures, "streets", "near_km", "name_source", "n_cells", "lon", "lat"]
+    order = ["rank", "name", "district", *figures, "streets", "near_km", "name_source", "n_cells", "lon",
+             "lat"]
     return out[[c for c in order if c in out.columns] + [c for c in out.columns if c not in order]]

@@ -240,7 +240,8 @@ def test_the_gap_table_reads_in_the_readers_language(city):
 
     gaps = city[2].gaps().head(5)
     zh, en = gap_table(gaps, "zh"), gap_table(gaps, "en")
-    assert list(zh.columns[:5]) == ["rank", "name", "district", "area_km2", "population"] and "geometry" not in zh
+    assert list(zh.columns[:5]) == ["rank", "name", "district", "area_km2", "population"]
+    assert "geometry" not in zh
     assert list(zh.name) == list(gaps.name) and list(en.name) == list(gaps.name_en)
     assert set(en.district) <= {"Haishu", "Jiangbei", "Beilun", "Zhenhai", "Yinzhou", "Xiangshan", "Yuyao",
                                 "Cixi"}

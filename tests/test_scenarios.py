@@ -32,7 +32,8 @@ def test_candidates_are_numbered_renamed_and_removed_and_numbers_are_not_reused(
     with pytest.raises(ValidationError):
         s.remove_site("nope")
     frame = sites_frame(s, "en")
-    assert list(frame.name_zh) == ["Candidate 2", "Candidate 3", "Candidate 4"] and list(frame.number) == [2, 3, 4]
+    assert list(frame.name_zh) == ["Candidate 2", "Candidate 3", "Candidate 4"]
+    assert list(frame.number) == [2, 3, 4]
     assert s.badge("zh") == "含 3 个假设站点 · 方案 A"
 
 
