@@ -8,7 +8,7 @@ are ui/coverage_page.py; the analyses are computed once per input for every sess
 
 from __future__ import annotations
 
-from ui import common, coverage_page
+from ui import common, coverage_page, coverage_tables
 
 lang = common.page("cov_title")
 basemap, tdt_key = common.basemap_picker(lang)
@@ -20,7 +20,7 @@ run = coverage_page.compute(demand, supply, opts, lang)
 coverage_page.headline(run, lang)
 found = coverage_page.findings(run, lang)
 coverage_page.coverage_map(run, found, lang, basemap=basemap, tianditu_key=tdt_key)
-by, acc_by = coverage_page.result_tables(run, found, lang)
-coverage_page.gallery_counts(run, lang)
-zones = coverage_page.zones_table(run, found, lang)
-coverage_page.downloads(run, found, by, acc_by, zones, lang)
+by, acc_by = coverage_tables.result_tables(run, found, lang)
+coverage_tables.gallery_counts(run, lang)
+zones = coverage_tables.zones_table(run, found, lang)
+coverage_tables.downloads(run, found, by, acc_by, zones, lang)
