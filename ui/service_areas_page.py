@@ -124,13 +124,21 @@ def _build_upload(area: object, lang: str, bar: Any, name: str, data: Any) -> No
 
 
 def _build(area: object, lang: str, bar: Any, **kw: Any) -> None:
-    """Build and cache the area's network with progress, then rerun; a failure is shown."""
+    """Build and cache the area's network with progress, then rerun.
+
+    A failure ends the progress bar with its reason (where it stopped, "failed: ..."), and says
+    it again as an error below: a bar is never left standing at its last stage.
+    """
+    done = [0.0]
+
     def report(stage: str, frac: float) -> None:
-        bar.progress(min(max(frac, 0.0), 1.0), text=stage_label(stage, lang))
+        done[0] = min(max(frac, 0.0), 1.0)
+        bar.progress(done[0], text=stage_label(stage, lang))
 
     try:
         net, _path = build_network(area, progress=report, **kw)  # type: ignore[arg-type]
     except AtlasError as exc:
+        bar.progress(done[0], text=f"{stage_label('failed', lang)}{md_escape(exc.message(lang))}")
         st.error(exc.message(lang))
         return
     st.success(t("sa_built", lang) + md_escape(net.describe(lang)))

@@ -13,6 +13,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "download": ("下载 OSM 数据", "Downloading OSM data"),
     "cache": ("写入缓存", "Saving to the cache"),
     "done": ("完成", "Done"),
+    "failed": ("失败：", "Failed: "),
     "city map": ("全市地图", "City map"),
     "data": ("数据表", "Data tables"),
     "html": ("交互网页", "Interactive HTML"),
