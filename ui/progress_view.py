@@ -100,8 +100,7 @@ def trajectory_chart(traj: pd.DataFrame, verdict: progress.Assessment, lang: str
             x=x, y="edge:Q", color=colour, tooltip=range_tips))
     points = df[df.value.notna()]
     layers.append(alt.Chart(points).mark_point(filled=True, size=110).encode(
-        x=x, y=alt.Y("value:Q", title=t("prog_value", lang)), color=colour,
-        shape=alt.Shape("label:N", legend=None, title=t("prog_col_kind", lang)), tooltip=tips))
+        x=x, y=alt.Y("value:Q", title=t("prog_value", lang)), color=colour, tooltip=tips))
     layers += _projection_layers(df, verdict, x, colour, lang)
     return alt.layer(*layers).properties(height=320)
 

@@ -6,7 +6,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dash_title": ("规划指标", "Plan indicators"),
     "dash_targets": ("规划量化目标", "Quantitative targets"),
     "dash_measured": ("图谱可测量", "Measured by the atlas"),
-    "dash_not_measurable": ("图谱无法测量", "Not measurable from the atlas"),
+    "dash_not_measurable": ("图谱无法测量", "Not measurable"),
     "dash_tasks_without": ("无上图要素的任务", "Tasks without a feature"),
     "dash_targets_table": ("2027年目标与现状", "2027 targets and where things stand"),
     "dash_only_measurable": ("只看图谱可测量的目标", "Only targets the atlas can measure"),
