@@ -8,13 +8,17 @@ Method, per site:
 2. **Shortest paths** from a virtual node joined to the edge's two ends (weights
    ``access + t*L`` and ``access + (1-t)*L``) with ``scipy.sparse.csgraph.dijkstra`` and a
    ``limit`` equal to the budget, on the network's CSR matrix (compiled code).
-3. **Reachable parts of edges**: from an end reached with distance ``d`` the walker covers
-   ``budget - d`` metres of each incident edge; the two ends' pieces merge when they meet; the
-   site's own edge is covered ``budget - access`` metres either way from the snap point.
-   Edges are straight (see :mod:`atlas.network`), so cutting a piece is linear interpolation:
-   the same as ``shapely.ops.substring`` on a 2-point line, vectorised over all edges at once.
-4. The pieces are **buffered** by the street half-width (default 25 m) into one polygon.
-   No convex hull; a concave-hull preview exists and is labelled as such.
+3. **Reachable parts of edges** (:func:`atlas.reach.reach`): from an end reached with
+   distance ``d`` the walker covers ``budget - d`` metres of each incident edge; the two ends'
+   pieces merge when they meet; the site's own edge is covered ``budget - access`` metres
+   either way from the snap point. Edges are straight (see :mod:`atlas.network`), so cutting a
+   piece is linear interpolation, vectorised over all edges at once.
+4. The pieces are **buffered** by the street half-width (default 25 m) into one polygon, in
+   one Clipper offset over whole chains of streets (:mod:`atlas.reach`). No convex hull; a
+   concave-hull preview exists and is labelled as such.
+
+Graduated bands (``minutes=[5, 10, 15]``) share one search per site (to the largest budget),
+and each smaller area lies within the larger (:func:`atlas.reach.nested_polygons`).
 
 With no network, :func:`proxy_areas` gives straight-line circles of radius
 ``budget / detour_factor`` with ``method = "euclidean-proxy"``; the two are never mixed in one
@@ -27,6 +31,7 @@ zone of the sites. Each result row records that CRS in its ``crs`` column.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,6 +45,7 @@ from atlas import settings
 from atlas.errors import EmptyNetworkError, ValidationError
 from atlas.network import edge_csr
 from atlas.projection import MetricFrame, metric_crs_for
+from atlas.reach import nested_polygons, reach, reach_paths, to_units
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -188,93 +194,52 @@ def node_distances(net: WalkNetwork, s: Snap, *, limit: float, min_only: bool = 
     return out
 
 
-def reachable_pieces(net: WalkNetwork, dist: NDArray[np.float64], budget: float, *,
-                     own_edge: int | None = None, own_t: float = 0.0, access: float = 0.0
-                     ) -> NDArray[np.float64]:
-    """Segments (x0, y0, x1, y1) of every edge part within ``budget`` of the source.
-
-    Parameters
-    ----------
-    net : WalkNetwork
-        The network.
-    dist : numpy.ndarray
-        Distance from the source to each node.
-    budget : float
-        Metres.
-    own_edge, own_t, access : optional
-        The edge the source snapped to, its fraction along it and the access distance.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape (m, 4).
-
-    """
-    reached = np.flatnonzero(dist <= budget)
-    cand = np.unique(net.incidence[reached].indices)  # only edges touching reached nodes
-    du, dv, L = dist[net.u[cand]], dist[net.v[cand]], net.length[cand]
-    a = budget - du
-    b = budget - dv
-    reach_u = np.isfinite(du) & (a > 0)
-    reach_v = np.isfinite(dv) & (b > 0)
-    full = reach_u & reach_v & (np.where(reach_u, a, 0) + np.where(reach_v, b, 0) >= L)
-    full |= reach_u & (a >= L)
-    full |= reach_v & (b >= L)
-    starts = [np.zeros(int(full.sum()))]
-    ends = [L[full]]
-    edges = [cand[full]]
-    pu = reach_u & ~full
-    starts.append(np.zeros(int(pu.sum())))
-    ends.append(a[pu])
-    edges.append(cand[pu])
-    pv = reach_v & ~full
-    starts.append(L[pv] - b[pv])
-    ends.append(L[pv])
-    edges.append(cand[pv])
-    if own_edge is not None and budget > access:
-        r = budget - access
-        Lo = net.length[own_edge]
-        starts.append(np.array([max(0.0, own_t * Lo - r)]))
-        ends.append(np.array([min(Lo, own_t * Lo + r)]))
-        edges.append(np.array([own_edge]))
-    e = np.concatenate(edges)
-    s0 = np.concatenate(starts)
-    s1 = np.concatenate(ends)
-    Le = np.where(net.length[e] > 0, net.length[e], 1.0)
-    ux, uy = net.x[net.u[e]], net.y[net.u[e]]
-    dx, dy = net.x[net.v[e]] - ux, net.y[net.v[e]] - uy
-    f0, f1 = s0 / Le, s1 / Le
-    return np.column_stack([ux + f0 * dx, uy + f0 * dy, ux + f1 * dx, uy + f1 * dy])
-
-
-def pieces_polygon(pieces: NDArray[np.float64], *, half_width_m: float,
-                   extra: list[shapely.Geometry] | None = None) -> shapely.Geometry:
-    """Union of buffered segments: the service-area polygon (in the network's CRS).
-
-    Segments are first merged into chains (``line_merge``) and their collinear vertices
-    dropped (``simplify`` at 0.5 m, far below the 25 m half-width); each chain is buffered and
-    the buffers are unioned with GEOS's cascaded union. Buffering all segments as one
-    MultiLineString gives the same polygon but is ~100x slower on dense OSM footway networks.
-    """
-    lines = list(shapely.linestrings(pieces.reshape(-1, 2, 2))) + (extra or [])
-    if not lines:
-        return shapely.Polygon()
-    chains = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(lines)))
-    chains = shapely.simplify(chains, 0.5)
-    return shapely.union_all(shapely.buffer(chains, half_width_m, quad_segs=4))
-
-
 def _to_wgs84(geoms: list[shapely.Geometry], crs: str) -> list[shapely.Geometry]:
     # MetricFrame splits areas crossing the antimeridian into their parts on either side
     return list(MetricFrame(crs).geometry_to_lonlat(np.array(geoms, dtype=object)))
 
 
-def service_areas(net: WalkNetwork, sites: gpd.GeoDataFrame, *, minutes: float = settings.WALK_MINUTES,
-                  speed_kmh: float = settings.WALK_SPEED_KMH, metres: float | None = None,
+def budgets(*, minutes: float | Sequence[float] = settings.WALK_MINUTES,
+            speed_kmh: float = settings.WALK_SPEED_KMH,
+            metres: float | Sequence[float] | None = None) -> tuple[list[float], list[float]]:
+    """Walking budgets in metres and in minutes, smallest first (one or several bands).
+
+    ``minutes`` or ``metres`` may be one value or a list (e.g. ``[5, 10, 15]``); ``metres``
+    wins when given. Repeated values count once.
+
+    Raises
+    ------
+    atlas.errors.ValidationError
+        For an empty list or a non-positive value.
+
+    """
+    given = metres if metres is not None else minutes
+    values: list[object] = [given] if np.isscalar(given) else list(given)  # type: ignore[arg-type]
+    if not values:
+        raise ValidationError("请至少给出一个步行时间或距离", "Give at least one walking time or distance")
+    try:
+        floats = sorted({float(v) for v in values})  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationError("步行时间或距离须为数字",
+                              "Walking times and distances must be numbers") from None
+    per_min = float(speed_kmh) * 1000.0 / 60.0
+    if metres is not None:
+        out_m = [budget_metres(metres=m) for m in floats]
+        return out_m, [m / per_min for m in out_m]
+    return [budget_metres(minutes=m, speed_kmh=speed_kmh) for m in floats], floats
+
+
+def service_areas(net: WalkNetwork, sites: gpd.GeoDataFrame, *,
+                  minutes: float | Sequence[float] = settings.WALK_MINUTES,
+                  speed_kmh: float = settings.WALK_SPEED_KMH, metres: float | Sequence[float] | None = None,
                   snap_limit_m: float = settings.SNAP_LIMIT_M,
                   half_width_m: float = settings.STREET_HALF_WIDTH_M,
                   id_column: str = "id", preview: bool = False) -> gpd.GeoDataFrame:
-    """Walking service areas of point sites on a network.
+    """Walking service areas of point sites on a network, for one budget or graduated bands.
+
+    Each site gets one budget-limited shortest-path search (to the largest budget); every
+    band's area comes from it, and each smaller area lies within the larger ones
+    (:func:`atlas.reach.nested_polygons`).
 
     Parameters
     ----------
@@ -282,10 +247,12 @@ def service_areas(net: WalkNetwork, sites: gpd.GeoDataFrame, *, minutes: float =
         The walking network (must cover the sites).
     sites : geopandas.GeoDataFrame
         Point sites in WGS84 with an id column.
-    minutes, speed_kmh : float
-        Walking budget as time and speed (defaults 15 min, 4.5 km/h).
-    metres : float, optional
-        Budget as a distance (overrides minutes x speed; e.g. the 800 m / 1,000 m presets).
+    minutes : float or list of float
+        Walking time(s), e.g. ``15`` or ``[5, 10, 15]`` (default 15).
+    speed_kmh : float
+        Walking speed (default 4.5 km/h).
+    metres : float or list of float, optional
+        Budget(s) as distances (override minutes x speed; e.g. the 800 m / 1,000 m presets).
     snap_limit_m : float
         Sites farther than this from every edge are flagged and get no area.
     half_width_m : float
@@ -299,49 +266,68 @@ def service_areas(net: WalkNetwork, sites: gpd.GeoDataFrame, *, minutes: float =
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per site: ``site_id``, ``minutes``, ``speed_kmh``, ``metres``, ``method``,
-        ``area_km2``, ``snap_m``, ``flag`` ("" or "snap_too_far"), ``network_source``,
-        ``network_date``, ``crs`` (the metric CRS of the computation), geometry (WGS84; empty
-        when flagged).
+        One row per site and budget (sites in their order, budgets smallest first):
+        ``site_id``, ``minutes``, ``speed_kmh``, ``metres``, ``method``, ``area_km2``,
+        ``snap_m``, ``flag`` ("" or "snap_too_far"), ``network_source``, ``network_date``,
+        ``crs`` (the metric CRS of the computation), geometry (WGS84; empty when flagged).
 
     """
-    budget = budget_metres(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
+    metres_b, minutes_b = budgets(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
     if net.n_edges == 0:
         raise EmptyNetworkError("路网中没有道路：无法计算步行服务圈",
                                 "The network has no streets: no walking service area can be computed")
     xy = sites_xy(sites, crs=net.crs)
     s = snap(net, xy)
     ok = s.access_m <= snap_limit_m
-    geoms: list[shapely.Geometry] = [shapely.Polygon()] * len(sites)
+    nb = len(metres_b)
+    geoms: list[shapely.Geometry] = [shapely.Polygon()] * (len(sites) * nb)
     ok_idx = np.flatnonzero(ok)
     for start in range(0, len(ok_idx), SITE_CHUNK):  # memory: SITE_CHUNK x n_nodes distances
         idx = ok_idx[start:start + SITE_CHUNK]
         sub = Snap(s.edge[idx], s.t[idx], s.access_m[idx], s.point_x[idx], s.point_y[idx])
-        dist = node_distances(net, sub, limit=budget)
+        dist = node_distances(net, sub, limit=metres_b[-1])
         for j, i in enumerate(idx):
-            if preview:
-                reached = np.flatnonzero(np.isfinite(dist[j]))
-                pts = shapely.multipoints(np.column_stack([net.x[reached], net.y[reached]]))
-                geoms[i] = shapely.buffer(shapely.concave_hull(pts, ratio=0.3), half_width_m)
-                continue
-            pieces = reachable_pieces(net, dist[j], budget, own_edge=int(sub.edge[j]),
-                                      own_t=float(sub.t[j]), access=float(sub.access_m[j]))
-            access_line = shapely.linestrings([[xy[i, 0], xy[i, 1]], [sub.point_x[j], sub.point_y[j]]])
-            geoms[i] = pieces_polygon(pieces, half_width_m=half_width_m, extra=[access_line])
+            site = (xy[i], (sub.point_x[j], sub.point_y[j]), int(sub.edge[j]), float(sub.t[j]),
+                    float(sub.access_m[j]))
+            geoms[i * nb:(i + 1) * nb] = (_preview(net, dist[j], metres_b, half_width_m) if preview
+                                          else _site_bands(net, dist[j], metres_b, site, half_width_m))
     area_km2 = [g.area / 1e6 for g in geoms]
     return gpd.GeoDataFrame({
-        "site_id": sites[id_column].astype(str).to_numpy(),
-        "minutes": budget / (speed_kmh * 1000 / 60) if metres is not None else float(minutes),
+        "site_id": np.repeat(sites[id_column].astype(str).to_numpy(), nb),
+        "minutes": np.tile(minutes_b, len(sites)),
         "speed_kmh": float(speed_kmh),
-        "metres": budget,
+        "metres": np.tile(metres_b, len(sites)),
         "method": METHOD_CONCAVE if preview else METHOD_NETWORK,
         "area_km2": area_km2,
-        "snap_m": s.access_m,
-        "flag": np.where(ok, "", "snap_too_far"),
+        "snap_m": np.repeat(s.access_m, nb),
+        "flag": np.repeat(np.where(ok, "", "snap_too_far"), nb),
         "network_source": str(net.meta.get("source", "")),
         "network_date": str(net.meta.get("source_date", "")),
         "crs": net.crs,
     }, geometry=_to_wgs84(geoms, net.crs), crs=settings.CRS_WGS84)
+
+
+def _site_bands(net: WalkNetwork, dist: NDArray[np.float64], budgets_m: list[float],
+                site: tuple, half_width_m: float) -> list[shapely.Geometry]:
+    """One site's nested areas, one per budget (its distances searched to the largest)."""
+    xy, snap_xy, edge, t, access = site
+    access_line = to_units(net, np.array([xy, snap_xy]))
+    paths = []
+    for b in budgets_m:
+        r = reach(net, dist, b, own_edge=edge, own_t=t, access=access)
+        paths.append(reach_paths(net, r) + ([access_line] if access <= b else []))
+    return nested_polygons(net, paths, half_width_m=half_width_m)
+
+
+def _preview(net: WalkNetwork, dist: NDArray[np.float64], budgets_m: list[float],
+             half_width_m: float) -> list[shapely.Geometry]:
+    """Concave hulls of the reached nodes (a labelled preview, not an exact area)."""
+    out = []
+    for b in budgets_m:
+        reached = np.flatnonzero(dist <= b)
+        pts = shapely.multipoints(np.column_stack([net.x[reached], net.y[reached]]))
+        out.append(shapely.buffer(shapely.concave_hull(pts, ratio=0.3), half_width_m))
+    return out
 
 
 def proxy_areas(sites: gpd.GeoDataFrame, *, minutes: float = settings.WALK_MINUTES,

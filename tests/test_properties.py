@@ -27,6 +27,7 @@ from atlas.coverage import demand_distances
 from atlas.network import WalkNetwork
 from atlas.odmatrix import network_matrix
 from atlas.projection import MetricFrame
+from atlas.reach import reach
 from atlas.service_area import Snap, node_distances, snap
 from atlas.siting import coverage_matrix
 
@@ -229,3 +230,40 @@ def test_a_site_listed_at_the_index_of_its_streets_end_keeps_both_ends():
                       np.array([100.0, 100.0]), {}, crs=CRS)
     s = snap(net, np.array([[X0 + 10, Y0]]))
     assert node_distances(net, s, limit=1000, min_only=True) == pytest.approx([10, 90, 190])
+
+
+def interval_length(intervals: list[tuple[float, float]]) -> float:
+    """Total length of a union of intervals."""
+    total, end = 0.0, -np.inf
+    for a, b in sorted(intervals):
+        if b > end:
+            total += b - max(a, end)
+            end = b
+    return total
+
+
+@SETTINGS
+@given(cases())
+def test_reachable_street_equals_networkx(c: Case):
+    """What a service area is drawn from: the reachable length of every street, per site."""
+    g, sources, _ = reference_graph(c)
+    dist = node_distances(c.net, c.snap, limit=c.limit)
+    for i, src in enumerate(sources):
+        found = nx.single_source_dijkstra_path_length(g, src, cutoff=c.limit, weight="length")
+        r = reach(c.net, dist[i], c.limit, own_edge=int(c.snap.edge[i]), own_t=float(c.snap.t[i]),
+                  access=float(c.snap.access_m[i]))
+        for e in range(c.net.n_edges):
+            length = float(c.net.length[e])
+            on_e = {float(t) for k, t in zip(c.snap.edge, c.snap.t, strict=True) if k == e}
+            marks = sorted({0.0, 1.0} | on_e | ({0.5} if e in c.demand_edge else set()))
+            ref: list[tuple[float, float]] = []
+            for a, b in itertools.pairwise(marks):
+                na = c.net.u[e] if a == 0 else c.net.v[e] if a == 1 else ("p", e, a)
+                nb = c.net.u[e] if b == 0 else c.net.v[e] if b == 1 else ("p", e, b)
+                da, db = found.get(int(na) if a in (0, 1) else na, np.inf), found.get(
+                    int(nb) if b in (0, 1) else nb, np.inf)
+                ref += [(a * length, min(b * length, a * length + c.limit - da))] if da <= c.limit else []
+                ref += [(max(a * length, b * length - (c.limit - db)), b * length)] if db <= c.limit else []
+            ours = [(0.0, length)] if r.full[e] else [
+                (s0, s1) for k, s0, s1 in zip(r.part_edge, r.part_s0, r.part_s1, strict=True) if k == e]
+            assert interval_length(ours) == pytest.approx(interval_length(ref), abs=TOL_M), (e, ours, ref)
