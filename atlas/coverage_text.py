@@ -150,14 +150,7 @@ def headline(method: str, city: Mapping[str, Any], *, demand: str, budget_m: flo
             return (f"{fmt.pct(city['pct_upper'])} of people within {reach} on the walking network."
                     + people + left_out)
         return f"步行路网：{fmt.pct(city['pct_upper'])} 的人口在{reach}。" + people + left_out
-    if by_area(demand) and "certain_gap_area_km2" in city:
-        gap_en = (f"{fmt.km2(city['certain_gap_area_km2'])} certainly outside "
-                  f"({approx_people(city['certain_gap_population'], 'en')})")
-        gap_zh = (f"确定在范围外的面积 {fmt.km2(city['certain_gap_area_km2'])}"
-                  f"（{approx_people(city['certain_gap_population'], 'zh')}）")
-    else:
-        gap_en = f"{fmt.people(city['certain_gap_population'])} people certainly outside"
-        gap_zh = f"确定在范围外 {fmt.people(city['certain_gap_population'])} 人"
+    gap_en, gap_zh = certainly_outside(city, "en"), certainly_outside(city, "zh")
     if en:
         return (f"At most {fmt.pct(city['pct_upper'])} within {reach} (straight-line upper bound); "
                 f"{gap_en}; estimate ≈ {fmt.pct(city['pct_estimate'])} (straight line × "
@@ -165,6 +158,23 @@ def headline(method: str, city: Mapping[str, Any], *, demand: str, budget_m: flo
     return (f"至多 {fmt.pct(city['pct_upper'])} 的人口在{reach}（直线上限）；{gap_zh}；"
             f"估计约 {fmt.pct(city['pct_estimate'])}（直线×{detour_factor:g}，估计值，无步行路网）。"
             + people + left_out)
+
+
+def certainly_outside(city: Mapping[str, Any], lang: str = "zh") -> str:
+    """What is certainly outside, stated for what is certain (one phrase for every page).
+
+    With an area (``certain_gap_area_km2``, present when people are placed by area) the area is
+    certain and the head count is its share: "确定在范围外的面积 322 km²（按面积折算约 662,200 人）";
+    otherwise "确定在范围外 662,200 人".
+    """
+    people = city.get("certain_gap_population")
+    area = city.get("certain_gap_area_km2")
+    if area is not None and not fmt._missing(area):
+        if lang == "en":
+            return f"{fmt.km2(area)} certainly outside ({approx_people(people, 'en')})"
+        return f"确定在范围外的面积 {fmt.km2(area)}（{approx_people(people, 'zh')}）"
+    return (f"{fmt.people(people)} people certainly outside" if lang == "en"
+            else f"确定在范围外 {fmt.people(people)} 人")
 
 
 def _pct_step(before: Any, after: Any, lang: str) -> str:

@@ -185,7 +185,8 @@ def measure_coverage(city: Mapping[str, Any] | None) -> Measurement:
     method = str(city.get("method", ""))
     how = "network" if method == "network" else "straight-line-bounds"
     lo, hi, est = (float(city.get(k, np.nan)) for k in ("pct_lower", "pct_upper", "pct_estimate"))
-    gap = fmt.people(city.get("certain_gap_population"))
+    from atlas.coverage_text import certainly_outside
+
     note_zh, note_en = (v if isinstance(v := city.get(k), str) else "" for k in ("note", "note_en"))
     left_zh = f"；{note_zh}" if note_zh else ""
     left_en = f"; {note_en or note_zh}" if note_zh or note_en else ""
@@ -195,10 +196,11 @@ def measure_coverage(city: Mapping[str, Any] | None) -> Measurement:
                            detail_en="share of residents within a 15-minute (1,125 m) walk on the network"
                                      + left_en)
     return Measurement(how, low=lo, high=hi, estimate=None if np.isnan(est) else est,
-                       detail_zh=(f"无步行路网：至多 {fmt.pct(hi)}（直线上限）；确定在范围外 {gap} 人；"
+                       detail_zh=(f"无步行路网：至多 {fmt.pct(hi)}（直线上限）；"
+                                  f"{certainly_outside(city, 'zh')}；"
                                   f"直线×绕行系数估计约 {fmt.pct(est)}（估计值）" + left_zh),
                        detail_en=(f"no walking network: at most {fmt.pct(hi)} (straight-line upper "
-                                  f"bound); {gap} residents certainly outside; detour estimate about "
+                                  f"bound); {certainly_outside(city, 'en')}; detour estimate about "
                                   f"{fmt.pct(est)} (an estimate)" + left_en))
 
 

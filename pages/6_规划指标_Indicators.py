@@ -7,7 +7,7 @@ import streamlit as st
 from atlas import progress
 from atlas.i18n import t
 from atlas.indicators import district_indicators, kepu_by_level, load_targets, measure_targets, task_features
-from ui import auth, common, dashboard, progress_view
+from ui import auth, common, dashboard, progress_view, scenario_choice
 from ui.tables import show_table
 
 lang = common.page("dash_title")
@@ -15,7 +15,8 @@ plan = common.plan()
 st.caption(plan["title_en"] if lang == "en" else plan["title_zh"])
 sites, districts = common.sites(), common.districts()
 targets = load_targets()
-cov_city, cov_districts = dashboard.coverage_figures()
+scenario = scenario_choice.choose(lang)  # the plan's state unless a scenario is chosen here
+cov_city, cov_districts = dashboard.coverage_figures(scenario.sites)
 measured = measure_targets(targets, sites=sites, districts=districts, coverage_city=cov_city)
 features = task_features(plan, sites)
 values = progress.load_values()
@@ -40,7 +41,7 @@ if only:
     table = table.head(sum(m.how != "none" for m in measured.values()))  # measured rows come first
 dashboard.show_targets(table, targets, measured, lang)
 
-if can_edit:
+if can_edit and not scenario.sites:  # what is recorded as measured is the plan's state, never a what-if
     with st.expander(t("prog_measure_title", lang), expanded=False):
         progress_view.measure_now(measured, lang, save=save,
                                   district_coverage=progress_view.district_coverage(cov_districts),

@@ -225,11 +225,14 @@ def galleries_missing() -> tuple[str, ...]:
 
 
 @st.cache_data(show_spinner=False, ttl=3600)
-def coverage_figures() -> tuple[dict[str, Any] | None, pd.DataFrame | None]:
+def coverage_figures(added: tuple[tuple[float, float], ...] = ()
+                     ) -> tuple[dict[str, Any] | None, pd.DataFrame | None]:
     """The 15-minute coverage by every 科普 point (bases and galleries): city row, district table.
 
     From the single coverage-summary function; offline the figures are bounds. The city row's
-    ``note``/``note_en`` name the districts left out for want of supply data.
+    ``note``/``note_en`` name the districts left out for want of supply data. ``added`` are a
+    chosen scenario's hypothetical sites (lon, lat), none for the plan's state
+    (:mod:`ui.scenario_choice`).
     """
     from atlas.coverage_summary import coverage_summary
     from atlas.demand import proxy_demand
@@ -238,4 +241,9 @@ def coverage_figures() -> tuple[dict[str, Any] | None, pd.DataFrame | None]:
 
     demand = proxy_demand(load_districts(), load_population())
     s = coverage_summary(demand, supply_sites("both"), network=None, supply="both")
+    if added:
+        import geopandas as gpd
+
+        lon, lat = zip(*added, strict=True)
+        s = s.with_added_sites(gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326"))
     return {**dict(s.city()), "note_en": s.city(lang="en").note}, s.by_district()

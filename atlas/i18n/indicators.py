@@ -4,6 +4,13 @@ from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "dash_title": ("规划指标", "Plan indicators"),
+    "dash_scenario": ("覆盖率按哪些站点计算", "Coverage counts which sites"),
+    "dash_plan_state": ("规划现状（不含假设站点）", "The plan as it stands (no hypothetical site)"),
+    "dash_plan_state_note": ("本页覆盖率按规划现状计算；覆盖缺口页添加的假设站点不计入，除非在此选择该情景。",
+                             "Coverage here is the plan as it stands: hypothetical sites added on the "
+                             "Coverage page count only if their scenario is chosen here."),
+    "dash_session_scenario": ("本次会话的情景", "This session's scenario"),
+    "dash_saved_scenario": ("已保存的情景", "Saved scenario"),
     "dash_targets": ("规划量化目标", "Quantitative targets"),
     "dash_measured": ("图谱可测量", "Measured by the atlas"),
     "dash_not_measurable": ("图谱无法测量", "Not measurable"),
