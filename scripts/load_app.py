@@ -44,23 +44,38 @@ TOUR = ("map", "coverage", "service_areas", "map")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def proc_cpu(pids: list[int]) -> float:
-    """User + system CPU seconds of processes and their reaped children (0 for a gone one)."""
+    """User + system CPU seconds of processes, their live children and the children they reaped.
+
+    (PostgreSQL forks a backend per connection and reaps it: its time lands in the postmaster's.)
+    """
+    roots = set(pids)
     total = 0.0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += sum(int(x) for x in f[11:15]) / TICK
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError):
+            f = _stat(int(d.name))
+            pid, ppid = int(d.name), int(f[1])
+            if pid in roots:
+                total += sum(int(x) for x in f[11:15]) / TICK
+            elif ppid in roots:
+                total += (int(f[11]) + int(f[12])) / TICK
     return total
 
 
-def pids_named(name: str) -> list[int]:
-    """Processes whose command is ``name`` (e.g. the throw-away cluster's ``postgres``)."""
+def pid_listening(port: int, name: str) -> list[int]:
+    """The process called ``name`` whose command line names ``port`` (the cluster's postmaster)."""
     out = []
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
             with contextlib.suppress(OSError):
-                if (d / "comm").read_text().strip() == name:
+                if (d / "comm").read_text().strip() == name and \
+                        f"-p {port}" in (d / "cmdline").read_text().replace("\0", " "):
                     out.append(int(d.name))
     return out
 
@@ -151,7 +166,7 @@ async def browser_first_paint(url: str) -> float:
         browser = await p.chromium.launch(executable_path=bench_app.CHROMIUM,
                                           args=bench_app.CHROMIUM_ARGS)
         try:
-            ctx = await browser.new_context(viewport=bench_app.VIEWPORT)
+            ctx = await browser.new_context(viewport=bench_app.VIEWPORT)  # type: ignore[arg-type]
             page = await ctx.new_page()
             t0 = time.perf_counter()
             await page.goto(url, timeout=180_000, wait_until="commit")
@@ -171,11 +186,13 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def load(url: str, n: int, *, gap: float, limit: float, pids: list[int],
-               browser: bool) -> dict[str, Any]:
-    """n sessions arriving ``gap`` s apart; their page times and the servers' CPU."""
+               other: list[int], browser: bool) -> dict[str, Any]:
+    """n sessions arriving ``gap`` s apart; their page times and the servers' CPU.
+
+    ``pids``: the app processes; ``other``: nginx and the PostgreSQL postmaster (0 if none).
+    """
     import bench_app
 
-    other = pids_named("postgres") + pids_named("nginx")
     phase = bench_app.Load(f"{n} sessions")
     c0, o0 = proc_cpu(pids), proc_cpu(other)
     tasks = [asyncio.create_task(one_session(url, i * gap, limit)) for i in range(n)]
@@ -205,7 +222,7 @@ async def load(url: str, n: int, *, gap: float, limit: float, pids: list[int],
 
 
 @contextlib.contextmanager
-def app(processes: int, database: bool) -> Iterator[tuple[str, list[int]]]:
+def app(processes: int, database: bool) -> Iterator[tuple[str, list[int], list[int]]]:
     """One app process (no proxy), or several behind nginx; the store in PostGIS if asked."""
     import tempfile
 
@@ -215,19 +232,22 @@ def app(processes: int, database: bool) -> Iterator[tuple[str, list[int]]]:
 
     with tempfile.TemporaryDirectory(prefix="atlas-load-") as tmp, contextlib.ExitStack() as stack:
         env = dict(os.environ, ATLAS_USER_DIR=f"{tmp}/user", ATLAS_CACHE_DIR=f"{tmp}/cache")
+        other: list[int] = []
         if database:
-            env["ATLAS_DATABASE_URL"] = stack.enter_context(postgres_cluster())
+            env["ATLAS_DATABASE_URL"] = db = stack.enter_context(postgres_cluster())
+            other += pid_listening(int(db.rsplit(":", 1)[1].split("/")[0]), "postgres")
         if processes == 1:
             port = serve_many.free_port()
             proc = serve_many._start_app(port, env, Path(tmp) / "app.log")
-            stack.callback(lambda: (proc.terminate(), proc.wait(timeout=30)))
+            stack.callback(proc.wait, timeout=30)
+            stack.callback(proc.terminate)
             url = f"http://127.0.0.1:{port}"
             if not serve_many._healthy(url, 120):
                 raise SystemExit("the app did not start")
-            yield url, [proc.pid]
+            yield url, [proc.pid], other
         else:
             farm = stack.enter_context(serve_many.serving(processes, env=env))
-            yield farm.url, farm.pids()
+            yield farm.url, farm.pids(), [*other, *([farm.nginx.pid] if farm.nginx else [])]
 
 
 def warm(url: str, sessions: int = 2) -> None:
@@ -272,13 +292,14 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     print(HEADER, flush=True)
     for processes in [int(x) for x in args.processes_list.split(",")]:
-        ctx = (contextlib.nullcontext((args.url, [])) if args.url
-               else app(processes, database=processes > 1 and not args.no_database))
-        with ctx as (url, pids):
+        ctx: contextlib.AbstractContextManager[tuple[str, list[int], list[int]]] = (
+            contextlib.nullcontext((args.url, [], [])) if args.url
+            else app(processes, database=processes > 1 and not args.no_database))
+        with ctx as (url, pids, other):
             warm(url, sessions=2 * processes)
             for n in [int(x) for x in args.table.split(",")]:
                 res = asyncio.run(load(url, n, gap=args.gap, limit=args.limit, pids=pids,
-                                       browser=args.browser))
+                                       other=other, browser=args.browser))
                 res["processes"] = processes
                 results.append(res)
                 print(row(processes, res), flush=True)
