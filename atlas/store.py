@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import shapely
 
@@ -175,6 +175,8 @@ class StoreConnection:
 
     #: ``"gpkg"`` or ``"postgis"``.
     kind = ""
+    #: The backend's SQL for the portable type words ``{id}``, ``{real}``, ``{geom}``.
+    types: ClassVar[Mapping[str, str]] = {}
     #: The SQL that takes a geometry parameter (its value from :meth:`geometry_value`).
     geom_param = "?"
     #: Errors of the driver and the system that a failed statement raises.
@@ -185,6 +187,12 @@ class StoreConnection:
 
     def _sql(self, sql: str) -> str:
         return sql
+
+    def declaration(self, decl: str) -> str:
+        """A :class:`TableDef` column declaration in the backend's SQL."""
+        for word, sql in self.types.items():
+            decl = decl.replace(word, sql)
+        return decl
 
     def _params(self, params: Sequence[Any]) -> tuple[Any, ...]:
         # PostgreSQL text cannot hold NUL (SQLite can); a NUL is never meaningful in a planner's

@@ -57,16 +57,11 @@ _TYPES = {"{id}": "INTEGER PRIMARY KEY AUTOINCREMENT", "{real}": "REAL", "{geom}
 _ATTR = {"TEXT": "text", "REAL": "real", "INTEGER": "integer"}
 
 
-def _declaration(decl: str) -> str:
-    for word, sql in _TYPES.items():
-        decl = decl.replace(word, sql)
-    return decl
-
-
 class GpkgConnection(store.StoreConnection):
     """A connection to the GeoPackage store file."""
 
     kind = "gpkg"
+    types = _TYPES
     geom_param = "?"
     errors = ERRORS
 
@@ -111,7 +106,7 @@ class GpkgConnection(store.StoreConnection):
         """Create the table, register it in the GeoPackage tables, and index it."""
         if "gpkg_contents" not in self.columns():
             self._init_geopackage()
-        cols = [f"{c} {_declaration(d)}" for c, d in table.columns]
+        cols = [f"{c} {self.declaration(d)}" for c, d in table.columns]
         self.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({', '.join([*cols, *table.constraints])})")
         for i, idx in enumerate(table.indexes):
             self.execute(f"CREATE INDEX IF NOT EXISTS {table.name}_i{i} ON {table.name}({idx})")
@@ -138,7 +133,7 @@ class GpkgConnection(store.StoreConnection):
     def add_column(self, table: store.TableDef, column: str) -> None:
         """``ALTER TABLE ... ADD COLUMN`` with the declared definition."""
         decl = dict(table.columns)[column]
-        self.execute(f"ALTER TABLE {table.name} ADD COLUMN {column} {_declaration(decl)}")
+        self.execute(f"ALTER TABLE {table.name} ADD COLUMN {column} {self.declaration(decl)}")
 
     def begin_write(self) -> None:
         """``BEGIN IMMEDIATE``: take SQLite's write lock now (waiting up to the busy timeout)."""

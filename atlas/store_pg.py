@@ -46,16 +46,11 @@ def driver_errors() -> tuple[type[BaseException], ...]:
     return (psycopg.Error,)
 
 
-def _declaration(decl: str) -> str:
-    for word, sql in _TYPES.items():
-        decl = decl.replace(word, sql)
-    return decl
-
-
 class PgConnection(store.StoreConnection):
     """A connection to a PostGIS database (psycopg 3, autocommit; transactions are explicit)."""
 
     kind = "postgis"
+    types = _TYPES
     geom_param = "ST_GeomFromWKB(?, 4326)"
 
     def __init__(self, raw: Any) -> None:
@@ -103,7 +98,7 @@ class PgConnection(store.StoreConnection):
         """Create the table (PostGIS first, if the database lacks it) and its indexes."""
         if table.geometry_columns:
             self._ensure_postgis()
-        cols = [f"{c} {_declaration(d)}" for c, d in table.columns]
+        cols = [f"{c} {self.declaration(d)}" for c, d in table.columns]
         self.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({', '.join([*cols, *table.constraints])})")
         for i, idx in enumerate(table.indexes):
             self.execute(f"CREATE INDEX IF NOT EXISTS {table.name}_i{i} ON {table.name}({idx})")
@@ -127,7 +122,7 @@ class PgConnection(store.StoreConnection):
     def add_column(self, table: store.TableDef, column: str) -> None:
         """``ALTER TABLE ... ADD COLUMN IF NOT EXISTS`` with the declared definition."""
         decl = dict(table.columns)[column]
-        self.execute(f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {column} {_declaration(decl)}")
+        self.execute(f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {column} {self.declaration(decl)}")
 
     def begin_write(self) -> None:
         """``BEGIN`` and take the schema's write lock (waiting at most the busy timeout)."""

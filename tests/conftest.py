@@ -11,6 +11,8 @@ SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+pytest_plugins = ["tests.pg_support"]  # the PostgreSQL cluster and the two-backend store fixtures
+
 
 @pytest.fixture(autouse=True)
 def _user_dirs(tmp_path, monkeypatch):

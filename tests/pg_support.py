@@ -1,5 +1,9 @@
 """A throw-away PostgreSQL + PostGIS cluster for tests: initdb and pg_ctl in a temp dir.
 
+A pytest plugin (``tests/conftest.py`` loads it): the fixture ``postgres`` is the cluster's URL,
+started once per test run; ``store_at`` is a fresh store on each backend (a parametrized
+fixture: a temp folder's GeoPackage, then a new PostGIS schema).
+
 The Debian packages (``postgresql``, ``postgresql-15-postgis-3``) are installed by
 ``scripts/setup.sh test``. The server runs as an unprivileged user (PostgreSQL refuses root): as
 ``nobody`` when the tests run as root, else as the current user. It listens on a free port of
@@ -122,3 +126,20 @@ def read_with_gdal(url: str, layer: str, out: Path) -> Path:
     subprocess.run(["ogr2ogr", "-f", "GPKG", str(target), gdal_source(url), layer], check=True,
                    capture_output=True, text=True, timeout=120)
     return target
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """The URL of a throw-away PostgreSQL + PostGIS cluster (started once per test run)."""
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def store_at(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | str]:
+    """A fresh, empty store location: a user-data folder, or a PostGIS schema's URL."""
+    if request.param == "gpkg":
+        yield tmp_path / "store"
+        return
+    with fresh_schema(request.getfixturevalue("postgres")) as (url, _):
+        yield url

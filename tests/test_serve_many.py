@@ -19,7 +19,7 @@ from urllib.request import Request, urlopen
 import pytest
 
 from atlas.userlayers import save_user_layer
-from tests.pg_support import postgres_cluster
+from tests.pg_support import fresh_schema
 from tests.test_storage import make_sites
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,10 +33,10 @@ pytestmark = pytest.mark.skipif(shutil.which("nginx") is None and not Path("/usr
 
 
 @pytest.fixture(scope="module")
-def farm(tmp_path_factory):
-    """Two app processes behind nginx, their store in PostGIS; yields (farm, database URL)."""
+def farm(tmp_path_factory, postgres):
+    """Two app processes behind nginx, their store in a PostGIS schema; yields (farm, its URL)."""
     tmp = tmp_path_factory.mktemp("farm")
-    with postgres_cluster() as db:
+    with fresh_schema(postgres) as (db, _):
         env = dict(os.environ, ATLAS_USER_DIR=str(tmp / "user"), ATLAS_CACHE_DIR=str(tmp / "cache"),
                    ATLAS_DATABASE_URL=db)
         with serve_many.serving(2, env=env, show_upstream=True) as f:

@@ -35,26 +35,15 @@ from atlas.userlayers import (
     user_catalogue,
     user_data_signature,
 )
-from tests.pg_support import fresh_schema, postgres_cluster, read_with_gdal
+from tests.pg_support import fresh_schema, read_with_gdal
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session")
-def postgres():
-    """The URL of a throw-away PostgreSQL + PostGIS cluster (started once per test run)."""
-    with postgres_cluster() as url:
-        yield url
-
-
-@pytest.fixture(params=["gpkg", "postgis"])
-def where(request, tmp_path):
-    """A fresh, empty store location: a user-data folder, or a PostGIS schema's URL."""
-    if request.param == "gpkg":
-        yield tmp_path / "u"
-        return
-    with fresh_schema(request.getfixturevalue("postgres")) as (url, _):
-        yield url
+@pytest.fixture
+def where(store_at):
+    """A fresh store on each backend (see tests.pg_support.store_at)."""
+    return store_at
 
 
 def _driver_error(where) -> type[Exception]:

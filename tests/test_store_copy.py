@@ -15,19 +15,12 @@ from atlas.errors import ValidationError
 from atlas.scenarios import Scenario, load_scenarios, save_scenario, scenario_history
 from atlas.store_copy import copy_store
 from atlas.userlayers import list_user_layers, load_user_layer, save_user_layer
-from tests.pg_support import fresh_schema, gdal_source, postgres_cluster, read_with_gdal
+from tests.pg_support import fresh_schema, gdal_source, read_with_gdal
 from tests.test_storage import make_areas, make_sites
 
 RECORDED = store.Table("atlas_test_recorded", (("target", "text"), ("value", "real"),
                                                ("year", "integer"), ("saved_by", "text")),
                        "recorded values (test)")
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    """The URL of a throw-away PostgreSQL + PostGIS cluster."""
-    with postgres_cluster() as url:
-        yield url
 
 
 def _fill(folder) -> None:

@@ -8,24 +8,12 @@ from __future__ import annotations
 import pytest
 
 from atlas import store
-from tests.pg_support import fresh_schema, postgres_cluster
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    """The URL of a throw-away PostgreSQL + PostGIS cluster."""
-    with postgres_cluster() as url:
-        yield url
-
-
-@pytest.fixture(params=["gpkg", "postgis"])
-def where(request, tmp_path):
-    """A fresh store location on each backend (a folder, or a PostGIS schema's URL)."""
-    if request.param == "gpkg":
-        yield tmp_path / "store"
-        return
-    with fresh_schema(request.getfixturevalue("postgres")) as (url, _):
-        yield url
+@pytest.fixture
+def where(store_at):
+    """A fresh store on each backend (see tests.pg_support.store_at)."""
+    return store_at
 
 
 T = store.Table("atlas_test_things", (("name", "text"), ("value", "real"), ("n", "integer")),
