@@ -5,9 +5,12 @@ Every test runs against both backends: the GeoPackage file and PostGIS (a throw-
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from atlas import store
+from atlas.errors import ValidationError
 
 
 @pytest.fixture
@@ -77,3 +80,26 @@ def test_bad_declarations_and_columns_are_refused(where):
         assert "atlas_layers" in conn.columns()
     with pytest.raises(ValueError):
         store.Table("atlas_layers", (("a", "text"),))  # the store's own tables are not redeclared
+
+
+def test_recorded_indicator_values_are_versioned_the_same_on_both_backends(where):
+    from atlas import progress
+    from atlas.geodata import load_districts
+    from atlas.indicators import load_targets
+
+    def row(year, value, **kw):
+        return {"target_id": "T23a", "year": year, "district": "", "value": value,
+                "source": "市科协年报", "observed_on": f"{year + 1}-03-01", **kw}
+
+    kw = {"targets": load_targets(), "districts": load_districts(), "folder": where,
+          "today": date(2026, 12, 1)}
+    assert progress.save_values([row(2024, "150"), row(2025, "160.25")], **kw) == 1
+    assert progress.save_values([row(2024, "155", note="更正\x00")], user="王工", **kw) == 2
+    history = progress.load_values(folder=where)
+    assert history.version.tolist() == [1, 1, 2] and history.value.tolist() == [150.0, 160.25, 155.0]
+    cur = progress.current_values(history)
+    assert cur[["year", "value"]].to_numpy().tolist() == [[2024, 155.0], [2025, 160.25]]
+    assert cur.saved_by.tolist() == ["王工", ""]
+    with pytest.raises(ValidationError):  # a bad row: nothing saved
+        progress.save_values([row(2025, "170"), row(2040, "1")], **kw)
+    assert len(progress.load_values(folder=where)) == 3
