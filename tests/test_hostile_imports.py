@@ -234,14 +234,14 @@ def test_merged_category_cells_are_propagated_and_reported(districts):
                                                "高校": "university"}[c] for c in truth["category"]]
 
 
-def test_a_blank_first_sheet_is_skipped_and_every_sheet_can_be_chosen():
+def test_a_blank_first_sheet_is_skipped_and_every_sheet_with_data_can_be_chosen():
     rows = hf.sites(3)
     table = [["名称", "经度", "纬度"],
              *[[n, x, y] for n, x, y in zip(rows.name, rows.lon, rows.lat, strict=True)]]
     data = hf.write_xlsx({"封面": [], "名单": table, "备注": [["说明"], ["仅供内部使用"]]})
     df = read_table(data, "book.xlsx")
     info = df.attrs["read_info"]
-    assert info.sheets == ["封面", "名单", "备注"] and info.sheet == "名单"
+    assert info.sheets == ["名单", "备注"] and info.sheet == "名单"  # an empty sheet is not offered
     assert df["名称"].tolist() == rows.name.tolist()
     assert read_table(data, "book.xlsx", layer="备注").attrs["read_info"].sheet == "备注"
     with pytest.raises(UploadError, match="no data rows"):

@@ -108,6 +108,8 @@ def test_every_validation_reason_is_triggered(districts):
     assert "unknown_district" in t.loc["区县不明", "reasons"]
     assert t.loc["功能区场馆", "reasons"] == ["functional_zone"]
     assert t.loc["投影坐标", "reasons"] == ["projected_metres"]
+    assert t.loc["度分秒", "reasons"] == ["coordinates_repaired"] and t.loc["度分秒", "status"] == "ok"
+    assert abs(t.loc["度分秒", "lon_wgs84"] - (121 + 33 / 60 + 18 / 3600)) < 1e-9
     dup = r.table[r.table["名称"] == "重复场馆"]
     # first and third rows are 20 m apart: the third is the duplicate; the second is 4.8 km away
     assert [("duplicate" in rs) for rs in dup.reasons] == [False, False, True]

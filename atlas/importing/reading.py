@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from atlas import readers, settings
 from atlas.errors import UploadError
-from atlas.importing.columns import guess_columns, is_header_cell
+from atlas.importing.columns import guess_columns, header_roles, is_header_cell
 
 
 def read_table(data: bytes, filename: str, *, max_bytes: int = settings.MAX_UPLOAD_BYTES,
@@ -63,6 +65,8 @@ def read_table(data: bytes, filename: str, *, max_bytes: int = settings.MAX_UPLO
     if len(df) > max_rows:
         raise readers.too_many_rows(max_rows)
     df.columns = [str(c).strip() for c in df.columns]
+    df = readers.clean_cells(df, info)
+    df = split_coordinate_pairs(df, info)
     df.attrs["read_info"] = info
     return df
 
@@ -77,17 +81,96 @@ def _read_format(data: bytes, ext: str, *, layer: str | None, limits: readers.Li
         return readers.table_from_rows(rows, numbers, info=info, is_header_cell=is_header_cell,
                                        limits=limits)
     if ext in (".xlsx", ".xlsm"):
-        rows, numbers = readers.xlsx_rows(data, sheet=layer, limits=limits, info=info)
+        rows, numbers = readers.xlsx_rows(data, sheet=layer, limits=limits, info=info, score=sheet_score)
         return readers.table_from_rows(rows, numbers, info=info, is_header_cell=is_header_cell,
                                        limits=limits)
     if ext in (".geojson", ".json", ".gpkg"):
         df = readers.geo_table(data, ext, layer=layer, limits=limits, info=info)
         _coordinates_from_properties(df, info)
         return df
+    if ext in _SAVE_AS:
+        zh, en = _SAVE_AS[ext]
+        kind = ext[1:].upper()
+        raise UploadError(f"不支持 {kind} 文件：{zh}", f"{kind} files are not supported: {en}")
     raise UploadError(f"不支持的文件类型：{ext[:12] or '（无扩展名）'}"
                       "（支持 CSV、XLSX、GeoJSON、GeoPackage）",
                       f"Unsupported file type: {ext[:12] or '(none)'} "
                       "(CSV, XLSX, GeoJSON, GeoPackage)")
+
+
+_PAIR_HEADER = re.compile(r"坐标|经纬度|lnglat|lonlat|latlng|latlon|coordinates?|location", re.IGNORECASE)
+
+
+def sheet_score(rows: list[list[str]]) -> float:
+    """How much a sheet's first rows look like a list of places: its best header-like row.
+
+    A row naming a name column counts 2, longitude and latitude together 3, a column of both
+    coordinates ("坐标", "经纬度") 2, and each other known role 1; a long sentence (instructions)
+    counts nothing.
+    """
+    best = 0.0
+    for row in rows[:readers.HEADER_WINDOW]:
+        cells = [c for c in row if c.strip() and len(c) <= 40]
+        roles: set[str] = set().union(*(header_roles(c) for c in cells)) if cells else set()
+        pair = any(_PAIR_HEADER.search(c) and len(c) <= 12 for c in cells)
+        score = 2 * ("name" in roles) + 3 * ({"lon", "lat"} <= roles) + 2 * pair + len(roles)
+        best = max(best, float(score))
+    return best
+
+
+#: Formats planners may have, and how to save them as one the atlas reads.
+_SAVE_AS = {
+    ".xls": ("请在 Excel 或 WPS 中另存为 .xlsx 或 CSV", "save it as .xlsx or CSV in Excel or WPS"),
+    ".et": ("请在 WPS 中另存为 .xlsx 或 CSV", "save it as .xlsx or CSV in WPS"),
+    ".ods": ("请另存为 .xlsx 或 CSV", "save it as .xlsx or CSV"),
+    ".zip": ("Shapefile 等压缩包请在 QGIS 中另存为 GeoPackage 或 GeoJSON",
+             "save a zipped Shapefile as GeoPackage or GeoJSON in QGIS"),
+    ".shp": ("请在 QGIS 中另存为 GeoPackage 或 GeoJSON", "save it as GeoPackage or GeoJSON in QGIS"),
+    ".kml": ("请在 QGIS 中另存为 GeoPackage 或 GeoJSON", "save it as GeoPackage or GeoJSON in QGIS"),
+    ".kmz": ("请在 QGIS 中另存为 GeoPackage 或 GeoJSON", "save it as GeoPackage or GeoJSON in QGIS"),
+}
+_PAIR = re.compile(r"^\s*[(\[（【]?\s*(-?\d{1,3}\.\d+)\s*(?:[,，;；/]\s*|\s+)"
+                   r"(-?\d{1,3}\.\d+)\s*[)\]）】]?\s*$")
+
+
+def split_coordinate_pairs(df: pd.DataFrame, info: readers.ReadInfo) -> pd.DataFrame:
+    """A column holding both coordinates in one cell ("121.55,29.87") split into two columns.
+
+    Only for a table without a longitude/latitude column of its own (nor a geometry), and only
+    when most filled cells (60 %) of the column are two decimal numbers whose order is clear: longitude
+    first (73-136 then 3-54, as AMap and Baidu write them) or latitude first. The new columns are
+    named after the source column ("经度（坐标）") and placed after it; a note says so.
+    """
+    cols = [c for c in df.columns if not str(c).startswith(("_", "geom_"))]
+    named = guess_columns(cols)
+    if (named["lon"] and named["lat"]) or ("geom_lon" in df.columns and df.geom_lon.ne("").any()):
+        return df
+    for c in cols:
+        cells = df[c].astype(str)
+        parts = cells.str.extract(_PAIR)
+        a, b = (pd.to_numeric(parts[k], errors="coerce").to_numpy(dtype=float) for k in (0, 1))
+        filled = cells.str.strip().ne("").to_numpy()
+        ok = np.isfinite(a)
+        if not filled.any() or ok[filled].mean() < 0.6:
+            continue
+        lon_first = float(((a[ok] >= 73) & (a[ok] <= 136) & (b[ok] >= 3) & (b[ok] <= 54)).mean())
+        lat_first = float(((b[ok] >= 73) & (b[ok] <= 136) & (a[ok] >= 3) & (a[ok] <= 54)).mean())
+        if max(lon_first, lat_first) < 0.8:
+            continue
+        order = (0, 1) if lon_first >= lat_first else (1, 0)
+        out = df.copy()
+        at = list(df.columns).index(c) + 1
+        for j, (label, k) in enumerate(zip(("经度", "纬度"), order, strict=True)):
+            # a cell that is not a pair stays as written in both columns: flagged, never guessed
+            values = parts[k].where(parts[k].notna(), cells)
+            out.insert(at + j, readers.unique_names([*map(str, out.columns), f"{label}（{c}）"])[-1], values)
+        words = ("经度,纬度", "lon,lat") if order == (0, 1) else ("纬度,经度", "lat,lon")
+        info.note(f"“{c}”列的坐标写在一格里（{words[0]}），已拆分为经度、纬度两列",
+                  f"Column '{c}' holds both coordinates in one cell ({words[1]}); split into longitude "
+                  "and latitude")
+        out.attrs = df.attrs
+        return out
+    return df
 
 
 def _coordinates_from_properties(df: pd.DataFrame, info: readers.ReadInfo) -> None:

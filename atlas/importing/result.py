@@ -25,6 +25,9 @@ REASONS: dict[str, tuple[str, str, str]] = {
     "unknown_district": ("warning", "所填区县无法识别", "the stated district is not recognised"),
     "functional_zone": ("info", "所填为功能区，已归入其所在区县",
                         "a functional zone: filed under its host district"),
+    "coordinates_repaired": ("info", "坐标按度分秒、全角数字、小数逗号或南北东西标记读出",
+                             "coordinates read from degrees-minutes-seconds, full-width digits, a decimal "
+                             "comma or a hemisphere letter"),
     "no_coordinates": ("info", "只有地址，暂不上图（待定位）", "address only: kept as unplaced"),
 }
 

@@ -18,7 +18,7 @@ from atlas.datum import DATUMS, to_wgs84
 from atlas.errors import ValidationError
 from atlas.geodata import CATEGORIES, in_ningbo_extent
 from atlas.importing.categories import GUESS, guess_categories
-from atlas.importing.cells import district_at, numbers, stated_district, zone_hosts
+from atlas.importing.cells import district_at, parse_numbers, stated_district, zone_hosts
 from atlas.importing.result import REASONS, ImportResult
 from atlas.projection import MetricFrame
 
@@ -120,11 +120,12 @@ def _check_coordinates(df: pd.DataFrame, mapping: dict[str, str | None], reasons
     Returns raw lon, raw lat, the rows with usable coordinates and the rows with none at all.
     """
     n = len(df)
-    raw_lon = numbers(df[mapping["lon"]]) if mapping.get("lon") else np.full(n, np.nan)
-    raw_lat = numbers(df[mapping["lat"]]) if mapping.get("lat") else np.full(n, np.nan)
+    raw_lon, fixed_lon = parse_numbers(df[mapping["lon"]]) if mapping.get("lon") else _none(n)
+    raw_lat, fixed_lat = parse_numbers(df[mapping["lat"]]) if mapping.get("lat") else _none(n)
     no_coords = ~_has_text(df, mapping.get("lon")) & ~_has_text(df, mapping.get("lat"))
     both = np.isfinite(raw_lon) & np.isfinite(raw_lat)
     _flag(reasons, ~no_coords & ~both, "invalid_coordinates")
+    _flag(reasons, both & (fixed_lon | fixed_lat), "coordinates_repaired")
     swapped = both & ~in_ningbo_extent(raw_lon, raw_lat) & in_ningbo_extent(raw_lat, raw_lon)
     _flag(reasons, swapped, "swapped_lonlat")
     # metres of a projected CRS (UTM 51N in Ningbo: x ~ 3e5-8e5, y ~ 3.2e6-3.5e6), not degrees
@@ -132,6 +133,11 @@ def _check_coordinates(df: pd.DataFrame, mapping: dict[str, str | None], reasons
         & (np.abs(raw_lat) >= 1e3)
     _flag(reasons, metres, "projected_metres")
     return raw_lon, raw_lat, both & ~swapped & ~metres, no_coords
+
+
+def _none(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """No coordinate column: NaN for every row, none repaired."""
+    return np.full(n, np.nan), np.zeros(n, bool)
 
 
 def _place(raw_lon: np.ndarray, raw_lat: np.ndarray, good: np.ndarray, *, datum: str,

@@ -34,6 +34,7 @@ from atlas.readers.base import (
     too_many_rows,
     unique_names,
 )
+from atlas.readers.cleaning import clean_cells, clean_text
 from atlas.readers.delimited import DELIMITER_NAMES, DELIMITERS, csv_rows, decode, sniff_delimiter
 from atlas.readers.geofile import geo_table, list_geo_layers
 from atlas.readers.table import find_header, table_from_rows
@@ -47,7 +48,9 @@ __all__ = [
     "Limits",
     "ReadInfo",
     "cell_too_long",
+    "clean_cells",
     "clean_detail",
+    "clean_text",
     "csv_rows",
     "decode",
     "find_header",

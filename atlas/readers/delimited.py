@@ -27,8 +27,9 @@ def decode(data: bytes, *, limits: Limits) -> tuple[str, str]:
     else:
         candidates = ("utf-8-sig", "gb18030")
     for enc in candidates:
-        try:
-            text = data.decode(enc)
+        body = data[3:] if enc == "gb18030" and data.startswith(b"\xef\xbb\xbf") else data
+        try:  # a UTF-8 BOM before GB18030 text (an editor added it) is not part of the text
+            text = body.decode(enc).removeprefix("\ufeff")  # GB18030's own BOM decodes to U+FEFF
         except UnicodeDecodeError:
             continue
         if len(text) > limits.max_decoded_bytes:
@@ -41,7 +42,7 @@ def decode(data: bytes, *, limits: Limits) -> tuple[str, str]:
 def _widths(sample: str, delimiter: str) -> list[int]:
     out = []
     try:
-        for i, row in enumerate(csv.reader(io.StringIO(sample), delimiter=delimiter)):
+        for i, row in enumerate(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)):
             if i >= 200:
                 break
             while row and not row[-1].strip():
@@ -80,7 +81,8 @@ def csv_rows(text: str, *, delimiter: str, limits: Limits) -> tuple[list[list[st
     rows: list[list[str]] = []
     numbers: list[int] = []
     cap = limits.max_rows + HEADER_WINDOW + 1
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+    # newline="": \r\n, \n and a lone \r all end a record (files mix them)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
     try:
         for i, row in enumerate(reader, start=1):
             if not any(c.strip() for c in row):

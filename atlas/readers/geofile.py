@@ -6,6 +6,8 @@ before reading, and GDAL's messages never reach the user with server paths.
 
 from __future__ import annotations
 
+import json
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -26,6 +28,7 @@ from atlas.readers.base import (
     too_many_rows,
     unique_names,
 )
+from atlas.readers.cleaning import clean_text
 
 
 def list_geo_layers(path: Path) -> list[tuple[str, int]]:
@@ -95,9 +98,38 @@ def _read_layer(path: Path, *, layer: str | None, limits: Limits, info: ReadInfo
     return pyogrio.read_dataframe(path, layer=name, max_features=limits.max_rows + 1)
 
 
+#: JSON escapes GDAL would lose with what follows them: NUL ends its strings, and a lone
+#: surrogate takes the next character with it.
+_LOSSY_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89abAB][0-9a-fA-F]{2}|[dD][c-fC-F][0-9a-fA-F]{2})")
+
+
+def _without_lossy_escapes(data: bytes) -> bytes:
+    """The JSON document with every string cleaned (:func:`clean_text`) before GDAL reads it.
+
+    A document that is not valid JSON is returned as it is, for GDAL to refuse.
+    """
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return data
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str):
+            return clean_text(v)
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        if isinstance(v, dict):
+            return {clean_text(k): walk(x) for k, x in v.items()}
+        return v
+
+    return json.dumps(walk(doc), ensure_ascii=False).encode("utf-8")
+
+
 def geo_table(data: bytes, ext: str, *, layer: str | None, limits: Limits, info: ReadInfo
               ) -> pd.DataFrame:
     """Features of one layer as text columns plus geometry columns and ``_geometry`` (WGS84)."""
+    if ext in (".geojson", ".json") and _LOSSY_ESCAPE.search(data):
+        data = _without_lossy_escapes(data)
     with tempfile.TemporaryDirectory() as d:
         # a private temp file whose only part from the user is the whitelisted extension
         tmp = Path(d) / f"upload{ext}"

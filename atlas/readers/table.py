@@ -63,6 +63,12 @@ def table_from_rows(rows: list[list[str]], numbers: list[int], *, info: ReadInfo
     info.long_rows = sum(1 for r in data if len([c for c in r[len(header):] if c.strip()]))
     keep = [j for j in range(width) if filled[j]]
     names = unique_names([header[j] or f"列{j + 1}" for j in keep])
+    repeated = sorted({header[j] for j, n in zip(keep, names, strict=True) if header[j] and n != header[j]})
+    if repeated:
+        info.note(f"表头有重名的列：{'、'.join(repeated)[:80]}，后出现的列名加上了序号，如“{repeated[0]} (2)”"
+                  "，请核对列对应",
+                  f"Repeated column names: {', '.join(repeated)[:80]}; the later ones are numbered, e.g. "
+                  f"'{repeated[0]} (2)': please check the column mapping")
     unnamed = [n for j, n in zip(keep, names, strict=True) if not header[j]]
     if unnamed:
         info.note(f"{len(unnamed)} 列没有表头，命名为 {'、'.join(unnamed[:5])}",
@@ -70,8 +76,10 @@ def table_from_rows(rows: list[list[str]], numbers: list[int], *, info: ReadInfo
     if info.dropped_columns:
         info.note(f"删除了 {info.dropped_columns} 个空列（如行尾多余的分隔符）",
                   f"Dropped {info.dropped_columns} empty columns (e.g. trailing delimiters)")
-    df = pd.DataFrame(cols[:, keep] if len(keep) else np.empty((len(data), 0)), columns=names,
-                      dtype=object).map(lambda v: str(v).strip())
+    body = cols[:, keep] if len(keep) else np.empty((len(data), 0))
+    # Python strings, not Arrow's: a lone surrogate (cleaned later, atlas.readers.cleaning) is kept
+    df = pd.DataFrame({n: pd.Series([str(v).strip() for v in body[:, j]], dtype=object)
+                       for j, n in enumerate(names)}, columns=names)
     if df.empty:
         raise UploadError("只有表头，没有数据行", "Only a header, no data rows")
     df.attrs["source_rows"] = np.asarray(numbers[h + 1:], dtype=np.int64)

@@ -6,11 +6,16 @@ stream up to the row limit; merged cells are repaired.
 
 from __future__ import annotations
 
+import datetime
 import io
 import re
 import warnings
 import zipfile
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
+
+from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 
 from atlas.errors import UploadError
 from atlas.readers.base import HEADER_WINDOW, Limits, ReadInfo, cell_too_long, too_many_rows
@@ -62,14 +67,32 @@ def _long_cell(max_chars: int) -> UploadError:
                        f"A cell in the workbook is too long (limit {max_chars:,} characters)")
 
 
-def _xlsx_text(value: Any) -> str:
+def _xlsx_text(value: Any, *, epoch: datetime.datetime, found: Counter[str]) -> str:
+    """A cell's value as text; a "date" or "duration" that is a coordinate is read as its number.
+
+    A coordinate cell formatted as a date shows 121.55 as 1900-04-30 13:12: a date before the
+    workbook's epoch + 367 days (no list of venues holds dates of 1900) or a duration is written
+    as the number it is (``found["dates"]`` counts them).
+    """
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
+    if isinstance(value, datetime.timedelta) or (
+            isinstance(value, datetime.datetime) and value < epoch + datetime.timedelta(days=367)):
+        from openpyxl.utils.datetime import to_excel
+
+        found["dates"] += 1
+        return f"{float(to_excel(value, epoch)):.9f}".rstrip("0").rstrip(".")
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
+    if isinstance(value, str) and "_x" in value:  # Excel's escapes of control characters
+        return _XESC.sub(lambda m: chr(int(m.group(1), 16)), value)
     return str(value)
+
+
+#: How Excel writes a character XML cannot hold ("_x0000_" for NUL); cleaned after reading.
+_XESC = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def _open_workbook(data: bytes, limits: Limits
@@ -97,22 +120,33 @@ def _open_workbook(data: bytes, limits: Limits
     return wb, zf, merges
 
 
-def _sheet_rows(wb: Any, ws: Any, limits: Limits) -> tuple[dict[int, list[str]], int | None]:
-    """Non-empty rows of a read-only sheet by row number, parsed as a stream up to the limit."""
-    from openpyxl.worksheet._reader import WorkSheetParser
+def _sheet_rows(wb: Any, ws: Any, limits: Limits, *, peek: int | None = None
+                ) -> tuple[dict[int, list[str]], int | None, Counter[str]]:
+    """Non-empty rows of a read-only sheet by row number, parsed as a stream up to the limit.
 
+    With ``peek`` only that many non-empty rows are read (to choose a sheet). Also returns the
+    sheet's declared row count and what was repaired (``dates``; ``formulas`` without a saved
+    result, read as empty; ``formula_cells``: their first references).
+    """
     # openpyxl's row parser, used directly: iter_rows() pads rows to the *declared* dimension
     # (a hostile sheet declares a million rows and 16,384 columns); the parser yields the rows
     # that are really there, with their numbers.
     declared = ws.max_row if isinstance(ws.max_row, int) else None
     rows: dict[int, list[str]] = {}
+    found: Counter[str] = Counter()
     cap = limits.max_rows + HEADER_WINDOW + 1
     with wb._archive.open(ws._worksheet_path) as src:
-        parser = WorkSheetParser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
-                                 date_formats=wb._date_formats,
-                                 timedelta_formats=wb._timedelta_formats)
+        parser = _Parser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+                         date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
         for idx, cells in parser.parse():
-            values = {c["column"]: _xlsx_text(c["value"]) for c in cells if c["value"] is not None}
+            values = {c["column"]: _xlsx_text(c["value"], epoch=wb.epoch, found=found)
+                      for c in cells if c["value"] is not None}
+            for c in cells:
+                if c["value"] is _NO_RESULT:
+                    values[c["column"]] = ""
+                    found["formulas"] += 1
+                    if found["formulas"] <= 5:
+                        found[f"cell:{_col_letters(c['column'])}{idx}"] = 1
             values = {k: v for k, v in values.items() if v.strip()}
             if not values:
                 continue
@@ -127,7 +161,58 @@ def _sheet_rows(wb: Any, ws: Any, limits: Limits) -> tuple[dict[int, list[str]],
             rows[idx] = row
             if len(rows) > cap:
                 raise too_many_rows(limits.max_rows, declared)
-    return rows, declared
+            if peek is not None and len(rows) >= peek:
+                break
+    return rows, declared, found
+
+
+_NO_RESULT = object()  # a formula cell whose result the file does not hold
+
+
+class _Parser(WorkSheetParser):
+    """openpyxl's row parser, telling a formula without a saved result from an empty cell."""
+
+    def parse_cell(self, element: Any) -> dict[str, Any]:
+        cell: dict[str, Any] = super().parse_cell(element)
+        if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+            cell["value"] = _NO_RESULT
+        return cell
+
+
+def _col_letters(n: int) -> str:
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _choose_sheet(wb: Any, limits: Limits, info: ReadInfo, score: Callable[[list[list[str]]], float]
+                  ) -> Any:
+    """The sheet with the list: the visible one whose first rows ``score`` best.
+
+    E.g. a header naming name and coordinate columns: an instructions sheet before it is passed
+    over.
+
+    ``info.sheets`` becomes the sheets that hold anything (hidden ones last), the choices offered.
+    """
+    if len(wb.worksheets) == 1:
+        return wb.worksheets[0]
+    scored = []
+    for i, ws in enumerate(wb.worksheets):
+        rows, _, _ = _sheet_rows(wb, ws, limits, peek=HEADER_WINDOW)
+        if rows:
+            hidden = getattr(ws, "sheet_state", "visible") != "visible"
+            scored.append((hidden, -score([rows[k] for k in sorted(rows)]), i, ws))
+    if not scored:
+        return wb.worksheets[0]
+    scored.sort(key=lambda t: t[:3])
+    info.sheets = [ws.title for *_, ws in sorted(scored, key=lambda t: (t[0], t[2]))]
+    hidden = [ws.title for h, *_, ws in scored if h]
+    if hidden:
+        info.note(f"隐藏的工作表未被自动选用：{'、'.join(hidden)[:120]}（可另选）",
+                  f"Hidden sheets were not chosen: {', '.join(hidden)[:120]} (you may pick one)")
+    return scored[0][3]
 
 
 def _fill_merged(rows: dict[int, list[str]], merges: list[tuple[int, int, int, int]],
@@ -148,34 +233,58 @@ def _fill_merged(rows: dict[int, list[str]], merges: list[tuple[int, int, int, i
                     info.merged_cells_filled += 1 if (r, c) != (r0, c0) else 0
 
 
-def xlsx_rows(data: bytes, *, sheet: str | None, limits: Limits, info: ReadInfo
-              ) -> tuple[list[list[str]], list[int]]:
-    """Rows of one sheet of a workbook (the first with data unless ``sheet`` names one)."""
+def xlsx_rows(data: bytes, *, sheet: str | None, limits: Limits, info: ReadInfo,
+              score: Callable[[list[list[str]]], float] | None = None) -> tuple[list[list[str]], list[int]]:
+    """Rows of one sheet of a workbook: ``sheet``, else the one ``score`` rates best.
+
+    ``score`` rates a sheet by its first rows (default: every sheet with data alike, so the first
+    one is read). Formula cells without a saved result are read as empty and named in a note;
+    date-formatted coordinates are read as numbers (:func:`_xlsx_text`).
+    """
     wb, zf, merges_by_part = _open_workbook(data, limits)
     try:
         info.sheets = list(wb.sheetnames)
         if sheet is not None and sheet not in info.sheets:
             raise UploadError(f"工作簿中没有名为 {sheet[:60]} 的工作表",
                               f"The workbook has no sheet named {sheet[:60]}")
-        # the named sheet, else the first that holds anything (a blank cover sheet is skipped)
-        for ws in [wb[sheet]] if sheet is not None else wb.worksheets:
-            rows, _ = _sheet_rows(wb, ws, limits)
-            if rows:
-                break
+        ws = wb[sheet] if sheet is not None else _choose_sheet(wb, limits, info, score or (lambda _rows: 0.0))
+        rows, _, found = _sheet_rows(wb, ws, limits)
         info.sheet = ws.title
+        if sheet is not None:
+            info.sheets = [s for s in info.sheets if s == sheet or _has_rows(wb, wb[s], limits)]
         _fill_merged(rows, merges_by_part.get(ws._worksheet_path.lstrip("/"), []), info)
     finally:
         wb.close()
         zf.close()
+    _notes(info, found)
+    numbers = sorted(rows)
+    return [rows[i] for i in numbers], numbers
+
+
+def _has_rows(wb: Any, ws: Any, limits: Limits) -> bool:
+    return bool(_sheet_rows(wb, ws, limits, peek=1)[0])
+
+
+def _notes(info: ReadInfo, found: Counter[str]) -> None:
+    """What reading the workbook found and repaired, for the page to say."""
     if len(info.sheets) > 1:
-        info.note(f"工作簿有 {len(info.sheets)} 个工作表，已读取“{info.sheet}”（可另选）",
-                  f"The workbook has {len(info.sheets)} sheets; read '{info.sheet}' (another can be chosen)")
+        info.note(f"工作簿有 {len(info.sheets)} 个有数据的工作表，已读取“{info.sheet}”（可另选）",
+                  f"The workbook has {len(info.sheets)} sheets with data; read '{info.sheet}' "
+                  "(another can be chosen)")
     if info.merged_ranges:
         info.note(f"已修复 {info.merged_ranges} 处合并单元格：合并值已填入被合并的 "
                   f"{info.merged_cells_filled} 个单元格",
                   f"Repaired {info.merged_ranges} merged range{'s' * (info.merged_ranges != 1)}: the "
                   f"merged value was filled into {info.merged_cells_filled} "
                   f"cell{'s' * (info.merged_cells_filled != 1)}")
-    numbers = sorted(rows)
-    return [rows[i] for i in numbers], numbers
-
+    if found["dates"]:
+        info.note(f"{found['dates']} 个单元格设成了日期/时间格式，但数值像坐标（1900 年），已按数值读取",
+                  f"{found['dates']} cells are formatted as dates or times but hold coordinate-like "
+                  "numbers (year 1900); read as numbers")
+    if found["formulas"]:
+        cells = "、".join(k[5:] for k in found if k.startswith("cell:"))
+        info.note(f"{found['formulas']} 个公式单元格没有保存计算结果（如 {cells}），读为空：请在 Excel/WPS "
+                  "中打开并保存后重新导入",
+                  f"{found['formulas']} formula cells hold no saved result (e.g. "
+                  f"{cells.replace('、', ', ')}) and were read as empty: open and save the workbook in "
+                  "Excel/WPS, then import again")
