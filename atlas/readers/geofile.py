@@ -6,7 +6,6 @@ before reading, and GDAL's messages never reach the user with server paths.
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 import warnings
@@ -28,7 +27,6 @@ from atlas.readers.base import (
     too_many_rows,
     unique_names,
 )
-from atlas.readers.cleaning import clean_text
 
 
 def list_geo_layers(path: Path) -> list[tuple[str, int]]:
@@ -99,30 +97,19 @@ def _read_layer(path: Path, *, layer: str | None, limits: Limits, info: ReadInfo
 
 
 #: JSON escapes GDAL would lose with what follows them: NUL ends its strings, and a lone
-#: surrogate takes the next character with it.
-_LOSSY_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89abAB][0-9a-fA-F]{2}|[dD][c-fC-F][0-9a-fA-F]{2})")
+#: surrogate takes the next character with it (a valid pair, an emoji, is kept). An escaped
+#: backslash before them ("\\\\u0000", the text "\\u0000") is not an escape.
+_LOSSY_ESCAPE = re.compile(
+    rb"(?<!\\)((?:\\\\)*)(\\u0000|\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})")
 
 
 def _without_lossy_escapes(data: bytes) -> bytes:
-    """The JSON document with every string cleaned (:func:`clean_text`) before GDAL reads it.
+    """The JSON text with those escapes made a zero-width space, which cleaning removes with a note.
 
-    A document that is not valid JSON is returned as it is, for GDAL to refuse.
+    (:func:`atlas.readers.clean_cells` then names the rows, as for any invisible character.)
     """
-    try:
-        doc = json.loads(data)
-    except ValueError:
-        return data
-
-    def walk(v: Any) -> Any:
-        if isinstance(v, str):
-            return clean_text(v)
-        if isinstance(v, list):
-            return [walk(x) for x in v]
-        if isinstance(v, dict):
-            return {clean_text(k): walk(x) for k, x in v.items()}
-        return v
-
-    return json.dumps(walk(doc), ensure_ascii=False).encode("utf-8")
+    return _LOSSY_ESCAPE.sub(rb"\1\\u200b", data)
 
 
 def geo_table(data: bytes, ext: str, *, layer: str | None, limits: Limits, info: ReadInfo
