@@ -21,8 +21,10 @@ PAGE_LIST = [  # file, title (zh, en), icon, url path
     ("5_导入_Import.py", ("导入", "Import"), "upload_file", "import"),
     ("6_规划指标_Indicators.py", ("规划指标", "Plan indicators"), "monitoring", "indicators"),
 ]
-# the page titles in the language chosen (the switch's new value is known before the run starts)
-LANG = "en" if st.session_state.get("lang_radio", "中文") == "English" else "zh"
+# the page titles in the language chosen (the switch's new value is known before the run starts;
+# after a page change the switch is drawn anew, and the language kept in the session applies)
+LANG = {"English": "en", "中文": "zh"}.get(st.session_state.get("lang_radio"),
+                                          str(st.session_state.get("lang", "zh")))
 EDITOR_PAGES = {"import"}  # pages only an editor sees (the pages' saves check the role anyway)
 
 # Sign-in (ATLAS_AUTH; off by default): until the session has a user, every page's address shows

@@ -173,6 +173,12 @@ def test_a_proxy_named_user_gets_the_roles_file_role(header_app, browser):
     assert "当前用户：boss@bureau.example（编辑者）" in sidebar(boss)
     assert "导入" in boss.locator("[data-testid='stSidebarNav']").inner_text()
     assert boss.get_by_role("button", name="退出登录").count() == 0  # the proxy signs out, not us
+    boss.locator("[data-testid='stSidebar']").get_by_text("English", exact=True).click()
+    settle(boss)
+    go(boss, "Coverage")  # after a page change, navigation and user line stay in English
+    assert "Signed in as boss@bureau.example (editor)" in sidebar(boss)
+    assert "Import" in boss.locator("[data-testid='stSidebarNav']").inner_text()
+    assert "导入" not in sidebar(boss)
     boss.context.close()
     clerk = open_page(browser, header_app, headers={"x-remote-user": "clerk"})
     assert "当前用户：clerk（浏览者）" in sidebar(clerk)
