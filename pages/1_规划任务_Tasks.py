@@ -34,11 +34,11 @@ for task in plan["tasks"]:
                 name = r.indicator_en if lang == "en" else r.indicator_zh
                 st.markdown(f"- {md_escape(name)}: **{md_escape(target_text(r, lang))}** "
                             f"（{md_escape(r.quote)}）")
-        st.caption(f"[{t('dash_title', lang)} →](/indicators)")
+        st.page_link("pages/6_规划指标_Indicators.py", label=f"{t('dash_title', lang)} →")
         placed = feats[~feats.geometry.isna()]
         if placed.empty:
             st.caption(t("no_features_for_task", lang))
         else:
             st.markdown(f"**{t('features_for_task', lang)}**: "
                         + "、".join(md_escape(x) for x in placed.name_zh))
-            st.markdown(f"[{t('show_on_map', lang)} →](/?task={n})")
+            common.task_map_link(n, t("show_on_map", lang))

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e_support import ARTIFACTS, chromium, needs_chromium, running_app
+from tests.e2e_support import ARTIFACTS, chromium, needs_chromium, running_app, settle
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
 
@@ -117,14 +117,28 @@ def _legend_text(page):
     return _frame_of(page).locator("#atlas-legend").inner_text()
 
 
-def _open_map(browser, app_url, *, height=900):
-    """A new page on the app's map, tiles out of reach, once the map has drawn its legend."""
-    page = browser.new_page(viewport={"width": 1440, "height": height})
+def _open_map(browser, app_url, *, height=900, width=1440, path=""):
+    """A new page on the app's map, tiles out of reach, once the map has drawn its legend.
+
+    Tiles cannot load: the first map says so, and the app draws the maps without tiles (a new
+    map); the page is returned once that one has drawn its legend.
+    """
+    page = browser.new_page(viewport={"width": width, "height": height})
     _offline_tiles(page)
-    page.goto(app_url)
+    page.goto(app_url + path)
+    return page, _settled_offline_map(page)
+
+
+def _settled_offline_map(page):
+    """The map frame once the app has fallen back to no tiles and drawn the map again."""
+    page.locator("[data-testid=stSidebar] [data-testid=stCaptionContainer]").filter(
+        has_text=re.compile("瓦片无法加载|tiles cannot be loaded")).wait_for(timeout=30_000)
+    chosen = page.locator("[data-testid=stSidebar] [data-testid=stSelectbox] input").first.input_value()
+    assert re.match("无底图|No tiles", chosen), chosen  # the basemap choice reads what is drawn
+    settle(page)
     frame = _frame_of(page)
     frame.locator("#atlas-legend").wait_for(timeout=30_000)
-    return page, frame
+    return frame
 
 
 def test_map_first_view_labels_offline_notice_toggle_and_search(app_url, browser):
@@ -137,9 +151,8 @@ def test_map_first_view_labels_offline_notice_toggle_and_search(app_url, browser
     # sources of the layers shown, not of every layer (the galleries are off at first)
     attribution = frame.locator("#atlas-attribution").inner_text()
     assert "OpenStreetMap" in attribution and "cnmaps" in attribution and "科普画廊" not in attribution
-    # tiles cannot load here: the map says so and shows no tiles
-    frame.locator("#atlas-offline").wait_for(state="visible", timeout=20_000)
-    assert "无法加载" in frame.locator("#atlas-offline").inner_text()
+    # tiles cannot load here: the basemap choice then reads "no tiles" and says why; none is drawn
+    assert "瓦片无法加载" in page.locator("[data-testid=stSidebar]").inner_text()
     assert frame.evaluate("() => document.querySelectorAll('.leaflet-tile-pane img').length") == 0
     # district labels always; site labels only once zoomed in, and never overlapping
     assert frame.locator(".atlas-label-district").count() == 10
@@ -183,9 +196,13 @@ def test_map_first_view_labels_offline_notice_toggle_and_search(app_url, browser
     page.close()
 
 
+#: A screen shorter than the map's least height (the map then reaches below the fold).
+SHORT = 540
+
+
 def test_first_click_on_a_marker_opens_its_card_without_moving_the_page(app_url, browser):
     # a short screen: the map reaches below the fold, where focusing it used to scroll the page
-    page, frame = _open_map(browser, app_url, height=740)
+    page, frame = _open_map(browser, app_url, height=SHORT)
     page.wait_for_timeout(500)
     for name in ("河姆渡遗址博物馆", "中国港口博物馆"):
         frame.evaluate("() => { window.map.closePopup(); }")
@@ -193,7 +210,7 @@ def test_first_click_on_a_marker_opens_its_card_without_moving_the_page(app_url,
         xy = frame.evaluate(_MARKER_XY, name)
         box = page.locator("iframe[title='streamlit_folium.st_folium']").bounding_box()
         # the marker is visible and the map reaches below the fold; click as a user would
-        assert xy and box["y"] + xy[1] < 740 < box["y"] + box["height"], (xy, box)
+        assert xy and box["y"] + xy[1] < SHORT < box["y"] + box["height"], (xy, box)
         before = page.evaluate("() => window.scrollY")
         page.mouse.move(box["x"] + xy[0], box["y"] + xy[1])
         page.mouse.down()
@@ -236,6 +253,10 @@ def _isolated_gallery():
     return str(g.name_zh.iloc[int(np.argmax(d.min(axis=1)))])
 
 
+SHOT_NAMES = {"规划任务": "tasks", "科普服务圈": "service_areas", "覆盖缺口": "coverage", "导出": "export",
+              "导入": "import"}
+
+
 def test_every_page_renders_and_is_screenshotted(app_url, browser):
     page, _ = _open_map(browser, app_url)
     for nav, title, check in (
@@ -255,7 +276,7 @@ def test_every_page_renders_and_is_screenshotted(app_url, browser):
                 " return l && l.innerText.includes(t); })", arg=check, timeout=60_000)
         page.wait_for_timeout(1500)
         assert page.locator("[data-testid=stException]").count() == 0
-        _shot(page, "e2e_page_" + nav, full_page=True)
+        _shot(page, "e2e_page_" + SHOT_NAMES[nav], full_page=True)
     page.close()
 
 
@@ -486,4 +507,156 @@ def test_gap_shading_is_a_few_paths_and_each_cell_keeps_its_tooltip(browser, tmp
         tip.filter(has_text=f"单元{i} ·").wait_for(timeout=5_000)
         page.wait_for_timeout(300)  # a tooltip closed on the way fades out over 200 ms
         assert tip.count() == 1
+    page.close()
+
+
+# --- a map that fits (issue 19) -------------------------------------------------------------
+
+def _city_bounds():
+    from atlas.geodata import load_city_outline
+
+    return [float(x) for x in load_city_outline().total_bounds]
+
+
+_VIEW_JS = """() => { const b = window.map.getBounds(), s = window.map.getSize();
+    return {w: b.getWest(), s: b.getSouth(), e: b.getEast(), n: b.getNorth(), zoom: window.map.getZoom(),
+            x: s.x, y: s.y, cx: window.map.getCenter().lng, cy: window.map.getCenter().lat}; }"""
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (1280, 720)])
+def test_first_view_shows_the_whole_city_on_screen(app_url, browser, size):
+    page, frame = _open_map(browser, app_url, width=size[0], height=size[1])
+    page.wait_for_timeout(1000)
+    v = frame.evaluate(_VIEW_JS)
+    w, s, e, n = _city_bounds()
+    # the whole city outline is inside the map's view...
+    assert v["w"] <= w and v["e"] >= e and v["s"] <= s and v["n"] >= n, (v, (w, s, e, n))
+    # ...and fills it (not a view of half a province around it)
+    assert (n - s) / (v["n"] - v["s"]) > 0.8 or (e - w) / (v["e"] - v["w"]) > 0.8, v
+    # the map itself is on screen, and takes most of the page's width
+    box = page.locator("iframe[title='streamlit_folium.st_folium']").bounding_box()
+    main = page.evaluate("""() => { const e = document.querySelector('[data-testid=stMainBlockContainer]');
+        const c = getComputedStyle(e);
+        return e.clientWidth - parseFloat(c.paddingLeft) - parseFloat(c.paddingRight); }""")
+    assert box["y"] >= 0 and box["y"] + box["height"] <= size[1] + 1, box
+    assert box["width"] >= 0.65 * main, (box, main)
+    # the map's own size is the iframe's (it fills it)
+    assert abs(v["y"] - box["height"]) <= 2 and abs(v["x"] - box["width"]) <= 2, (v, box)
+    if size == (1280, 720):  # the legend: folded to its title, opens and folds with a click
+        share = frame.evaluate("""() => { const r = document.getElementById('atlas-legend')
+            .getBoundingClientRect(); const s = window.map.getSize();
+            return r.width * r.height / (s.x * s.y); }""")
+        assert share < 0.15, share
+        assert not frame.locator("#atlas-legend").get_by_text("科普场馆").is_visible()
+        frame.locator("#atlas-legend .atlas-legend-toggle").click()
+        frame.locator("#atlas-legend").get_by_text("科普场馆").wait_for(timeout=5_000)
+        frame.locator("#atlas-legend b").first.click()
+        assert not frame.locator("#atlas-legend").get_by_text("科普场馆").is_visible()
+    _shot(page, f"e2e_map_first_view_{size[0]}x{size[1]}")
+    page.close()
+
+
+_RINGS_JS = """() => { const out = []; window.map.eachLayer(l => {
+    if (l instanceof L.CircleMarker && !l.options.interactive && l.options.weight === 3 && !l.options.fill)
+        out.push([l.getLatLng().lat, l.getLatLng().lng]); }); return out; }"""
+
+
+def test_a_search_pick_rings_and_zooms_to_that_one_feature(app_url, browser):
+    from atlas.geodata import load_sites
+
+    sites = load_sites()
+    placed = sites[~sites.geometry.isna()]
+    hits = placed[placed.name_zh.str.contains("宁波")]
+    assert len(hits) >= 3  # a query with several matches
+    page, frame = _open_map(browser, app_url)
+    settle(page)
+    box = page.get_by_label("按名称搜索（中/英）")
+    box.fill("宁波")
+    box.press("Enter")
+    settle(page)
+    pick = page.locator("[data-testid=stSelectbox]").filter(has_text="搜索结果")
+    pick.click()
+    options = page.locator("[role=option]")
+    options.first.wait_for(timeout=10_000)
+    target = options.nth(2).inner_text().strip()
+    options.nth(2).click()
+    page.get_by_role("heading", name=target).wait_for(timeout=30_000)
+    settle(page)
+    row = placed[placed.name_zh == target].iloc[0]
+    frame = _frame_of(page)
+    frame.wait_for_function("() => window.map.getZoom() >= 12", timeout=10_000)
+    rings = frame.evaluate(_RINGS_JS)
+    assert len(rings) >= 1 and all(abs(r[0] - row.geometry.y) < 1e-4 and abs(r[1] - row.geometry.x) < 1e-4
+                                   for r in rings), (rings, target)
+    v = frame.evaluate(_VIEW_JS)
+    assert v["w"] < row.geometry.x < v["e"] and v["s"] < row.geometry.y < v["n"], v
+    _shot(page, "e2e_map_search_pick")
+    page.close()
+
+
+def test_a_task_link_opens_the_map_in_the_same_tab_zoomed_to_the_tasks_features(app_url, browser):
+    from atlas.geodata import load_sites, parse_tasks
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    _offline_tiles(page)
+    page.goto(app_url)  # the map first: the app learns that tiles cannot load here
+    _settled_offline_map(page)
+    page.locator("[data-testid=stSidebarNav] a", has_text="规划任务").first.click()
+    page.locator("h1", has_text="规划任务").first.wait_for(timeout=60_000)
+    settle(page)
+    task = 2  # 甬江科创区: features in a few districts, not the whole city
+    expander = page.locator("[data-testid=stExpander]").filter(has_text="以世界一流标准打造甬江科创区").first
+    expander.locator("summary").click()
+    link = expander.locator("[data-testid=stPageLink] a").filter(has_text="在地图上查看").first
+    link.wait_for(timeout=10_000)
+    link.click()
+    page.wait_for_url(re.compile(rf"\?task={task}$"), timeout=30_000)
+    assert len(context.pages) == 1  # the same tab
+    settle(page)
+    frame = _frame_of(page)
+    frame.locator("#atlas-legend").wait_for(timeout=30_000)
+    sites = load_sites()
+    feats = sites[~sites.geometry.isna() & sites.policy_tasks.map(lambda v: task in parse_tasks(v))]
+    frame.wait_for_function("() => window.map.getZoom() > 10", timeout=10_000)
+    v = frame.evaluate(_VIEW_JS)
+    x0, y0, x1, y1 = feats.total_bounds
+    assert v["w"] <= x0 and v["e"] >= x1 and v["s"] <= y0 and v["n"] >= y1, (v, feats.total_bounds)
+    _w, s, _e, n = _city_bounds()
+    assert (v["n"] - v["s"]) < 0.6 * (n - s), v  # zoomed in: not the whole city
+    assert "仅显示任务 2 涉及的要素" in page.locator("[data-testid=stMain]").inner_text()
+    context.close()
+
+
+def test_an_offline_notice_never_covers_an_open_popup(browser, tmp_path):
+    from atlas.catalogue import layer_frame, load_catalogue, read_source
+    from atlas.export import save_html
+    from atlas.webmap import build_map
+
+    cat = load_catalogue()
+    frames = {lyr.id: layer_frame(lyr, read_source(lyr.source)) for lyr in cat}
+    out = save_html(build_map(cat, frames, basemap="osm"), tmp_path / "osm.html")
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
+    page.goto(out.as_uri())
+    page.locator("#atlas-offline").wait_for(state="visible", timeout=30_000)
+    # a popup of the northernmost feature, opened at the top of the map (under the notice)
+    page.evaluate("""() => { const key = Object.keys(window).find(k => k.startsWith('map_'));
+        const m = window[key]; let top = null;
+        m.eachLayer(l => { if (l._atlasRow && l.getLatLng
+                               && (!top || l.getLatLng().lat > top.getLatLng().lat)) top = l; });
+        m.setView(top.getLatLng(), 12, {animate: false});
+        m.panBy([0, 300], {animate: false});
+        window.atlas.popupOf(top); top.openPopup(); }""")
+    page.locator(".leaflet-popup").wait_for(timeout=5_000)
+    page.wait_for_timeout(500)
+    popup = page.locator(".leaflet-popup-content").bounding_box()
+    notice = page.locator("#atlas-offline")
+    if notice.is_visible():
+        nb = notice.bounding_box()
+        assert nb["y"] + nb["height"] <= popup["y"] or nb["y"] >= popup["y"] + popup["height"] or \
+            nb["x"] + nb["width"] <= popup["x"] or nb["x"] >= popup["x"] + popup["width"], (nb, popup)
+    page.evaluate("() => { window[Object.keys(window).find(k => k.startsWith('map_'))].closePopup(); }")
+    page.wait_for_timeout(300)
+    assert notice.is_visible()  # back once the popup is closed
     page.close()

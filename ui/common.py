@@ -131,6 +131,15 @@ def tasks_by_number() -> dict[int, dict[str, Any]]:
     return {int(x["task"]): x for x in plan()["tasks"]}
 
 
+#: The map page's script (for links to it).
+MAP_PAGE = "pages/0_地图_Map.py"
+
+
+def task_map_link(task: int, label: str) -> None:
+    """A link to the map showing plan task ``task``'s features, zoomed to them, in the same tab."""
+    st.page_link(MAP_PAGE, label=f"{label} →", query_params={"task": str(task)})
+
+
 def language() -> str:
     """Render the language switch in the sidebar and return "zh" or "en" (Chinese first)."""
     current = st.session_state.get("lang", "zh")

@@ -11,6 +11,7 @@ import streamlit as st
 from atlas import fmt
 from atlas.i18n import t
 from atlas.indicators import HOW, SECTIONS, Measurement
+from ui import common
 from ui.cards import md_escape
 
 
@@ -205,11 +206,13 @@ def show_tasks(features: pd.DataFrame, targets: pd.DataFrame, lang: str) -> None
         n_t = int(per_task.get(r.task, 0))
         head = f"**{r.task}. {md_escape(r.title_zh)}** · {t('lead_unit', lang)}: {md_escape(r.lead_unit)}"
         head += f" · {counted('dash_n_targets', lang, n_t)}"
-        if r.placed:
-            body = f"[{counted('dash_on_map', lang, r.placed)} →](/?task={r.task})"
+        if r.placed:  # a link that opens the map in this tab, zoomed to the task's features
+            st.markdown(head)
+            common.task_map_link(r.task, counted("dash_on_map", lang, r.placed))
             if r.unplaced:
-                body += f" · {counted('dash_unplaced', lang, r.unplaced)}"
-        elif r.unplaced:
+                st.caption(counted("dash_unplaced", lang, r.unplaced))
+            continue
+        if r.unplaced:
             body = counted("dash_only_unplaced", lang, r.unplaced)
         else:
             body = t("no_features_for_task", lang)
