@@ -273,7 +273,7 @@ def test_every_page_renders_and_is_screenshotted(app_url, browser):
                 "(t) => [...document.querySelectorAll(\"iframe[title='streamlit_folium.st_folium']\")]"
                 ".some(f => { const d = f.contentDocument;"
                 " const l = d && d.querySelector('#atlas-legend');"
-                " return l && l.innerText.includes(t); })", arg=check, timeout=60_000)
+                " return l && l.textContent.includes(t); })", arg=check, timeout=60_000)
         page.wait_for_timeout(1500)
         assert page.locator("[data-testid=stException]").count() == 0
         _shot(page, "e2e_page_" + SHOT_NAMES[nav], full_page=True)

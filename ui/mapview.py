@@ -221,6 +221,11 @@ def _foreign_js(group: Any, i: int) -> str:
     return str(_get_feature_group_string(group, m, i))
 
 
+#: A map that fills the window (``show(fill=...)``) starts with its legend folded when, open, the
+#: legend would cover more than this share of it (a small screen).
+LEGEND_MAX_SHARE = 0.12
+
+
 def show(base_map: BaseMap, overlays: Sequence[Any], *, key: str, height: int, lang: str,
          fit: tuple[float, float, float, float] | None = None, notes: Sequence[str] = (),
          highlight: Sequence[tuple[float, float, float]] = (),
@@ -233,7 +238,8 @@ def show(base_map: BaseMap, overlays: Sequence[Any], *, key: str, height: int, l
     The legend is made of the overlays' entries; ``fit`` is applied once, then again only when
     it changes (a toggle keeps the planner's view). ``fill``: a CSS height for the map instead
     of ``height`` pixels, e.g. ``"calc(100vh - 200px)"`` (a map that fits the window; the map
-    fits its view again when the window changes).
+    fits its view again when the window changes, and its legend starts folded where it would
+    cover more than :data:`LEGEND_MAX_SHARE` of the map).
 
     A map that cannot load its basemap's tiles says so, and the basemap choice becomes "no
     tiles" (:func:`ui.common.tiles_failed`).
@@ -251,7 +257,7 @@ def show(base_map: BaseMap, overlays: Sequence[Any], *, key: str, height: int, l
             parts.append(_group_js(len(parts), "atlas.addLayer(", f", {_ship(o.spec, shipped)});"))
     sources = [a for o in overlays if (a := getattr(o, "attribution", ""))]
     ui = webmap.ui_code(legend=legend, lang=lang, notes=notes, fit=fit or _city_view(), highlight=highlight,
-                        attributions=sources)
+                        attributions=sources, legend_max_share=LEGEND_MAX_SHARE if fill else None)
     feature_group = "".join([*parts, _group_js(len(parts), *ui)])
 
     def on_change() -> None:

@@ -15,7 +15,8 @@ from atlas.webmap.legend import LegendEntry, legend_html
 def ui_code(*, legend: Sequence[LegendEntry] = (), lang: str = "zh", notes: Sequence[str] = (),
             fit: tuple[float, float, float, float] | None = None,
             highlight: Sequence[tuple[float, float, float]] = (),
-            attributions: Sequence[str] | None = None) -> tuple[str, str]:
+            attributions: Sequence[str] | None = None,
+            legend_max_share: float | None = None) -> tuple[str, str]:
     """The dynamic, non-layer part of an app map: legend, a one-time fit, highlight rings.
 
     Parameters
@@ -32,6 +33,9 @@ def ui_code(*, legend: Sequence[LegendEntry] = (), lang: str = "zh", notes: Sequ
         (lat, lon, radius px) of features to ring.
     attributions : sequence of str, optional
         Sources of the layers shown (OpenStreetMap's is always added); default: leave the base's.
+    legend_max_share : float, optional
+        The legend starts folded to its title when, open, it would cover more of the map than
+        this share (until the planner opens it); default: always open.
 
     Returns
     -------
@@ -39,7 +43,8 @@ def ui_code(*, legend: Sequence[LegendEntry] = (), lang: str = "zh", notes: Sequ
         JavaScript before and after the name of the feature group that holds the rings.
 
     """
-    code = f"atlas.legend({js_json(legend_html(legend, lang=lang, notes=notes))});"
+    share = "" if legend_max_share is None else f", {js_json(legend_max_share)}"
+    code = f"atlas.legend({js_json(legend_html(legend, lang=lang, notes=notes))}{share});"
     if attributions is not None:
         code += f"atlas.attribution({js_json(attribution_text(attributions, lang))});"
     if fit is not None:

@@ -46,8 +46,6 @@
   // A map inside the app's iframe fills the iframe, whose height the page may set from the window
   // (see ui/mapview.py): the map then always fits the screen it is on.
   var FILL = "html,body{height:100%;margin:0}#map_div{height:100vh!important}";
-  // The open legend covers at most this share of the map; a larger one starts folded.
-  var LEGEND_MAX_SHARE = 0.12;
 
   var state = {map: null, fitKey: null, labelSets: [], labelLayer: null, timer: null, texts: {},
                tick: 0, missing: [], missingTimer: null};
@@ -389,12 +387,13 @@
 
   // ------------------------------------------------------------------ legend, view, highlight
   // The legend folds to its title (a click on the title or the arrow), so that it never hides
-  // the map: it starts folded when, open, it would cover more than LEGEND_MAX_SHARE of the map
-  // (a small screen), until the planner opens it.
-  function legend(html) {
+  // the map: it starts folded when, open, it would cover more than ``maxShare`` of the map
+  // (a small screen), until the planner opens it (maps that ask for it: ``maxShare``).
+  function legend(html, maxShare) {
     var div = document.getElementById("atlas-legend");
     if (!div) { return; }
     state.legendHtml = html;
+    if (maxShare !== undefined) { state.legendMaxShare = maxShare; }
     div.innerHTML = html ? "<div class='atlas-legend-toggle'>" + (state.folded ? "▸" : "▾")
       + "</div><div class='atlas-legend-body'>" + html + "</div>" : "";
     div.style.display = html ? "block" : "none";
@@ -415,8 +414,8 @@
   }
 
   function foldLegendIfLarge() {
-    if (state.legendTouched || state.folded || !state.legendHtml) { return; }
-    if (legendShare() > LEGEND_MAX_SHARE) { state.folded = true; legend(state.legendHtml); }
+    if (state.legendTouched || state.folded || !state.legendHtml || !state.legendMaxShare) { return; }
+    if (legendShare() > state.legendMaxShare) { state.folded = true; legend(state.legendHtml); }
   }
 
   function attribution(text) {  // plain text (set as text, never parsed as HTML)
