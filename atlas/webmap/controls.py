@@ -34,8 +34,9 @@ def ui_code(*, legend: Sequence[LegendEntry] = (), lang: str = "zh", notes: Sequ
     attributions : sequence of str, optional
         Sources of the layers shown (OpenStreetMap's is always added); default: leave the base's.
     legend_max_share : float, optional
-        The legend starts folded to its title when, open, it would cover more of the map than
-        this share (until the planner opens it); default: always open.
+        A map that fills its frame (the page sizes the frame from the window), whose legend
+        starts folded to its title when, open, it would cover more of the map than this share
+        (until the planner opens it); default: a map of the frame's given height, legend open.
 
     Returns
     -------
@@ -44,7 +45,8 @@ def ui_code(*, legend: Sequence[LegendEntry] = (), lang: str = "zh", notes: Sequ
 
     """
     share = "" if legend_max_share is None else f", {js_json(legend_max_share)}"
-    code = f"atlas.legend({js_json(legend_html(legend, lang=lang, notes=notes))}{share});"
+    code = "" if legend_max_share is None else "atlas.fill();"  # a map that fits the window
+    code += f"atlas.legend({js_json(legend_html(legend, lang=lang, notes=notes))}{share});"
     if attributions is not None:
         code += f"atlas.attribution({js_json(attribution_text(attributions, lang))});"
     if fit is not None:

@@ -43,8 +43,9 @@
     ".atlas-legend-body>b:first-child{cursor:pointer}",
     "#atlas-legend.atlas-folded .atlas-legend-body>:not(b){display:none}"
   ].join("");
-  // A map inside the app's iframe fills the iframe, whose height the page may set from the window
-  // (see ui/mapview.py): the map then always fits the screen it is on.
+  // A map that fills its iframe, whose height the page sets from the window (see ui/mapview.py,
+  // ``show(fill=...)``): the map then always fits the screen it is on. Only such maps: another
+  // iframe takes its height from the map (streamlit-folium measures the page).
   var FILL = "html,body{height:100%;margin:0}#map_div{height:100vh!important}";
 
   var state = {map: null, fitKey: null, labelSets: [], labelLayer: null, timer: null, texts: {},
@@ -55,9 +56,8 @@
     state.map = map;
     state.texts = opts || {};
     var style = document.createElement("style");
-    style.textContent = CSS + (window.parent !== window ? FILL : "");
+    style.textContent = CSS;
     document.head.appendChild(style);
-    map.invalidateSize({pan: false});
     L.control.scale({imperial: false}).addTo(map);
     state.labelLayer = L.layerGroup().addTo(map);
     map.on("zoomend moveend", scheduleLabels);
@@ -66,6 +66,15 @@
     map.on("popupopen", function () { document.body.classList.add("atlas-popup-open"); });
     map.on("popupclose", function () { document.body.classList.remove("atlas-popup-open"); });
     watchTiles(map, opts && opts.offline_notice);
+  }
+
+  function fill() {
+    if (state.filled || !state.map) { return; }
+    state.filled = true;
+    var style = document.createElement("style");
+    style.textContent = FILL;
+    document.head.appendChild(style);
+    state.map.invalidateSize({pan: false});
   }
 
   // Send a value to the app (streamlit-folium's component value, with what it holds already).
@@ -459,7 +468,7 @@
     });
   }
 
-  window.atlas = {init: init, addLayer: addLayer, popupOf: popupOf, legend: legend, fit: fit, highlight: highlight,
+  window.atlas = {init: init, fill: fill, addLayer: addLayer, popupOf: popupOf, legend: legend, fit: fit, highlight: highlight,
                   attribution: attribution,
                   labels: placeLabels, _state: state,
                   _forget: function () { Object.keys(built).forEach(function (k) { delete built[k]; }); }};
