@@ -262,7 +262,7 @@ def test_every_page_renders_and_is_screenshotted(app_url, browser):
     for nav, title, check in (
         ("规划任务", "规划任务", None),
         ("科普服务圈", "15分钟科普服务圈", "直线近似"),
-        ("覆盖缺口", "覆盖缺口", "km²"),
+        ("覆盖缺口", "覆盖缺口", "范围外"),
         ("导出", "导出简报", None),
         ("导入", "导入", None),
     ):

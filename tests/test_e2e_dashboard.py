@@ -25,8 +25,8 @@ def test_dashboard_page_shows_targets_districts_and_tasks(app_url, browser):
     body = page.locator("body").inner_text()
     assert "规划量化目标" in body and "该任务没有上图要素" in body
     # a task with features links to the map filtered to that task
-    assert page.locator("a[href='/?task=23']").count() == 1
-    assert page.locator("a[href='/?task=24']").count() == 0  # task 24 has none
+    assert page.locator("[data-testid=stPageLink] a[href$='?task=23']").count() == 1
+    assert page.locator("[data-testid=stPageLink] a[href$='?task=24']").count() == 0  # task 24 has none
     assert page.get_by_text("Page not found").count() == 0
     page.wait_for_timeout(1500)
     ARTIFACTS.mkdir(exist_ok=True)
