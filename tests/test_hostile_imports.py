@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import io
 import json
 import re
 import time
@@ -524,8 +526,8 @@ def test_real_dates_stay_dates():
 
     wb = openpyxl.Workbook()
     wb.active.append(["名称", "经度", "纬度", "开放日期"])
-    wb.active.append(["科技馆", 121.55, 29.87, __import__("datetime").datetime(2024, 5, 1)])
-    buf = __import__("io").BytesIO()
+    wb.active.append(["科技馆", 121.55, 29.87, datetime.datetime(2024, 5, 1)])
+    buf = io.BytesIO()
     wb.save(buf)
     df = read_table(buf.getvalue(), "d.xlsx")
     assert df["开放日期"].tolist() == ["2024-05-01T00:00:00"]
@@ -725,3 +727,27 @@ def test_mixed_null_and_3d_geometries_with_a_crs_member(crs, districts):
     )
     sites = to_sites(r, layer_name="mixed", shapes="point")
     assert not shapely.has_z(sites.geometry.dropna().to_numpy()).any()  # 2D points are saved
+
+
+def test_every_csv_the_app_writes_goes_through_the_neutralising_writers():
+    """A CSV is written by atlas.downloads.csv_bytes or atlas.export.write_csv (both neutralise
+    formulas); any other ``to_csv`` in the app (atlas, ui, pages) is a way around them."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    allowed = {("atlas/downloads.py", "csv_bytes"), ("atlas/export.py", "write_csv")}
+    found = []
+    for path in sorted([*root.glob("atlas/**/*.py"), *root.glob("ui/*.py"), *root.glob("pages/*.py")]):
+        rel = str(path.relative_to(root))
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls = [(fn.name, node.lineno) for fn in ast.walk(tree) if isinstance(fn, ast.FunctionDef)
+                 for node in ast.walk(fn) if isinstance(node, ast.Call)
+                 and isinstance(node.func, ast.Attribute) and node.func.attr == "to_csv"]
+        found += [f"{rel}:{line} in {name}" for name, line in calls if (rel, name) not in allowed]
+    assert sorted(set(found)) == []
+    from atlas.downloads import csv_bytes
+
+    evil = pd.DataFrame({"名称": ['=HYPERLINK("http://evil")', "@SUM(1)", "+1+cmd", "-1+cmd", "科技馆"]})
+    back = pd.read_csv(io.BytesIO(csv_bytes(evil)), dtype=str, encoding="utf-8-sig")
+    assert back["名称"].tolist() == ["'=HYPERLINK(\"http://evil\")", "'@SUM(1)", "'+1+cmd", "'-1+cmd",
+                                   "科技馆"]

@@ -24,8 +24,8 @@ from streamlit_folium import st_folium
 from atlas import fmt
 from atlas.datum import DATUM_LABELS
 from atlas.datumcheck import datum_report
+from atlas.downloads import csv_bytes
 from atlas.errors import AtlasError
-from atlas.export import neutralise_formulas
 from atlas.geodata import CATEGORIES
 from atlas.guard import run_guarded
 from atlas.i18n import t
@@ -242,8 +242,7 @@ def show_check(result: ImportResult, fk: str, lang: str) -> str:
     show_datum_checks(result, lang)
     shapes = shapes_choice(result, fk, lang)
     show_table(result.display_table(lang), lang, key="imp_rows")
-    report = neutralise_formulas(result.error_report(lang))
-    st.download_button(t("imp_report", lang), report.to_csv(index=False).encode("utf-8-sig"),
+    st.download_button(t("imp_report", lang), csv_bytes(result.error_report(lang)),
                        "import_problems.csv", "text/csv")
     return shapes
 

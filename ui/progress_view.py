@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from atlas import progress
+from atlas.downloads import csv_bytes
 from atlas.errors import AtlasError
 from atlas.guard import run_guarded
 from atlas.i18n import t
@@ -292,7 +293,7 @@ def files_panel(values: pd.DataFrame, targets: pd.DataFrame, lang: str, *, can_e
     st.caption(t("prog_files_help", lang))
     table = progress.export_table(values, targets, lang)
     c = st.columns(2)
-    c[0].download_button(t("prog_export_csv", lang), table.to_csv(index=False).encode("utf-8-sig"),
+    c[0].download_button(t("prog_export_csv", lang), csv_bytes(table),  # formulas neutralised
                          file_name="plan_values.csv", mime="text/csv", key="prog_dl_csv")
     c[1].download_button(t("prog_export_xlsx", lang), progress.to_xlsx(table), file_name="plan_values.xlsx",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
