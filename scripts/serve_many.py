@@ -11,7 +11,9 @@ sticky-cookie directive, and ``ip_hash`` sends every user behind one office gate
 client on 127.0.0.1) to one process. So nginx gives each new browser a random ``atlas_route``
 cookie (``$request_id``) and routes by a consistent hash of it: a browser's requests all reach
 one process, different browsers spread over all of them, and a process leaving moves only its
-own share. Websockets are proxied with HTTP/1.1 ``Upgrade`` and no read timeout.
+own share. Websockets are proxied with HTTP/1.1 ``Upgrade`` and no read timeout. Streamlit's
+front-end files (``/static/``, about 100 requests and 3 MB per new browser) are served by nginx
+from the installed package, compressed, so they do not wait behind the app processes' runs.
 
 Usage (nginx from Debian: ``apt-get install nginx``; ``scripts/setup.sh test`` installs it):
 
@@ -50,6 +52,12 @@ error_log {run}/error.log warn;
 events {{ worker_connections 8192; }}
 http {{
   access_log off;
+  types {{
+    text/html html; text/css css; application/javascript js mjs; application/json json map;
+    font/woff2 woff2; font/woff woff; font/ttf ttf; image/png png; image/svg+xml svg;
+    image/x-icon ico; image/jpeg jpg jpeg; image/gif gif; image/webp webp; text/plain txt;
+  }}
+  default_type application/octet-stream;
   client_body_temp_path {run}/tmp/body;
   proxy_temp_path {run}/tmp/proxy;
   fastcgi_temp_path {run}/tmp/fastcgi;
@@ -68,19 +76,32 @@ http {{
   }}
   server {{
     listen {listen};
+    proxy_http_version 1.1;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection $connection_upgrade;
+    proxy_set_header Host $http_host;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_set_header X-Forwarded-Proto $scheme;
+    proxy_read_timeout 1d;
+    proxy_send_timeout 1d;
+    proxy_buffering off;
     location / {{
       proxy_pass http://atlas_app;
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_read_timeout 1d;
-      proxy_send_timeout 1d;
-      proxy_buffering off;
       add_header Set-Cookie $atlas_set_cookie always;
 {extra}
+    }}
+    # Streamlit's own front-end files (content-hashed names): served by nginx, not by the app
+    # processes, so a new browser's ~100 requests do not queue behind script runs
+    location /static/ {{
+      root {static_root};
+      try_files $uri @app;
+      expires 7d;
+      gzip on;
+      gzip_comp_level 5;
+      gzip_types text/css application/javascript application/json;
+    }}
+    location @app {{
+      proxy_pass http://atlas_app;
     }}
   }}
 }}
@@ -94,13 +115,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def streamlit_static() -> Path:
+    """The folder holding Streamlit's front end (``static/js``, ``static/css``, ...)."""
+    import streamlit
+
+    return Path(streamlit.__file__).parent / "static"
+
+
 def nginx_config(ports: list[int], *, listen: str, run: Path, upload_mb: int = 200,
                  show_upstream: bool = False) -> str:
     """The nginx configuration for app processes on ``ports`` (127.0.0.1)."""
     servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in ports)
     extra = "      add_header X-Atlas-Upstream $upstream_addr always;" if show_upstream else ""
     return NGINX_CONF.format(n=len(ports), run=run, upload_mb=upload_mb, servers=servers,
-                             listen=listen, extra=extra)
+                             listen=listen, extra=extra, static_root=streamlit_static())
 
 
 def _healthy(url: str, timeout: float) -> bool:

@@ -8,6 +8,7 @@ protocol (scripts/load_app.py) through nginx.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import os
 import shutil
@@ -62,6 +63,18 @@ def test_nginx_serves_the_app_and_keeps_each_browser_on_one_process(farm):
         for _ in range(3):
             status, again, seen = _get(f.url + "/_stcore/health", route)
             assert (status, again, seen) == (200, "", upstream)
+
+
+def test_streamlit_front_end_files_come_from_nginx_compressed(farm):
+    f, _ = farm
+    js = sorted((serve_many.streamlit_static() / "static" / "js").glob("index.*.js"))[0]
+    req = Request(f"{f.url}/static/js/{js.name}", headers={"Accept-Encoding": "gzip"})
+    with urlopen(req, timeout=60) as r:
+        body = r.read()
+        assert r.status == 200 and r.headers.get("Content-Encoding") == "gzip"
+        assert r.headers.get("X-Atlas-Upstream") is None  # no app process was asked
+        assert "max-age=604800" in r.headers.get("Cache-Control", "")
+    assert gzip.decompress(body) == js.read_bytes()
 
 
 def _tour(url: str, layer: str, sessions: int = 8) -> list[tuple[str, bool]]:
