@@ -20,12 +20,15 @@ machine, no sign-in: :data:`ANONYMOUS` may edit), ``local`` (accounts with passw
 :func:`user_from_headers`) or ``oidc`` (Streamlit's ``st.login``, :func:`user_from_oidc`).
 Proxy and provider users get their role from a roles file (:func:`role_for`).
 
-The brute-force brake of the sign-in form is :class:`SignInThrottle`.
+The brute-force brake of the sign-in form is :class:`SignInThrottle` (in one process) or
+:class:`SharedSignInThrottle` (in a file shared by the app processes of a machine).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
 import threading
 import time
 import tomllib
@@ -310,36 +313,42 @@ class SignInThrottle:
     def _key(name: str) -> str:
         return unicodedata.normalize("NFKC", str(name)).strip().casefold()[:MAX_EXTERNAL_NAME]
 
-    def _recent(self, key: str, now: float) -> list[float]:
-        times = [t for t in self._failures.get(key, []) if now - t < self.lockout_s]
-        if times:
-            self._failures[key] = times
-        else:
+    # storage of failure times (in memory here; in a file shared by processes in the subclass)
+    def _times(self, key: str, now: float) -> list[float]:
+        with self._lock:
+            times = [t for t in self._failures.get(key, []) if now - t < self.lockout_s]
+            if times:
+                self._failures[key] = times
+            else:
+                self._failures.pop(key, None)
+            return times
+
+    def _record(self, key: str, now: float) -> None:
+        with self._lock:
+            times = [t for t in self._failures.get(key, []) if now - t < self.lockout_s]
+            self._failures[key] = [*times, now][-self.max_failures:]
+            while len(self._failures) > self._max_names:
+                self._failures.pop(next(iter(self._failures)))
+
+    def _forget(self, key: str) -> None:
+        with self._lock:
             self._failures.pop(key, None)
-        return times
 
     def locked_for(self, name: str) -> float:
         """Seconds until ``name`` may try again (0 if it may now)."""
         now = self._clock()
-        with self._lock:
-            times = self._recent(self._key(name), now)
+        times = self._times(self._key(name), now)
         if len(times) < self.max_failures:
             return 0.0
         return max(0.0, times[-self.max_failures] + self.lockout_s - now)
 
     def failed(self, name: str) -> None:
         """Count a failed sign-in for ``name``."""
-        key, now = self._key(name), self._clock()
-        with self._lock:
-            times = self._recent(key, now)
-            self._failures[key] = [*times, now][-self.max_failures:]
-            while len(self._failures) > self._max_names:
-                self._failures.pop(next(iter(self._failures)))
+        self._record(self._key(name), self._clock())
 
     def succeeded(self, name: str) -> None:
         """Forget the failures of ``name`` after it signed in."""
-        with self._lock:
-            self._failures.pop(self._key(name), None)
+        self._forget(self._key(name))
 
     def check(self, name: str) -> None:
         """Raise if ``name`` is locked.
@@ -357,7 +366,76 @@ class SignInThrottle:
                                       f"Too many failed sign-ins: try again in {minutes} min")
 
 
+class SharedSignInThrottle(SignInThrottle):
+    """The brake kept in an SQLite file, shared by every app process of the machine.
+
+    Several app processes behind one proxy (or a client that drops the proxy's session cookie to
+    reach another process) still get ``max_failures`` attempts per name in all, not per process.
+    Times are wall-clock seconds. If the file cannot be used, the process falls back to its own
+    count (the brake never stops a correct sign-in because of a disk fault).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file (created with permissions 0600; holds names and times, no passwords).
+    max_failures, lockout_s
+        As for :class:`SignInThrottle`.
+    clock : callable
+        Wall-clock seconds (a seam for tests).
+
+    """
+
+    def __init__(self, path: Path, *, max_failures: int | None = None, lockout_s: float | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        super().__init__(max_failures=max_failures, lockout_s=lockout_s, clock=clock)
+        self.path = Path(path)
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+        conn.execute("CREATE TABLE IF NOT EXISTS failures (key TEXT NOT NULL, at REAL NOT NULL)")
+        conn.execute("CREATE INDEX IF NOT EXISTS failures_key ON failures (key, at)")
+        return conn
+
+    def _shared(self, statements: list[tuple[str, tuple[Any, ...]]], query: tuple[str, tuple[Any, ...]] | None
+                ) -> list[float] | None:
+        try:
+            conn = self._connect()
+        except (sqlite3.Error, OSError):
+            return None
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for sql, args in statements:
+                conn.execute(sql, args)
+            rows = conn.execute(*query).fetchall() if query else []
+            conn.execute("COMMIT")
+            return [float(r[0]) for r in rows]
+        except sqlite3.Error:
+            return None
+        finally:
+            conn.close()
+
+    def _times(self, key: str, now: float) -> list[float]:
+        found = self._shared([("DELETE FROM failures WHERE at <= ?", (now - self.lockout_s,))],
+                             ("SELECT at FROM failures WHERE key = ? ORDER BY at", (key,)))
+        return super()._times(key, now) if found is None else found
+
+    def _record(self, key: str, now: float) -> None:
+        keep = ("DELETE FROM failures WHERE key = ? AND rowid NOT IN (SELECT rowid FROM failures "
+                "WHERE key = ? ORDER BY at DESC LIMIT ?)")
+        done = self._shared([("INSERT INTO failures (key, at) VALUES (?, ?)", (key, now)),
+                             (keep, (key, key, self.max_failures))], None)
+        if done is None:
+            super()._record(key, now)
+
+    def _forget(self, key: str) -> None:
+        self._shared([("DELETE FROM failures WHERE key = ?", (key,))], None)
+        super()._forget(key)
+
+
 __all__ = [
-    "ANONYMOUS", "MODES", "ROLES", "SignInThrottle", "User", "auth_mode", "check_role", "clean_name",
-    "require_editor", "role_for", "user_from_headers", "user_from_oidc",
+    "ANONYMOUS", "MODES", "ROLES", "SharedSignInThrottle", "SignInThrottle", "User", "auth_mode",
+    "check_role", "clean_name", "require_editor", "role_for", "user_from_headers", "user_from_oidc",
 ]

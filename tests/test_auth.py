@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,7 @@ from atlas.auth import (
 from atlas.errors import AuthenticationError, ConfigurationError, PermissionDeniedError, ValidationError
 
 PW = "correct horse battery"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Clock:
@@ -322,3 +324,56 @@ def test_old_hash_parameters_are_upgraded_at_sign_in(users_file, monkeypatch):
     assert new != old and not PasswordHasher().check_needs_rehash(new)
     user = authenticate("zhang", PW, throttle=SignInThrottle(), path=users_file)
     assert auth.require_editor(user) == "zhang"
+
+
+# --- the brake shared by several app processes ------------------------------------------------
+
+def test_the_shared_brake_counts_failures_from_every_process(tmp_path):
+    import subprocess
+    import sys
+
+    from atlas.auth import SharedSignInThrottle
+
+    f = tmp_path / "users.json.failures.sqlite"
+    here = SharedSignInThrottle(f, max_failures=3, lockout_s=60)
+    here.failed("zhang")
+    code = ("import sys; from pathlib import Path; from atlas.auth import SharedSignInThrottle as T; "
+            "t = T(Path(sys.argv[1]), max_failures=3, lockout_s=60); t.failed('ZHANG'); t.failed('li')")
+    subprocess.run([sys.executable, "-c", code, str(f)], check=True, timeout=60, cwd=ROOT)
+    here.check("zhang")  # 2 of 3
+    SharedSignInThrottle(f, max_failures=3, lockout_s=60).failed("zhang")  # a third process
+    with pytest.raises(AuthenticationError):
+        here.check("zhang")
+    here.check("li")
+    assert stat.S_IMODE(f.stat().st_mode) == 0o600
+    here.succeeded("zhang")
+    SharedSignInThrottle(f, max_failures=3, lockout_s=60).check("zhang")
+
+
+def test_the_shared_brake_expires_failures_and_keeps_the_file_small(tmp_path):
+    from atlas.auth import SharedSignInThrottle
+
+    clock = Clock()
+    th = SharedSignInThrottle(tmp_path / "f.sqlite", max_failures=3, lockout_s=60, clock=clock)
+    for _ in range(50):
+        th.failed("wang")
+    assert th.locked_for("wang") == pytest.approx(60)
+    clock.now += 61
+    assert th.locked_for("wang") == 0
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "f.sqlite") as conn:
+        assert conn.execute("SELECT count(*) FROM failures").fetchone()[0] == 0
+    conn.close()
+
+
+def test_an_unusable_shared_file_falls_back_to_the_process_count(tmp_path):
+    from atlas.auth import SharedSignInThrottle
+
+    (tmp_path / "dir").mkdir()
+    th = SharedSignInThrottle(tmp_path / "dir", max_failures=2, lockout_s=60)  # a folder, not a file
+    th.failed("zhang")
+    th.check("zhang")
+    th.failed("zhang")
+    with pytest.raises(AuthenticationError):
+        th.check("zhang")

@@ -17,6 +17,7 @@ import streamlit as st
 from atlas import settings
 from atlas.auth import (
     ANONYMOUS,
+    SharedSignInThrottle,
     SignInThrottle,
     User,
     auth_mode,
@@ -34,8 +35,9 @@ _SESSION_KEY = "_atlas_signed_in_user"  # set only by the sign-in form; no widge
 
 @st.cache_resource(show_spinner=False)
 def _throttle() -> SignInThrottle:
-    """The server process's brute-force brake (shared by every session)."""
-    return SignInThrottle()
+    """The brute-force brake, shared by every session and every app process of the machine."""
+    users = settings.AUTH_USERS_FILE
+    return SharedSignInThrottle(users.with_name(users.name + ".failures.sqlite"))
 
 
 def _user() -> User | None:
