@@ -239,7 +239,8 @@ def task_features(plan: Mapping[str, Any], sites: pd.DataFrame) -> pd.DataFrame:
     for task in plan["tasks"]:
         n = int(task["task"])
         named = nums.map(lambda v, n=n: n in v)
-        rows.append({"task": n, "title_zh": task["title_zh"], "project_no": task["project_no"],
+        rows.append({"task": n, "title_zh": task["title_zh"], "title_en": task.get("title_en", ""),
+                     "project_no": task["project_no"],
                      "lead_unit": task["lead_unit"], "placed": int((named & placed).sum()),
                      "unplaced": int((named & ~placed).sum())})
     return pd.DataFrame(rows)

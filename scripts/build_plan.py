@@ -42,6 +42,68 @@ _TARGET_WORDS = re.compile(
 )
 
 
+#: English titles of the 24 tasks: the project's own translation (the plan has none).
+TITLE_EN: dict[int, str] = {
+1: "Raise the city's innovation standing",
+2: "Build the Yongjiang Sci-Tech Innovation Zone to world-class standards",
+3: "Create multi-node county-level S&T innovation highlands",
+4: "Strengthen the innovation pull of provincial high-tech zones",
+5: "Build a high-level tier of laboratories",
+6: "Foster high-level technology innovation centres",
+7: "Improve the system for building and developing industrial technology research institutes",
+8: "Strengthen universities' lead in S&T innovation",
+9: "Speed up the cultivation of tiers of technology enterprises",
+10: "Deepen breakthroughs in key core technologies",
+11: "Open up major innovation application scenarios",
+12: "Create new industrial tracks",
+13: "Become an important node of the global innovation network",
+14: "Deepen collaboration among innovation actors",
+15: "Open up the pathways for transferring research results",
+16: "Protect intellectual property along the whole chain",
+17: "Renew the Yongjiang Talent Programme",
+18: "Speed up the training of professional and technical talent",
+19: "Unleash young talent's innovation and creativity",
+20: "Build the best ecosystem for S&T innovation talent",
+21: "Improve new mechanisms for managing research",
+22: "Deepen digital empowerment of R&D and innovation",
+23: "Strengthen science communication and science popularisation",
+24: "Vigorously promote a culture of innovation",
+}
+
+#: English names of the responsible units: the project's own translation.
+UNIT_EN: dict[str, str] = {
+"宁波高新区管委会": "Ningbo National High-tech Zone Administrative Committee",
+"市中级法院": "Ningbo Intermediate People's Court",
+"市交通局": "Municipal Transport Bureau",
+"市人力社保局": "Municipal Human Resources and Social Security Bureau",
+"市住建局": "Municipal Housing and Urban-Rural Development Bureau",
+"市公安局": "Municipal Public Security Bureau",
+"市卫生健康委": "Municipal Health Commission",
+"市发改委": "Municipal Development and Reform Commission",
+"市司法局": "Municipal Justice Bureau",
+"市商务局": "Municipal Commerce Bureau",
+"市国资委": "Municipal State-owned Assets Supervision and Administration Commission",
+"市大数据局": "Municipal Big Data Bureau",
+"市委人才办": "Talent Work Office of the Municipal Party Committee",
+"市委军民融合办": "Civil-Military Integration Office of the Municipal Party Committee",
+"市委宣传部": "Publicity Department of the Municipal Party Committee",
+"市委改革办": "Reform Office of the Municipal Party Committee",
+"市市场监管局": "Municipal Market Supervision Administration",
+"市总工会": "Municipal Federation of Trade Unions",
+"市投资促进署": "Municipal Investment Promotion Agency",
+"市教育局": "Municipal Education Bureau",
+"市文化和旅游局": "Municipal Culture and Tourism Bureau",
+"市服务业局": "Municipal Service Industry Bureau",
+"市科协": "Municipal Association for Science and Technology",
+"市科技局": "Municipal Science and Technology Bureau",
+"市经信局": "Municipal Economy and Information Technology Bureau",
+"市财政局": "Municipal Finance Bureau",
+"有关区（县、市）政府": "the district, county and county-level city governments concerned",
+"甬江实验室": "Yongjiang Laboratory",
+"甬江科创区管委会": "Yongjiang Sci-Tech Innovation Zone Administrative Committee",
+"相关区（县、市）政府": "the district, county and county-level city governments concerned",
+}
+
 def parse(text: str) -> list[dict[str, object]]:
     body = text.split("重点任务", 1)[1].split("保障措施", 1)[0]
     tasks: list[dict[str, object]] = []
@@ -57,7 +119,8 @@ def parse(text: str) -> list[dict[str, object]]:
             project_no += 1
             continue
         if m := _TASK.match(line):
-            current = {"task": int(m.group(1)), "title_zh": m.group(2), "project_no": project_no,
+            current = {"task": int(m.group(1)), "title_zh": m.group(2),
+                       "title_en": TITLE_EN.get(int(m.group(1)), ""), "project_no": project_no,
                        "project_zh": project, "project_en": PROJECT_EN.get(project, ""),
                        "text": line}
             tasks.append(current)
@@ -85,6 +148,7 @@ if __name__ == "__main__":
         "title_zh": "宁波市贯彻“315”科技创新体系加快建设“六大工程”实施方案（2023-2027年）（征求意见稿）",
         "title_en": "Ningbo's implementation plan for the '315' S&T innovation system: six major "
                     "projects, 2023-2027 (draft for comments)",
+        "units_en": {u: UNIT_EN[u] for u in sorted({u for t in tasks for u in t["units"]})},
         "tasks": tasks,
     })
     atomic_write_text(provenance_path(out), dumps({
@@ -94,7 +158,8 @@ if __name__ == "__main__":
         "licence": "government document (public)",
         "original_crs": "n/a (no geometry)",
         "conversion": "text parsed: task number/title/project, 责任单位 or 牵头单位 (first = lead), "
-                      "clauses with quantitative targets",
+                      "clauses with quantitative targets; English task titles (title_en) and unit "
+                      "names (units_en) are the project's own translation, not official ones",
         "positional_error": "n/a",
     }))
     for t in tasks:

@@ -10,6 +10,7 @@ import streamlit as st
 from atlas import fmt
 from atlas.geodata import CATEGORIES, POSITION_STATUS, parse_tasks
 from atlas.i18n import field_label, t
+from atlas.names import display_name, district_name, task_title, unit_name, units_text
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
@@ -31,15 +32,16 @@ def citation_markdown(source: Any, lang: str = "zh") -> str:
 
 def site_card(row: Any, tasks: dict[int, dict[str, Any]], lang: str) -> None:
     """Render one site's card: names, not ids; sources as citations; notes the reader can read."""
-    name = row["name_en"] if lang == "en" and row["name_en"] else row["name_zh"]
+    name = display_name(row, lang)
     st.markdown(f"#### {md_escape(name)}")
     cat = CATEGORIES.get(row["category"], (row["category"],) * 2)[lang == "en"]
     status = str(row["position_status"])
     status_text = POSITION_STATUS.get(status, (status, status))[lang == "en"]
     err = row["est_error_m"]
     err_text = f"±{err:,.0f} m" if err == err and err else "—"
+    district = district_name(row["district"], lang) or "—"
     st.markdown(f"**{t('category', lang)}**: {md_escape(cat)} · **{t('district', lang)}**: "
-                f"{md_escape(row['district'] or '—')} · **{t('est_error', lang)}**: {err_text}")
+                f"{md_escape(district)} · **{t('est_error', lang)}**: {err_text}")
     if status != "sourced":
         st.warning(f"{t('accuracy', lang)}: {status_text}")
     else:
@@ -48,8 +50,9 @@ def site_card(row: Any, tasks: dict[int, dict[str, Any]], lang: str) -> None:
     if not row["membership_verified"]:
         st.info(t("membership_unverified", lang))
     if row.get("district_check") == "mismatch":
-        st.caption(f"{field_label('district_claimed', lang)}: {md_escape(row['district_claimed'])}"
-                   f" ≠ {md_escape(row['district'])}")
+        claimed = "/".join(district_name(x, lang) for x in str(row["district_claimed"]).split("/"))
+        st.caption(f"{field_label('district_claimed', lang)}: {md_escape(claimed)}"
+                   f" ≠ {md_escape(district_name(row['district'], lang))}")
     _tasks(row, tasks, lang)
     if row.get("level"):
         st.markdown(f"**{field_label('level', lang)}**: {md_escape(fmt.level_label(row['level'], lang))}")
@@ -73,6 +76,6 @@ def _tasks(row: Any, tasks: dict[int, dict[str, Any]], lang: str) -> None:
         task = tasks.get(n)
         if task is None:
             continue
-        st.markdown(f"- **{n}. {md_escape(task['title_zh'])}** — {t('lead_unit', lang)}: "
-                    f"{md_escape(task['lead_unit'])}; {t('units', lang)}: "
-                    f"{md_escape('、'.join(task['units']))}")
+        st.markdown(f"- **{n}. {md_escape(task_title(task, lang))}** — {t('lead_unit', lang)}: "
+                    f"{md_escape(unit_name(task['lead_unit'], lang))}; {t('units', lang)}: "
+                    f"{md_escape(units_text(task['units'], lang))}")

@@ -131,13 +131,30 @@ def tasks_by_number() -> dict[int, dict[str, Any]]:
     return {int(x["task"]): x for x in plan()["tasks"]}
 
 
-#: The map page's script (for links to it).
+#: The map page's and the indicators page's scripts (for links to them), and their addresses.
 MAP_PAGE = "pages/0_地图_Map.py"
+INDICATORS_PAGE = "pages/6_规划指标_Indicators.py"
+_URLS = {MAP_PAGE: "/", INDICATORS_PAGE: "/indicators"}
+
+
+def page_link(page: str, label: str, query: dict[str, str] | None = None) -> None:
+    """A link to another page of the app that opens in the same tab.
+
+    A page run on its own (``AppTest`` of one page) has no navigation: there the link is a
+    plain Markdown link to the page's address.
+    """
+    from streamlit.errors import StreamlitPageNotFoundError
+
+    try:
+        st.page_link(page, label=label, query_params=query)
+    except StreamlitPageNotFoundError:
+        q = "?" + "&".join(f"{k}={v}" for k, v in (query or {}).items()) if query else ""
+        st.markdown(f"[{label}]({_URLS.get(page, '/')}{q})")
 
 
 def task_map_link(task: int, label: str) -> None:
     """A link to the map showing plan task ``task``'s features, zoomed to them, in the same tab."""
-    st.page_link(MAP_PAGE, label=f"{label} →", query_params={"task": str(task)})
+    page_link(MAP_PAGE, f"{label} →", {"task": str(task)})
 
 
 def language() -> str:

@@ -11,6 +11,7 @@ import streamlit as st
 from atlas import fmt
 from atlas.i18n import t
 from atlas.indicators import HOW, SECTIONS, Measurement
+from atlas.names import task_title, unit_name
 from ui import common
 from ui.cards import md_escape
 
@@ -204,7 +205,8 @@ def show_tasks(features: pd.DataFrame, targets: pd.DataFrame, lang: str) -> None
     per_task = targets[targets.task > 0].groupby("task").size()
     for r in features.itertuples():
         n_t = int(per_task.get(r.task, 0))
-        head = f"**{r.task}. {md_escape(r.title_zh)}** · {t('lead_unit', lang)}: {md_escape(r.lead_unit)}"
+        title, lead = task_title(r._asdict(), lang), unit_name(r.lead_unit, lang)
+        head = f"**{r.task}. {md_escape(title)}** · {t('lead_unit', lang)}: {md_escape(lead)}"
         head += f" · {counted('dash_n_targets', lang, n_t)}"
         if r.placed:  # a link that opens the map in this tab, zoomed to the task's features
             st.markdown(head)

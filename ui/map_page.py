@@ -14,6 +14,7 @@ import streamlit as st
 
 from atlas.datum import from_wgs84
 from atlas.i18n import t
+from atlas.names import display_name, task_title
 from atlas.webmap import basemap_datum
 from ui import common, mapview
 from ui.cards import md_escape, site_card
@@ -34,7 +35,7 @@ def task_filter(lang: str) -> int | None:
     if task is not None:
         tasks = common.tasks_by_number()
         c1, c2 = st.columns([5, 1])
-        c1.info(t("task_filter_active", lang, n=task) + f" — {md_escape(tasks[task]['title_zh'])}")
+        c1.info(t("task_filter_active", lang, n=task) + f" — {md_escape(task_title(tasks[task], lang))}")
         if c2.button(t("clear_filter", lang)):
             st.query_params.clear()
             st.rerun()
@@ -60,7 +61,7 @@ def map_panel(lang: str, basemap: str, tianditu_key: str | None, task: int | Non
     """
     layers = common.catalogue()
     sites = common.sites()
-    names = dict(zip(sites.id, sites.name_zh, strict=True))
+    names = {r["id"]: display_name(r, lang) for r in sites[["id", "name_zh", "name_en"]].to_dict("records")}
     with st.sidebar:
         st.subheader(t("layers", lang))
         visible = [lyr.id for lyr in layers

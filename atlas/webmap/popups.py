@@ -16,6 +16,7 @@ import numpy as np
 from atlas import fmt
 from atlas.geodata import CATEGORIES, POSITION_STATUS, parse_tasks
 from atlas.i18n import field_label, t
+from atlas.names import district_name, task_title, unit_name
 from atlas.webmap.config import POPUP_CHARS, TIP_CHARS
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ def format_value(value: Any, col: str, lang: str) -> str:
         return t("yes" if bool(value) else "no", lang)
     if col == "est_error_m":
         return f"±{float(value):,.0f} m"
+    if col in ("district", "district_claimed"):  # named as the maps and cards name districts
+        return "/".join(district_name(v, lang) for v in str(value).split("/"))
     if col in _WORDED:  # the words the cards and tables use (atlas.fmt), not the stored codes
         return clip_text(_WORDED[col](value, lang), POPUP_CHARS)
     if isinstance(value, float):
@@ -62,8 +65,8 @@ def format_value(value: Any, col: str, lang: str) -> str:
 
 def task_item(n: int, task: Mapping[str, Any], lang: str) -> str:
     """One plan task of a popup as escaped HTML: number, title and lead unit."""
-    return (f"{n}. {html.escape(str(task['title_zh']))} — {html.escape(t('lead_unit', lang))}: "
-            f"{html.escape(str(task['lead_unit']))}")
+    return (f"{n}. {html.escape(task_title(task, lang))} — {html.escape(t('lead_unit', lang))}: "
+            f"{html.escape(unit_name(str(task['lead_unit']), lang))}")
 
 
 def popup_html(row: Mapping[str, Any], fields: Iterable[str], *, lang: str = "zh",
@@ -117,8 +120,7 @@ def tooltip_texts(layer: Layer, gdf: gpd.GeoDataFrame, *, lang: str = "zh") -> l
 
     Approximate points say so, with their error radius.
     """
-    names = ([clip_text(str(v), TIP_CHARS) for v in gdf[layer.tooltip].tolist()] if layer.tooltip in gdf
-             else [""] * len(gdf))
+    names = label_texts(layer, gdf, lang=lang)  # the name in the reader's language
     if layer.geometry != "point":
         return names
     err = np.nan_to_num(gdf["est_error_m"].to_numpy(dtype=float)) if "est_error_m" in gdf else None
