@@ -359,12 +359,14 @@ def _fail(exc: BaseException, detail: str, *, writing: bool) -> StorageError:
 def _open(where: Path | str, *, writing: bool) -> StoreConnection:
     from atlas import store_gpkg, store_pg
 
-    errors = (*store_gpkg.ERRORS, *store_pg.driver_errors())
     try:
         conn = _connect(where)
-    except errors as exc:
-        raise _fail(exc, store_pg.describe_connect(exc) if isinstance(where, str)
-                    else store_gpkg.describe(exc), writing=writing) from exc
+    except (*store_gpkg.ERRORS, *store_pg.driver_errors()) as exc:
+        if isinstance(where, str):  # named by class only: the driver's text names host and user
+            detail = store_pg.describe(exc)
+            raise StorageError(f"无法连接用户数据库（{detail}）",
+                               f"Cannot connect to the user database ({detail})") from exc
+        raise _fail(exc, store_gpkg.describe(exc), writing=writing) from exc
     try:
         _ensure_schema(conn)
     except conn.errors as exc:

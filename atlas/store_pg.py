@@ -138,18 +138,14 @@ class PgConnection(store.StoreConnection):
                          f"COALESCE((SELECT MAX({col}) FROM {table.name}), 0) + 1, false)")
 
     def describe(self, exc: BaseException) -> str:
-        """SQLSTATE and the server's primary message, or the error's class."""
-        sqlstate = getattr(exc, "sqlstate", None)
-        diag = getattr(exc, "diag", None)
-        primary = getattr(diag, "message_primary", None) if diag is not None else None
-        if sqlstate:
-            return f"{sqlstate} {primary or type(exc).__name__}"[:120]
-        return describe_connect(exc)
+        """The failure's SQLSTATE (the server's own message is in the server's language)."""
+        return describe(exc)
 
 
-def describe_connect(exc: BaseException) -> str:
-    """A failure to reach the database, by class only (the message names host and user)."""
-    return f"{type(exc).__name__}: 数据库连接失败 / database connection failed"
+def describe(exc: BaseException) -> str:
+    """A failure as its SQLSTATE, or the error's class (the driver's message names host and user)."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    return f"SQLSTATE {sqlstate}" if sqlstate else type(exc).__name__
 
 
 def connect(url: str) -> PgConnection:

@@ -110,3 +110,32 @@ def test_websocket_sessions_through_nginx_share_the_postgis_store(farm):
     time.sleep(1.5)
     seen = _tour(f.url, "第二个图层")
     assert all(found for _, found in seen) and {u for u, _ in seen} == both, seen
+
+
+def test_the_map_page_still_works_when_the_database_is_down(tmp_path):
+    dead = f"postgresql://planner:s3cret@127.0.0.1:{serve_many.free_port()}/atlas"
+    env = dict(os.environ, ATLAS_USER_DIR=str(tmp_path / "user"),
+               ATLAS_CACHE_DIR=str(tmp_path / "cache"), ATLAS_DATABASE_URL=dead)
+    port = serve_many.free_port()
+    proc = serve_many._start_app(port, env, tmp_path / "app.log")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert serve_many._healthy(url, 120)
+
+        async def map_page() -> bytes:
+            s = load_app.Session(url)
+            await s.open()
+            try:
+                assert await s.run("map") < 120  # the run finished successfully
+                return b"".join(s.received)
+            finally:
+                await s.close()
+
+        received = asyncio.run(map_page())
+        assert "无法连接用户数据库".encode() in received  # one warning, in the page's language
+        assert b"Cannot connect" not in received
+        assert b"s3cret" not in received and b"planner" not in received
+        assert "科普场馆".encode() in received  # the shipped layers are still there
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -92,5 +92,5 @@ def test_copy_refuses_what_it_cannot_do_and_names_no_server_path(tmp_path, capsy
     r = subprocess.run([sys.executable, "-m", "atlas.cli", "store", "copy", "--from",
                         str(tmp_path / "s"), "--to", url, "--lang", "en"],
                        capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2 and "database connection failed" in r.stderr
+    assert r.returncode == 2 and "Cannot connect to the user database" in r.stderr
     assert "s3cret" not in r.stderr and "planner" not in r.stderr and "Traceback" not in r.stderr

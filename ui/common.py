@@ -74,10 +74,21 @@ def _user_layers(signature: tuple[int, int], folder: str
 
 
 def user_layers() -> tuple[list[Layer], dict[str, gpd.GeoDataFrame]]:
-    """The planner's saved layers, re-read only when a layer version was committed."""
-    from atlas import store
+    """The planner's saved layers, re-read only when a layer version was committed.
 
-    return _user_layers(_user_signature(), str(store.location()))
+    If the store cannot be read (e.g. its database is down) the page still shows the shipped
+    layers, with one warning in the page's language.
+    """
+    from atlas import store
+    from atlas.errors import StorageError
+
+    try:
+        return _user_layers(_user_signature(), str(store.location()))
+    except StorageError as exc:
+        if not st.session_state.get("_store_warned"):
+            st.session_state["_store_warned"] = True
+            st.warning(exc.message(st.session_state.get("lang", "zh")))
+        return [], {}
 
 
 def catalogue() -> list[Layer]:
