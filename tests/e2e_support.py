@@ -39,12 +39,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(user_dir: Path, cache_dir: Path, *, env: dict[str, str] | None = None) -> Iterator[str]:
+def running_app(user_dir: Path, cache_dir: Path, *, env: dict[str, str] | None = None,
+                port: int | None = None) -> Iterator[str]:
     """The atlas app served by streamlit on 127.0.0.1; yields its URL, stops it afterwards.
 
-    ``env`` adds environment variables (e.g. the sign-in settings ``ATLAS_AUTH``...).
+    ``env`` adds environment variables (e.g. the sign-in settings ``ATLAS_AUTH``...); ``port``
+    is a free port chosen by the caller (default: one found here).
     """
-    port = free_port()
+    port = port or free_port()
     env = dict(os.environ, ATLAS_USER_DIR=str(user_dir), ATLAS_CACHE_DIR=str(cache_dir), **(env or {}))
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),

@@ -3,7 +3,8 @@
 Local accounts (``ATLAS_AUTH=local``): the sign-in form, a wrong password, the brake, a viewer
 without import or save controls, an editor whose saves record the name the history shows.
 A trusted proxy (``ATLAS_AUTH=header``): the header's user with the roles file's role; and the
-same header sent to the local-accounts app is ignored.
+same header sent to the local-accounts app is ignored. An identity provider (``ATLAS_AUTH=oidc``):
+Streamlit's ``st.login`` against a stand-in OpenID Connect provider (tests/oidc_stub.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,16 @@ import pytest
 
 from atlas.accounts import add_user
 from tests import hostile_files as hf
-from tests.e2e_support import assert_clean, chromium, main_text, needs_chromium, running_app, settle
+from tests.e2e_support import (
+    assert_clean,
+    chromium,
+    free_port,
+    main_text,
+    needs_chromium,
+    running_app,
+    settle,
+)
+from tests.oidc_stub import oidc_provider, secrets_toml
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
 
@@ -57,6 +67,23 @@ def header_app(tmp_path_factory, browser):
     with running_app(d / "user", d / "cache", env=env) as url:
         _first_session(browser, url)
         yield url
+
+
+@pytest.fixture(scope="module")
+def oidc_app(tmp_path_factory, browser):
+    """The app signing in through a stand-in identity provider; yields (url, provider)."""
+    d = tmp_path_factory.mktemp("auth_oidc")
+    (d / "roles.toml").write_text('[roles]\n"zhang@bureau.example" = "editor"\n', encoding="utf-8")
+    home = d / "home"  # Streamlit reads ~/.streamlit/secrets.toml: the [auth] section
+    (home / ".streamlit").mkdir(parents=True)
+    port = free_port()
+    with oidc_provider() as idp:
+        (home / ".streamlit" / "secrets.toml").write_text(secrets_toml(idp, f"http://127.0.0.1:{port}"),
+                                                         encoding="utf-8")
+        env = {"ATLAS_AUTH": "oidc", "ATLAS_ROLES_FILE": str(d / "roles.toml"), "HOME": str(home)}
+        with running_app(d / "user", d / "cache", env=env, port=port) as url:
+            _first_session(browser, url)
+            yield url, idp
 
 
 def open_page(browser, url: str, *, headers: dict[str, str] | None = None):
@@ -198,3 +225,21 @@ def test_a_user_header_is_ignored_when_sign_in_is_by_local_accounts(local_app, b
     assert page.locator("[data-testid='stSidebarNav']").count() == 0
     assert "zhang" not in sidebar(page)
     page.context.close()
+
+
+def test_an_identity_provider_user_signs_in_with_the_roles_file_role_and_out(oidc_app, browser):
+    url, idp = oidc_app
+    for email, role in (("zhang@bureau.example", "编辑者"), ("clerk@bureau.example", "浏览者")):
+        idp.user = {"sub": email.split("@")[0], "email": email}
+        page = open_page(browser, url)
+        assert page.locator("[data-testid='stSidebarNav']").count() == 0
+        page.get_by_role("button", name="统一身份认证登录").click()
+        page.locator("[data-testid='stSidebarNav']").wait_for(timeout=90_000)
+        settle(page, timeout_ms=120_000)
+        assert f"当前用户：{email}（{role}）" in sidebar(page).replace("\n", "")
+        assert ("导入" in page.locator("[data-testid='stSidebarNav']").inner_text()) == (role == "编辑者")
+        page.get_by_role("button", name="退出登录").click()
+        page.get_by_role("button", name="统一身份认证登录").wait_for(timeout=90_000)
+        assert page.locator("[data-testid='stSidebarNav']").count() == 0
+        page.context.close()
+    assert idp.token_requests == 2  # each sign-in went through the provider's token endpoint
