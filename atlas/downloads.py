@@ -41,9 +41,22 @@ COORD_DECIMALS = 6
 #: Decimals of any other number that is neither people (whole) nor a percentage (0.1).
 OTHER_DECIMALS = 2
 
+def _citations(v: Any, lang: str) -> str:
+    return ("; " if lang == "en" else "；").join(c.text + (f" {c.url}" if c.url else "")
+                                                 for c in fmt.citations(v, lang))
+
+
+def _category(v: Any, lang: str) -> str:
+    from atlas.geodata import CATEGORIES
+
+    return CATEGORIES.get(str(v), (str(v), str(v)))[lang == "en"]
+
+
 #: Code columns shown in words, with the function that words them.
 _WORDED: dict[str, Callable[[Any, str], str]] = {
     "method": fmt.method_label, "status": fmt.method_label, "access_method": fmt.method_label,
+    "level": fmt.level_label, "position_method": fmt.position_method, "note": fmt.readable_note,
+    "source": _citations, "dataset_source": _citations, "category": _category,
 }
 
 
@@ -149,6 +162,8 @@ def briefing_geojson(gdf: gpd.GeoDataFrame, lang: str = "zh", *, headers: Mappin
     doc = json.loads(out.to_json(na="null", ensure_ascii=False, drop_id=True))
     doc["field_aliases"] = {str(c): (headers or {}).get(str(c)) or fmt.header(str(c), lang)
                             for c in props.columns}
+    if badge:  # also on an empty collection: the file says what it was made from
+        doc["scenario"] = badge
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
 
 
@@ -175,16 +190,18 @@ def _number_problems(name: str, values: pd.Series, *, people: bool, coord: bool)
     return [f"{name}: {worst} decimals (at most {limit})"] if worst > limit else []
 
 
-def check_csv(data: bytes, lang: str, *, people_headers: set[str], coord_headers: set[str]) -> list[str]:
+def check_csv(data: bytes, lang: str, *, people_headers: set[str], coord_headers: set[str],
+              own_headers: frozenset[str] = frozenset()) -> list[str]:
     """What is wrong with a downloaded CSV as a briefing table (empty when nothing is).
 
     Headers in ``lang`` (no program identifiers such as ``score_per_10k``; in English no
     Chinese header), people columns whole numbers, coordinates ≤ 6 decimals, others ≤ 2.
+    ``own_headers`` are a planner's own columns, given back as they were in their file.
     """
     df = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str, keep_default_na=False)
     problems = []
-    for h in df.columns:
-        if "_" in h and _IDENT.match(h):
+    for h in [c for c in df.columns if c not in own_headers]:
+        if _IDENT.match(h) and ("_" in h or h[0].islower()):
             problems.append(f"header {h!r} is a program identifier")
         if lang == "en" and _CJK.search(h):
             problems.append(f"header {h!r} is not English")
@@ -292,3 +309,21 @@ def coverage_downloads(summary: Any, *, gaps: gpd.GeoDataFrame, access: Any, rec
         out.append(Download(label["by_zone"], "coverage_by_zone.csv", "text/csv",
                             lambda: briefing_csv(zones, lang, headers=headers, badge=badge)))
     return out
+
+
+# --- the Export page's layer data ----------------------------------------------------------------
+
+def layer_csv(gdf: gpd.GeoDataFrame, lang: str = "zh") -> bytes:
+    """A layer's rows as a briefing table (positions as lon/lat; shapes are in the GeoJSON)."""
+    table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    g = gdf.geometry
+    points = g.geom_type.eq("Point").fillna(False).to_numpy()
+    if points.any() and not {"lon", "lat"} <= set(table.columns):
+        table["lon"] = np.where(points, shapely.get_x(g.to_numpy()), np.nan)
+        table["lat"] = np.where(points, shapely.get_y(g.to_numpy()), np.nan)
+    return briefing_csv(table, lang)
+
+
+def layer_geojson(gdf: gpd.GeoDataFrame, lang: str = "zh") -> bytes:
+    """A layer as GeoJSON with the briefing rules (:func:`briefing_geojson`)."""
+    return briefing_geojson(gdf, lang)

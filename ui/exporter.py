@@ -26,6 +26,7 @@ import geopandas as gpd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from atlas.downloads import layer_csv, layer_geojson
 from atlas.errors import AtlasError
 from atlas.export import (
     PRESETS,
@@ -34,8 +35,6 @@ from atlas.export import (
     in_districts,
     render_static_map,
     save_html,
-    write_csv,
-    write_geojson,
     write_geopackage,
 )
 from atlas.i18n import t
@@ -186,11 +185,9 @@ def layer_data(view: View, lang: str) -> None:
         b, c = st.columns(2)
         what = {"title": titles[lid], "n": len(gdf)}  # each button says whose data it is
         csv, gj = file_name(view, lang, ".csv", lid), file_name(view, lang, ".geojson", lid)
-        b.download_button(t("export_csv_of", lang, **what),
-                          partial(_bytes_of, partial(write_csv, gdf), "t.csv"), csv, "text/csv",
+        b.download_button(t("export_csv_of", lang, **what), partial(layer_csv, gdf, lang), csv, "text/csv",
                           key=f"csv_{lid}", disabled=gdf.empty)
-        c.download_button(t("export_geojson_of", lang, **what),
-                          partial(_bytes_of, partial(write_geojson, gdf), "t.geojson"), gj,
+        c.download_button(t("export_geojson_of", lang, **what), partial(layer_geojson, gdf, lang), gj,
                           "application/geo+json", key=f"gj_{lid}", disabled=gdf.empty)
 
 

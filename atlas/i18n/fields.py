@@ -31,4 +31,8 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "near_km": ("到所称地点（km）", "To the place named (km)"),
     "name_source": ("命名依据", "Named after"),
     "no_data": ("无供给数据", "No supply data"),
+    "dataset": ("数据集文件", "Dataset file"),
+    "dataset_source": ("数据集来源", "Dataset source"),
+    "dataset_licence": ("数据集许可", "Dataset licence"),
+    "official_area_source": ("官方面积来源", "Official area source"),
 }
