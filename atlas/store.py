@@ -362,10 +362,10 @@ def _open(where: Path | str, *, writing: bool) -> StoreConnection:
     try:
         conn = _connect(where)
     except (*store_gpkg.ERRORS, *store_pg.driver_errors()) as exc:
-        if isinstance(where, str):  # named by class only: the driver's text names host and user
-            detail = store_pg.describe(exc)
-            raise StorageError(f"无法连接用户数据库（{detail}）",
-                               f"Cannot connect to the user database ({detail})") from exc
+        if isinstance(where, str):  # the driver's text names host and user: not shown
+            raise StorageError("无法连接用户数据库：已保存的图层、情景和记录暂不可用",
+                               "Cannot connect to the user database: saved layers, scenarios and "
+                               "records are unavailable for now") from exc
         raise _fail(exc, store_gpkg.describe(exc), writing=writing) from exc
     try:
         _ensure_schema(conn)

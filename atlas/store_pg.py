@@ -152,6 +152,6 @@ def connect(url: str) -> PgConnection:
     """Connect to the database at ``url`` (autocommit: the store opens its transactions)."""
     import psycopg
 
-    raw = psycopg.connect(url, autocommit=True, connect_timeout=10,
+    raw = psycopg.connect(url, autocommit=True, connect_timeout=5,
                           application_name="ningbo-atlas")
     return PgConnection(raw)

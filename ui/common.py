@@ -16,6 +16,7 @@ import geopandas as gpd
 import streamlit as st
 
 from atlas.catalogue import Layer, layer_frame, load_catalogue, read_source
+from atlas.errors import StorageError
 from atlas.geodata import load_districts, load_plan, load_population, load_sites
 from atlas.i18n import t
 from ui import chrome
@@ -39,7 +40,10 @@ def _user_signature() -> tuple[int, int]:
 
     where = store.location()
     if store.is_database(where):
-        return _database_signature(int(time.monotonic()), store.local_commits(), str(where))
+        try:
+            return _db_signature(str(where))
+        except StorageError:
+            return (-1, -1)  # unreachable: the shipped layers only (see user_layers)
     path = store.store_path()
     stats = []
     for p in (path, path.with_name(path.name + "-wal")):
@@ -56,6 +60,41 @@ def _store_signature(stats: tuple[int, ...], folder: str) -> tuple[int, int]:
     from atlas.userlayers import user_data_signature
 
     return user_data_signature(folder=Path(folder))
+
+
+def _database_problem() -> StorageError | None:
+    """Why the store's database cannot be read now (``None``: it can, or the store is a file)."""
+    from atlas import store
+
+    where = store.location()
+    if not store.is_database(where):
+        return None
+    try:
+        _db_signature(str(where))
+    except StorageError as exc:
+        return exc
+    return None
+
+
+_DB_DOWN: dict[str, tuple[float, StorageError]] = {}  # url -> (retry after, why)
+
+
+def _db_signature(url: str) -> tuple[int, int]:
+    """The database store's signature, asked at most once a second.
+
+    After a failure, asked again only after 10 s: an unreachable server does not hold every run
+    for its connect timeout.
+    """
+    from atlas import store
+
+    down = _DB_DOWN.get(url)
+    if down is not None and down[0] > time.monotonic():
+        raise down[1]
+    try:
+        return _database_signature(int(time.monotonic()), store.local_commits(), url)
+    except StorageError as exc:
+        _DB_DOWN[url] = (time.monotonic() + 10.0, exc)
+        raise
 
 
 @functools.lru_cache(maxsize=4)
@@ -76,19 +115,17 @@ def _user_layers(signature: tuple[int, int], folder: str
 def user_layers() -> tuple[list[Layer], dict[str, gpd.GeoDataFrame]]:
     """The planner's saved layers, re-read only when a layer version was committed.
 
-    If the store cannot be read (e.g. its database is down) the page still shows the shipped
-    layers, with one warning in the page's language.
+    If the store's database cannot be reached the page still shows the shipped layers (and the
+    sidebar says why, :func:`language`).
     """
     from atlas import store
-    from atlas.errors import StorageError
 
     try:
         return _user_layers(_user_signature(), str(store.location()))
-    except StorageError as exc:
-        if not st.session_state.get("_store_warned"):
-            st.session_state["_store_warned"] = True
-            st.warning(exc.message(st.session_state.get("lang", "zh")))
-        return [], {}
+    except StorageError:
+        if not store.is_database(store.location()):
+            raise
+        return [], {}  # the database is unreachable: language() says so in the sidebar
 
 
 def catalogue() -> list[Layer]:
@@ -176,6 +213,8 @@ def language() -> str:
                               key="lang_radio")
     lang = "en" if choice == "English" else "zh"
     st.session_state["lang"] = lang
+    if (problem := _database_problem()) is not None:
+        st.sidebar.warning(problem.message(lang))
     with st.sidebar:
         chrome.frame(lang)
     return lang
