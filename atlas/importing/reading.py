@@ -47,9 +47,14 @@ def read_table(data: bytes, filename: str, *, max_bytes: int = settings.MAX_UPLO
     if len(data) > max_bytes:
         raise UploadError(f"文件过大（{len(data) / 1e6:.1f} MB，上限 {max_bytes / 1e6:.0f} MB）",
                           f"File too large ({len(data) / 1e6:.1f} MB; limit {max_bytes / 1e6:.0f} MB)")
-    ext = Path(str(filename)).suffix.lower()
+    ext = _format_of(data, Path(str(filename)).suffix.lower())
     limits = readers.Limits(max_bytes=max_bytes, max_rows=max_rows, max_cell_chars=max_cell_chars)
     info = readers.ReadInfo(format=ext.lstrip("."))
+    named = Path(str(filename)).suffix.lower()
+    if ext != named:
+        kind = {".geojson": "GeoJSON", ".gpkg": "GeoPackage"}.get(ext, ext[1:].upper())
+        info.note(f"文件扩展名是 {named[:12] or '（无）'}，内容却是 {kind}：已按 {kind} 读取",
+                  f"The file is named {named[:12] or '(none)'} but holds {kind}; read as {kind}")
     try:
         df = _read_format(data, ext, layer=layer, limits=limits, info=info)
     except UploadError:
@@ -75,7 +80,7 @@ def _read_format(data: bytes, ext: str, *, layer: str | None, limits: readers.Li
                  info: readers.ReadInfo) -> pd.DataFrame:
     """The file read by the reader of its format (by extension); what was found goes to ``info``."""
     if ext in (".csv", ".txt"):
-        text, info.encoding = readers.decode(data, limits=limits)
+        text, info.encoding = readers.decode(data, limits=limits, info=info)
         info.delimiter = readers.sniff_delimiter(text)
         rows, numbers = readers.csv_rows(text, delimiter=info.delimiter, limits=limits)
         return readers.table_from_rows(rows, numbers, info=info, is_header_cell=is_header_cell,
@@ -90,7 +95,7 @@ def _read_format(data: bytes, ext: str, *, layer: str | None, limits: readers.Li
         return df
     if ext in _SAVE_AS:
         zh, en = _SAVE_AS[ext]
-        kind = ext[1:].upper()
+        kind = {".geojson": "GeoJSON", ".gpkg": "GeoPackage"}.get(ext, ext[1:].upper())
         raise UploadError(f"不支持 {kind} 文件：{zh}", f"{kind} files are not supported: {en}")
     raise UploadError(f"不支持的文件类型：{ext[:12] or '（无扩展名）'}"
                       "（支持 CSV、XLSX、GeoJSON、GeoPackage）",
@@ -116,6 +121,29 @@ def sheet_score(rows: list[list[str]]) -> float:
         score = 2 * ("name" in roles) + 3 * ({"lon", "lat"} <= roles) + 2 * pair + len(roles)
         best = max(best, float(score))
     return best
+
+
+def _format_of(data: bytes, ext: str) -> str:
+    """The format the bytes are, when the extension says another the atlas reads.
+
+    Web systems export a workbook as "list.csv", or a CSV as "list.xlsx"; the content decides
+    (an XLSX is a zip holding ``xl/workbook.xml``, a GeoPackage an SQLite file, GeoJSON an
+    object with ``"type"``). Other files keep their extension (and are refused by it).
+    """
+    if ext not in (".csv", ".txt", ".xlsx", ".xlsm", ".geojson", ".json", ".gpkg"):
+        return ext
+    head = data[:2048]
+    if head.startswith(b"PK\x03\x04"):
+        return ext if ext in (".xlsx", ".xlsm") else ".xlsx" if b"xl/" in data[:1 << 16] else ".zip"
+    if head.startswith(b"SQLite format 3\x00"):
+        return ".gpkg"
+    if ext in (".xlsx", ".xlsm", ".gpkg"):  # not a zip or SQLite: text of some kind
+        stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        if stripped.startswith(b"{") and b'"type"' in head:
+            return ".geojson"
+        if b"\x00" not in head[:512] and (b"," in head or b"\t" in head or b";" in head):
+            return ".csv"
+    return ext
 
 
 #: Formats planners may have, and how to save them as one the atlas reads.

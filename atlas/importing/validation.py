@@ -101,9 +101,15 @@ def _flag(reasons: Reasons, mask: np.ndarray, code: str) -> None:
         reasons[i].append(code)
 
 
+#: What spreadsheets and databases write for "no value", and Excel's error values: not names.
+NO_NAME = {"nan", "none", "null", "n/a", "na", "nil", "-", "--", "—", "/", "／", "无", "空", "暂无", "未知",
+           "#n/a", "#ref!", "#value!", "#div/0!", "#name?", "#null!", "#num!", "#getting_data", "#spill!",
+           "#calc!"}
+
+
 def _missing_names(names: pd.Series) -> np.ndarray:
-    """Rows without a name (empty, or what a spreadsheet writes for nothing)."""
-    return (names == "").to_numpy() | names.str.lower().isin(["nan", "none"]).to_numpy()
+    """Rows without a name (empty, a placeholder for nothing, or a spreadsheet error value)."""
+    return (names == "").to_numpy() | names.str.lower().isin(NO_NAME).to_numpy()
 
 
 def _has_text(df: pd.DataFrame, column: str | None) -> np.ndarray:

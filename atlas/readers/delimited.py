@@ -7,7 +7,7 @@ import io
 from collections import Counter
 
 from atlas.errors import UploadError
-from atlas.readers.base import HEADER_WINDOW, Limits, cell_too_long, clean_detail, too_many_rows
+from atlas.readers.base import HEADER_WINDOW, Limits, ReadInfo, cell_too_long, clean_detail, too_many_rows
 
 #: Delimiters tried on a CSV sample, in order of preference on a tie.
 DELIMITERS = (",", ";", "\t", "|", "，")
@@ -16,27 +16,49 @@ DELIMITER_NAMES = {",": ("逗号", "comma"), ";": ("分号", "semicolon"), "\t":
 _SAMPLE_CHARS = 64 * 1024
 
 
-def decode(data: bytes, *, limits: Limits) -> tuple[str, str]:
+def decode(data: bytes, *, limits: Limits, info: ReadInfo | None = None) -> tuple[str, str]:
     """Decode CSV bytes (UTF-8 with or without BOM, UTF-16 with BOM, GBK/GB18030); cap the text.
 
     Returns the text and the encoding found: ``utf-8``, ``utf-8-sig`` (with a BOM), ``utf-16``
-    or ``gb18030``.
+    or ``gb18030``. A UTF-8 text with a few invalid bytes (a truncated character pasted in) is
+    UTF-8, not GB18030 mojibake: each invalid byte becomes an invisible character that cleaning
+    removes, naming the rows (a note in ``info`` counts them); UTF-16's lone surrogates too.
     """
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        candidates: tuple[str, ...] = ("utf-16",)
-    else:
-        candidates = ("utf-8-sig", "gb18030")
-    for enc in candidates:
-        body = data[3:] if enc == "gb18030" and data.startswith(b"\xef\xbb\xbf") else data
-        try:  # a UTF-8 BOM before GB18030 text (an editor added it) is not part of the text
-            text = body.decode(enc).removeprefix("\ufeff")  # GB18030's own BOM decodes to U+FEFF
-        except UnicodeDecodeError:
-            continue
-        if len(text) > limits.max_decoded_bytes:
-            raise UploadError("文件解码后过大", "The file is too large once decoded")
-        return text, "utf-8" if enc == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf") else enc
-    raise UploadError("无法识别文件编码（支持 UTF-8、UTF-16、GBK/GB18030）",
-                      "Cannot decode the file (UTF-8, UTF-16 and GBK/GB18030 are supported)")
+        try:
+            return _capped(data.decode("utf-16", errors="surrogatepass"), limits), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise _undecodable() from exc
+    try:
+        text = data.decode("utf-8-sig")
+        return _capped(text, limits), "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    except UnicodeDecodeError:
+        pass
+    loose = data.decode("utf-8-sig", errors="replace")
+    bad = loose.count("\ufffd") - data.count("\ufffd".encode())
+    non_ascii = len(loose) - len(loose.encode("ascii", errors="ignore"))
+    # mostly good UTF-8 (GBK text decodes to almost nothing valid): the bad bytes are damage
+    if non_ascii - bad >= 3 * bad:
+        if info is not None:
+            info.note(f"文件中有 {bad} 处无效的 UTF-8 字节，已删除",
+                      f"Removed {bad} invalid UTF-8 byte sequences")
+        return _capped(loose.replace("\ufffd", "\u200b"), limits), "utf-8"
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    try:  # a UTF-8 BOM before GB18030 text (an editor added it) is not part of the text
+        return _capped(body.decode("gb18030").removeprefix("\ufeff"), limits), "gb18030"
+    except UnicodeDecodeError as exc:  # (GB18030's own BOM decodes to U+FEFF)
+        raise _undecodable() from exc
+
+
+def _capped(text: str, limits: Limits) -> str:
+    if len(text) > limits.max_decoded_bytes:
+        raise UploadError("文件解码后过大", "The file is too large once decoded")
+    return text
+
+
+def _undecodable() -> UploadError:
+    return UploadError("无法识别文件编码（支持 UTF-8、UTF-16、GBK/GB18030）",
+                       "Cannot decode the file (UTF-8, UTF-16 and GBK/GB18030 are supported)")
 
 
 def _widths(sample: str, delimiter: str) -> list[int]:

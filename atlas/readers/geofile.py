@@ -93,7 +93,42 @@ def _read_layer(path: Path, *, layer: str | None, limits: Limits, info: ReadInfo
     if count > limits.max_rows:
         raise too_many_rows(limits.max_rows, count)
     info.layer = name
-    return pyogrio.read_dataframe(path, layer=name, max_features=limits.max_rows + 1)
+    gdf = pyogrio.read_dataframe(path, layer=name, max_features=limits.max_rows + 1, fid_as_index=True)
+    if path.suffix == ".gpkg":
+        _text_after_nul(path, name, gdf)
+    return gdf
+
+
+def _text_after_nul(path: Path, layer: str, gdf: Any) -> None:
+    """Text GDAL cut at a NUL character, read whole from the GeoPackage's table (cleaned later).
+
+    GDAL ends a string at its first NUL (a name "宁波<NUL>博物馆" reads as "宁波"); SQLite keeps
+    the whole text, found here by the layer's primary key (the frame's index).
+    """
+    import sqlite3
+
+    def quoted(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    con.text_factory = bytes
+    try:
+        cols = [(c[1].decode("utf-8", errors="replace"), c[5])
+                for c in con.execute(f"PRAGMA table_info({quoted(layer)})")]
+        pk = next((name for name, key in cols if key == 1), None)
+        text = [name for name, _ in cols if name in gdf.columns and gdf[name].dtype.kind not in "biufcM"]
+        for col in text if pk is not None else []:
+            query = (f"SELECT {quoted(str(pk))}, {quoted(col)} FROM {quoted(layer)} "
+                     f"WHERE instr({quoted(col)}, char(0)) > 0")
+            for fid, raw in con.execute(query):
+                if fid in gdf.index:
+                    gdf[col] = gdf[col].astype(object)
+                    whole = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+                    gdf.loc[fid, col] = whole
+    except sqlite3.Error:
+        return  # what GDAL read stays as it read it
+    finally:
+        con.close()
 
 
 #: JSON escapes GDAL would lose with what follows them: NUL ends its strings, and a lone
