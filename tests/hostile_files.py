@@ -697,6 +697,41 @@ def zipped_shapefile(*, n: int = 4, seed: int = 0) -> tuple[bytes, str, dict[str
     return buf.getvalue(), "venues.zip", {"names": list(s.name)}
 
 
+def csv_damaged_utf8(*, n: int = 6, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
+    """A UTF-8 list with a few damaged bytes: a character cut short, a stray 0xFF."""
+    s = sites(n, seed=seed)
+    text = "名称,经度,纬度\n" + "".join(f"{s.name[i]},{s.lon[i]},{s.lat[i]}\n" for i in range(n))
+    data = text.encode()
+    cut = s.name[1].encode()
+    data = data.replace(cut, cut[:3] + cut[3:5] + cut[6:], 1)  # the 2nd character loses a byte
+    data = data.replace(s.name[3].encode(), s.name[3].encode() + b"\xff", 1)
+    clean = list(s.name)
+    clean[1] = s.name[1][0] + s.name[1][2:]
+    return data, "damaged.csv", {"names": clean, "damaged_rows": [3, 5]}
+
+
+def gpkg_nul_text(*, n: int = 4, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
+    """A GeoPackage whose names hold a NUL (GDAL cuts its strings there; SQLite keeps them)."""
+    import sqlite3
+
+    import geopandas as gpd
+
+    s = sites(n, seed=seed)
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "nul.gpkg"
+        gpd.GeoDataFrame({"名称": s.name}, geometry=shapely.points(s.lon, s.lat), crs="EPSG:4326").to_file(
+            p, layer="venues", driver="GPKG"
+        )
+        con = sqlite3.connect(p)
+        for (trigger,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            con.execute(f'DROP TRIGGER "{trigger}"')  # GDAL's spatial-index triggers need its functions
+        con.execute("UPDATE venues SET 名称 = substr(名称, 1, 2) || char(0) || substr(名称, 3) WHERE fid = 2")
+        con.commit()
+        con.close()
+        data = p.read_bytes()
+    return data, "nul.gpkg", {"names": list(s.name)}
+
+
 MAKERS = {
     "million_rows": xlsx_million_rows,
     "declared_rows": xlsx_declared_rows,

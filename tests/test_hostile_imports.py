@@ -751,3 +751,56 @@ def test_every_csv_the_app_writes_goes_through_the_neutralising_writers():
     back = pd.read_csv(io.BytesIO(csv_bytes(evil)), dtype=str, encoding="utf-8-sig")
     assert back["名称"].tolist() == ["'=HYPERLINK(\"http://evil\")", "'@SUM(1)", "'+1+cmd", "'-1+cmd",
                                    "科技馆"]
+
+
+# --- damaged text, lying extensions, placeholders ------------------------------------------------------
+
+
+def test_a_utf8_list_with_damaged_bytes_stays_utf8_and_names_the_rows(districts):
+    data, name, truth = hf.csv_damaged_utf8()
+    df = read_table(data, name)
+    info = df.attrs["read_info"]
+    assert info.encoding == "utf-8" and df["名称"].tolist() == truth["names"]
+    assert any("Removed 2 invalid UTF-8 byte sequences" in en for _, en in info.notes)
+    assert any(f"rows {', '.join(map(str, truth['damaged_rows']))}" in en for _, en in info.notes)
+
+
+def test_a_lone_surrogate_in_utf16_is_removed_not_refused():
+    text = "名称,经度,纬度\n宁波博物馆,121.55,29.87\n图书馆,121.56,29.88\n"
+    data = b"\xff\xfe" + text.encode("utf-16-le").replace("图".encode("utf-16-le"), b"\x00\xd8")
+    df = read_table(data, "u16.csv")
+    assert df["名称"].tolist() == ["宁波博物馆", "书馆"]
+    assert any("rows 3" in en for _, en in df.attrs["read_info"].notes)
+
+
+def test_text_gdal_cuts_at_a_nul_is_read_whole_from_the_geopackage(districts):
+    data, name, truth = hf.gpkg_nul_text()
+    df = read_table(data, name)
+    assert df["名称"].tolist() == truth["names"]
+    assert any("Removed control or invisible characters" in en for _, en in df.attrs["read_info"].notes)
+
+
+@pytest.mark.parametrize(
+    ("maker", "named", "holds"),
+    [
+        (lambda: hf.xlsx_sheets(), "list.csv", "XLSX"),
+        (lambda: hf.csv_delimited(), "list.xlsx", "CSV"),
+        (lambda: hf.geojson_shapes(), "list.xlsx", "GeoJSON"),
+        (lambda: hf.gpkg_layers(layers=1), "list.csv", "GeoPackage"),
+    ],
+)
+def test_a_file_is_read_by_what_it_holds_when_its_extension_lies(maker, named, holds, districts):
+    data, _, _truth = maker()
+    df = read_table(data, named)
+    assert any(f"holds {holds}; read as {holds}" in en for _, en in df.attrs["read_info"].notes)
+    r, _ = _placed(df, districts)
+    assert (r.table.status != "error").all() and len(df) > 0
+
+
+@pytest.mark.parametrize(
+    "placeholder", ["NULL", "null", "N/A", "-", "—", "/", "无", "#N/A", "#REF!", "#VALUE!"]
+)
+def test_placeholders_and_spreadsheet_errors_are_not_names(placeholder, districts):
+    df = read_table(f"名称,经度,纬度\n{placeholder},121.55,29.87\n科技馆,121.56,29.88\n".encode(), "p.csv")
+    r, _ = _placed(df, districts)
+    assert r.table.reasons.tolist()[0] == ["missing_name"] and r.table.status.tolist() == ["error", "ok"]
