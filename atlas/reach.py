@@ -18,7 +18,7 @@ WGS84).
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,15 +41,23 @@ ARC_FRACTION = 1.0 - np.cos(np.pi / 16)
 #: along a 1 km shared edge).
 NEST_GAP_M = 0.01
 
+#: Side (m) of the squares whose streets' buffers are kept once computed whole: an area that
+#: reaches every street of a square takes its buffer as it is, and only the streets of squares
+#: reached in part are buffered again (dense networks: far fewer overlaps to resolve).
+CELL_M = 150.0
+
 Path = list[list[int]]
 
 
 @dataclass(frozen=True)
 class Chains:
-    """A network's edges grouped into chains: maximal runs through nodes of degree 2.
+    """A network's edges grouped into chains (maximal runs through nodes of degree 2) and cells.
 
     Chain ``c`` has edges ``edges[eptr[c]:eptr[c + 1]]`` in walking order, and nodes
-    ``nodes[eptr[c] + c : eptr[c + 1] + c + 1]`` (one more than its edges).
+    ``nodes[eptr[c] + c : eptr[c + 1] + c + 1]`` (one more than its edges). Cell ``k`` (a
+    :data:`CELL_M` square holding the edges' midpoints) has edges
+    ``cell_edges[cell_ptr[k]:cell_ptr[k + 1]]``; ``cell_polys`` keeps, per cell and half-width,
+    the buffer of all its edges once some area has needed it whole.
     """
 
     edges: NDArray[np.int64]
@@ -58,6 +66,10 @@ class Chains:
     chain_of_edge: NDArray[np.int64]
     origin: tuple[float, float]
     ixy: NDArray[np.int64]
+    cell_of_edge: NDArray[np.int64]
+    cell_edges: NDArray[np.int64]
+    cell_ptr: NDArray[np.int64]
+    cell_polys: dict[tuple[int, float], list[Path]] = field(default_factory=dict, compare=False)
 
     @property
     def n_chains(self) -> int:
@@ -117,33 +129,50 @@ def _build_chains(net: WalkNetwork) -> Chains:
     chain_of_edge[edges_a] = np.repeat(np.arange(len(eptr_a) - 1), np.diff(eptr_a))
     origin = (float(np.round(np.median(net.x))), float(np.round(np.median(net.y))))
     ixy = np.round(np.column_stack([net.x - origin[0], net.y - origin[1]]) * SCALE).astype(np.int64)
-    return Chains(edges_a, np.asarray(nodes, dtype=np.int64), eptr_a, chain_of_edge, origin, ixy)
+    mx, my = (net.x[net.u] + net.x[net.v]) / 2, (net.y[net.u] + net.y[net.v]) / 2
+    key = np.floor((mx - mx.min()) / CELL_M).astype(np.int64) * (2 ** 31) + np.floor(
+        (my - my.min()) / CELL_M).astype(np.int64)
+    _, cell = np.unique(key, return_inverse=True)
+    cell = cell.ravel().astype(np.int64)
+    order = np.argsort(cell, kind="stable")
+    cell_ptr = np.concatenate([[0], np.cumsum(np.bincount(cell))]).astype(np.int64)
+    return Chains(edges_a, np.asarray(nodes, dtype=np.int64), eptr_a, chain_of_edge, origin, ixy,
+                  cell, order.astype(np.int64), cell_ptr)
 
 
 @dataclass(frozen=True)
 class Reach:
     """What one site reaches within one budget: whole edges and parts of edges.
 
-    ``full`` marks edges walked end to end; ``part_edge``/``part_s0``/``part_s1`` are parts of
-    edges, from ``s0`` to ``s1`` metres measured from the edge's ``u`` end.
+    ``full`` marks edges walked end to end (``full_edges`` lists them); ``part_edge``,
+    ``part_s0`` and ``part_s1`` are parts of edges, from ``s0`` to ``s1`` metres measured from
+    the edge's ``u`` end.
     """
 
     full: NDArray[np.bool_]
+    full_edges: NDArray[np.int64]
     part_edge: NDArray[np.int64]
     part_s0: NDArray[np.float64]
     part_s1: NDArray[np.float64]
 
 
+def touching(net: WalkNetwork, dist: NDArray[np.float64], budget: float = np.inf) -> NDArray[np.int64]:
+    """Edges with an end within ``budget`` (all reached ends when not given)."""
+    return np.unique(net.incidence[np.flatnonzero(np.isfinite(dist) & (dist <= budget))].indices)
+
+
 def reach(net: WalkNetwork, dist: NDArray[np.float64], budget: float, *, own_edge: int | None = None,
-          own_t: float = 0.0, access: float = 0.0) -> Reach:
+          own_t: float = 0.0, access: float = 0.0, cand: NDArray[np.int64] | None = None) -> Reach:
     """The edges and edge parts within ``budget`` of a source whose node distances are ``dist``.
 
     From an end reached at distance ``d`` the walker covers ``budget - d`` metres of each edge
     there; the two ends' parts make the whole edge when they meet. The source's own edge is
     covered ``budget - access`` metres either way from its snap point (fraction ``own_t``).
+    ``cand`` may list edges to look at (a superset of those touching reached nodes, e.g. from
+    :func:`touching` for the largest of several budgets).
     """
-    reached = np.flatnonzero(dist <= budget)
-    cand = np.unique(net.incidence[reached].indices)  # only edges touching reached nodes
+    if cand is None:
+        cand = touching(net, dist, budget)
     du, dv, length = dist[net.u[cand]], dist[net.v[cand]], net.length[cand]
     a = np.where(np.isfinite(du), budget - du, -1.0)
     b = np.where(np.isfinite(dv), budget - dv, -1.0)
@@ -151,7 +180,8 @@ def reach(net: WalkNetwork, dist: NDArray[np.float64], budget: float, *, own_edg
     whole = (reach_u & (a >= length)) | (reach_v & (b >= length)) | (
         reach_u & reach_v & (a + b >= length))
     full = np.zeros(net.n_edges, dtype=bool)
-    full[cand[whole]] = True
+    full_edges = cand[whole]
+    full[full_edges] = True
     pu, pv = reach_u & ~whole & (a > 0), reach_v & ~whole & (b > 0)
     edge = [cand[pu], cand[pv]]
     s0 = [np.zeros(int(pu.sum())), length[pv] - b[pv]]
@@ -162,25 +192,27 @@ def reach(net: WalkNetwork, dist: NDArray[np.float64], budget: float, *, own_edg
         edge.append(np.array([own_edge]))
         s0.append(np.array([max(0.0, own_t * lo - r)]))
         s1.append(np.array([min(lo, own_t * lo + r)]))
-    return Reach(full, np.concatenate(edge), np.concatenate(s0), np.concatenate(s1))
+    return Reach(full, full_edges, np.concatenate(edge), np.concatenate(s0), np.concatenate(s1))
 
 
-def reach_paths(net: WalkNetwork, r: Reach) -> list[Path]:
-    """Integer paths (Clipper units) of a reach: runs of whole edges along chains, and parts."""
+def reach_shapes(net: WalkNetwork, r: Reach, *, half_width_m: float) -> tuple[list[Path], list[Path]]:
+    """What to draw of a reach: open paths to buffer, and buffers of whole cells (Clipper units).
+
+    Edges of cells reached in full are represented by their cell's kept buffer (computed on
+    first use); the other whole edges as runs along their chains; parts of edges as segments.
+    """
     ch = chains_of(net)
-    f = r.full[ch.edges]
-    if f.any():
-        cpos = ch.chain_of_edge[ch.edges]
-        first = np.zeros(len(f), dtype=bool)
-        first[ch.eptr[:-1][np.diff(ch.eptr) > 0]] = True
-        starts = np.flatnonzero(f & (first | ~np.concatenate([[False], f[:-1]])))
-        last = np.zeros(len(f), dtype=bool)
-        last[ch.eptr[1:][np.diff(ch.eptr) > 0] - 1] = True
-        ends = np.flatnonzero(f & (last | ~np.concatenate([f[1:], [False]])))
-        paths = [ch.ixy[ch.nodes[s + c:e + c + 2]].tolist()
-                 for s, e, c in zip(starts.tolist(), ends.tolist(), cpos[starts].tolist(), strict=True)]
-    else:
-        paths = []
+    fe = r.full_edges
+    cells, counts = np.unique(ch.cell_of_edge[fe], return_counts=True)
+    whole = cells[counts == np.diff(ch.cell_ptr)[cells]]
+    closed: list[Path] = []
+    for k in whole.tolist():
+        closed += _cell_polygon(net, ch, k, half_width_m)
+    full = r.full
+    if len(whole):
+        full = full.copy()
+        full[fe[np.isin(ch.cell_of_edge[fe], whole)]] = False
+    paths = _runs(ch, full, fe)
     if len(r.part_edge):
         e = r.part_edge
         length = np.where(net.length[e] > 0, net.length[e], 1.0)
@@ -188,7 +220,40 @@ def reach_paths(net: WalkNetwork, r: Reach) -> list[Path]:
         f0, f1 = (r.part_s0 / length)[:, None], (r.part_s1 / length)[:, None]
         seg = np.round(np.stack([a + f0 * (b - a), a + f1 * (b - a)], axis=1)).astype(np.int64)
         paths += seg.tolist()
-    return paths
+    return paths, closed
+
+
+def _runs(ch: Chains, full: NDArray[np.bool_], fe: NDArray[np.int64]) -> list[Path]:
+    """Runs of consecutive whole edges along the chains that hold some (integer paths)."""
+    touched = np.unique(ch.chain_of_edge[fe])
+    if len(touched) == 0:
+        return []
+    lo, hi = ch.eptr[touched], ch.eptr[touched + 1]
+    n = hi - lo
+    pos = np.repeat(lo - np.concatenate([[0], np.cumsum(n)[:-1]]), n) + np.arange(int(n.sum()))
+    f = full[ch.edges[pos]]
+    if not f.any():
+        return []
+    first = np.zeros(len(pos), dtype=bool)
+    first[np.concatenate([[0], np.cumsum(n)[:-1]])] = True
+    last = np.zeros(len(pos), dtype=bool)
+    last[np.cumsum(n) - 1] = True
+    starts = np.flatnonzero(f & (first | ~np.concatenate([[False], f[:-1]])))
+    ends = np.flatnonzero(f & (last | ~np.concatenate([f[1:], [False]])))
+    c = ch.chain_of_edge[ch.edges[pos[starts]]]
+    return [ch.ixy[ch.nodes[s + k:e + k + 2]].tolist()
+            for s, e, k in zip(pos[starts].tolist(), pos[ends].tolist(), c.tolist(), strict=True)]
+
+
+def _cell_polygon(net: WalkNetwork, ch: Chains, k: int, half_width_m: float) -> list[Path]:
+    """The buffer of every edge of cell ``k`` (contours, kept with the network's chains)."""
+    key = (k, float(half_width_m))
+    found = ch.cell_polys.get(key)
+    if found is None:
+        e = ch.cell_edges[ch.cell_ptr[k]:ch.cell_ptr[k + 1]]
+        segs = np.stack([ch.ixy[net.u[e]], ch.ixy[net.v[e]]], axis=1).tolist()
+        found = ch.cell_polys[key] = _contours(_offset(segs, [], half_width_m))
+    return found
 
 
 def to_units(net: WalkNetwork, xy: NDArray[np.float64]) -> Path:
@@ -197,10 +262,20 @@ def to_units(net: WalkNetwork, xy: NDArray[np.float64]) -> Path:
     return np.round((np.asarray(xy, dtype=float) - [ox, oy]) * SCALE).astype(np.int64).tolist()
 
 
-def _offset(paths: list[Path], half_width_m: float) -> pyclipper.PyPolyNode:
-    off = pyclipper.PyclipperOffset(2.0, max(ARC_FRACTION * half_width_m * SCALE, 1.0))
-    off.AddPaths(paths, pyclipper.JT_ROUND, pyclipper.ET_OPENROUND)
-    return off.Execute2(half_width_m * SCALE)
+def _offset(paths: list[Path], closed: list[Path], half_width_m: float) -> pyclipper.PyPolyNode:
+    """Open ``paths`` buffered by the half-width, united with ready ``closed`` polygons."""
+    if not closed:
+        off = pyclipper.PyclipperOffset(2.0, max(ARC_FRACTION * half_width_m * SCALE, 1.0))
+        off.AddPaths(paths, pyclipper.JT_ROUND, pyclipper.ET_OPENROUND)
+        return off.Execute2(half_width_m * SCALE)
+    polys = list(closed)
+    if paths:
+        off = pyclipper.PyclipperOffset(2.0, max(ARC_FRACTION * half_width_m * SCALE, 1.0))
+        off.AddPaths(paths, pyclipper.JT_ROUND, pyclipper.ET_OPENROUND)
+        polys += off.Execute(half_width_m * SCALE)
+    pc = pyclipper.Pyclipper()
+    pc.AddPaths(polys, pyclipper.PT_SUBJECT, True)
+    return pc.Execute2(pyclipper.CT_UNION, pyclipper.PFT_NONZERO, pyclipper.PFT_NONZERO)
 
 
 def _contours(tree: pyclipper.PyPolyNode) -> list[Path]:
@@ -247,16 +322,16 @@ def to_polygon(net: WalkNetwork, tree: pyclipper.PyPolyNode) -> shapely.Geometry
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
 
 
-def nested_polygons(net: WalkNetwork, paths_by_band: list[list[Path]], *, half_width_m: float
-                    ) -> list[shapely.Geometry]:
+def nested_polygons(net: WalkNetwork, shapes_by_band: list[tuple[list[Path], list[Path]]], *,
+                    half_width_m: float) -> list[shapely.Geometry]:
     """One polygon per band (bands in increasing budget), each within the next larger one.
 
     Parameters
     ----------
     net : WalkNetwork
         The network (for its Clipper origin).
-    paths_by_band : list of list of paths
-        Per band, the integer paths of what is reached (:func:`reach_paths`).
+    shapes_by_band : list of (open paths, closed polygons)
+        Per band, what is reached (:func:`reach_shapes`).
     half_width_m : float
         Street half-width (m).
 
@@ -266,10 +341,11 @@ def nested_polygons(net: WalkNetwork, paths_by_band: list[list[Path]], *, half_w
         In the network's CRS, same order as ``paths_by_band``.
 
     """
-    trees: list[pyclipper.PyPolyNode | None] = [None] * len(paths_by_band)
+    trees: list[pyclipper.PyPolyNode | None] = [None] * len(shapes_by_band)
     outer = None
-    for i in range(len(paths_by_band) - 1, -1, -1):
-        tree = _offset(paths_by_band[i], half_width_m) if paths_by_band[i] else None
+    for i in range(len(shapes_by_band) - 1, -1, -1):
+        paths, closed = shapes_by_band[i]
+        tree = _offset(paths, closed, half_width_m) if paths or closed else None
         if tree is not None and outer is not None:
             tree = _within(tree, outer)
         trees[i] = outer = tree

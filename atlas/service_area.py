@@ -45,7 +45,7 @@ from atlas import settings
 from atlas.errors import EmptyNetworkError, ValidationError
 from atlas.network import edge_csr
 from atlas.projection import MetricFrame, metric_crs_for
-from atlas.reach import nested_polygons, reach, reach_paths, to_units
+from atlas.reach import nested_polygons, reach, reach_shapes, to_units, touching
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -312,11 +312,13 @@ def _site_bands(net: WalkNetwork, dist: NDArray[np.float64], budgets_m: list[flo
     """One site's nested areas, one per budget (its distances searched to the largest)."""
     xy, snap_xy, edge, t, access = site
     access_line = to_units(net, np.array([xy, snap_xy]))
-    paths = []
+    shapes = []
+    cand = touching(net, dist)
     for b in budgets_m:
-        r = reach(net, dist, b, own_edge=edge, own_t=t, access=access)
-        paths.append(reach_paths(net, r) + ([access_line] if access <= b else []))
-    return nested_polygons(net, paths, half_width_m=half_width_m)
+        r = reach(net, dist, b, own_edge=edge, own_t=t, access=access, cand=cand)
+        paths, closed = reach_shapes(net, r, half_width_m=half_width_m)
+        shapes.append((paths + ([access_line] if access <= b else []), closed))
+    return nested_polygons(net, shapes, half_width_m=half_width_m)
 
 
 def _preview(net: WalkNetwork, dist: NDArray[np.float64], budgets_m: list[float],
