@@ -20,8 +20,10 @@ e.g. on a shared file system, and have the atlas installed.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
+import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -34,7 +36,7 @@ import pandas as pd
 import shapely
 
 from atlas import settings
-from atlas.errors import AtlasError, ValidationError
+from atlas.errors import AtlasError, ClusterUnreachableError, ValidationError
 from atlas.storage import atomic_write, atomic_write_text
 
 Progress = Callable[[str, float], None]
@@ -71,11 +73,16 @@ class BatchArea:
 
 @dataclass(frozen=True)
 class BatchOptions:
-    """Options shared by every area (budget as in :func:`atlas.service_area.budget_metres`)."""
+    """Options shared by every area (budget(s) as in :func:`atlas.service_area.budgets`).
 
-    minutes: float = settings.WALK_MINUTES
+    ``minutes`` (or ``metres``) may be one value or several bands, e.g. ``(5, 10, 15)``: the
+    service areas then have one row per site and band, and coverage one row per district and
+    band.
+    """
+
+    minutes: float | tuple[float, ...] = settings.WALK_MINUTES
     speed_kmh: float = settings.WALK_SPEED_KMH
-    metres: float | None = None
+    metres: float | tuple[float, ...] | None = None
     buffer_m: float = settings.NETWORK_BUFFER_M
     cache: str | None = None
 
@@ -222,11 +229,13 @@ def compute_area(area: BatchArea, options: BatchOptions
     Returns
     -------
     tuple
-        (service areas, coverage by district), both WGS84 with ``area`` and ``crs`` columns.
+        (service areas, coverage by district), both WGS84 with ``area`` and ``crs`` columns;
+        with several bands, one row per site and band, and per district and band (``minutes``,
+        ``budget_m``).
 
     """
-    from atlas.coverage import coverage
-    from atlas.service_area import service_areas
+    from atlas.coverage import band_shares, coverage
+    from atlas.service_area import budgets, service_areas
 
     a = _resolve(area)
     net, path = _network(area, a, options)
@@ -237,12 +246,14 @@ def compute_area(area: BatchArea, options: BatchOptions
     else:
         areas = gpd.GeoDataFrame({"site_id": pd.Series(dtype=str)}, geometry=[], crs=settings.CRS_WGS84)
     demand = _demand(a, net, path, area.name)
-    cov = coverage(net, demand, sites, minutes=options.minutes, speed_kmh=options.speed_kmh,
-                   metres=options.metres)
-    by = cov.by_district()
+    metres_b, minutes_b = budgets(minutes=options.minutes, speed_kmh=options.speed_kmh, metres=options.metres)
+    cov = coverage(net, demand, sites, speed_kmh=options.speed_kmh, metres=metres_b[-1])
+    by = band_shares(cov, metres_b, minutes=minutes_b).rename(
+        columns={"within": "covered", "pct_within": "pct_covered", "metres": "budget_m"})
+    by.insert(list(by.columns).index("pct_covered"), "uncovered", by.population - by.covered)
     table = gpd.GeoDataFrame(by.assign(
         demand_method=str(demand.method.iloc[0]) if len(demand) else "",
-        budget_m=cov.budget, n_sites=len(sites), n_sites_flagged=len(cov.flagged_sites),
+        n_sites=len(sites), n_sites_flagged=len(cov.flagged_sites),
         network_source=str(net.meta.get("source", "")), network_date=str(net.meta.get("source_date", "")),
         n_nodes=net.n_nodes, n_edges=net.n_edges),
         geometry=[a.polygon] * len(by), crs=settings.CRS_WGS84)
@@ -282,7 +293,7 @@ def run_area(area: BatchArea, out: str, options: BatchOptions) -> dict[str, Any]
         _write_parquet(gdf, folder / f"{name}.parquet")
     (folder / "error.json").unlink(missing_ok=True)
     rec: dict[str, Any] = {"name": area.name, "status": "done", "fingerprint": fp,
-                           "crs": str(table["crs"].iloc[0]), "n_sites": len(areas),
+                           "crs": str(table["crs"].iloc[0]), "n_sites": int(areas.site_id.nunique()),
                            "seconds": round(time.perf_counter() - t0, 2)}
     atomic_write_text(folder / "done.json", json.dumps(rec, ensure_ascii=False))
     return rec
@@ -325,7 +336,8 @@ def _check_names(areas: list[BatchArea]) -> None:
 
 def run_batch(areas: Iterable[BatchArea], *, out: str | Path, options: BatchOptions | None = None,
               scheduler: str | None = None, n_workers: int = 2, memory_limit: str = "auto",
-              inline: bool = False, progress: Progress | None = None) -> BatchResult:
+              inline: bool = False, progress: Progress | None = None,
+              connect_timeout_s: float | None = None) -> BatchResult:
     """Compute every area on a dask cluster and merge the results.
 
     Parameters
@@ -340,6 +352,8 @@ def run_batch(areas: Iterable[BatchArea], *, out: str | Path, options: BatchOpti
     scheduler : str, optional
         Address of an existing dask scheduler (``tcp://host:port``); default: a new
         ``LocalCluster`` of ``n_workers`` single-threaded worker processes.
+    connect_timeout_s : float, optional
+        Seconds to wait for that scheduler (default ``settings.BATCH_CONNECT_TIMEOUT_S``).
     n_workers : int
         Workers of the local cluster.
     memory_limit : str
@@ -373,8 +387,9 @@ def run_batch(areas: Iterable[BatchArea], *, out: str | Path, options: BatchOpti
     report("batch_start", 0.0)
     if pending:
         run = _run_inline if inline else _run_dask
+        kw: dict[str, Any] = {"connect_timeout_s": connect_timeout_s} if not inline else {}
         run(pending, outdir, opts, result, scheduler=scheduler, n_workers=n_workers,
-            memory_limit=memory_limit, report=lambda f: report("batch_area", 0.05 + 0.85 * f))
+            memory_limit=memory_limit, report=lambda f: report("batch_area", 0.05 + 0.85 * f), **kw)
     report("batch_merge", 0.92)
     result.files = merge(outdir, [a.name for a in todo])
     result.files.append(atomic_write_text(outdir / "status.json",
@@ -390,9 +405,77 @@ def _run_inline(pending: list[BatchArea], outdir: Path, opts: BatchOptions, resu
         kw["report"]((i + 1) / len(pending))
 
 
+#: Why a scheduler address failed, in both languages (see :func:`connect`).
+_WHY = {"no handshake": ("没有收到调度器的握手应答", "no handshake"),
+        "connection closed": ("对方关闭了连接", "the connection was closed"),
+        "not a host:port address": ("地址不是 主机:端口 形式", "not a host:port address"),
+        "the address accepts but says nothing": ("该地址接受连接但没有应答",
+                                                 "the address accepts but says nothing"),
+        "connection refused or unreachable": ("连接被拒绝或无法到达", "connection refused or unreachable")}
+
+
+def connect(scheduler: str, *, timeout_s: float | None = None) -> Any:
+    """A dask ``Client`` of the scheduler at ``scheduler``, or a clear error within ``timeout_s``.
+
+    Something else listening at the address (a port that accepts and never answers, another
+    service) used to hang the batch for minutes and end in a raw ``CommClosedError``. A dask
+    scheduler speaks first on a new connection (its handshake), so the address is first probed
+    for that within the timeout, then the client connects with the same timeout.
+
+    Raises
+    ------
+    atlas.errors.ClusterUnreachableError
+        When no dask scheduler answers there in time, naming the address (zh and en).
+
+    """
+    import dask
+    from dask.distributed import Client
+
+    timeout = float(settings.BATCH_CONNECT_TIMEOUT_S if timeout_s is None else timeout_s)
+
+    def fail(why: str, exc: BaseException | None) -> ClusterUnreachableError:
+        zh, en = _WHY[why]
+        return ClusterUnreachableError(
+            f"{timeout:g} 秒内未能连接到 dask 调度器 {scheduler}（{zh}）：请确认地址和端口，"
+            "并确认那里运行的是 `dask scheduler`",
+            f"No dask scheduler answered at {scheduler} within {timeout:g} s ({en}): check the "
+            "address and port, and that `dask scheduler` runs there" + (
+                f" [{type(exc).__name__}]" if exc is not None else ""))
+
+    _probe(scheduler, timeout, fail)
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    try:
+        with dask.config.set({"distributed.comm.timeouts.connect": f"{timeout}s"}):
+            return pool.submit(Client, scheduler, timeout=f"{timeout}s").result(timeout=2 * timeout)
+    except concurrent.futures.TimeoutError as exc:
+        raise fail("no handshake", exc) from exc
+    except (OSError, TimeoutError, ValueError) as exc:  # CommClosedError is an OSError (IOError)
+        raise fail("no handshake", exc) from exc
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _probe(scheduler: str, timeout: float, fail: Callable[[str, BaseException | None], Exception]) -> None:
+    """Check that something at a ``tcp://`` address speaks first, as a dask scheduler does."""
+    if not scheduler.startswith("tcp://"):
+        return
+    host, _, port = scheduler[6:].rstrip("/").rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            if not sock.recv(1):
+                raise fail("connection closed", None)
+    except ValueError as exc:
+        raise fail("not a host:port address", exc) from exc
+    except TimeoutError as exc:
+        raise fail("the address accepts but says nothing", exc) from exc
+    except OSError as exc:
+        raise fail("connection refused or unreachable", exc) from exc
+
+
 def _run_dask(pending: list[BatchArea], outdir: Path, opts: BatchOptions, result: BatchResult, *,
               scheduler: str | None, n_workers: int, memory_limit: str,
-              report: Callable[[float], None]) -> None:
+              report: Callable[[float], None], connect_timeout_s: float | None = None) -> None:
     """Submit one task per area; collect as they finish (a crashed task fails only its area)."""
     import contextlib
     import logging
@@ -401,7 +484,7 @@ def _run_dask(pending: list[BatchArea], outdir: Path, opts: BatchOptions, result
 
     with contextlib.ExitStack() as stack:
         if scheduler:
-            client = stack.enter_context(Client(scheduler))
+            client = stack.enter_context(connect(scheduler, timeout_s=connect_timeout_s))
         else:
             cluster = stack.enter_context(LocalCluster(
                 # ":0": any free port for dask's status page (8787 may be another cluster's)

@@ -167,9 +167,11 @@ def batch_main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="LocalCluster workers (default 2)")
     ap.add_argument("--memory-limit", default="auto", help="per LocalCluster worker, e.g. 4GB")
     ap.add_argument("--inline", action="store_true", help="no dask: one area after another here")
-    ap.add_argument("--minutes", type=float, default=settings.WALK_MINUTES)
+    ap.add_argument("--minutes", type=float, nargs="+", default=[settings.WALK_MINUTES],
+                    help="walking time, or bands, e.g. --minutes 5 10 15")
     ap.add_argument("--speed", type=float, default=settings.WALK_SPEED_KMH, help="km/h")
-    ap.add_argument("--metres", type=float, help="budget as a distance (overrides minutes x speed)")
+    ap.add_argument("--metres", type=float, nargs="+",
+                    help="budget(s) as distances (override minutes x speed)")
     ap.add_argument("--buffer-m", type=float, default=settings.NETWORK_BUFFER_M)
     ap.add_argument("--cache", type=Path, help=f"network cache folder (default {settings.CACHE_DIR})")
     ap.add_argument("--lang", choices=["zh", "en"], default="zh")
@@ -179,9 +181,13 @@ def batch_main(argv: list[str] | None = None) -> int:
         if not areas:
             print("error: no area: give a spec file, --area or --osm-file", file=sys.stderr)
             return 2
-        opts = BatchOptions(**{"minutes": args.minutes, "speed_kmh": args.speed, "metres": args.metres,
-                               "buffer_m": args.buffer_m, "cache": str(args.cache) if args.cache else None,
-                               **spec_opts})
+        given = {"minutes": args.minutes, "speed_kmh": args.speed, "metres": args.metres,
+                 "buffer_m": args.buffer_m, "cache": str(args.cache) if args.cache else None, **spec_opts}
+        for k in ("minutes", "metres"):  # one value, or bands
+            v = given[k]
+            if isinstance(v, list | tuple):
+                given[k] = float(v[0]) if len(v) == 1 else tuple(float(x) for x in v)
+        opts = BatchOptions(**given)
         bar, report = _tqdm_progress(args.lang)
         result = run_batch(areas, out=args.out, options=opts, scheduler=args.scheduler,
                            n_workers=args.workers, memory_limit=args.memory_limit, inline=args.inline,

@@ -11,6 +11,7 @@ Distances are true metres in the network's CRS, or for proxies in the UTM zone o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from atlas import settings
+from atlas.errors import ValidationError
 from atlas.projection import MetricFrame, metric_crs_for
 from atlas.service_area import (
     METHOD_NETWORK,
@@ -238,6 +240,52 @@ class Coverage:
         w = self.demand.population.to_numpy()[order]
         cum = np.cumsum(w) / w.sum()
         return {f"p{int(q * 100)}": float(self.distance[order][np.searchsorted(cum, q)]) for q in qs}
+
+
+def band_shares(cov: Coverage, budgets_m: Sequence[float], *,
+                minutes: Sequence[float] | None = None) -> pd.DataFrame:
+    """People within each walking band of the nearest site, per district (exact node distances).
+
+    Parameters
+    ----------
+    cov : Coverage
+        A coverage computed for the largest band (or more): distances up to its budget are exact.
+    budgets_m : sequence of float
+        Band budgets in metres (e.g. 375, 750, 1,125 for 5/10/15 minutes at 4.5 km/h).
+    minutes : sequence of float, optional
+        The same bands in minutes, for a ``minutes`` column (left out when not given).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per district and band, smallest band first: ``district``, (``minutes``),
+        ``metres``, ``population``, ``within`` (people within the band) and ``pct_within``.
+
+    Raises
+    ------
+    atlas.errors.ValidationError
+        If a band exceeds the coverage's budget (its distances would not be exact there).
+
+    """
+    order = np.argsort(np.asarray(budgets_m, dtype=float))
+    bands = np.asarray(budgets_m, dtype=float)[order]
+    if len(bands) and bands[-1] > cov.budget + 1e-9:
+        raise ValidationError(f"步行圈 {bands[-1]:.0f} 米超过覆盖计算的距离 {cov.budget:.0f} 米",
+                              f"Band {bands[-1]:.0f} m exceeds the coverage budget {cov.budget:.0f} m")
+    pop = cov.demand.population.to_numpy(dtype=float)
+    frames = []
+    for j, b in enumerate(bands):
+        df = pd.DataFrame({"district": cov.demand.district.to_numpy(), "population": pop,
+                           "within": np.where(cov.distance <= b, pop, 0.0)})
+        g = df.groupby("district", sort=True)[["population", "within"]].sum().reset_index()
+        g.insert(1, "metres", float(b))
+        if minutes is not None:
+            g.insert(1, "minutes", float(np.asarray(minutes, dtype=float)[order][j]))
+        g["pct_within"] = 100.0 * g.within / g.population.where(g.population > 0, np.inf)
+        frames.append(g)
+    cols = ["district", *(["minutes"] if minutes is not None else []), "metres", "population", "within",
+            "pct_within"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
 
 def demand_distances(net: WalkNetwork, demand: gpd.GeoDataFrame, site_xy: NDArray[np.float64], *,

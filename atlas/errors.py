@@ -75,3 +75,7 @@ class AuthenticationError(AtlasError):
 
 class ConfigurationError(AtlasError):
     """A setting or configuration file of the atlas is invalid (e.g. an unknown sign-in mode)."""
+
+
+class ClusterUnreachableError(AtlasError):
+    """A dask scheduler given for a batch cannot be reached or does not answer as one."""

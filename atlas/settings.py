@@ -117,6 +117,9 @@ DETOUR_FACTOR: float = 1.3
 #: edge are not cut off (metres); the default is one 15-minute walk.
 NETWORK_BUFFER_M: float = 1200.0
 
+#: Seconds ``atlas batch --scheduler`` waits for a dask scheduler to answer before giving up.
+BATCH_CONNECT_TIMEOUT_S: float = 20.0
+
 #: H3 resolution used to display demand and coverage (res 9 cells are ~0.1 km2).
 H3_RESOLUTION: int = 9
 

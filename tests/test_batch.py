@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import itertools
 import json
+import socket
+import threading
+import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -10,6 +14,7 @@ import pytest
 
 from atlas.batch import BatchArea, BatchOptions, area_dir, run_batch
 from atlas.cli import main
+from atlas.errors import ClusterUnreachableError
 from tests.conftest import shared_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -110,3 +115,63 @@ sites = "sites.csv"
     assert cov.loc["bavaria", "budget_m"] == 1000.0
     assert main(["batch", "--out", str(tmp_path / "x")]) == 2  # no area
     assert main(["nonsense"]) == 2
+
+
+def test_bands_through_the_cli_one_row_per_site_and_band(tmp_path):
+    sites = tmp_path / "sites.csv"
+    sites.write_text("id,lon,lat\na,11.5262,50.0091\nb,11.5400,50.0160\n", encoding="utf-8")
+    rc = main(["batch", "--osm-file", str(FIXTURES / "geodesic_streets_50n.osm"), "--sites", str(sites),
+               "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "c"), "--inline",
+               "--minutes", "10", "5", "15"])
+    assert rc == 0
+    sa = gpd.read_parquet(tmp_path / "out" / "service_areas.parquet")
+    assert sorted(sa.groupby("site_id").minutes.apply(list).tolist()) == [[5.0, 10.0, 15.0]] * 2
+    for _, g in sa.groupby("site_id"):
+        geoms = g.sort_values("minutes").geometry.to_numpy()
+        assert all(big.covers(small) for small, big in itertools.pairwise(geoms))
+    cov = gpd.read_parquet(tmp_path / "out" / "coverage.parquet").sort_values("minutes")
+    assert cov.minutes.tolist() == [5.0, 10.0, 15.0] and cov.budget_m.tolist() == [375.0, 750.0, 1125.0]
+    assert cov.pct_covered.is_monotonic_increasing and cov.covered.iloc[0] < cov.covered.iloc[-1]
+    status = json.loads((tmp_path / "out" / "status.json").read_text(encoding="utf-8"))
+    assert status[next(iter(status))]["n_sites"] == 2
+
+
+@pytest.fixture
+def silent_port():
+    """A local port that accepts connections and never says anything."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    held = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(srv.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield srv.getsockname()[1]
+    srv.close()
+    for c in held:
+        c.close()
+
+
+def test_a_scheduler_address_where_nothing_answers_fails_fast_and_says_where(tmp_path, silent_port, capsys):
+    addr = f"tcp://127.0.0.1:{silent_port}"
+    areas = [BatchArea("street", osm_file=str(FIXTURES / "geodesic_streets_50n.osm"))]
+    t0 = time.perf_counter()
+    with pytest.raises(ClusterUnreachableError) as err:
+        run_batch(areas, out=tmp_path / "out", scheduler=addr, connect_timeout_s=2)
+    assert time.perf_counter() - t0 < 30
+    assert addr in err.value.message("zh") and "调度器" in err.value.message("zh")
+    assert addr in err.value.message("en") and "says nothing" in err.value.message("en")
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there any more
+    rc = main(["batch", "--osm-file", str(FIXTURES / "geodesic_streets_50n.osm"),
+               "--out", str(tmp_path / "x"), "--scheduler", f"tcp://127.0.0.1:{port}", "--lang", "zh"])
+    assert rc == 2
+    assert f"tcp://127.0.0.1:{port}" in capsys.readouterr().err

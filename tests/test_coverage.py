@@ -150,3 +150,22 @@ def test_buildings_are_the_preferred_demand_source(tmp_path):
     homes = cached.to_crs(net.crs).union_all()
     near = shapely.distance(homes, shapely.points(dem.x.to_numpy(), dem.y.to_numpy()))
     assert (near[dem.method.to_numpy() == "buildings"] < 150).all()
+
+
+def test_band_shares_per_district_equal_coverage_at_each_budget(helsinki):
+    from atlas.coverage import band_shares
+    from atlas.errors import ValidationError
+
+    net, dem = helsinki
+    rng = np.random.default_rng(4)
+    k = rng.choice(net.n_nodes, 8, replace=False)
+    sites = pts(net.lon[k], net.lat[k])
+    bands = band_shares(coverage(net, dem, sites, minutes=15), [1125.0, 375.0, 750.0], minutes=[15, 5, 10])
+    assert bands.minutes.tolist() == [5.0, 5.0, 10.0, 10.0, 15.0, 15.0]
+    for m in (5, 10, 15):
+        alone = coverage(net, dem, sites, minutes=m).by_district().set_index("district")
+        rows = bands[bands.minutes == m].set_index("district")
+        assert rows.within.to_numpy() == pytest.approx(alone.loc[rows.index, "covered"].to_numpy())
+        assert rows.pct_within.to_numpy() == pytest.approx(alone.loc[rows.index, "pct_covered"].to_numpy())
+    with pytest.raises(ValidationError):
+        band_shares(coverage(net, dem, sites, minutes=10), [375.0, 1125.0])
