@@ -286,6 +286,25 @@ def authenticate(name: str, password: str, *, throttle: SignInThrottle, path: Pa
     return User(name=acct.name, role=acct.role, source="local")
 
 
+def session_user(name: str, digest: str, *, path: Path | None = None) -> User | None:
+    """The user of a signed-in session as the accounts file says now, or ``None``.
+
+    A session keeps the name and the password hash it signed in with; at each step the account
+    is looked up again, so a changed role applies at once, and a removed account or a changed
+    password ends the session.
+
+    Raises
+    ------
+    atlas.errors.ConfigurationError
+        If the accounts file cannot be read.
+
+    """
+    acct = load_accounts(path=path).get(name)
+    if acct is None or acct.hash != digest:
+        return None
+    return User(name=acct.name, role=acct.role, source="local")
+
+
 def describe(accounts: dict[str, Any]) -> list[dict[str, str]]:
     """Rows for listing accounts: name, role, created, changed (never the hash)."""
     return [{"name": a.name, "role": a.role, "created": a.created, "changed": a.changed}
@@ -294,5 +313,6 @@ def describe(accounts: dict[str, Any]) -> list[dict[str, str]]:
 
 __all__ = [
     "MAX_NAME", "MAX_PASSWORD", "MIN_PASSWORD", "Account", "add_user", "authenticate", "check_name",
-    "check_password", "describe", "load_accounts", "remove_user", "set_password", "set_role",
+    "check_password", "describe", "load_accounts", "remove_user", "session_user", "set_password",
+    "set_role",
 ]

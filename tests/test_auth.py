@@ -377,3 +377,19 @@ def test_an_unusable_shared_file_falls_back_to_the_process_count(tmp_path):
     th.failed("zhang")
     with pytest.raises(AuthenticationError):
         th.check("zhang")
+
+
+def test_a_session_follows_the_account_file(users_file):
+    from atlas.accounts import session_user
+
+    add_user("zhang", PW, role="editor", path=users_file)
+    digest = load_accounts(path=users_file)["zhang"].hash
+    assert session_user("zhang", digest, path=users_file) == User("zhang", "editor", "local")
+    set_role("zhang", "viewer", path=users_file)
+    assert session_user("zhang", digest, path=users_file).role == "viewer"
+    assert session_user("zhang", "forged", path=users_file) is None
+    set_password("zhang", "a new password", path=users_file)
+    assert session_user("zhang", digest, path=users_file) is None
+    remove_user("zhang", path=users_file)
+    assert "zhang" not in load_accounts(path=users_file)
+    assert session_user("zhang", digest, path=users_file) is None

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from atlas import settings
-from atlas.auth import User
+from atlas.accounts import add_user, remove_user, set_password, set_role
 from atlas.i18n import t
 from atlas.scenarios import scenario_history
 from ui import auth as ui_auth
@@ -18,11 +18,18 @@ COV_PAGE = str(PAGES / "3_覆盖缺口_Coverage.py")
 IMPORT_PAGE = str(PAGES / "5_导入_Import.py")
 
 
-def _page(path: str, user: User | None, *, lang: str = "zh") -> AppTest:
+def _account(name: str, role: str) -> str:
+    """A local account in the test's accounts file; returns its name."""
+    add_user(name, "a long password", role=role)
+    return name
+
+
+def _page(path: str, user: str | None, *, lang: str = "zh") -> AppTest:
+    """Run a page for a session signed in as local account ``user`` (``None``: nobody)."""
     at = AppTest.from_file(path, default_timeout=240)
     at.session_state["lang"] = lang
     if user is not None:
-        at.session_state["_atlas_signed_in_user"] = user
+        at.session_state["_atlas_signed_in_user"] = ui_auth.sign_in_record(user)
     at.run()
     assert not at.exception
     return at
@@ -32,10 +39,10 @@ def _save_buttons(at: AppTest, lang: str = "zh") -> list:
     return [b for b in at.button if b.label == t("cov_save", lang)]
 
 
-@pytest.mark.parametrize("user", [User("li", "viewer", "local"), None])
-def test_a_viewer_or_nobody_cannot_save_a_scenario_even_through_a_shown_button(monkeypatch, user):
+@pytest.mark.parametrize("viewer", [True, False])
+def test_a_viewer_or_nobody_cannot_save_a_scenario_even_through_a_shown_button(monkeypatch, viewer):
     monkeypatch.setattr(settings, "AUTH_MODE", "local")
-    at = _page(COV_PAGE, user)
+    at = _page(COV_PAGE, _account("li", "viewer") if viewer else None)
     assert not _save_buttons(at)
     assert any(t("auth_viewer_note", "zh") in c.value for c in at.caption)
     monkeypatch.setattr(ui_auth, "can_edit", lambda: True)  # a page that forgot to hide the button
@@ -47,7 +54,7 @@ def test_a_viewer_or_nobody_cannot_save_a_scenario_even_through_a_shown_button(m
 
 def test_an_editor_saves_a_scenario_with_their_name_and_the_history_shows_it(monkeypatch):
     monkeypatch.setattr(settings, "AUTH_MODE", "local")
-    at = _page(COV_PAGE, User("zhang", "editor", "local"), lang="en")
+    at = _page(COV_PAGE, _account("zhang", "editor"), lang="en")
     at.text_input(key="cov_scen_name").input("Plan A").run()
     _save_buttons(at, "en")[0].click().run()
     assert not at.error
@@ -70,6 +77,19 @@ def test_saves_without_sign_in_read_as_such_in_the_history(monkeypatch):
 
 def test_the_import_page_shows_a_viewer_nothing_to_import(monkeypatch):
     monkeypatch.setattr(settings, "AUTH_MODE", "local")
-    at = _page(IMPORT_PAGE, User("li", "viewer", "local"), lang="en")
+    at = _page(IMPORT_PAGE, _account("li", "viewer"), lang="en")
     assert [i.value for i in at.info] == [t("auth_viewer_note", "en")]
     assert not at.get("file_uploader") and not at.button
+
+
+@pytest.mark.parametrize("change", ["role", "remove", "password"])
+def test_an_administrators_change_applies_to_a_session_at_once(monkeypatch, change):
+    monkeypatch.setattr(settings, "AUTH_MODE", "local")
+    at = _page(COV_PAGE, _account("zhang", "editor"))
+    assert _save_buttons(at)
+    {"role": lambda: set_role("zhang", "viewer"), "remove": lambda: remove_user("zhang"),
+     "password": lambda: set_password("zhang", "another long password")}[change]()
+    at.run()
+    assert not _save_buttons(at)
+    signed_in = "_atlas_signed_in_user" in at.session_state
+    assert signed_in == (change == "role")  # removed or new password: signed out

@@ -30,7 +30,9 @@ from atlas.i18n import t
 from ui.cards import md_escape
 from ui.tables import show_table
 
-_SESSION_KEY = "_atlas_signed_in_user"  # set only by the sign-in form; no widget has this key
+#: Session key of a local sign-in, ``(name, password hash)``: set only by the sign-in form (no
+#: widget has this key); the account is looked up again at every step (:func:`_local_user`).
+_SESSION_KEY = "_atlas_signed_in_user"
 
 
 @st.cache_resource(show_spinner=False)
@@ -46,11 +48,23 @@ def _user() -> User | None:
     if mode == "off":
         return ANONYMOUS
     if mode == "local":
-        user = st.session_state.get(_SESSION_KEY)
-        return user if isinstance(user, User) else None
+        return _local_user()
     if mode == "header":
         return user_from_headers(st.context.headers)
     return user_from_oidc(st.user.to_dict())
+
+
+def _local_user() -> User | None:
+    """The signed-in local account, re-read from the accounts file (role changes apply at once)."""
+    from atlas.accounts import session_user
+
+    signed = st.session_state.get(_SESSION_KEY)
+    if not (isinstance(signed, tuple) and len(signed) == 2):
+        return None
+    user = session_user(*signed)
+    if user is None:  # removed, or the password was changed: the session ends
+        st.session_state.pop(_SESSION_KEY, None)
+    return user
 
 
 def current_user() -> User | None:
@@ -136,8 +150,16 @@ def _sign_in_form(lang: str) -> None:
     except AtlasError as exc:
         st.error(exc.message(lang))
         return
-    st.session_state[_SESSION_KEY] = user
+    st.session_state[_SESSION_KEY] = sign_in_record(user.name)
     st.rerun()
+
+
+def sign_in_record(name: str) -> tuple[str, str]:
+    """What a session keeps of a local sign-in: the name and the account's password hash."""
+    from atlas.accounts import load_accounts
+
+    acct = load_accounts().get(name)
+    return name, acct.hash if acct is not None else ""  # "" matches no account: not signed in
 
 
 def sign_out() -> None:
