@@ -68,3 +68,21 @@ def test_an_unreachable_server_says_so_on_the_bar(monkeypatch, tmp_path):
     next(b for b in at.button if b.label == t("sa_download", "en")).click().run()
     (bar,) = at.get("progress")
     assert "Cannot reach the OSM download service" in bar.proto.text.replace("\\", "")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_page_says_where_to_get_an_extract_where_to_put_it_and_how_long(lang, monkeypatch, tmp_path):
+    from atlas import settings
+
+    monkeypatch.setattr(settings, "OSM_DIR", tmp_path / "osm")
+    at = AppTest.from_file(PAGE, default_timeout=240)
+    at.session_state["lang"] = lang
+    at.run()
+    text = " ".join(m.value for m in at.markdown if "Geofabrik" in m.value or "ATLAS_OSM_DIR" in m.value
+                    or "CPU" in m.value)
+    for needle in ("download.geofabrik.de", "asia/china/zhejiang-latest.osm.pbf", "asia/china-latest.osm.pbf",
+                   "85 MB", "extract.bbbike.org", "ATLAS_OSM_DIR", "200 MB", "osm"):
+        assert needle in text, needle
+    assert f"`{tmp_path / 'osm'}`" in text
+    if lang == "en":  # one language at a time
+        assert not any("\u4e00" <= ch <= "\u9fff" for ch in text)

@@ -223,3 +223,17 @@ def test_measured_values_are_recorded_with_their_date(tmp_path, targets, distric
     assert (beilun.low, beilun.value, beilun.high) == (0.0, 17.0, 49.0)
     kepu = cur[(cur.target_id == "T23a") & (cur.district == "")].iloc[0]
     assert kepu.value == float((sites.category == "kepu_site").sum())
+
+
+@pytest.mark.parametrize(("args", "lang", "text"), [
+    ((None, 150.0, None, "家"), "zh", "150 家"),
+    ((0.0, 27.456, 61.7, "%"), "zh", "0–61.7 %（约 27.5）"),
+    ((0.0, 27.456, 61.7, "%"), "en", "0–61.7 % (about 27.5)"),
+    ((11.0, None, None, "名"), "zh", "≥ 11 名"),
+    ((4.0, None, 6.0, "个"), "zh", "4–6 个"),
+    ((None, 13000.0, None, "家"), "zh", "13,000 家"),
+])
+def test_values_read_as_people_read_them(args, lang, text):
+    from ui.progress_view import value_text
+
+    assert value_text(*args, lang=lang) == text

@@ -159,7 +159,7 @@ def coverage_range_chart(table: pd.DataFrame, lang: str) -> Any:
                           for k, c in cols.items()}})
     df["low"] = df.low.where(df.low.notna() | df.high.isna(), 0.0)  # "at most x %": the range is 0–x
     districts = table.rename(columns={"district": "name_zh", "district_en": "name_en"})
-    chart = district_values_chart(df, districts, lang)
+    chart = district_values_chart(df, districts, lang, "%")
     return chart.properties(title=t("prog_range_title", lang))
 
 

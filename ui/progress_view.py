@@ -31,8 +31,8 @@ def num(v: float | None) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
 
 
-def value_text(low: Any, value: Any, high: Any, unit: str) -> str:
-    """"150 家", "40–66 %（估计 45）", "≥ 11 名" for one point."""
+def value_text(low: Any, value: Any, high: Any, unit: str, lang: str = "zh") -> str:
+    """"150 家", "0–61.7 %（约 27.5）", "≥ 11 名" for one point."""
     lo, v, hi = (float(x) if x is not None and pd.notna(x) else math.nan for x in (low, value, high))
     if math.isnan(lo) and math.isnan(hi):
         body = num(v)
@@ -41,7 +41,10 @@ def value_text(low: Any, value: Any, high: Any, unit: str) -> str:
     elif math.isnan(lo):
         body = f"≤ {num(hi)}"
     else:
-        body = f"{num(lo)}–{num(hi)}" + ("" if math.isnan(v) else f" (~{num(v)})")
+        body = f"{num(lo)}–{num(hi)}"
+        if not math.isnan(v):
+            about = f"{v:,.3g}" if abs(v) < 1000 else num(v)
+            return f"{body} {unit} (about {about})" if lang == "en" else f"{body} {unit}（约 {about}）"
     return f"{body} {unit}".strip()
 
 
@@ -55,7 +58,7 @@ def baseline_text(r: Any, lang: str) -> str:
     if not r.baseline_year:
         return t("prog_not_in_plan", lang)
     unit = r.unit_en if lang == "en" else r.unit_zh
-    return f"{value_text(r.baseline_low, r.baseline, r.baseline_high, unit)} ({r.baseline_year})"
+    return f"{value_text(r.baseline_low, r.baseline, r.baseline_high, unit, lang)} ({r.baseline_year})"
 
 
 def status_columns(targets: pd.DataFrame, values: pd.DataFrame, lang: str) -> dict[str, tuple[str, str]]:
@@ -68,7 +71,8 @@ def status_columns(targets: pd.DataFrame, values: pd.DataFrame, lang: str) -> di
         seen = traj[~traj.kind.isin(["target", "baseline"])]
         unit = r["unit_en"] if lang == "en" else r["unit_zh"]
         last = seen.iloc[-1] if not seen.empty else None
-        latest = "—" if last is None else f"{value_text(last.low, last.value, last.high, unit)} ({last.year})"
+        latest = "—" if last is None else (
+            f"{value_text(last.low, last.value, last.high, unit, lang)} ({last.year})")
         out[str(r["id"])] = (latest, t(f"prog_status_{progress.assess(r, traj).status}", lang))
     return out
 
@@ -135,7 +139,7 @@ def trajectory_text(traj: pd.DataFrame, target: Any, lang: str) -> str:
     parts = []
     for r in traj.itertuples():
         value = (f"{target['comparator']} {num(r.value)} {unit}".strip() if r.kind == "target"
-                 else value_text(r.low, r.value, r.high, unit))
+                 else value_text(r.low, r.value, r.high, unit, lang))
         year = "" if r.kind == "target" else f"{r.year} "  # "2027 年目标" names its year
         parts.append(f"{year}{t(f'prog_kind_{r.kind}', lang)} {value}")
     return " · ".join(parts)
@@ -169,8 +173,8 @@ def history_table(values: pd.DataFrame, target_id: str, districts: pd.DataFrame,
         t("prog_year", lang): mine.year.astype(str),
         t("prog_district", lang): [t("prog_city", lang) if d == "" else (names.get(d, d) if en else d)
                                    for d in mine.district],
-        t("prog_value", lang): [value_text(a, b, c, "") for a, b, c in zip(mine.low, mine.value, mine.high,
-                                                                          strict=True)],
+        t("prog_value", lang): [value_text(a, b, c, "", lang)
+                                for a, b, c in zip(mine.low, mine.value, mine.high, strict=True)],
         t("prog_source", lang): mine.source.to_numpy(),
         t("prog_date", lang): mine.observed_on.to_numpy(),
         t("prog_col_kind", lang): [t(f"prog_kind_{k}", lang) for k in mine.kind],
@@ -180,7 +184,7 @@ def history_table(values: pd.DataFrame, target_id: str, districts: pd.DataFrame,
     })
 
 
-def district_values_chart(cur: pd.DataFrame, districts: pd.DataFrame, lang: str) -> Any:
+def district_values_chart(cur: pd.DataFrame, districts: pd.DataFrame, lang: str, unit: str = "") -> Any:
     """One year's per-district values: range bars with the value marked (largest first, no data last)."""
     import altair as alt
 
@@ -189,6 +193,8 @@ def district_values_chart(cur: pd.DataFrame, districts: pd.DataFrame, lang: str)
     df = df.assign(mid=df.value.fillna((df.low + df.high) / 2)).sort_values(
         "mid", ascending=False, na_position="last")
     y = alt.Y("name:N", sort=df.name.tolist(), title=None, axis=alt.Axis(labelLimit=140))
+    x_title = t("prog_value", lang) + (f" ({unit})" if lang == "en" else f"（{unit}）") if unit else t(
+        "prog_value", lang)
     tips = [alt.Tooltip("name:N", title=t("prog_district", lang)),
             alt.Tooltip("value:Q", title=t("prog_value", lang), format=",.4~g"),
             alt.Tooltip("low:Q", title=t("prog_low_short", lang), format=",.4~g"),
@@ -197,10 +203,10 @@ def district_values_chart(cur: pd.DataFrame, districts: pd.DataFrame, lang: str)
     ranged = df[df.low.notna() & df.high.notna()]
     if not ranged.empty:
         layers.append(alt.Chart(ranged).mark_bar(color="#0072B2", opacity=0.35, size=14).encode(
-            x=alt.X("low:Q", title=t("prog_value", lang)), x2="high:Q", y=y, tooltip=tips))
+            x=alt.X("low:Q", title=x_title), x2="high:Q", y=y, tooltip=tips))
     valued = df[df.value.notna()]
     layers.append(alt.Chart(valued).mark_tick(color="#0072B2", thickness=3, size=18).encode(
-        x=alt.X("value:Q", title=t("prog_value", lang)), y=y, tooltip=tips))
+        x=alt.X("value:Q", title=x_title), y=y, tooltip=tips))
     missing = df[df.value.isna() & (df.low.isna() | df.high.isna())]
     if not missing.empty:  # no data: said in grey, never a bar of 0
         layers.append(alt.Chart(missing.assign(text=t("dash_no_data", lang))).mark_text(
@@ -336,7 +342,9 @@ def show_progress(targets: pd.DataFrame, values: pd.DataFrame, districts: pd.Dat
     if not mine.empty:
         year = int(mine.year.max())
         st.markdown(f"**{t('prog_districts', lang, year=year)}**")
-        st.altair_chart(district_values_chart(mine[mine.year == year], districts, lang), width="stretch")
+        unit = str(target["unit_en"] if lang == "en" else target["unit_zh"])
+        chart = district_values_chart(mine[mine.year == year], districts, lang, unit)
+        st.altair_chart(chart, width="stretch")
     mine_all = values[values.target_id == target["id"]] if not values.empty else values
     with st.expander(t("prog_history", lang), expanded=False):
         if mine_all.empty:

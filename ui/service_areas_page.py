@@ -20,7 +20,7 @@ from atlas.i18n import stage_label, t
 from atlas.network import build_network, resolve_area
 from atlas.service_area import METHOD_PROXY
 from atlas.webmap import basemap_datum
-from ui import analysis, common, mapview
+from ui import analysis, common, mapview, network_help
 from ui.cards import md_escape
 from ui.osm_extracts import osm_files, uploaded_copy
 from ui.tables import show_table, site_names
@@ -100,6 +100,7 @@ def network_panel(area: object, label: str, lang: str) -> None:
     else:
         st.success(f"{t('sa_network_ok', lang)}: {md_escape(network.describe(lang))}")
     with st.expander(t("sa_build", lang), expanded=network is None):
+        network_help.extract_help(lang)
         bar = st.progress(0.0)
         folder = settings.OSM_DIR
         files = osm_files(folder)

@@ -1,13 +1,23 @@
 """Bilingual UI strings (Chinese first). ``t(key, lang)`` returns the text in ``lang``.
 
 The message tables live in one module per page or subject (``app``, ``auth``, ``coverage``, ``export``,
-``importing``, ``indicators``, ``progress``, ``service_areas``), each a ``MESSAGES`` dict of
+``importing``, ``indicators``, ``osm_extracts``, ``progress``, ``service_areas``), each a ``MESSAGES`` dict of
 ``key: (zh, en)``; :data:`STRINGS` merges them and refuses a key defined twice.
 """
 
 from __future__ import annotations
 
-from atlas.i18n import app, auth, coverage, export, importing, indicators, progress, service_areas
+from atlas.i18n import (
+    app,
+    auth,
+    coverage,
+    export,
+    importing,
+    indicators,
+    osm_extracts,
+    progress,
+    service_areas,
+)
 from atlas.i18n.fields import FIELD_LABELS
 from atlas.i18n.stages import STAGES
 
@@ -27,7 +37,7 @@ def _merge(*tables: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
 #: Every UI string, ``key: (zh, en)``.
 STRINGS: dict[str, tuple[str, str]] = _merge(
     app.MESSAGES, auth.MESSAGES, coverage.MESSAGES, export.MESSAGES, importing.MESSAGES,
-    indicators.MESSAGES, progress.MESSAGES, service_areas.MESSAGES,
+    indicators.MESSAGES, osm_extracts.MESSAGES, progress.MESSAGES, service_areas.MESSAGES,
 )
 
 

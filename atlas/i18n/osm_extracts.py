@@ -1,0 +1,38 @@
+"""Texts that tell planners where a real walking network comes from (Service areas page).
+
+The build times are measured (``scripts/bench_build_network.py``, README "A real walking network").
+"""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "sa_extract_title": ("哪里获取 OSM 路网数据、放在哪里、需要多久",
+                         "Where to get a street network, where to put it, how long it takes"),
+    "sa_extract_where": (
+        "**获取**：Geofabrik 下载站（download.geofabrik.de）每日更新 OpenStreetMap 分区文件："
+        "浙江省 `asia/china/zhejiang-latest.osm.pbf`，约 85 MB；全中国 `asia/china-latest.osm.pbf`，"
+        "约 1.2–1.6 GB（大小为 2026 年年中一个转载这些文件的下载镜像所列的近似值，本机无法联网核实，"
+        "以网站当前显示为准）。也可用 BBBike 的 extract 服务（extract.bbbike.org）按矩形只导出宁波，"
+        "文件更小；或用 osmium 从浙江文件截取："
+        "`osmium extract -b 120.86,28.85,122.28,30.50 zhejiang-latest.osm.pbf -o ningbo.osm.pbf`。"
+        "数据 © OpenStreetMap 贡献者，ODbL 许可。",
+        "**Get one**: Geofabrik's download server (download.geofabrik.de) has daily OpenStreetMap "
+        "extracts: Zhejiang `asia/china/zhejiang-latest.osm.pbf`, about 85 MB, and all of China "
+        "`asia/china-latest.osm.pbf`, about 1.2–1.6 GB (approximate sizes as listed in mid-2026 by a "
+        "download mirror of these files; this machine cannot check them online; the site shows "
+        "today's size). BBBike's extract service (extract.bbbike.org) exports just a rectangle round "
+        "Ningbo, a smaller file; or cut Ningbo out of the Zhejiang file with osmium: "
+        "`osmium extract -b 120.86,28.85,122.28,30.50 zhejiang-latest.osm.pbf -o ningbo.osm.pbf`. "
+        "Data © OpenStreetMap contributors, ODbL."),
+    "sa_extract_put": (
+        "**放在哪里**：管理员把文件放入服务器文件夹 {folder}（环境变量 ATLAS_OSM_DIR），这里即可按文件名"
+        "选择；或在下面上传（每个文件上限 {limit} MB：浙江或宁波文件可以上传，全中国文件须放入文件夹）。"
+        "命令行：`build-network --area 鄞州区 --osm-file zhejiang-latest.osm.pbf`。",
+        "**Where to put it**: an administrator puts the file in the server folder {folder} "
+        "(environment variable ATLAS_OSM_DIR) and it is offered here by name; or upload it below (at "
+        "most {limit} MB a file: a Zhejiang or Ningbo file can be uploaded, the China file must go in "
+        "the folder). Command line: `build-network --area Yinzhou --osm-file zhejiang-latest.osm.pbf`."),
+    "sa_extract_time": (
+        "**需要多久**（实测 CPU 时间，单核；服务器繁忙时更久）：TIMING_ZH",
+        "**How long it takes** (measured CPU time, one core; longer on a busy server): TIMING_EN"),
+}
