@@ -166,8 +166,8 @@ def test_an_editor_imports_and_saves_and_the_history_names_the_editor(local_app,
     page.get_by_text("WGS84 (GPS/OSM)", exact=True).first.click()
     settle(page, timeout_ms=120_000)
     page.get_by_role("button", name="保存有效行为我的图层").click()
-    page.get_by_text("已保存为新图层：v1").wait_for(timeout=60_000)
-    settle(page)
+    page.get_by_text("已保存为新图层：v1").wait_for(timeout=180_000)
+    settle(page, timeout_ms=180_000)
     (rec,) = list_user_layers(folder=user_dir)
     assert [v["saved_by"] for v in rec["versions"]] == ["zhang"]
     page.get_by_text("保存记录", exact=True).first.click()
@@ -180,9 +180,9 @@ def test_an_editor_imports_and_saves_and_the_history_names_the_editor(local_app,
     box = page.get_by_label("情景名称")
     box.fill("编辑者方案")
     box.press("Enter")
-    settle(page)
+    settle(page, timeout_ms=180_000)
     page.get_by_role("button", name="保存情景").click()
-    page.get_by_text("编辑者方案 · v", exact=False).first.wait_for(timeout=60_000)
+    page.get_by_text("编辑者方案 · v", exact=False).first.wait_for(timeout=180_000)
     (saved,) = scenario_history(folder=user_dir)
     assert saved["saved_by"] == "zhang" and saved["names"] == ["编辑者方案"]
     assert_clean(page)
