@@ -49,17 +49,13 @@ PEOPLE_HEADERS: dict[str, tuple[str, str]] = {
 
 #: Headers of the people columns when people are placed by area (the count is area × density).
 AREA_PEOPLE_HEADERS: dict[str, tuple[str, str]] = {
-    "population": ("按面积折算人口（约）", "People if spread evenly by area (approx.)"),
-    "certain_gap_population": ("确定在外面积按面积折算人口（约）",
-                               "People in the certain-gap area if spread evenly (approx.)"),
-    "uncertain_population": ("不确定面积按面积折算人口（约）",
-                             "People in the uncertain area if spread evenly (approx.)"),
-    "covered": ("已覆盖面积按面积折算人口（约）", "People in the covered area if spread evenly (approx.)"),
-    "uncovered": ("未覆盖面积按面积折算人口（约）",
-                  "People in the uncovered area if spread evenly (approx.)"),
-    "gap_population": ("缺口按面积折算人口（约）", "People in the gap if spread evenly by area (approx.)"),
-    "marginal_population": ("新增覆盖面积按面积折算人口（约）",
-                            "People newly covered if spread evenly by area (approx.)"),
+    "population": ("人口（按面积折算，约）", "People (≈, by area)"),
+    "certain_gap_population": ("确定在外人口（按面积折算，约）", "People certainly outside (≈, by area)"),
+    "uncertain_population": ("不确定人口（按面积折算，约）", "People uncertain (≈, by area)"),
+    "covered": ("已覆盖人口（按面积折算，约）", "People covered (≈, by area)"),
+    "uncovered": ("未覆盖人口（按面积折算，约）", "People not covered (≈, by area)"),
+    "gap_population": ("缺口人口（按面积折算，约）", "People in the gap (≈, by area)"),
+    "marginal_population": ("新增覆盖人口（按面积折算，约）", "People newly covered (≈, by area)"),
 }
 
 

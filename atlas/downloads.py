@@ -268,6 +268,15 @@ def access_points(access: Any) -> pd.DataFrame:
     return out[[*first, *[c for c in out.columns if c not in first]]]
 
 
+def _named(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``district`` columns in ``lang`` (pinyin in English, as on the maps)."""
+    from atlas.names import district_name
+
+    if "district" not in table.columns:
+        return table
+    return table.assign(district=[district_name(d, lang) for d in table.district])
+
+
 def coverage_downloads(summary: Any, *, gaps: gpd.GeoDataFrame, access: Any, reco: gpd.GeoDataFrame,
                        by: pd.DataFrame, acc_by: pd.DataFrame, zones: pd.DataFrame | None = None,
                        lang: str = "zh", badge: str = "") -> list[Download]:
@@ -291,7 +300,10 @@ def coverage_downloads(summary: Any, *, gaps: gpd.GeoDataFrame, access: Any, rec
     en = lang == "en"
     headers = {c: summary.demand_label(lang, column=c) for c in fmt.PEOPLE_COLUMNS}
     label = {k: v[en] for k, v in _COVERAGE_LABELS.items()}
+    from atlas.names import district_name
+
     merged = by.merge(acc_by[["zone", "score_per_10k", "pct_no_access"]], on="zone", how="left")
+    merged["zone"] = [district_name(z, lang) for z in merged.zone]
     gap_rows = pd.DataFrame(gaps.drop(columns="geometry")) if len(gaps) else pd.DataFrame(gaps)
     out = [
         Download(label["by_district"], "coverage_by_district.csv", "text/csv",
@@ -299,11 +311,12 @@ def coverage_downloads(summary: Any, *, gaps: gpd.GeoDataFrame, access: Any, rec
         Download(label["gaps_csv"], "coverage_gaps.csv", "text/csv",
                  lambda: briefing_csv(gap_table(gap_rows, lang), lang, headers=headers, badge=badge)),
         Download(label["gaps"], "coverage_gaps.geojson", "application/geo+json",
-                 lambda: briefing_geojson(gaps, lang, headers=headers, badge=badge)),
+                 lambda: briefing_geojson(_named(gaps, lang), lang, headers=headers, badge=badge)),
         Download(label["e2sfca"], "e2sfca_points.csv", "text/csv",
-                 lambda: briefing_csv(access_points(access), lang, headers=headers, badge=badge)),
+                 lambda: briefing_csv(_named(access_points(access), lang), lang, headers=headers,
+                                      badge=badge)),
         Download(label["recommended"], "recommended_sites.geojson", "application/geo+json",
-                 lambda: briefing_geojson(reco, lang, headers=headers, badge=badge)),
+                 lambda: briefing_geojson(_named(reco, lang), lang, headers=headers, badge=badge)),
     ]
     if zones is not None:
         out.append(Download(label["by_zone"], "coverage_by_zone.csv", "text/csv",

@@ -29,6 +29,7 @@ from scipy import sparse
 from atlas import settings
 from atlas.coverage import demand_xy
 from atlas.errors import ValidationError
+from atlas.names import district_name
 from atlas.projection import metric_crs_for
 from atlas.service_area import METHOD_NETWORK, Snap, node_distances, sites_xy, snap
 
@@ -302,9 +303,11 @@ def candidates_from_gaps(gaps: gpd.GeoDataFrame, *, top: int = 60,
     contiguous gap would otherwise yield a single candidate).
     """
     g = gaps.head(top)
+    named = "name" in g.columns and "name_en" in g.columns  # the gaps' own names, in each language
     out = gpd.GeoDataFrame({
         "id": [f"gap{r:03d}" for r in g["rank"]],
-        "name": [f"缺口片区 {r} / gap {r}" for r in g["rank"]],
+        "name": g["name"].astype(str).to_numpy() if named else [f"缺口片区 {r}" for r in g["rank"]],
+        "name_en": g["name_en"].astype(str).to_numpy() if named else [f"gap {r}" for r in g["rank"]],
         "district": g.district.to_numpy(), "gap_population": g.population.to_numpy(),
     }, geometry=shapely.points(g.lon.to_numpy(), g.lat.to_numpy()), crs=settings.CRS_WGS84)
     if cells is not None:
@@ -312,7 +315,8 @@ def candidates_from_gaps(gaps: gpd.GeoDataFrame, *, top: int = 60,
         centres = np.array([h3.cell_to_latlng(x) for x in c.h3]).reshape(-1, 2)
         extra = gpd.GeoDataFrame({
             "id": [f"cell{i:03d}" for i in range(len(c))],
-            "name": [f"高缺口格 {i + 1} / gap cell {i + 1}" for i in range(len(c))],
+            "name": [f"高缺口格 {i + 1}（{d}）" for i, d in enumerate(c.district)],
+            "name_en": [f"gap cell {i + 1} ({district_name(d, 'en')})" for i, d in enumerate(c.district)],
             "district": c.district.to_numpy(), "gap_population": c.uncovered.to_numpy(),
         }, geometry=shapely.points(centres[:, 1], centres[:, 0]), crs=settings.CRS_WGS84)
         out = gpd.GeoDataFrame(pd.concat([out, extra], ignore_index=True), crs=settings.CRS_WGS84)

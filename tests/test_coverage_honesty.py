@@ -181,8 +181,8 @@ def test_area_uniform_people_are_labelled_as_an_estimate(city):
     assert s.demand_method == "area-uniform"
     assert demand_label("area-uniform", "zh") == "按面积折算的人口（估计）"
     assert demand_label("area-uniform", "en") == "people if spread evenly by area (estimate)"
-    assert s.demand_label("zh", column="certain_gap_population") == "确定在外面积按面积折算人口（约）"
-    assert s.demand_label("en", column="population") == "People if spread evenly by area (approx.)"
+    assert s.demand_label("zh", column="certain_gap_population") == "确定在外人口（按面积折算，约）"
+    assert s.demand_label("en", column="population") == "People (≈, by area)"
     assert s.demand_label("zh", column="district") == fmt.header("district", "zh")
     assert "按面积折算的人口（估计）" in s.headline("zh")
     assert "people if spread evenly by area (estimate)" in s.headline("en")

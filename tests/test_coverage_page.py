@@ -36,7 +36,7 @@ def test_gaps_are_named_districts_in_words_and_people_headers_say_how_placed():
     assert demand_label("area-uniform", "zh", column="population") in gaps.columns
     # people placed by area: the gaps are ranked by area, which comes before the head count
     area = gaps["面积（km²）"].to_numpy()
-    assert list(gaps.columns).index("面积（km²）") < list(gaps.columns).index("按面积折算人口（约）")
+    assert list(gaps.columns).index("面积（km²）") < list(gaps.columns).index("人口（按面积折算，约）")
     assert (area[:-1] >= area[1:]).all() and list(gaps["排序"]) == list(range(1, len(gaps) + 1))
     by = _table(at, "覆盖率上限（%）")
     status = by.set_index("范围")["状态"]

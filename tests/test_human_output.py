@@ -68,7 +68,7 @@ def test_english_tables_have_english_headers():
     at = _run(COV_PAGE, lang="en")
     cols = list(at.dataframe[0].value.columns)
     assert "Place" in cols and "Covered, at most (%)" in cols
-    assert "People if spread evenly by area (approx.)" in cols
+    assert "People (≈, by area)" in cols
 
 
 def test_map_page_card_cites_sources_and_keeps_english_notes_out_of_chinese():

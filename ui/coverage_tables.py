@@ -15,6 +15,7 @@ import streamlit as st
 from atlas import fmt
 from atlas.coverage_text import siting_note
 from atlas.i18n import t
+from atlas.names import district_name
 from atlas.places import gap_table
 from ui import analysis, scenario_panel
 from ui.cards import md_escape
@@ -41,7 +42,7 @@ def result_tables(run: Run, found: Findings, lang: str) -> tuple[pd.DataFrame, p
     st.subheader(t("cov_by_district", lang))
     _badge_caption(run)
     by = analysis.derived(run.key, "by_district", (lang,), run.summary)
-    show_table(district_view(by), lang, headers=headers)
+    show_table(district_view(by, lang), lang, headers=headers)
     st.subheader(t("cov_gaps", lang))
     st.caption(t("cov_gaps_by_area" if run.summary.by_area else "cov_gaps_by_people", lang))
     _badge_caption(run)
@@ -56,8 +57,8 @@ def result_tables(run: Run, found: Findings, lang: str) -> tuple[pd.DataFrame, p
     st.caption(found.access.label(lang))
     _badge_caption(run)
     acc_by = analysis.derived((run.key, found.decay, "by_district"), "by_district", (), found.access)
-    show_table(acc_by[["zone", "score_per_10k", "pct_no_access", "population", "status"]], lang,
-               headers=headers)
+    show_table(with_district_names(acc_by[["zone", "score_per_10k", "pct_no_access", "population", "status"]],
+                                   lang), lang, headers=headers)
     left, right = st.columns(2)
     with left:
         st.subheader(t("cov_reco", lang))
@@ -65,7 +66,11 @@ def result_tables(run: Run, found: Findings, lang: str) -> tuple[pd.DataFrame, p
             st.caption(t("cov_reco_none", lang))  # why was said once, above the map
         else:
             st.caption(siting_note(found.reco_info, lang))
-            show_table(found.reco, lang, names=run.names, headers=headers)
+            reco = found.reco
+            if lang == "en" and "name_en" in reco.columns:
+                reco = reco.assign(name=reco.name_en)
+            show_table(reco.drop(columns=["name_en"], errors="ignore"), lang, names=run.names,
+                       headers=headers)
     with right:
         scenario_panel.panel(run.supply.scenario, lang)
     return by, acc_by
@@ -76,14 +81,19 @@ DISTRICT_VIEW = ("zone", "pct_lower", "pct_upper", "pct_estimate", "certain_gap_
                  "certain_gap_population", "area_km2", "population", "uncertain_population", "status")
 
 
-def district_view(by: pd.DataFrame) -> pd.DataFrame:
+def district_view(by: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The by-district table as shown: answer columns first; no column that is empty throughout.
 
-    The method is the headline's and a missing district's note is said once there (the full
-    table, notes included, is in the download).
+    Districts are named in ``lang``. The method is the headline's and a missing district's note
+    is said once there (the full table, notes included, is in the download).
     """
     cols = [c for c in DISTRICT_VIEW if c in by.columns and (c == "zone" or by[c].notna().any())]
-    return by[cols]
+    return with_district_names(by[cols], lang)
+
+
+def with_district_names(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``table`` with its ``zone`` (a district) named in ``lang`` (:func:`atlas.names.district_name`)."""
+    return table.assign(zone=[district_name(z, lang) for z in table.zone])
 
 
 def _badge_caption(run: Run) -> None:
