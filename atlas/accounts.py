@@ -286,6 +286,12 @@ def authenticate(name: str, password: str, *, throttle: SignInThrottle, path: Pa
     return User(name=acct.name, role=acct.role, source="local")
 
 
+@functools.lru_cache(maxsize=4)
+def _snapshot(path: str, ino: int, mtime_ns: int, size: int) -> dict[str, Account]:
+    """The accounts as read for checking sessions (never for changing the file)."""
+    return load_accounts(path=Path(path))
+
+
 def session_user(name: str, digest: str, *, path: Path | None = None) -> User | None:
     """The user of a signed-in session as the accounts file says now, or ``None``.
 
@@ -299,7 +305,15 @@ def session_user(name: str, digest: str, *, path: Path | None = None) -> User | 
         If the accounts file cannot be read.
 
     """
-    acct = load_accounts(path=path).get(name)
+    target = _path(path)
+    try:
+        info = target.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigurationError("账户文件无法读取", "The accounts file cannot be read") from exc
+    # every write replaces the file (a new inode), so the key changes with each change
+    acct = _snapshot(str(target), info.st_ino, info.st_mtime_ns, info.st_size).get(name)
     if acct is None or acct.hash != digest:
         return None
     return User(name=acct.name, role=acct.role, source="local")

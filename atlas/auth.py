@@ -26,6 +26,7 @@ The brute-force brake of the sign-in form is :class:`SignInThrottle` (in one pro
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
@@ -153,8 +154,21 @@ def clean_name(name: str, *, max_len: int = MAX_EXTERNAL_NAME) -> str:
 # --- proxy and identity-provider users: roles from the roles file -----------------------------
 
 def _read_roles(path: Path) -> tuple[dict[str, str], str | None]:
+    """The roles file's mapping and default role, parsed again only when the file changed."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        info = path.stat()
+    except FileNotFoundError:
+        return {}, None
+    except OSError as exc:
+        raise ConfigurationError("角色文件无法读取（TOML 格式错误或无权限）",
+                                 "The roles file cannot be read (bad TOML or no permission)") from exc
+    return _parse_roles(str(path), info.st_mtime_ns, info.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_roles(path: str, mtime_ns: int, size: int) -> tuple[dict[str, str], str | None]:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}, None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

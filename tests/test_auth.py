@@ -393,3 +393,16 @@ def test_a_session_follows_the_account_file(users_file):
     remove_user("zhang", path=users_file)
     assert "zhang" not in load_accounts(path=users_file)
     assert session_user("zhang", digest, path=users_file) is None
+
+
+def test_an_edited_roles_file_applies_at_once(tmp_path):
+    import os
+
+    f = tmp_path / "roles.toml"
+    f.write_text('[roles]\n"boss" = "editor"\n', encoding="utf-8")
+    assert role_for("boss", roles_file=f, default_role="viewer") == "editor"
+    f.write_text('[roles]\n"boss" = "viewer"\n', encoding="utf-8")  # same size
+    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 1_000_000))
+    assert role_for("boss", roles_file=f, default_role="editor") == "viewer"
+    f.unlink()
+    assert role_for("boss", roles_file=f, default_role="editor") == "editor"
