@@ -90,6 +90,8 @@ class TableDef:
         Columns (comma-separated lists) to index, one index per entry.
     description : str
         What the table holds (shown by GIS tools reading the GeoPackage).
+    view : str
+        For a view: its ``SELECT`` (portable SQL); ``columns`` then name what it selects.
 
     """
 
@@ -98,6 +100,7 @@ class TableDef:
     constraints: tuple[str, ...] = ()
     indexes: tuple[str, ...] = ()
     description: str = ""
+    view: str = ""
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -140,9 +143,9 @@ def _declare(table: TableDef) -> TableDef:
     return table
 
 
-def tables() -> tuple[TableDef, ...]:
-    """Every declared table, in declaration order."""
-    return tuple(_TABLES.values())
+def tables(*, views: bool = False) -> tuple[TableDef, ...]:
+    """Every declared table (and view, if asked), in declaration order."""
+    return tuple(t for t in _TABLES.values() if views or not t.view)
 
 
 _declare(TableDef("atlas_layers", (
@@ -164,6 +167,19 @@ _declare(TableDef("atlas_scenario_versions", (
     ("saved_by", "TEXT NOT NULL DEFAULT ''")), description="Saved scenario sets"))
 _declare(TableDef("atlas_meta", (
     ("key", "TEXT NOT NULL PRIMARY KEY"), ("value", "TEXT NOT NULL")), description="Store metadata"))
+
+_CURRENT_COLUMNS = ("fid", "version_id", *TEXT_COLUMNS, *REAL_COLUMNS, "geom")
+_declare(TableDef("atlas_current_features", (
+    *((c, "{geom}" if c == "geom" else "") for c in _CURRENT_COLUMNS),
+    ("layer_key", ""), ("layer_name", ""), ("layer_kind", ""), ("version", ""),
+    ("version_created", ""), ("saved_by", "")),
+    description="The newest version of every user layer: one row per feature (for GIS tools)",
+    view=(f"SELECT {', '.join('f.' + c for c in _CURRENT_COLUMNS)}, l.key AS layer_key, "
+          "l.name AS layer_name, l.kind AS layer_kind, v.n AS version, "
+          "v.created AS version_created, v.saved_by AS saved_by "
+          "FROM atlas_features f JOIN atlas_versions v ON v.version_id = f.version_id "
+          "JOIN atlas_layers l ON l.key = v.layer_key WHERE v.n = "
+          "(SELECT MAX(v2.n) FROM atlas_versions v2 WHERE v2.layer_key = v.layer_key)")))
 
 
 class StoreConnection:
@@ -319,11 +335,14 @@ def _connect(where: Path | str) -> StoreConnection:
 
 
 def _lacking(conn: StoreConnection) -> list[tuple[TableDef, list[str] | None]]:
-    """Declared tables the store lacks (``None``) or lacks columns of (the list)."""
+    """Declared tables the store lacks (``None``) or lacks columns of (the list).
+
+    A view that is missing or selects other columns than declared is made again (``None``).
+    """
     have = conn.columns()
     out: list[tuple[TableDef, list[str] | None]] = []
-    for t in tables():
-        if t.name not in have:
+    for t in tables(views=True):
+        if t.name not in have or (t.view and set(t.column_names) != have[t.name]):
             out.append((t, None))
         elif missing := [c for c in t.column_names if c not in have[t.name]]:
             out.append((t, missing))

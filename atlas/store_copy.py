@@ -25,7 +25,7 @@ CHUNK = 5000
 
 def _attribute_tables(conn: store.StoreConnection) -> list[store.TableDef]:
     """The source's tables beyond the store's own: attribute tables other modules declared."""
-    own = {t.name for t in store.tables()}
+    own = {t.name for t in store.tables(views=True)}
     out = []
     for name in sorted(conn.columns()):
         if name.startswith("atlas_") and name not in own:

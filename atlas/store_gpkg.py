@@ -85,7 +85,7 @@ class GpkgConnection(store.StoreConnection):
     def columns(self) -> dict[str, set[str]]:
         """Tables and their columns (one statement)."""
         rows = self.execute("SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
-                            "WHERE m.type = 'table'").fetchall()
+                            "WHERE m.type IN ('table', 'view')").fetchall()
         out: dict[str, set[str]] = {}
         for t, c in rows:
             out.setdefault(t, set()).add(c)
@@ -107,7 +107,12 @@ class GpkgConnection(store.StoreConnection):
         if "gpkg_contents" not in self.columns():
             self._init_geopackage()
         cols = [f"{c} {self.declaration(d)}" for c, d in table.columns]
-        self.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({', '.join([*cols, *table.constraints])})")
+        if table.view:
+            self.execute(f"DROP VIEW IF EXISTS {table.name}")
+            self.execute(f"CREATE VIEW {table.name} AS {table.view}")
+        else:
+            self.execute(f"CREATE TABLE IF NOT EXISTS {table.name} "
+                         f"({', '.join([*cols, *table.constraints])})")
         for i, idx in enumerate(table.indexes):
             self.execute(f"CREATE INDEX IF NOT EXISTS {table.name}_i{i} ON {table.name}({idx})")
         geom = table.geometry_columns

@@ -216,6 +216,13 @@ def test_versions_names_and_geometry_round_trip(where, tmp_path):
     polys = gdf[gdf.geometry.geom_type == "Polygon"]
     assert shapely.equals_exact(polys.geometry.to_numpy(), areas.geometry.to_numpy(), tolerance=1e-9).all()
     assert sorted(polys.name_zh) == sorted(areas.name_zh)
+    # and a view of every layer's newest version, by name, for a GIS user
+    current = pyogrio.read_dataframe(
+        store.store_path(where) if not isinstance(where, str)
+        else read_with_gdal(where, "atlas_current_features", tmp_path), layer="atlas_current_features")
+    assert current.groupby("layer_name").version.unique().map(list).to_dict() == {
+        "测试 <b>层</b>/../x": [2], "园区": [1]}
+    assert len(current) == 31 + 5 and current.crs.to_epsg() == 4326
     assert user_data_signature(folder=where)[1] == 3
 
 
