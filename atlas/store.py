@@ -9,7 +9,9 @@ values) lives in tables declared here with :class:`Table`:
 - ``atlas_features`` (the rows of every version in the site schema, with a geometry column in
   WGS84, so QGIS or GDAL can open the store and see every feature of every version),
 - ``atlas_scenario_versions`` (each save of the scenario set, as JSON, with time and who saved it),
-- ``atlas_meta`` (migration markers).
+- ``atlas_meta`` (migration markers),
+- the view ``atlas_current_features``: each layer's newest version, with the layer's name, the
+  version number and who saved it (what a GIS user opens).
 
 Where: by default one GeoPackage file, ``<user data folder>/atlas_user.gpkg``
 (:mod:`atlas.store_gpkg`); with ``ATLAS_DATABASE_URL=postgresql://...`` (or a ``postgresql://``
