@@ -238,11 +238,11 @@ def app(processes: int, database: bool) -> Iterator[tuple[str, list[int], list[i
             other += pid_listening(int(db.rsplit(":", 1)[1].split("/")[0]), "postgres")
         if processes == 1:
             port = serve_many.free_port()
-            proc = serve_many._start_app(port, env, Path(tmp) / "app.log")
+            proc = serve_many.start_app(port, env, Path(tmp) / "app.log")
             stack.callback(proc.wait, timeout=30)
             stack.callback(proc.terminate)
             url = f"http://127.0.0.1:{port}"
-            if not serve_many._healthy(url, 120):
+            if not serve_many.healthy(url, 120):
                 raise SystemExit("the app did not start")
             yield url, [proc.pid], other
         else:

@@ -131,7 +131,8 @@ def nginx_config(ports: list[int], *, listen: str, run: Path, upload_mb: int = 2
                              listen=listen, extra=extra, static_root=streamlit_static())
 
 
-def _healthy(url: str, timeout: float) -> bool:
+def healthy(url: str, timeout: float) -> bool:
+    """Whether ``url/_stcore/health`` answers 200 within ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), urlopen(f"{url}/_stcore/health", timeout=2) as r:
@@ -168,7 +169,8 @@ class Farm:
                 p.wait(timeout=10)
 
 
-def _start_app(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_app(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """One ``streamlit run`` of the app on 127.0.0.1:``port`` (output appended to ``log``)."""
     with log.open("ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
@@ -200,9 +202,9 @@ def serving(processes: int, *, port: int | None = None, env: dict[str, str] | No
     listen = port or free_port()
     farm = Farm(url=f"http://127.0.0.1:{listen}", ports=ports, run=run)
     try:
-        farm.apps = [_start_app(p, env, run / f"app-{p}.log") for p in ports]
+        farm.apps = [start_app(p, env, run / f"app-{p}.log") for p in ports]
         for p in ports:
-            if not _healthy(f"http://127.0.0.1:{p}", start_timeout):
+            if not healthy(f"http://127.0.0.1:{p}", start_timeout):
                 raise RuntimeError(f"app process on port {p} did not start; see {run}/app-{p}.log")
         _prepare_run_dir(run)
         conf = run / "nginx.conf"
@@ -210,7 +212,7 @@ def serving(processes: int, *, port: int | None = None, env: dict[str, str] | No
                                      show_upstream=show_upstream), encoding="utf-8")
         farm.nginx = subprocess.Popen([nginx_bin, "-c", str(conf), "-p", str(run)],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        if not _healthy(farm.url, 30):
+        if not healthy(farm.url, 30):
             err = (run / "error.log").read_text(errors="replace") if (run / "error.log").exists() else ""
             raise RuntimeError(f"nginx did not start: {err[-500:]}")
         yield farm

@@ -117,10 +117,10 @@ def test_the_map_page_still_works_when_the_database_is_down(tmp_path):
     env = dict(os.environ, ATLAS_USER_DIR=str(tmp_path / "user"),
                ATLAS_CACHE_DIR=str(tmp_path / "cache"), ATLAS_DATABASE_URL=dead)
     port = serve_many.free_port()
-    proc = serve_many._start_app(port, env, tmp_path / "app.log")
+    proc = serve_many.start_app(port, env, tmp_path / "app.log")
     try:
         url = f"http://127.0.0.1:{port}"
-        assert serve_many._healthy(url, 120)
+        assert serve_many.healthy(url, 120)
 
         async def map_page() -> bytes:
             s = load_app.Session(url)
