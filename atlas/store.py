@@ -261,6 +261,18 @@ class StoreConnection:
         """Create ``table`` and its indexes (inside the caller's write transaction)."""
         raise NotImplementedError
 
+    def create_relation(self, table: TableDef) -> None:
+        """The part of :meth:`create_table` both backends share: the table (or view) and indexes."""
+        cols = [f"{c} {self.declaration(d)}" for c, d in table.columns]
+        if table.view:
+            self.execute(f"DROP VIEW IF EXISTS {table.name}")
+            self.execute(f"CREATE VIEW {table.name} AS {table.view}")
+        else:
+            self.execute(f"CREATE TABLE IF NOT EXISTS {table.name} "
+                         f"({', '.join([*cols, *table.constraints])})")
+        for i, idx in enumerate(table.indexes):
+            self.execute(f"CREATE INDEX IF NOT EXISTS {table.name}_i{i} ON {table.name}({idx})")
+
     def add_column(self, table: TableDef, column: str) -> None:
         """Add a declared column to an existing table."""
         raise NotImplementedError

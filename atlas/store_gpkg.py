@@ -106,15 +106,7 @@ class GpkgConnection(store.StoreConnection):
         """Create the table, register it in the GeoPackage tables, and index it."""
         if "gpkg_contents" not in self.columns():
             self._init_geopackage()
-        cols = [f"{c} {self.declaration(d)}" for c, d in table.columns]
-        if table.view:
-            self.execute(f"DROP VIEW IF EXISTS {table.name}")
-            self.execute(f"CREATE VIEW {table.name} AS {table.view}")
-        else:
-            self.execute(f"CREATE TABLE IF NOT EXISTS {table.name} "
-                         f"({', '.join([*cols, *table.constraints])})")
-        for i, idx in enumerate(table.indexes):
-            self.execute(f"CREATE INDEX IF NOT EXISTS {table.name}_i{i} ON {table.name}({idx})")
+        self.create_relation(table)
         geom = table.geometry_columns
         self.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
                      "srs_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",

@@ -98,15 +98,7 @@ class PgConnection(store.StoreConnection):
         """Create the table (PostGIS first, if the database lacks it) and its indexes."""
         if table.geometry_columns:
             self._ensure_postgis()
-        cols = [f"{c} {self.declaration(d)}" for c, d in table.columns]
-        if table.view:
-            self.execute(f"DROP VIEW IF EXISTS {table.name}")
-            self.execute(f"CREATE VIEW {table.name} AS {table.view}")
-        else:
-            self.execute(f"CREATE TABLE IF NOT EXISTS {table.name} "
-                         f"({', '.join([*cols, *table.constraints])})")
-        for i, idx in enumerate(table.indexes):
-            self.execute(f"CREATE INDEX IF NOT EXISTS {table.name}_i{i} ON {table.name}({idx})")
+        self.create_relation(table)
         for c in () if table.view else table.geometry_columns:
             self.execute(f"CREATE INDEX IF NOT EXISTS {table.name}_{c}_gist ON {table.name} USING GIST ({c})")
         if table.description:
