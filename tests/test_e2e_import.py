@@ -58,6 +58,9 @@ def page(app_url, browser):
     p.locator("[data-testid='stFileUploader'] input[type=file]").first.wait_for(
         state="attached", timeout=90_000)
     settle(p)
+    if p.get_by_text("Page not found").count():  # streamlit/streamlit#9624 (see app_url): the
+        p.keyboard.press("Escape")  # page itself did load; the dialog only makes it inert
+        settle(p)
     yield p
     p.close()
 

@@ -48,13 +48,23 @@ def clean_cells(df: pd.DataFrame, info: ReadInfo) -> pd.DataFrame:
                                              or pd.api.types.is_string_dtype(out[col])):
             continue
         values = out[col].to_numpy(dtype=object)  # Python strings: Arrow's cannot hold surrogates
-        hit = np.fromiter((isinstance(v, str) and _ANY.search(v) is not None for v in values), bool,
-                          len(values))
+        try:  # one C-speed scan of the whole column first: almost every column is clean
+            joined: str | None = "".join(values)
+        except TypeError:  # not all strings
+            joined = None
+        if joined is not None and (joined.isprintable() or not _ANY.search(joined)):
+            hit = np.zeros(len(values), bool)
+        else:
+            hit = np.fromiter((isinstance(v, str) and _ANY.search(v) is not None for v in values), bool,
+                              len(values))
         if hit.any():
             values = values.copy()
             values[hit] = [clean_text(v) for v in values[hit]]
-            out[col] = pd.Series(values, index=out.index, dtype=object)
             touched |= hit
+        if hit.any() or (joined is not None and out[col].dtype == object):
+            cleaned = pd.Series(values, index=out.index, dtype=object)
+            strings = joined is not None or all(isinstance(v, str) for v in values)
+            out[col] = cleaned.astype("str") if strings else cleaned  # string columns again
     names = [clean_text(str(c)) or f"列{j + 1}" for j, c in enumerate(out.columns)]
     renamed = names != [str(c) for c in out.columns]
     if renamed:
@@ -70,9 +80,5 @@ def clean_cells(df: pd.DataFrame, info: ReadInfo) -> pd.DataFrame:
                   f"（如 NUL、换行、双向控制符、零宽字符）{where_zh}",
                   f"Removed control or invisible characters (NUL, line breaks, bidi controls, zero-width "
                   f"characters) from {int(touched.sum())} rows{where_en}")
-    for col in out.columns:  # clean text columns become string columns again
-        if not str(col).startswith("_") and out[col].dtype == object \
-                and all(isinstance(v, str) for v in out[col].to_numpy()):
-            out[col] = out[col].astype("str")
     out.attrs = df.attrs
     return out
