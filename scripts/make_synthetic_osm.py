@@ -59,26 +59,20 @@ def _ways(gx: np.ndarray, gy: np.ndarray, inside: np.ndarray, ids: np.ndarray, r
         keep = IN[:, :-1] & IN[:, 1:] & (rng.random((IN.shape[0], IN.shape[1] - 1)) > 0.05)
         for r in np.flatnonzero(keep.any(axis=1)):
             way: list[int] = []
-            for c in range(keep.shape[1] + 1):
-                if c < keep.shape[1] and keep[r, c] and len(way) < 10 * (shape_nodes + 1):
-                    if not way:
-                        way.append(int(ID[r, c]))
+            for c in range(keep.shape[1]):
+                if not keep[r, c] or len(way) >= 10 * (shape_nodes + 1):  # a gap, or 10 blocks done
+                    if len(way) > 1:
+                        ways.append(way)
+                    way = []
+                if keep[r, c]:
+                    way += [] if way else [int(ID[r, c])]
                     for f in t:
-                        shapes.append((X[r, c] + f * (X[r, c + 1] - X[r, c]), Y[r, c]
-                                       + f * (Y[r, c + 1] - Y[r, c])))
+                        shapes.append((X[r, c] + f * (X[r, c + 1] - X[r, c]),
+                                       Y[r, c] + f * (Y[r, c + 1] - Y[r, c])))
                         way.append(first_shape_id + len(shapes) - 1)
                     way.append(int(ID[r, c + 1]))
-                    continue
-                if len(way) > 1:
-                    ways.append(way)
-                way = []
-                if c < keep.shape[1] and keep[r, c]:  # a run cut at 10 blocks goes on in a new way
-                    way.append(int(ID[r, c]))
-                    for f in t:
-                        shapes.append((X[r, c] + f * (X[r, c + 1] - X[r, c]), Y[r, c]
-                                       + f * (Y[r, c + 1] - Y[r, c])))
-                        way.append(first_shape_id + len(shapes) - 1)
-                    way.append(int(ID[r, c + 1]))
+            if len(way) > 1:
+                ways.append(way)
     return ways, shapes
 
 
