@@ -221,6 +221,8 @@ def test_measured_values_are_recorded_with_their_date(tmp_path, targets, distric
     assert cur[(cur.target_id == "T23b")].district.tolist() == ["", "北仑区", "海曙区"]
     beilun = cur[(cur.target_id == "T23b") & (cur.district == "北仑区")].iloc[0]
     assert (beilun.low, beilun.value, beilun.high) == (0.0, 17.0, 49.0)
+    poles = cur[cur.target_id == "T03a"].iloc[0]  # verified..listed: a range, not "about 0"
+    assert np.isnan(poles.value) and poles.low <= poles.high
     kepu = cur[(cur.target_id == "T23a") & (cur.district == "")].iloc[0]
     assert kepu.value == float((sites.category == "kepu_site").sum())
 

@@ -251,7 +251,7 @@ def record_form(target_id: str, districts: pd.DataFrame, targets: pd.DataFrame, 
                                  key="prog_year")
         options = ["", *districts.name_zh.tolist()]
         names = dict(zip(districts.name_zh, districts.get("name_en", districts.name_zh), strict=True))
-        district = c[1].selectbox(t("prog_district", lang), options, key="prog_district",
+        district = c[1].selectbox(t("prog_district", lang), options, key=f"prog_district_{lang}",
                                   format_func=lambda d: t("prog_city", lang) if d == "" else
                                   (names.get(d, d) if lang == "en" else d))
         value = c[2].text_input(t("prog_value", lang), key="prog_value")
@@ -327,8 +327,13 @@ def show_progress(targets: pd.DataFrame, values: pd.DataFrame, districts: pd.Dat
     records = targets.to_dict("records")
     by_id = {str(r["id"]): r for r in records}
     measured_first = sorted(by_id, key=lambda i: by_id[i]["measure"] == "none")
-    chosen = st.selectbox(t("prog_pick", lang), measured_first, key="prog_target",
+    # the widget's key carries the language: a keyed selectbox keeps showing its old label when
+    # only format_func changes; the choice itself lives on under "prog_target"
+    current = st.session_state.get("prog_target")
+    chosen = st.selectbox(t("prog_pick", lang), measured_first, key=f"prog_target_{lang}",
+                          index=measured_first.index(current) if current in by_id else 0,
                           format_func=lambda i: target_label(by_id[i], lang))
+    st.session_state["prog_target"] = str(chosen)
     target = by_id[str(chosen)]
     cur = progress.current_values(values)
     traj = progress.trajectory(target, cur)
