@@ -108,8 +108,12 @@ class Measurement:
             spec = ",.0f" if self.how == "count" else ",.1f"  # counts are whole, shares to 0.1
             lo = "?" if self.low is None or np.isnan(self.low) else format(self.low, spec)
             hi = "?" if self.high is None or np.isnan(self.high) else format(self.high, spec)
-            word = "至多" if lang != "en" else "at most"
-            body = f"{word} {hi}" if lo == "?" else f"{lo}–{hi}"
+            if lo == "?":
+                body = f"{'at most' if lang == 'en' else '至多'} {hi}"
+            elif hi == "?":  # a lower bound alone (a list known to be incomplete)
+                body = f"{'at least' if lang == 'en' else '至少'} {lo}"
+            else:
+                body = f"{lo}–{hi}"
         else:
             body = "—" if self.value is None else f"{self.value:,.0f}"
         return f"{body} {unit}".strip()
@@ -170,7 +174,7 @@ def measure_kepu_bases(sites: pd.DataFrame) -> Measurement:
     """科普 bases the atlas lists (a lower bound: official lists are not all available)."""
     kepu = sites[sites.category == "kepu_site"]
     n, placed = len(kepu), int(_placed(kepu).sum())
-    return Measurement("count", value=float(n),
+    return Measurement("count", value=float(n), low=float(n),
                        detail_zh=(f"图谱列出 {n} 处（{placed} 处已定位）：已知名单的下限，"
                                   "官方完整名单未获得；社区科普画廊不计入科普基地"),
                        detail_en=(f"the atlas lists {n} ({placed} positioned): a lower bound, the "

@@ -387,9 +387,10 @@ def measured_rows(measured: Mapping[str, Measurement], *, on: date,
     for tid, m in measured.items():
         if m.how == "none":
             continue
-        # a count known as a range (poles: verified..listed) is the range; an estimate is kept
+        # a bound or a range (poles: verified..listed; 科普 bases: at least the listed) is saved as
+        # such, never as a value; an estimate inside bounds is kept, labelled by its bounds
         value = m.estimate if m.estimate is not None else (
-            m.value if m.low is None or m.high is None else None)
+            m.value if m.low is None and m.high is None else None)
         share = m.how in ("network", "straight-line-bounds")  # a share: 0 % is a true lower bound
         low = 0.0 if share and m.high is not None and (m.low is None or math.isnan(m.low)) else m.low
         rows.append({"target_id": tid, "year": on.year, "district": CITY, "value": value,

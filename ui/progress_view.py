@@ -85,7 +85,7 @@ def trajectory_chart(traj: pd.DataFrame, verdict: progress.Assessment, lang: str
     kinds = [k for k in KIND_COLOURS if k in set(traj.kind)]
     if verdict.years and (verdict.projected is not None or verdict.projected_low is not None):
         kinds.append("projection")
-    colour = alt.Color("label:N", title=None, legend=alt.Legend(orient="bottom"),
+    colour = alt.Color("label:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=320),
                        scale=alt.Scale(domain=[t(f"prog_kind_{k}", lang) for k in kinds],
                                        range=[KIND_COLOURS[k] for k in kinds]))
     lo_year = int(min([*traj.year, progress.TARGET_YEAR])) - 1
