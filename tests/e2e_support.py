@@ -109,3 +109,32 @@ def assert_clean(page: Any) -> str:
     leak = LEAKS.search(text)
     assert leak is None, f"leaked {leak.group(0)!r}: …{text[max(0, leak.start() - 200):leak.end() + 200]}…"
     return text
+
+
+def click_map_at(page: Any, lat: float, lon: float) -> None:
+    """Click the page's (last) map where ``lat, lon`` is, as a planner would, and wait for the rerun.
+
+    The map's frame is found again if a rerun replaced it while it was being read.
+    """
+    from playwright.sync_api import Error
+
+    for attempt in range(4):
+        settle(page, timeout_ms=180_000)
+        iframe = page.locator("iframe[title='streamlit_folium.st_folium']").last
+        iframe.wait_for(timeout=180_000)  # a fresh server's first coverage run takes a while
+        try:
+            iframe.scroll_into_view_if_needed()
+            frame = next(f for f in reversed(page.frames) if "streamlit_folium" in f.url)
+            frame.wait_for_function("() => window.map && window.map.getSize().x > 0", timeout=90_000)
+            x, y = frame.evaluate(f"() => {{ const p = window.map.latLngToContainerPoint([{lat}, {lon}]);"
+                                  " return [p.x, p.y]; }")
+            box = iframe.bounding_box()
+        except Error:
+            if attempt == 3:
+                raise
+            page.wait_for_timeout(2000)
+            continue
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        break
+    page.wait_for_timeout(1500)
+    settle(page, timeout_ms=120_000)

@@ -431,19 +431,9 @@ def test_a_click_on_a_feature_of_the_coverage_map_adds_one_candidate():
 
 def _click_map_at(page, lat: float, lon: float) -> None:
     """Click the page's (last) map where ``lat, lon`` is, as a planner would."""
-    from tests.e2e_support import settle
+    from tests.e2e_support import click_map_at
 
-    iframe = page.locator("iframe[title='streamlit_folium.st_folium']").last
-    iframe.scroll_into_view_if_needed()
-    frame = next(f for f in reversed(page.frames) if "streamlit_folium" in f.url)
-    frame.locator("#atlas-legend").wait_for(timeout=90_000)
-    settle(page, timeout_ms=120_000)
-    x, y = frame.evaluate(f"() => {{ const p = window.map.latLngToContainerPoint([{lat}, {lon}]);"
-                          " return [p.x, p.y]; }")
-    box = iframe.bounding_box()
-    page.mouse.click(box["x"] + x, box["y"] + y)
-    page.wait_for_timeout(1500)
-    settle(page, timeout_ms=120_000)
+    click_map_at(page, lat, lon)
 
 
 @pytest.mark.e2e

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e_support import ARTIFACTS, CHROMIUM, assert_clean, main_text, settle
+from tests.e2e_support import ARTIFACTS, CHROMIUM, assert_clean, click_map_at, main_text, settle
 
 pytestmark = [
     pytest.mark.e2e,
@@ -23,20 +23,6 @@ pytestmark = [
 CLICKS = ((29.70, 121.70), (29.74, 121.64), (29.66, 121.80))
 
 UPPER = re.compile(r"至多 (\d+\.\d) %")
-
-
-def _click_map_at(page, lat: float, lon: float) -> None:
-    iframe = page.locator("iframe[title='streamlit_folium.st_folium']").last
-    iframe.scroll_into_view_if_needed()
-    frame = next(f for f in reversed(page.frames) if "streamlit_folium" in f.url)
-    frame.wait_for_function("() => window.map && window.map.getSize().x > 0", timeout=90_000)
-    settle(page, timeout_ms=120_000)
-    x, y = frame.evaluate(f"() => {{ const p = window.map.latLngToContainerPoint([{lat}, {lon}]);"
-                          " return [p.x, p.y]; }")
-    box = iframe.bounding_box()
-    page.mouse.click(box["x"] + x, box["y"] + y)
-    page.wait_for_timeout(1500)
-    settle(page, timeout_ms=120_000)
 
 
 def _upper(text: str) -> str:
@@ -55,7 +41,7 @@ def test_sites_added_on_coverage_carry_a_badge_and_leave_the_indicators_figure_a
     plan = _upper(main_text(page))
     assert "假设站点" not in main_text(page)
     for lat, lon in CLICKS:
-        _click_map_at(page, lat, lon)
+        click_map_at(page, lat, lon)
     badge = f"含 {len(CLICKS)} 个假设站点 · 方案 A"
     page.get_by_text(badge).first.wait_for(timeout=60_000)
     text = assert_clean(page)
