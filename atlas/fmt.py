@@ -4,8 +4,9 @@ Numbers are rounded to what the data supports, ids become names, and sources bec
 citations with their link.
 
 Pages, static maps, briefing tables and the dashboard all format through here, so that one
-figure reads the same everywhere. Machine exports (GeoPackage, GeoJSON, layer CSVs) keep their
-raw column names and full precision; briefing tables are for people and use :func:`table`.
+figure reads the same everywhere. The GeoPackage keeps raw column names and full precision for GIS
+work; every download a page offers is a briefing table (:mod:`atlas.downloads`, built on
+:func:`table`'s rules).
 """
 
 from __future__ import annotations
