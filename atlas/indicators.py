@@ -33,6 +33,7 @@ import pandas as pd
 from atlas import fmt, settings
 from atlas.errors import ValidationError
 from atlas.geodata import parse_tasks
+from atlas.names import district_name
 
 SECTIONS: dict[str, tuple[str, str]] = {
     "goals": ("发展目标", "Development goals"),
@@ -153,7 +154,7 @@ def measure_parks(sites: pd.DataFrame, districts: pd.DataFrame) -> Measurement:
                                   f"（含创建中或未核实）；没有列出园区的：{'、'.join(missing) or '无'}"),
                        detail_en=(f"of {len(names)} districts: {lo} with a verified park, {hi} with a "
                                   f"listed one (incl. in creation or unverified); none listed: "
-                                  f"{', '.join(missing) or 'none'}"))
+                                  f"{', '.join(district_name(m, 'en') for m in missing) or 'none'}"))
 
 
 def kepu_by_level(sites: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:

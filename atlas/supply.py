@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 #: Supply choices: the layers each one draws on, and bilingual labels.
 SUPPLY_CHOICES: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "bases": (("kepu_sites",), "科普场馆/基地", "科普 bases and venues"),
+    "bases": (("kepu_sites",), "科普场馆/基地", "Science-popularisation bases and venues"),
     "galleries": (("kepu_galleries",), "科普画廊（社区/村）", "Community science galleries"),
     "both": (("kepu_sites", "kepu_galleries"), "场馆/基地 + 画廊", "Bases and venues + galleries"),
 }
@@ -44,7 +44,7 @@ SUPPLY_COLUMNS: tuple[str, ...] = ("id", "name_zh", "supply_kind", "layer", "dis
 
 #: What each supply layer holds, in words (zh, en), for notes about missing data.
 LAYER_WORDS: dict[str, tuple[str, str]] = {
-    "kepu_sites": ("科普场馆/基地", "科普 bases and venues"),
+    "kepu_sites": ("科普场馆/基地", "science-popularisation bases and venues"),
     "kepu_galleries": ("科普画廊", "science galleries"),
 }
 

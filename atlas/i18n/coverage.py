@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
-    "cov_title": ("覆盖缺口与新增科普点", "Coverage gaps and where to add 科普 sites"),
+    "cov_title": ("覆盖缺口与新增科普点", "Coverage gaps and where to add science-popularisation sites"),
     "cov_gap_layer": ("未覆盖人口（H3 格）", "Uncovered population (H3 cells)"),
     "cov_uncovered": ("未覆盖人口", "Uncovered population"),
     "cov_pct": ("15分钟覆盖率", "Covered within budget"),
@@ -39,7 +39,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cov_col_lon": ("经度", "Longitude"),
     "cov_col_lat": ("纬度", "Latitude"),
     "cov_gap_details": ("缺口片区的 H3 格与中心坐标", "Gap clusters: H3 cells and centre coordinates"),
-    "cov_reco": ("推荐新增科普点", "Recommended new 科普 sites"),
+    "cov_reco": ("推荐新增科普点", "Recommended new science-popularisation sites"),
     "cov_k": ("新增数量", "Sites to add"),
     "cov_reco_disabled": ("直线近似模式下不做选址推荐（人口按面积均摊，推荐没有意义）：需要步行路网。",
                           "No site recommendation in the straight-line mode (people are spread by "
@@ -47,7 +47,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cov_change": ("假设站点带来的变化（与不加相比）", "What the hypothetical sites change (against none)"),
     "cov_added_areas": ("新增站点的服务圈", "Service areas of the added sites"),
     "cov_quantiles": ("到最近科普点的距离（人口加权分位数，米）",
-                      "Distance to the nearest 科普 site (population-weighted quantiles, m)"),
+                      "Distance to the nearest science-popularisation site "
+                      "(population-weighted quantiles, m)"),
     "cov_click_hint": ("在地图上点击即可添加候选点到当前情景。",
                        "Click the map to add a candidate site to the current scenario."),
     "cov_scenario": ("情景", "Scenario"),
@@ -60,13 +61,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cov_added": ("已添加的候选点", "Added candidates"),
     "cov_download": ("下载", "Download"),
     "cov_flagged": ("以下站点离道路过远，未计入：", "Too far from any street, not counted: "),
-    "cov_supply": ("科普点集合", "科普 points in play"),
+    "cov_supply": ("科普点集合", "Science-popularisation points in play"),
     "cov_extra_layers": ("另加点图层（如导入的名单）", "Also include point layers (e.g. imported lists)"),
     "cov_pop_source": ("人口分布来源", "Population source"),
     "pop_src_area-uniform": ("按面积均匀分布（近似，最后手段）", "Area-uniform (approximate, last resort)"),
     "pop_src_upload": ("上传人口栅格 GeoTIFF 或网格表", "Upload a population GeoTIFF or cell table"),
     "pop_src_worldpop": ("WorldPop 100 米栅格（需联网下载）", "WorldPop 100 m raster (download, online)"),
-    "pop_src_zones": ("街道/社区人口表 + 边界文件", "Population by 街道/社区 + boundary file"),
+    "pop_src_zones": ("街道/社区人口表 + 边界文件", "Population by subdistrict/community + boundary file"),
     "pop_upload": ("人口文件（GeoTIFF、CSV、XLSX；CSV 需经度、纬度、人口列）",
                    "Population file (GeoTIFF, CSV, XLSX; tables need lon, lat, population columns)"),
     "pop_worldpop_button": ("下载 WorldPop 并使用", "Download WorldPop and use it"),
@@ -91,13 +92,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cov_certain_gaps_layer": ("确定缺口（直线距离也超出）",
                                "Certain gaps (beyond the budget in a straight line)"),
     "cov_zones": ("按自定义分区统计（街道、社区、规划单元）",
-                  "By your own zones (街道, 社区, planning units)"),
+                  "By your own zones (subdistricts, communities, planning units)"),
     "cov_zones_upload": ("边界文件（GeoJSON、GeoPackage、zip 压缩的 Shapefile）",
                          "Boundary file (GeoJSON, GeoPackage, zipped shapefile)"),
     "cov_zones_datum": ("边界文件坐标系", "Datum of the boundary file"),
     "no_population": ("无人口", "no population"),
     "acc_title": ("可达性（E2SFCA，每万人可达科普点，按距离衰减加权）",
-                  "Accessibility (E2SFCA: 科普 points within reach per 10,000 residents, distance-weighted)"),
+                  "Accessibility (E2SFCA: science-popularisation points within reach per 10,000 residents, "
+                  "distance-weighted)"),
     "acc_decay": ("距离衰减", "Distance decay"),
     "acc_decay_gaussian": ("高斯（默认）", "Gaussian (default)"),
     "acc_decay_bands": ("分段 1.00/0.68/0.22", "Bands 1.00/0.68/0.22"),
@@ -106,9 +108,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cov_gallery_note": ("科普画廊为2021年快照（宁波市科普画廊管理系统，BD-09 转 WGS84，"
                          "位置为所在村委会/社区，误差约300米）。坐标落在所填区县之外的行已标记、未改正。",
                          "Galleries are a 2021 snapshot (Ningbo's gallery system, BD-09 to WGS84; points "
-                         "are the host 村委会/社区, ~300 m). Rows whose point lies in another district are "
-                         "flagged, not fixed."),
-    "cov_gallery_counts": ("科普画廊：按街道/镇计数", "Galleries per 街道/镇"),
+                         "are the host village committees/communities, ~300 m). Rows whose point lies in "
+                         "another district are flagged, not fixed."),
+    "cov_gallery_counts": ("科普画廊：按街道/镇计数", "Galleries per subdistrict/town"),
     "cov_candidates": ("候选点来源", "Candidate sites from"),
     "cov_cand_gaps": ("缺口片区中心（自动）", "Gap-cluster centres (automatic)"),
     "cov_remove": ("移除候选点", "Remove candidates"),

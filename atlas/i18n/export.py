@@ -14,8 +14,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "export_layer_data": ("单个图层数据", "Single-layer data"),
     "export_make": ("生成", "Generate"),
     "export_with_areas": ("地图中包含科普场馆的15分钟服务圈（无路网时为标注的直线近似）",
-                          "Include the 科普 sites' 15-minute circles (labelled straight-line "
-                          "proxies where no network exists)"),
+                          "Include the science-popularisation sites' 15-minute circles (labelled "
+                          "straight-line proxies where no network exists)"),
     "inset_title": ("放大图", "Inset"),
     "legend_hollow": ("空心符号 = 近似位置", "Hollow symbol = approximate position"),
     "legend_error_ring": ("点线圈 = 位置误差半径", "Dotted ring = position error radius"),

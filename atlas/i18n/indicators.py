@@ -27,7 +27,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dash_col_how": ("测量方式", "How measured"),
     "dash_col_detail": ("说明", "Notes"),
     "dash_col_quote": ("规划原文", "Plan text"),
-    "dash_kepu_levels": ("图谱列出的科普基地（按级别）", "科普 bases the atlas lists, by level"),
+    "dash_kepu_levels": ("图谱列出的科普基地（按级别）",
+                         "Science-popularisation bases the atlas lists, by level"),
     "dash_districts": ("区县对比", "Districts compared"),
     "dash_districts_note": ("点击表头排序；条形长度按各列最大值缩放。"
                             "覆盖率为无步行路网时的直线上下界与估计值。"
@@ -37,8 +38,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "Districts whose source data is missing show no value (\"no data in source\"), "
                             "not a rank; an indicator equal in every district gets no chart."),
     "dash_ind_population": ("常住人口", "Residents"),
-    "dash_ind_kepu_sites": ("科普场馆（已定位）", "科普 sites (positioned)"),
-    "dash_ind_kepu_per_100k": ("每十万人科普场馆", "科普 sites per 100,000 residents"),
+    "dash_ind_kepu_sites": ("科普场馆（已定位）", "Science-popularisation sites (positioned)"),
+    "dash_ind_kepu_per_100k": ("每十万人科普场馆", "Science-popularisation sites per 100,000 residents"),
     "dash_ind_galleries": ("科普画廊", "Science galleries"),
     "dash_ind_hightech_parks": ("高新区与园区", "High-tech zones and parks"),
     "dash_ind_poles": ("区域创新极候选", "Innovation pole candidates"),

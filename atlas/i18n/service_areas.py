@@ -6,7 +6,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sa_title": ("15分钟科普服务圈", "15-minute science service circle"),
     "sa_area": ("分析范围（区县）", "Area (district)"),
     "sa_network_status": ("路网状态", "Network status"),
-    "sa_no_network": ("该范围没有步行路网：下面显示的是直线近似圈（euclidean-proxy），不是步行服务圈。",
+    "sa_no_network": ("该范围没有步行路网：下面显示的是直线近似圈，不是步行服务圈。",
                       "No walking network for this area: the circles below are straight-line "
                       "approximations (euclidean-proxy), not walking service areas."),
     "sa_network_ok": ("使用步行路网计算", "Computed on the walking network"),

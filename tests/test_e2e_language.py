@@ -1,0 +1,112 @@
+"""One language at a time: every page's visible text, maps included, in the language chosen.
+
+Each page is loaded in a real browser in Chinese and in English; the text a planner sees (the
+page's ``innerText`` and that of every map frame: legend, labels, attribution, notices) is
+scanned for the other language: any Chinese character (or full-width punctuation) in English,
+any Latin word in Chinese other than the few a Chinese planner reads as they are (below).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e_support import needs_chromium, settle
+
+pytestmark = [pytest.mark.e2e, needs_chromium]
+
+PAGES = ("/", "/tasks", "/service_areas", "/coverage", "/export", "/import", "/indicators")
+
+#: Chinese characters, CJK and full-width punctuation: none may show in the English UI.
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+#: Latin words a Chinese UI shows as they are: names of formats, standards, units, data sets and
+#: tools that have no Chinese name in use (a Chinese planner reads "PNG", "WGS84", "km²", "OSM").
+ALLOWED_LATIN = {
+    # file formats and extensions
+    "png", "pdf", "html", "csv", "xlsx", "xls", "zip", "json", "geojson", "geopackage", "gpkg",
+    "geotiff", "tif", "tiff", "shapefile", "shp", "osm", "pbf", "gz", "bz", "graphml", "xml", "txt",
+    # coordinate systems, standards and grids
+    "wgs84", "gcj", "bd", "cgcs2000", "epsg", "utm", "h3", "gps",
+    # units
+    "km", "m", "mb", "gb", "kb", "dpi", "ms", "s", "min", "h",
+    # data sets, their sources and licences, tools named as such
+    "openstreetmap", "odbl", "leaflet", "amap", "cnmaps", "data", "worldpop", "osmnx", "nominatim",
+    "e2sfca", "mclp", "lscp", "qgis", "sqlite", "postgis", "ai",
+}
+#: Identifiers typed or read as they are, not words: environment variables (ATLAS_OSM_DIR),
+#: server folders, the command-line tools' names, the plan's target codes (T03a).
+IDENTIFIERS = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b|(?<![\w.])[/~][\w./-]+|\b(?:export-briefing|"
+                         r"build-network|atlas batch)\b|\bT\d{2}[a-z]?\b")
+
+#: Map frames (streamlit-folium iframes): their text is part of the page.
+_TEXT_JS = r"""() => {
+    // icons (ligature names), the skip link, Streamlit's toolbar; the language switch, which names
+    // each language in its own words
+    const skip = "[data-testid=stIconMaterial], [data-testid=stSkipLink], .stSkipLink, noscript, "
+               + "[data-testid=stHeader], [data-testid=stToolbar], [data-testid=stStatusWidget], "
+               + ".st-key-lang_radio";
+    const visible = (root, skip) => {
+        // innerText of the live tree (layout-aware), minus the skipped elements
+        const hidden = [...root.querySelectorAll(skip), ...root.querySelectorAll("a[href='#stMain']")];
+        const saved = hidden.map(e => [e, e.style.display]);
+        hidden.forEach(e => { e.style.display = "none"; });
+        const t = root.innerText;
+        saved.forEach(([e, d]) => { e.style.display = d; });
+        return t;
+    };
+    const out = [visible(document.body, skip)];
+    document.querySelectorAll("iframe").forEach(f => {
+        try { if (f.contentDocument && f.contentDocument.body) out.push(f.contentDocument.body.innerText); }
+        catch (e) { /* another origin: not ours */ }
+    });
+    return out.join("\n");
+}"""
+
+
+def _offending(text: str, lang: str) -> list[str]:
+    """The lines of ``text`` that hold the other language."""
+    bad = []
+    for line in text.splitlines():
+        if lang == "en":
+            if CJK.search(line):
+                bad.append(line)
+        else:
+            words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9]*", IDENTIFIERS.sub(" ", line))}
+            if words - ALLOWED_LATIN:
+                bad.append(f"{line}   <- {sorted(words - ALLOWED_LATIN)}")
+    return bad
+
+
+def _open(browser, app_url, path, lang):
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.route(re.compile("openstreetmap.org|autonavi.com|tianditu.gov.cn"), lambda r: r.abort())
+    page.goto(app_url + path)
+    page.wait_for_selector("[data-testid=stMain]", timeout=90_000)
+    settle(page, timeout_ms=120_000)
+    if lang == "en":
+        page.locator("[data-testid=stSidebar]").get_by_text("English", exact=True).click()
+        settle(page, timeout_ms=120_000)
+    page.wait_for_timeout(3000)  # maps draw their legends and labels; widget texts are put in place
+    settle(page, timeout_ms=120_000)
+    return page
+
+
+def test_the_scan_finds_the_other_language():
+    assert _offending("Coverage 覆盖率", "en") and _offending("覆盖率（converted）", "zh")
+    assert _offending("导出（全角）", "en") and _offending("Choose options", "zh")
+    assert not _offending("下载 PNG（300 dpi）· WGS84 · 5 km", "zh")
+    assert not _offending("放入 /srv/osm（环境变量 ATLAS_OSM_DIR）· T03a", "zh")
+    assert _offending("直线近似圈（euclidean-proxy）", "zh")
+    assert not _offending("Download PNG (300 dpi)", "en")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("path", PAGES)
+def test_each_page_shows_one_language(app_url, browser, path, lang):
+    page = _open(browser, app_url, path, lang)
+    text = page.evaluate(_TEXT_JS)
+    page.close()
+    assert len(text) > 100, text
+    bad = _offending(text, lang)
+    assert not bad, f"{path} ({lang}): other-language text:\n" + "\n".join(bad[:40])
