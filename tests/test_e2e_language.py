@@ -25,7 +25,7 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\
 ALLOWED_LATIN = {
     # file formats and extensions
     "png", "pdf", "html", "csv", "xlsx", "xls", "zip", "json", "geojson", "geopackage", "gpkg",
-    "geotiff", "tif", "tiff", "shapefile", "shp", "osm", "pbf", "gz", "bz", "graphml", "xml", "txt",
+    "geotiff", "tif", "tiff", "shapefile", "shp", "osm", "pbf", "gz", "bz2", "graphml", "xml", "txt",
     # coordinate systems, standards and grids
     "wgs84", "gcj", "bd", "cgcs2000", "epsg", "utm", "h3", "gps",
     # units

