@@ -12,7 +12,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "**获取**：Geofabrik 下载站（download.geofabrik.de）每日更新 OpenStreetMap 分区文件："
         "浙江省 `asia/china/zhejiang-latest.osm.pbf`，约 85 MB；全中国 `asia/china-latest.osm.pbf`，"
         "约 1.2–1.6 GB（大小为 2026 年年中一个转载这些文件的下载镜像所列的近似值，本机无法联网核实，"
-        "以网站当前显示为准）。也可用 BBBike 的 extract 服务（extract.bbbike.org）按矩形只导出宁波，"
+        "以网站当前显示为准）。也可用 BBBike 的截取服务（extract.bbbike.org）按矩形只导出宁波，"
         "文件更小；或用 osmium 从浙江文件截取："
         "`osmium extract -b 120.86,28.85,122.28,30.50 zhejiang-latest.osm.pbf -o ningbo.osm.pbf`。"
         "数据 © OpenStreetMap 贡献者，ODbL 许可。",
