@@ -88,9 +88,12 @@ def _offending(text: str, lang: str) -> list[str]:
 def _open(browser, app_url, path, lang):
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     page.route(re.compile("openstreetmap.org|autonavi.com|tianditu.gov.cn"), lambda r: r.abort())
-    page.goto(app_url + path)
-    page.wait_for_selector("[data-testid=stMain]", timeout=90_000)
-    settle(page, timeout_ms=120_000)
+    for _ in range(3):  # a session may start before Streamlit knows the pages: it then opens
+        page.goto(app_url + path)  # the main page with an English notice; ask again (see report)
+        page.wait_for_selector("[data-testid=stMain]", timeout=90_000)
+        settle(page, timeout_ms=120_000)
+        if "Page not found" not in page.locator("body").inner_text():
+            break
     if lang == "en":
         page.locator("[data-testid=stSidebar]").get_by_text("English", exact=True).click()
         settle(page, timeout_ms=120_000)
