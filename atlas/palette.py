@@ -49,6 +49,18 @@ SERVICE_AREA: dict[str, dict[str, Any]] = {
                         "hatch_color": "#0072B2", "hatch_opacity": 0.55, "web_weight": 2.0},
 }
 
+#: Sequential blues (ColorBrewer "Blues", dark to light) for graduated service areas.
+BAND_RAMP: tuple[str, ...] = ("#08306B", "#08519C", "#2171B5", "#4292C6", "#6BAED6", "#9ECAE1")
+
+
+def band_colours(n: int) -> list[str]:
+    """``n`` colours for walking bands, smallest band (nearest) first and darkest."""
+    if n <= 1:
+        return [str(SERVICE_AREA["network"]["color"])] * max(n, 0)
+    idx = np.round(np.linspace(1, len(BAND_RAMP) - 1, n)).astype(int)
+    return [BAND_RAMP[i] for i in idx]
+
+
 #: Style of the ring drawn at the estimated error radius of an approximate position.
 ERROR_RING: dict[str, Any] = {"color": "#666666", "weight": 0.8, "dash_array": "2 4",
                                  "fill": False, "opacity": 0.8}

@@ -332,8 +332,8 @@ def _preview(net: WalkNetwork, dist: NDArray[np.float64], budgets_m: list[float]
     return out
 
 
-def proxy_areas(sites: gpd.GeoDataFrame, *, minutes: float = settings.WALK_MINUTES,
-                speed_kmh: float = settings.WALK_SPEED_KMH, metres: float | None = None,
+def proxy_areas(sites: gpd.GeoDataFrame, *, minutes: float | Sequence[float] = settings.WALK_MINUTES,
+                speed_kmh: float = settings.WALK_SPEED_KMH, metres: float | Sequence[float] | None = None,
                 detour_factor: float = settings.DETOUR_FACTOR, id_column: str = "id",
                 crs: str | None = None) -> gpd.GeoDataFrame:
     """Straight-line stand-ins when no walking network is available (labelled as such).
@@ -341,19 +341,20 @@ def proxy_areas(sites: gpd.GeoDataFrame, *, minutes: float = settings.WALK_MINUT
     Radius = budget / ``detour_factor`` (1,125 m / 1.3 ≈ 865 m by default), drawn in ``crs``
     (default: the UTM zone of the sites, :func:`atlas.projection.metric_crs_for`). ``method``
     is ``"euclidean-proxy"`` on every row; exports and the app label these as approximations.
+    Several budgets (bands) give one row per site and budget, as :func:`service_areas`.
     """
     if detour_factor < 1:
         raise ValidationError("绕行系数应不小于 1", "The detour factor must be at least 1")
-    budget = budget_metres(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
+    metres_b, minutes_b = budgets(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
     crs = crs or metric_crs_for(sites)
-    xy = sites_xy(sites, crs=crs)
-    radius = budget / detour_factor
-    geoms = list(shapely.buffer(shapely.points(xy), radius, quad_segs=16))
+    pts = np.repeat(shapely.points(sites_xy(sites, crs=crs)), len(metres_b))
+    radius = np.tile(np.asarray(metres_b) / detour_factor, len(sites))
+    geoms = list(shapely.buffer(pts, radius, quad_segs=16))
     return gpd.GeoDataFrame({
-        "site_id": sites[id_column].astype(str).to_numpy(),
-        "minutes": budget / (speed_kmh * 1000 / 60) if metres is not None else float(minutes),
+        "site_id": np.repeat(sites[id_column].astype(str).to_numpy(), len(metres_b)),
+        "minutes": np.tile(minutes_b, len(sites)),
         "speed_kmh": float(speed_kmh),
-        "metres": budget,
+        "metres": np.tile(metres_b, len(sites)),
         "method": METHOD_PROXY,
         "area_km2": [g.area / 1e6 for g in geoms],
         "snap_m": np.nan,

@@ -83,3 +83,39 @@ def test_an_uploaded_file_is_removed_after_the_build(tmp_path, monkeypatch):
     next(b for b in at.button if b.label == t("sa_build_upload", "en")).click().run()
     assert not at.exception and at.error
     assert not list(tmp_path.glob("*.osm"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_bands_choice_gives_a_row_per_site_and_band_and_says_they_nest(lang):
+    at = _run(lang)
+    budget = next(r for r in at.radio if r.label == t("sa_budget", lang))
+    budget.set_value("bands").run()
+    assert not at.exception
+    assert any(c.value == t("sa_bands_note", lang) for c in at.caption)
+    df = at.dataframe[0].value
+    minutes_col = "步行时间（分钟）" if lang == "zh" else "Walking time (min)"
+    counts = df.groupby(df.columns[0])[minutes_col].apply(sorted)
+    assert len(counts) > 0 and all(v == [5.0, 10.0, 15.0] for v in counts)
+    summary = " ".join(m.value for m in at.markdown)
+    assert (f"共 {len(counts):,} 处站点" if lang == "zh" else f"{len(counts):,} sites") in summary
+    assert ("15 分钟圈" if lang == "zh" else "15-minute areas") in summary
+
+
+def test_band_overlays_draw_the_largest_first_and_list_the_nearest_first_darkest():
+    import geopandas as gpd
+    import shapely
+
+    from atlas.webmap import band_overlays
+
+    areas = gpd.GeoDataFrame({"site_id": ["a"] * 3, "minutes": [5.0, 10.0, 15.0],
+                              "metres": [375.0, 750, 1125], "area_km2": [0.1, 0.3, 0.6], "method": "network"},
+                             geometry=[shapely.Point(121.5, 29.8).buffer(r) for r in (0.002, 0.004, 0.006)],
+                             crs="EPSG:4326")
+    for lang, first in (("zh", "15 分钟步行圈"), ("en", "15-minute walk")):
+        ovs = band_overlays(areas, lang=lang)
+        assert ovs[0].name == first and len(ovs) == 3
+        legend = ovs[0].legend
+        assert [e.label for e in legend] == [t("sa_band", lang, m=m) for m in ("5", "10", "15")]
+        assert all(not o.legend for o in ovs[1:])
+        lum = [sum(int(e.color[i:i + 2], 16) for i in (1, 3, 5)) for e in legend]
+        assert lum == sorted(lum) and lum[0] < lum[-1]  # the nearest band darkest

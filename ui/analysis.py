@@ -13,7 +13,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from atlas.webmap import Overlay, areas_overlay
+from atlas.webmap import Overlay, areas_overlay, band_overlays
 from ui import common, mapview
 
 
@@ -34,7 +34,7 @@ def point_sites(layer_ids: tuple[str, ...]) -> gpd.GeoDataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def service_areas(area_wkb: bytes, layer_ids: tuple[str, ...], token: tuple[str, ...],
-                  network: tuple[str, float] | None, options: tuple[tuple[str, float], ...]
+                  network: tuple[str, float] | None, options: tuple[tuple[str, Any], ...]
                   ) -> gpd.GeoDataFrame | None:
     """Service areas of the chosen layers' sites in an area (network or labelled proxies).
 
@@ -63,7 +63,7 @@ def service_areas(area_wkb: bytes, layer_ids: tuple[str, ...], token: tuple[str,
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def service_areas_union_km2(area_wkb: bytes, layer_ids: tuple[str, ...], token: tuple[str, ...],
-                            network: tuple[str, float] | None, options: tuple[tuple[str, float], ...]
+                            network: tuple[str, float] | None, options: tuple[tuple[str, Any], ...]
                             ) -> float:
     """The area (km²) the service areas of :func:`service_areas` cover together (overlaps once)."""
     areas = service_areas(area_wkb, layer_ids, token, network, options)
@@ -78,16 +78,24 @@ def service_areas_union_km2(area_wkb: bytes, layer_ids: tuple[str, ...], token: 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def service_areas_overlay(area_wkb: bytes, layer_ids: tuple[str, ...], token: tuple[str, ...],
-                          network: tuple[str, float] | None, options: tuple[tuple[str, float], ...],
-                          lang: str, basemap: str) -> Overlay | None:
-    """The map overlay of :func:`service_areas` (same key, plus language and basemap)."""
+                          network: tuple[str, float] | None, options: tuple[tuple[str, Any], ...],
+                          lang: str, basemap: str) -> tuple[Overlay, ...]:
+    """The map overlays of :func:`service_areas` (same key, plus language and basemap).
+
+    One overlay, or one per band of graduated areas (largest first, drawn under the smaller).
+    """
     areas = service_areas(area_wkb, layer_ids, token, network, options)
-    return None if areas is None else areas_overlay(areas, lang=lang, basemap=basemap)
+    if areas is None:
+        return ()
+    if areas.minutes.nunique() > 1:
+        return tuple(band_overlays(areas, lang=lang, basemap=basemap))
+    return (areas_overlay(areas, lang=lang, basemap=basemap),)
 
 
-def options_key(options: dict[str, Any]) -> tuple[tuple[str, float], ...]:
-    """A hashable, ordered form of analysis options."""
-    return tuple(sorted((k, float(v)) for k, v in options.items()))
+def options_key(options: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """A hashable, ordered form of analysis options (a list of bands becomes a tuple)."""
+    return tuple(sorted((k, tuple(float(x) for x in v) if isinstance(v, list | tuple) else float(v))
+                        for k, v in options.items()))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -136,7 +144,7 @@ def supply(choice: str, extra: tuple[str, ...], token: tuple[str, ...]) -> gpd.G
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def coverage_base(demand_key: tuple[Any, ...], layers_key: tuple[Any, ...], supply: str,
-                  options: tuple[tuple[str, float], ...], _demand: gpd.GeoDataFrame,
+                  options: tuple[tuple[str, Any], ...], _demand: gpd.GeoDataFrame,
                   _sites: gpd.GeoDataFrame, _network: Any) -> Any:
     """Coverage of the chosen layers' sites (no scenario sites), once per input for everyone.
 

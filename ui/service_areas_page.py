@@ -25,8 +25,10 @@ from ui.cards import md_escape
 from ui.osm_extracts import osm_files, uploaded_copy
 from ui.tables import show_table, site_names
 
-#: Columns of the results table, in order.
+#: Columns of the results table, in order (graduated bands add ``minutes`` after the site).
 RESULT_COLUMNS = ["site_id", "method", "metres", "area_km2", "snap_m", "flag"]
+#: The bands of the "5/10/15 minutes" choice.
+BANDS_MINUTES = (5.0, 10.0, 15.0)
 
 
 def choose_area(lang: str, *, basemap: str, tianditu_key: str | None) -> object:
@@ -146,24 +148,27 @@ def _build(area: object, lang: str, bar: Any, **kw: Any) -> None:
     st.rerun()
 
 
-def options(lang: str) -> tuple[list[str], dict[str, float]]:
+def options(lang: str) -> tuple[list[str], dict[str, Any]]:
     """The point layers whose sites get circles, and the budget: walking time and speed, or metres."""
     titles = {lyr.id: lyr.title(lang) for lyr in common.catalogue() if lyr.geometry == "point"}
     default = [i for i in ("kepu_sites", "kepu_galleries") if i in titles]  # bases and galleries
     chosen = st.multiselect(t("sa_layers", lang), list(titles), default=default, key="sa_layers",
                             format_func=titles.__getitem__)
     cols = st.columns(3)
-    preset = cols[0].radio(t("sa_budget", lang), ["walk", "800", "1000"], horizontal=True,
-                           format_func=lambda p: t("sa_walk", lang) if p == "walk" else f"{p} m")
+    preset = cols[0].radio(t("sa_budget", lang), ["walk", "bands", "800", "1000"], horizontal=True,
+                           format_func=lambda p: t(f"sa_{p}", lang) if p in ("walk", "bands") else f"{p} m")
     minutes = cols[1].slider(t("sa_minutes", lang), 5, 30, 15, disabled=preset != "walk")
-    speed = cols[2].slider(t("sa_speed", lang), 3.0, 6.0, 4.5, 0.1, disabled=preset != "walk")
-    opts = {"minutes": float(minutes), "speed_kmh": float(speed)}
-    if preset != "walk":
+    speed = cols[2].slider(t("sa_speed", lang), 3.0, 6.0, 4.5, 0.1, disabled=preset not in ("walk", "bands"))
+    opts: dict[str, Any] = {"minutes": float(minutes), "speed_kmh": float(speed)}
+    if preset == "bands":
+        opts["minutes"] = BANDS_MINUTES
+        st.caption(t("sa_bands_note", lang))
+    elif preset != "walk":
         opts["metres"] = float(preset)
     return chosen, opts
 
 
-def areas_key(area: shapely.Geometry, label: str, chosen: list[str], opts: dict[str, float]
+def areas_key(area: shapely.Geometry, label: str, chosen: list[str], opts: dict[str, Any]
               ) -> tuple[Any, ...]:
     """The key service areas are computed once for: area, layers and their data, network, options."""
     return (shapely.to_wkb(area), tuple(chosen), analysis.layers_token(tuple(chosen)),
@@ -199,18 +204,21 @@ def proxy_radius_note(budget: float, lang: str, *, detour: float = settings.DETO
 def summary_line(key: tuple[Any, ...], areas: Any, lang: str) -> str:
     """How many sites have a circle and the area the circles cover together (overlaps once)."""
     km2 = analysis.service_areas_union_km2(*key)
-    return t("sa_summary", lang, n=fmt.count(len(areas)), area=fmt.km2(km2))
+    n = fmt.count(areas.site_id.nunique())
+    if areas.minutes.nunique() > 1:  # nested bands: the largest one's union is the union of all
+        return t("sa_summary_bands", lang, n=n, m=f"{areas.minutes.max():g}", area=fmt.km2(km2))
+    return t("sa_summary", lang, n=n, area=fmt.km2(km2))
 
 
 def areas_map(key: tuple[Any, ...], chosen: list[str], area: shapely.Geometry, lang: str, *,
               basemap: str, tianditu_key: str | None) -> None:
     """Districts, the chosen layers and their circles, fitted to the area."""
-    overlay = analysis.service_areas_overlay(*key, lang, basemap)
+    circles = list(analysis.service_areas_overlay(*key, lang, basemap))
     base = mapview.base(lang=lang, basemap=basemap, tianditu_key=tianditu_key)
     if base.error:
         st.error(base.error)
     views = mapview.catalogue_views(["districts", *chosen], lang=lang, datum=basemap_datum(basemap))
-    overlays = [mapview.view_overlay(v, lang=lang) for v in views] + ([overlay] if overlay else [])
+    overlays = [mapview.view_overlay(v, lang=lang) for v in views] + circles
     mapview.show(base, overlays, key="sa_map", height=600, lang=lang, fit=tuple(area.bounds))
 
 
@@ -223,7 +231,8 @@ def results_table(key: tuple[Any, ...], areas: Any, lang: str) -> None:
         return
     st.markdown(summary_line(key, areas, lang))
     st.subheader(t("sa_results", lang))
-    table = areas[RESULT_COLUMNS]
+    cols = RESULT_COLUMNS if areas.minutes.nunique() <= 1 else ["site_id", "minutes", *RESULT_COLUMNS[1:]]
+    table = areas[cols]
     if (areas.method == METHOD_PROXY).all():  # a circle: its radius, not a walking distance
         table = table.assign(metres=areas.metres / settings.DETOUR_FACTOR).rename(
             columns={"metres": "radius_m"})

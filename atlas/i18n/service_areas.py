@@ -26,6 +26,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sa_layers": ("站点图层", "Site layers"),
     "sa_budget": ("服务半径", "Budget"),
     "sa_walk": ("步行时间 × 速度", "Walking time x speed"),
+    "sa_bands": ("5/10/15 分钟分级", "5/10/15-minute bands"),
+    "sa_band": ("{m} 分钟步行圈", "{m}-minute walk"),
+    "sa_bands_note": ("三级服务圈来自同一次步行搜索：小圈完全在大圈之内，颜色越深离站点越近。",
+                      "The three bands come from one walking search: each smaller area lies within the "
+                      "larger one, and darker is nearer the site."),
     "sa_minutes": ("步行时间（分钟）", "Walking time (minutes)"),
     "sa_speed": ("步行速度（公里/小时）", "Walking speed (km/h)"),
     "sa_no_sites": ("该范围内没有已定位的站点。", "No positioned site in this area."),
@@ -39,6 +44,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "(walking budget ÷ detour factor)"),
     "sa_summary": ("共 {n} 处站点有服务圈，合计覆盖 {area}（重叠部分只计一次）。",
                    "{n} sites have a service area; together they cover {area} (overlaps counted once)."),
+    "sa_summary_bands": ("共 {n} 处站点有服务圈；{m} 分钟圈合计覆盖 {area}（重叠部分只计一次）。",
+                         "{n} sites have service areas; their {m}-minute areas together cover {area} "
+                         "(overlaps counted once)."),
     "sa_area_mode": ("范围类型", "Area type"),
     "sa_mode_district": ("区县", "District"),
     "sa_mode_bbox": ("矩形范围（经纬度）", "Bounding box (lon/lat)"),

@@ -58,7 +58,14 @@ from atlas.webmap.geometry import display_geometry
 from atlas.webmap.hooks import BUILD_HOOKS
 from atlas.webmap.hooks import built as _built
 from atlas.webmap.legend import LegendEntry, legend_html
-from atlas.webmap.overlays import Overlay, areas_group, areas_overlay, points_group, points_overlay
+from atlas.webmap.overlays import (
+    Overlay,
+    areas_group,
+    areas_overlay,
+    band_overlays,
+    points_group,
+    points_overlay,
+)
 from atlas.webmap.popups import clip_text, label_texts, popup_html, tooltip_texts
 from atlas.webmap.popups import format_value as _fmt
 from atlas.webmap.shading import (
@@ -104,6 +111,7 @@ __all__ = [
     "add_title",
     "areas_group",
     "areas_overlay",
+    "band_overlays",
     "base_map",
     "basemap_datum",
     "build_map",

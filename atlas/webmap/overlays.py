@@ -86,6 +86,26 @@ def areas_overlay(areas: gpd.GeoDataFrame, *, lang: str = "zh", color: str | Non
     return Overlay(keyed(spec), name or label, (entry,))
 
 
+def band_overlays(areas: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = "osm") -> list[Overlay]:
+    """Graduated service areas (one row per site and band): one overlay per band.
+
+    Largest band first, so that the smaller ones are drawn over it; colours on a sequential
+    scale (:func:`atlas.palette.band_colours`), the smallest band darkest. The first overlay
+    carries the legend of all bands, smallest first.
+    """
+    from dataclasses import replace
+
+    values = sorted({float(m) for m in areas.minutes})
+    colours = palette.band_colours(len(values))
+    names = [t("sa_band", lang, m=f"{m:g}") for m in values]
+    legend = tuple(LegendEntry(n, c, "area") for n, c in zip(names, colours, strict=True))
+    out = []
+    for m, c, n in reversed(list(zip(values, colours, names, strict=True))):
+        out.append(replace(areas_overlay(areas[areas.minutes == m], lang=lang, color=c, name=n,
+                                         basemap=basemap), legend=()))
+    return [replace(out[0], legend=legend), *out[1:]] if out else out
+
+
 def _area_style(sty: dict[str, Any], color: str | None) -> dict[str, Any]:
     """The web style of service areas: a flat tint, or a hatch over it (straight-line proxies)."""
     out: dict[str, Any] = {"color": color or str(sty["color"]),
