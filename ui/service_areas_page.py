@@ -178,7 +178,8 @@ def areas_key(area: shapely.Geometry, label: str, chosen: list[str], opts: dict[
 def service_areas(key: tuple[Any, ...], lang: str) -> Any:
     """The service areas of ``key`` (None when no site is in the area), with warnings about them.
 
-    Straight-line proxies and sites too far from any street are said so, by name.
+    Straight-line proxies and sites too far from any street are said so, by name (once per
+    site, whatever the number of bands).
     """
     areas = analysis.service_areas(*key)
     if areas is None:
@@ -191,7 +192,7 @@ def service_areas(key: tuple[Any, ...], lang: str) -> Any:
     if not flagged.empty:
         names = site_names(common.layer_frames(), lang)
         st.warning(t("sa_flagged", lang, m=150) + " "
-                   + md_escape("、".join(names.get(i, i) for i in flagged.site_id)))
+                   + md_escape("、".join(names.get(i, i) for i in flagged.site_id.unique())))
     return areas
 
 
