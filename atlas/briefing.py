@@ -22,14 +22,12 @@ import pandas as pd
 
 from atlas import fmt
 from atlas.catalogue import layer_frame, load_catalogue, read_source
-from atlas.coverage_summary import CoverageSummary, coverage_summary
-from atlas.demand import demand_points, proxy_demand
+from atlas.coverage_brief import BriefingInputs, briefing_inputs, render_coverage_briefing
+from atlas.coverage_summary import CoverageSummary
 from atlas.errors import AtlasError
 from atlas.export import ExportError, layer_tables, save_html, write_csv, write_geopackage
 from atlas.geodata import load_districts, load_plan, load_population, resolve_district
 from atlas.i18n import t
-from atlas.network import find_cached_path, load_buildings, load_network
-from atlas.service_area import areas_for
 from atlas.siting import candidates_from_gaps, recommend
 from atlas.staticmap import map_title, render_static_map
 from atlas.webmap import areas_group, build_map, cells_group
@@ -52,24 +50,16 @@ def district_analysis(name: str, *, frames: dict[str, gpd.GeoDataFrame],
     figures are bounds (:func:`atlas.coverage_summary.coverage_summary`, the app's function).
     Returns (summary, areas, recommended, method); ``summary.cells()``/``gaps()`` feed maps.
     """
-    from atlas.supply import supply_sites
+    brief = briefing_inputs(name, frames=frames, districts=districts, population=population,
+                            supply=supply)
+    return (brief.summary, brief.areas, recommended_sites(brief, k=k), brief.summary.method)
 
-    row = resolve_district(name, districts)
-    path = find_cached_path(f"district:{row['adcode']}")
-    net = load_network(path) if path is not None else None
-    sites = supply_sites(supply, frames=frames)
-    one = districts[districts.name_zh == row["name_zh"]]
-    if net is not None and path is not None:
-        demand = demand_points(net, one, population, buildings=load_buildings(path))
-    else:
-        demand = proxy_demand(one, population)
-    summary = coverage_summary(demand, sites, network=net, supply=supply)
-    cov = summary.coverage()
-    near = sites[sites.within(one.union_all().buffer(0.015))]  # ~1.5 km: can reach in
-    areas = areas_for(near, network=net) if len(near) else gpd.GeoDataFrame(
-        {"method": []}, geometry=[], crs="EPSG:4326")
-    reco, _ = recommend(cov, candidates_from_gaps(cov.gaps(), cells=cov.cells()), k, net=net)
-    return summary, areas, reco, summary.method
+
+def recommended_sites(brief: BriefingInputs, *, k: int = 3) -> gpd.GeoDataFrame:
+    """``k`` new sites that would cover most of the gaps of a briefing's coverage (greedy)."""
+    cov = brief.summary.coverage()
+    reco, _ = recommend(cov, candidates_from_gaps(cov.gaps(), cells=cov.cells()), k, net=brief.network)
+    return reco
 
 
 def coverage_table(summary: CoverageSummary, *, lang: str = "zh") -> pd.DataFrame:
@@ -81,26 +71,16 @@ def coverage_table(summary: CoverageSummary, *, lang: str = "zh") -> pd.DataFram
     return fmt.table(summary.by_district().assign(budget_m=summary.budget), lang)
 
 
-def coverage_subtitle(summary: CoverageSummary, *, lang: str = "zh") -> str:
-    """One line for a district map: the qualified figure (bounds offline), budget and population."""
-    c = summary.city()
-    if summary.method == "network":
-        head = f"{t('cov_pct', lang)} {fmt.pct(c.pct_upper)} · {t('sa_method_network', lang)}"
-    else:
-        head = (f"{t('cov_upper', lang)} ≤ {fmt.pct(c.pct_upper)} · {t('cov_estimate', lang)} "
-                f"≈ {fmt.pct(c.pct_estimate)}")
-    uniform = bool((summary.demand.method == "area-uniform").all()) if len(summary.demand) else False
-    return (f"{head} · {fmt.metres(summary.budget)}"
-            + (f" · {t('pop_area_uniform', lang)}" if uniform else ""))
-
-
 def build_pack(out: str | Path, *, lang: str = "zh", preset: str = "a4-landscape",
-               districts: Iterable[str] | None = None, dpi: int = 300,
+               districts: Iterable[str] | None = None, dpi: int = 300, supply: str = "both",
                progress: Progress | None = None) -> list[Path]:
     """Write a briefing pack into ``out`` and return the files written.
 
-    Contents: ``city.png``/``city.pdf`` (all layers), per district ``<adcode>_<name>.png``,
-    ``.pdf`` and ``_coverage.csv``, ``atlas.html`` (self-contained interactive map),
+    Contents: ``city.png``/``city.pdf`` (all layers), ``city_coverage.png``/``.pdf`` (the
+    city's coverage briefing page), per district its coverage briefing page
+    ``<adcode>_<name>.png``/``.pdf`` (:func:`atlas.coverage_brief.render_coverage_briefing`:
+    gaps, the ``supply``'s circles, figures and table) and ``_coverage.csv``, ``atlas.html``
+    (self-contained interactive map),
     ``atlas.gpkg`` (every layer, service areas, coverage cells, recommended sites),
     ``coverage_by_district.csv``. CSV tables are for people (headers in ``lang``, rounded
     figures); the GeoPackage keeps raw columns and full precision.
@@ -121,13 +101,20 @@ def build_pack(out: str | Path, *, lang: str = "zh", preset: str = "a4-landscape
         files.append(render_static_map(layers, frames, outdir / f"city{suffix}",
                                        title=map_title(None, lang),
                                        subtitle=plan["title_en" if lang == "en" else "title_zh"],
-                                       lang=lang, preset=preset, dpi=dpi))
+                                       lang=lang, preset=preset, dpi=dpi, beside="atlas.gpkg"))
+    report("city coverage", 0.04)
+    city = briefing_inputs(None, frames=frames, districts=dists, population=pop, supply=supply)
+    for suffix in (".png", ".pdf"):
+        files.append(render_coverage_briefing(city, outdir / f"city_coverage{suffix}", layers=layers,
+                                              frames=frames, lang=lang, preset=preset, dpi=dpi,
+                                              beside="atlas.gpkg"))
     parts: dict[str, list[pd.DataFrame]] = {"areas": [], "cells": [], "reco": [], "rows": [],
                                             "html_cells": []}
     for i, name in enumerate(names):
         report(name, 0.05 + 0.8 * i / max(len(names), 1))
         files += _district_pages(name, outdir, layers=layers, frames=frames, districts=dists,
-                                 population=pop, lang=lang, preset=preset, dpi=dpi, parts=parts)
+                                 population=pop, lang=lang, preset=preset, dpi=dpi, supply=supply,
+                                 parts=parts)
     report("data", 0.88)
     files.append(write_csv(pd.concat(parts["rows"], ignore_index=True),
                            outdir / "coverage_by_district.csv"))
@@ -148,31 +135,23 @@ def build_pack(out: str | Path, *, lang: str = "zh", preset: str = "a4-landscape
     return files
 
 
-def briefing_layers(frames: dict[str, gpd.GeoDataFrame]) -> list[str]:
-    """Layers of a district briefing map: the boundary and every 科普 point its circles come from."""
-    return [lid for lid in ("districts", "kepu_galleries", "kepu_sites") if lid in frames]
-
-
 def _district_pages(name: str, outdir: Path, *, layers: list[Layer], frames: dict[str, gpd.GeoDataFrame],
                     districts: gpd.GeoDataFrame, population: pd.DataFrame, lang: str, preset: str,
-                    dpi: int, parts: dict[str, list[pd.DataFrame]]) -> list[Path]:
-    """One district's map (PNG + PDF) and coverage table; collects its data in ``parts``."""
-    cov, areas, reco, method = district_analysis(name, frames=frames, districts=districts,
-                                                 population=population)
-    row = districts.set_index("name_zh").loc[name]
-    code = int(row["adcode"])
-    label = str(row.get("name_en") or name) if lang == "en" else name
-    cells = cov.cells()
-    files = [render_static_map(
-        layers, frames, outdir / f"{code}_{name}{suffix}", title=f"{label} · {t('sa_title', lang)}",
-        subtitle=coverage_subtitle(cov, lang=lang), lang=lang, preset=preset, dpi=dpi,
-        districts=[name], visible=briefing_layers(frames), areas=areas, cells=cells,
-        recommended=reco) for suffix in (".png", ".pdf")]
+                    dpi: int, supply: str, parts: dict[str, list[pd.DataFrame]]) -> list[Path]:
+    """One district's coverage briefing page (PNG + PDF) and table; collects its data in ``parts``."""
+    brief = briefing_inputs(name, frames=frames, districts=districts, population=population,
+                            supply=supply)
+    cov, areas, method = brief.summary, brief.areas, brief.summary.method
+    reco = recommended_sites(brief)
+    code = int(districts.set_index("name_zh").loc[name, "adcode"])
+    files = [render_coverage_briefing(brief, outdir / f"{code}_{name}{suffix}", layers=layers,
+                                      frames=frames, lang=lang, preset=preset, dpi=dpi,
+                                      beside="atlas.gpkg") for suffix in (".png", ".pdf")]
     table = coverage_table(cov, lang=lang)
     files.append(write_csv(table, outdir / f"{code}_{name}_coverage.csv"))
     parts["rows"].append(table)
     parts["areas"].append(areas.assign(district=name))
-    parts["cells"].append(cells.assign(method=method))
+    parts["cells"].append(cov.cells().assign(method=method))
     parts["html_cells"].append(cov.cells(resolution=7).assign(method=method))
     parts["reco"].append(reco.assign(district_name=name))
     return files
@@ -191,7 +170,7 @@ def zip_folder(folder: str | Path) -> bytes:
 
 
 def pack_zip(*, lang: str = "zh", preset: str = "a4-landscape", districts: Iterable[str] | None = None,
-             dpi: int = 300, time_s: float = 600.0) -> bytes:
+             dpi: int = 300, time_s: float = 600.0, supply: str = "both") -> bytes:
     """A briefing pack (:func:`build_pack`) as a ZIP, built by ``export-briefing`` in a child process.
 
     A pack takes 10–60 s of CPU (one district to the whole city). In a child process, at lower
@@ -209,7 +188,8 @@ def pack_zip(*, lang: str = "zh", preset: str = "a4-landscape", districts: Itera
     names = list(districts or [])
     with tempfile.TemporaryDirectory(prefix="atlas-pack-") as d:
         cmd = [sys.executable, "-m", "atlas.cli", "export-briefing", "--out", d, "--lang", lang,
-               "--preset", preset, "--dpi", str(int(dpi))] + (["--districts", *names] if names else [])
+               "--preset", preset, "--dpi", str(int(dpi)), "--supply", supply] + (
+                   ["--districts", *names] if names else [])
         if shutil.which("nice"):
             cmd = ["nice", "-n", "10", *cmd]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),

@@ -87,18 +87,21 @@ def export_briefing_main(argv: list[str] | None = None) -> int:
     from atlas.staticmap import PRESETS
 
     ap = argparse.ArgumentParser(prog="export-briefing", description=(
-        "Write a briefing pack: one map per district (PNG 300 dpi + PDF) with its coverage "
-        "table, a city map, an interactive HTML map and a GeoPackage of all data."))
+        "Write a briefing pack: a coverage briefing page per district and for the city (PNG 300 "
+        "dpi + PDF: gaps, circles, figures and table), its coverage table, a city map, an "
+        "interactive HTML map and a GeoPackage of all data."))
     ap.add_argument("--out", type=Path, required=True, help="output folder")
     ap.add_argument("--lang", choices=["zh", "en"], default="zh")
     ap.add_argument("--preset", choices=sorted(PRESETS), default="a4-landscape")
     ap.add_argument("--districts", nargs="*", help="district names (default: all ten)")
     ap.add_argument("--dpi", type=int, default=300)
+    ap.add_argument("--supply", choices=["bases", "galleries", "both"], default="both",
+                    help="科普 points whose circles and coverage the briefing pages show (default both)")
     args = ap.parse_args(argv)
     bar, report = _tqdm_progress(args.lang)
     try:
         files = build_pack(args.out, lang=args.lang, preset=args.preset, districts=args.districts,
-                           dpi=args.dpi, progress=report)
+                           dpi=args.dpi, supply=args.supply, progress=report)
     except AtlasError as exc:
         bar.close()
         print(f"error: {exc.message(args.lang)}", file=sys.stderr)

@@ -133,6 +133,10 @@ def test_cli_writes_one_map_per_district(tmp_path):
     pdfs = sorted(p.name for p in tmp_path.glob("3302*.pdf"))
     csvs = sorted(p.name for p in tmp_path.glob("3302*_coverage.csv"))
     assert len(pngs) == len(pdfs) == len(csvs) == 10
+    # each district page is its coverage briefing: figures, table and gaps beside the map
+    text = PdfReader(str(next(tmp_path.glob("330212*.pdf")))).pages[0].extract_text()
+    assert "15分钟科普服务圈覆盖简报" in text and "各区县覆盖情况" in text and "至多（直线上限）" in text
+    assert (tmp_path / "city_coverage.pdf").exists() and (tmp_path / "city_coverage.png").exists()
     assert (tmp_path / "atlas.gpkg").exists() and (tmp_path / "atlas.html").exists()
     assert (tmp_path / "city.pdf").stat().st_size > 10_000
 
@@ -236,19 +240,16 @@ def test_english_map_is_english(cat_frames, tmp_path):
 
 @pytest.mark.parametrize("preset", ["slide-16x9", "a4-portrait", "a4-landscape"])
 def test_district_briefing_map_screenshot(cat_frames, preset):
-    """Writes the district briefing map the way build_pack does, for people to look at."""
-    from atlas.briefing import briefing_layers, coverage_subtitle, district_analysis
+    """Writes the district coverage briefing page the way build_pack does, for people to look at."""
+    from atlas.coverage_brief import briefing_inputs, render_coverage_briefing
     from atlas.geodata import load_districts, load_population
 
     cat, frames = cat_frames
-    cov, areas, reco, _ = district_analysis("鄞州区", frames=frames, districts=load_districts(),
-                                            population=load_population())
+    brief = briefing_inputs("鄞州区", frames=frames, districts=load_districts(), population=load_population())
     ARTIFACTS.mkdir(exist_ok=True)
     rec: dict = {}
-    out = render_static_map(cat, frames, ARTIFACTS / f"briefing_鄞州区_{preset}.png", preset=preset,
-                            dpi=150, title="鄞州区 · 15分钟科普服务圈", subtitle=coverage_subtitle(cov),
-                            districts=["鄞州区"], visible=briefing_layers(frames), areas=areas,
-                            cells=cov.cells(), recommended=reco, record=rec)
+    out = render_coverage_briefing(brief, ARTIFACTS / f"briefing_鄞州区_{preset}.png", layers=cat,
+                                   frames=frames, preset=preset, dpi=150, record=rec)
     _no_overlaps(rec["main"]["site_boxes"], rec["main"]["reserved"])
     with Image.open(out) as img:
         assert img.size == pytest.approx((PRESETS[preset][0] * 150, PRESETS[preset][1] * 150), abs=1)

@@ -72,7 +72,7 @@ def test_every_choice_survives_a_language_switch_and_is_sent_again_in_the_new_la
     assert at.text_input(key="ex_title").value == "我的标题"
     # the browser holds a choice as its label: the server sends it again in the English labels
     assert layers.proto.set_value and list(layers.proto.raw_values) == [
-        "District boundaries", "Science-popularisation (科普) sites"]
+        "District boundaries", "Science-popularisation sites"]
     assert dists.proto.set_value and list(dists.proto.raw_values) == ["Yinzhou"]
     assert preset.proto.set_value and preset.proto.raw_value == "Slide 16:9"
     assert list(preset.proto.options) == ["A4 landscape", "A4 portrait", "Slide 16:9"]
@@ -216,3 +216,20 @@ def test_a_pack_the_command_refuses_comes_back_as_its_message():
     with pytest.raises(ExportError) as exc:
         pack_zip(districts=["不存在区"], dpi=40, lang="en")
     assert "不存在区" in exc.value.en and "Traceback" not in exc.value.en and "/" not in exc.value.en
+
+
+def test_the_coverage_briefing_page_is_made_for_the_chosen_district_and_withdrawn_on_a_change():
+    from pypdf import PdfReader
+
+    at = _page()
+    at.multiselect(key="ex_districts").set_value(["鄞州区"]).run()
+    at.button(key="ex_brief_pdf_make").click().run()
+    assert not at.exception
+    made = _made(at, "brief_pdf")
+    assert made["file"] == f"鄞州区_coverage_a4-landscape_zh_{TODAY}.pdf"
+    text = PdfReader(io.BytesIO(made["data"])).pages[0].extract_text()
+    assert "鄞州区 · 15分钟科普服务圈覆盖简报" in text
+    assert "至多（直线上限）" in text and "各区县覆盖情况" in text
+    assert "ex_brief_pdf_download" in _downloads(at)
+    at.radio(key="ex_brief_supply").set_value("bases").run()  # another supply: other figures
+    assert "ex_brief_pdf_download" not in _downloads(at) and not _made(at, "brief_pdf")["data"]

@@ -242,6 +242,49 @@ def pack_download(view: View, lang: str) -> None:
                        key="ex_pack_download")
 
 
+def briefing_download(view: View, lang: str) -> None:
+    """The coverage briefing page (PNG, PDF) of a district or the city, in the view's page preset.
+
+    The scope is the one district chosen above (the city when none or several are chosen, or
+    as picked here); the supply is bases, galleries or both, as on the Coverage page. The page
+    is made on a click and withdrawn when an input changes, like the static maps.
+    """
+    from atlas.supply import SUPPLY_CHOICES, supply_label
+
+    st.subheader(t("export_brief_title", lang))
+    st.caption(t("export_brief_help", lang))
+    names = common.districts().name_zh.tolist()
+    scopes = ["", *names]
+    default = view.districts[0] if len(view.districts) == 1 else ""
+    c1, c2 = st.columns(2)
+    scope = c1.selectbox(t("export_brief_scope", lang), scopes, index=scopes.index(default),
+                         key=f"ex_brief_scope_{default}",
+                         format_func=lambda n: district_label(n, lang) if n else t("all_districts", lang))
+    supply = c2.radio(t("cov_supply", lang), list(SUPPLY_CHOICES), index=2, horizontal=True,
+                      key="ex_brief_supply", format_func=lambda c: supply_label(c, lang))
+    inputs = (str(scope), str(supply), view.preset, lang, data_token(), date.today().isoformat())
+    b1, b2 = st.columns(2)
+    label = district_label(str(scope), lang) if scope else t("all_districts", lang)
+    for col, kind in ((b1, "png"), (b2, "pdf")):
+        _made_on_click(col, kind=f"brief_{kind}", label=kind.upper(), inputs=inputs, lang=lang,
+                       disabled=False, make=partial(_briefing, kind, str(scope) or None, str(supply),
+                                                    view.preset, lang),
+                       file=export_name([label], day=date.today(), suffix=f".{kind}",
+                                        parts=("coverage", view.preset, lang), whole=label),
+                       mime="image/png" if kind == "png" else "application/pdf")
+
+
+def _briefing(kind: str, scope: str | None, supply: str, preset: str, lang: str) -> bytes:
+    """The coverage briefing page of ``scope`` (a district, or None for the city) as bytes."""
+    from atlas.coverage_brief import briefing_inputs, render_coverage_briefing
+
+    inputs = briefing_inputs(scope, frames=common.layer_frames(), districts=common.districts(),
+                             population=common.population(), supply=supply)
+    return _bytes_of(lambda p: render_coverage_briefing(inputs, p, layers=common.catalogue(),
+                                                        frames=common.layer_frames(), lang=lang,
+                                                        preset=preset), f"brief.{kind}")
+
+
 def _areas(chosen: tuple[str, ...]) -> gpd.GeoDataFrame | None:
     """15-minute circles of the 科普 sites in view.
 

@@ -1,8 +1,8 @@
 """Bilingual UI strings (Chinese first). ``t(key, lang)`` returns the text in ``lang``.
 
-The message tables live in one module per page or subject (``app``, ``auth``, ``coverage``, ``export``,
-``importing``, ``indicators``, ``osm_extracts``, ``progress``, ``service_areas``), each a ``MESSAGES`` dict of
-``key: (zh, en)``; :data:`STRINGS` merges them and refuses a key defined twice.
+The message tables live in one module per page or subject (``app``, ``auth``, ``briefing``,
+``coverage``, ``export``, ``importing``, ``indicators``, ``osm_extracts``, ``progress``,
+``service_areas``), each a ``MESSAGES`` dict of ``key: (zh, en)``; :data:`STRINGS` merges them and refuses a key defined twice.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from atlas.i18n import (
     app,
     auth,
+    briefing,
     coverage,
     export,
     importing,
@@ -36,8 +37,8 @@ def _merge(*tables: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
 
 #: Every UI string, ``key: (zh, en)``.
 STRINGS: dict[str, tuple[str, str]] = _merge(
-    app.MESSAGES, auth.MESSAGES, coverage.MESSAGES, export.MESSAGES, importing.MESSAGES,
-    indicators.MESSAGES, osm_extracts.MESSAGES, progress.MESSAGES, service_areas.MESSAGES,
+    app.MESSAGES, auth.MESSAGES, briefing.MESSAGES, coverage.MESSAGES, export.MESSAGES,
+    importing.MESSAGES, indicators.MESSAGES, osm_extracts.MESSAGES, progress.MESSAGES, service_areas.MESSAGES,
 )
 
 

@@ -31,8 +31,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sub_gaps": ("覆盖缺口", "coverage gaps"),
     "attr_user_import": ("用户导入", "imported by the user"),
     "attr_n_layers": ("{n} 个名录图层", "{n} list layers"),
-    "attr_per_feature": ("逐条注明来源（{n} 个，见数据表）",
-                         "a source per feature ({n}, in the data tables)"),
+    "attr_per_feature": ("逐条注明来源（{n} 个）", "a source per feature ({n})"),
     "map_nothing_to_draw": ("地图上没有可画的内容：请至少选择一个图层（所选区县内须有要素）",
                             "Nothing to draw: choose at least one layer with features in the chosen "
                             "districts"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from atlas.i18n import t
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.font_manager import FontProperties
@@ -72,5 +74,5 @@ def panel_scale(frame: Frame, font: FontProperties, crs: str, lang: str) -> None
     ax_n.axis("off")
     ax_n.add_patch(FancyArrow(0.5, 0.05, 0, 0.45, width=0.1, head_width=0.4, head_length=0.22,
                               color="black", transform=ax_n.transAxes))
-    ax_n.text(0.5, 1.0, "北 N" if lang != "en" else "N", transform=ax_n.transAxes, ha="center",
+    ax_n.text(0.5, 1.0, t("map_north", lang), transform=ax_n.transAxes, ha="center",
               va="top", fontproperties=font, fontsize=8)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from atlas.staticmap.scene import Scene
 
 
-def dense_core(scene: Scene, *, eps_frac: float = 0.02, min_sites: int = 5
+def dense_core(scene: Scene, *, eps_frac: float = 0.02, min_sites: int = 4
                ) -> tuple[float, float, float, float] | None:
     """Bounds (metres) of the largest tight cluster of sites, if there is one worth an inset.
 

@@ -23,21 +23,23 @@ class Frame:
     width_in: float
     height_in: float
     inset_rect: tuple[float, float, float, float] | None = None  # axes fraction, if reserved
+    wide_panel: bool = True  # a portrait page's margin spans the page (legends side by side)
 
 
 def layout(preset: str, extent: tuple[float, float, float, float], *, band: bool = False,
-           header: float = HEADER_IN) -> Frame:
+           header: float = HEADER_IN, panel_in: float | None = None) -> Frame:
     """Place the map to fill the frame beside (or above) the legend margin.
 
     The data extent is widened (or heightened) to the map box's shape, so the map has no empty
     bands. With ``band``, that extra room goes to one side (left, or top on portrait pages) when
-    it is wide enough to hold the inset there, beside the map instead of over it.
+    it is wide enough to hold the inset there, beside the map instead of over it. ``panel_in``
+    sets the legend margin's width (landscape) or height (portrait) in inches.
     """
     import matplotlib.pyplot as plt
 
     w, h = PRESETS[preset]
     portrait = h > w
-    panel = PANEL_IN[preset]
+    panel = PANEL_IN[preset] if panel_in is None else float(panel_in)
     fig = plt.figure(figsize=(w, h))
     if portrait:
         box = (MARGIN_IN, FOOTER_IN + panel, w - 2 * MARGIN_IN, h - header - FOOTER_IN - panel)

@@ -46,6 +46,11 @@ def wrap_label(text: str, width: float) -> str:
     return "\n".join(x for x in lines if x)
 
 
+def _capital(text: str) -> str:
+    """A legend entry starts with a capital ("straight-line …" → "Straight-line …")."""
+    return text[:1].upper() + text[1:]
+
+
 def legend_handles(layers_drawn: list[Layer], info: dict[str, Any], scene: Scene, lang: str
                    ) -> list[Any]:
     """Legend entries for what was drawn (``info`` from :func:`atlas.staticmap.draw_map`)."""
@@ -82,15 +87,18 @@ def legend_handles(layers_drawn: list[Layer], info: dict[str, Any], scene: Scene
     if info["approx"]:
         hs.append(Line2D([], [], marker="o", linestyle="", markersize=6, markerfacecolor="white",
                          markeredgecolor="#555555", markeredgewidth=1.2, label=t("legend_hollow", lang)))
-    if info["rings"]:
+    if info["rings"] or info.get("rings_left_out"):
         ring = palette.ERROR_RING
+        label = t("legend_error_ring", lang)
+        if info.get("rings_left_out"):
+            label += t("legend_ring_cap", lang, km=f"{info['ring_cap_m'] / 1000:.1f}")
         hs.append(Patch(facecolor="none", edgecolor=str(ring["color"]), linestyle=(0, (1.5, 2.5)),
-                        linewidth=0.9, label=t("legend_error_ring", lang)))
+                        linewidth=0.9, label=label))
     for method in sorted(info["methods"]):
         st = palette.SERVICE_AREA[method]
         key = "sa_method_proxy" if method == "euclidean-proxy" else "legend_service_area"
         hs.append(Patch(facecolor=str(st["fill_color"]), alpha=min(1.0, float(st["fill_opacity"]) * 2.2),
-                        edgecolor=str(st["color"]), hatch=st["hatch"], label=t(key, lang)))
+                        edgecolor=str(st["color"]), hatch=st["hatch"], label=_capital(t(key, lang))))
     if scene.recommended is not None:
         hs.append(Line2D([], [], marker="*", linestyle="", markersize=11,
                          markerfacecolor=palette.RECOMMENDED_COLOUR, markeredgecolor="white",
@@ -144,10 +152,11 @@ def draw_legends(frame: Frame, handles: list[Any], scene: Scene, font: FontPrope
     labels = [h.get_label() for h in handles]
     gaps = scene.cells is not None and not scene.cells.empty
     width_pt = frame.panel[2] * frame.width_in * 72
-    if frame.portrait and gaps:  # the gap legend takes the right third, left of the north arrow
+    side = frame.portrait and frame.wide_panel  # legends side by side, in columns
+    if side and gaps:  # the gap legend takes the right third, left of the north arrow
         width_pt = (width_pt - 0.06 * frame.width_in * 72) * 0.64
     sizes = (8.0, 7.5, 7.0, 6.5, 6.0) if frame.portrait else (9.0, 8.5, 8.0, 7.5, 7.0, 6.5)
-    attempts = [(size, ncol) for size in sizes for ncol in ((2, 3) if frame.portrait else (1,))]
+    attempts = [(size, ncol) for size in sizes for ncol in ((2, 3) if side else (1,))]
     legends: list[Any] = []
     for i, (size, ncol) in enumerate(attempts):
         # per column: the handle, its gap to the text and the gap to the next column (4.4 em)
@@ -208,17 +217,22 @@ def _place_legends(frame: Frame, handles: list[Any], scene: Scene, font: FontPro
     kw = {"frameon": False, "prop": prop, "title_fontproperties": title_prop, "borderaxespad": 0,
           "handlelength": 1.6, "labelspacing": 0.55, "alignment": "left"}
     gap = None
-    if scene.cells is not None and not scene.cells.empty:
+    gap_title = palette.gap_units(lang)
+    if scene.cells is not None and not scene.cells.empty and scene.gap_classes is not None:
+        gap_title = scene.gap_classes.title
+        gap = [Patch(facecolor=c, alpha=palette.GAP_OPACITY, edgecolor="none", label=lab)
+               for lab, c in scene.gap_classes.entries][::-1]  # listed in the order given
+    elif scene.cells is not None and not scene.cells.empty:
         gap = [Patch(facecolor=c, alpha=palette.GAP_OPACITY, edgecolor="none", label=lab)
                for lab, c in palette.gap_legend(lang)]
     out = []
-    if frame.portrait:
+    if frame.portrait and frame.wide_panel:
         leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(px, top), ncol=ncol,
                          title=t("layers", lang), **kw)
         out.append(leg)
         if gap:
             out.append(fig.legend(handles=gap[::-1], loc="upper right", bbox_to_anchor=(px + pw - 0.06, top),
-                                  title=palette.gap_units(lang), **kw))
+                                  title=gap_title, **kw))
     else:
         leg = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(px, top),
                          title=t("layers", lang), **kw)
@@ -227,5 +241,5 @@ def _place_legends(frame: Frame, handles: list[Any], scene: Scene, font: FontPro
             renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
             bb = leg.get_window_extent(renderer).transformed(fig.transFigure.inverted())
             out.append(fig.legend(handles=gap[::-1], loc="upper left", bbox_to_anchor=(px, bb.y0 - 0.03),
-                                  title=palette.gap_units(lang), **kw))
+                                  title=gap_title, **kw))
     return out

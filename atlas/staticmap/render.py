@@ -17,7 +17,8 @@ from atlas.staticmap.inset import dense_core, draw_inset
 from atlas.staticmap.labelling import label_map
 from atlas.staticmap.layout import Frame, layout
 from atlas.staticmap.legend import draw_legends, legend_handles, wrap_segments
-from atlas.staticmap.scene import Scene, build_scene
+from atlas.staticmap.scene import GapClasses, Scene, build_scene
+from atlas.staticmap.sidebar import SIDEBAR_PANEL_IN, Sidebar, place_sidebar
 from atlas.staticmap.style import (
     HEADER_IN,
     INSET_MARKER,
@@ -44,7 +45,8 @@ def render_static_map(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame
                       areas: gpd.GeoDataFrame | None = None, cells: gpd.GeoDataFrame | None = None,
                       recommended: gpd.GeoDataFrame | None = None, sources: Iterable[str] = (),
                       notes: Iterable[str] = (), today: date | None = None, inset: bool = True,
-                      record: dict[str, Any] | None = None) -> Path:
+                      record: dict[str, Any] | None = None, sidebar: Sidebar | None = None,
+                      gap_classes: GapClasses | None = None, beside: str | None = None) -> Path:
     """Draw a print-ready map and save it as PNG or PDF (by ``path``'s suffix).
 
     Parameters
@@ -82,6 +84,14 @@ def render_static_map(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame
     record : dict, optional
         Filled with what labelling did: per axes ("main", "inset") the label boxes, reserved
         boxes and the names left out for want of space (display pixels at 100 dpi).
+    sidebar : Sidebar, optional
+        Key figures and a table printed beside the map (a briefing page: the margin is wider).
+    gap_classes : GapClasses, optional
+        The cells' own classes (a ``fill`` column on ``cells``) and their legend, instead of the
+        graduated people-per-km² shading (e.g. by area when people are placed by area).
+    beside : str, optional
+        The data file that goes with the page (e.g. "atlas.gpkg"): per-feature sources say
+        they are listed there. Without one they give their number only.
 
     Returns
     -------
@@ -102,7 +112,7 @@ def render_static_map(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame
     out = _checked_output(path, preset)
     font = cjk_font()
     scene = build_scene(layers, frames, lang=lang, visible=visible, districts=districts,
-                        areas=areas, cells=cells, recommended=recommended)
+                        areas=areas, cells=cells, recommended=recommended, gap_classes=gap_classes)
     if not _has_content(scene):
         raise ExportError(t("map_nothing_to_draw", "zh"), t("map_nothing_to_draw", "en"))
     today = today or date.today()
@@ -110,10 +120,12 @@ def render_static_map(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame
     title = title or map_title(scene.focus_labels, lang)
     subtitle = _wrapped_subtitle(scene, subtitle, preset=preset, lang=lang, today=today)
     frame = layout(preset, scene.extent, band=core is not None,
-                   header=HEADER_IN + 0.17 * subtitle.count("\n"))
+                   header=HEADER_IN + 0.17 * subtitle.count("\n"),
+                   panel_in=SIDEBAR_PANEL_IN[preset] if sidebar is not None else None)
     try:
         done = _compose(frame, scene, font, title=title, subtitle=subtitle, lang=lang,
-                        sources=sources, notes=list(notes), today=today, core=core)
+                        sources=sources, notes=list(notes), today=today, core=core, sidebar=sidebar,
+                        beside=beside)
         if record is not None:
             record.update(done)
         _save(frame, out, title=title, dpi=dpi)
@@ -172,22 +184,25 @@ def _save(frame: Frame, path: Path, *, title: str, dpi: int) -> None:
 
 def _compose(frame: Frame, scene: Scene, font: FontProperties, *, title: str, subtitle: str,
              lang: str, sources: Iterable[str], notes: list[str], today: date,
-             core: tuple[float, float, float, float] | None) -> dict[str, Any]:
-    """Draw the map, inset, labels, legends, title and footer on ``frame``.
+             core: tuple[float, float, float, float] | None, sidebar: Sidebar | None = None,
+             beside: str | None = None) -> dict[str, Any]:
+    """Draw the map, inset, labels, sidebar, legends, title and footer on ``frame``.
 
     Returns the labelling record: per axes, label boxes, reserved boxes and dropped names.
     """
     ax = frame.ax
     info = draw_map(ax, scene, marker_size=MAIN_MARKER)
     record = _inset_and_labels(frame, scene, font, core)
+    if sidebar is not None:
+        frame.panel = place_sidebar(frame, sidebar, font)
     drawn = [lyr for lyr, g in scene.points if bool(g.focus.any())]
     draw_legends(frame, legend_handles(drawn, info, scene, lang), scene, font, lang)
     panel_scale(frame, font, scene.crs, lang)
-    if scene.cells is not None:
+    if scene.cells is not None and scene.gap_classes is None:
         notes = [*notes, t("gap_note", lang)]
     header_footer(frame, font, title=title, subtitle=subtitle, lang=lang, crs=scene.crs,
-                  attributions=attribution_lines(drawn_layers(scene), lang, sources), notes=notes,
-                  today=today)
+                  attributions=attribution_lines(drawn_layers(scene), lang, sources, beside=beside),
+                  notes=notes, today=today)
     record["legend"] = info
     record.update(_text_record(frame))
     return record

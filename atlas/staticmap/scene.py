@@ -19,6 +19,17 @@ if TYPE_CHECKING:
     from atlas.catalogue import Layer
 
 
+@dataclass(frozen=True)
+class GapClasses:
+    """Gap cells drawn in classes of their own (a ``fill`` column) and how the legend names them.
+
+    ``title`` heads the legend; ``entries`` are (label, colour), in the order listed.
+    """
+
+    title: str
+    entries: tuple[tuple[str, str], ...]
+
+
 @dataclass
 class Scene:
     """What one map shows, projected to its metric CRS."""
@@ -33,6 +44,16 @@ class Scene:
     areas: gpd.GeoDataFrame | None = None
     recommended: gpd.GeoDataFrame | None = None
     focus_names: list[str] = field(default_factory=list)
+    gap_classes: GapClasses | None = None
+    _labels: dict[tuple[str, Any], str] | None = field(default=None, repr=False)
+
+    def site_labels(self) -> dict[tuple[str, Any], str]:
+        """Each named site's label, unique on the page (:func:`atlas.staticmap.labelling.site_labels`)."""
+        if self._labels is None:
+            from atlas.staticmap.labelling import site_labels
+
+            self._labels = site_labels(self)
+        return self._labels
 
     def district_label(self, name_zh: str) -> str:
         """A district's name in the map's language (its ``name_en`` in English, when known)."""
@@ -90,7 +111,8 @@ def _filter_points(gdf: gpd.GeoDataFrame, dset: set[str] | None) -> gpd.GeoDataF
 def build_scene(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame], *, lang: str,
                 visible: Iterable[str] | None, districts: Iterable[str] | None,
                 areas: gpd.GeoDataFrame | None = None, cells: gpd.GeoDataFrame | None = None,
-                recommended: gpd.GeoDataFrame | None = None) -> Scene:
+                recommended: gpd.GeoDataFrame | None = None,
+                gap_classes: GapClasses | None = None) -> Scene:
     """Select, filter and project what a static map shows (see :func:`render_static_map`)."""
     shown = set(visible) if visible is not None else {lyr.id for lyr in layers if lyr.visible}
     dset = set(districts) if districts else None
@@ -123,7 +145,8 @@ def build_scene(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame], *, 
     if dset and scene.districts.empty:  # districts hidden but used as the frame
         scene.districts = d.assign(focus=focus.to_numpy())
     boundary = shapely.union_all(d[d.focus].geometry.to_numpy()) if len(d) else None
-    scene.cells = _gap_cells(cells, crs, boundary)
+    scene.cells = _gap_cells(cells, crs, boundary, own=gap_classes is not None)
+    scene.gap_classes = gap_classes if scene.cells is not None else None
     if areas is not None and not areas.empty:
         scene.areas = areas[~areas.geometry.is_empty & ~areas.geometry.isna()].to_crs(crs)
     if recommended is not None and not recommended.empty:
@@ -149,15 +172,23 @@ def _map_crs(frames: Iterable[gpd.GeoDataFrame | None]) -> str:
     return metric_crs_for((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()))
 
 
-def _gap_cells(cells: gpd.GeoDataFrame | None, crs: str, boundary: Any) -> gpd.GeoDataFrame | None:
-    """Uncovered cells, coloured by people per km² (from the whole cell), clipped to the boundary."""
-    if cells is None or cells.empty or "uncovered" not in cells:
+def _gap_cells(cells: gpd.GeoDataFrame | None, crs: str, boundary: Any, *, own: bool = False
+               ) -> gpd.GeoDataFrame | None:
+    """Uncovered cells, coloured by people per km² (from the whole cell), clipped to the boundary.
+
+    With ``own`` classes the cells come with their ``fill`` (cells without one are not drawn).
+    """
+    if cells is None or cells.empty or ("fill" if own else "uncovered") not in cells:
         return None
-    c = cells[cells.uncovered > 0].to_crs(crs)
+    if own:
+        c = cells[cells["fill"].astype(str).str.len() > 0].to_crs(crs)
+    else:
+        c = cells[cells.uncovered > 0].to_crs(crs)
+        if not c.empty:
+            density = c.uncovered.to_numpy() / (c.geometry.area.to_numpy() / 1e6)
+            c = c.assign(density=density, fill=palette.gap_colour(density))
     if c.empty:
         return None
-    density = c.uncovered.to_numpy() / (c.geometry.area.to_numpy() / 1e6)
-    c = c.assign(density=density, fill=palette.gap_colour(density))
     if boundary is not None and not boundary.is_empty:
         c = gpd.clip(c, boundary)
         c = c[~c.geometry.is_empty]

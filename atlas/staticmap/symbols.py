@@ -86,7 +86,8 @@ def _draw_points(ax: Axes, scene: Scene, *, size: float) -> dict[str, Any]:
     """
     from atlas.staticmap.scene import named
 
-    out: dict[str, Any] = {"approx": False, "rings": False, "dense": {}}
+    out: dict[str, Any] = {"approx": False, "rings": False, "dense": {}, "ring_cap_m": ring_cap(ax),
+                           "rings_left_out": 0}
     layers = sorted(scene.points, key=lambda p: named(*p))  # dense layers first (stable order)
     for lyr, g in layers:
         if not named(lyr, g):
@@ -94,9 +95,10 @@ def _draw_points(ax: Axes, scene: Scene, *, size: float) -> dict[str, Any]:
             out["dense"][lyr.id] = (s, int(g.focus.sum()))
             _draw_dense(ax, lyr, g, size=s)
             continue
-        approx, rings = _draw_named(ax, lyr, g, size=size)
+        approx, rings, left_out = _draw_named(ax, lyr, g, size=size, cap_m=out["ring_cap_m"])
         out["approx"] = out["approx"] or approx
         out["rings"] = out["rings"] or rings
+        out["rings_left_out"] += left_out
     if scene.recommended is not None:
         r = scene.recommended
         ax.scatter(r.geometry.x, r.geometry.y, marker="*", s=size * 6, color=palette.RECOMMENDED_COLOUR,
@@ -117,12 +119,27 @@ def _draw_dense(ax: Axes, lyr: Any, g: Any, *, size: float) -> None:
                        linewidth=0.15 if size < 10 else 0.3, zorder=6)
 
 
-def _draw_named(ax: Axes, lyr: Any, g: Any, *, size: float) -> tuple[bool, bool]:
-    """A layer of named sites: sourced filled, approximate hollow with a dotted error ring."""
+def ring_cap(ax: Axes) -> float:
+    """The largest error ring drawn on ``ax`` (metres): 3 % of the map's width, at least 100 m.
+
+    A ring of several kilometres (an indicative centre known to ±5 km) would dominate a district
+    map and say less than its hollow symbol does; such sites keep the hollow symbol and the
+    legend says which rings were left out.
+    """
+    x0, x1 = ax.get_xlim()
+    return float(max(100.0, 0.03 * abs(x1 - x0)))
+
+
+def _draw_named(ax: Axes, lyr: Any, g: Any, *, size: float, cap_m: float) -> tuple[bool, bool, int]:
+    """A layer of named sites: sourced filled, approximate hollow with a dotted error ring.
+
+    Rings larger than ``cap_m`` are left out (counted in the result: approx, rings, left out).
+    """
     from matplotlib.patches import Circle
 
     ring = palette.ERROR_RING
     any_approx = any_ring = False
+    left_out = 0
     color = str(lyr.style.get("color", "#333333"))
     marker = str(lyr.style.get("marker", "o"))
     for focus in (False, True):
@@ -136,7 +153,9 @@ def _draw_named(ax: Axes, lyr: Any, g: Any, *, size: float) -> tuple[bool, bool]
             else np.zeros(len(sub))
         x, y = sub.geometry.x.to_numpy(), sub.geometry.y.to_numpy()
         for xi, yi, e in zip(x[approx], y[approx], err[approx], strict=True):
-            if e > 0 and focus:
+            if e > cap_m and focus:
+                left_out += 1
+            elif e > 0 and focus:
                 ax.add_patch(Circle((xi, yi), e, fill=False, linestyle=(0, (1.5, 2.5)),
                                     linewidth=float(ring["weight"]), edgecolor=str(ring["color"]),
                                     alpha=float(ring["opacity"]), zorder=4))
@@ -148,7 +167,7 @@ def _draw_named(ax: Axes, lyr: Any, g: Any, *, size: float) -> tuple[bool, bool]
         ax.scatter(x[approx], y[approx], s=size, marker=marker, facecolor="white",
                    edgecolor=color, linewidth=1.4, alpha=alpha, zorder=7)
         any_approx = any_approx or bool(approx.any() and focus)
-    return any_approx, any_ring
+    return any_approx, any_ring, left_out
 
 
 def _draw_polygons(ax: Axes, scene: Scene) -> None:

@@ -7,7 +7,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from atlas.i18n import t
-from atlas.projection import crs_label
 from atlas.staticmap.style import FOOTER_IN, MARGIN_IN
 
 if TYPE_CHECKING:
@@ -82,23 +81,40 @@ def map_subtitle(scene: Scene, lang: str, *, today: date | None = None) -> str:
                              gaps=scene.cells is not None and len(scene.cells) > 0)
 
 
-def layer_attributions(drawn: Sequence[tuple[Layer, gpd.GeoDataFrame]], lang: str) -> list[str]:
+def crs_words(crs: str, lang: str) -> str:
+    """A CRS as a reader names it: "WGS 84 / UTM zone 51N (EPSG:32651)" / "WGS 84 / UTM 第51N带（…）"."""
+    import pyproj
+
+    c = pyproj.CRS(crs)
+    if lang == "en":
+        return f"{c.name} ({crs})"
+    zone = c.utm_zone
+    if zone:
+        return f"{c.name.split(' / ')[0]} / UTM 第{zone}带（{crs}）"
+    if c.is_geographic:
+        return f"{c.name} 经纬度（{crs}）"
+    return f"{c.name}（{crs}）"
+
+
+def layer_attributions(drawn: Sequence[tuple[Layer, gpd.GeoDataFrame]], lang: str, *,
+                       beside: str | None = None) -> list[str]:
     """One source line for every layer drawn, declared or derived from its features.
 
     A layer that declares no ``attribution`` is named by its features' ``source`` column:
     a planner's import says so, with the datum it came in; shipped lists that share a source
-    file are grouped, with their one source or the number of per-feature sources.
+    file are grouped, with their one source or the number of per-feature sources (with where
+    they are listed only when that table goes with the page: ``beside``, e.g. "atlas.gpkg").
     """
     out = [lyr.credit(lang) for lyr, _ in drawn if lyr.attribution]
     groups: dict[str, list[tuple[Layer, gpd.GeoDataFrame]]] = {}
     for lyr, g in drawn:
         if not lyr.attribution:
             groups.setdefault(lyr.id if lyr.source == "user" else lyr.source, []).append((lyr, g))
-    out += [_derived(group, lang) for group in groups.values()]
+    out += [_derived(group, lang, beside=beside) for group in groups.values()]
     return out
 
 
-def _derived(group: list[tuple[Layer, gpd.GeoDataFrame]], lang: str) -> str:
+def _derived(group: list[tuple[Layer, gpd.GeoDataFrame]], lang: str, *, beside: str | None) -> str:
     """The source line of layers that declare none (see :func:`layer_attributions`)."""
     colon = ": " if lang == "en" else "："
     lyr, g = group[0]
@@ -116,14 +132,16 @@ def _derived(group: list[tuple[Layer, gpd.GeoDataFrame]], lang: str) -> str:
     if len(sources) == 1:
         return f"{names}{colon}{sources[0]}"
     if sources:
-        return f"{names}{colon}{t('attr_per_feature', lang, n=len(sources))}"
+        how = t("attr_per_feature_in", lang, n=len(sources), where=beside) if beside else \
+            t("attr_per_feature", lang, n=len(sources))
+        return f"{names}{colon}{how}"
     return f"{names}{colon}{lyr.source}"
 
 
 def attribution_lines(drawn: Sequence[tuple[Layer, gpd.GeoDataFrame]], lang: str,
-                      extra: Iterable[str] = ()) -> list[str]:
+                      extra: Iterable[str] = (), *, beside: str | None = None) -> list[str]:
     """Each drawn layer's attribution, then ``extra`` sources, then OSM's, without repeats."""
-    out = [*layer_attributions(drawn, lang), *extra, t("attr_osm", lang)]
+    out = [*layer_attributions(drawn, lang, beside=beside), *extra, t("attr_osm", lang)]
     return list(dict.fromkeys(out))
 
 
@@ -157,9 +175,9 @@ def header_footer(frame: Frame, font: FontProperties, *, title: str, subtitle: s
     if subtitle:
         fig.text(x, 1 - 0.58 / frame.height_in, subtitle, fontproperties=font, fontsize=9.5,
                  color="#444444", va="top")
-    footer = [f"{'制图日期' if lang != 'en' else 'Date'}: {today.isoformat()} · "
-              f"{'坐标系' if lang != 'en' else 'CRS'}: {crs_label(crs)}"
-              + ("".join(f" · {n}" for n in notes)),
-              f"{t('attribution', lang)}: " + " · ".join(attributions)]
+    colon = ": " if lang == "en" else "："
+    footer = [f"{t('map_date', lang)}{colon}{today.isoformat()} · {t('map_crs', lang)}{colon}"
+              f"{crs_words(crs, lang)}" + ("".join(f" · {n}" for n in notes)),
+              f"{t('attribution', lang)}{colon}" + " · ".join(attributions)]
     fig.text(x, (FOOTER_IN - 0.12) / frame.height_in, "\n".join(footer), fontproperties=font,
              fontsize=6.3, color="#333333", va="top", wrap=True, linespacing=1.5)

@@ -1,0 +1,234 @@
+"""The coverage briefing page: the gap map, the supply's circles, the figures and the table.
+
+One page (PNG or PDF; 16:9 slide, A4 landscape or portrait; Chinese or English) a planner can
+put in front of a vice-mayor: the district (or the whole city) with every 科普 point of the
+chosen supply and its 15-minute circles, what is certainly outside them, the headline figures
+and the district table beside the map. Every figure comes from
+:func:`atlas.coverage_summary.coverage_summary` (the Coverage page's function) and is formatted
+by :mod:`atlas.fmt`; offline they are bounds and a labelled estimate, never one bare figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import pandas as pd
+
+from atlas import fmt, palette
+from atlas.coverage_summary import METHOD_BOUNDS, CoverageSummary, coverage_summary
+from atlas.i18n import t
+from atlas.service_area import areas_for
+from atlas.staticmap import map_title, render_static_map
+from atlas.staticmap.scene import GapClasses
+from atlas.staticmap.sidebar import Sidebar
+from atlas.staticmap.titles import month_label
+from atlas.supply import SUPPLY_CHOICES, supply_label, supply_sites
+
+if TYPE_CHECKING:
+    from atlas.catalogue import Layer
+
+#: Colour of what is certainly outside every circle (the strongest class of the gap scale).
+CERTAIN_GAP_COLOUR = palette.GAP_COLOURS[3]
+#: Colour of cells whose coverage is unknown (the supply source lists no row in their district).
+NO_DATA_COLOUR = "#BBBBBB"
+#: How far (degrees, ~1.5 km) outside the area a site may stand and still reach into it.
+REACH_DEG = 0.015
+
+
+@dataclass
+class BriefingInputs:
+    """What one briefing page shows: the scope, its coverage and the circles drawn."""
+
+    scope: str | None  # a district's name_zh, or None for the whole city
+    summary: CoverageSummary
+    areas: gpd.GeoDataFrame
+    supply: str
+    badge: str = ""
+    network: Any = None  # the district's walking network, when one is cached
+
+
+def briefing_inputs(scope: str | None, *, frames: dict[str, gpd.GeoDataFrame],
+                    districts: gpd.GeoDataFrame, population: pd.DataFrame, supply: str = "both",
+                    added: gpd.GeoDataFrame | None = None, badge: str = "") -> BriefingInputs:
+    """Coverage of a district (its cached walking network when there is one) or of the city.
+
+    The demand and the summary are made as on the Coverage page: street demand on a cached
+    network, else each district's residents spread by area (:func:`atlas.demand.proxy_demand`),
+    and :func:`atlas.coverage_summary.coverage_summary` of ``supply`` (plus ``added``, a
+    scenario's hypothetical sites, whose ``badge`` the page then carries). The circles are those
+    of every supply point that can reach into the scope.
+    """
+    from atlas.demand import demand_points, proxy_demand
+    from atlas.geodata import resolve_district
+    from atlas.network import find_cached_path, load_buildings, load_network
+
+    net = None
+    if scope is None:
+        demand = proxy_demand(districts, population)
+        shape = districts.union_all()
+    else:
+        row = resolve_district(scope, districts)
+        scope = str(row["name_zh"])
+        one = districts[districts.name_zh == scope]
+        path = find_cached_path(f"district:{row['adcode']}")
+        net = load_network(path) if path is not None else None
+        if net is not None and path is not None:
+            demand = demand_points(net, one, population, buildings=load_buildings(path))
+        else:
+            demand = proxy_demand(one, population)
+        shape = one.union_all()
+    has_added = added is not None and len(added) > 0
+    sites = supply_sites(supply, frames=frames, added=added if has_added else None)
+    summary = coverage_summary(demand, sites, network=net, supply=supply)
+    near = sites[sites.within(shape.buffer(REACH_DEG))]
+    areas = areas_for(near, network=net) if len(near) else gpd.GeoDataFrame(
+        {"method": []}, geometry=[], crs="EPSG:4326")
+    return BriefingInputs(scope, summary, areas, supply, badge if has_added else "", net)
+
+
+def _bounds(summary: CoverageSummary) -> bool:
+    return bool(summary.method == METHOD_BOUNDS)
+
+
+def key_figures(summary: CoverageSummary, lang: str) -> tuple[tuple[str, str], ...]:
+    """The headline figures (value, label): bounds and a labelled estimate offline."""
+    c = summary.city()
+    if c.status != "ok":
+        return ((fmt.MISSING, t("brief_no_figure", lang)),)
+    q = summary.demand_label(lang, form="qualifier")
+    qual = f" ({q})" if lang == "en" else f"（{q}）"
+    gap = _gap_figure(c, lang)
+    if _bounds(summary):
+        return (("≤ " + fmt.pct(c.pct_upper), t("cov_upper", lang)),
+                ("≈ " + fmt.pct(c.pct_estimate), t("cov_estimate", lang)),
+                (gap, t("cov_certain_gap", lang) + ("" if "km²" in gap else qual)))
+    return ((fmt.pct(c.pct_upper), t("brief_network_pct", lang)),
+            (gap, t("cov_uncovered", lang) + ("" if "km²" in gap else qual)))
+
+
+def _gap_figure(row: pd.Series, lang: str) -> str:
+    """What is certainly outside: the area when the summary gives it, else the people."""
+    if "certain_gap_area_km2" in row.index:
+        return fmt.km2(row["certain_gap_area_km2"])
+    return fmt.people(row["certain_gap_population"])
+
+
+def district_table(summary: CoverageSummary, lang: str) -> pd.DataFrame:
+    """The coverage-by-district table as text (with the city's row when there are several)."""
+    from atlas.geodata import load_districts
+
+    by = summary.by_district(lang)
+    order = {n: i for i, n in enumerate(load_districts().name_zh)}  # the districts' own order
+    by = by.iloc[sorted(range(len(by)), key=lambda i: (order.get(by.zone.iloc[i], len(order)), i))]
+    rows = [by]
+    if len(by) > 1:
+        rows.append(summary.city(name=t("all_districts", lang), lang=lang).to_frame().T)
+    df = pd.concat(rows, ignore_index=True)
+    bounds = _bounds(summary)
+    area = "certain_gap_area_km2" in df.columns
+    out = pd.DataFrame({t("brief_col_district", lang): [_district_name(z, lang) for z in df.zone]})
+    if bounds:
+        out[t("brief_col_upper", lang)] = ["≤ " + fmt.pct(v) if _known(v) else fmt.MISSING
+                                           for v in df.pct_upper]
+        out[t("brief_col_estimate", lang)] = ["≈ " + fmt.pct(v) if _known(v) else fmt.MISSING
+                                              for v in df.pct_estimate]
+    else:
+        out[t("brief_col_pct", lang)] = [fmt.pct(v) for v in df.pct_upper]
+    out[t("brief_col_gap_km2" if area else "brief_col_gap_people", lang)] = [
+        fmt.km2(v) if area else fmt.people(v)
+        for v in (df.certain_gap_area_km2 if area else df.certain_gap_population)]
+    return out
+
+
+def _known(v: Any) -> bool:
+    return v is not None and not pd.isna(v)
+
+
+def _district_name(name_zh: str, lang: str) -> str:
+    """A district's name in ``lang`` (the geodata's English name)."""
+    if lang != "en":
+        return name_zh
+    from atlas.geodata import load_districts
+
+    d = load_districts()
+    hit = d.loc[d.name_zh == name_zh, "name_en"]
+    return str(hit.iloc[0]) if len(hit) and str(hit.iloc[0] or "") else name_zh
+
+
+def gap_layer(summary: CoverageSummary, *, city: bool, lang: str
+              ) -> tuple[gpd.GeoDataFrame, GapClasses | None]:
+    """The gap cells and, when people are placed by area, their one class ("certainly outside").
+
+    By area the inputs hold no head count per place, so the cells are not graded by people per
+    km²: one colour says what is certain. With a network or a real population the graduated
+    people-per-km² shading is kept (``None``: the map's default classes).
+    """
+    cells = summary.cells(resolution=7 if city else None)
+    unknown = cells.no_data.astype(bool) if "no_data" in cells else pd.Series(False, index=cells.index)
+    if summary.demand_method != "area-uniform" and not unknown.any():
+        return cells, None
+    by_area = summary.demand_method == "area-uniform"
+    fill = [NO_DATA_COLOUR if nd else CERTAIN_GAP_COLOUR if u > 0 and by_area else ""
+            for u, nd in zip(cells.uncovered, unknown, strict=True)]
+    gap_words = t("brief_gap_class", lang, m=fmt.metres(summary.budget))
+    entries = [(gap_words, CERTAIN_GAP_COLOUR)] if by_area else []
+    if unknown.any():
+        entries.append((t("brief_no_data_class", lang), NO_DATA_COLOUR))
+    if not by_area:  # graded by people elsewhere: only the unknown cells get a class of their own
+        cells = cells[unknown]
+    return cells.assign(fill=fill if by_area else NO_DATA_COLOUR), GapClasses(
+        t("brief_gap_title", lang), tuple(entries))
+
+
+def sidebar(inputs: BriefingInputs, lang: str) -> Sidebar:
+    """Figures, notes and the district table of a briefing page."""
+    s = inputs.summary
+    notes = [s.demand_label(lang, form="sentence")]
+    missing = s.supply_note(lang=lang)
+    if missing:
+        notes.append(missing)
+    highlight = _district_name(inputs.scope, lang) if inputs.scope else t("all_districts", lang)
+    return Sidebar(figures=key_figures(s, lang), table=district_table(s, lang),
+                   notes=tuple(n for n in notes if n), badge=inputs.badge, highlight=highlight,
+                   caption=t("brief_table_caption", lang))
+
+
+def briefing_title(scope: str | None, lang: str) -> str:
+    """"鄞州区 · 15分钟科普服务圈覆盖简报" / "Ningbo (whole city) · 15-minute …"."""
+    where = _district_name(scope, lang) if scope else t("brief_city", lang)
+    return map_title([where], lang, base=t("brief_title", lang))
+
+
+def briefing_subtitle(inputs: BriefingInputs, lang: str, *, today: date) -> str:
+    """Supply, walking budget, how the figures were made, and the month."""
+    s = inputs.summary
+    how = t("brief_how_bounds", lang) if _bounds(s) else t("brief_how_network", lang)
+    parts = [t("brief_supply", lang, supply=supply_label(inputs.supply, lang)),
+             t("brief_budget", lang, m=fmt.metres(s.budget)), how, month_label(today, lang)]
+    return " · ".join(parts)
+
+
+def render_coverage_briefing(inputs: BriefingInputs, path: str | Path, *, layers: list[Layer],
+                             frames: dict[str, gpd.GeoDataFrame], lang: str = "zh",
+                             preset: str = "slide-16x9", dpi: int = 300, today: date | None = None,
+                             beside: str | None = None, record: dict[str, Any] | None = None) -> Path:
+    """Draw the coverage briefing page of ``inputs`` and save it (PNG or PDF by suffix).
+
+    The map shows the scope's districts, every point of the supply (galleries as small dots
+    when they are part of it) with their circles, and the gaps; beside it the headline
+    figures, how people were placed, and the district table. A scenario's badge heads the side.
+    """
+    today = today or date.today()
+    cells, classes = gap_layer(inputs.summary, city=inputs.scope is None, lang=lang)
+    visible = ["districts", *(lid for lid in SUPPLY_CHOICES[inputs.supply][0] if lid in frames)]
+    notes = [t("brief_note_clipped", lang)] if classes is not None else []
+    return render_static_map(layers, frames, path, title=briefing_title(inputs.scope, lang),
+                             subtitle=briefing_subtitle(inputs, lang, today=today), lang=lang,
+                             preset=preset, dpi=dpi, visible=visible,
+                             districts=[inputs.scope] if inputs.scope else None, areas=inputs.areas,
+                             cells=cells, notes=notes, today=today, record=record,
+                             sidebar=sidebar(inputs, lang), gap_classes=classes, beside=beside)
