@@ -2,7 +2,8 @@
 
 The message tables live in one module per page or subject (``app``, ``auth``, ``briefing``,
 ``coverage``, ``export``, ``importing``, ``indicators``, ``osm_extracts``, ``progress``,
-``service_areas``), each a ``MESSAGES`` dict of ``key: (zh, en)``; :data:`STRINGS` merges them and refuses a key defined twice.
+``service_areas``), each a ``MESSAGES`` dict of ``key: (zh, en)``; :data:`STRINGS` merges them
+and refuses a key defined twice.
 """
 
 from __future__ import annotations
