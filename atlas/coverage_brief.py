@@ -18,8 +18,11 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
-from atlas import fmt, palette
+from atlas import fmt
+from atlas.catalogue import Layer
+from atlas.coverage_cells import BAND, GAP
 from atlas.coverage_summary import METHOD_BOUNDS, CoverageSummary, coverage_summary
+from atlas.coverage_text import approx_people
 from atlas.i18n import t
 from atlas.service_area import areas_for
 from atlas.staticmap import map_title, render_static_map
@@ -27,12 +30,14 @@ from atlas.staticmap.scene import GapClasses
 from atlas.staticmap.sidebar import Sidebar
 from atlas.staticmap.titles import month_label
 from atlas.supply import SUPPLY_CHOICES, supply_label, supply_sites
+from atlas.webmap.shading import CLASS_COLOURS
 
 if TYPE_CHECKING:
-    from atlas.catalogue import Layer
+    from atlas.scenarios import Scenario
 
-#: Colour of what is certainly outside every circle (the strongest class of the gap scale).
-CERTAIN_GAP_COLOUR = palette.GAP_COLOURS[3]
+#: Colour of a scenario's hypothetical sites (magenta stars: never a real site's symbol).
+SCENARIO_COLOUR = "#CC3311"
+
 #: Colour of cells whose coverage is unknown (the supply source lists no row in their district).
 NO_DATA_COLOUR = "#BBBBBB"
 #: How far (degrees, ~1.5 km) outside the area a site may stand and still reach into it.
@@ -49,22 +54,25 @@ class BriefingInputs:
     supply: str
     badge: str = ""
     network: Any = None  # the district's walking network, when one is cached
+    added: gpd.GeoDataFrame | None = None  # a scenario's hypothetical sites (drawn as their own layer)
 
 
 def briefing_inputs(scope: str | None, *, frames: dict[str, gpd.GeoDataFrame],
                     districts: gpd.GeoDataFrame, population: pd.DataFrame, supply: str = "both",
-                    added: gpd.GeoDataFrame | None = None, badge: str = "") -> BriefingInputs:
+                    scenario: Scenario | None = None, lang: str = "zh") -> BriefingInputs:
     """Coverage of a district (its cached walking network when there is one) or of the city.
 
     The demand and the summary are made as on the Coverage page: street demand on a cached
     network, else each district's residents spread by area (:func:`atlas.demand.proxy_demand`),
-    and :func:`atlas.coverage_summary.coverage_summary` of ``supply`` (plus ``added``, a
-    scenario's hypothetical sites, whose ``badge`` the page then carries). The circles are those
-    of every supply point that can reach into the scope.
+    and :func:`atlas.coverage_summary.coverage_summary` of ``supply`` plus the hypothetical
+    sites of ``scenario``, if any: the page then carries its badge
+    (:func:`atlas.scenarios.badge`, in ``lang``). The circles are those of every supply point
+    that can reach into the scope.
     """
     from atlas.demand import demand_points, proxy_demand
     from atlas.geodata import resolve_district
     from atlas.network import find_cached_path, load_buildings, load_network
+    from atlas.scenarios import sites_frame
 
     net = None
     if scope is None:
@@ -81,13 +89,14 @@ def briefing_inputs(scope: str | None, *, frames: dict[str, gpd.GeoDataFrame],
         else:
             demand = proxy_demand(one, population)
         shape = one.union_all()
-    has_added = added is not None and len(added) > 0
-    sites = supply_sites(supply, frames=frames, added=added if has_added else None)
+    added = sites_frame(scenario, lang) if scenario is not None and scenario.sites else None
+    sites = supply_sites(supply, frames=frames, added=added)
     summary = coverage_summary(demand, sites, network=net, supply=supply)
     near = sites[sites.within(shape.buffer(REACH_DEG))]
     areas = areas_for(near, network=net) if len(near) else gpd.GeoDataFrame(
         {"method": []}, geometry=[], crs="EPSG:4326")
-    return BriefingInputs(scope, summary, areas, supply, badge if has_added else "", net)
+    badge = scenario.badge(lang) if added is not None and scenario is not None else ""
+    return BriefingInputs(scope, summary, areas, supply, badge, net, added)
 
 
 def _bounds(summary: CoverageSummary) -> bool:
@@ -99,22 +108,26 @@ def key_figures(summary: CoverageSummary, lang: str) -> tuple[tuple[str, str], .
     c = summary.city()
     if c.status != "ok":
         return ((fmt.MISSING, t("brief_no_figure", lang)),)
-    q = summary.demand_label(lang, form="qualifier")
-    qual = f" ({q})" if lang == "en" else f"（{q}）"
-    gap = _gap_figure(c, lang)
+    gap = _gap_figure(summary, c, lang)
     if _bounds(summary):
         return (("≤ " + fmt.pct(c.pct_upper), t("cov_upper", lang)),
-                ("≈ " + fmt.pct(c.pct_estimate), t("cov_estimate", lang)),
-                (gap, t("cov_certain_gap", lang) + ("" if "km²" in gap else qual)))
-    return ((fmt.pct(c.pct_upper), t("brief_network_pct", lang)),
-            (gap, t("cov_uncovered", lang) + ("" if "km²" in gap else qual)))
+                ("≈ " + fmt.pct(c.pct_estimate), t("cov_estimate", lang)), gap)
+    return ((fmt.pct(c.pct_upper), t("brief_network_pct", lang)), gap)
 
 
-def _gap_figure(row: pd.Series, lang: str) -> str:
-    """What is certainly outside: the area when the summary gives it, else the people."""
+def _gap_figure(summary: CoverageSummary, row: pd.Series, lang: str) -> tuple[str, str]:
+    """What is certainly outside: the area, or the people (with how they were placed).
+
+    When people are placed by area the inputs hold the area: it is the figure, and the head
+    count it stands for is said as such ("按面积折算约 …").
+    """
     if "certain_gap_area_km2" in row.index:
-        return fmt.km2(row["certain_gap_area_km2"])
-    return fmt.people(row["certain_gap_population"])
+        return (fmt.km2(row["certain_gap_area_km2"]),
+                f"{t('cov_certain_gap_area', lang)} · {approx_people(row['certain_gap_population'], lang)}")
+    q = summary.demand_label(lang, form="qualifier")
+    key = "cov_certain_gap" if _bounds(summary) else "cov_uncovered"
+    qual = f" ({q})" if lang == "en" else f"（{q}）"
+    return fmt.people(row["certain_gap_population"]), t(key, lang) + qual
 
 
 def district_table(summary: CoverageSummary, lang: str) -> pd.DataFrame:
@@ -161,27 +174,34 @@ def _district_name(name_zh: str, lang: str) -> str:
 
 def gap_layer(summary: CoverageSummary, *, city: bool, lang: str
               ) -> tuple[gpd.GeoDataFrame, GapClasses | None]:
-    """The gap cells and, when people are placed by area, their one class ("certainly outside").
+    """The gap cells in their classes, as on the Coverage page's map, and their legend.
 
-    By area the inputs hold no head count per place, so the cells are not graded by people per
-    km²: one colour says what is certain. With a network or a real population the graduated
-    people-per-km² shading is kept (``None``: the map's default classes).
+    Offline, or when people are placed by area, the cells are drawn in the classes of
+    :meth:`atlas.coverage_summary.CoverageSummary.band_cells` (certainly outside; the uncertain
+    band between the straight-line bounds) in the web map's colours, not graded by people per
+    km²: the inputs hold no head count per place. With a network and a real population the
+    graduated people-per-km² shading is kept (``None``: the map's default classes). Cells whose
+    supply source lists no row are a class of their own (coverage unknown) in both cases.
     """
-    cells = summary.cells(resolution=7 if city else None)
-    unknown = cells.no_data.astype(bool) if "no_data" in cells else pd.Series(False, index=cells.index)
-    if summary.demand_method != "area-uniform" and not unknown.any():
-        return cells, None
-    by_area = summary.demand_method == "area-uniform"
-    fill = [NO_DATA_COLOUR if nd else CERTAIN_GAP_COLOUR if u > 0 and by_area else ""
-            for u, nd in zip(cells.uncovered, unknown, strict=True)]
-    gap_words = t("brief_gap_class", lang, m=fmt.metres(summary.budget))
-    entries = [(gap_words, CERTAIN_GAP_COLOUR)] if by_area else []
+    res = 7 if city else None
+    if not _bounds(summary) and not summary.by_area:
+        cells = summary.cells(resolution=res)
+        unknown = cells.no_data.astype(bool) if "no_data" in cells else pd.Series(False, index=cells.index)
+        if not unknown.any():
+            return cells, None
+        return cells[unknown].assign(fill=NO_DATA_COLOUR), GapClasses(
+            t("brief_gap_title", lang), ((t("brief_no_data_class", lang), NO_DATA_COLOUR),))
+    cells = summary.band_cells(resolution=res)
+    unknown = cells.no_data.astype(bool).to_numpy()
+    cls = cells.cls.astype(str).to_numpy()
+    fill = [NO_DATA_COLOUR if nd else CLASS_COLOURS.get(c, "") for c, nd in zip(cls, unknown, strict=True)]
+    entries = [(t("cov_class_gap", lang), CLASS_COLOURS[GAP])]
+    if (cls[~unknown] == BAND).any():
+        entries.append((t("cov_class_band", lang), CLASS_COLOURS[BAND]))
     if unknown.any():
         entries.append((t("brief_no_data_class", lang), NO_DATA_COLOUR))
-    if not by_area:  # graded by people elsewhere: only the unknown cells get a class of their own
-        cells = cells[unknown]
-    return cells.assign(fill=fill if by_area else NO_DATA_COLOUR), GapClasses(
-        t("brief_gap_title", lang), tuple(entries))
+    title = t("brief_gap_title_area" if summary.by_area else "brief_gap_title", lang)
+    return cells.assign(fill=fill), GapClasses(title, tuple(entries))
 
 
 def sidebar(inputs: BriefingInputs, lang: str) -> Sidebar:
@@ -212,6 +232,14 @@ def briefing_subtitle(inputs: BriefingInputs, lang: str, *, today: date) -> str:
     return " · ".join(parts)
 
 
+def scenario_layer(badge: str) -> Layer:
+    """A map layer for a scenario's hypothetical sites, named by the scenario's badge."""
+    return Layer(id="scenario_sites", title_zh=badge, title_en=badge, source="user", geometry="point",
+                 order=99, visible=True, style={"color": SCENARIO_COLOUR, "marker": "*"},
+                 popup_fields=("name_zh",), tooltip="name_zh", legend_zh=badge, legend_en=badge,
+                 attribution=badge)
+
+
 def render_coverage_briefing(inputs: BriefingInputs, path: str | Path, *, layers: list[Layer],
                              frames: dict[str, gpd.GeoDataFrame], lang: str = "zh",
                              preset: str = "slide-16x9", dpi: int = 300, today: date | None = None,
@@ -225,7 +253,13 @@ def render_coverage_briefing(inputs: BriefingInputs, path: str | Path, *, layers
     today = today or date.today()
     cells, classes = gap_layer(inputs.summary, city=inputs.scope is None, lang=lang)
     visible = ["districts", *(lid for lid in SUPPLY_CHOICES[inputs.supply][0] if lid in frames)]
-    notes = [t("brief_note_clipped", lang)] if classes is not None else []
+    if inputs.added is not None and len(inputs.added):
+        layer = scenario_layer(inputs.badge)
+        layers, frames = [*layers, layer], {**frames, layer.id: inputs.added.assign(
+            name_en=inputs.added.name_zh, district=inputs.scope or "")}
+        visible.append(layer.id)
+    notes = [t("brief_note_area" if inputs.summary.by_area else "brief_note_classes", lang)] \
+        if (classes is not None and len(classes.entries) > 1) or inputs.summary.by_area else []
     return render_static_map(layers, frames, path, title=briefing_title(inputs.scope, lang),
                              subtitle=briefing_subtitle(inputs, lang, today=today), lang=lang,
                              preset=preset, dpi=dpi, visible=visible,

@@ -197,3 +197,25 @@ def test_a_ring_of_several_kilometres_is_not_drawn_and_the_legend_says_so(tmp_pa
                       visible=visible, record=rec)
     legend = " ".join(s for s, _ in rec["legend_texts"]).replace("\n", "")
     assert "未画出" in legend and f"{rec['legend']['ring_cap_m'] / 1000:.1f}" in legend
+
+
+def test_a_scenario_s_sites_are_drawn_counted_and_the_page_carries_its_badge(world, tmp_path):
+    from atlas.scenarios import Scenario
+
+    cat, frames, inputs = world
+    scen = Scenario("A")
+    scen.add_site(121.70, 29.74)  # in the hills of the largest certain gap
+    scen.add_site(121.78, 29.68)
+    brief = briefing_inputs("鄞州区", frames=frames, districts=load_districts(),
+                            population=load_population(), scenario=scen, lang="zh")
+    base = inputs["鄞州区"].summary.city()
+    assert brief.badge == scen.badge("zh") == "含 2 个假设站点 · 方案 A"
+    assert brief.summary.city().pct_estimate > base.pct_estimate
+    rec: dict = {}
+    out = render_coverage_briefing(brief, tmp_path / "s.pdf", layers=cat, frames=frames, lang="zh",
+                                   preset="slide-16x9", today=DAY, record=rec)
+    text = PdfReader(str(out)).pages[0].extract_text()
+    assert text.count("含 2 个假设站点 · 方案 A") >= 2  # above the figures and in the legend
+    assert f"≈ {fmt.pct(brief.summary.city().pct_estimate)}" in text
+    assert {"候选点 1", "候选点 2"} <= {t.get_text() for t in rec["main"]["sites"]}
+    _check_page(rec, "zh")

@@ -38,6 +38,7 @@ from atlas.export import (
     write_geopackage,
 )
 from atlas.i18n import t
+from atlas.scenarios import Scenario
 from atlas.service_area import areas_for
 from atlas.staticmap import briefing_subtitle, district_mask, map_title
 from atlas.webmap import areas_group, build_map
@@ -262,24 +263,34 @@ def briefing_download(view: View, lang: str) -> None:
                          format_func=lambda n: district_label(n, lang) if n else t("all_districts", lang))
     supply = c2.radio(t("cov_supply", lang), list(SUPPLY_CHOICES), index=2, horizontal=True,
                       key="ex_brief_supply", format_func=lambda c: supply_label(c, lang))
-    inputs = (str(scope), str(supply), view.preset, lang, data_token(), date.today().isoformat())
+    scen = st.session_state.get("scenario")
+    with_scen = bool(scen is not None and scen.sites and st.checkbox(
+        t("export_brief_scenario", lang, badge=scen.badge(lang)), key="ex_brief_scen"))
+    scenario = scen if with_scen else None
+    what_if = (scen.name, tuple((s["id"], s["lon"], s["lat"], str(s.get("name", ""))) for s in scen.sites)) \
+        if scenario is not None else None
+    inputs = (str(scope), str(supply), view.preset, lang, data_token(), date.today().isoformat(), what_if)
     b1, b2 = st.columns(2)
     label = district_label(str(scope), lang) if scope else t("all_districts", lang)
     for col, kind in ((b1, "png"), (b2, "pdf")):
         _made_on_click(col, kind=f"brief_{kind}", label=kind.upper(), inputs=inputs, lang=lang,
                        disabled=False, make=partial(_briefing, kind, str(scope) or None, str(supply),
-                                                    view.preset, lang),
+                                                    view.preset, lang, scenario),
                        file=export_name([label], day=date.today(), suffix=f".{kind}",
                                         parts=("coverage", view.preset, lang), whole=label),
                        mime="image/png" if kind == "png" else "application/pdf")
 
 
-def _briefing(kind: str, scope: str | None, supply: str, preset: str, lang: str) -> bytes:
-    """The coverage briefing page of ``scope`` (a district, or None for the city) as bytes."""
+def _briefing(kind: str, scope: str | None, supply: str, preset: str, lang: str,
+              scenario: Scenario | None) -> bytes:
+    """The coverage briefing page of ``scope`` (a district, or None for the city) as bytes.
+
+    With a ``scenario`` its hypothetical sites are drawn and counted, and the page carries its badge.
+    """
     from atlas.coverage_brief import briefing_inputs, render_coverage_briefing
 
     inputs = briefing_inputs(scope, frames=common.layer_frames(), districts=common.districts(),
-                             population=common.population(), supply=supply)
+                             population=common.population(), supply=supply, scenario=scenario, lang=lang)
     return _bytes_of(lambda p: render_coverage_briefing(inputs, p, layers=common.catalogue(),
                                                         frames=common.layer_frames(), lang=lang,
                                                         preset=preset), f"brief.{kind}")

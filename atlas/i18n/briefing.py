@@ -20,12 +20,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "brief_col_gap_people": ("确定在外人口", "Certainly outside (people)"),
     "brief_table_caption": ("各区县覆盖情况", "Coverage by district"),
     "brief_gap_title": ("覆盖缺口", "Coverage gap"),
-    "brief_gap_class": ("确定在范围外（直线距离也超过 {m}）",
-                        "Certainly outside (over {m} even in a straight line)"),
+    "brief_gap_title_area": ("覆盖缺口（按面积）", "Coverage gap (by area)"),
     "brief_no_data_class": ("覆盖情况未知（供给数据缺失）", "Unknown (no supply data there)"),
-    "brief_note_clipped": ("缺口按面积绘制（人口按面积均摊，不按人口密度分级），已裁剪至区界",
-                           "gaps drawn by area (people spread by area: not graded by density), "
-                           "clipped to the boundary"),
+    "brief_note_area": ("人口按面积均摊：缺口按面积分类绘制（不按人口密度分级），已裁剪至区界",
+                        "people spread by area: gaps drawn in classes by area (not graded by "
+                        "density), clipped to the boundary"),
+    "brief_note_classes": ("缺口按确定在外与不确定带分类绘制，已裁剪至区界",
+                           "gaps drawn as certainly outside and the uncertain band, clipped to the "
+                           "boundary"),
     "brief_supply": ("供给：{supply}", "Supply: {supply}"),
     "brief_budget": ("步行 15 分钟（{m}）", "15-minute walk ({m})"),
     "brief_how_bounds": ("无步行路网：直线上限与估计值",
@@ -37,6 +39,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "One page: the gap map with the chosen points' 15-minute circles "
                           "(galleries included), the coverage bound and estimate, and the table "
                           "by district; the figures are the Coverage page's. Page layout as above."),
+    "export_brief_scenario": ("包含“覆盖缺口”页方案中的假设站点（{badge}）",
+                              "Include the hypothetical sites of the Coverage page's scenario ({badge})"),
     "export_brief_scope": ("简报范围", "Briefing area"),
     "export_brief_png": ("下载简报页 PNG（300 dpi）", "Download the briefing page, PNG (300 dpi)"),
     "export_brief_pdf": ("下载简报页 PDF（矢量）", "Download the briefing page, PDF (vector)"),
