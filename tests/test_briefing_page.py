@@ -25,7 +25,7 @@ from atlas.staticmap import PRESETS, build_scene, render_static_map
 from atlas.supply import supply_sites
 
 #: Latin words a Chinese page may hold: codes and proper names (CRS, datums, OSM, units).
-LATIN_OK = {"WGS", "UTM", "N", "EPSG", "GCJ", "BD", "OpenStreetMap", "ODbL", "cnmaps", "data", "km", "m"}
+LATIN_OK = {"WGS", "UTM", "EPSG", "GCJ", "BD", "OpenStreetMap", "ODbL", "cnmaps", "data", "km", "m"}
 CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]")
 DAY = date(2026, 12, 6)
 
@@ -57,7 +57,8 @@ def _foreign(text: str, lang: str) -> list[str]:
     """The words of ``text`` in the other script (Latin words beyond codes in zh, CJK in en)."""
     if lang == "en":
         return CJK.findall(text)
-    return [w for w in re.findall(r"[A-Za-z][A-Za-z]*", text) if w not in LATIN_OK]
+    # a single letter is a name or a code ("方案 A", "51N"), not an English word
+    return [w for w in re.findall(r"[A-Za-z][A-Za-z]+", text) if w not in LATIN_OK]
 
 
 def _check_page(rec: dict, lang: str) -> None:
