@@ -221,10 +221,11 @@ def main() -> None:
     ap.add_argument("--skip-nx-big", action="store_true",
                     help="skip the networkx methods on the big grid (they need ~6 GB and minutes)")
     ap.add_argument("--anchor-only", action="store_true", help="only the comparison with Valhalla")
+    ap.add_argument("--anchor", default="andorra,monaco", help="extracts of the Valhalla comparison")
     ap.add_argument("--valhalla-python", type=Path,
                     default=Path(os.environ.get("ATLAS_VALHALLA_PYTHON", VALHALLA_PYTHON)))
     args = ap.parse_args()
-    for name in ("andorra", "monaco"):
+    for name in args.anchor.split(","):
         extract = SHARED / f"{name}.osm.gz"
         if extract.exists():
             anchor(f"{name.title()} (OSM 2013)", extract, args.anchor_sites, args.valhalla_python,

@@ -205,7 +205,7 @@ def proxy_radius_note(budget: float, lang: str, *, detour: float = settings.DETO
 def summary_line(key: tuple[Any, ...], areas: Any, lang: str) -> str:
     """How many sites have a circle and the area the circles cover together (overlaps once)."""
     km2 = analysis.service_areas_union_km2(*key)
-    n = fmt.count(areas.site_id.nunique())
+    n = fmt.count(areas.site_id[areas.flag == ""].nunique())  # sites too far from a street have none
     if areas.minutes.nunique() > 1:  # nested bands: the largest one's union is the union of all
         return t("sa_summary_bands", lang, n=n, m=f"{areas.minutes.max():g}", area=fmt.km2(km2))
     return t("sa_summary", lang, n=n, area=fmt.km2(km2))
