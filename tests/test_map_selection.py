@@ -64,8 +64,8 @@ def test_search_ring_on_a_gcj02_basemap_is_shifted_like_the_markers():
 
     (v,) = mapview.catalogue_views(["labs_institutes"], lang="zh", datum="gcj02")
     i = v.ids.index("L01")
-    (wgs,), _ = search_marks([v], ["L01"])
-    (gcj,), box = search_marks([v], ["L01"], datum="gcj02")
+    (wgs,), _ = search_marks([v], ("", "L01"))
+    (gcj,), box = search_marks([v], ("", "L01"), datum="gcj02")
     assert (wgs[0], wgs[1]) == (v.lat[i], v.lon[i])
     lon, lat = from_wgs84([v.lon[i]], [v.lat[i]], datum="gcj02")
     assert (gcj[0], gcj[1]) == (float(lat[0]), float(lon[0]))
