@@ -31,7 +31,7 @@ def test_choices_survive_a_language_switch_in_the_browser(app_url, browser):
     assert len(en_layers) == len(zh_layers), en_layers
     assert "Science-popularisation sites" in en_layers and "科普场馆" not in en_layers
     # the next click sends the choice back as the browser holds it: it must still be whole
-    page.get_by_text("Include the 科普 sites' 15-minute circles", exact=False).click()
+    page.get_by_text("Include the science-popularisation sites' 15-minute circles", exact=False).click()
     settle(page)
     assert _chips(page, "Layers") == en_layers
     page.get_by_role("button", name="Generate PNG").click()
