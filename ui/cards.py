@@ -46,7 +46,8 @@ def site_card(row: Any, tasks: dict[int, dict[str, Any]], lang: str) -> None:
         st.warning(f"{t('accuracy', lang)}: {status_text}")
     else:
         st.success(f"{t('accuracy', lang)}: {status_text}"
-                   f"（{md_escape(fmt.position_method(row['position_method'], lang))}）")
+                   + (" ({})" if lang == "en" else "（{}）").format(
+                       md_escape(fmt.position_method(row["position_method"], lang))))
     if not row["membership_verified"]:
         st.info(t("membership_unverified", lang))
     if row.get("district_check") == "mismatch":

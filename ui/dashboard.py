@@ -194,10 +194,9 @@ def district_chart(shown: pd.DataFrame, col: str, lang: str) -> Any:
 
 def counted(key: str, lang: str, n: int) -> str:
     """A counted phrase: the singular wording (``<key>_one``) for 1 where the language has one."""
-    from atlas.i18n import STRINGS
+    from atlas.i18n import counted as phrase
 
-    one = f"{key}_one"
-    return t(one if n == 1 and one in STRINGS else key, lang, n=n)
+    return phrase(key, lang, n)
 
 
 def show_tasks(features: pd.DataFrame, targets: pd.DataFrame, lang: str) -> None:

@@ -28,7 +28,7 @@ from atlas.downloads import csv_bytes
 from atlas.errors import AtlasError
 from atlas.geodata import CATEGORIES
 from atlas.guard import run_guarded
-from atlas.i18n import t
+from atlas.i18n import counted, t
 from atlas.importing import (
     GUESS,
     ROLES,
@@ -329,7 +329,7 @@ def my_layers(lang: str) -> None:
         st.error(exc.message(lang))
         layers = []
     for rec in layers:
-        st.markdown(f"**{md_escape(rec['name'])}** · {len(rec['versions'])} {t('imp_versions', lang)}")
+        st.markdown(f"**{md_escape(rec['name'])}** · {counted('imp_versions', lang, len(rec['versions']))}")
     if not layers:
         return
     key = st.selectbox(t("imp_my_layers", lang), [r["key"] for r in layers], key="imp_layer_pick",

@@ -23,7 +23,7 @@ from atlas.i18n import (
 from atlas.i18n.fields import FIELD_LABELS
 from atlas.i18n.stages import STAGES
 
-__all__ = ["FIELD_LABELS", "STAGES", "STRINGS", "field_label", "stage_label", "t"]
+__all__ = ["FIELD_LABELS", "STAGES", "STRINGS", "counted", "field_label", "stage_label", "t"]
 
 
 def _merge(*tables: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
@@ -48,6 +48,12 @@ def t(key: str, lang: str = "zh", **fmt: object) -> str:
     zh, en = STRINGS[key]
     text = en if lang == "en" else zh
     return text.format(**fmt) if fmt else text
+
+
+def counted(key: str, lang: str, n: int) -> str:
+    """A counted phrase: the singular wording (``<key>_one``) for 1 where the language has one."""
+    one = f"{key}_one"
+    return t(one if n == 1 and one in STRINGS else key, lang, n=n)
 
 
 def field_label(col: str, lang: str = "zh") -> str:
