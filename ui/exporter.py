@@ -273,7 +273,8 @@ def briefing_download(view: View, lang: str) -> None:
     b1, b2 = st.columns(2)
     label = district_label(str(scope), lang) if scope else t("all_districts", lang)
     for col, kind in ((b1, "png"), (b2, "pdf")):
-        _made_on_click(col, kind=f"brief_{kind}", label=kind.upper(), inputs=inputs, lang=lang,
+        _made_on_click(col, kind=f"brief_{kind}", label=t("export_brief_fmt", lang, fmt=kind.upper()),
+                       inputs=inputs, lang=lang,
                        disabled=False, make=partial(_briefing, kind, str(scope) or None, str(supply),
                                                     view.preset, lang, scenario),
                        file=export_name([label], day=date.today(), suffix=f".{kind}",

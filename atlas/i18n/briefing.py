@@ -42,6 +42,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "export_brief_scenario": ("包含“覆盖缺口”页方案中的假设站点（{badge}）",
                               "Include the hypothetical sites of the Coverage page's scenario ({badge})"),
     "export_brief_scope": ("简报范围", "Briefing area"),
+    "export_brief_fmt": ("简报页 {fmt}", "briefing page {fmt}"),
     "export_brief_png": ("下载简报页 PNG（300 dpi）", "Download the briefing page, PNG (300 dpi)"),
     "export_brief_pdf": ("下载简报页 PDF（矢量）", "Download the briefing page, PDF (vector)"),
     "legend_ring_cap": ("（大于 {km} 千米的未画出）", " (rings over {km} km not drawn)"),
