@@ -25,7 +25,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,11 +96,14 @@ def _round_numbers(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _words(df: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Codes in words (methods, statuses, population methods); names in ``lang`` where both are there."""
+def _words(df: pd.DataFrame, lang: str, own: Collection[str] = ()) -> pd.DataFrame:
+    """Codes in words (methods, statuses, population methods); names in ``lang`` where both are there.
+
+    ``own`` columns are a planner's own text (a source, a note), given as written.
+    """
     out = df.copy()
     for col, word in {**_WORDED, "population_method": _population_method}.items():
-        if col in out.columns:
+        if col in out.columns and col not in own:
             out[col] = out[col].map(lambda v, w=word: fmt.MISSING if fmt._missing(v) else w(v, lang))
     if "name_source" in out.columns:
         from atlas.places import SOURCE_WORDS
@@ -112,15 +115,15 @@ def _words(df: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def briefing_table(df: pd.DataFrame, lang: str = "zh", *, headers: Mapping[str, str] | None = None,
-                   badge: str = "") -> pd.DataFrame:
+                   badge: str = "", own: Collection[str] = ()) -> pd.DataFrame:
     """A table for people: rounded numbers, codes in words, headers in ``lang`` (see module doc).
 
     ``headers`` overrides the header of some columns (column -> header); ``badge`` (a scenario's,
     :func:`atlas.scenarios.badge`) adds a ``scenario`` column saying the figures include
-    hypothetical sites.
+    hypothetical sites; ``own`` columns are a planner's own text, not worded.
     """
     out = pd.DataFrame(df).drop(columns=[c for c in ("geometry",) if c in df.columns])
-    out = _round_numbers(_words(out, lang))
+    out = _round_numbers(_words(out, lang, own))
     if badge:
         out["scenario"] = badge
     names: list[str] = []
@@ -340,3 +343,39 @@ def layer_csv(gdf: gpd.GeoDataFrame, lang: str = "zh") -> bytes:
 def layer_geojson(gdf: gpd.GeoDataFrame, lang: str = "zh") -> bytes:
     """A layer as GeoJSON with the briefing rules (:func:`briefing_geojson`)."""
     return briefing_geojson(gdf, lang)
+
+
+# --- the Indicators page's recorded values ---------------------------------------------------------
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def values_table(values: pd.DataFrame, targets: pd.DataFrame, districts: pd.DataFrame,
+                 lang: str = "zh") -> pd.DataFrame:
+    """The current recorded values (:func:`atlas.progress.export_table`) as a briefing table.
+
+    Headers in ``lang`` (:data:`atlas.progress.HEADERS`, which the import reads back in both
+    languages), values to at most 2 decimals, districts named, sources and notes as written.
+    """
+    from atlas import progress
+
+    table = progress.export_table(values, targets, districts, lang)
+    headers = {k: v[lang == "en"] for k, v in progress.HEADERS.items()}
+    return briefing_table(table, lang, headers=headers, own=("source", "note", "saved_by"))
+
+
+def values_downloads(values: pd.DataFrame, targets: pd.DataFrame, districts: pd.DataFrame,
+                     lang: str = "zh") -> list[Download]:
+    """The Indicators page's value files (CSV and XLSX of :func:`values_table`), made when clicked."""
+    from atlas import progress
+    from atlas.export import neutralise_formulas
+    from atlas.i18n import t
+
+    def table() -> pd.DataFrame:
+        return values_table(values, targets, districts, lang)
+
+    return [
+        Download(t("prog_export_csv", lang), "plan_values.csv", "text/csv", lambda: csv_bytes(table())),
+        Download(t("prog_export_xlsx", lang), "plan_values.xlsx", XLSX_MIME,
+                 lambda: progress.to_xlsx(neutralise_formulas(table()))),
+    ]

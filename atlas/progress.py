@@ -48,16 +48,19 @@ TABLE = store.Table("atlas_target_values", (
     ("observed_on", "text"), ("note", "text"), ("kind", "text"), ("saved_by", "text"),
     ("saved_at", "text")), "Observed values of the plan's targets, every version kept")
 
+#: Headers (zh, en) of a values file and of its export; an import accepts either, or the key.
+HEADERS: dict[str, tuple[str, str]] = {
+    "target_id": ("指标编号", "Target ID"), "year": ("年份", "Year"), "district": ("区县", "District"),
+    "value": ("数值", "Value"), "low": ("下限", "Low"), "high": ("上限", "High"),
+    "source": ("来源", "Source"), "observed_on": ("日期", "Date"), "note": ("备注", "Note"),
+    "indicator": ("指标", "Indicator"), "unit": ("单位", "Unit"), "kind": ("方式", "How recorded"),
+    "saved_by": ("保存人", "Saved by"), "saved_at": ("保存时间", "Saved at"), "version": ("版本", "Version"),
+}
 #: Columns of a values file (CSV/XLSX), with the Chinese header each may also have.
-FILE_COLUMNS: dict[str, str] = {
-    "target_id": "指标编号", "year": "年份", "district": "区县", "value": "数值", "low": "下限",
-    "high": "上限", "source": "来源", "observed_on": "日期", "note": "备注",
-}
+FILE_COLUMNS: dict[str, str] = {k: HEADERS[k][0] for k in (
+    "target_id", "year", "district", "value", "low", "high", "source", "observed_on", "note")}
 #: Extra columns of an export (ignored on import).
-EXPORT_EXTRA: dict[str, str] = {
-    "indicator": "指标", "unit": "单位", "kind": "方式", "saved_by": "保存人", "saved_at": "保存时间",
-    "version": "版本",
-}
+EXPORT_EXTRA: dict[str, str] = {k: v[0] for k, v in HEADERS.items() if k not in FILE_COLUMNS}
 CITY = ""  # district of a whole-city value
 CITY_NAMES = ("", "全市", "宁波市", "city", "whole city", "ningbo")
 
@@ -414,22 +417,30 @@ def measured_rows(measured: Mapping[str, Measurement], *, on: date,
 # --- files ---------------------------------------------------------------------------------------
 
 
-def export_table(values: pd.DataFrame, targets: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """The current values as a table for people and for re-import (headers in ``lang``)."""
+def export_table(values: pd.DataFrame, targets: pd.DataFrame, districts: pd.DataFrame,
+                 lang: str = "zh") -> pd.DataFrame:
+    """The current values for people and for re-import, in ``lang``, with program column names.
+
+    Indicator, unit, district (全市 / Whole city for the city) and how each value was recorded are
+    in ``lang``; :func:`atlas.downloads.values_downloads` gives the headers (:data:`HEADERS`) and
+    rounds the numbers; :func:`read_values_file` reads either language back.
+    """
+    from atlas.i18n import t
+
     cur = current_values(values)
     by_id = targets.set_index("id")
     en = lang == "en"
     out = pd.DataFrame({k: cur[k] for k in FILE_COLUMNS}) if not cur.empty else pd.DataFrame(
         columns=list(FILE_COLUMNS))
-    names = by_id["indicator_en" if en else "indicator_zh"].astype(str).to_dict()
-    units = by_id["unit_en" if en else "unit_zh"].astype(str).to_dict()
-    out["indicator"] = out.target_id.map(names).fillna("")
-    out["unit"] = out.target_id.map(units).fillna("")
-    for k in ("kind", "saved_by", "saved_at", "version"):
+    names = dict(zip(districts.name_zh, districts.get("name_en", districts.name_zh), strict=True))
+    out["district"] = [t("prog_city", lang) if d == CITY else (names.get(d, d) if en else d)
+                       for d in out.district]
+    for col, field in (("indicator", "indicator"), ("unit", "unit")):
+        out[col] = out.target_id.map(by_id[f"{field}_{'en' if en else 'zh'}"].astype(str)).fillna("")
+    out["kind"] = [t(f"prog_kind_{k}", lang) for k in cur.kind] if not cur.empty else []
+    for k in ("saved_by", "saved_at", "version"):
         out[k] = cur[k].to_numpy() if not cur.empty else []
-    if en:
-        return out
-    return out.rename(columns={**FILE_COLUMNS, **EXPORT_EXTRA})
+    return out
 
 
 def to_xlsx(table: pd.DataFrame) -> bytes:
@@ -442,8 +453,8 @@ def to_xlsx(table: pd.DataFrame) -> bytes:
 
 def _header_key(text: str) -> str | None:
     t = str(text).strip().lower()
-    for key, zh in {**FILE_COLUMNS, **EXPORT_EXTRA}.items():
-        if t in (key, zh.lower(), key.replace("_", " ")):
+    for key, (zh, en) in HEADERS.items():
+        if t in (key, zh.lower(), en.lower(), key.replace("_", " ")):
             return key
     return None
 
@@ -451,9 +462,10 @@ def _header_key(text: str) -> str | None:
 def read_values_file(data: bytes, filename: str) -> list[dict[str, Any]]:
     """Rows of a values file (CSV or XLSX), read by the guarded readers (:mod:`atlas.readers`).
 
-    Headers in English (``target_id``, ``year``...) or Chinese (指标编号, 年份...), title rows above
-    them skipped. Raises :class:`atlas.errors.UploadError` for an unreadable or too large file and
-    :class:`atlas.errors.ValidationError` when a needed column is missing.
+    Headers in English (``Target ID`` or ``target_id``, ``Year``...) or Chinese (指标编号, 年份...),
+    as an export writes them (:data:`HEADERS`); title rows above them are skipped and an export's
+    extra columns ignored. Raises :class:`atlas.errors.UploadError` for an unreadable or too large
+    file and :class:`atlas.errors.ValidationError` when a needed column is missing.
     """
     from atlas import readers
     from atlas.errors import UploadError
@@ -479,5 +491,5 @@ def read_values_file(data: bytes, filename: str) -> list[dict[str, Any]]:
     if missing or not {"value", "low", "high"} & set(df.columns):
         need = missing or ["value"]
         raise ValidationError("缺少列：" + "、".join(FILE_COLUMNS[k] for k in need),
-                              "Missing columns: " + ", ".join(need))
+                              "Missing columns: " + ", ".join(HEADERS[k][1] for k in need))
     return [{k: r.get(k) for k in FILE_COLUMNS} for r in df.to_dict("records")]

@@ -47,7 +47,7 @@ if can_edit and not scenario.sites:  # what is recorded as measured is the plan'
                                   district_coverage=progress_view.district_coverage(cov_districts),
                                   district_counts=progress_view.district_counts(sites, targets))
 with st.expander(t("prog_files", lang), expanded=False):
-    progress_view.files_panel(values, targets, lang, can_edit=can_edit, save=save)
+    progress_view.files_panel(values, targets, districts, lang, can_edit=can_edit, save=save)
 
 st.subheader(t("dash_kepu_levels", lang))
 show_table(kepu_by_level(sites, lang), lang)

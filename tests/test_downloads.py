@@ -137,6 +137,37 @@ def test_import_problem_report_is_a_briefing_table(lang):
     assert not check_csv(report, lang, people_headers=people, coord_headers=coords, own_headers=own)
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_indicator_value_downloads_are_briefing_tables(tmp_path, lang):
+    """The Indicators page's recorded values: headers, districts and how-recorded in ``lang``,
+    values to 2 decimals, the planner's source and note as written."""
+    from datetime import date
+
+    from atlas import progress
+    from atlas.downloads import values_downloads
+    from atlas.indicators import load_targets
+
+    targets, districts = load_targets(), load_districts()
+    rows = [{"target_id": "T23a", "year": 2024, "district": d, "value": v, "source": "年报 2024",
+             "observed_on": "2025-03-01", "note": n}
+            for d, v, n in (("", "150.123456", "=1+1"), ("海曙区", "12", "source: stats"))]
+    progress.save_values(rows, targets=targets, districts=districts, folder=tmp_path, today=date(2026, 1, 1))
+    files = values_downloads(progress.load_values(folder=tmp_path), targets, districts, lang)
+    assert [f.file_name for f in files] == ["plan_values.csv", "plan_values.xlsx"]
+    data = files[0].make()
+    assert not _check(files[0].file_name, data, lang), _check(files[0].file_name, data, lang)
+    for table in (pd.read_csv(io.BytesIO(data), encoding="utf-8-sig"),
+                  pd.read_excel(io.BytesIO(files[1].make()))):
+        csv = table.to_csv(index=False).encode()
+        assert not check_csv(csv, lang, people_headers=set(), coord_headers=set())
+        value, how, where, note = (progress.HEADERS[k][lang == "en"]
+                                   for k in ("value", "kind", "district", "note"))
+        assert sorted(table[value]) == [12.0, 150.12]
+        assert set(table[how]) == {"记录值" if lang == "zh" else "Recorded"}
+        assert set(table[where]) == ({"全市", "海曙区"} if lang == "zh" else {"Whole city", "Haishu"})
+        assert set(table[note]) == {"'=1+1", "source: stats"}  # as written, formulas neutralised
+
+
 def test_the_checks_catch_what_the_issue_found():
     """The rules fail on what planners were given before: raw floats, program headers, 14 decimals."""
     raw = pd.DataFrame({"population_method": ["area-uniform"], "score_per_10k": [0.123456],

@@ -166,13 +166,19 @@ def test_good_variants_are_accepted(targets, districts):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_export_then_import_gives_the_same_values(tmp_path, targets, districts, lang, fmt):
+    """The page's download (headers, districts and how-recorded in ``lang``) imports back as saved."""
+    from atlas.downloads import values_downloads
+
     kw = {"targets": targets, "districts": districts, "today": TODAY}
     rows = [row(value="150"), row(year=2025, value="171.5", note="含 “引号”, 逗号"),
             row(district="海曙区", value="12"), row(tid="T23b", value="", low="40.5", high="66")]
     progress.save_values(rows, folder=tmp_path / "a", **kw)
-    table = progress.export_table(progress.load_values(folder=tmp_path / "a"), targets, lang)
-    assert ("指标编号" in table.columns) == (lang == "zh")
-    data = table.to_csv(index=False).encode("utf-8-sig") if fmt == "csv" else progress.to_xlsx(table)
+    files = values_downloads(progress.load_values(folder=tmp_path / "a"), targets, districts, lang)
+    data = next(f for f in files if f.file_name.endswith(fmt)).make()
+    if fmt == "csv":
+        head = data.decode("utf-8-sig").splitlines()[0]
+        assert head.startswith("指标编号,年份,区县" if lang == "zh" else "Target ID,Year,District")
+        assert ("Haishu" in data.decode("utf-8-sig")) == (lang == "en")
     back = progress.read_values_file(data, f"values.{fmt}")
     progress.save_values(back, kind="imported", folder=tmp_path / "b", **kw)
     cols = ["target_id", "year", "district", "value", "low", "high", "source", "observed_on", "note"]

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from atlas import progress
-from atlas.downloads import csv_bytes
+from atlas.downloads import values_downloads
 from atlas.errors import AtlasError
 from atlas.guard import run_guarded
 from atlas.i18n import t
@@ -293,17 +293,13 @@ def measure_now(measured: dict[str, Measurement], lang: str, *, save: Callable[.
         st.rerun()
 
 
-def files_panel(values: pd.DataFrame, targets: pd.DataFrame, lang: str, *, can_edit: bool,
-                save: Callable[..., int]) -> None:
-    """Export the current values as CSV/XLSX; import a file (all rows or none)."""
+def files_panel(values: pd.DataFrame, targets: pd.DataFrame, districts: pd.DataFrame, lang: str, *,
+                can_edit: bool, save: Callable[..., int]) -> None:
+    """Export the current values as CSV/XLSX (briefing tables); import a file (all rows or none)."""
     st.caption(t("prog_files_help", lang))
-    table = progress.export_table(values, targets, lang)
-    c = st.columns(2)
-    c[0].download_button(t("prog_export_csv", lang), csv_bytes(table),  # formulas neutralised
-                         file_name="plan_values.csv", mime="text/csv", key="prog_dl_csv")
-    c[1].download_button(t("prog_export_xlsx", lang), progress.to_xlsx(table), file_name="plan_values.xlsx",
-                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                         key="prog_dl_xlsx")
+    files = values_downloads(values, targets, districts, lang)
+    for col, d in zip(st.columns(len(files)), files, strict=True):
+        col.download_button(d.label, d.make, d.file_name, d.mime, key=f"prog_dl_{d.file_name}")
     if not can_edit:
         return
     upload = st.file_uploader(t("prog_import_file", lang), type=["csv", "xlsx"], key="prog_upload")
