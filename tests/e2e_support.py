@@ -111,30 +111,60 @@ def assert_clean(page: Any) -> str:
     return text
 
 
+#: In a map's frame: "ready" once its basemap question is settled (tiles drawn, or none asked
+#: for), "replaced" when its tiles failed (the app then reruns with "no tiles" and a new map, and a
+#: click on the old one would be lost), false while it is still loading.
+_MAP_STATE = ("() => { const m = window.map; if (!m || !(m.getSize().x > 0)) return false;"
+              " if (window.ATLAS_BASEMAP_FAILED) return 'replaced';"
+              " return (m.getContainer().classList.contains('atlas-notiles')"
+              " || !!document.querySelector('.leaflet-tile-loaded')) && 'ready'; }")
+
+
+def close_page_not_found(page: Any) -> None:
+    """Close Streamlit's "Page not found" modal, shown over the right page when a new session
+    opens a page other than the default by its address (streamlit/streamlit#9992, st.navigation);
+    any other modal over the page is an error."""
+    dialog = page.locator("[data-testid='stDialog'], [role='dialog']")
+    if dialog.count() == 0 or not dialog.first.is_visible():
+        return
+    text = dialog.first.inner_text()
+    assert "Page not found" in text, f"a modal covers the page: {text[:300]}"
+    page.keyboard.press("Escape")
+    dialog.first.wait_for(state="hidden", timeout=10_000)
+
+
 def click_map_at(page: Any, lat: float, lon: float) -> None:
     """Click the page's (last) map where ``lat, lon`` is, as a planner would, and wait for the rerun.
 
-    The map's frame is found again if a rerun replaced it while it was being read.
+    The click waits for the map the app keeps: a map whose tiles failed is replaced by one with
+    no tiles (a rerun), and the map's frame is found again if a rerun replaced it while it was read.
     """
     from playwright.sync_api import Error
 
-    for attempt in range(4):
+    for attempt in range(6):
         settle(page, timeout_ms=180_000)
         iframe = page.locator("iframe[title='streamlit_folium.st_folium']").last
         iframe.wait_for(timeout=180_000)  # a fresh server's first coverage run takes a while
         try:
             iframe.scroll_into_view_if_needed()
             frame = next(f for f in reversed(page.frames) if "streamlit_folium" in f.url)
-            frame.wait_for_function("() => window.map && window.map.getSize().x > 0", timeout=90_000)
+            if frame.wait_for_function(_MAP_STATE, timeout=90_000).json_value() == "replaced":
+                if not frame.is_detached():
+                    page.wait_for_event("framedetached", predicate=lambda f, old=frame: f == old,
+                                        timeout=90_000)
+                continue
+            close_page_not_found(page)  # a modal would take the click
             x, y = frame.evaluate(f"() => {{ const p = window.map.latLngToContainerPoint([{lat}, {lon}]);"
                                   " return [p.x, p.y]; }")
             box = iframe.bounding_box()
         except Error:
-            if attempt == 3:
+            if attempt == 5:
                 raise
             page.wait_for_timeout(2000)
             continue
         page.mouse.click(box["x"] + x, box["y"] + y)
         break
+    else:
+        raise AssertionError("the map was replaced at every try: no click made")
     page.wait_for_timeout(1500)
     settle(page, timeout_ms=120_000)
