@@ -20,16 +20,17 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 
-from atlas import fmt
 from atlas.catalogue import layer_frame, load_catalogue, read_source
 from atlas.coverage_brief import BriefingInputs, briefing_inputs, render_coverage_briefing
 from atlas.coverage_summary import CoverageSummary
+from atlas.downloads import csv_bytes, district_coverage_table
 from atlas.errors import AtlasError
-from atlas.export import ExportError, layer_tables, save_html, write_csv, write_geopackage
+from atlas.export import ExportError, layer_tables, save_html, write_geopackage
 from atlas.geodata import load_districts, load_plan, load_population, resolve_district
 from atlas.i18n import t
 from atlas.siting import candidates_from_gaps, recommend
 from atlas.staticmap import map_title, render_static_map
+from atlas.storage import atomic_write
 from atlas.webmap import areas_group, build_map, cells_group
 
 if TYPE_CHECKING:
@@ -65,10 +66,17 @@ def recommended_sites(brief: BriefingInputs, *, k: int = 3) -> gpd.GeoDataFrame:
 def coverage_table(summary: CoverageSummary, *, lang: str = "zh") -> pd.DataFrame:
     """The coverage-by-district table as people read it (the app shows the same figures).
 
-    Headers in ``lang``, people rounded to 100, percentages to 0.1, the method in words;
-    offline the bounds and the labelled estimate, never one figure.
+    A briefing table (:func:`atlas.downloads.district_coverage_table`): headers and districts
+    in ``lang``, people rounded to 100, percentages to 0.1, the method in words; offline the
+    bounds and the labelled estimate, never one figure.
     """
-    return fmt.table(summary.by_district().assign(budget_m=summary.budget), lang)
+    return district_coverage_table(summary, lang)
+
+
+def _write_table(table: pd.DataFrame, path: Path) -> Path:
+    """A briefing table as CSV (:func:`atlas.downloads.csv_bytes`), written atomically."""
+    data = csv_bytes(table)
+    return atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
 def build_pack(out: str | Path, *, lang: str = "zh", preset: str = "a4-landscape",
@@ -116,8 +124,8 @@ def build_pack(out: str | Path, *, lang: str = "zh", preset: str = "a4-landscape
                                  population=pop, lang=lang, preset=preset, dpi=dpi, supply=supply,
                                  parts=parts)
     report("data", 0.88)
-    files.append(write_csv(pd.concat(parts["rows"], ignore_index=True),
-                           outdir / "coverage_by_district.csv"))
+    files.append(_write_table(pd.concat(parts["rows"], ignore_index=True),
+                              outdir / "coverage_by_district.csv"))
     tables = layer_tables(layers, frames)
     for key, table in (("service_areas", "areas"), ("coverage_cells", "cells"),
                        ("recommended_sites", "reco")):
@@ -148,7 +156,7 @@ def _district_pages(name: str, outdir: Path, *, layers: list[Layer], frames: dic
                                       frames=frames, lang=lang, preset=preset, dpi=dpi,
                                       beside="atlas.gpkg") for suffix in (".png", ".pdf")]
     table = coverage_table(cov, lang=lang)
-    files.append(write_csv(table, outdir / f"{code}_{name}_coverage.csv"))
+    files.append(_write_table(table, outdir / f"{code}_{name}_coverage.csv"))
     parts["rows"].append(table)
     parts["areas"].append(areas.assign(district=name))
     parts["cells"].append(cov.cells().assign(method=method))

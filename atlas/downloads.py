@@ -280,6 +280,23 @@ def _named(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     return table.assign(district=[district_name(d, lang) for d in table.district])
 
 
+def people_headers(summary: Any, lang: str) -> dict[str, str]:
+    """Headers of the people columns as ``summary`` words them (how people were placed)."""
+    return {c: summary.demand_label(lang, column=c) for c in fmt.PEOPLE_COLUMNS}
+
+
+def district_coverage_table(summary: Any, lang: str = "zh") -> pd.DataFrame:
+    """Coverage by district (the briefing pack's tables) as a briefing table in ``lang``.
+
+    Districts named in ``lang``, people headed by how they were placed, the walking budget beside.
+    """
+    from atlas.names import district_name
+
+    by = summary.by_district(lang).assign(budget_m=summary.budget)
+    by["zone"] = [district_name(z, lang) for z in by.zone]
+    return briefing_table(by, lang, headers=people_headers(summary, lang))
+
+
 def coverage_downloads(summary: Any, *, gaps: gpd.GeoDataFrame, access: Any, reco: gpd.GeoDataFrame,
                        by: pd.DataFrame, acc_by: pd.DataFrame, zones: pd.DataFrame | None = None,
                        lang: str = "zh", badge: str = "") -> list[Download]:
@@ -301,7 +318,7 @@ def coverage_downloads(summary: Any, *, gaps: gpd.GeoDataFrame, access: Any, rec
     from atlas.places import gap_table
 
     en = lang == "en"
-    headers = {c: summary.demand_label(lang, column=c) for c in fmt.PEOPLE_COLUMNS}
+    headers = people_headers(summary, lang)
     label = {k: v[en] for k, v in _COVERAGE_LABELS.items()}
     from atlas.names import district_name
 

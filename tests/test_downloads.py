@@ -138,6 +138,22 @@ def test_import_problem_report_is_a_briefing_table(lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
+def test_briefing_pack_tables_are_briefing_tables(yinzhou, lang):
+    """The briefing pack's coverage CSVs (per district and the city's) follow the download rules."""
+    from atlas.briefing import coverage_table
+    from atlas.downloads import csv_bytes
+
+    demand, uneven, sites, _ = yinzhou
+    for people in (demand, uneven):
+        s = coverage_summary(people, sites, supply="both")
+        data = csv_bytes(coverage_table(s, lang=lang))
+        assert not _check("coverage.csv", data, lang, s), _check("coverage.csv", data, lang, s)
+        table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+        assert table[fmt.header("zone", lang)].tolist() == ["鄞州区" if lang == "zh" else "Yinzhou"]
+        assert s.demand_label(lang, column="population") in table.columns
+
+
+@pytest.mark.parametrize("lang", LANGS)
 def test_indicator_value_downloads_are_briefing_tables(tmp_path, lang):
     """The Indicators page's recorded values: headers, districts and how-recorded in ``lang``,
     values to 2 decimals, the planner's source and note as written."""

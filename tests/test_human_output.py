@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -32,19 +33,21 @@ def test_the_app_and_the_briefing_csv_show_the_same_district_figures(tmp_path, d
     at.selectbox(key="cov_scope").select(district).run()
     assert not at.exception
     app_table = at.dataframe[0].value
-    # people headers on the page say how people were placed (one helper); the briefing's are plain
+    # people headers on the page and in the briefing CSV say how people were placed (one helper)
     from atlas.coverage_summary import demand_label
-    plain = {demand_label("area-uniform", "zh", column=c): fmt.header(c, "zh") for c in fmt.PEOPLE_COLUMNS}
-    assert "常住人口（人）" not in app_table.columns and set(plain) & set(app_table.columns)
-    app = app_table.rename(columns=plain).set_index("范围").loc[district]
+    people = demand_label("area-uniform", "zh", column="population")
+    assert "常住人口（人）" not in app_table.columns and people in app_table.columns
+    app = app_table.set_index("范围").loc[district]
     assert export_briefing_main(["--out", str(tmp_path), "--dpi", "30", "--districts", district]) == 0
     csv = next(tmp_path.glob(f"*_{district}_coverage.csv"))
     exported = pd.read_csv(csv, encoding="utf-8-sig").set_index("范围").loc[district]
     both = sorted(set(app.index) & set(exported.index))
     # offline: the bounds and the labelled estimate, the same in both places (one function)
-    assert {"覆盖率上限（%）", "覆盖率估计（%）", "确定未覆盖人口（人）", "常住人口（人）"} <= set(both)
-    for col in both:
-        assert str(app[col]) == str(exported[col]), (col, app[col], exported[col])
+    assert {"覆盖率上限（%）", "覆盖率估计（%）", people} <= set(both)
+    for col in both:  # the same figure (the CSV writes people as whole numbers)
+        a, b = app[col], exported[col]
+        numbers = all(isinstance(v, int | float | np.number) and not pd.isna(v) for v in (a, b))
+        assert (float(a) == float(b)) if numbers else str(a) == str(b), (col, a, b)
     # and the headline metric of the page is the same upper bound
     assert at.metric[0].value == "≤ " + fmt.pct(float(exported["覆盖率上限（%）"]))
     summary = pd.read_csv(tmp_path / "coverage_by_district.csv", encoding="utf-8-sig")
