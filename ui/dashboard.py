@@ -27,7 +27,10 @@ def target_text(row: Any, lang: str) -> str:
 
 def targets_table(targets: pd.DataFrame, measured: dict[str, Measurement], tasks: dict[int, Any],
                   lang: str, progress_cols: dict[str, tuple[str, str]] | None = None) -> pd.DataFrame:
-    """One row per target, as people read it: where, what, 2027 value, baseline, latest, progress.
+    """One row per target, as people read it: the answer first, all in view at 1280 px.
+
+    What, the 2027 value, the latest, the progress and the atlas's value come first, then the
+    baseline and where the plan sets it.
 
     ``progress_cols`` (:func:`ui.progress_view.status_columns`) gives the latest recorded value
     and the progress status; then the value the atlas measures now and how.
@@ -44,14 +47,14 @@ def targets_table(targets: pd.DataFrame, measured: dict[str, Measurement], tasks
         where = (f"{t('dash_task', lang)} {r.task}" if r.task else SECTIONS[r.section][en])
         unit = r.unit_en if en else r.unit_zh
         rows.append({
-            t("dash_col_where", lang): where,
             t("dash_col_indicator", lang): r.indicator_en if en else r.indicator_zh,
             t("dash_col_target", lang): target_text(r, lang),
-            t("dash_col_baseline", lang): baseline_text(r, lang),
             **({t("prog_col_latest", lang): progress_cols[r.id][0],
                 t("prog_col_status", lang): progress_cols[r.id][1]} if progress_cols else {}),
             t("dash_col_now", lang): m.text(unit if m.how == "count" else "%", lang)
             if m.how != "none" else "—",
+            t("dash_col_baseline", lang): baseline_text(r, lang),
+            t("dash_col_where", lang): where,
             t("dash_col_how", lang): HOW[m.how][en],
             t("dash_col_detail", lang): m.detail(lang),
             t("dash_col_quote", lang): r.quote,

@@ -16,6 +16,9 @@ import streamlit as st
 
 from atlas import fmt
 
+#: Text columns that carry an answer in words (an import's problems): wide enough to read.
+WIDE_TEXT_COLUMNS = ("reasons",)
+
 
 def _column_config(raw: pd.DataFrame, lang: str, headers: Mapping[str, str] | None = None
                    ) -> dict[str, Any]:
@@ -29,6 +32,8 @@ def _column_config(raw: pd.DataFrame, lang: str, headers: Mapping[str, str] | No
             cfg[label] = st.column_config.NumberColumn(label, format="%.1f" + _unit(label, "%", " %%"))
         elif col in fmt.METRE_COLUMNS or col in fmt.BUDGET_COLUMNS:
             cfg[label] = st.column_config.NumberColumn(label, format="%,.0f" + _unit(label, "米", " m"))
+        elif col in WIDE_TEXT_COLUMNS:
+            cfg[label] = st.column_config.TextColumn(label, width="large")
         elif col in fmt.AREA_COLUMNS:
             cfg[label] = st.column_config.NumberColumn(label, format="%.2f" + _unit(label, "km²", " km²"))
     return cfg

@@ -62,12 +62,18 @@ class ImportResult:
     def display_table(self, lang: str = "zh", *, max_chars: int = 200) -> pd.DataFrame:
         """Every row as the page shows it: reasons in ``lang``, cells cut to ``max_chars`` ("…").
 
+        The answer comes first (row number, name, status, problems), then the file's other
+        columns and the coordinates found, so the problems are in view without scrolling sideways.
+
         Only the display is cut (a cell may hold up to :data:`atlas.settings.MAX_CELL_CHARS`
         characters, and the whole table travels to the browser on every rerun); the rows that
         are saved keep their full values. Headers and statuses are put in words by
         :func:`atlas.fmt.table` (``ui.tables.show_table``).
         """
-        view = self.table[[c for c in self.table.columns if not str(c).startswith("_")]].copy()
+        name = self.mapping.get("name")
+        first = [c for c in ("row", name, "status", "reasons") if c is not None and c in self.table.columns]
+        rest = [c for c in self.table.columns if c not in first and not str(c).startswith("_")]
+        view = self.table[first + rest].copy()  # the answer first: it fits at 1280 px
         view["reasons"] = view.reasons.map(lambda rs: "; ".join(reason_text(r, lang) for r in rs))
         for c in view.columns:
             if not (pd.api.types.is_numeric_dtype(view[c]) or pd.api.types.is_bool_dtype(view[c])):

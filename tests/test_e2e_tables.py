@@ -1,0 +1,103 @@
+"""End-to-end: the columns that carry the answer are in view at 1280×720, in Chinese and English.
+
+Streamlit's dataframe (glide-data-grid) draws on a canvas and renders, in its accessibility
+table, a header cell for each column that intersects the visible width, and none for the
+columns scrolled out of view. A column is fully in view when it is rendered and either a later
+column is rendered too (so it ends before the right edge) or the table does not scroll sideways.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import hostile_files as hf
+from tests.e2e_support import assert_clean, chromium, needs_chromium, running_app, settle
+
+pytestmark = [pytest.mark.e2e, needs_chromium]
+
+SHOTS = Path("/work/shots/g")
+
+#: Per table: the visible header cells, all header cells' count and whether it scrolls sideways.
+_GRID = """el => { const sc = el.querySelector('.dvn-scroller');
+  return {shown: [...el.querySelectorAll('table th')].map(h => h.textContent.trim()),
+          scrolls: !!sc && sc.scrollWidth > sc.clientWidth + 1}; }"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, browser):
+    with running_app(tmp_path_factory.mktemp("user"), tmp_path_factory.mktemp("cache")) as url:
+        p = browser.new_page()  # open the main page first (streamlit/streamlit#9624)
+        p.goto(url)
+        p.locator("[data-testid='stSidebarNav']").wait_for(timeout=90_000)
+        p.close()
+        yield url
+
+
+def _open(browser: Any, url: str, lang: str) -> Any:
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(url)
+    page.locator("[data-testid='stSidebarNav']").wait_for(timeout=90_000)
+    settle(page)
+    if page.get_by_text("Page not found").count():
+        page.keyboard.press("Escape")
+        settle(page)
+    if lang == "en":
+        page.locator("[data-testid=stSidebar]").get_by_text("English", exact=True).click()
+        settle(page)
+    return page
+
+
+def fully_in_view(page: Any, index: int, headers: list[str], name: str) -> None:
+    """The ``index``-th dataframe shows every header of ``headers`` whole, without scrolling sideways."""
+    grid = page.locator("[data-testid=stDataFrame]").nth(index)
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    seen = grid.evaluate(_GRID)
+    shown = seen["shown"]
+    for h in headers:
+        assert h in shown, f"{h!r} is out of view; in view: {shown}"
+        assert not seen["scrolls"] or shown.index(h) < len(shown) - 1, f"{h!r} is cut at the edge: {shown}"
+    if SHOTS.parent.is_dir():
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}_1280x720.png"))
+        page.set_viewport_size({"width": 1440, "height": 900})
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(SHOTS / f"{name}_1440x900.png"))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_import_problem_report_shows_status_and_problems(app_url, browser, tmp_path, lang):
+    data, name, _ = hf.gcj_near_lines(n=30, seed=1)  # flagged rows: every row has a problem
+    path = tmp_path / name
+    path.write_bytes(data)
+    page = _open(browser, f"{app_url}/import", lang)
+    page.locator("[data-testid='stFileUploader'] input[type=file]").first.set_input_files(str(path))
+    page.get_by_text("分隔符" if lang == "zh" else "delimiter", exact=False).first.wait_for(timeout=60_000)
+    settle(page)
+    page.get_by_text("WGS84 (GPS/OSM)", exact=True).first.click()
+    settle(page)
+    headers = ["行号", "状态", "问题"] if lang == "zh" else ["Row", "Status", "Problems"]
+    fully_in_view(page, 0, headers, f"import_{lang}")
+    assert_clean(page)
+    page.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_indicator_targets_show_target_progress_and_state(app_url, browser, lang):
+    from atlas.i18n import t
+
+    page = _open(browser, f"{app_url}/indicators", lang)
+    page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=90_000)
+    keys = ("dash_col_indicator", "dash_col_target", "prog_col_latest", "prog_col_status", "dash_col_now")
+    fully_in_view(page, 0, [t(k, lang) for k in keys], f"indicators_{lang}")
+    assert_clean(page)
+    page.close()
