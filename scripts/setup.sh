@@ -32,7 +32,10 @@ if [ "$mode" = test ]; then
   .venv/bin/ruff check atlas ui pages scripts tests streamlit_app.py
   .venv/bin/mypy
   set +e
-  .venv/bin/python -m pytest "${@:2}"
+  # ATLAS_TEST_WORKERS=2 runs two pytest-xdist workers (a module's tests stay on one worker, so its
+  # app server and browser start once); the default is one process: under two workers on 2 cores
+  # two browser tests (a language scan, a 1,000-row import) were flaky (closing note, 2026-12-06)
+  .venv/bin/python -m pytest -n "${ATLAS_TEST_WORKERS:-0}" --dist loadscope "${@:2}"
   rc=$?
   set -e
   [ $rc -eq 5 ] && { echo "no tests collected" >&2; exit 1; }

@@ -169,8 +169,11 @@ def test_semicolon_csv_and_polygon_geojson_save_and_show_on_the_map(page, upload
     legend.wait_for(timeout=60_000)
     assert "我的图层：E2E分号清单" in legend.inner_text()
     assert "我的图层：E2E面图层" in legend.inner_text()
-    sidebar = page.locator("[data-testid='stSidebar']").inner_text()
-    assert "我的图层：E2E分号清单" in sidebar and "我的图层：E2E面图层" in sidebar
+    # the map page may rerun once more (a basemap whose tiles failed falls back to "no tiles"),
+    # redrawing the sidebar: wait for each toggle rather than reading the sidebar mid-run
+    sidebar = page.locator("[data-testid='stSidebar']")
+    for name in ("我的图层：E2E分号清单", "我的图层：E2E面图层"):
+        sidebar.get_by_text(name).first.wait_for(timeout=60_000)
     assert_clean(page)
 
 

@@ -58,13 +58,21 @@ _TEXT_JS = r"""() => {
         const hidden = [...root.querySelectorAll(skip), ...root.querySelectorAll("a[href='#stMain']")];
         const saved = hidden.map(e => [e, e.style.display]);
         hidden.forEach(e => { e.style.display = "none"; });
-        const t = root.innerText;
+        let t = root.innerText;
         saved.forEach(([e, d]) => { e.style.display = d; });
+        // a frame not laid out yet gives its textContent, <noscript> included: never shown
+        root.querySelectorAll("noscript").forEach(n => {
+            const s = n.textContent.trim();
+            if (s) t = t.split(s).join("");
+        });
         return t;
     };
     const out = [visible(document.body, skip)];
     document.querySelectorAll("iframe").forEach(f => {
-        try { if (f.contentDocument && f.contentDocument.body) out.push(f.contentDocument.body.innerText); }
+        // the same skips inside a map or component frame (its <noscript> is never shown)
+        try {
+            if (f.contentDocument && f.contentDocument.body) out.push(visible(f.contentDocument.body, skip));
+        }
         catch (e) { /* another origin: not ours */ }
     });
     return out.join("\n");
