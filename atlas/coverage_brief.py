@@ -24,6 +24,7 @@ from atlas.coverage_cells import BAND, GAP
 from atlas.coverage_summary import METHOD_BOUNDS, CoverageSummary, coverage_summary
 from atlas.coverage_text import approx_people
 from atlas.i18n import t
+from atlas.names import district_name
 from atlas.service_area import areas_for
 from atlas.staticmap import map_title, render_static_map
 from atlas.staticmap.scene import GapClasses
@@ -143,7 +144,7 @@ def district_table(summary: CoverageSummary, lang: str) -> pd.DataFrame:
     df = pd.concat(rows, ignore_index=True)
     bounds = _bounds(summary)
     area = "certain_gap_area_km2" in df.columns
-    out = pd.DataFrame({t("brief_col_district", lang): [_district_name(z, lang) for z in df.zone]})
+    out = pd.DataFrame({t("brief_col_district", lang): [district_name(z, lang) for z in df.zone]})
     if bounds:
         out[t("brief_col_upper", lang)] = ["≤ " + fmt.pct(v) if _known(v) else fmt.MISSING
                                            for v in df.pct_upper]
@@ -159,17 +160,6 @@ def district_table(summary: CoverageSummary, lang: str) -> pd.DataFrame:
 
 def _known(v: Any) -> bool:
     return v is not None and not pd.isna(v)
-
-
-def _district_name(name_zh: str, lang: str) -> str:
-    """A district's name in ``lang`` (the geodata's English name)."""
-    if lang != "en":
-        return name_zh
-    from atlas.geodata import load_districts
-
-    d = load_districts()
-    hit = d.loc[d.name_zh == name_zh, "name_en"]
-    return str(hit.iloc[0]) if len(hit) and str(hit.iloc[0] or "") else name_zh
 
 
 def gap_layer(summary: CoverageSummary, *, city: bool, lang: str
@@ -211,7 +201,7 @@ def sidebar(inputs: BriefingInputs, lang: str) -> Sidebar:
     missing = s.supply_note(lang=lang)
     if missing:
         notes.append(missing)
-    highlight = _district_name(inputs.scope, lang) if inputs.scope else t("all_districts", lang)
+    highlight = district_name(inputs.scope, lang) if inputs.scope else t("all_districts", lang)
     return Sidebar(figures=key_figures(s, lang), table=district_table(s, lang),
                    notes=tuple(n for n in notes if n), badge=inputs.badge, highlight=highlight,
                    caption=t("brief_table_caption", lang))
@@ -219,7 +209,7 @@ def sidebar(inputs: BriefingInputs, lang: str) -> Sidebar:
 
 def briefing_title(scope: str | None, lang: str) -> str:
     """"鄞州区 · 15分钟科普服务圈覆盖简报" / "Ningbo (whole city) · 15-minute …"."""
-    where = _district_name(scope, lang) if scope else t("brief_city", lang)
+    where = district_name(scope, lang) if scope else t("brief_city", lang)
     return map_title([where], lang, base=t("brief_title", lang))
 
 

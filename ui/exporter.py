@@ -38,6 +38,7 @@ from atlas.export import (
     write_geopackage,
 )
 from atlas.i18n import t
+from atlas.names import district_name
 from atlas.scenarios import Scenario
 from atlas.service_area import areas_for
 from atlas.staticmap import briefing_subtitle, district_mask, map_title
@@ -61,13 +62,7 @@ class View:
     with_areas: bool
 
 
-def district_label(name_zh: str, lang: str) -> str:
-    """A district's name in ``lang`` (the geodata's English name in English)."""
-    if lang != "en":
-        return name_zh
-    d = common.districts()
-    hit = d.loc[d.name_zh == name_zh, "name_en"]
-    return str(hit.iloc[0]) if len(hit) and str(hit.iloc[0] or "") else name_zh
+district_label = district_name  # the Export page's name for atlas.names.district_name
 
 
 def choose_view(lang: str) -> View:
