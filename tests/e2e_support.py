@@ -44,53 +44,174 @@ def running_app(user_dir: Path, cache_dir: Path, *, env: dict[str, str] | None =
     """The atlas app served by streamlit on 127.0.0.1; yields its URL, stops it afterwards.
 
     ``env`` adds environment variables (e.g. the sign-in settings ``ATLAS_AUTH``...); ``port``
-    is a free port chosen by the caller (default: one found here).
+    is a free port chosen by the caller (default: one found here). A port found free can be
+    taken by another process before streamlit binds it (parallel test workers, other servers on
+    the machine): the server is used only once its own process listens on the port (a health
+    answer from someone else's server does not count); a server that could not bind is started
+    again on another port (unless the caller chose the port).
     """
-    port = port or free_port()
     env = dict(os.environ, ATLAS_USER_DIR=str(user_dir), ATLAS_CACHE_DIR=str(cache_dir), **(env or {}))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("streamlit did not start within 60 s")
-        yield url
-    finally:
-        proc.terminate()
+    tries = 1 if port else 4
+    for _ in range(tries):
+        chosen = port or free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+             "--server.port", str(chosen), "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            if _serving(proc, chosen, time_s=90.0):
+                yield f"http://127.0.0.1:{chosen}"
+                return
+            if proc.poll() is None:
+                break  # alive but silent: not a port taken by another server
+        finally:
+            _stop(proc)
+    pytest.fail(f"streamlit did not start within 90 s (on {tries} port(s) at most)")
+
+
+def _serving(proc: subprocess.Popen[bytes], port: int, *, time_s: float) -> bool:
+    """Whether ``proc`` answers on ``port`` within ``time_s`` (False when it exits: port taken)."""
+    import psutil
+
+    deadline = time.time() + time_s
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            with urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200 and _listens(psutil.Process(proc.pid), port):
+                    return True
+        except (OSError, psutil.Error):
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _listens(proc: Any, port: int) -> bool:
+    return any(c.status == "LISTEN" and c.laddr and c.laddr.port == port
+               for c in proc.net_connections(kind="tcp"))
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=20)
 
 
 @contextmanager
 def chromium() -> Iterator[Any]:
-    """Debian's headless Chromium through Playwright."""
+    """Debian's headless Chromium through Playwright; its pages' script runs are watched (see
+    :func:`settle`)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield b
+            yield _WatchedBrowser(b)
         finally:
             b.close()
 
 
+class _WatchedBrowser:
+    """A Playwright browser whose every page gets a :class:`RunWatch` (the rest as is)."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_page(self, **kw: Any) -> Any:
+        page = self._browser.new_page(**kw)
+        RunWatch.attach(page)
+        return page
+
+    def new_context(self, **kw: Any) -> Any:
+        ctx = self._browser.new_context(**kw)
+        ctx.on("page", RunWatch.attach)
+        return ctx
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
+class RunWatch:
+    """What a page's Streamlit session is doing, read from its websocket messages.
+
+    The browser asks for a script run (a ``rerun_script`` message: a page opened, a widget
+    changed) and the server says when that run has finished (``script_finished``; a run stopped
+    early for the next one does not count). Files go up by HTTP before their run is asked for.
+    A page is idle when every run asked for has finished and no upload is under way: a real
+    condition, whatever the load on the machine (the server may take seconds to start a run).
+    """
+
+    def __init__(self) -> None:
+        self.tick = 0  # a clock of the messages seen
+        self.asked = 0  # tick of the last run asked for
+        self.finished = 0  # tick of the last run finished
+        self.running = False
+        self.uploads = 0
+
+    @classmethod
+    def attach(cls, page: Any) -> None:
+        watch = cls()
+        page.atlas_runs = watch
+        page.on("websocket", watch._socket)
+        page.on("request", lambda r: watch._upload(r, +1))
+        page.on("requestfinished", lambda r: watch._upload(r, -1))
+        page.on("requestfailed", lambda r: watch._upload(r, -1))
+
+    def _upload(self, request: Any, step: int) -> None:
+        if "/_stcore/upload_file" in request.url and request.method in ("PUT", "POST"):
+            self.uploads = max(0, self.uploads + step)
+
+    def _socket(self, ws: Any) -> None:
+        if "/_stcore/stream" in ws.url:
+            ws.on("framesent", self._sent)
+            ws.on("framereceived", self._received)
+
+    def _sent(self, payload: bytes | str) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        if isinstance(payload, bytes | bytearray):
+            msg = BackMsg()
+            msg.ParseFromString(bytes(payload))
+            if msg.WhichOneof("type") == "rerun_script":
+                self.tick += 1
+                self.asked = self.tick
+
+    def _received(self, payload: bytes | str) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        if not isinstance(payload, bytes | bytearray):
+            return
+        msg = ForwardMsg()
+        msg.ParseFromString(bytes(payload))
+        kind = msg.WhichOneof("type")
+        self.tick += 1
+        if kind == "new_session":
+            self.running = True
+        elif kind == "session_status_changed":
+            self.running = msg.session_status_changed.script_is_running
+        elif kind == "script_finished" and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+            self.finished = self.tick
+            self.running = False
+
+    def idle(self) -> bool:
+        return not self.running and self.uploads == 0 and self.finished > self.asked
+
+
 def settle(page: Any, *, timeout_ms: int = 60_000) -> None:
-    """Wait until the app has finished its current run (Streamlit's "running" widget is gone)."""
-    page.wait_for_timeout(600)  # a rerun triggered just now shows its widget after a moment
+    """Wait until the app has finished every script run asked for (see :class:`RunWatch`) and the
+    page shows its result (Streamlit's "running" widget and stale elements are gone)."""
+    watch = getattr(page, "atlas_runs", None)
+    page.wait_for_timeout(250)  # a widget's change is sent after the frontend's debounce
+    deadline = time.monotonic() + timeout_ms / 1000
+    while watch is not None and not watch.idle():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the app did not finish its run within {timeout_ms / 1000:.0f} s "
+                                 f"(running={watch.running}, uploads={watch.uploads})")
+        page.wait_for_timeout(100)  # Playwright delivers the websocket's messages meanwhile
     page.wait_for_function(
         "() => document.querySelector('[data-testid=\"stMain\"]')"
         " && !document.querySelector('[data-testid=\"stStatusWidget\"]')"
