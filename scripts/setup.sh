@@ -21,6 +21,14 @@ apt_install() {  # Debian packages: a CJK font for exports; chromium for the bro
   fi
 }
 
+test_workers() {  # one per core, at most 4; one process (0) on a single core
+  local n
+  n="$(nproc 2>/dev/null || echo 1)"
+  if [ "$n" -gt 4 ]; then n=4; fi
+  if [ "$n" -lt 2 ]; then n=0; fi
+  echo "$n"
+}
+
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 if [ "$mode" = test ]; then
@@ -32,10 +40,11 @@ if [ "$mode" = test ]; then
   .venv/bin/ruff check atlas ui pages scripts tests streamlit_app.py
   .venv/bin/mypy
   set +e
-  # ATLAS_TEST_WORKERS=2 runs two pytest-xdist workers (a module's tests stay on one worker, so its
-  # app server and browser start once); the default is one process: under two workers on 2 cores
-  # two browser tests (a language scan, a 1,000-row import) were flaky (closing note, 2026-12-06)
-  .venv/bin/python -m pytest -n "${ATLAS_TEST_WORKERS:-0}" --dist loadscope "${@:2}"
+  # pytest-xdist workers: one per core, at most 4 (each runs app servers and a browser);
+  # ATLAS_TEST_WORKERS=0 runs everything in one process. A test module's tests stay on one
+  # worker (its app server and browser start once), and so do the tests reading a run-wide
+  # input built once (the briefing pack): xdist groups set in tests/conftest.py
+  .venv/bin/python -m pytest -n "${ATLAS_TEST_WORKERS:-$(test_workers)}" --dist loadgroup "${@:2}"
   rc=$?
   set -e
   [ $rc -eq 5 ] && { echo "no tests collected" >&2; exit 1; }

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,21 +18,66 @@ pytest_plugins = ["tests.pg_support"]  # the PostgreSQL cluster and the two-back
 @pytest.fixture(autouse=True)
 def _user_dirs(tmp_path, monkeypatch):
     """Every test gets its own user-data and cache folders: nothing leaks between tests."""
-    monkeypatch.setenv("ATLAS_USER_DIR", str(tmp_path / "user"))
-    monkeypatch.setenv("ATLAS_CACHE_DIR", str(tmp_path / "cache"))
+    isolate(monkeypatch, tmp_path)
+
+
+def isolate(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """User data and caches under ``folder``; no database, no sign-in from the environment."""
+    monkeypatch.setenv("ATLAS_USER_DIR", str(folder / "user"))
+    monkeypatch.setenv("ATLAS_CACHE_DIR", str(folder / "cache"))
     from atlas import settings
 
-    monkeypatch.setattr(settings, "USER_DATA_DIR", tmp_path / "user")
+    monkeypatch.setattr(settings, "USER_DATA_DIR", folder / "user")
     monkeypatch.setattr(settings, "DATABASE_URL", "")  # never a database from the environment
     monkeypatch.delenv("ATLAS_DATABASE_URL", raising=False)
-    monkeypatch.setattr(settings, "CACHE_DIR", tmp_path / "cache")
-    monkeypatch.setattr(settings, "OSM_DIR", tmp_path / "cache" / "osm")
+    monkeypatch.setattr(settings, "CACHE_DIR", folder / "cache")
+    monkeypatch.setattr(settings, "OSM_DIR", folder / "cache" / "osm")
     for var in ("ATLAS_AUTH", "ATLAS_USERS_FILE", "ATLAS_ROLES_FILE", "ATLAS_DEFAULT_ROLE",
                 "ATLAS_AUTH_HEADER"):
         monkeypatch.delenv(var, raising=False)  # sign-in off unless a test turns it on
     monkeypatch.setattr(settings, "AUTH_MODE", "off")
-    monkeypatch.setattr(settings, "AUTH_USERS_FILE", tmp_path / "user" / "users.json")
-    monkeypatch.setattr(settings, "AUTH_ROLES_FILE", tmp_path / "user" / "roles.toml")
+    monkeypatch.setattr(settings, "AUTH_USERS_FILE", folder / "user" / "users.json")
+    monkeypatch.setattr(settings, "AUTH_ROLES_FILE", folder / "user" / "roles.toml")
+
+
+# --- expensive inputs built once per test run and shared by the tests that read them ------------
+
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every pytest-xdist worker of this run shares (the run's own temp folder)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A briefing pack written by the ``export-briefing`` command: its exit code and folder."""
+
+    rc: int
+    out: Path
+
+
+#: The shared pack's command line: every district (the command's default), at a low resolution.
+PACK_ARGS = ("--dpi", "40")
+
+
+@pytest.fixture(scope="session")
+def briefing_pack(tmp_path_factory) -> Pack:
+    """The whole briefing pack (all ten districts, zh) written once per test run by the command
+    line's own code (:func:`atlas.cli.export_briefing_main`); the tests that read it are in the
+    xdist group ``briefing_pack`` (one worker builds it, the others would wait for its lock)."""
+    from filelock import FileLock
+
+    from atlas.cli import export_briefing_main
+
+    root = run_folder(tmp_path_factory)
+    out, done = root / "briefing_pack", root / "briefing_pack.rc"
+    with FileLock(str(root / "briefing_pack.lock")):
+        if not done.exists():
+            with pytest.MonkeyPatch.context() as mp:
+                isolate(mp, root / "briefing_pack_home")
+                rc = export_briefing_main(["--out", str(out), *PACK_ARGS])
+            done.write_text(str(rc))
+    return Pack(int(done.read_text()), out)
 
 
 def shared_file(rel: str) -> Path:
@@ -60,3 +106,16 @@ def browser():
 
     with chromium() as b:
         yield b
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns the groups into its work units
+def pytest_collection_modifyitems(config, items):
+    """pytest-xdist work units (``--dist loadgroup``): a test module's tests run on one worker
+    (its module fixtures, e.g. an app server and a browser, start once), and the tests reading a
+    shared run-wide input (e.g. :func:`briefing_pack`) run on one worker with it. Units that take
+    long (browser tests, the briefing pack) come first, so no worker is left with one at the end."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            group = "briefing_pack" if "briefing_pack" in getattr(item, "fixturenames", ()) else \
+                item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group(group))

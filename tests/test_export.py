@@ -4,7 +4,6 @@ import warnings
 from datetime import date
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pyogrio
 import pytest
@@ -12,7 +11,6 @@ from PIL import Image
 from pypdf import PdfReader
 
 from atlas.catalogue import layer_frame, load_catalogue, read_source
-from atlas.cli import export_briefing_main
 from atlas.export import (
     PRESETS,
     cjk_font,
@@ -125,20 +123,21 @@ def test_html_is_self_contained(cat_frames, tmp_path):
     assert "data:text/javascript;base64," in text
 
 
-def test_cli_writes_one_map_per_district(tmp_path):
-    matplotlib.use("Agg")
-    rc = export_briefing_main(["--out", str(tmp_path), "--dpi", "40"])
-    assert rc == 0
-    pngs = sorted(p.name for p in tmp_path.glob("3302*.png"))
-    pdfs = sorted(p.name for p in tmp_path.glob("3302*.pdf"))
-    csvs = sorted(p.name for p in tmp_path.glob("3302*_coverage.csv"))
+def test_cli_writes_one_map_per_district(briefing_pack):
+    """The command's whole pack (``export-briefing --out DIR --dpi 40``: every district), written
+    once per run for the tests that read it (tests/conftest.py)."""
+    assert briefing_pack.rc == 0
+    out = briefing_pack.out
+    pngs = sorted(p.name for p in out.glob("3302*.png"))
+    pdfs = sorted(p.name for p in out.glob("3302*.pdf"))
+    csvs = sorted(p.name for p in out.glob("3302*_coverage.csv"))
     assert len(pngs) == len(pdfs) == len(csvs) == 10
     # each district page is its coverage briefing: figures, table and gaps beside the map
-    text = PdfReader(str(next(tmp_path.glob("330212*.pdf")))).pages[0].extract_text()
+    text = PdfReader(str(next(out.glob("330212*.pdf")))).pages[0].extract_text()
     assert "15分钟科普服务圈覆盖简报" in text and "各区县覆盖情况" in text and "至多（直线上限）" in text
-    assert (tmp_path / "city_coverage.pdf").exists() and (tmp_path / "city_coverage.png").exists()
-    assert (tmp_path / "atlas.gpkg").exists() and (tmp_path / "atlas.html").exists()
-    assert (tmp_path / "city.pdf").stat().st_size > 10_000
+    assert (out / "city_coverage.pdf").exists() and (out / "city_coverage.png").exists()
+    assert (out / "atlas.gpkg").exists() and (out / "atlas.html").exists()
+    assert (out / "city.pdf").stat().st_size > 10_000
 
 
 # --- cartography: layout, labels, legends, inset (issue 11) -----------------------------------

@@ -25,10 +25,9 @@ def _run(path: str, **state) -> AppTest:
 
 
 @pytest.mark.parametrize("district", ["江北区", "鄞州区"])
-def test_the_app_and_the_briefing_csv_show_the_same_district_figures(tmp_path, district):
-    """江北 read 1.97 % in the app and 1.40 % in the briefing CSV: one computation now."""
-    from atlas.cli import export_briefing_main
-
+def test_the_app_and_the_briefing_csv_show_the_same_district_figures(briefing_pack, district):
+    """江北 read 1.97 % in the app and 1.40 % in the briefing CSV: one computation now. The CSVs
+    are the command's whole pack (``export-briefing``, every district; tests/conftest.py)."""
     at = _run(COV_PAGE)
     at.selectbox(key="cov_scope").select(district).run()
     assert not at.exception
@@ -38,8 +37,8 @@ def test_the_app_and_the_briefing_csv_show_the_same_district_figures(tmp_path, d
     people = demand_label("area-uniform", "zh", column="population")
     assert "常住人口（人）" not in app_table.columns and people in app_table.columns
     app = app_table.set_index("范围").loc[district]
-    assert export_briefing_main(["--out", str(tmp_path), "--dpi", "30", "--districts", district]) == 0
-    csv = next(tmp_path.glob(f"*_{district}_coverage.csv"))
+    assert briefing_pack.rc == 0
+    csv = next(briefing_pack.out.glob(f"*_{district}_coverage.csv"))
     exported = pd.read_csv(csv, encoding="utf-8-sig").set_index("范围").loc[district]
     both = sorted(set(app.index) & set(exported.index))
     # offline: the bounds and the labelled estimate, the same in both places (one function)
@@ -50,7 +49,7 @@ def test_the_app_and_the_briefing_csv_show_the_same_district_figures(tmp_path, d
         assert (float(a) == float(b)) if numbers else str(a) == str(b), (col, a, b)
     # and the headline metric of the page is the same upper bound
     assert at.metric[0].value == "≤ " + fmt.pct(float(exported["覆盖率上限（%）"]))
-    summary = pd.read_csv(tmp_path / "coverage_by_district.csv", encoding="utf-8-sig")
+    summary = pd.read_csv(briefing_pack.out / "coverage_by_district.csv", encoding="utf-8-sig")
     assert summary.set_index("范围").loc[district, "覆盖率上限（%）"] == exported["覆盖率上限（%）"]
 
 
