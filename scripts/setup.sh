@@ -40,11 +40,11 @@ if [ "$mode" = test ]; then
   .venv/bin/ruff check atlas ui pages scripts tests streamlit_app.py
   .venv/bin/mypy
   set +e
-  # pytest-xdist workers: one per core, at most 4 (each runs app servers and a browser);
-  # ATLAS_TEST_WORKERS=0 runs everything in one process. A test module's tests stay on one
+  # pytest-xdist workers: ATLAS_TEST_WORKERS=2 (or $(test_workers): one per core, at most 4);
+  # default one process. A test module's tests stay on one
   # worker (its app server and browser start once), and so do the tests reading a run-wide
   # input built once (the briefing pack): xdist groups set in tests/conftest.py
-  .venv/bin/python -m pytest -n "${ATLAS_TEST_WORKERS:-$(test_workers)}" --dist loadgroup "${@:2}"
+  .venv/bin/python -m pytest -n "${ATLAS_TEST_WORKERS:-0}" --dist loadgroup "${@:2}"
   rc=$?
   set -e
   [ $rc -eq 5 ] && { echo "no tests collected" >&2; exit 1; }
