@@ -54,7 +54,8 @@ def _category(v: Any, lang: str) -> str:
 
 #: Code columns shown in words, with the function that words them.
 _WORDED: dict[str, Callable[[Any, str], str]] = {
-    "method": fmt.method_label, "status": fmt.method_label, "access_method": fmt.method_label,
+    "method": fmt.method_label, "status": fmt.method_label, "flag": fmt.method_label,
+    "access_method": fmt.method_label,
     "level": fmt.level_label, "position_method": fmt.position_method, "note": fmt.readable_note,
     "source": _citations, "dataset_source": _citations, "category": _category,
 }
@@ -342,6 +343,63 @@ def coverage_downloads(summary: Any, *, gaps: gpd.GeoDataFrame, access: Any, rec
         out.append(Download(label["by_zone"], "coverage_by_zone.csv", "text/csv",
                             lambda: briefing_csv(zones, lang, headers=headers, badge=badge)))
     return out
+
+
+def band_shares_table(shares: pd.DataFrame, summary: Any, lang: str = "zh", *,
+                      total: str | None = None) -> pd.DataFrame:
+    """Figures per walking band (:func:`atlas.coverage_bands.band_shares`) as a briefing table.
+
+    One row per band and district (then the whole city), every figure the page's band table
+    shows and more (bounds, certain gaps, status, notes), people headed by how they were placed;
+    ``total`` names the all-demand row (default: the whole city).
+    """
+    from atlas.coverage_bands import band_table
+
+    return briefing_table(band_table(shares, lang, total=total), lang, headers=people_headers(summary, lang))
+
+
+def band_shares_download(shares: pd.DataFrame, summary: Any, lang: str = "zh", *,
+                         badge: str = "", total: str | None = None) -> Download:
+    """The band figures as a CSV download (with the scenario's badge when it includes hypothetical sites)."""
+    from atlas.i18n import t
+
+    def make() -> bytes:
+        table = band_shares_table(shares, summary, lang, total=total)
+        return csv_bytes(table.assign(**{fmt.header("scenario", lang): badge}) if badge else table)
+
+    return Download(t("bands_csv", lang), "coverage_bands.csv", "text/csv", make)
+
+
+#: Columns of a service-area download (the GeoPackage keeps every column).
+AREA_COLUMNS = ("site_id", "name", "minutes", "speed_kmh", "metres", "method", "area_km2", "snap_m", "flag")
+
+
+def service_area_downloads(areas: gpd.GeoDataFrame, lang: str = "zh", *,
+                           names: Mapping[str, str] | None = None) -> list[Download]:
+    """CSV, GeoJSON and GeoPackage of service areas, one row per site and band (``minutes``).
+
+    Sites are named in ``lang`` (``names``: site id -> name) beside their id; the band, walking
+    speed and budget of each row are columns, so graduated areas read as such in every file.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from atlas.export import write_geopackage
+    from atlas.i18n import t
+
+    named = areas.assign(name=[(names or {}).get(str(i), str(i)) for i in areas.site_id])
+    table = gpd.GeoDataFrame(named[[c for c in AREA_COLUMNS if c in named.columns]],
+                             geometry=named.geometry.to_numpy(), crs=areas.crs)
+
+    def gpkg() -> bytes:
+        with tempfile.TemporaryDirectory() as d:
+            return write_geopackage({"service_areas": named}, Path(d) / "service_areas.gpkg").read_bytes()
+
+    return [Download(t("sa_dl_csv", lang), "service_areas.csv", "text/csv",
+                     lambda: briefing_csv(pd.DataFrame(table.drop(columns="geometry")), lang)),
+            Download(t("sa_dl_geojson", lang), "service_areas.geojson", "application/geo+json",
+                     lambda: briefing_geojson(table, lang)),
+            Download(t("sa_dl_gpkg", lang), "service_areas.gpkg", "application/geopackage+sqlite3", gpkg)]
 
 
 # --- the Export page's layer data ----------------------------------------------------------------

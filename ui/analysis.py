@@ -13,6 +13,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 
+from atlas import settings
 from atlas.webmap import Overlay, areas_overlay, band_overlays
 from ui import common, mapview
 
@@ -90,6 +91,53 @@ def service_areas_overlay(area_wkb: bytes, layer_ids: tuple[str, ...], token: tu
     if areas.minutes.nunique() > 1:
         return tuple(band_overlays(areas, lang=lang, basemap=basemap))
     return (areas_overlay(areas, lang=lang, basemap=basemap),)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def area_band_summary(area_wkb: bytes, district: str | None, layer_ids: tuple[str, ...],
+                      token: tuple[str, ...], network: tuple[str, float] | None,
+                      options: tuple[tuple[str, Any], ...]) -> Any:
+    """Coverage of an area's people by the chosen layers' sites, up to the largest band (or None).
+
+    People are those of ``district`` (street demand on its cached ``network``, else spread by
+    area) or, for a box or drawn area, those spread by area within it; sites are every
+    positioned site of the chosen layers, in or outside the area (people walk across borders).
+    None when there are no people, no sites or fewer than two bands.
+    """
+    from atlas.coverage_summary import coverage_summary
+    from atlas.supply import KIND_OF_LAYER, supply_sites
+
+    opts = dict(options)
+    minutes = tuple(opts.get("minutes", ()))
+    frames = common.layer_frames()
+    shipped = [i for i in layer_ids if i in KIND_OF_LAYER and i in frames]
+    choice = "both" if len(shipped) == 2 else "galleries" if shipped == ["kepu_galleries"] else "bases"
+    sites = supply_sites(choice, frames={i: frames[i] for i in shipped},
+                         extra={i: frames[i] for i in layer_ids if i not in KIND_OF_LAYER and i in frames})
+    net = common.network_at(*network) if network is not None and district is not None else None
+    if net is not None and network is not None and district is not None:
+        demand = common.network_demand(*network, district)
+    else:
+        demand = common.city_proxy_demand()
+        demand = (demand[demand.district == district] if district else
+                  demand[demand.intersects(shapely.from_wkb(area_wkb))])
+    if demand.empty or sites.empty or len(minutes) < 2:
+        return None
+    return coverage_summary(demand, sites, network=net, supply=choice, minutes=max(minutes),
+                            speed_kmh=float(opts.get("speed_kmh", settings.WALK_SPEED_KMH)))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def area_band_shares(key: tuple[Any, ...], lang: str) -> tuple[pd.DataFrame, Any] | None:
+    """(:func:`atlas.coverage_bands.band_shares`, summary) of :func:`area_band_summary` ``(*key)``."""
+    from atlas.coverage_bands import band_shares
+
+    summary = area_band_summary(*key)
+    if summary is None:
+        return None
+    opts = dict(key[-1])
+    return band_shares(summary, tuple(opts["minutes"]), lang=lang,
+                       speed_kmh=float(opts.get("speed_kmh", settings.WALK_SPEED_KMH))), summary
 
 
 def options_key(options: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -231,6 +279,15 @@ def added_areas_overlay(key: tuple[Any, ...], lang: str, basemap: str, budget_m:
 
     areas = areas_for(_added, network=_network, metres=float(budget_m))
     return areas_overlay(areas, lang=lang, color="#111111", name=t("cov_added_areas", lang), basemap=basemap)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def coverage_band_shares(key: tuple[Any, ...], minutes: tuple[float, ...], lang: str, _summary: Any
+                         ) -> pd.DataFrame:
+    """:func:`atlas.coverage_bands.band_shares` of a coverage page's summary (``key`` identifies it)."""
+    from atlas.coverage_bands import band_shares
+
+    return band_shares(_summary, minutes, lang=lang)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)

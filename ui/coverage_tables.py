@@ -107,6 +107,24 @@ def people_headers(run: Run, lang: str) -> dict[str, str]:
     return {c: run.summary.demand_label(lang, column=c) for c in fmt.PEOPLE_COLUMNS}
 
 
+def band_shares(run: Run, lang: str) -> pd.DataFrame | None:
+    """Who lives within 5, 10 and 15 minutes' walk (the bands the budget holds), per district and city-wide.
+
+    The figures are :func:`atlas.coverage_bands.band_shares` of the page's coverage: bounds and
+    an estimate offline, the scenario's badge when it includes hypothetical sites. Returns the
+    figures for the downloads (None when the budget holds fewer than two bands).
+    """
+    from atlas.coverage_bands import bands_within
+    from ui import band_shares as band_table
+
+    minutes = bands_within(run.summary.budget_m)
+    if len(minutes) < 2:
+        return None
+    shares = analysis.coverage_band_shares(run.key, minutes, lang, run.summary)
+    band_table.show(shares, run.summary, lang, badge=run.supply.badge)
+    return shares
+
+
 def gallery_counts(run: Run, lang: str) -> None:
     """Galleries per 街道/镇 (when the gallery layer is there), folded away."""
     if "kepu_galleries" in run.frames:
@@ -127,16 +145,18 @@ def zones_table(run: Run, found: Findings, lang: str) -> pd.DataFrame | None:
 
 
 def downloads(run: Run, found: Findings, by: pd.DataFrame, acc_by: pd.DataFrame,
-              zones: pd.DataFrame | None, lang: str) -> None:
+              zones: pd.DataFrame | None, lang: str, bands: pd.DataFrame | None = None) -> None:
     """The page's downloads as briefing tables (:func:`atlas.downloads.coverage_downloads`).
 
     Files are made when downloaded (callables), not on every rerun.
     """
-    from atlas.downloads import coverage_downloads
+    from atlas.downloads import band_shares_download, coverage_downloads
 
     st.subheader(t("cov_download", lang))
     _badge_caption(run)
     files = coverage_downloads(run.summary, gaps=found.gaps, access=found.access, reco=found.reco, by=by,
                                acc_by=acc_by, zones=zones, lang=lang, badge=run.supply.badge)
+    if bands is not None:
+        files.append(band_shares_download(bands, run.summary, lang, badge=run.supply.badge))
     for col, d in zip(st.columns(len(files)), files, strict=True):
         col.download_button(d.label, d.make, d.file_name, d.mime, key=f"cov_dl_{d.file_name}")

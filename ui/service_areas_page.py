@@ -17,16 +17,20 @@ from atlas import fmt, settings
 from atlas.datum import to_wgs84
 from atlas.errors import AtlasError
 from atlas.i18n import stage_label, t
+from atlas.names import district_name
 from atlas.network import build_network, resolve_area
 from atlas.service_area import METHOD_PROXY
 from atlas.webmap import basemap_datum
-from ui import analysis, common, mapview, network_help
+from ui import analysis, common, mapview, memory, network_help
+from ui import band_shares as band_table
 from ui.cards import md_escape
 from ui.osm_extracts import osm_files, uploaded_copy
 from ui.tables import show_table, site_names
 
 #: Columns of the results table, in order (graduated bands add ``minutes`` after the site).
 RESULT_COLUMNS = ["site_id", "method", "metres", "area_km2", "snap_m", "flag"]
+#: The page's name for :mod:`ui.memory` (its choices survive a language switch).
+PAGE = "service_areas"
 #: The bands of the "5/10/15 minutes" choice.
 BANDS_MINUTES = (5.0, 10.0, 15.0)
 
@@ -149,16 +153,24 @@ def _build(area: object, lang: str, bar: Any, **kw: Any) -> None:
 
 
 def options(lang: str) -> tuple[list[str], dict[str, Any]]:
-    """The point layers whose sites get circles, and the budget: walking time and speed, or metres."""
+    """The point layers whose sites get circles, and the budget: walking time and speed, or metres.
+
+    The choices survive a language switch (:mod:`ui.memory`).
+    """
     titles = {lyr.id: lyr.title(lang) for lyr in common.catalogue() if lyr.geometry == "point"}
     default = [i for i in ("kepu_sites", "kepu_galleries") if i in titles]  # bases and galleries
-    chosen = st.multiselect(t("sa_layers", lang), list(titles), default=default, key="sa_layers",
+    presets = ["walk", "bands", "800", "1000"]
+    memory.restore(PAGE, lang, {"sa_layers": default, "sa_preset": "walk", "sa_minutes": 15, "sa_speed": 4.5},
+                   options={"sa_layers": list(titles), "sa_preset": presets})
+    chosen = st.multiselect(t("sa_layers", lang), list(titles), key="sa_layers",
                             format_func=titles.__getitem__)
     cols = st.columns(3)
-    preset = cols[0].radio(t("sa_budget", lang), ["walk", "bands", "800", "1000"], horizontal=True,
+    preset = cols[0].radio(t("sa_budget", lang), presets, horizontal=True, key="sa_preset",
                            format_func=lambda p: t(f"sa_{p}", lang) if p in ("walk", "bands") else f"{p} m")
-    minutes = cols[1].slider(t("sa_minutes", lang), 5, 30, 15, disabled=preset != "walk")
-    speed = cols[2].slider(t("sa_speed", lang), 3.0, 6.0, 4.5, 0.1, disabled=preset not in ("walk", "bands"))
+    minutes = cols[1].slider(t("sa_minutes", lang), 5, 30, key="sa_minutes", disabled=preset != "walk")
+    speed = cols[2].slider(t("sa_speed", lang), 3.0, 6.0, step=0.1, key="sa_speed",
+                           disabled=preset not in ("walk", "bands"))
+    memory.remember(PAGE, lang, ("sa_layers", "sa_preset", "sa_minutes", "sa_speed"))
     opts: dict[str, Any] = {"minutes": float(minutes), "speed_kmh": float(speed)}
     if preset == "bands":
         opts["minutes"] = BANDS_MINUTES
@@ -238,3 +250,37 @@ def results_table(key: tuple[Any, ...], areas: Any, lang: str) -> None:
         table = table.assign(metres=areas.metres / settings.DETOUR_FACTOR).rename(
             columns={"metres": "radius_m"})
     show_table(table, lang, names=site_names(common.layer_frames(), lang))
+
+
+def band_shares(area: object, area_geom: shapely.Geometry, label: str, chosen: list[str],
+                opts: dict[str, Any], areas: Any, lang: str) -> tuple[Any, Any] | None:
+    """With graduated areas, the share of the area's people within each band, per district.
+
+    The people are the district's (or those within a box or drawn area); every site of the
+    chosen layers counts. Returns (shares, summary) for the downloads, or None.
+    """
+    if areas is None or areas.minutes.nunique() <= 1:
+        return None
+    district = area if isinstance(area, str) and not area.startswith("bbox:") else None
+    key = (shapely.to_wkb(area_geom), district, tuple(chosen), analysis.layers_token(tuple(chosen)),
+           common.cached_network_record(label), analysis.options_key(opts))
+    got = analysis.area_band_shares(key, lang)
+    if got is None:
+        return None
+    scope = district_name(district, lang) if district else t("bands_scope_area", lang)
+    band_table.show(got[0], got[1], lang, scope=scope, total=t("bands_total", lang))
+    return got
+
+
+def downloads(areas: Any, shares: tuple[Any, Any] | None, lang: str) -> None:
+    """The service areas (CSV, GeoJSON, GeoPackage: a row per site and band) and the band shares."""
+    if areas is None:
+        return
+    from atlas.downloads import band_shares_download, service_area_downloads
+
+    st.subheader(t("sa_downloads", lang))
+    files = service_area_downloads(areas, lang, names=site_names(common.layer_frames(), lang))
+    if shares is not None:
+        files.append(band_shares_download(shares[0], shares[1], lang, total=t("bands_total", lang)))
+    for col, d in zip(st.columns(len(files)), files, strict=True):
+        col.download_button(d.label, d.make, d.file_name, d.mime, key=f"sa_dl_{d.file_name}")

@@ -28,6 +28,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sa_walk": ("步行时间 × 速度", "Walking time x speed"),
     "sa_bands": ("5/10/15 分钟分级", "5/10/15-minute bands"),
     "sa_band": ("{m} 分钟步行圈", "{m}-minute walk"),
+    "sa_band_proxy": ("{m} 分钟直线近似圈", "{m}-minute straight-line approximation"),
     "sa_bands_note": ("三级服务圈来自同一次步行搜索：小圈完全在大圈之内，颜色越深离站点越近。",
                       "The three bands come from one walking search: each smaller area lies within the "
                       "larger one, and darker is nearer the site."),
@@ -54,4 +55,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sa_bbox": ("最小经度,最小纬度,最大经度,最大纬度（WGS84）", "minlon,minlat,maxlon,maxlat (WGS84)"),
     "sa_draw_hint": ("用左侧工具画一个矩形或多边形作为分析范围。",
                      "Draw a rectangle or polygon with the tools on the left."),
+    "bands_title": ("5/10/15 分钟步行范围内的人口占比", "Share of people within 5, 10 and 15 minutes' walk"),
+    "bands_network_note": ("步行路网上的数值；每一圈都包含更小的圈（5 分钟 ≤ 10 分钟 ≤ 15 分钟）。",
+                           "Values on the walking network; each band includes the smaller ones "
+                           "(5 min ≤ 10 min ≤ 15 min)."),
+    "bands_bounds_note": ("没有步行路网，这些不是步行结果：“估计”为直线距离 × 绕行系数 {detour} 的估计值，"
+                          "“上限”为直线上限（步行不会比直线更近，实际不会更高）。",
+                          "No walking network, so these are not walking results: “estimate” is the "
+                          "straight line × detour factor {detour}, an estimate; “at most” is the "
+                          "straight-line upper bound (walking is never shorter, so the real share is "
+                          "no higher)."),
+    "bands_by_area": ("人口按面积均摊：占比是按面积折算的人口占比（约），不是实际居住人口的占比。",
+                      "People are spread evenly by area: each share is ≈ the share of people if spread "
+                      "evenly by area, not of where people really live."),
+    "bands_scope": ("人口：{scope}；站点：所选图层的全部已定位站点（范围外的也算，居民可以走过去）。",
+                    "People: {scope}; sites: every positioned site of the chosen layers (those outside "
+                    "the area count too: residents can walk there)."),
+    "bands_scope_area": ("所选范围内", "within the chosen area"),
+    "bands_total": ("合计（所选范围）", "Total (chosen area)"),
+    "bands_csv": ("5/10/15 分钟人口占比（CSV）", "Share within 5/10/15 minutes (CSV)"),
+    "sa_downloads": ("下载服务圈", "Download the service areas"),
+    "sa_dl_csv": ("服务圈（CSV）", "Service areas (CSV)"),
+    "sa_dl_geojson": ("服务圈（GeoJSON）", "Service areas (GeoJSON)"),
+    "sa_dl_gpkg": ("服务圈（GeoPackage）", "Service areas (GeoPackage)"),
 }

@@ -99,11 +99,29 @@ def legend_handles(layers_drawn: list[Layer], info: dict[str, Any], scene: Scene
         key = "sa_method_proxy" if method == "euclidean-proxy" else "legend_service_area"
         hs.append(Patch(facecolor=str(st["fill_color"]), alpha=min(1.0, float(st["fill_opacity"]) * 2.2),
                         edgecolor=str(st["color"]), hatch=st["hatch"], label=_capital(t(key, lang))))
+    hs += band_handles(info.get("bands", []), lang)
     if scene.recommended is not None:
         hs.append(Line2D([], [], marker="*", linestyle="", markersize=11,
                          markerfacecolor=palette.RECOMMENDED_COLOUR, markeredgecolor="white",
                          label=t("cov_reco", lang)))
     return hs
+
+
+def band_handles(bands: list[tuple[float, str, bool]], lang: str) -> list[Any]:
+    """One legend entry per walking band drawn (smallest first), named in ``lang``.
+
+    ``bands`` is what :func:`atlas.staticmap.symbols.draw_map` drew: (minutes, colour, proxy).
+    A straight-line proxy band is hatched and named as one.
+    """
+    from matplotlib.patches import Patch
+
+    from atlas.staticmap.symbols import band_alpha
+
+    alpha = min(1.0, 2.0 * band_alpha(len(bands)))
+    hatch = palette.SERVICE_AREA["euclidean-proxy"]["hatch"]
+    return [Patch(facecolor=c, alpha=alpha, edgecolor=c, hatch=hatch if proxy else None,
+                  label=_capital(t("sa_band_proxy" if proxy else "sa_band", lang, m=f"{m:g}")))
+            for m, c, proxy in bands]
 
 
 def fit_label(text: str, width_pt: float, font: FontProperties, size: float) -> str:

@@ -37,9 +37,12 @@ def _draw_cells(ax: Axes, scene: Scene) -> None:
 
 
 def _draw_areas(ax: Axes, scene: Scene) -> set[str]:
-    """Service areas in their own style (filled, translucent); returns the methods drawn."""
+    """Service areas in their own style (filled, translucent); returns the methods drawn.
+
+    Graduated areas (several ``minutes`` bands) are drawn by :func:`_draw_bands` instead.
+    """
     drawn: set[str] = set()
-    if scene.areas is None:
+    if scene.areas is None or area_bands(scene.areas):
         return drawn
     for method, style in palette.SERVICE_AREA.items():
         a = scene.areas[scene.areas.method == method] if "method" in scene.areas else \
@@ -52,6 +55,43 @@ def _draw_areas(ax: Axes, scene: Scene) -> set[str]:
                hatch=style["hatch"], alpha=0.8, zorder=3)
         drawn.add(method)
     return drawn
+
+
+def area_bands(areas: Any) -> list[float]:
+    """The walking bands (minutes, ascending) of graduated service areas; [] for one budget."""
+    if areas is None or "minutes" not in areas or areas.empty:
+        return []
+    bands = sorted({float(m) for m in areas.minutes.dropna()})
+    return bands if len(bands) > 1 else []
+
+
+def _draw_bands(ax: Axes, scene: Scene) -> list[tuple[float, str, bool]]:
+    """Graduated service areas, nested: the largest band first, each smaller one over it.
+
+    Colours are the web map's (:func:`atlas.palette.band_colours`, the smallest band darkest);
+    straight-line proxies are hatched. Returns (minutes, colour, proxy) per band drawn,
+    smallest first (for the legend).
+    """
+    bands = area_bands(scene.areas)
+    if not bands:
+        return []
+    assert scene.areas is not None
+    colours = palette.band_colours(len(bands))
+    proxy_style = palette.SERVICE_AREA["euclidean-proxy"]
+    out = []
+    for i in reversed(range(len(bands))):  # largest first: smaller bands lie on top
+        a = scene.areas[scene.areas.minutes == bands[i]]
+        proxy = bool((a.method == "euclidean-proxy").any()) if "method" in a else False
+        a.plot(ax=ax, facecolor=colours[i], alpha=band_alpha(len(bands)), edgecolor="none", zorder=3)
+        a.plot(ax=ax, facecolor="none", edgecolor=colours[i], linewidth=0.9,
+               hatch=proxy_style["hatch"] if proxy else None, alpha=0.9, zorder=3)
+        out.append((bands[i], colours[i], proxy))
+    return out[::-1]
+
+
+def band_alpha(n: int) -> float:
+    """Fill opacity of each of ``n`` nested bands: where all overlap, about 0.5 in all."""
+    return float(1.0 - 0.5 ** (1.0 / max(n, 1)))
 
 
 def point_size(ax: Axes, g: Any, *, marker_size: float) -> float:
@@ -188,7 +228,8 @@ def draw_map(ax: Axes, scene: Scene, *, marker_size: float) -> dict[str, Any]:
     _draw_polygons(ax, scene)
     _draw_cells(ax, scene)
     methods = _draw_areas(ax, scene)
+    bands = _draw_bands(ax, scene)
     points = _draw_points(ax, scene, size=marker_size)
     ax.set_xlabel("")
     ax.set_ylabel("")
-    return {"methods": methods, **points}
+    return {"methods": methods, "bands": bands, **points}

@@ -1,0 +1,106 @@
+"""End-to-end: the Service areas page with 5/10/15-minute bands shows who lives within each band.
+
+In a real browser, in Chinese and in English: the band-shares table is there with a column per
+band, its answer columns in view at 1280×720 without scrolling sideways, labelled as straight-line
+estimates and bounds (no walking network is cached here), and the page holds no text of the
+other language.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from atlas.coverage_bands import band_header
+from atlas.i18n import t
+from tests.e2e_support import chromium, needs_chromium, running_app, settle
+from tests.test_e2e_language import _TEXT_JS, _offending
+
+pytestmark = [pytest.mark.e2e, needs_chromium]
+
+#: Screenshots go here when the folder's parent exists (a developer's machine), else nowhere.
+SHOTS = Path(os.environ.get("ATLAS_SHOTS", "/work/shots/b"))
+
+_GRID = """el => { const sc = el.querySelector('.dvn-scroller');
+  return {shown: [...el.querySelectorAll('table th')].map(h => h.textContent.trim()),
+          scrolls: !!sc && sc.scrollWidth > sc.clientWidth + 1}; }"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, browser):
+    with running_app(tmp_path_factory.mktemp("user"), tmp_path_factory.mktemp("cache")) as url:
+        p = browser.new_page()  # open the main page first (streamlit/streamlit#9624)
+        p.goto(url)
+        p.locator("[data-testid='stSidebarNav']").wait_for(timeout=90_000)
+        p.close()
+        yield url
+
+
+def _bands_page(browser: Any, url: str, lang: str, size: tuple[int, int]) -> Any:
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    page.route(re.compile("openstreetmap.org|autonavi.com|tianditu.gov.cn"), lambda r: r.abort())
+    for _ in range(3):
+        page.goto(url + "/service_areas")
+        page.wait_for_selector("[data-testid=stMain]", timeout=90_000)
+        settle(page, timeout_ms=120_000)
+        if "Page not found" not in page.locator("body").inner_text():
+            break
+        page.keyboard.press("Escape")
+    if lang == "en":
+        page.locator("[data-testid=stSidebar]").get_by_text("English", exact=True).click()
+        settle(page, timeout_ms=120_000)
+    page.get_by_text(t("sa_bands", lang), exact=True).click()
+    settle(page, timeout_ms=240_000)
+    try:
+        page.get_by_text(t("bands_title", lang), exact=True).wait_for(timeout=240_000)
+    except Exception:
+        page.screenshot(path="/tmp/b_fail.png", full_page=True)
+        raise
+    page.wait_for_timeout(2000)
+    settle(page, timeout_ms=120_000)
+    return page
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_service_areas_page_shows_band_shares_in_one_language(app_url, browser, lang):
+    page = _bands_page(browser, app_url, lang, (1280, 720))
+    assert page.locator("[data-testid='stException']").count() == 0  # (the page names the OSM folder)
+    text = page.evaluate(_TEXT_JS)
+    assert t("bands_title", lang) in text
+    assert t("bands_bounds_note", lang, detour="1.3")[:20] in text  # offline: estimates and bounds
+    assert t("bands_by_area", lang) in text  # people spread by area are said to be so
+    bad = _offending(text, lang)
+    assert not bad, "other-language text:\n" + "\n".join(bad[:40])
+    # the band table: a column per band and figure, every one in view at 1280 px
+    title = page.get_by_text(t("bands_title", lang), exact=True)
+    title.scroll_into_view_if_needed()
+    grid = page.locator("[data-testid=stDataFrame]").last
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    seen = grid.evaluate(_GRID)
+    if SHOTS.parent.is_dir():
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"service_areas_bands_table_{lang}_1280x720.png"))
+    headers = [band_header(m, lang) for m in (5.0, 10.0, 15.0)]
+    for h in headers:
+        assert h in seen["shown"], f"{h!r} is out of view; in view: {seen['shown']}"
+    assert not seen["scrolls"], seen
+    if SHOTS.parent.is_dir():
+        page.set_viewport_size({"width": 1440, "height": 900})
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(SHOTS / f"service_areas_bands_table_{lang}_1440x900.png"))
+        page.locator("[data-testid=stMain]").evaluate("el => el.scrollTo(0, 0)")
+        page.get_by_text(t("sa_results", lang), exact=True).scroll_into_view_if_needed()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(SHOTS / f"service_areas_bands_map_{lang}_1440x900.png"))
+    page.close()

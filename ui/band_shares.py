@@ -1,0 +1,40 @@
+"""The band-shares table both the Service areas and the Coverage pages show (one function).
+
+The figures come from :func:`atlas.coverage_bands.band_shares`; this only draws them, with what
+they are: values on a walking network, or offline a labelled estimate and a straight-line upper
+bound; shares of people placed by area said to be so; a scenario's badge when they include
+hypothetical sites.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from atlas.coverage_bands import band_view
+from atlas.coverage_summary import METHOD_BOUNDS
+from atlas.i18n import t
+from ui.cards import md_escape
+from ui.tables import show_table
+
+
+def show(shares: pd.DataFrame, summary: Any, lang: str, *, badge: str = "", scope: str = "",
+         total: str | None = None) -> None:
+    """Heading, the scenario badge, what the figures are, then the table (a row per district).
+
+    ``total`` names the all-demand row (default: the whole city).
+    """
+    st.subheader(t("bands_title", lang))
+    if badge:
+        st.caption("⚑ " + md_escape(badge))
+    if summary.method == METHOD_BOUNDS:
+        st.caption(t("bands_bounds_note", lang, detour=f"{summary.detour_factor:g}"))
+    else:
+        st.caption(t("bands_network_note", lang))
+    if summary.by_area:
+        st.caption(t("bands_by_area", lang))
+    if scope:
+        st.caption(t("bands_scope", lang, scope=md_escape(scope)))
+    show_table(band_view(shares, lang, total=total), lang, key=f"bands_{lang}")
