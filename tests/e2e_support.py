@@ -151,11 +151,13 @@ class RunWatch:
         self.finished = 0  # tick of the last run finished
         self.running = False
         self.uploads = 0
+        self.sessions = 0  # websockets of Streamlit sessions opened
 
     @classmethod
     def attach(cls, page: Any) -> None:
         watch = cls()
         page.atlas_runs = watch
+        page.set_default_timeout(60_000)  # a click or a wait on a busy machine (parallel workers)
         page.on("websocket", watch._socket)
         page.on("request", lambda r: watch._upload(r, +1))
         page.on("requestfinished", lambda r: watch._upload(r, -1))
@@ -167,6 +169,7 @@ class RunWatch:
 
     def _socket(self, ws: Any) -> None:
         if "/_stcore/stream" in ws.url:
+            self.sessions += 1
             ws.on("framesent", self._sent)
             ws.on("framereceived", self._received)
 
@@ -198,14 +201,16 @@ class RunWatch:
             self.running = False
 
     def idle(self) -> bool:
-        return not self.running and self.uploads == 0 and self.finished > self.asked
+        return (self.sessions > 0 and not self.running and self.uploads == 0
+                and self.finished > self.asked)
 
 
-def settle(page: Any, *, timeout_ms: int = 60_000) -> None:
+def settle(page: Any, *, timeout_ms: int = 120_000) -> None:
     """Wait until the app has finished every script run asked for (see :class:`RunWatch`) and the
     page shows its result (Streamlit's "running" widget and stale elements are gone)."""
-    watch = getattr(page, "atlas_runs", None)
     page.wait_for_timeout(250)  # a widget's change is sent after the frontend's debounce
+    page.wait_for_selector("[data-testid='stMain']", state="attached", timeout=timeout_ms)
+    watch = getattr(page, "atlas_runs", None)
     deadline = time.monotonic() + timeout_ms / 1000
     while watch is not None and not watch.idle():
         if time.monotonic() > deadline:
@@ -213,8 +218,7 @@ def settle(page: Any, *, timeout_ms: int = 60_000) -> None:
                                  f"(running={watch.running}, uploads={watch.uploads})")
         page.wait_for_timeout(100)  # Playwright delivers the websocket's messages meanwhile
     page.wait_for_function(
-        "() => document.querySelector('[data-testid=\"stMain\"]')"
-        " && !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " && !document.querySelector('[data-stale=\"true\"]')", timeout=timeout_ms)
 
 
