@@ -31,9 +31,13 @@ Datum = Literal["wgs84", "gcj02", "bd09", "cgcs2000"]
 #: of city planning, so it is treated as WGS84 (no shift).
 DATUMS: tuple[str, ...] = ("wgs84", "gcj02", "bd09", "cgcs2000")
 
-#: How the datums are named to planners (Chinese and English in one label).
-DATUM_LABELS: dict[str, str] = {"wgs84": "WGS84 (GPS/OSM)", "gcj02": "GCJ-02 (高德/腾讯 AMap)",
-                                "bd09": "BD-09 (百度 Baidu)", "cgcs2000": "CGCS2000 (天地图/国家2000)"}
+
+
+def datum_label(datum: str, lang: str = "zh") -> str:
+    """A datum code (:data:`DATUMS`) as planners name it, in ``lang`` ("GCJ-02 (AMap/Tencent)")."""
+    from atlas.i18n import t
+
+    return t(f"datum_name_{datum}", lang) if datum in DATUMS else datum
 
 _GCJ_A = 6378245.0
 _GCJ_EE = 0.00669342162296594323

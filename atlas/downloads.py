@@ -35,6 +35,7 @@ import pandas as pd
 import shapely
 
 from atlas import fmt, settings
+from atlas.citations import citations
 
 #: Columns holding coordinates (at most :data:`COORD_DECIMALS` decimals).
 COORD_DECIMALS = 6
@@ -43,7 +44,7 @@ OTHER_DECIMALS = 2
 
 def _citations(v: Any, lang: str) -> str:
     return ("; " if lang == "en" else "；").join(c.text + (f" {c.url}" if c.url else "")
-                                                 for c in fmt.citations(v, lang))
+                                                 for c in citations(v, lang))
 
 
 def _category(v: Any, lang: str) -> str:

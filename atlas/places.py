@@ -30,6 +30,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from atlas import settings
+from atlas.names import place_name, with_english_names
 from atlas.projection import MetricFrame, metric_crs_for
 
 #: A named place farther than this from an area does not name it (m).
@@ -65,7 +66,8 @@ class Places:
     ----------
     table : pandas.DataFrame
         ``kind`` (a key of :data:`KINDS`), ``name_zh`` (as it is read: "横溪镇 金峨村" or
-        "古林镇卫生院"), ``street`` (街道/镇, galleries only, else ""), ``district`` (where the
+        "古林镇卫生院"), ``name_en`` (in English: "Jin'e Village, Hengxi Town", "Gulin Town
+        Health Centre"), ``street`` (街道/镇, galleries only, else ""), ``district`` (where the
         point lies), ``lon``, ``lat`` (WGS84).
     district_en : dict of str to str
         English district names.
@@ -74,6 +76,20 @@ class Places:
 
     table: pd.DataFrame
     district_en: dict[str, str]
+
+    def __post_init__(self) -> None:
+        if "name_en" not in self.table.columns:  # English names from the Chinese ones
+            t = self.table
+            object.__setattr__(self, "table", t.assign(name_en=[
+                _english(str(z), str(s)) for z, s in zip(t.name_zh, t.street, strict=True)]))
+
+
+def _english(name_zh: str, street: str) -> str:
+    """A place's English name: "Jin'e Village, Hengxi Town" for 横溪镇 金峨村 (street 横溪镇)."""
+    community = name_zh.removeprefix(street).strip() if street else ""
+    if not community:
+        return place_name(name_zh, "en")
+    return f"{place_name(community, 'en')}, {place_name(street, 'en')}"
 
 
 def places_from_frames(galleries: pd.DataFrame, landmarks: pd.DataFrame, *,
@@ -84,13 +100,17 @@ def places_from_frames(galleries: pd.DataFrame, landmarks: pd.DataFrame, *,
         g = g[~g.flag.fillna("").astype(str).str.contains("point_in_other_district")]
     street = g.street.fillna("").astype(str).str.strip()
     community = g.community.fillna("").astype(str).str.strip()
+    lm = with_english_names(landmarks)
     rows = [pd.DataFrame({"kind": "community", "name_zh": (street + " " + community).str.strip().to_numpy(),
+                          "name_en": [_english(f"{s} {c}".strip(), s)
+                                      for c, s in zip(community, street, strict=True)],
                           "street": street.to_numpy(), "district": g.district.astype(str).to_numpy(),
                           "lon": g.lon.to_numpy(float), "lat": g.lat.to_numpy(float)}),
-            pd.DataFrame({"kind": landmarks.kind.astype(str).to_numpy(),
-                          "name_zh": landmarks.name_zh.astype(str).to_numpy(), "street": "",
-                          "district": landmarks.district.astype(str).to_numpy(),
-                          "lon": landmarks.lon.to_numpy(float), "lat": landmarks.lat.to_numpy(float)})]
+            pd.DataFrame({"kind": lm.kind.astype(str).to_numpy(),
+                          "name_zh": lm.name_zh.astype(str).to_numpy(),
+                          "name_en": lm.name_en.astype(str).to_numpy(), "street": "",
+                          "district": lm.district.astype(str).to_numpy(),
+                          "lon": lm.lon.to_numpy(float), "lat": lm.lat.to_numpy(float)})]
     table = pd.concat(rows, ignore_index=True)
     table = table[np.isfinite(table.lon) & np.isfinite(table.lat) & (table.name_zh != "")]
     return Places(table.reset_index(drop=True), dict(district_en or {}))
@@ -152,13 +172,16 @@ class _Lookup:
         return pool, np.where(np.isfinite(d), i, -1), d
 
 
-def _words(kind: str, name: str, street: str, km: float, lang: str) -> str:
+def _words(kind: str, name: str, km: float, lang: str) -> str:
     what = KINDS[kind][lang == "en"]
     if lang == "en":
-        community = name.removeprefix(street).strip() if street else name
-        place = f"{community}, {street}" if street and community else name
-        return f"near {place} ({what}, ~{km:.1f} km)"
+        return f"near {name} ({what}, ~{km:.1f} km)"
     return f"近 {name}（{what}，约 {km:.1f} km）"
+
+
+def streets_text(streets: str, lang: str) -> str:
+    """Streets/towns joined by 、 (as :func:`name_areas` gives them) in ``lang``."""
+    return place_name(streets, lang)
 
 
 def name_areas(cells: pd.DataFrame, areas: np.ndarray, *, places: Places,
@@ -211,15 +234,14 @@ def name_areas(cells: pd.DataFrame, areas: np.ndarray, *, places: Places,
             pool, i, d = look.nearest(np.array([[r.x, r.y]]), district, kind, radius_m)
             if i[0] >= 0:
                 p, km = pool.iloc[int(i[0])], float(d[0]) / 1000.0
-                row.update(name=_words(kind, p.name_zh, p.street, km, "zh"),
-                           name_en=_words(kind, p.name_zh, p.street, km, "en"),
+                row.update(name=_words(kind, p.name_zh, km, "zh"), name_en=_words(kind, p.name_en, km, "en"),
                            near_km=round(km, 1), name_source=kind)
                 break
         if row["name_source"] == DISTRICT_PART and row["streets"]:
-            en_streets = ", ".join(str(row["streets"]).split("、"))
             row.update(name=f"{district} {row['streets']}一带（按最近画廊推断）",
-                       name_en=f"around {en_streets}, {places.district_en.get(district, district)} "
-                               "(by the nearest galleries)", name_source=STREETS)
+                       name_en=f"around {streets_text(str(row['streets']), 'en')}, "
+                               f"{places.district_en.get(district, district)} (by the nearest galleries)",
+                       name_source=STREETS)
         if row["name_source"] == DISTRICT_PART:
             zh, en = _part(float(r.cell_lon), float(r.cell_lat), (centres or {}).get(district))
             den = places.district_en.get(district, district)
@@ -288,6 +310,8 @@ def gap_table(gaps: pd.DataFrame, lang: str = "zh", *, places: Places | None = N
     if en and "district" in out.columns:
         names = (places or load_places()).district_en
         out["district"] = out.district.map(lambda d: names.get(str(d), d))
+    if en and "streets" in out.columns:
+        out["streets"] = out.streets.map(lambda v: streets_text(v, "en") if isinstance(v, str) else v)
     if "name_source" in out.columns:
         out["name_source"] = out.name_source.map(lambda c: SOURCE_WORDS.get(str(c), (c, c))[en])
     figures = [c for c in gaps.columns if c in ("area_km2", "population")]  # the ranking one first

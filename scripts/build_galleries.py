@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from atlas import settings
 from atlas.geodata import load_districts, sites_from_frame
 from atlas.importing import guess_columns, read_table, to_sites, validate
+from atlas.names import with_english_names
 from atlas.projection import MetricFrame
 from atlas.provenance import dumps, provenance_path
 from atlas.storage import atomic_write, atomic_write_text
@@ -152,12 +153,14 @@ def provenance(table: pd.DataFrame) -> dict[str, object]:
                 "division (江东 streets under 鄞州; 新明/梅墟/贵驷 under 高新区; 杭州湾新区 listed apart). "
                 "The system's own banner says 1,249 galleries open (2021-03); 1,183 have points. "
                 "Flagged rows (flag column) are kept as published.",
+        "name_en": "romanised from name_zh by atlas.romanize (pinyin for names, English for kinds)",
         "built_by": "scripts/build_galleries.py",
     }
 
 
 if __name__ == "__main__":
     table, counts = build()
+    table = with_english_names(table)  # pinyin names for the English UI (atlas.romanize)
     atomic_write(OUT, lambda p: table.to_csv(p, index=False, encoding="utf-8"))
     atomic_write_text(provenance_path(OUT), dumps(provenance(table)))
     print(f"import: {counts}; {len(table)} galleries, {int((table.flag != '').sum())} flagged")

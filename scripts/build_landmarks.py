@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from atlas import settings
 from atlas.geodata import load_districts
+from atlas.names import with_english_names
 from atlas.provenance import dumps, provenance_path
 from atlas.storage import atomic_write, atomic_write_text
 
@@ -48,7 +49,8 @@ EXTRACT = ("github qingwalashi/nignbohub (crawl_ningbo.py: OSM features of Ningb
 #: schools and hospitals, so the point names the place to well within the naming radius.
 EST_ERROR_M = 150.0
 
-COLUMNS = ("id", "kind", "name_zh", "district", "county_osm", "lon", "lat", "est_error_m", "source")
+COLUMNS = ("id", "kind", "name_zh", "name_en", "district", "county_osm", "lon", "lat", "est_error_m",
+           "source")
 
 
 def build(src_dir: Path = SRC_DIR) -> pd.DataFrame:
@@ -72,7 +74,7 @@ def build(src_dir: Path = SRC_DIR) -> pd.DataFrame:
     df = df[df.district != ""].sort_values(["district", "kind", "name_zh"], kind="stable")
     df.insert(0, "id", [f"L{i:04d}" for i in range(1, len(df) + 1)])
     df["est_error_m"] = EST_ERROR_M
-    return df[list(COLUMNS)].reset_index(drop=True)
+    return with_english_names(df)[list(COLUMNS)].reset_index(drop=True)
 
 
 def provenance(table: pd.DataFrame) -> dict[str, object]:
@@ -95,6 +97,8 @@ def provenance(table: pd.DataFrame) -> dict[str, object]:
                              for d, r in per.iterrows()],
         "use": "names for coverage gaps (atlas/places.py) where no 科普画廊 row is near, e.g. in 奉化区 and "
                "宁海县 where the gallery source has no rows; not a map layer",
+        "name_en": "no English name in the source: name_zh romanised by atlas.romanize (pinyin for the "
+                   "name, English for its kind, GB/T 16159 style)",
         "note": "Partial: only polygons mapped in OSM with a name (no museums, libraries; malls left out). "
                 "county_osm is the district the extract states; district is where the point lies.",
         "built_by": "scripts/build_landmarks.py",

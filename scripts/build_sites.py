@@ -23,6 +23,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from atlas import settings
+from atlas.names import with_english_names
 from atlas.provenance import dumps, provenance_path
 from atlas.storage import atomic_write, atomic_write_text
 
@@ -129,7 +130,7 @@ def build() -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    df = build()
+    df = with_english_names(build())  # a site with no English name gets its romanised one
     out = settings.GEODATA_DIR / "sites.csv"
     atomic_write(out, lambda p: df.to_csv(p, index=False, encoding="utf-8"))
     atomic_write_text(provenance_path(out), dumps({

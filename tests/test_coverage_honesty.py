@@ -134,7 +134,8 @@ def test_a_gap_is_named_after_the_nearest_known_place_of_its_own_district():
                       ("community", "别区 某村", "别镇", "乙区", plon[2], plat[2])])  # nearer, other district
     row = name_areas(cells, np.array([0]), places=places).iloc[0]
     assert row.name_source == "community" and row["name"] == "近 横溪镇 金峨村（最近已知社区，约 2.0 km）"
-    assert row.near_km == 2.0 and row.name_en == "near 金峨村, 横溪镇 (nearest known community, ~2.0 km)"
+    assert row.near_km == 2.0
+    assert row.name_en == "near Jin'e Village, Hengxi Town (nearest known community, ~2.0 km)"
     assert row.streets == "横溪镇"
     # no community in reach: the school names it; nothing in reach: the part of the district
     only_school = _places([("school", "某小学", "", "甲区", plon[1], plat[1])])

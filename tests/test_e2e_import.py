@@ -120,7 +120,7 @@ def test_semicolon_csv_and_polygon_geojson_save_and_show_on_the_map(page, upload
     text = upload(data, "分号清单.csv", wait_for="分隔符")
     assert "20 行 · 分号清单.csv · CSV · UTF-8 · 分隔符: 分号 · 表头在第 1 行" in text
     assert "我已核对以上列对应" not in text  # plain Chinese headers need no confirmation
-    text = choose_datum(page, "WGS84 (GPS/OSM)")
+    text = choose_datum(page, "WGS84（GPS）")
     assert "检查结果" in text
     assert metric(page, "有效") == len(truth["names"]) and metric(page, "有错误") == 0
     assert "所选坐标系看来正确" in text or "无法确认坐标系" in text  # a datum verdict is always given
@@ -148,7 +148,7 @@ def test_semicolon_csv_and_polygon_geojson_save_and_show_on_the_map(page, upload
     text = upload(data, "areas.geojson", wait_for="GEOJSON")
     assert "检查结果" not in text
     assert page.get_by_label("图层名称").count() == 0
-    text = choose_datum(page, "WGS84 (GPS/OSM)")
+    text = choose_datum(page, "WGS84（GPS）")
     assert page.get_by_label("图层名称").input_value() == "areas"
     assert "线和面要素" in text and "化为代表点" in text
     page.get_by_text("保留形状，保存为线/面图层").click()
@@ -195,7 +195,7 @@ def test_title_rows_and_a_website_column_need_confirmation_every_time(page, uplo
     assert selected(page, "名称") == "场馆"
     page.get_by_text("我已核对以上列对应").click()
     settle(page)
-    text = choose_datum(page, "WGS84 (GPS/OSM)")
+    text = choose_datum(page, "WGS84（GPS）")
     assert metric(page, "有效") == 8
 
     # a second file needing confirmation: the earlier tick must not carry over
@@ -220,7 +220,7 @@ def test_multi_layer_geopackage_asks_which_layer(page, upload):
     select_option(page, "选择要读取的图层/工作表", "layer_1")
     page.get_by_text("已读取图层“layer_1”").wait_for(timeout=30_000)
     assert f"{truth['rows']['layer_1']} 行 · multi.gpkg · GPKG" in main_text(page)
-    choose_datum(page, "WGS84 (GPS/OSM)")
+    choose_datum(page, "WGS84（GPS）")
     assert metric(page, "有效") == truth["rows"]["layer_1"]
     assert_clean(page)
 
@@ -230,7 +230,7 @@ def test_merged_cells_are_repaired_and_said_so(page, upload):
     text = upload(data, name, wait_for="合并单元格")
     assert "已修复 3 处合并单元格：合并值已填入被合并的 9 个单元格" in text
     assert "12 行 · merged.xlsx · XLSX · 表头在第 1 行" in text
-    choose_datum(page, "WGS84 (GPS/OSM)")
+    choose_datum(page, "WGS84（GPS）")
     assert metric(page, "有效") == 12 and metric(page, "有错误") == 0
     assert_clean(page)
 
@@ -261,7 +261,7 @@ def test_hostile_workbooks_are_refused_in_chinese_and_english(page, upload):
 def test_a_gcj02_list_declared_wgs84_is_flagged(page, upload):
     data, name, _ = hf.gcj_near_lines(n=80, seed=1)
     upload(data, name, wait_for="分隔符")
-    text = choose_datum(page, "WGS84 (GPS/OSM)")
+    text = choose_datum(page, "WGS84（GPS）")
     assert "坐标系可能选错了：按 GCJ-02 处理明显更吻合" in text
     assert re.search(r"按 WGS84 有 \d+ 个点落在海中、市外或所填区县之外，按 GCJ-02 只有 \d+ 个", text)
     switch_to_english(page)
@@ -269,7 +269,7 @@ def test_a_gcj02_list_declared_wgs84_is_flagged(page, upload):
     assert "80 rows · unknown_places.csv · CSV · UTF-8 · delimiter: comma · header on row 1" in text
     assert "The datum is probably wrong: GCJ-02 fits clearly better." in text
     assert metric(page, "valid") == 80
-    text = choose_datum(page, "GCJ-02 (高德/腾讯 AMap)")
+    text = choose_datum(page, "GCJ-02 (AMap/Tencent)")  # the datum names follow the language too
     assert "The datum is probably wrong" not in text
     assert_clean(page)
 
@@ -303,7 +303,7 @@ def test_a_row_far_from_its_namesake_is_named_in_a_warning(page, upload):
         glon, glat = from_wgs84(lon, lat, datum="gcj02")
         lines.append(f"{name},{float(glon):.6f},{float(glat):.6f}")
     upload(("\n".join(lines) + "\n").encode(), "两个场馆.csv", wait_for="分隔符")
-    text = choose_datum(page, "GCJ-02 (高德/腾讯 AMap)")
+    text = choose_datum(page, "GCJ-02（高德/腾讯）")
     assert "看来正确" not in text
     assert re.search(r"与同名已知地点的中位偏差为 3,\d{3} 米（按 GCJ-02）", text)
     assert re.search(r"第 2 行「宁波博物馆」7,1\d\d 米", text)
@@ -336,7 +336,7 @@ def test_a_thousand_names_of_32000_characters_import_and_map(page, upload, app_u
     data = s.rename(columns={"name": "名称", "lon": "经度", "lat": "纬度", "address": "地址"}).to_csv(
         index=False).encode("utf-8")
     text = upload(data, "long_names.csv", wait_for="1,000 行", timeout_ms=90_000)
-    choose_datum(page, "WGS84 (GPS/OSM)")
+    choose_datum(page, "WGS84（GPS）")
     assert metric(page, "有效") == 1000
     page.get_by_role("button", name="保存有效行为我的图层").click()
     page.get_by_text("已保存为新图层：v1").wait_for(timeout=60_000)

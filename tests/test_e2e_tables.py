@@ -83,7 +83,7 @@ def test_the_import_problem_report_shows_status_and_problems(app_url, browser, t
     page.locator("[data-testid='stFileUploader'] input[type=file]").first.set_input_files(str(path))
     page.get_by_text("分隔符" if lang == "zh" else "delimiter", exact=False).first.wait_for(timeout=60_000)
     settle(page)
-    page.get_by_text("WGS84 (GPS/OSM)", exact=True).first.click()
+    page.get_by_text("WGS84（GPS）" if lang == "zh" else "WGS84 (GPS)", exact=True).first.click()
     settle(page)
     headers = ["行号", "状态", "问题"] if lang == "zh" else ["Row", "Status", "Problems"]
     fully_in_view(page, 0, headers, f"import_{lang}")

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from atlas import fmt
+from atlas.citations import citations
 from atlas.geodata import CATEGORIES, POSITION_STATUS, parse_tasks
 from atlas.i18n import field_label, t
 from atlas.names import display_name, district_name, task_title, unit_name, units_text
@@ -23,7 +24,7 @@ def md_escape(text: Any) -> str:
 def citation_markdown(source: Any, lang: str = "zh") -> str:
     """A source cell as Markdown citations: escaped text, linked where a web address is known."""
     items = []
-    for c in fmt.citations(source, lang):
+    for c in citations(source, lang):
         url = (c.url or "").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
         items.append(f"[{md_escape(c.text)}](<{url}>)" if url.startswith(("http://", "https://"))
                      else md_escape(c.text))

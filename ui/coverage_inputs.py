@@ -8,6 +8,7 @@ server. Errors are shown in the user's language and leave the previous state unt
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -15,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from atlas import settings
-from atlas.datum import DATUM_LABELS
+from atlas.datum import DATUMS, datum_label
 from atlas.errors import AtlasError
 from atlas.i18n import t
 
@@ -106,8 +107,8 @@ def zones_input(lang: str, *, key: str, container: Any = None) -> gpd.GeoDataFra
 
     box = container if container is not None else st
     f = box.file_uploader(t("cov_zones_upload", lang), type=["geojson", "json", "gpkg", "zip"], key=key)
-    datum = box.selectbox(t("cov_zones_datum", lang), list(DATUM_LABELS), key=f"{key}_datum",
-                          format_func=DATUM_LABELS.__getitem__)
+    datum = box.selectbox(t("cov_zones_datum", lang), list(DATUMS), key=f"{key}_datum",
+                          format_func=partial(datum_label, lang=lang))
     if f is None:
         return None
     try:

@@ -21,6 +21,7 @@ from atlas.coverage_summary import METHOD_BOUNDS
 from atlas.coverage_text import approx_people
 from atlas.errors import AtlasError
 from atlas.i18n import t
+from atlas.names import district_name
 from atlas.scenarios import Scenario, clean_label, sites_frame
 from atlas.supply import KIND_OF_LAYER, SUPPLY_CHOICES, supply_label, supply_sites
 from atlas.webmap import Overlay, basemap_datum, points_overlay
@@ -110,13 +111,11 @@ def demand_source(lang: str) -> Demand:
     (area-uniform by default).
     """
     districts = common.districts()
-    scopes = ["city", *districts.name_zh.tolist()]
-    scope = st.selectbox(t("cov_scope", lang), scopes, key="cov_scope",
-                         format_func=lambda s: t("cov_city_proxy", lang) if s == "city" else s)
-    rec = None
-    if scope != "city":
-        row = districts.set_index("name_zh").loc[scope]
-        rec = common.cached_network_record(f"district:{row['adcode']}")
+    city = t("cov_city_proxy", lang)
+    scope = st.selectbox(t("cov_scope", lang), ["city", *districts.name_zh.tolist()], key="cov_scope",
+                         format_func=lambda s: city if s == "city" else district_name(s, lang))
+    adcode = None if scope == "city" else districts.set_index("name_zh").loc[scope, "adcode"]
+    rec = None if adcode is None else common.cached_network_record(f"district:{adcode}")
     net = common.network_at(*rec) if rec else None
     if net is not None:
         st.success(f"{t('cov_mode_network', lang)} — {md_escape(net.describe(lang))}")

@@ -57,7 +57,7 @@ def targets_table(targets: pd.DataFrame, measured: dict[str, Measurement], tasks
             t("dash_col_where", lang): where,
             t("dash_col_how", lang): HOW[m.how][en],
             t("dash_col_detail", lang): m.detail(lang),
-            t("dash_col_quote", lang): r.quote,
+            **({} if en else {t("dash_col_quote", lang): r.quote}),  # the plan's words are Chinese
         })
     return pd.DataFrame(rows)
 

@@ -22,7 +22,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from atlas import fmt
-from atlas.datum import DATUM_LABELS
+from atlas.datum import DATUMS, datum_label
 from atlas.datumcheck import datum_report
 from atlas.downloads import csv_bytes
 from atlas.errors import AtlasError
@@ -176,10 +176,10 @@ def answers(mapping: dict[str, str | None], fk: str, lang: str) -> tuple[str, st
     suggestion: nothing is preselected.
     """
     a, b, c = st.columns(3)
-    datum = a.radio(t("imp_datum", lang), list(DATUM_LABELS), index=None, key=f"imp_datum_{fk}",
-                    format_func=DATUM_LABELS.__getitem__)
+    datum = a.radio(t("imp_datum", lang), DATUMS, index=None, key=f"imp_datum_{fk}",
+                    format_func=lambda d: datum_label(d, lang))
     if hint := datum_from_headers([mapping.get("lon"), mapping.get("lat")]):
-        a.info(t("imp_datum_hint", lang, datum=t(f"datum_name_{hint}", lang)))
+        a.info(t("imp_datum_hint", lang, datum=datum_label(hint, lang)))
     default_cat = category_choice(b, has_column=bool(mapping.get("category")), fk=fk, lang=lang)
     err_m = c.number_input(t("imp_error_m", lang), 1.0, 5000.0, 50.0, key=f"imp_err_{fk}")
     if datum is None:
@@ -196,8 +196,7 @@ def category_choice(box: Any, *, has_column: bool, fk: str, lang: str) -> str:
     silent 科普场馆 for every row (a list of galleries is not a list of venues).
     """
     options = [GUESS, *CATEGORIES] if not has_column else list(CATEGORIES)
-    return str(box.selectbox(
-        t("imp_cat_none" if not has_column else "imp_default_cat", lang), options,
+    return str(box.selectbox(t("imp_cat_none" if not has_column else "imp_default_cat", lang), options,
         index=0 if not has_column else options.index("kepu_site"), key=f"imp_cat_{fk}",
         format_func=lambda k: t("imp_cat_guess", lang) if k == GUESS else CATEGORIES[k][lang == "en"]))
 
@@ -300,8 +299,8 @@ def save(result: ImportResult, filename: str, fk: str, *, datum: str, err_m: flo
     name = st.text_input(t("imp_layer_name", lang), value=Path(filename).stem, key=f"imp_name_{fk}")
     confirmed = True
     if best := st.session_state.get(f"imp_suggested_{datum}"):  # the check says another datum fits
-        confirmed = st.checkbox(t("imp_keep_datum", lang, chosen=DATUM_LABELS[datum],
-                                  best=DATUM_LABELS[best]), key=f"imp_keep_datum_{fk}_{datum}")
+        confirmed = st.checkbox(t("imp_keep_datum", lang, chosen=datum_label(datum, lang),
+                                  best=datum_label(best, lang)), key=f"imp_keep_datum_{fk}_{datum}")
     if st.button(t("imp_save", lang), key="imp_save_btn", disabled=result.ok.empty or not confirmed):
         try:
             user = auth.editor_name()

@@ -14,7 +14,7 @@ import streamlit as st
 
 from atlas.datum import from_wgs84
 from atlas.i18n import t
-from atlas.names import display_name, task_title
+from atlas.names import display_name, district_name, task_title
 from atlas.webmap import basemap_datum
 from ui import common, mapview
 from ui.cards import md_escape, site_card
@@ -67,7 +67,7 @@ def map_panel(lang: str, basemap: str, tianditu_key: str | None, task: int | Non
         visible = [lyr.id for lyr in layers
                    if st.checkbox(lyr.title(lang), value=lyr.visible, key=f"show_{lyr.id}")]
         chosen = st.multiselect(t("district_filter", lang), common.districts().name_zh.tolist(),
-                                key="district_filter")
+                                key="district_filter", format_func=lambda n: district_name(n, lang))
     col_map, col_card = st.columns([7, 3], gap="small")
     with col_card:
         query = st.text_input(t("search", lang), key="search").strip()

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 
 from atlas import fmt
+from atlas.citations import citations
 from atlas.geodata import CATEGORIES, POSITION_STATUS, parse_tasks
 from atlas.i18n import field_label, t
 from atlas.names import district_name, task_title, unit_name
@@ -30,7 +31,7 @@ def clip_text(text: str, limit: int) -> str:
 
 def _sources(value: Any, lang: str) -> str:
     sep = "; " if lang == "en" else "；"
-    return sep.join(c.text for c in fmt.citations(value, lang))
+    return sep.join(c.text for c in citations(value, lang))
 
 
 #: Columns shown in words: levels, position methods, curation notes, sources as citations.
