@@ -42,7 +42,8 @@ GENERIC: dict[str, str] = {
 _ADMIN = frozenset({"街道", "镇", "乡", "村", "新村", "社区", "市", "区", "县", "新区"})
 
 #: Names with an English form of their own, whatever the caller knows.
-NAMES_EN: dict[str, str] = {"全市": "Whole city", "中国科学院": "Chinese Academy of Sciences", "宁波": "Ningbo", "浙江": "Zhejiang"}
+NAMES_EN: dict[str, str] = {"全市": "Whole city", "中国科学院": "Chinese Academy of Sciences",
+                            "宁波": "Ningbo", "浙江": "Zhejiang"}
 
 _BY_LENGTH = sorted(GENERIC, key=len, reverse=True)
 _DIGITS = dict(zip("一二三四五六七八九十", range(1, 11), strict=True))

@@ -1,7 +1,8 @@
 """One language at a time: every page's visible text, maps included, in the language chosen.
 
 Each page is loaded in a real browser in Chinese and in English; the text a planner sees (the
-page's ``innerText`` and that of every map frame: legend, labels, attribution, notices) is
+page's ``innerText``, every table's cells in view and the text of every map frame: legend,
+labels, attribution, notices) is
 scanned for the other language: any Chinese character (or full-width punctuation) in English,
 any Latin word in Chinese other than the few a Chinese planner reads as they are (below).
 """
@@ -68,6 +69,11 @@ _TEXT_JS = r"""() => {
         return t;
     };
     const out = [visible(document.body, skip)];
+    // a dataframe draws its cells on a canvas: read them from its accessibility table (the rows
+    // and columns in view), one cell a line
+    document.querySelectorAll("[data-testid=stDataFrame] table").forEach(t => {
+        out.push([...t.querySelectorAll("th, td")].map(c => c.textContent.trim()).join("\n"));
+    });
     document.querySelectorAll("iframe").forEach(f => {
         // the same skips inside a map or component frame (its <noscript> is never shown)
         try {
@@ -143,3 +149,39 @@ def test_each_page_shows_one_language(warm_app, browser, path, lang):
     assert len(text) > 100, text
     bad = _offending(text, lang)
     assert not bad, f"{path} ({lang}): other-language text:\n" + "\n".join(bad[:40])
+
+
+def _chosen(page, label: str) -> str:
+    """What the selectbox or multiselect labelled ``label`` shows: its label, the chosen option(s)."""
+    box = page.locator("[data-testid=stSelectbox], [data-testid=stMultiSelect]").filter(
+        has=page.locator("[data-testid=stWidgetLabel]", has_text=label)).first
+    js = "b => b.innerText + '\\n' + [...b.querySelectorAll('input')].map(i => i.value).join('\\n')"
+    return str(box.evaluate(js))
+
+
+def _switch(page, to: str) -> None:
+    page.locator("[data-testid=stSidebar]").get_by_text(to, exact=True).click()
+    settle(page, timeout_ms=120_000)
+    page.wait_for_timeout(1500)  # the widgets take their new values after the run
+    settle(page, timeout_ms=120_000)
+
+
+@pytest.mark.parametrize(("path", "boxes"), [
+    ("/service_areas", {"分析范围（区县）": ("Area (district)", "海曙区", "Haishu"),
+                        "站点图层": ("Site layers", "科普场馆", "Science-popularisation sites")}),
+    ("/indicators", {"覆盖率按哪些站点计算": ("Coverage counts which sites", "规划现状（不含假设站点）",
+                                             "The plan as it stands (no hypothetical site)")}),
+])
+def test_chosen_options_follow_a_language_switch_and_back(warm_app, browser, path, boxes):
+    """A keyed selectbox showed its Chinese choice after a switch to English, and a multiselect lost
+    its choice: each widget's chosen option reads in the new language, and the choice is kept."""
+    page = _open(browser, warm_app, path, "zh")
+    for zh_label, (_, zh, _) in boxes.items():
+        assert zh in _chosen(page, zh_label)
+    for lang in ("English", "中文", "English"):
+        _switch(page, lang)
+        for zh_label, (en_label, zh, en) in boxes.items():
+            shown = _chosen(page, en_label if lang == "English" else zh_label)
+            assert (en if lang == "English" else zh) in shown, (lang, shown)
+            assert (not CJK.search(shown)) if lang == "English" else en not in shown, shown
+    page.close()

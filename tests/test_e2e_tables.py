@@ -101,3 +101,37 @@ def test_the_indicator_targets_show_target_progress_and_state(app_url, browser, 
     fully_in_view(page, 0, [t(k, lang) for k in keys], f"indicators_{lang}")
     assert_clean(page)
     page.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_indicators_district_table_fits_without_scrolling(app_url, browser, lang):
+    """The per-district table had ten columns of bars and a note: 1,820 px in an 818 px column at
+    1280×720. Short headers (full names as tooltips), coverage as one range and notes under it."""
+    from atlas.i18n import t
+
+    page = _open(browser, f"{app_url}/indicators", lang)
+    grid = page.locator("[data-testid=stDataFrame]").filter(has_text=t("dash_short_coverage", lang)).first
+    grid.wait_for(timeout=120_000)
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    seen = grid.evaluate(_GRID)
+    assert not seen["scrolls"], seen
+    keys = ("dash_short_coverage", "dash_short_kepu_sites", "dash_short_kepu_per_100k",
+            "dash_short_galleries",
+            "dash_short_hightech_parks", "dash_short_poles", "dash_short_labs_universities")
+    assert {t(k, lang) for k in keys} <= set(seen["shown"]), seen
+    assert_clean(page)
+    page.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_service_areas_table_shows_site_method_reach_and_area(app_url, browser, lang):
+    from atlas.fmt import header
+
+    page = _open(browser, f"{app_url}/service_areas", lang)
+    page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=120_000)
+    settle(page, timeout_ms=120_000)
+    heads = [header(c, lang) for c in ("site_id", "method", "radius_m", "area_km2")]  # offline: circles
+    fully_in_view(page, 0, heads, f"service_areas_{lang}")
+    assert_clean(page)
+    page.close()

@@ -205,12 +205,29 @@ def task_map_link(task: int, label: str) -> None:
     page_link(MAP_PAGE, f"{label} →", {"task": str(task)})
 
 
+def _widgets_follow_language() -> None:
+    """On a language switch, hand every keyed widget its own value again.
+
+    A widget sends the browser its chosen option as text in the page's language; after a
+    switch the browser still holds the old language's text, so a keyed selectbox kept showing
+    "海曙区" in English and a multiselect lost its choice (no option reads as the old text any
+    more). A value set through the session state is sent again, formatted anew. Only choices
+    are handed back (text, or a non-empty list of texts): buttons and uploads take no value.
+    """
+    for key in list(st.session_state):
+        value = st.session_state.get(key)
+        chosen = isinstance(value, str) or (isinstance(value, list | tuple) and len(value) > 0
+                                            and all(isinstance(v, str) for v in value))
+        if key != "lang_radio" and chosen:
+            st.session_state[key] = value
+
+
 def language() -> str:
     """Render the language switch in the sidebar and return "zh" or "en" (Chinese first)."""
     current = st.session_state.get("lang", "zh")
     choice = st.sidebar.radio(t("language"), ["中文", "English"],
                               index=0 if current == "zh" else 1, horizontal=True,
-                              key="lang_radio")
+                              key="lang_radio", on_change=_widgets_follow_language)
     lang = "en" if choice == "English" else "zh"
     st.session_state["lang"] = lang
     if (problem := _database_problem()) is not None:

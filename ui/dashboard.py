@@ -116,25 +116,37 @@ def district_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     return shown
 
 
+def coverage_range(estimate: Any, upper: Any, lang: str) -> str:
+    """Coverage as one range: the estimate, then the bound: "≈ 27.7 % (≤ 61.3 %)", "约 27.7 %（≤ 61.3 %）"."""
+    if fmt._missing(upper):
+        return t("dash_no_data", lang)
+    est = "" if fmt._missing(estimate) else f"{'≈' if lang == 'en' else '约'} {fmt.pct(estimate)} "
+    return f"{est}(≤ {fmt.pct(upper)})" if lang == "en" else f"{est}（≤ {fmt.pct(upper)}）"
+
+
 def show_districts(table: pd.DataFrame, lang: str) -> None:
     """Sortable district table with in-cell bars, then small multiples of the same indicators.
 
     A district whose data is missing shows no bar and says so (never a 0 that ranks it last).
     """
     shown = district_table(table, lang)
+    if {"pct_estimate", "pct_upper"} <= set(shown):  # estimate and bound as one range, answer first
+        shown.insert(1, "coverage", [coverage_range(e, u, lang) for e, u in zip(
+            shown.pop("pct_estimate"), shown.pop("pct_upper"), strict=True)])
     cols = [c for c in DISTRICT_COLUMNS if c in shown]
-    cfg: dict[str, Any] = {"district": st.column_config.TextColumn(fmt.header("district", lang)),
-                           "note": st.column_config.TextColumn(fmt.header("note", lang), width="large")}
-    for c in cols:
+    cfg: dict[str, Any] = {
+        "district": st.column_config.TextColumn(fmt.header("district", lang), width="small"),
+        "coverage": st.column_config.TextColumn(t("dash_short_coverage", lang), width="medium",
+                                                help=t("dash_ind_coverage", lang))}
+    for c in cols:  # short headers, the full name as their tooltip: the table fits at 1280 px
         top = float(pd.to_numeric(shown[c], errors="coerce").max() or 1.0)
-        pct = c.startswith("pct_")
         cfg[c] = st.column_config.ProgressColumn(
-            t(f"dash_ind_{c}", lang), min_value=0.0, max_value=max(top, 1e-9),
-            format="%.1f %%" if pct else ("%,.0f" if c == "population" else
-                                          ("%.2f" if c == "kepu_per_100k" else "%d")))
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=cfg, key="dash_districts",
-                 placeholder=t("dash_no_data", lang))
-    if "note" in shown:  # the note column sits far right: say it where it is read
+            t(f"dash_short_{c}", lang), help=t(f"dash_ind_{c}", lang), min_value=0.0, width="small",
+            max_value=max(top, 1e-9), format="%,.0f" if c == "population" else
+            ("%.2f" if c == "kepu_per_100k" else "%d"))
+    st.dataframe(shown.drop(columns="note", errors="ignore"), hide_index=True, width="stretch",
+                 column_config=cfg, key="dash_districts", placeholder=t("dash_no_data", lang))
+    if "note" in shown:  # notes under the table, where they are read (a column would not fit)
         sep = ": " if lang == "en" else "："
         st.caption("  \n".join(f"**{md_escape(d)}**{sep}{md_escape(n)}"
                                for d, n in zip(shown.district, shown.note, strict=True) if n))
