@@ -120,8 +120,9 @@ def coverage_range(estimate: Any, upper: Any, lang: str) -> str:
     """Coverage as one range: the estimate, then the bound: "≈ 27.7 % (≤ 61.3 %)", "约 27.7 %（≤ 61.3 %）"."""
     if fmt._missing(upper):
         return t("dash_no_data", lang)
-    est = "" if fmt._missing(estimate) else f"{'≈' if lang == 'en' else '约'} {fmt.pct(estimate)} "
-    return f"{est}(≤ {fmt.pct(upper)})" if lang == "en" else f"{est}（≤ {fmt.pct(upper)}）"
+    if lang == "en":
+        return ("" if fmt._missing(estimate) else f"≈ {fmt.pct(estimate)} ") + f"(≤ {fmt.pct(upper)})"
+    return ("" if fmt._missing(estimate) else f"约 {fmt.pct(estimate)}") + f"（≤ {fmt.pct(upper)}）"
 
 
 def show_districts(table: pd.DataFrame, lang: str) -> None:
