@@ -53,7 +53,7 @@ if [ "$mode" = test ]; then
   # default one process. A test module's tests stay on one
   # worker (its app server and browser start once), and so do the tests reading a run-wide
   # input built once (the briefing pack): xdist groups set in tests/conftest.py
-  .venv/bin/python -m pytest -n "${ATLAS_TEST_WORKERS:-0}" --dist loadgroup "${@:2}"
+  .venv/bin/python -m pytest -n "${ATLAS_TEST_WORKERS:-0}" --dist loadgroup --no-loadscope-reorder "${@:2}"
   rc=$?
   set -e
   [ $rc -eq 5 ] && { echo "no tests collected" >&2; exit 1; }

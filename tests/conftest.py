@@ -108,14 +108,33 @@ def browser():
         yield b
 
 
+#: Marks of tests that take long (they start app servers and browsers, or read real OSM extracts).
+LONG = ("e2e", "slow")
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns the groups into its work units
 def pytest_collection_modifyitems(config, items):
     """pytest-xdist work units (``--dist loadgroup``): a test module's tests run on one worker
     (its module fixtures, e.g. an app server and a browser, start once), and the tests reading a
-    shared run-wide input (e.g. :func:`briefing_pack`) run on one worker with it. Units that take
-    long (browser tests, the briefing pack) come first, so no worker is left with one at the end."""
+    shared run-wide input (e.g. :func:`briefing_pack`) run on one worker with it.
+
+    On the workers, units that take long (browser tests, real extracts, the briefing pack) come
+    first, the larger first, so that no worker is left with a long one at the end (with
+    ``--no-loadscope-reorder``, xdist hands units out in this order)."""
+    units: dict[str, list[pytest.Item]] = {}
     for item in items:
-        if item.get_closest_marker("xdist_group") is None:
+        mark = item.get_closest_marker("xdist_group")
+        if mark is None:
             group = "briefing_pack" if "briefing_pack" in getattr(item, "fixturenames", ()) else \
                 item.nodeid.split("::")[0]
             item.add_marker(pytest.mark.xdist_group(group))
+        else:
+            group = str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+        units.setdefault(group, []).append(item)
+    if hasattr(config, "workerinput"):
+        def long_first(unit: list[pytest.Item]) -> tuple[bool, int]:
+            long = any(it.get_closest_marker(m) for it in unit for m in LONG) or \
+                any("briefing_pack" in getattr(it, "fixturenames", ()) for it in unit)
+            return not long, -len(unit)
+
+        items[:] = [it for unit in sorted(units.values(), key=long_first) for it in unit]

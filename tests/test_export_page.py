@@ -190,10 +190,16 @@ def test_the_default_subtitle_is_a_briefing_line_shown_as_the_fields_hint():
         f"{date.today():%B %Y}")
 
 
-def test_the_briefing_pack_is_one_click_and_built_once_for_everyone():
+def test_the_briefing_pack_is_one_click_and_built_once_for_everyone(monkeypatch):
+    from atlas import briefing
+
+    # the app gives a one-district pack 3 minutes; a machine running other tests at the same
+    # time (parallel workers) may take longer: the same pack, given 15 minutes
+    built = briefing.pack_zip
+    monkeypatch.setattr(briefing, "pack_zip", lambda **kw: built(**{**kw, "time_s": 900.0}))
     at = _page()
     at.multiselect(key="ex_districts").set_value(["江北区"]).run()
-    at.button(key="ex_pack_make").click().run()
+    at.button(key="ex_pack_make").click().run(timeout=900)
     assert not at.exception and not at.error
     pack = _made(at, "pack")["data"]
     names = set(zipfile.ZipFile(io.BytesIO(pack)).namelist())
