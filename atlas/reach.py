@@ -165,8 +165,10 @@ def touching(net: WalkNetwork, dist: NDArray[np.float64], budget: float = np.inf
 
 
 def _ranges(start: NDArray[np.int64], stop: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Concatenated ``arange(start[i], stop[i])``: a gather of CSR rows (sparse row indexing
-    cost more than the search itself on small areas)."""
+    """Concatenated ``arange(start[i], stop[i])``: a gather of CSR rows.
+
+    Sparse row indexing cost more than the search itself on small areas.
+    """
     n = stop - start
     ends = np.cumsum(n)
     return np.repeat(start - ends + n, n) + np.arange(int(ends[-1]) if len(ends) else 0)
