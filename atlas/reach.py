@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -42,12 +43,44 @@ ARC_FRACTION = 1.0 - np.cos(np.pi / 16)
 #: along a 1 km shared edge).
 NEST_GAP_M = 0.01
 
-#: Side (m) of the squares whose streets' buffers are kept once computed whole: an area that
-#: reaches every street of a square takes its buffer as it is, and only the streets of squares
-#: reached in part are buffered again (dense networks: far fewer overlaps to resolve).
-CELL_M = 150.0
+#: Sides (m) of the squares whose streets' buffers are kept once computed whole, largest first
+#: (each square is four of the next): an area that reaches every street of a square takes its
+#: buffer as it is, the largest such square first, and only the streets of squares reached in
+#: part are buffered again (dense networks: far fewer overlaps to resolve; the smaller squares
+#: catch the dense blocks at an area's edge, the larger ones merge its middle into few pieces).
+CELL_LEVELS_M = (300.0, 150.0, 75.0, 37.5)
 
 Path = list[list[int]]
+
+
+#: Points of cell buffers kept per network, at most (~150 bytes each as the Python lists Clipper
+#: takes: about 75 MB). Kept as lists, not arrays: converting them on every use cost more than
+#: the clipping on areas made mostly of cells.
+CELL_CACHE_POINTS = 500_000
+
+
+class CellCache(OrderedDict[tuple[int, float], list[Path]]):
+    """Cell buffers by (cell, half-width), least recently used dropped beyond ``max_points``."""
+
+    def __init__(self, max_points: int) -> None:
+        super().__init__()
+        self.max_points = max_points
+        self.points = 0
+
+    def get(self, key: tuple[int, float], default: list[Path] | None = None) -> list[Path] | None:  # type: ignore[override]
+        """The kept buffer of ``key`` (now the most recently used), or ``default``."""
+        found = super().get(key, default)
+        if found is not default:
+            self.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[int, float], contours: list[Path]) -> None:
+        """Keep ``contours`` for ``key``, dropping the least recently used beyond the limit."""
+        self[key] = contours
+        self.points += sum(map(len, contours))
+        while self.points > self.max_points and len(self) > 1:
+            _, old = self.popitem(last=False)
+            self.points -= sum(map(len, old))
 
 
 @dataclass(frozen=True)
@@ -55,8 +88,9 @@ class Chains:
     """A network's edges grouped into chains (maximal runs through nodes of degree 2) and cells.
 
     Chain ``c`` has edges ``edges[eptr[c]:eptr[c + 1]]`` in walking order, and nodes
-    ``nodes[eptr[c] + c : eptr[c + 1] + c + 1]`` (one more than its edges). Cell ``k`` (a
-    :data:`CELL_M` square holding the edges' midpoints) has edges
+    ``nodes[eptr[c] + c : eptr[c + 1] + c + 1]`` (one more than its edges). Cells are squares
+    of each size in :data:`CELL_LEVELS_M`, numbered across sizes; ``cell_of_edge[level]`` is the
+    cell holding each edge's midpoint, and cell ``k`` has edges
     ``cell_edges[cell_ptr[k]:cell_ptr[k + 1]]``; ``cell_polys`` keeps, per cell and half-width,
     the buffer of all its edges once some area has needed it whole.
     """
@@ -70,7 +104,7 @@ class Chains:
     cell_of_edge: NDArray[np.int64]
     cell_edges: NDArray[np.int64]
     cell_ptr: NDArray[np.int64]
-    cell_polys: dict[tuple[int, float], list[Path]] = field(default_factory=dict, compare=False)
+    cell_polys: CellCache = field(default_factory=lambda: CellCache(CELL_CACHE_POINTS), compare=False)
 
     @property
     def n_chains(self) -> int:
@@ -131,14 +165,20 @@ def _build_chains(net: WalkNetwork) -> Chains:
     origin = (float(np.round(np.median(net.x))), float(np.round(np.median(net.y))))
     ixy = np.round(np.column_stack([net.x - origin[0], net.y - origin[1]]) * SCALE).astype(np.int64)
     mx, my = (net.x[net.u] + net.x[net.v]) / 2, (net.y[net.u] + net.y[net.v]) / 2
-    key = np.floor((mx - mx.min()) / CELL_M).astype(np.int64) * (2 ** 31) + np.floor(
-        (my - my.min()) / CELL_M).astype(np.int64)
-    _, cell = np.unique(key, return_inverse=True)
-    cell = cell.ravel().astype(np.int64)
-    order = np.argsort(cell, kind="stable")
-    cell_ptr = np.concatenate([[0], np.cumsum(np.bincount(cell))]).astype(np.int64)
+    gx, gy = np.floor((mx - mx.min()) / CELL_LEVELS_M[-1]), np.floor((my - my.min()) / CELL_LEVELS_M[-1])
+    cells, first = [], 0
+    for side in CELL_LEVELS_M:  # squares of each size nest in the next larger (same grid origin)
+        f = side / CELL_LEVELS_M[-1]
+        key = np.floor(gx / f).astype(np.int64) * (2 ** 31) + np.floor(gy / f).astype(np.int64)
+        _, cell = np.unique(key, return_inverse=True)
+        cells.append(cell.ravel().astype(np.int64) + first)
+        first = int(cells[-1].max()) + 1
+    cell_of_edge = np.stack(cells)
+    flat = cell_of_edge.ravel()
+    order = np.argsort(flat, kind="stable") % net.n_edges
+    cell_ptr = np.concatenate([[0], np.cumsum(np.bincount(flat))]).astype(np.int64)
     return Chains(edges_a, np.asarray(nodes, dtype=np.int64), eptr_a, chain_of_edge, origin, ixy,
-                  cell, order.astype(np.int64), cell_ptr)
+                  cell_of_edge, order.astype(np.int64), cell_ptr)
 
 
 @dataclass(frozen=True)
@@ -215,17 +255,21 @@ def reach_shapes(net: WalkNetwork, r: Reach, *, half_width_m: float) -> tuple[li
     first use); the other whole edges as runs along their chains; parts of edges as segments.
     """
     ch = chains_of(net)
-    fe = r.full_edges
-    cells, counts = np.unique(ch.cell_of_edge[fe], return_counts=True)
-    whole = cells[counts == np.diff(ch.cell_ptr)[cells]]
+    rest = r.full_edges
     closed: list[Path] = []
-    for k in whole.tolist():
-        closed += _cell_polygon(net, ch, k, half_width_m)
+    for level in ch.cell_of_edge:  # largest squares first
+        c = level[rest]
+        cells, counts = np.unique(c, return_counts=True)
+        whole = cells[counts == np.diff(ch.cell_ptr)[cells]]
+        if len(whole):
+            for k in whole.tolist():
+                closed += _cell_polygon(net, ch, k, half_width_m)
+            rest = rest[~np.isin(c, whole)]
     full = r.full
-    if len(whole):
-        full = full.copy()
-        full[fe[np.isin(ch.cell_of_edge[fe], whole)]] = False
-    paths = _runs(ch, full, fe)
+    if len(rest) < len(r.full_edges):
+        full = np.zeros(net.n_edges, dtype=bool)
+        full[rest] = True
+    paths = _runs(ch, full, rest)
     if len(r.part_edge):
         e = r.part_edge
         length = np.where(net.length[e] > 0, net.length[e], 1.0)
@@ -265,7 +309,8 @@ def _cell_polygon(net: WalkNetwork, ch: Chains, k: int, half_width_m: float) -> 
     if found is None:
         e = ch.cell_edges[ch.cell_ptr[k]:ch.cell_ptr[k + 1]]
         segs = np.stack([ch.ixy[net.u[e]], ch.ixy[net.v[e]]], axis=1).tolist()
-        found = ch.cell_polys[key] = _contours(_offset(segs, [], half_width_m))
+        found = _contours(_offset(segs, [], half_width_m))
+        ch.cell_polys.put(key, found)
     return found
 
 
