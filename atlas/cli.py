@@ -211,7 +211,7 @@ def batch_main(argv: list[str] | None = None) -> int:
 def store_main(argv: list[str] | None = None) -> int:
     """``atlas store copy``: copy the user store (e.g. the GeoPackage into PostGIS)."""
     from atlas import settings
-    from atlas.store_copy import copy_store
+    from atlas.store.copying import copy_store
 
     ap = argparse.ArgumentParser(
         prog="atlas store",

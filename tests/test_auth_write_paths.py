@@ -24,7 +24,7 @@ SAVES = {("atlas.userlayers", "save_user_layer"), ("atlas.scenarios", "save_scen
 
 #: Writers the app never calls on a planner's behalf.
 NOT_FROM_THE_APP = {("atlas.userlayers", "_ensure_migrated"), ("atlas.scenarios", "_ensure_migrated"),
-                    ("atlas.store_copy", "copy_store")}
+                    ("atlas.store.copying", "copy_store")}
 
 
 def _functions(tree: ast.AST):
@@ -45,7 +45,7 @@ def _calls(node: ast.AST, name: str) -> list[ast.Call]:
 def test_every_engine_function_that_writes_the_store_is_known():
     found = set()
     for path in sorted((ROOT / "atlas").rglob("*.py")):
-        if path.name in ("store.py", "store_gpkg.py", "store_pg.py"):
+        if path.parent.name == "store" and path.name in ("__init__.py", "gpkg.py", "pg.py", "tables.py"):
             continue
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
         for fn in _functions(ast.parse(path.read_text(encoding="utf-8"))):

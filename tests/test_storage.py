@@ -24,10 +24,11 @@ import pyogrio
 import pytest
 import shapely
 
-from atlas import store, store_gpkg
+from atlas import store
 from atlas.errors import StorageError, ValidationError
 from atlas.geodata import SITE_COLUMNS, sites_from_frame
 from atlas.scenarios import Scenario, load_scenarios, save_scenario, save_scenarios
+from atlas.store import gpkg as store_gpkg
 from atlas.userlayers import (
     list_user_layers,
     load_user_layer,

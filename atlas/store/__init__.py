@@ -14,8 +14,8 @@ values) lives in tables declared here with :class:`Table`:
   version number and who saved it (what a GIS user opens).
 
 Where: by default one GeoPackage file, ``<user data folder>/atlas_user.gpkg``
-(:mod:`atlas.store_gpkg`); with ``ATLAS_DATABASE_URL=postgresql://...`` (or a ``postgresql://``
-URL passed as ``folder``) a PostGIS database (:mod:`atlas.store_pg`), which several app processes
+(:mod:`atlas.store.gpkg`); with ``ATLAS_DATABASE_URL=postgresql://...`` (or a ``postgresql://``
+URL passed as ``folder``) a PostGIS database (:mod:`atlas.store.pg`), which several app processes
 can share and a GIS team can open from QGIS.
 
 Guarantees, the same on both: a save is one transaction taken under one write lock per store
@@ -25,9 +25,9 @@ writers never interleave, and version numbers allocated inside the transaction n
 
 Other modules declare plain attribute tables with :class:`Table` and read and write them through
 :func:`ensure_table`, :func:`insert_rows`, :func:`select_rows` and :func:`max_value` (no SQL
-outside this package), e.g. the plan indicators' recorded values. The store's own tables
-(:class:`TableDef`) are written with ``?`` SQL through the connection :func:`transaction` and
-:func:`reading` yield; it says how to pass and read a geometry
+outside this package; :mod:`atlas.store.attributes`), e.g. the plan indicators' recorded values.
+The store's own tables (:class:`TableDef`) are written with ``?`` SQL through the connection
+:func:`transaction` and :func:`reading` yield; it says how to pass and read a geometry
 (:meth:`StoreConnection.geom_param`, :meth:`StoreConnection.geom_select`). A column added to a
 declaration later is added to older stores (the store's own tables when a store is opened,
 attribute tables when next written).
@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -187,7 +187,7 @@ _declare(TableDef("atlas_current_features", (
 class StoreConnection:
     """A connection to one store: SQL with ``?`` parameters, the same on both backends.
 
-    Backends subclass it (:mod:`atlas.store_gpkg`, :mod:`atlas.store_pg`); code using the store
+    Backends subclass it (:mod:`atlas.store.gpkg`, :mod:`atlas.store.pg`); code using the store
     only calls the methods below.
     """
 
@@ -340,10 +340,10 @@ def now_utc() -> str:
 
 def _connect(where: Path | str) -> StoreConnection:
     if isinstance(where, str):
-        from atlas import store_pg
+        from atlas.store import pg as store_pg
 
         return store_pg.connect(where)
-    from atlas import store_gpkg
+    from atlas.store import gpkg as store_gpkg
 
     return store_gpkg.connect(where / STORE_NAME)
 
@@ -390,7 +390,8 @@ def _fail(exc: BaseException, detail: str, *, writing: bool) -> StorageError:
 
 
 def _open(where: Path | str, *, writing: bool) -> StoreConnection:
-    from atlas import store_gpkg, store_pg
+    from atlas.store import gpkg as store_gpkg
+    from atlas.store import pg as store_pg
 
     try:
         conn = _connect(where)
@@ -460,108 +461,9 @@ def transaction(folder: Path | str | None = None) -> Iterator[StoreConnection]:
 
 # --- Plain attribute tables (a generic API other modules declare their tables through) -----
 
-_ATTR_TYPES = {"text": "TEXT", "real": "{real}", "integer": "INTEGER"}
-_IDENT = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
-
-@dataclass(frozen=True)
-class Table:
-    """A plain attribute table of the store (no geometry), declared by the module that owns it.
-
-    Every table gets a ``row_id`` key numbered in insertion order. Modules read and write it only
-    through :func:`ensure_table`, :func:`insert_rows`, :func:`select_rows` and :func:`max_value`,
-    so the SQL (placeholders, column types) stays in the store, the same on both backends.
-
-    Parameters
-    ----------
-    name : str
-        Table name (``atlas_`` + lowercase letters, digits, underscores).
-    columns : tuple of (name, type)
-        Column names and types (``"text"``, ``"real"`` or ``"integer"``).
-    description : str
-        What the table holds (shown by QGIS: ``gpkg_contents``, a PostgreSQL table comment).
-
-    """
-
-    name: str
-    columns: tuple[tuple[str, str], ...]
-    description: str = ""
-
-    def __post_init__(self) -> None:
-        names = [self.name, *(c for c, _ in self.columns)]
-        if not self.name.startswith("atlas_") or not all(_IDENT.fullmatch(n) for n in names) \
-                or any(t not in _ATTR_TYPES for _, t in self.columns) or "row_id" in names[1:] \
-                or self.name in _TABLES:
-            raise ValueError(f"invalid table declaration: {self.name}")
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        """The declared columns' names, in order (without ``row_id``)."""
-        return tuple(c for c, _ in self.columns)
-
-    def definition(self) -> TableDef:
-        """The table as the backends create it: ``row_id`` then the declared columns."""
-        return TableDef(self.name, (("row_id", "{id}"),
-                                    *((c, _ATTR_TYPES[t]) for c, t in self.columns)),
-                        description=self.description)
-
-
-def ensure_table(conn: StoreConnection, table: Table) -> None:
-    """Create ``table`` if the store does not have it yet (inside :func:`transaction`).
-
-    Columns added to a declaration later are added to an existing table (NULL in its old rows).
-    """
-    have = conn.columns()
-    definition = table.definition()
-    if table.name not in have:
-        conn.create_table(definition)
-        return
-    for c in table.column_names:
-        if c not in have[table.name]:
-            conn.add_column(definition, c)
-
-
-def insert_rows(conn: StoreConnection, table: Table, rows: Iterable[Mapping[str, Any]]) -> int:
-    """Insert rows (mappings by column name; missing columns are NULL); returns how many."""
-    ensure_table(conn, table)
-    names = table.column_names
-    values = [tuple(r.get(c) for c in names) for r in rows]
-    conn.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
-                     f"({', '.join('?' * len(names))})", values)
-    return len(values)
-
-
-def select_rows(conn: StoreConnection, table: Table, *, where: Mapping[str, Any] | None = None
-                ) -> list[dict[str, Any]]:
-    """All rows of ``table`` (matching ``where``: column = value), in insertion order, with ``row_id``.
-
-    A table never written yet has no rows (it is not created by reading).
-    """
-    where = dict(where or {})
-    if any(c not in table.column_names for c in where):
-        raise ValueError(f"unknown column in {sorted(where)}")
-    have = conn.columns().get(table.name)
-    if have is None:
-        return []
-    names = ("row_id", *(c for c in table.column_names if c in have))
-    sql = f"SELECT {', '.join(names)} FROM {table.name}"
-    if where:
-        sql += " WHERE " + " AND ".join(f"{c} = ?" for c in where)
-    rows = conn.execute(sql + " ORDER BY row_id", tuple(where.values())).fetchall()
-    return [dict.fromkeys(table.column_names) | dict(zip(names, r, strict=True)) for r in rows]
-
-
-def max_value(conn: StoreConnection, table: Table, column: str) -> Any:
-    """The largest value of ``column`` (None for an empty or unwritten table), e.g. to number versions.
-
-    Inside :func:`transaction` the answer holds until the commit (the write lock is held).
-    """
-    if column not in table.column_names:
-        raise ValueError(f"unknown column {column}")
-    if column not in conn.columns().get(table.name, set()):
-        return None
-    return conn.execute(f"SELECT max({column}) FROM {table.name}").fetchone()[0]
-
+# Attribute tables declared by other modules (atlas.store.attributes), re-exported here.
+from atlas.store.attributes import Table, ensure_table, insert_rows, max_value, select_rows  # noqa: E402
 
 __all__ = [
     "BUSY_TIMEOUT_S", "REAL_COLUMNS", "STATEMENT_HOOK", "STORE_NAME", "TEXT_COLUMNS",
