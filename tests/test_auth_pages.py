@@ -16,6 +16,7 @@ from ui import auth as ui_auth
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 COV_PAGE = str(PAGES / "3_覆盖缺口_Coverage.py")
 IMPORT_PAGE = str(PAGES / "5_导入_Import.py")
+SA_PAGE = str(PAGES / "2_科普服务圈_Service_areas.py")
 
 
 def _account(name: str, role: str) -> str:
@@ -80,6 +81,24 @@ def test_the_import_page_shows_a_viewer_nothing_to_import(monkeypatch):
     at = _page(IMPORT_PAGE, _account("li", "viewer"), lang="en")
     assert [i.value for i in at.info] == [t("auth_viewer_note", "en")]
     assert not at.get("file_uploader") and not at.button
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_viewer_cannot_build_a_network_even_through_a_shown_button(monkeypatch, lang):
+    from ui import service_areas_page
+
+    monkeypatch.setattr(settings, "AUTH_MODE", "local")
+    builds = []
+    monkeypatch.setattr(service_areas_page, "build_network", lambda *a, **k: builds.append(k))
+    at = _page(SA_PAGE, _account("li", "viewer"), lang=lang)
+    download = t("sa_download", lang)
+    assert not [b for b in at.button if b.label == download]
+    assert t("sa_build_editors", lang) in [i.value for i in at.info]
+    monkeypatch.setattr(ui_auth, "can_edit", lambda: True)  # a page that forgot to hide the button
+    at.run()
+    next(b for b in at.button if b.label == download).click().run()
+    assert builds == []
+    assert any(("只有编辑者" if lang == "zh" else "editors") in e.value for e in at.error)
 
 
 @pytest.mark.parametrize("change", ["role", "remove", "password"])

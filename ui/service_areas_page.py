@@ -21,7 +21,7 @@ from atlas.names import district_name
 from atlas.network import build_network, resolve_area
 from atlas.service_area import METHOD_PROXY
 from atlas.webmap import basemap_datum
-from ui import analysis, common, mapview, memory, network_help
+from ui import analysis, auth, common, mapview, memory, network_help
 from ui import band_shares as band_table
 from ui.cards import md_escape
 from ui.osm_extracts import osm_files, uploaded_copy
@@ -107,6 +107,9 @@ def network_panel(area: object, label: str, lang: str) -> None:
         st.success(f"{t('sa_network_ok', lang)}: {md_escape(network.describe(lang))}")
     with st.expander(t("sa_build", lang), expanded=network is None):
         network_help.extract_help(lang)
+        if not auth.can_edit():  # a build takes the server minutes and replaces the cached network
+            st.info(t("sa_build_editors", lang))
+            return
         bar = st.progress(0.0)
         folder = settings.OSM_DIR
         files = osm_files(folder)
@@ -143,6 +146,7 @@ def _build(area: object, lang: str, bar: Any, **kw: Any) -> None:
         bar.progress(done[0], text=stage_label(stage, lang))
 
     try:
+        auth.editor_name()  # viewers never build (the button is not shown to them either)
         net, _path = build_network(area, progress=report, **kw)  # type: ignore[arg-type]
     except AtlasError as exc:
         bar.progress(done[0], text=f"{stage_label('failed', lang)}{md_escape(exc.message(lang))}")

@@ -11,6 +11,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                       "approximations (euclidean-proxy), not walking service areas."),
     "sa_network_ok": ("使用步行路网计算", "Computed on the walking network"),
     "sa_build": ("构建或加载路网", "Build or load a network"),
+    "sa_build_editors": ("构建或下载路网需由编辑者进行（构建会占用服务器数分钟，并替换已缓存的路网）。",
+                         "Building or downloading a network is for editors (a build takes the server "
+                         "minutes and replaces the cached network)."),
     "sa_local_file": ("服务器 OSM 文件夹中的文件（.osm / .osm.pbf / .osm.gz / .osm.bz2 / .graphml）",
                       "A file in the server's OSM folder (.osm / .osm.pbf / .osm.gz / .osm.bz2 / .graphml)"),
     "sa_osm_dir_empty": ("服务器 OSM 文件夹里还没有文件：把 .osm / .osm.pbf / .osm.gz / .osm.bz2 / .graphml "
