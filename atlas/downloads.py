@@ -444,7 +444,6 @@ def values_downloads(values: pd.DataFrame, targets: pd.DataFrame, districts: pd.
                      lang: str = "zh") -> list[Download]:
     """The Indicators page's value files (CSV and XLSX of :func:`values_table`), made when clicked."""
     from atlas import progress
-    from atlas.export import neutralise_formulas
     from atlas.i18n import t
 
     def table() -> pd.DataFrame:
@@ -453,5 +452,5 @@ def values_downloads(values: pd.DataFrame, targets: pd.DataFrame, districts: pd.
     return [
         Download(t("prog_export_csv", lang), "plan_values.csv", "text/csv", lambda: csv_bytes(table())),
         Download(t("prog_export_xlsx", lang), "plan_values.xlsx", XLSX_MIME,
-                 lambda: progress.to_xlsx(neutralise_formulas(table()))),
+                 lambda: progress.to_xlsx(table())),
     ]

@@ -444,10 +444,17 @@ def export_table(values: pd.DataFrame, targets: pd.DataFrame, districts: pd.Data
 
 
 def to_xlsx(table: pd.DataFrame) -> bytes:
-    """An XLSX file of ``table`` (one sheet)."""
+    """An XLSX file of ``table`` (one sheet); text that would read as a formula is kept as text.
+
+    openpyxl writes a string starting with ``=`` as a formula: a recorded source such as
+    ``=HYPERLINK(...)`` would run in the reader's spreadsheet, so every writer of this file
+    neutralises it here, not only the callers that remember to.
+    """
+    from atlas.export import neutralise_formulas
+
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-        table.to_excel(xl, index=False, sheet_name="values")
+        neutralise_formulas(table).to_excel(xl, index=False, sheet_name="values")
     return buf.getvalue()
 
 

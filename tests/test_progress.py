@@ -255,3 +255,20 @@ def test_values_read_as_people_read_them(args, lang, text):
     from ui.progress_view import value_text
 
     assert value_text(*args, lang=lang) == text
+
+
+def test_xlsx_keeps_formula_like_text_as_text():
+    import io
+
+    import openpyxl
+    import pandas as pd
+
+    from atlas.progress import to_xlsx
+
+    table = pd.DataFrame({"source": ["=HYPERLINK(\"http://x\",\"y\")", "+1", "plain"],
+                          "value": [1.0, 2.0, 3.0]})
+    ws = openpyxl.load_workbook(io.BytesIO(to_xlsx(table))).active
+    cells = [ws.cell(row=r, column=1) for r in (2, 3, 4)]
+    assert [c.data_type for c in cells] == ["s", "s", "s"]  # no formula cell
+    assert cells[0].value.endswith("=HYPERLINK(\"http://x\",\"y\")") and cells[2].value == "plain"
+    assert [ws.cell(row=r, column=2).value for r in (2, 3, 4)] == [1.0, 2.0, 3.0]
