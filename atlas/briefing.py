@@ -13,17 +13,18 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
 from atlas.catalogue import layer_frame, load_catalogue, read_source
+from atlas.coverage_bands import band_shares
 from atlas.coverage_brief import BriefingInputs, briefing_inputs, render_coverage_briefing
 from atlas.coverage_summary import CoverageSummary
-from atlas.downloads import csv_bytes, district_coverage_table
+from atlas.downloads import band_shares_table, csv_bytes, district_coverage_table
 from atlas.errors import AtlasError
 from atlas.export import ExportError, layer_tables, save_html, write_geopackage
 from atlas.geodata import load_districts, load_plan, load_population, resolve_district
@@ -31,7 +32,7 @@ from atlas.i18n import t
 from atlas.siting import candidates_from_gaps, recommend
 from atlas.staticmap import map_title, render_static_map
 from atlas.storage import atomic_write
-from atlas.webmap import areas_group, build_map, cells_group
+from atlas.webmap import areas_group, band_overlays, build_map, cells_group
 
 if TYPE_CHECKING:
     from atlas.catalogue import Layer
@@ -81,7 +82,7 @@ def _write_table(table: pd.DataFrame, path: Path) -> Path:
 
 def build_pack(out: str | Path, *, lang: str = "zh", preset: str = "a4-landscape",
                districts: Iterable[str] | None = None, dpi: int = 300, supply: str = "both",
-               progress: Progress | None = None) -> list[Path]:
+               progress: Progress | None = None, minutes: Sequence[float] | None = None) -> list[Path]:
     """Write a briefing pack into ``out`` and return the files written.
 
     Contents: ``city.png``/``city.pdf`` (all layers), ``city_coverage.png``/``.pdf`` (the
@@ -92,6 +93,10 @@ def build_pack(out: str | Path, *, lang: str = "zh", preset: str = "a4-landscape
     ``atlas.gpkg`` (every layer, service areas, coverage cells, recommended sites),
     ``coverage_by_district.csv``. CSV tables are for people (headers in ``lang``, rounded
     figures); the GeoPackage keeps raw columns and full precision.
+
+    With several ``minutes`` (e.g. 5, 10, 15) the circles are nested walking bands on every
+    map and in the data (a ``minutes`` column), and ``coverage_bands.csv`` gives each district's
+    people within each band (:func:`atlas.coverage_bands.band_shares`, the app's figures).
     """
     report = progress or (lambda _s, _f: None)
     outdir = Path(out)
@@ -117,15 +122,18 @@ def build_pack(out: str | Path, *, lang: str = "zh", preset: str = "a4-landscape
                                               frames=frames, lang=lang, preset=preset, dpi=dpi,
                                               beside="atlas.gpkg"))
     parts: dict[str, list[pd.DataFrame]] = {"areas": [], "cells": [], "reco": [], "rows": [],
-                                            "html_cells": []}
+                                            "html_cells": [], "bands": []}
     for i, name in enumerate(names):
         report(name, 0.05 + 0.8 * i / max(len(names), 1))
         files += _district_pages(name, outdir, layers=layers, frames=frames, districts=dists,
                                  population=pop, lang=lang, preset=preset, dpi=dpi, supply=supply,
-                                 parts=parts)
+                                 parts=parts, minutes=minutes)
     report("data", 0.88)
     files.append(_write_table(pd.concat(parts["rows"], ignore_index=True),
                               outdir / "coverage_by_district.csv"))
+    if parts["bands"]:
+        files.append(_write_table(pd.concat(parts["bands"], ignore_index=True),
+                                  outdir / "coverage_bands.csv"))
     tables = layer_tables(layers, frames)
     for key, table in (("service_areas", "areas"), ("coverage_cells", "cells"),
                        ("recommended_sites", "reco")):
@@ -133,7 +141,7 @@ def build_pack(out: str | Path, *, lang: str = "zh", preset: str = "a4-landscape
     files.append(write_geopackage(tables, outdir / "atlas.gpkg"))
     report("html", 0.95)
     fmap = build_map(layers, frames, lang=lang, basemap="none", layer_control=True,
-                     extra_groups=[areas_group(tables["service_areas"], lang=lang),
+                     extra_groups=[*_area_groups(tables["service_areas"], lang),
                                    cells_group(gpd.GeoDataFrame(pd.concat(parts["html_cells"],
                                                                           ignore_index=True),
                                                                 crs="EPSG:4326"), lang=lang)],
@@ -145,10 +153,15 @@ def build_pack(out: str | Path, *, lang: str = "zh", preset: str = "a4-landscape
 
 def _district_pages(name: str, outdir: Path, *, layers: list[Layer], frames: dict[str, gpd.GeoDataFrame],
                     districts: gpd.GeoDataFrame, population: pd.DataFrame, lang: str, preset: str,
-                    dpi: int, supply: str, parts: dict[str, list[pd.DataFrame]]) -> list[Path]:
-    """One district's coverage briefing page (PNG + PDF) and table; collects its data in ``parts``."""
+                    dpi: int, supply: str, parts: dict[str, list[pd.DataFrame]],
+                    minutes: Sequence[float] | None = None) -> list[Path]:
+    """One district's coverage briefing page (PNG + PDF) and table; collects its data in ``parts``.
+
+    With several ``minutes`` its circles are nested bands and its people within each band join
+    ``parts["bands"]``.
+    """
     brief = briefing_inputs(name, frames=frames, districts=districts, population=population,
-                            supply=supply)
+                            supply=supply, minutes=minutes)
     cov, areas, method = brief.summary, brief.areas, brief.summary.method
     reco = recommended_sites(brief)
     code = int(districts.set_index("name_zh").loc[name, "adcode"])
@@ -158,11 +171,20 @@ def _district_pages(name: str, outdir: Path, *, layers: list[Layer], frames: dic
     table = coverage_table(cov, lang=lang)
     files.append(_write_table(table, outdir / f"{code}_{name}_coverage.csv"))
     parts["rows"].append(table)
+    if minutes is not None and len(minutes) > 1:
+        parts["bands"].append(band_shares_table(band_shares(cov, minutes, lang=lang, city=False), cov, lang))
     parts["areas"].append(areas.assign(district=name))
     parts["cells"].append(cov.cells().assign(method=method))
     parts["html_cells"].append(cov.cells(resolution=7).assign(method=method))
     parts["reco"].append(reco.assign(district_name=name))
     return files
+
+
+def _area_groups(areas: gpd.GeoDataFrame, lang: str) -> list[Any]:
+    """The HTML map's service areas: one group, or one per walking band (the app's band overlays)."""
+    if "minutes" in areas and areas.minutes.nunique() > 1:
+        return [o.group() for o in band_overlays(areas, lang=lang)]
+    return [areas_group(areas, lang=lang)]
 
 
 def zip_folder(folder: str | Path) -> bytes:
@@ -178,7 +200,8 @@ def zip_folder(folder: str | Path) -> bytes:
 
 
 def pack_zip(*, lang: str = "zh", preset: str = "a4-landscape", districts: Iterable[str] | None = None,
-             dpi: int = 300, time_s: float = 600.0, supply: str = "both") -> bytes:
+             dpi: int = 300, time_s: float = 600.0, supply: str = "both",
+             minutes: Sequence[float] | None = None) -> bytes:
     """A briefing pack (:func:`build_pack`) as a ZIP, built by ``export-briefing`` in a child process.
 
     A pack takes 10–60 s of CPU (one district to the whole city). In a child process, at lower
@@ -197,7 +220,8 @@ def pack_zip(*, lang: str = "zh", preset: str = "a4-landscape", districts: Itera
     with tempfile.TemporaryDirectory(prefix="atlas-pack-") as d:
         cmd = [sys.executable, "-m", "atlas.cli", "export-briefing", "--out", d, "--lang", lang,
                "--preset", preset, "--dpi", str(int(dpi)), "--supply", supply] + (
-                   ["--districts", *names] if names else [])
+                   ["--districts", *names] if names else []) + (
+                   ["--minutes", *(f"{float(m):g}" for m in minutes)] if minutes else [])
         if shutil.which("nice"):
             cmd = ["nice", "-n", "10", *cmd]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),

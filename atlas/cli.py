@@ -97,11 +97,14 @@ def export_briefing_main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dpi", type=int, default=300)
     ap.add_argument("--supply", choices=["bases", "galleries", "both"], default="both",
                     help="科普 points whose circles and coverage the briefing pages show (default both)")
+    ap.add_argument("--minutes", type=float, nargs="+", default=None,
+                    help="walking bands of the circles, e.g. --minutes 5 10 15 (nested on every map, with "
+                         "coverage_bands.csv; default: the 15-minute circle)")
     args = ap.parse_args(argv)
     bar, report = _tqdm_progress(args.lang)
     try:
         files = build_pack(args.out, lang=args.lang, preset=args.preset, districts=args.districts,
-                           dpi=args.dpi, supply=args.supply, progress=report)
+                           dpi=args.dpi, supply=args.supply, progress=report, minutes=args.minutes)
     except AtlasError as exc:
         bar.close()
         print(f"error: {exc.message(args.lang)}", file=sys.stderr)

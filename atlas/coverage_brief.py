@@ -10,6 +10,7 @@ by :mod:`atlas.fmt`; offline they are bounds and a labelled estimate, never one 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
-from atlas import fmt
+from atlas import fmt, settings
 from atlas.catalogue import Layer
 from atlas.coverage_cells import BAND, GAP
 from atlas.coverage_summary import METHOD_BOUNDS, CoverageSummary, coverage_summary
@@ -60,7 +61,8 @@ class BriefingInputs:
 
 def briefing_inputs(scope: str | None, *, frames: dict[str, gpd.GeoDataFrame],
                     districts: gpd.GeoDataFrame, population: pd.DataFrame, supply: str = "both",
-                    scenario: Scenario | None = None, lang: str = "zh") -> BriefingInputs:
+                    scenario: Scenario | None = None, lang: str = "zh",
+                    minutes: Sequence[float] | None = None) -> BriefingInputs:
     """Coverage of a district (its cached walking network when there is one) or of the city.
 
     The demand and the summary are made as on the Coverage page: street demand on a cached
@@ -68,7 +70,8 @@ def briefing_inputs(scope: str | None, *, frames: dict[str, gpd.GeoDataFrame],
     and :func:`atlas.coverage_summary.coverage_summary` of ``supply`` plus the hypothetical
     sites of ``scenario``, if any: the page then carries its badge
     (:func:`atlas.scenarios.badge`, in ``lang``). The circles are those of every supply point
-    that can reach into the scope.
+    that can reach into the scope: 15-minute circles, or nested bands with ``minutes`` (e.g.
+    5, 10, 15: the coverage figures stay those of the 15-minute budget).
     """
     from atlas.demand import demand_points, proxy_demand
     from atlas.geodata import resolve_district
@@ -94,7 +97,9 @@ def briefing_inputs(scope: str | None, *, frames: dict[str, gpd.GeoDataFrame],
     sites = supply_sites(supply, frames=frames, added=added)
     summary = coverage_summary(demand, sites, network=net, supply=supply)
     near = sites[sites.within(shape.buffer(REACH_DEG))]
-    areas = areas_for(near, network=net) if len(near) else gpd.GeoDataFrame(
+    walk: float | list[float] = (list(minutes) if minutes is not None and len(minutes) > 1
+                                 else settings.WALK_MINUTES)
+    areas = areas_for(near, network=net, minutes=walk) if len(near) else gpd.GeoDataFrame(  # type: ignore[arg-type]
         {"method": []}, geometry=[], crs="EPSG:4326")
     badge = scenario.badge(lang) if added is not None and scenario is not None else ""
     return BriefingInputs(scope, summary, areas, supply, badge, net, added)

@@ -208,3 +208,26 @@ def test_static_map_legend_has_one_entry_per_band_in_the_web_colours(tmp_path, l
     assert all(proxy == (method == "euclidean-proxy") for _, _, proxy in drawn)
     lum = [np.mean([int(c[i:i + 2], 16) for i in (1, 3, 5)]) for _, c, _ in drawn]
     assert lum == sorted(lum)
+
+
+def test_briefing_page_with_bands_draws_them_and_the_pack_table_is_the_apps(tmp_path, ningbo_offline):
+    from atlas.catalogue import layer_frame, load_catalogue, read_source
+    from atlas.coverage_brief import briefing_inputs, render_coverage_briefing
+    from atlas.downloads import band_shares_table
+
+    layers = load_catalogue()
+    frames = {lyr.id: layer_frame(lyr, read_source(lyr.source)) for lyr in layers}
+    brief = briefing_inputs("江北区", frames=frames, districts=load_districts(), population=load_population(),
+                            supply="both", minutes=(5, 10, 15))
+    assert sorted(brief.areas.minutes.unique()) == [5.0, 10.0, 15.0]
+    assert brief.summary.budget_m == pytest.approx(1125.0)  # the figures stay the 15-minute ones
+    record: dict = {}
+    render_coverage_briefing(brief, tmp_path / "b.png", layers=layers, frames=frames, lang="en", dpi=50,
+                             record=record)
+    assert [m for m, _, _ in record["legend"]["bands"]] == [5.0, 10.0, 15.0]
+    # the pack's band table (as build_pack writes it) has the app's figures for the district
+    pack = band_shares_table(band_shares(brief.summary, (5, 10, 15), lang="zh", city=False), brief.summary)
+    app = ningbo_offline[1]
+    app = app[app.zone == "江北区"]
+    for col in ("pct_upper", "pct_estimate"):
+        assert pack[fmt.header(col, "zh")].tolist() == [fmt.round_half_up(v, 1) for v in app[col]]

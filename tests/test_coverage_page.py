@@ -158,3 +158,33 @@ def test_uploads_run_within_the_guard_budget(monkeypatch):
     monkeypatch.setattr(settings, "IMPORT_MEMORY_BYTES", 2 * 1024**3)
     at.file_uploader(key="cov_pop_file").set_value(("cells2.csv", csv.encode(), "text/csv")).run()
     assert not at.exception and not at.error  # the same file within the usual budget is read
+
+
+def test_band_shares_table_is_the_engines_and_badged_with_a_scenario():
+    from atlas.coverage_bands import band_header, band_shares, band_view
+    from atlas.i18n import t
+
+    at = _run()
+    head = band_header(5.0, "zh")
+    shown = _table(at, head)
+    assert list(shown.columns) == ["范围", *(band_header(m, "zh") for m in (5.0, 10.0, 15.0))]
+    # the page's figures are the engine's for the same inputs (city, offline, bases + galleries)
+    from atlas.coverage_summary import coverage_summary
+    from atlas.demand import proxy_demand
+    from atlas.geodata import load_districts, load_population
+    from atlas.supply import supply_sites
+
+    engine = coverage_summary(proxy_demand(load_districts(), load_population()), supply_sites("both"),
+                              supply="both")
+    assert shown.equals(band_view(band_shares(engine, lang="zh"), "zh"))
+    assert any(c.value == t("bands_by_area", "zh") for c in at.caption)
+    at.session_state["scenario"].add_site(121.5512, 29.8274)
+    at.run()
+    assert not at.exception
+    assert any(m.value == t("bands_title", "zh") for m in at.subheader)
+    badge = at.session_state["scenario"].badge("zh")
+    assert any(c.value == "⚑ " + badge for c in at.caption)
+    from atlas.scenarios import sites_frame
+
+    added = engine.with_added_sites(sites_frame(at.session_state["scenario"], "zh"))
+    assert _table(at, head).equals(band_view(band_shares(added, lang="zh"), "zh"))  # the site counts

@@ -239,3 +239,32 @@ def test_the_coverage_briefing_page_is_made_for_the_chosen_district_and_withdraw
     assert "ex_brief_pdf_download" in _downloads(at)
     at.radio(key="ex_brief_supply").set_value("bases").run()  # another supply: other figures
     assert "ex_brief_pdf_download" not in _downloads(at) and not _made(at, "brief_pdf")["data"]
+
+
+def test_bands_reach_the_static_map_the_html_and_the_subtitle(monkeypatch):
+    from ui import exporter
+
+    drawn: dict = {}
+    real = exporter.render_static_map
+
+    def spy(*args, **kwargs):
+        drawn["areas"] = kwargs.get("areas")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(exporter, "render_static_map", spy)
+    at = _page()
+    assert at.checkbox(key="ex_bands").proto.disabled  # bands of circles only when circles are drawn
+    at.multiselect(key="ex_layers").set_value(["districts", "kepu_sites"])
+    at.multiselect(key="ex_districts").set_value(["海曙区"])
+    at.checkbox(key="ex_areas").check().run()
+    at.checkbox(key="ex_bands").check().run()
+    month = f"{date.today().year}年{date.today().month}月"
+    assert at.text_input(key="ex_sub").proto.placeholder == f"科普设施分布 · 5/10/15 分钟步行圈 · {month}"
+    at.button(key="ex_png_make").click().run()
+    assert not at.exception and not at.error
+    assert sorted(drawn["areas"].minutes.unique()) == [5.0, 10.0, 15.0]
+    html = exporter._html(("districts", "kepu_sites"), ("海曙区",), "en", exporter.BANDS).decode()
+    for m in ("5", "10", "15"):
+        assert f"{m}-minute walk" in html
+    _english(at)
+    assert at.checkbox(key="ex_bands").value  # kept across the language switch

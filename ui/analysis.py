@@ -147,13 +147,13 @@ def options_key(options: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def export_html(visible: tuple[str, ...], districts: tuple[str, ...], lang: str, with_areas: bool,
+def export_html(visible: tuple[str, ...], districts: tuple[str, ...], lang: str, minutes: tuple[float, ...],
                 token: tuple[str, ...], _make: Any) -> bytes:
     """The standalone HTML export of a view, made by ``_make`` once per view and data version.
 
     ``_make`` (the page's builder) is not part of the cache key.
     """
-    return _make(visible, districts, lang, with_areas)
+    return _make(visible, districts, lang, minutes)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

@@ -42,11 +42,13 @@ from atlas.names import district_name
 from atlas.scenarios import Scenario
 from atlas.service_area import areas_for
 from atlas.staticmap import briefing_subtitle, district_mask, map_title
-from atlas.webmap import areas_group, build_map
+from atlas.webmap import areas_group, band_overlays, build_map
 from ui import analysis, common, memory
 
 PAGE = "export"
-WIDGETS = ("ex_layers", "ex_districts", "ex_title", "ex_sub", "ex_preset", "ex_areas")
+WIDGETS = ("ex_layers", "ex_districts", "ex_title", "ex_sub", "ex_preset", "ex_areas", "ex_bands")
+#: The walking bands of graduated circles (minutes).
+BANDS = (5.0, 10.0, 15.0)
 MADE = "ex_made"  # kind -> {"inputs": ..., "data": bytes, "file": str}
 
 
@@ -60,6 +62,12 @@ class View:
     subtitle: str
     preset: str
     with_areas: bool
+    bands: bool = False  # the circles as nested 5/10/15-minute bands
+
+    @property
+    def minutes(self) -> tuple[float, ...]:
+        """The circles' walking times: the bands, or the 15-minute circle alone."""
+        return BANDS if self.bands else (BANDS[-1],)
 
 
 district_label = district_name  # the Export page's name for atlas.names.district_name
@@ -72,7 +80,7 @@ def choose_view(lang: str) -> View:
     names = common.districts().name_zh.tolist()
     memory.restore(PAGE, lang, {
         "ex_layers": [lyr.id for lyr in layers if lyr.visible], "ex_districts": [],
-        "ex_title": "", "ex_sub": "", "ex_preset": "a4-landscape", "ex_areas": False,
+        "ex_title": "", "ex_sub": "", "ex_preset": "a4-landscape", "ex_areas": False, "ex_bands": False,
     }, options={"ex_layers": list(titles), "ex_districts": names, "ex_preset": list(PRESETS)})
     visible = st.multiselect(t("layers", lang), list(titles), key="ex_layers",
                              format_func=titles.__getitem__)
@@ -85,22 +93,27 @@ def choose_view(lang: str) -> View:
                           help=t("export_title_auto", lang))
     subtitle = st.text_input(t("export_subtitle", lang), key="ex_sub",
                              placeholder=auto_subtitle(visible, chosen, lang,
-                                                       with_areas=bool(st.session_state["ex_areas"])),
+                                                       with_areas=bool(st.session_state["ex_areas"]),
+                                                       bands=bool(st.session_state["ex_bands"])),
                              help=t("export_title_auto", lang))
     preset = st.selectbox(t("export_preset", lang), sorted(PRESETS), key="ex_preset",
                           format_func=lambda p: t(f"preset_{p}", lang))
-    with_areas = st.checkbox(t("export_with_areas", lang), key="ex_areas")
+    a1, a2 = st.columns(2)
+    with_areas = a1.checkbox(t("export_with_areas", lang), key="ex_areas")
+    bands = a2.checkbox(t("export_bands", lang), key="ex_bands", disabled=not with_areas)
     memory.remember(PAGE, lang, WIDGETS)
-    return View(tuple(visible), tuple(chosen), title, subtitle, str(preset), bool(with_areas))
+    return View(tuple(visible), tuple(chosen), title, subtitle, str(preset), bool(with_areas),
+                bool(with_areas and bands))
 
 
-def auto_subtitle(visible: list[str], chosen: list[str], lang: str, *, with_areas: bool) -> str:
+def auto_subtitle(visible: list[str], chosen: list[str], lang: str, *, with_areas: bool,
+                  bands: bool = False) -> str:
     """The subtitle a map gets when the field is left empty (the map's own default)."""
     frames = common.layer_frames()
     drawn = [(lyr, frames[lyr.id][district_mask(frames[lyr.id], chosen)])
              for lyr in common.catalogue() if lyr.id in visible and lyr.id in frames
              and lyr.id != "districts"]
-    return briefing_subtitle(drawn, lang, service_areas=with_areas)
+    return briefing_subtitle(drawn, lang, service_areas=with_areas, bands=BANDS if bands else ())
 
 
 def data_token() -> tuple[str, ...]:
@@ -136,7 +149,7 @@ def map_downloads(view: View, lang: str) -> None:
                        file=file_name(view, lang, f".{kind}", view.preset, lang),
                        mime="image/png" if kind == "png" else "application/pdf")
     # built only when downloaded (a callable), once per view for everyone (ui/analysis.py)
-    html_key = (view.visible, view.districts, lang, view.with_areas, data_token())
+    html_key = (view.visible, view.districts, lang, view.minutes if view.with_areas else (), data_token())
     c3.download_button(t("export_html", lang), lambda: analysis.export_html(*html_key, _html),
                        file_name(view, lang, ".html", lang), "text/html", disabled=empty)
     _made_on_click(c4, kind="gpkg", label="GeoPackage", inputs=inputs, disabled=empty, lang=lang,
@@ -195,7 +208,7 @@ def _pack_slot() -> threading.BoundedSemaphore:
 
 @st.cache_resource(show_spinner=False, max_entries=3)
 def _pack(districts: tuple[str, ...], lang: str, preset: str, day: str,
-          networks: tuple[Any, ...]) -> bytes:
+          networks: tuple[Any, ...], minutes: tuple[float, ...] = ()) -> bytes:
     """The briefing pack of these inputs, built once per day for every session (a ZIP, ≤ 30 MB)."""
     from atlas.briefing import pack_zip
 
@@ -204,7 +217,7 @@ def _pack(districts: tuple[str, ...], lang: str, preset: str, day: str,
         raise ExportError(t("export_pack_busy", "zh"), t("export_pack_busy", "en"))
     try:
         return pack_zip(lang=lang, preset=preset, districts=districts or None,
-                        time_s=120.0 + 60.0 * (len(districts) or 10))
+                        time_s=120.0 + 60.0 * (len(districts) or 10), minutes=minutes or None)
     finally:
         slot.release()
 
@@ -216,7 +229,8 @@ def pack_download(view: View, lang: str) -> None:
     names = view.districts
     networks = tuple(common.cached_network_record(f"district:{code}") for code in
                      common.districts().set_index("name_zh").loc[list(names), "adcode"]) if names else ()
-    inputs = (names, lang, view.preset, date.today().isoformat(), networks)
+    bands = view.minutes if view.bands else ()  # the pack's circles follow the circles chosen above
+    inputs = (names, lang, view.preset, date.today().isoformat(), networks, bands)
     made = st.session_state.setdefault(MADE, {})
     if st.button(t("export_pack", lang), key="ex_pack_make"):
         where = "、".join(district_label(n, lang) for n in names) or t("all_districts", lang)
@@ -292,8 +306,8 @@ def _briefing(kind: str, scope: str | None, supply: str, preset: str, lang: str,
                                                         preset=preset), f"brief.{kind}")
 
 
-def _areas(chosen: tuple[str, ...]) -> gpd.GeoDataFrame | None:
-    """15-minute circles of the 科普 sites in view.
+def _areas(chosen: tuple[str, ...], minutes: tuple[float, ...] = BANDS[-1:]) -> gpd.GeoDataFrame | None:
+    """15-minute circles (or nested bands, ``minutes``) of the 科普 sites in view.
 
     On the district's cached network when one district with a network is chosen, else labelled
     straight-line proxies.
@@ -308,7 +322,7 @@ def _areas(chosen: tuple[str, ...]) -> gpd.GeoDataFrame | None:
     if len(chosen) == 1:
         code = common.districts().set_index("name_zh").loc[chosen[0], "adcode"]
         net = common.cached_network_for(f"district:{code}")
-    return areas_for(sites, network=net)
+    return areas_for(sites, network=net, minutes=list(minutes) if len(minutes) > 1 else minutes[0])
 
 
 def _bytes_of(write: Callable[[Path], Path], name: str) -> bytes:
@@ -323,13 +337,18 @@ def _static(kind: str, view: View, lang: str) -> bytes:
         common.catalogue(), common.layer_frames(), p, title=view.title.strip() or None,
         subtitle=view.subtitle.strip() or None, lang=lang, preset=view.preset,
         visible=view.visible, districts=view.districts or None,
-        areas=_areas(view.districts) if view.with_areas else None), f"map.{kind}")
+        areas=_areas(view.districts, view.minutes) if view.with_areas else None), f"map.{kind}")
 
 
-def _html(visible: tuple[str, ...], chosen: tuple[str, ...], lang: str, with_areas: bool) -> bytes:
-    """The standalone interactive map of a view (the builder :func:`ui.analysis.export_html` calls)."""
-    area_frame = _areas(chosen) if with_areas else None
+def _html(visible: tuple[str, ...], chosen: tuple[str, ...], lang: str, minutes: tuple[float, ...]) -> bytes:
+    """The standalone interactive map of a view (the builder :func:`ui.analysis.export_html` calls).
+
+    ``minutes`` are the circles' walking times (none: no circles; several: nested bands).
+    """
+    area_frame = _areas(chosen, minutes) if minutes else None
+    groups = [] if area_frame is None else [o.group() for o in band_overlays(area_frame, lang=lang)] \
+        if len(minutes) > 1 else [areas_group(area_frame, lang=lang)]
     fmap = build_map(common.catalogue(), common.layer_frames(), lang=lang, basemap="none", visible=visible,
                      districts=chosen or None, layer_control=True, tasks=common.tasks_by_number(),
-                     extra_groups=[areas_group(area_frame, lang=lang)] if area_frame is not None else [])
+                     extra_groups=groups)
     return _bytes_of(lambda p: save_html(fmap, p), "atlas.html")

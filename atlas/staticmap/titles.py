@@ -45,12 +45,13 @@ def month_label(day: date, lang: str) -> str:
 
 def briefing_subtitle(drawn: Sequence[tuple[Layer, gpd.GeoDataFrame]], lang: str, *,
                       today: date | None = None, service_areas: bool = False,
-                      gaps: bool = False) -> str:
+                      gaps: bool = False, bands: Sequence[float] = ()) -> str:
     """A briefing subtitle: what the map is about, then the month ("科创载体与科普设施分布 · 2026年11月").
 
     The topic follows the categories of the features drawn (``drawn``: each layer with the
     features it shows): innovation carriers, 科普 facilities or both, else the layers' own
-    titles; then the service areas and gap shading when they are on the map.
+    titles; then the service areas (their walking ``bands`` when graduated: "5/10/15 分钟步行圈")
+    and gap shading when they are on the map.
     """
     cats: set[str] = set()
     titles = []
@@ -66,7 +67,9 @@ def briefing_subtitle(drawn: Sequence[tuple[Layer, gpd.GeoDataFrame]], lang: str
     else:
         topic = ("、" if lang != "en" else ", ").join(titles[:2]) or t("sub_topic_districts", lang)
     parts = [topic]
-    if service_areas:
+    if service_areas and len(bands) > 1:  # graduated: "5/10/15 分钟步行圈"
+        parts.append(t("sub_service_bands", lang, bands="/".join(f"{m:g}" for m in sorted(bands))))
+    elif service_areas:
         parts.append(t("sub_service_areas", lang))
     if gaps:
         parts.append(t("sub_gaps", lang))
@@ -75,10 +78,13 @@ def briefing_subtitle(drawn: Sequence[tuple[Layer, gpd.GeoDataFrame]], lang: str
 
 def map_subtitle(scene: Scene, lang: str, *, today: date | None = None) -> str:
     """The default subtitle of a map (:func:`briefing_subtitle` of what ``scene`` shows in focus)."""
+    from atlas.staticmap.symbols import area_bands
+
     drawn = [(lyr, g[g.focus] if "focus" in g else g) for lyr, g in [*scene.points, *scene.polygons]]
     return briefing_subtitle(drawn, lang, today=today,
                              service_areas=scene.areas is not None and len(scene.areas) > 0,
-                             gaps=scene.cells is not None and len(scene.cells) > 0)
+                             gaps=scene.cells is not None and len(scene.cells) > 0,
+                             bands=area_bands(scene.areas))
 
 
 def crs_words(crs: str, lang: str) -> str:
