@@ -17,33 +17,15 @@ import pytest
 
 from atlas.coverage_bands import band_header
 from atlas.i18n import t
-from tests.e2e_support import chromium, close_page_not_found, needs_chromium, running_app, settle
+from tests.e2e_support import close_page_not_found, needs_chromium, settle
 from tests.test_e2e_language import _TEXT_JS, _offending
+from tests.test_e2e_tables import _GRID, app_url, browser  # the same server and browser fixtures
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
+__all__ = ["app_url", "browser"]  # fixtures used by name
 
 #: Screenshots go here when the folder's parent exists (a developer's machine), else nowhere.
 SHOTS = Path(os.environ.get("ATLAS_SHOTS", "/work/shots/b"))
-
-_GRID = """el => { const sc = el.querySelector('.dvn-scroller');
-  return {shown: [...el.querySelectorAll('table th')].map(h => h.textContent.trim()),
-          scrolls: !!sc && sc.scrollWidth > sc.clientWidth + 1}; }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory, browser):
-    with running_app(tmp_path_factory.mktemp("user"), tmp_path_factory.mktemp("cache")) as url:
-        p = browser.new_page()  # open the main page first (streamlit/streamlit#9624)
-        p.goto(url)
-        p.locator("[data-testid='stSidebarNav']").wait_for(timeout=90_000)
-        p.close()
-        yield url
 
 
 def _bands_page(browser: Any, url: str, lang: str, size: tuple[int, int]) -> Any:

@@ -35,6 +35,9 @@ def show(shares: pd.DataFrame, summary: Any, lang: str, *, badge: str = "", scop
         st.caption(t("bands_network_note", lang))
     if summary.by_area:
         st.caption(t("bands_by_area", lang))
+    missing = summary.supply_note(lang=lang)  # why some districts read "—"
+    if missing:
+        st.caption(md_escape(missing))
     if scope:
         st.caption(t("bands_scope", lang, scope=md_escape(scope)))
     show_table(band_view(shares, lang, total=total), lang, key=f"bands_{lang}")
