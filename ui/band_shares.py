@@ -21,10 +21,11 @@ from ui.tables import show_table
 
 
 def show(shares: pd.DataFrame, summary: Any, lang: str, *, badge: str = "", scope: str = "",
-         total: str | None = None) -> None:
+         total: str | None = None, say_missing: bool = False) -> None:
     """Heading, the scenario badge, what the figures are, then the table (a row per district).
 
-    ``total`` names the all-demand row (default: the whole city).
+    ``total`` names the all-demand row (default: the whole city); ``say_missing`` says why a
+    district reads "—" (its supply source lists no row), on pages that do not say it already.
     """
     st.subheader(t("bands_title", lang))
     if badge:
@@ -35,9 +36,8 @@ def show(shares: pd.DataFrame, summary: Any, lang: str, *, badge: str = "", scop
         st.caption(t("bands_network_note", lang))
     if summary.by_area:
         st.caption(t("bands_by_area", lang))
-    missing = summary.supply_note(lang=lang)  # why some districts read "—"
-    if missing:
-        st.caption(md_escape(missing))
+    if say_missing and summary.supply_note(lang=lang):
+        st.caption(md_escape(summary.supply_note(lang=lang)))
     if scope:
         st.caption(t("bands_scope", lang, scope=md_escape(scope)))
     show_table(band_view(shares, lang, total=total), lang, key=f"bands_{lang}")

@@ -272,7 +272,7 @@ def band_shares(area: object, area_geom: shapely.Geometry, label: str, chosen: l
     if got is None:
         return None
     scope = district_name(district, lang) if district else t("bands_scope_area", lang)
-    band_table.show(got[0], got[1], lang, scope=scope, total=t("bands_total", lang))
+    band_table.show(got[0], got[1], lang, scope=scope, total=t("bands_total", lang), say_missing=True)
     return got
 
 
