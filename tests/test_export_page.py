@@ -259,7 +259,7 @@ def test_bands_reach_the_static_map_the_html_and_the_subtitle(monkeypatch):
     at.checkbox(key="ex_areas").check().run()
     at.checkbox(key="ex_bands").check().run()
     month = f"{date.today().year}年{date.today().month}月"
-    assert at.text_input(key="ex_sub").proto.placeholder == f"科普设施分布 · 5/10/15 分钟步行圈 · {month}"
+    assert at.text_input(key="ex_sub").proto.placeholder == f"科普设施分布 · 5/10/15 分钟分级服务圈 · {month}"
     at.button(key="ex_png_make").click().run()
     assert not at.exception and not at.error
     assert sorted(drawn["areas"].minutes.unique()) == [5.0, 10.0, 15.0]

@@ -143,3 +143,23 @@ def test_bands_show_who_lives_within_each_band_as_the_engine_and_say_why_unknown
     shown = next(d.value for d in at.dataframe if band_header(5.0, "zh") in d.value.columns)
     assert set(shown.iloc[0, 1:]) == {"—"}
     assert any("奉化区" in c.value and "科普画廊" in c.value for c in at.caption)
+
+
+def test_bands_on_a_walking_network_are_one_value_per_band_that_nests():
+    import re
+
+    from atlas.coverage_bands import band_header
+
+    at = _run("en")
+    at.selectbox(key="sa_district").select("鄞州区").run()
+    at.file_uploader(key="sa_upload").set_value(("grid.osm", GRID.read_bytes(), "application/xml")).run()
+    next(b for b in at.button if b.label == t("sa_build_upload", "en")).click().run()
+    at.radio(key="sa_preset").set_value("bands").run()
+    assert not at.exception
+    assert any(c.value == t("bands_network_note", "en") for c in at.caption)
+    shown = next(d.value for d in at.dataframe if band_header(5.0, "en") in d.value.columns)
+    assert list(shown["Place"]) == ["Yinzhou"]
+    cells = [shown[band_header(m, "en")].iloc[0] for m in (5.0, 10.0, 15.0)]
+    assert all(re.fullmatch(r"\d+\.\d %", c) for c in cells), cells  # a value, not bounds
+    values = [float(c.split()[0]) for c in cells]
+    assert values == sorted(values) and values[-1] > 0

@@ -28,7 +28,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sub_topic_kepu": ("科普设施分布", "Science-popularisation facilities"),
     "sub_topic_districts": ("行政区划", "Administrative divisions"),
     "sub_service_areas": ("15分钟科普服务圈", "15-minute science service circles"),
-    "sub_service_bands": ("{bands} 分钟步行圈", "{bands}-minute walking bands"),
+    "sub_service_bands": ("{bands} 分钟分级服务圈", "{bands}-minute service bands"),
     "export_bands": ("分 5/10/15 分钟三级（颜色越深越近）", "As 5/10/15-minute bands (darker is nearer)"),
     "sub_gaps": ("覆盖缺口", "coverage gaps"),
     "attr_user_import": ("用户导入", "imported by the user"),

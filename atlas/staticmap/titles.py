@@ -50,7 +50,7 @@ def briefing_subtitle(drawn: Sequence[tuple[Layer, gpd.GeoDataFrame]], lang: str
 
     The topic follows the categories of the features drawn (``drawn``: each layer with the
     features it shows): innovation carriers, 科普 facilities or both, else the layers' own
-    titles; then the service areas (their walking ``bands`` when graduated: "5/10/15 分钟步行圈")
+    titles; then the service areas (their ``bands`` when graduated: "5/10/15 分钟分级服务圈")
     and gap shading when they are on the map.
     """
     cats: set[str] = set()
