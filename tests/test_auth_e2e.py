@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from atlas.accounts import add_user
+from atlas.i18n import t
 from tests import hostile_files as hf
 from tests.e2e_support import (
     assert_clean,
@@ -98,7 +99,7 @@ def open_page(browser, url: str, *, headers: dict[str, str] | None = None):
 
 def sign_in(page, name: str, password: str) -> None:
     page.get_by_label("用户名").fill(name)
-    page.get_by_label("密码").fill(password)
+    page.get_by_label("密码", exact=True).fill(password)
     page.get_by_role("button", name="登录", exact=True).click()
     page.wait_for_timeout(800)
     settle(page, timeout_ms=120_000)
@@ -121,6 +122,15 @@ def test_signing_in_wrong_and_right_and_a_viewer_cannot_import_or_save(local_app
     assert page.get_by_role("button", name="登录", exact=True).count() == 1
     assert page.locator("[data-testid='stSidebarNav']").count() == 0
     assert page.locator("[data-testid='stFileUploader']").count() == 0
+    # Streamlit's own label of the password field's eye button is in the page's language too
+    eye = page.locator("[data-testid='stTextInputRootElement'] button[aria-pressed]")
+    eye.first.wait_for(timeout=30_000)
+    assert eye.first.get_attribute("aria-label") == "显示密码"
+    eye.first.click()
+    page.wait_for_function("() => document.querySelector("
+                           "\"[data-testid='stTextInputRootElement'] button[aria-pressed='true']\")"
+                           "?.getAttribute('aria-label') === '隐藏密码'", timeout=30_000)
+    eye.first.click()
     sign_in(page, "li", "not the password")
     assert "用户名或密码错误" in main_text(page)
     sign_in(page, "nobody", VIEWER_PW)
@@ -161,9 +171,9 @@ def test_an_editor_imports_and_saves_and_the_history_names_the_editor(local_app,
     path = tmp_path / "编辑者清单.csv"
     path.write_bytes(data)
     page.locator("[data-testid='stFileUploader'] input[type=file]").first.set_input_files(str(path))
-    page.get_by_text("WGS84 (GPS/OSM)", exact=True).first.wait_for(timeout=90_000)
+    page.get_by_text(t("datum_name_wgs84", "zh"), exact=True).first.wait_for(timeout=90_000)
     settle(page, timeout_ms=120_000)
-    page.get_by_text("WGS84 (GPS/OSM)", exact=True).first.click()
+    page.get_by_text(t("datum_name_wgs84", "zh"), exact=True).first.click()
     settle(page, timeout_ms=120_000)
     page.get_by_role("button", name="保存有效行为我的图层").click()
     page.get_by_text("已保存为新图层：v1").wait_for(timeout=180_000)

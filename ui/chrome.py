@@ -5,7 +5,9 @@ drop files here", "Upload" and "200MB per file", the multiselect's "Select all" 
 to select", the "Press Enter to apply" hint. Where a widget takes the text as a parameter
 (``placeholder``) the pages pass it; the rest are put into the page's language here, once per
 page: a small script in the page replaces exactly these texts as Streamlit draws them (and puts
-the English back when the planner switches to English). Nothing else in the page is touched.
+the English back when the planner switches to English), in text and in the placeholder,
+``aria-label`` and ``title`` attributes (the password field's "Show password"). Nothing else in
+the page is touched.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ WIDGET_TEXTS_ZH: dict[str, str] = {
     "Clear all": "全部清除",
     "Running...": "运行中…",
     "Stop": "停止",
+    "Show password": "显示密码",
+    "Hide password": "隐藏密码",
+    "Clear entry": "清除输入",
 }
 
 #: Texts with a number or a list in them: (regular expression, replacement).

@@ -33,18 +33,31 @@ window.atlasWidgetTexts = function (cfg) {
       return;
     }
     if (node.nodeType !== 1) { return; }
-    if (node.hasAttribute("placeholder")) { fixPh(node); }
+    fixAttrs(node);
     var walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT);
     var n, seen = [];
     while ((n = walker.nextNode())) { seen.push(n); }
-    seen.forEach(function (x) { if (x.nodeType === 3) { fix(x); } else if (x.hasAttribute("placeholder")) { fixPh(x); } });
+    seen.forEach(function (x) { if (x.nodeType === 3) { fix(x); } else { fixAttrs(x); } });
   }
-  function fixPh(el) {
-    var p = el.getAttribute("placeholder");
-    if (w.__atlasLang === "zh") {
-      var q = zh(p);
-      if (q !== null && q !== p) { el.__atlasPh = p; el.setAttribute("placeholder", q); }
-    } else if (el.__atlasPh) { el.setAttribute("placeholder", el.__atlasPh); el.__atlasPh = null; }
+  /* Texts Streamlit puts in attributes: a placeholder, a button's label for screen readers
+   * ("Show password") and its tooltip. */
+  var ATTRS = ["placeholder", "aria-label", "title"];
+  function fixAttrs(el) {
+    for (var i = 0; i < ATTRS.length; i++) {
+      if (el.hasAttribute(ATTRS[i])) { fixAttr(el, ATTRS[i]); }
+    }
+  }
+  function fixAttr(el, name) {
+    /* done[name] = [English, Chinese put in its place]: back to English only if still ours */
+    var p = el.getAttribute(name), done = el.__atlasAttr || (el.__atlasAttr = {}), d = done[name];
+    if (p === null) { return; }
+    if (w.__atlasLang !== "zh") {
+      if (d && p === d[1]) { done[name] = null; el.setAttribute(name, d[0]); }
+      return;
+    }
+    if (d && p === d[1]) { return; }
+    var q = zh(p);
+    if (q !== null && q !== p) { done[name] = [p, q]; el.setAttribute(name, q); }
   }
   w.__atlasLang = cfg.lang;
   fix(document.body);
@@ -52,10 +65,10 @@ window.atlasWidgetTexts = function (cfg) {
   w.__atlasTexts = new MutationObserver(function (records) {
     records.forEach(function (r) {
       if (r.type === "characterData") { fix(r.target); }
-      else if (r.type === "attributes") { fixPh(r.target); }
+      else if (r.type === "attributes") { fixAttr(r.target, r.attributeName); }
       else { r.addedNodes.forEach(fix); }
     });
   });
   w.__atlasTexts.observe(document.body, {childList: true, subtree: true, characterData: true,
-                                         attributes: true, attributeFilter: ["placeholder"]});
+                                         attributes: true, attributeFilter: ATTRS});
 };
