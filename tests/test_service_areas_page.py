@@ -163,3 +163,17 @@ def test_bands_on_a_walking_network_are_one_value_per_band_that_nests():
     assert all(re.fullmatch(r"\d+\.\d %", c) for c in cells), cells  # a value, not bounds
     values = [float(c.split()[0]) for c in cells]
     assert values == sorted(values) and values[-1] > 0
+
+
+def test_bands_of_a_box_with_a_network_say_the_shares_are_straight_line():
+    at = _run("en")
+    at.radio(key="sa_mode").set_value("bbox").run()
+    at.text_input(key="sa_bbox").input("121.52,29.79,121.56,29.83").run()
+    at.file_uploader(key="sa_upload").set_value(("grid.osm", GRID.read_bytes(), "application/xml")).run()
+    next(b for b in at.button if b.label == t("sa_build_upload", "en")).click().run()
+    at.radio(key="sa_preset").set_value("bands").run()
+    assert not at.exception
+    assert any(s.value.startswith(t("sa_network_ok", "en")) for s in at.success)  # walking circles
+    notes = [c.value for c in at.caption]
+    assert t("bands_straight_line_area", "en", detour="1.3") in notes  # but straight-line shares
+    assert t("bands_bounds_note", "en", detour="1.3") not in notes  # never "no walking network"

@@ -21,17 +21,19 @@ from ui.tables import show_table
 
 
 def show(shares: pd.DataFrame, summary: Any, lang: str, *, badge: str = "", scope: str = "",
-         total: str | None = None, say_missing: bool = False) -> None:
+         total: str | None = None, say_missing: bool = False, network_areas: bool = False) -> None:
     """Heading, the scenario badge, what the figures are, then the table (a row per district).
 
     ``total`` names the all-demand row (default: the whole city); ``say_missing`` says why a
-    district reads "—" (its supply source lists no row), on pages that do not say it already.
+    district reads "—" (its supply source lists no row), on pages that do not say it already;
+    ``network_areas`` says that the circles are walking areas while the shares are not.
     """
     st.subheader(t("bands_title", lang))
     if badge:
         st.caption("⚑ " + md_escape(badge))
     if summary.method == METHOD_BOUNDS:
-        st.caption(t("bands_bounds_note", lang, detour=f"{summary.detour_factor:g}"))
+        key = "bands_straight_line_area" if network_areas else "bands_bounds_note"
+        st.caption(t(key, lang, detour=f"{summary.detour_factor:g}"))
     else:
         st.caption(t("bands_network_note", lang))
     if summary.by_area:

@@ -266,13 +266,15 @@ def band_shares(area: object, area_geom: shapely.Geometry, label: str, chosen: l
     if areas is None or areas.minutes.nunique() <= 1:
         return None
     district = area if isinstance(area, str) and not area.startswith("bbox:") else None
+    network = common.cached_network_record(label)
     key = (shapely.to_wkb(area_geom), district, tuple(chosen), analysis.layers_token(tuple(chosen)),
-           common.cached_network_record(label), analysis.options_key(opts))
+           network, analysis.options_key(opts))
     got = analysis.area_band_shares(key, lang)
     if got is None:
         return None
     scope = district_name(district, lang) if district else t("bands_scope_area", lang)
-    band_table.show(got[0], got[1], lang, scope=scope, total=t("bands_total", lang), say_missing=True)
+    band_table.show(got[0], got[1], lang, scope=scope, total=t("bands_total", lang), say_missing=True,
+                    network_areas=network is not None and district is None)
     return got
 
 

@@ -68,6 +68,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "straight line × detour factor {detour}, an estimate; “at most” is the "
                           "straight-line upper bound (walking is never shorter, so the real share is "
                           "no higher)."),
+    "bands_straight_line_area": ("框选或手绘范围的人口只能按面积均摊，这些占比按直线距离计算，"
+                                 "不是步行结果：“估计”为直线距离 × 绕行系数 {detour} 的估计值，"
+                                 "“上限”为直线上限（实际不会更高）。",
+                                 "People of a box or drawn area can only be spread by area, so these shares "
+                                 "are measured in straight lines, not walking results: “estimate” is the "
+                                 "straight line × detour factor {detour}, an estimate; “at most” is the "
+                                 "straight-line upper bound (the real share is no higher)."),
     "bands_by_area": ("人口按面积均摊：占比是按面积折算的人口占比（约），不是实际居住人口的占比。",
                       "People are spread evenly by area: each share is ≈ the share of people if spread "
                       "evenly by area, not of where people really live."),
