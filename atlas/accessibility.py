@@ -48,7 +48,7 @@ from atlas.odmatrix import NETWORK, SiteDemandMatrix, lonlat_xy, network_matrix
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from atlas.coverage_summary import CoverageSummary
+    from atlas.coverage.summary import CoverageSummary
 
 DECAYS = ("gaussian", "bands")
 
@@ -229,7 +229,7 @@ class Accessibility:
         g = g.reset_index()
         missing = (g.population > 0) & (g.known <= 0)
         denom = g.known.where(g.known > 0)
-        from atlas.coverage_summary import SUPPLY_DATA_MISSING
+        from atlas.coverage.summary import SUPPLY_DATA_MISSING
 
         return pd.DataFrame({
             "zone": g.zone.astype(str), "population": g.population.where(missing, g.known),
@@ -245,7 +245,7 @@ class Accessibility:
 
     def by_zone(self, zones: gpd.GeoDataFrame, *, name_column: str = "zone") -> pd.DataFrame:
         """Scores per planner's zone; every zone gets a row."""
-        from atlas.coverage_summary import assign_zones
+        from atlas.coverage.summary import assign_zones
 
         label = assign_zones(self.demand, zones, name_column=name_column)
         inside = label != ""
@@ -300,7 +300,7 @@ def accessibility(summary: CoverageSummary, sites: gpd.GeoDataFrame, *, decay: s
     Parameters
     ----------
     summary : CoverageSummary
-        From :func:`atlas.coverage_summary.coverage_summary` for the same ``sites`` (in order).
+        From :func:`atlas.coverage.summary.coverage_summary` for the same ``sites`` (in order).
     sites : geopandas.GeoDataFrame
         The sites, with a ``capacity_column`` (as :func:`atlas.supply.supply_sites` gives);
         without one every site counts 1.

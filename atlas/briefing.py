@@ -21,9 +21,9 @@ import geopandas as gpd
 import pandas as pd
 
 from atlas.catalogue import layer_frame, load_catalogue, read_source
-from atlas.coverage_bands import band_shares
-from atlas.coverage_brief import BriefingInputs, briefing_inputs, render_coverage_briefing
-from atlas.coverage_summary import CoverageSummary
+from atlas.coverage.bands import band_shares
+from atlas.coverage.brief import BriefingInputs, briefing_inputs, render_coverage_briefing
+from atlas.coverage.summary import CoverageSummary
 from atlas.downloads import band_shares_table, csv_bytes, district_coverage_table
 from atlas.errors import AtlasError
 from atlas.export import ExportError, layer_tables, save_html, write_geopackage
@@ -49,7 +49,7 @@ def district_analysis(name: str, *, frames: dict[str, gpd.GeoDataFrame],
     Every placed 科普 site of ``supply`` (bases, galleries or both, as in the app) counts, in or
     outside the district; the service areas drawn are those of the sites that can reach into
     the district. Uses the district's cached walking network when there is one; offline the
-    figures are bounds (:func:`atlas.coverage_summary.coverage_summary`, the app's function).
+    figures are bounds (:func:`atlas.coverage.summary.coverage_summary`, the app's function).
     Returns (summary, areas, recommended, method); ``summary.cells()``/``gaps()`` feed maps.
     """
     brief = briefing_inputs(name, frames=frames, districts=districts, population=population,
@@ -87,7 +87,7 @@ def build_pack(out: str | Path, *, lang: str = "zh", preset: str = "a4-landscape
 
     Contents: ``city.png``/``city.pdf`` (all layers), ``city_coverage.png``/``.pdf`` (the
     city's coverage briefing page), per district its coverage briefing page
-    ``<adcode>_<name>.png``/``.pdf`` (:func:`atlas.coverage_brief.render_coverage_briefing`:
+    ``<adcode>_<name>.png``/``.pdf`` (:func:`atlas.coverage.brief.render_coverage_briefing`:
     gaps, the ``supply``'s circles, figures and table) and ``_coverage.csv``, ``atlas.html``
     (self-contained interactive map),
     ``atlas.gpkg`` (every layer, service areas, coverage cells, recommended sites),
@@ -96,7 +96,7 @@ def build_pack(out: str | Path, *, lang: str = "zh", preset: str = "a4-landscape
 
     With several ``minutes`` (e.g. 5, 10, 15) the circles are nested walking bands on every
     map and in the data (a ``minutes`` column), and ``coverage_bands.csv`` gives each district's
-    people within each band (:func:`atlas.coverage_bands.band_shares`, the app's figures).
+    people within each band (:func:`atlas.coverage.bands.band_shares`, the app's figures).
     """
     report = progress or (lambda _s, _f: None)
     outdir = Path(out)

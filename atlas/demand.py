@@ -181,7 +181,7 @@ def proxy_demand(districts: gpd.GeoDataFrame, population: pd.DataFrame, *,
 def cell_radius_m(cells: np.ndarray) -> np.ndarray:
     """Distance (m) from each H3 cell's centre to its farthest vertex: how far its people may be.
 
-    Coverage bounds (:mod:`atlas.coverage_summary`) use it as the demand point's ``extent_m``.
+    Coverage bounds (:mod:`atlas.coverage.summary`) use it as the demand point's ``extent_m``.
     """
     out = np.empty(len(cells))
     for i, c in enumerate(cells):

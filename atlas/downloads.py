@@ -73,7 +73,7 @@ class Download:
 
 
 def _population_method(v: Any, lang: str) -> str:
-    from atlas.coverage_text import demand_label
+    from atlas.coverage.text import demand_label
 
     return demand_label(str(v), lang, form="qualifier")
 
@@ -306,7 +306,7 @@ def coverage_downloads(summary: Any, *, gaps: gpd.GeoDataFrame, access: Any, rec
 
     Parameters
     ----------
-    summary : atlas.coverage_summary.CoverageSummary
+    summary : atlas.coverage.summary.CoverageSummary
         The coverage shown (its people headers say how people were placed).
     gaps, access, reco, by, acc_by, zones
         The gap clusters, E2SFCA result, recommended sites, coverage and E2SFCA by district,
@@ -348,13 +348,13 @@ def coverage_downloads(summary: Any, *, gaps: gpd.GeoDataFrame, access: Any, rec
 
 def band_shares_table(shares: pd.DataFrame, summary: Any, lang: str = "zh", *,
                       total: str | None = None) -> pd.DataFrame:
-    """Figures per walking band (:func:`atlas.coverage_bands.band_shares`) as a briefing table.
+    """Figures per walking band (:func:`atlas.coverage.bands.band_shares`) as a briefing table.
 
     One row per band and district (then the whole city), every figure the page's band table
     shows and more (bounds, certain gaps, status, notes), people headed by how they were placed;
     ``total`` names the all-demand row (default: the whole city).
     """
-    from atlas.coverage_bands import band_table
+    from atlas.coverage.bands import band_table
 
     return briefing_table(band_table(shares, lang, total=total), lang, headers=people_headers(summary, lang))
 

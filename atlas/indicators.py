@@ -7,7 +7,7 @@ its current value *where the atlas can measure it*, and says how:
 * ``count`` — a count of the sites the atlas lists (a lower bound of the real number where the
   atlas's list is known to be incomplete, and marked so);
 * ``network`` / ``straight-line-bounds`` — the 15-minute coverage from
-  :mod:`atlas.coverage_summary` (offline: bounds, never one bare number);
+  :mod:`atlas.coverage.summary` (offline: bounds, never one bare number);
 * ``none`` — not measurable from the atlas (enterprise counts, R&D spending, rankings...).
 
 :func:`district_indicators` compares the districts; :func:`task_features` says which tasks have
@@ -190,7 +190,7 @@ def measure_coverage(city: Mapping[str, Any] | None) -> Measurement:
     method = str(city.get("method", ""))
     how = "network" if method == "network" else "straight-line-bounds"
     lo, hi, est = (float(city.get(k, np.nan)) for k in ("pct_lower", "pct_upper", "pct_estimate"))
-    from atlas.coverage_text import certainly_outside
+    from atlas.coverage.text import certainly_outside
 
     note_zh, note_en = (v if isinstance(v := city.get(k), str) else "" for k in ("note", "note_en"))
     left_zh = f"；{note_zh}" if note_zh else ""
@@ -222,7 +222,7 @@ def measure_targets(targets: pd.DataFrame, *, sites: pd.DataFrame, districts: pd
     districts : pandas.DataFrame
         The districts (``name_zh``).
     coverage_city : mapping, optional
-        The city row of a coverage summary (:mod:`atlas.coverage_summary`): ``method``,
+        The city row of a coverage summary (:mod:`atlas.coverage.summary`): ``method``,
         ``pct_lower``, ``pct_upper``, ``pct_estimate``, ``certain_gap_population``.
 
     """
@@ -264,7 +264,7 @@ def district_indicators(sites: pd.DataFrame, districts: pd.DataFrame, population
     galleries : pandas.DataFrame, optional
         The 科普画廊 layer (points with ``district``, the division the point lies in).
     coverage : pandas.DataFrame, optional
-        A coverage-summary district table (:meth:`atlas.coverage_summary.CoverageSummary.by_district`).
+        A coverage-summary district table (:meth:`atlas.coverage.summary.CoverageSummary.by_district`).
     galleries_missing : iterable of str
         Districts the gallery source lists no row for (:func:`atlas.supply.districts_without_data`).
     lang : {"zh", "en"}

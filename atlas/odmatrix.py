@@ -3,7 +3,7 @@
 A :class:`SiteDemandMatrix` stores, for every (site, demand point) pair closer than a cutoff,
 their distance in metres: straight-line (:func:`straight_line_matrix`, a k-d tree's sparse
 distance matrix) or walking along a network (:func:`network_matrix`, one budget-limited
-Dijkstra per site). Coverage bounds (:mod:`atlas.coverage_summary`) and E2SFCA scores
+Dijkstra per site). Coverage bounds (:mod:`atlas.coverage.summary`) and E2SFCA scores
 (:mod:`atlas.accessibility`) are both computed from it, and adding a site appends one row
 instead of recomputing everything (:meth:`SiteDemandMatrix.append`).
 

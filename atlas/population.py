@@ -195,7 +195,7 @@ def cells_demand(cells: pd.DataFrame, *, districts: gpd.GeoDataFrame, population
         table from :func:`reconcile`).
 
     """
-    from atlas.coverage_summary import assign_zones
+    from atlas.coverage.summary import assign_zones
 
     pts = gpd.GeoDataFrame(cells.reset_index(drop=True),
                            geometry=shapely.points(cells.lon.to_numpy(), cells.lat.to_numpy()),
@@ -331,7 +331,7 @@ def zone_table_demand(table: pd.DataFrame, zones: gpd.GeoDataFrame, *, zone_colu
         raise ValidationError("人口表没有可用的人口数", "The table has no usable population figures")
     df = pd.concat(rows, ignore_index=True)
     df["extent_m"] = cell_radius_m(df.h3.to_numpy())
-    from atlas.coverage_summary import assign_zones
+    from atlas.coverage.summary import assign_zones
 
     pts = gpd.GeoDataFrame(df, geometry=shapely.points(df.lon, df.lat), crs=settings.CRS_WGS84)
     pts["district"] = assign_zones(pts, districts, name_column="name_zh")

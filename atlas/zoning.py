@@ -3,7 +3,7 @@
 :func:`read_zones` reads GeoJSON, GeoPackage or a zipped shapefile in any of the import datums
 (WGS84, GCJ-02, BD-09, CGCS2000; a projected CRS stated in the file is converted), keeps its
 polygons, picks a name column and returns zones in WGS84 that
-:meth:`atlas.coverage_summary.CoverageSummary.by_zone` and
+:meth:`atlas.coverage.summary.CoverageSummary.by_zone` and
 :meth:`atlas.accessibility.Accessibility.by_zone` report on.
 """
 

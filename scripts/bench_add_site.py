@@ -31,7 +31,7 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from atlas.accessibility import accessibility
-from atlas.coverage_summary import coverage_summary
+from atlas.coverage.summary import coverage_summary
 from atlas.demand import demand_points, proxy_demand
 from atlas.geodata import load_districts, load_population
 from atlas.network import synthetic_grid

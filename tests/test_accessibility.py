@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from atlas.accessibility import LUO_QI_BANDS, accessibility, decay_weights, e2sfca
-from atlas.coverage_summary import coverage_summary
+from atlas.coverage.summary import coverage_summary
 from atlas.demand import demand_points
 from atlas.errors import ValidationError
 from atlas.network import synthetic_grid

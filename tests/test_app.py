@@ -216,7 +216,7 @@ def test_coverage_page_offline_shows_bounds_and_a_labelled_estimate():
     silent = ["奉化区", "宁海县"]  # the gallery source lists no row there: no score, not a low one
     assert scores.drop(index=silent)[acc].notna().all() and scores.loc[silent, acc].isna().all()
     # no recommendation from area-uniform population: it would be arbitrary
-    from atlas.coverage_summary import demand_label
+    from atlas.coverage.summary import demand_label
 
     assert not any(demand_label("area-uniform", "zh", column="gap_population") in d.value.columns
                    for d in at.dataframe)

@@ -17,8 +17,8 @@ from pypdf import PdfReader
 
 from atlas import fmt
 from atlas.catalogue import layer_frame, load_catalogue, read_source
-from atlas.coverage_brief import briefing_inputs, render_coverage_briefing
-from atlas.coverage_summary import coverage_summary
+from atlas.coverage.brief import briefing_inputs, render_coverage_briefing
+from atlas.coverage.summary import coverage_summary
 from atlas.demand import proxy_demand
 from atlas.geodata import load_districts, load_population
 from atlas.staticmap import PRESETS, build_scene, render_static_map

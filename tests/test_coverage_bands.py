@@ -26,8 +26,8 @@ import shapely
 from atlas import fmt, palette
 from atlas.coverage import band_shares as coverage_band_shares
 from atlas.coverage import coverage
-from atlas.coverage_bands import CITY, band_header, band_shares, band_view, bands_within
-from atlas.coverage_summary import coverage_summary
+from atlas.coverage.bands import CITY, band_header, band_shares, band_view, bands_within
+from atlas.coverage.summary import coverage_summary
 from atlas.demand import demand_points, proxy_demand
 from atlas.downloads import band_shares_download, check_csv, check_geojson, service_area_downloads
 from atlas.errors import ValidationError
@@ -212,7 +212,7 @@ def test_static_map_legend_has_one_entry_per_band_in_the_web_colours(tmp_path, l
 
 def test_briefing_page_with_bands_draws_them_and_the_pack_table_is_the_apps(tmp_path, ningbo_offline):
     from atlas.catalogue import layer_frame, load_catalogue, read_source
-    from atlas.coverage_brief import briefing_inputs, render_coverage_briefing
+    from atlas.coverage.brief import briefing_inputs, render_coverage_briefing
     from atlas.downloads import band_shares_table
 
     layers = load_catalogue()

@@ -12,7 +12,7 @@ import shapely
 
 from atlas import fmt
 from atlas.accessibility import accessibility
-from atlas.coverage_summary import SUPPLY_DATA_MISSING, coverage_summary, demand_label
+from atlas.coverage.summary import SUPPLY_DATA_MISSING, coverage_summary, demand_label
 from atlas.demand import proxy_demand
 from atlas.geodata import load_districts, load_population
 from atlas.places import DISTRICT_PART, Places, load_places, name_areas

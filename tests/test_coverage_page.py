@@ -8,7 +8,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from atlas import fmt
-from atlas.coverage_summary import demand_label
+from atlas.coverage.summary import demand_label
 
 COV_PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_覆盖缺口_Coverage.py")
 ACC = "可达性（每万人可达科普点，距离加权）"
@@ -97,7 +97,7 @@ def test_added_sites_show_the_change_and_scenarios_save_and_load_in_one_step():
 
 
 def test_the_change_gives_every_figure_in_both_languages():
-    from atlas.coverage_text import coverage_change
+    from atlas.coverage.text import coverage_change
 
     before = {"pct_upper": 61.3, "pct_estimate": 27.7, "certain_gap_population": 662_244.0,
               "certain_gap_area_km2": 321.87}
@@ -161,7 +161,7 @@ def test_uploads_run_within_the_guard_budget(monkeypatch):
 
 
 def test_band_shares_table_is_the_engines_and_badged_with_a_scenario():
-    from atlas.coverage_bands import band_header, band_shares, band_view
+    from atlas.coverage.bands import band_header, band_shares, band_view
     from atlas.i18n import t
 
     at = _run()
@@ -169,7 +169,7 @@ def test_band_shares_table_is_the_engines_and_badged_with_a_scenario():
     shown = _table(at, head)
     assert list(shown.columns) == ["范围", *(band_header(m, "zh") for m in (5.0, 10.0, 15.0))]
     # the page's figures are the engine's for the same inputs (city, offline, bases + galleries)
-    from atlas.coverage_summary import coverage_summary
+    from atlas.coverage.summary import coverage_summary
     from atlas.demand import proxy_demand
     from atlas.geodata import load_districts, load_population
     from atlas.supply import supply_sites

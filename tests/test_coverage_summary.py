@@ -10,7 +10,7 @@ import pytest
 import shapely
 
 from atlas.coverage import coverage
-from atlas.coverage_summary import METHOD_BOUNDS, TABLE_COLUMNS, assign_zones, coverage_summary
+from atlas.coverage.summary import METHOD_BOUNDS, TABLE_COLUMNS, assign_zones, coverage_summary
 from atlas.demand import demand_points
 from atlas.network import read_osm_file, synthetic_grid
 from atlas.odmatrix import lonlat_xy, network_crs, network_matrix, straight_line_matrix

@@ -18,7 +18,7 @@ import pytest
 
 from atlas import fmt
 from atlas.accessibility import accessibility
-from atlas.coverage_summary import coverage_summary
+from atlas.coverage.summary import coverage_summary
 from atlas.demand import proxy_demand
 from atlas.downloads import (
     check_csv,

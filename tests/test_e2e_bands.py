@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from atlas.coverage_bands import band_header
+from atlas.coverage.bands import band_header
 from atlas.i18n import t
 from tests.e2e_support import close_page_not_found, needs_chromium, settle
 from tests.test_e2e_language import _TEXT_JS, _offending

@@ -240,7 +240,7 @@ def test_english_map_is_english(cat_frames, tmp_path):
 @pytest.mark.parametrize("preset", ["slide-16x9", "a4-portrait", "a4-landscape"])
 def test_district_briefing_map_screenshot(cat_frames, preset):
     """Writes the district coverage briefing page the way build_pack does, for people to look at."""
-    from atlas.coverage_brief import briefing_inputs, render_coverage_briefing
+    from atlas.coverage.brief import briefing_inputs, render_coverage_briefing
     from atlas.geodata import load_districts, load_population
 
     cat, frames = cat_frames

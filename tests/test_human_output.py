@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from atlas import fmt
-from atlas.coverage_text import siting_note
+from atlas.coverage.text import siting_note
 
 ROOT = Path(__file__).resolve().parent.parent
 COV_PAGE = "pages/3_覆盖缺口_Coverage.py"
@@ -33,7 +33,7 @@ def test_the_app_and_the_briefing_csv_show_the_same_district_figures(briefing_pa
     assert not at.exception
     app_table = at.dataframe[0].value
     # people headers on the page and in the briefing CSV say how people were placed (one helper)
-    from atlas.coverage_summary import demand_label
+    from atlas.coverage.summary import demand_label
     people = demand_label("area-uniform", "zh", column="population")
     assert "常住人口（人）" not in app_table.columns and people in app_table.columns
     app = app_table.set_index("范围").loc[district]

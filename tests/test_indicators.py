@@ -198,7 +198,7 @@ def test_a_district_the_gallery_source_is_silent_about_has_no_count_and_says_why
 
 
 def test_coverage_rows_of_silent_districts_are_missing_and_the_city_figure_says_what_it_leaves_out():
-    from atlas.coverage_summary import coverage_summary
+    from atlas.coverage.summary import coverage_summary
     from atlas.demand import proxy_demand
     from atlas.supply import supply_sites
 

@@ -13,7 +13,7 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from atlas.coverage_summary import coverage_summary
+from atlas.coverage.summary import coverage_summary
 from atlas.demand import proxy_demand
 from atlas.errors import UploadError, ValidationError
 from atlas.geodata import load_districts, load_population

@@ -122,8 +122,8 @@ def test_band_overlays_draw_the_largest_first_and_list_the_nearest_first_darkest
 
 
 def test_bands_show_who_lives_within_each_band_as_the_engine_and_say_why_unknown():
-    from atlas.coverage_bands import band_header, band_shares, band_view
-    from atlas.coverage_summary import coverage_summary
+    from atlas.coverage.bands import band_header, band_shares, band_view
+    from atlas.coverage.summary import coverage_summary
     from atlas.demand import proxy_demand
     from atlas.geodata import load_districts, load_population
     from atlas.supply import supply_sites
@@ -148,7 +148,7 @@ def test_bands_show_who_lives_within_each_band_as_the_engine_and_say_why_unknown
 def test_bands_on_a_walking_network_are_one_value_per_band_that_nests():
     import re
 
-    from atlas.coverage_bands import band_header
+    from atlas.coverage.bands import band_header
 
     at = _run("en")
     at.selectbox(key="sa_district").select("鄞州区").run()

@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from atlas.accessibility import accessibility
-from atlas.coverage_summary import coverage_summary
+from atlas.coverage.summary import coverage_summary
 from atlas.datum import gdf_from_wgs84
 from atlas.demand import proxy_demand
 from atlas.errors import UploadError

@@ -104,7 +104,7 @@ def area_band_summary(area_wkb: bytes, district: str | None, layer_ids: tuple[st
     positioned site of the chosen layers, in or outside the area (people walk across borders).
     None when there are no people, no sites or fewer than two bands.
     """
-    from atlas.coverage_summary import coverage_summary
+    from atlas.coverage.summary import coverage_summary
     from atlas.supply import KIND_OF_LAYER, supply_sites
 
     opts = dict(options)
@@ -129,8 +129,8 @@ def area_band_summary(area_wkb: bytes, district: str | None, layer_ids: tuple[st
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def area_band_shares(key: tuple[Any, ...], lang: str) -> tuple[pd.DataFrame, Any] | None:
-    """(:func:`atlas.coverage_bands.band_shares`, summary) of :func:`area_band_summary` ``(*key)``."""
-    from atlas.coverage_bands import band_shares
+    """(:func:`atlas.coverage.bands.band_shares`, summary) of :func:`area_band_summary` ``(*key)``."""
+    from atlas.coverage.bands import band_shares
 
     summary = area_band_summary(*key)
     if summary is None:
@@ -200,7 +200,7 @@ def coverage_base(demand_key: tuple[Any, ...], layers_key: tuple[Any, ...], supp
     matrix E2SFCA needs is built here too, inside the cache's lock, so sessions never race on it.
     """
     from atlas.accessibility import accessibility
-    from atlas.coverage_summary import coverage_summary
+    from atlas.coverage.summary import coverage_summary
 
     s = coverage_summary(_demand, _sites, network=_network, supply=supply, **dict(options))
     if s.matrix is None:
@@ -284,8 +284,8 @@ def added_areas_overlay(key: tuple[Any, ...], lang: str, basemap: str, budget_m:
 @st.cache_resource(show_spinner=False, max_entries=64)
 def coverage_band_shares(key: tuple[Any, ...], minutes: tuple[float, ...], lang: str, _summary: Any
                          ) -> pd.DataFrame:
-    """:func:`atlas.coverage_bands.band_shares` of a coverage page's summary (``key`` identifies it)."""
-    from atlas.coverage_bands import band_shares
+    """:func:`atlas.coverage.bands.band_shares` of a coverage page's summary (``key`` identifies it)."""
+    from atlas.coverage.bands import band_shares
 
     return band_shares(_summary, minutes, lang=lang)
 
@@ -306,7 +306,7 @@ def gallery_counts() -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def band_cells(key: tuple[Any, ...], resolution: int | None, _summary: Any) -> gpd.GeoDataFrame:
-    """Display cells certainly outside and in the uncertain band (:func:`atlas.coverage_cells.band_cells`)."""
+    """Display cells certainly outside and in the uncertain band (:func:`atlas.coverage.cells.band_cells`)."""
     return _summary.band_cells(resolution=resolution)
 
 
@@ -316,10 +316,10 @@ def class_overlays(key: tuple[Any, ...], resolution: int | None, scope: tuple[st
     """Offline classes on the map: certainly outside (when people are placed by area) and the uncertain band.
 
     Each has its own colour and legend line; tooltips give the land and, as what it is, the
-    head count (:func:`atlas.coverage_text.approx_people`).
+    head count (:func:`atlas.coverage.text.approx_people`).
     """
     from atlas import fmt
-    from atlas.coverage_text import approx_people
+    from atlas.coverage.text import approx_people
     from atlas.i18n import t
     from atlas.webmap.shading import class_overlay
 

@@ -1,6 +1,6 @@
 """The band-shares table both the Service areas and the Coverage pages show (one function).
 
-The figures come from :func:`atlas.coverage_bands.band_shares`; this only draws them, with what
+The figures come from :func:`atlas.coverage.bands.band_shares`; this only draws them, with what
 they are: values on a walking network, or offline a labelled estimate and a straight-line upper
 bound; shares of people placed by area said to be so; a scenario's badge when they include
 hypothetical sites.
@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from atlas.coverage_bands import band_view
-from atlas.coverage_summary import METHOD_BOUNDS
+from atlas.coverage.bands import band_view
+from atlas.coverage.summary import METHOD_BOUNDS
 from atlas.i18n import t
 from ui.cards import md_escape
 from ui.tables import show_table

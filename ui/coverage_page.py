@@ -1,6 +1,6 @@
 """The coverage page's steps (pages/3_覆盖缺口_Coverage.py): demand, supply, figures, map, tables.
 
-Every figure comes from :func:`atlas.coverage_summary.coverage_summary` (network value, or
+Every figure comes from :func:`atlas.coverage.summary.coverage_summary` (network value, or
 offline bounds and a labelled estimate) and :mod:`atlas.accessibility` (E2SFCA on the same
 matrix). The analyses are computed once per input for every session (:mod:`ui.analysis`); the
 steps here only choose the inputs and draw.
@@ -17,8 +17,8 @@ import streamlit as st
 
 from atlas import fmt
 from atlas.accessibility import DECAYS
-from atlas.coverage_summary import METHOD_BOUNDS
-from atlas.coverage_text import approx_people
+from atlas.coverage.summary import METHOD_BOUNDS
+from atlas.coverage.text import approx_people
 from atlas.errors import AtlasError
 from atlas.i18n import t
 from atlas.names import district_name
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from atlas.accessibility import Accessibility
     from atlas.catalogue import Layer
     from atlas.coverage import Coverage
-    from atlas.coverage_summary import CoverageSummary
+    from atlas.coverage.summary import CoverageSummary
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from atlas import fmt
-from atlas.coverage_text import siting_note
+from atlas.coverage.text import siting_note
 from atlas.i18n import t
 from atlas.names import district_name
 from atlas.places import gap_table
@@ -110,11 +110,11 @@ def people_headers(run: Run, lang: str) -> dict[str, str]:
 def band_shares(run: Run, lang: str) -> pd.DataFrame | None:
     """Who lives within 5, 10 and 15 minutes' walk (the bands the budget holds), per district and city-wide.
 
-    The figures are :func:`atlas.coverage_bands.band_shares` of the page's coverage: bounds and
+    The figures are :func:`atlas.coverage.bands.band_shares` of the page's coverage: bounds and
     an estimate offline, the scenario's badge when it includes hypothetical sites. Returns the
     figures for the downloads (None when the budget holds fewer than two bands).
     """
-    from atlas.coverage_bands import bands_within
+    from atlas.coverage.bands import bands_within
     from ui import band_shares as band_table
 
     minutes = bands_within(run.summary.budget_m)

@@ -254,7 +254,7 @@ def coverage_figures(added: tuple[tuple[float, float], ...] = ()
     chosen scenario's hypothetical sites (lon, lat), none for the plan's state
     (:mod:`ui.scenario_choice`).
     """
-    from atlas.coverage_summary import coverage_summary
+    from atlas.coverage.summary import coverage_summary
     from atlas.demand import proxy_demand
     from atlas.geodata import load_districts, load_population
     from atlas.supply import supply_sites

@@ -297,7 +297,7 @@ def _briefing(kind: str, scope: str | None, supply: str, preset: str, lang: str,
 
     With a ``scenario`` its hypothetical sites are drawn and counted, and the page carries its badge.
     """
-    from atlas.coverage_brief import briefing_inputs, render_coverage_briefing
+    from atlas.coverage.brief import briefing_inputs, render_coverage_briefing
 
     inputs = briefing_inputs(scope, frames=common.layer_frames(), districts=common.districts(),
                              population=common.population(), supply=supply, scenario=scenario, lang=lang)

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from atlas.coverage_text import coverage_change
+from atlas.coverage.text import coverage_change
 from atlas.errors import AtlasError
 from atlas.i18n import t
 from atlas.scenarios import DEFAULT_NAME, Scenario, load_scenarios, save_scenario, site_label

@@ -51,7 +51,7 @@ def show_table(df: pd.DataFrame, lang: str = "zh", *, names: Mapping[str, str] |
     """Show ``df`` as people read it (see :func:`atlas.fmt.table`); returns the shown table.
 
     ``headers`` overrides the header of some columns (column name -> header), e.g. people
-    columns that say how people were placed (:func:`atlas.coverage_summary.demand_label`).
+    columns that say how people were placed (:func:`atlas.coverage.summary.demand_label`).
     """
     kept = pd.DataFrame(df).drop(columns=[c for c in drop if c in df.columns])
     shown = with_headers(fmt.table(kept, lang, names=names, drop=()), kept.columns, lang, headers)

@@ -120,7 +120,7 @@ def cells_overlay(cells: gpd.GeoDataFrame, *, lang: str = "zh", value: str = "un
 
 def class_overlay(cells: gpd.GeoDataFrame, cls: str, *, lang: str = "zh", basemap: str = "osm",
                   name: str, legend: str, tips: list[str], clip: shapely.Geometry | None = None) -> Overlay:
-    """The cells of one class (``cells.cls == cls``, :func:`atlas.coverage_cells.band_cells`) in one colour.
+    """The cells of one class (``cells.cls == cls``, :func:`atlas.coverage.cells.band_cells`) in one colour.
 
     Used where a density ramp would say nothing (people placed by area: every gap cell has the
     same density) and for the uncertain band, which gets its own legend line (never mixed into

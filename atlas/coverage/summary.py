@@ -51,8 +51,8 @@ from scipy.spatial import cKDTree
 
 from atlas import settings
 from atlas.coverage import Coverage, coverage
-from atlas.coverage_text import DEMAND_WORDS, by_area, demand_label
-from atlas.coverage_text import headline as headline_text
+from atlas.coverage.text import DEMAND_WORDS, by_area, demand_label
+from atlas.coverage.text import headline as headline_text
 from atlas.errors import ValidationError
 from atlas.odmatrix import (
     SiteDemandMatrix,
@@ -311,7 +311,7 @@ class CoverageSummary:
 
     # --- words --------------------------------------------------------------------------
     def headline(self, lang: str = "zh") -> str:
-        """The city figure as one qualified sentence (:func:`atlas.coverage_text.headline`)."""
+        """The city figure as one qualified sentence (:func:`atlas.coverage.text.headline`)."""
         return headline_text(self.method, dict(self.city(lang=lang)), demand=self.demand_method,
                              budget_m=self.budget_m, detour_factor=self.detour_factor, lang=lang)
 
@@ -326,8 +326,8 @@ class CoverageSummary:
         return self.coverage().cells(resolution=resolution)
 
     def band_cells(self, *, resolution: int | None = None) -> gpd.GeoDataFrame:
-        """Display cells certainly outside and in the uncertain band (:mod:`atlas.coverage_cells`)."""
-        from atlas.coverage_cells import band_cells
+        """Display cells certainly outside and in the uncertain band (:mod:`atlas.coverage.cells`)."""
+        from atlas.coverage.cells import band_cells
 
         return band_cells(self, resolution=resolution)
 
@@ -336,9 +336,9 @@ class CoverageSummary:
 
         Offline these are the certain gaps; districts without supply data have none. Each has its
         ``area_km2``; they are ranked by area when people are placed by area (:attr:`by_area`),
-        by people otherwise (:func:`atlas.coverage_cells.rank_gaps`).
+        by people otherwise (:func:`atlas.coverage.cells.rank_gaps`).
         """
-        from atlas.coverage_cells import rank_gaps
+        from atlas.coverage.cells import rank_gaps
 
         gaps = self.coverage().gaps(min_population=min_population, places=places)
         return rank_gaps(gaps, crs=self.crs, by_area=self.by_area)

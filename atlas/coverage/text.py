@@ -1,7 +1,7 @@
 """Coverage figures in words: how people were placed, the headline, what added sites change.
 
 One function per sentence, for every place it is shown (pages, briefing exports, downloads).
-The figures come from :mod:`atlas.coverage_summary`.
+The figures come from :mod:`atlas.coverage.summary`.
 
 When people are **placed by area** (:data:`PLACED_BY_AREA`: each district's residents spread
 evenly over its land, the offline default), the inputs hold where the land is, not where the
@@ -70,7 +70,7 @@ def demand_label(method: str, lang: str = "zh", *, form: str = "noun", column: s
     Parameters
     ----------
     method : str
-        The demand's method code (:attr:`atlas.coverage_summary.CoverageSummary.demand_method`):
+        The demand's method code (:attr:`atlas.coverage.summary.CoverageSummary.demand_method`):
         ``area-uniform``, ``buildings``, ``residential-streets``, ``all-streets``, ``zone-table``,
         ``raster:…``, ``cells:…``, ``mixed``.
     lang : {"zh", "en"}
@@ -124,7 +124,7 @@ def headline(method: str, city: Mapping[str, Any], *, demand: str, budget_m: flo
              lang: str = "zh") -> str:
     """The city figure as one qualified sentence (bounds and estimate offline).
 
-    ``city`` is a city row (:meth:`atlas.coverage_summary.CoverageSummary.city`), ``method`` the
+    ``city`` is a city row (:meth:`atlas.coverage.summary.CoverageSummary.city`), ``method`` the
     summary's method (``network`` or ``straight-line-bounds``), ``demand`` how people were placed
     (its ``demand_method``). Figures are rounded as everywhere
     else; how people were placed is said; districts without supply data are named as left out.

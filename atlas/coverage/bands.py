@@ -1,7 +1,7 @@
 """Who lives within 5, 10 and 15 minutes' walk: coverage figures per walking band.
 
 :func:`band_shares` is the one source of per-band figures for every page, download and briefing
-pack. Each band is :meth:`atlas.coverage_summary.CoverageSummary.table` of the same distances at
+pack. Each band is :meth:`atlas.coverage.summary.CoverageSummary.table` of the same distances at
 the band's budget, so a band's figures mean what the coverage page's do: with a walking network
 the share within the band is a value (exact node distances, as
 :func:`atlas.coverage.band_shares` gives for a :class:`~atlas.coverage.Coverage`); offline it is
@@ -30,7 +30,7 @@ from atlas.names import district_name
 from atlas.service_area import budget_metres
 
 if TYPE_CHECKING:
-    from atlas.coverage_summary import CoverageSummary
+    from atlas.coverage.summary import CoverageSummary
 
 #: The walking bands planners ask for (minutes).
 BAND_MINUTES: tuple[float, ...] = (5.0, 10.0, 15.0)
@@ -53,7 +53,7 @@ def band_shares(summary: CoverageSummary, minutes: Sequence[float] = BAND_MINUTE
 
     Parameters
     ----------
-    summary : atlas.coverage_summary.CoverageSummary
+    summary : atlas.coverage.summary.CoverageSummary
         A coverage computed for the largest band or more (its distances are exact, or bound
         the walk, up to its budget).
     minutes : sequence of float
@@ -70,7 +70,7 @@ def band_shares(summary: CoverageSummary, minutes: Sequence[float] = BAND_MINUTE
     pandas.DataFrame
         One row per band and district (then the city row), smallest band first: ``zone``,
         ``minutes``, ``metres``, then the columns of
-        :meth:`~atlas.coverage_summary.CoverageSummary.table` (``pct_lower``, ``pct_upper``,
+        :meth:`~atlas.coverage.summary.CoverageSummary.table` (``pct_lower``, ``pct_upper``,
         ``pct_estimate``, ``certain_gap_population``, ``status``, ``method``, ``note`` ...).
 
     Raises

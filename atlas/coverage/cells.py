@@ -4,7 +4,7 @@
   circle and in the **uncertain band** (offline: within the straight-line upper bound but outside
   the estimate's circles). The map draws the two as their own classes.
 * :func:`rank_gaps`: the gap clusters with their area (km², true metres), ranked by area when
-  people are placed by area (:attr:`atlas.coverage_summary.CoverageSummary.by_area`), by people
+  people are placed by area (:attr:`atlas.coverage.summary.CoverageSummary.by_area`), by people
   otherwise.
 """
 
@@ -21,7 +21,7 @@ import shapely
 from atlas import settings
 
 if TYPE_CHECKING:
-    from atlas.coverage_summary import CoverageSummary
+    from atlas.coverage.summary import CoverageSummary
 
 #: Columns of :func:`band_cells`.
 BAND_COLUMNS: tuple[str, ...] = ("h3", "district", "population", "area_km2", "gap", "gap_km2", "band",

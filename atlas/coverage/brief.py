@@ -4,7 +4,7 @@ One page (PNG or PDF; 16:9 slide, A4 landscape or portrait; Chinese or English) 
 put in front of a vice-mayor: the district (or the whole city) with every 科普 point of the
 chosen supply and its 15-minute circles, what is certainly outside them, the headline figures
 and the district table beside the map. Every figure comes from
-:func:`atlas.coverage_summary.coverage_summary` (the Coverage page's function) and is formatted
+:func:`atlas.coverage.summary.coverage_summary` (the Coverage page's function) and is formatted
 by :mod:`atlas.fmt`; offline they are bounds and a labelled estimate, never one bare figure.
 """
 
@@ -21,9 +21,9 @@ import pandas as pd
 
 from atlas import fmt, settings
 from atlas.catalogue import Layer
-from atlas.coverage_cells import BAND, GAP
-from atlas.coverage_summary import METHOD_BOUNDS, CoverageSummary, coverage_summary
-from atlas.coverage_text import approx_people
+from atlas.coverage.cells import BAND, GAP
+from atlas.coverage.summary import METHOD_BOUNDS, CoverageSummary, coverage_summary
+from atlas.coverage.text import approx_people
 from atlas.i18n import t
 from atlas.names import district_name
 from atlas.service_area import areas_for
@@ -67,7 +67,7 @@ def briefing_inputs(scope: str | None, *, frames: dict[str, gpd.GeoDataFrame],
 
     The demand and the summary are made as on the Coverage page: street demand on a cached
     network, else each district's residents spread by area (:func:`atlas.demand.proxy_demand`),
-    and :func:`atlas.coverage_summary.coverage_summary` of ``supply`` plus the hypothetical
+    and :func:`atlas.coverage.summary.coverage_summary` of ``supply`` plus the hypothetical
     sites of ``scenario``, if any: the page then carries its badge
     (:func:`atlas.scenarios.badge`, in ``lang``). The circles are those of every supply point
     that can reach into the scope: 15-minute circles, or nested bands with ``minutes`` (e.g.
@@ -172,7 +172,7 @@ def gap_layer(summary: CoverageSummary, *, city: bool, lang: str
     """The gap cells in their classes, as on the Coverage page's map, and their legend.
 
     Offline, or when people are placed by area, the cells are drawn in the classes of
-    :meth:`atlas.coverage_summary.CoverageSummary.band_cells` (certainly outside; the uncertain
+    :meth:`atlas.coverage.summary.CoverageSummary.band_cells` (certainly outside; the uncertain
     band between the straight-line bounds) in the web map's colours, not graded by people per
     km²: the inputs hold no head count per place. With a network and a real population the
     graduated people-per-km² shading is kept (``None``: the map's default classes). Cells whose
