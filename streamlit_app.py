@@ -6,8 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import auth
-from ui.perf import profiled
+from atlas.i18n import t
+from ui import LOADING
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -25,6 +25,15 @@ PAGE_LIST = [  # file, title (zh, en), icon, url path
 # after a page change the switch is drawn anew, and the language kept in the session applies)
 LANG = {"English": "en", "中文": "zh"}.get(st.session_state.get("lang_radio"),
                                           str(st.session_state.get("lang", "zh")))
+# Something on screen at once: a session's first run imports the engine and loads data before the
+# page draws (seconds on a server just started); its name and "loading…" show until the page's title.
+if "lang" not in st.session_state:
+    st.session_state[LOADING] = st.empty()
+    st.session_state[LOADING].markdown(f"## {t('app_title', LANG)}\n\n{t('app_loading', LANG)}")
+
+from ui import auth  # noqa: E402  (after the placeholder: the first import takes seconds)
+from ui.perf import profiled  # noqa: E402
+
 EDITOR_PAGES = {"import"}  # pages only an editor sees (the pages' saves check the role anyway)
 
 # Sign-in (ATLAS_AUTH; off by default): until the session has a user, every page's address shows

@@ -14,7 +14,7 @@ from ui import common, map_page
 
 lang = common.language()
 basemap, tdt_key = common.basemap_picker(lang)
-st.title(t("app_title", lang))
+common.page_title(t("app_title", lang))
 st.caption(t("app_subtitle", lang))
 task = map_page.task_filter(lang)
 map_page.map_panel(lang, basemap, tdt_key, task)

@@ -112,7 +112,7 @@ def sign_in_page() -> None:
     from ui import common
 
     lang = common.language()
-    st.title(t("app_title", lang))
+    common.page_title(t("app_title", lang))
     try:
         _user()
     except AtlasError as exc:  # a bad setting or header: say so, let nobody in

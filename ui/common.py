@@ -19,7 +19,7 @@ from atlas.catalogue import Layer, layer_frame, load_catalogue, read_source
 from atlas.errors import StorageError
 from atlas.geodata import load_districts, load_plan, load_population, load_sites
 from atlas.i18n import t
-from ui import chrome
+from ui import LOADING, chrome
 
 
 @st.cache_resource(show_spinner=False)
@@ -240,8 +240,15 @@ def language() -> str:
 def page(title_key: str) -> str:
     """Start a page: the language switch (sidebar), then the page's title; returns the language."""
     lang = language()
-    st.title(t(title_key, lang))
+    page_title(t(title_key, lang))
     return lang
+
+
+def page_title(text: str) -> None:
+    """The page's title, in place of the first run's "loading…" (see streamlit_app.py)."""
+    if (loading := st.session_state.pop(LOADING, None)) is not None:
+        loading.empty()
+    st.title(text)
 
 
 #: Session key of a basemap whose tiles a map reported it could not load (see :func:`tiles_failed`).

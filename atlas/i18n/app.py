@@ -4,6 +4,7 @@ from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "app_title": ("宁波科创空间图谱", "Ningbo Innovation Atlas"),
+    "app_loading": ("加载中…", "Loading…"),
     "app_subtitle": ("“315”科技创新体系·六大工程（2023–2027）空间要素",
                      "Spatial elements of the '315' S&T innovation plan, six projects 2023-2027"),
     "language": ("语言 / Language", "语言 / Language"),

@@ -1,0 +1,107 @@
+"""End-to-end: a page opens at its top, and something is on screen before it has loaded.
+
+* **At the top.** The main area is scrolled to the bottom of one page, then another page is
+  opened through the sidebar, through a task link at the bottom of the Indicators page, by its
+  address (a bookmark) and with the browser's Back button: each opens with its title in view.
+* **At once.** A session's first run shows the atlas's name and "加载中…"/"Loading…" before the
+  engine is imported and the data loaded (seconds on a server just started; see
+  scripts/bench_first_text.py for the times); the page's title replaces it. The order is checked
+  here (the first text the page shows), not a time.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e_support import needs_chromium, running_app, settle
+
+pytestmark = [pytest.mark.e2e, needs_chromium]
+
+#: The first non-empty text of the main area, and whether "loading" text is still on the page.
+FIRST_TEXT = """
+window.__first = null;
+new MutationObserver(() => {
+  const main = document.querySelector('[data-testid=stMain]');
+  if (window.__first === null && main && main.innerText.trim()) window.__first = main.innerText.trim();
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+_SCROLL = "() => { const m = document.querySelector('[data-testid=stMain]'); return m ? m.scrollTop : -1; }"
+_TO_BOTTOM = "() => { const m = document.querySelector('[data-testid=stMain]'); m.scrollTop = 1e9; }"
+
+
+def _open(browser, url, *, width=1280, height=720):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.add_init_script(FIRST_TEXT)
+    page.goto(url)
+    page.locator("[data-testid=stSidebarNav]").wait_for(timeout=120_000)
+    settle(page, timeout_ms=180_000)
+    if page.get_by_text("Page not found").count():
+        page.keyboard.press("Escape")
+        settle(page)
+    return page
+
+
+def _at_top(page, what: str) -> None:
+    page.wait_for_timeout(1500)  # late layout (maps, charts) after the run
+    settle(page, timeout_ms=180_000)
+    assert page.evaluate(_SCROLL) == 0, f"{what}: scrolled to {page.evaluate(_SCROLL)}"
+    assert page.locator("[data-testid=stMain] h1").first.is_visible(), what
+
+
+def _scroll_down(page) -> None:
+    page.evaluate(_TO_BOTTOM)
+    page.wait_for_timeout(300)
+    assert page.evaluate(_SCROLL) > 0  # the page is taller than the window
+
+
+@pytest.mark.parametrize(("start", "then"), [("/indicators", "/coverage"), ("/coverage", "/tasks"),
+                                             ("/tasks", "/indicators")])
+def test_a_page_opened_from_the_sidebar_starts_at_its_top(app_url, browser, start, then):
+    page = _open(browser, app_url + start)
+    _scroll_down(page)
+    page.locator(f"[data-testid=stSidebarNav] a[href$='{then}']").first.click()
+    settle(page, timeout_ms=180_000)
+    _at_top(page, f"{start} -> {then}")
+    page.go_back()  # and back again
+    settle(page, timeout_ms=180_000)
+    _at_top(page, f"back to {start}")
+    page.close()
+
+
+def test_a_task_link_and_a_bookmark_open_at_the_top(app_url, browser):
+    page = _open(browser, app_url + "/indicators")
+    page.locator("[data-testid=stMain] a[href*='task=']").first.wait_for(state="attached", timeout=120_000)
+    settle(page, timeout_ms=180_000)
+    links = [a for a in page.locator("[data-testid=stMain] a[href*='task=']").all() if a.is_visible()]
+    assert links
+    links[-1].scroll_into_view_if_needed()
+    assert page.evaluate(_SCROLL) > 0
+    links[-1].click()
+    settle(page, timeout_ms=180_000)
+    assert "task=" in page.url
+    _at_top(page, "task link")
+    page.close()
+    for path in ("/coverage", "/indicators"):
+        page = _open(browser, app_url + path, width=1440, height=900)
+        _at_top(page, f"bookmark {path}")
+        page.close()
+
+
+def test_a_server_just_started_shows_the_atlas_name_and_loading_first(browser, tmp_path):
+    """(On a warm server the run is quick: Streamlit sends the placeholder and the title in one
+    message, and the title is the first text; a server just started takes seconds.)"""
+    with running_app(tmp_path / "user", tmp_path / "cache") as url:
+        page = _open(browser, url + "/coverage")  # a new session starts in Chinese
+        _first_run_then_title(page)
+
+
+def _first_run_then_title(page) -> None:
+    first = page.evaluate("() => window.__first")
+    assert first.startswith("宁波科创空间图谱") and "加载中…" in first, first
+    text = page.locator("[data-testid=stMain]").inner_text()
+    assert "加载中" not in text  # the title took its place
+    assert page.locator("[data-testid=stMain] h1").first.inner_text().strip() == "覆盖缺口与新增科普点"
+    page.locator("[data-testid=stSidebar]").get_by_text("English", exact=True).click()
+    settle(page, timeout_ms=180_000)
+    assert "Loading" not in page.locator("[data-testid=stMain]").inner_text()  # later runs: none
+    page.close()
