@@ -105,3 +105,23 @@ def _first_run_then_title(page) -> None:
     settle(page, timeout_ms=180_000)
     assert "Loading" not in page.locator("[data-testid=stMain]").inner_text()  # later runs: none
     page.close()
+
+
+_BOXES = """() => { const d = document.querySelector('iframe').contentDocument;
+  const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const scale = d.querySelector('.leaflet-control-scale');
+  const others = [d.getElementById('atlas-attribution'), ...d.querySelectorAll('.leaflet-control')]
+    .filter(e => e && e !== scale && !e.contains(scale) && e.offsetWidth > 0);
+  return {scale: scale && box(scale), others: others.map(e => [e.id || e.className, box(e)])}; }"""
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1440, 900)])
+def test_the_map_scale_bar_is_clear_of_the_attribution_and_other_controls(app_url, browser, size):
+    """The scale bar sat bottom-left, half under the attribution line of a narrow map."""
+    page = _open(browser, app_url + "/", width=size[0], height=size[1])
+    page.frame_locator("iframe").first.locator(".leaflet-control-scale").wait_for(timeout=60_000)
+    found = page.evaluate(_BOXES)
+    sx0, sy0, sx1, sy1 = found["scale"]
+    for name, (x0, y0, x1, y1) in found["others"]:
+        assert x1 <= sx0 or x0 >= sx1 or y1 <= sy0 or y0 >= sy1, f"the scale bar overlaps {name}"
+    page.close()

@@ -58,7 +58,8 @@
     var style = document.createElement("style");
     style.textContent = CSS;
     document.head.appendChild(style);
-    L.control.scale({imperial: false}).addTo(map);
+    // under the zoom buttons: the attribution line runs along the bottom and covered it on narrow maps
+    L.control.scale({imperial: false, position: "topleft"}).addTo(map);
     state.labelLayer = L.layerGroup().addTo(map);
     map.on("zoomend moveend", scheduleLabels);
     map.on("resize", function () { refit(); foldLegendIfLarge(); });
