@@ -119,9 +119,35 @@ _BOXES = """() => { const d = document.querySelector('iframe').contentDocument;
 def test_the_map_scale_bar_is_clear_of_the_attribution_and_other_controls(app_url, browser, size):
     """The scale bar sat bottom-left, half under the attribution line of a narrow map."""
     page = _open(browser, app_url + "/", width=size[0], height=size[1])
-    page.frame_locator("iframe").first.locator(".leaflet-control-scale").wait_for(timeout=60_000)
+    ready = ("() => { const d = (document.querySelector('iframe') || {}).contentDocument;"
+             " return !!(d && d.querySelector('.leaflet-control-scale')); }")
+    page.wait_for_function(ready, timeout=60_000)
+    settle(page, timeout_ms=120_000)  # (the map page may run once more when the tiles fail)
+    page.wait_for_function(ready, timeout=60_000)
     found = page.evaluate(_BOXES)
     sx0, sy0, sx1, sy1 = found["scale"]
     for name, (x0, y0, x1, y1) in found["others"]:
         assert x1 <= sx0 or x0 >= sx1 or y1 <= sy0 or y0 >= sy1, f"the scale bar overlaps {name}"
     page.close()
+
+
+def test_a_bookmark_on_a_fresh_server_opens_its_page_without_a_page_not_found_notice(browser, tmp_path):
+    """streamlit#9992: the first session of a fresh server, opened at a page's address, got an
+    English "Page not found … Running the app's main page." over the right page. The page's
+    script closes that stale notice; an address that is no page keeps it, in the page's language."""
+    with running_app(tmp_path / "user", tmp_path / "cache") as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(url + "/import")
+        page.locator("[data-testid=stSidebarNav]").wait_for(timeout=120_000)
+        settle(page, timeout_ms=180_000)
+        page.wait_for_timeout(1000)
+        assert page.locator("[data-testid=stMain] h1").first.inner_text().strip() == "导入我的站点清单"
+        assert not page.locator("[role=dialog]").count(), page.locator("[role=dialog]").first.inner_text()
+        page.goto(url + "/no_such_page")
+        page.locator("[data-testid=stSidebarNav]").wait_for(timeout=120_000)
+        settle(page, timeout_ms=180_000)
+        page.wait_for_timeout(1000)
+        notice = page.locator("[role=dialog]")
+        assert notice.count(), page.locator("body").inner_text()[:500]
+        assert "页面未找到" in notice.first.inner_text() and "已打开首页" in notice.first.inner_text()
+        page.close()

@@ -40,6 +40,9 @@ WIDGET_TEXTS_ZH: dict[str, str] = {
     "Show password": "显示密码",
     "Hide password": "隐藏密码",
     "Clear entry": "清除输入",
+    "Page not found": "页面未找到",
+    "The page that you have requested does not seem to exist. Running the app's main page.":
+        "所请求的页面不存在，已打开首页。",
 }
 
 #: Texts with a number or a list in them: (regular expression, replacement).
@@ -47,6 +50,8 @@ WIDGET_PATTERNS_ZH: tuple[tuple[str, str], ...] = (
     (r"^(\d+(?:\.\d+)?\s?[KMG]?B) per file • (.+)$", "单个文件不超过 $1 · $2"),
     (r"^(\d+(?:\.\d+)?\s?[KMG]?B) per file$", "单个文件不超过 $1"),
     (r"^(\d+) matches$", "$1 项匹配"),
+    (r"^You have requested page /(.+), but no corresponding file was found in the app's pages/ directory\. "
+     r"Running the app's main page\.$", "未找到页面 /$1，已打开首页。"),
 )
 
 #: Less room above the page's title (Streamlit leaves 6rem), so that a map fits the window.

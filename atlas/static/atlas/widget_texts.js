@@ -1,7 +1,8 @@
 /* Ningbo Innovation Atlas: Streamlit's own widget texts in the page's language (MIT, part of
  * this project). See ui/chrome.py: ``atlasWidgetTexts({lang, texts, patterns})`` replaces exactly
  * the English texts listed (whole texts, or the patterns) as Streamlit draws them, and puts the
- * English back when the page switches to English. Nothing else in the page is touched.
+ * English back when the page switches to English. Nothing else in the page is touched, except
+ * Streamlit's stale "Page not found" notice (below).
  */
 window.atlasWidgetTexts = function (cfg) {
   var w = window;
@@ -17,7 +18,23 @@ window.atlasWidgetTexts = function (cfg) {
     }
     return null;
   }
+  // streamlit#9992: opening a page by its address on a server whose first session has not run
+  // yet says "Page not found ... Running the app's main page." while the page asked for opens.
+  // This script runs inside that page: when the address is one of the app's pages other than
+  // the main one (the links of the sidebar navigation, the main page first), the notice is wrong
+  // and is closed. An address that is no page opens the main page: there the notice stays.
+  function staleNotFound(node) {
+    var dlg = node.matches("[role=dialog]") ? node : node.querySelector("[role=dialog]");
+    var title = dlg && dlg.querySelector("h2");
+    if (!title || !/^(Page not found|页面未找到)$/.test(title.textContent.trim())) { return; }
+    var here = location.pathname.replace(/\/+$/, "");
+    var pages = Array.prototype.map.call(document.querySelectorAll("[data-testid=stSidebarNav] a"),
+      function (a) { return new URL(a.href, location.href).pathname.replace(/\/+$/, ""); });
+    var close = dlg.querySelector("button[aria-label=Close]");
+    if (close && pages.indexOf(here) > 0) { close.click(); }
+  }
   function fix(node) {
+    if (node.nodeType === 1) { staleNotFound(node); }
     if (node.nodeType === 3) {
       if (w.__atlasLang !== "zh") {
         if (node.__atlasOrig !== undefined && node.nodeValue === node.__atlasZh) {
