@@ -135,3 +135,23 @@ def test_the_service_areas_table_shows_site_method_reach_and_area(app_url, brows
     fully_in_view(page, 0, heads, f"service_areas_{lang}")
     assert not page.locator("[data-testid=stException]").count()  # (the page names the server's OSM folder)
     page.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_gap_table_shows_name_district_area_and_people(app_url, browser, lang):
+    """English gap names ("near Banling Village, Xinqiao Town (nearest known community, ~2.0 km)")
+    are longer than the Chinese: a name column no wider than "large" keeps people in view."""
+    from atlas.fmt import header
+
+    page = _open(browser, f"{app_url}/coverage", lang)
+    grid = page.locator("[data-testid=stDataFrame]").filter(has_text=header("rank", lang)).first
+    grid.wait_for(timeout=240_000)
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    seen = grid.evaluate(_GRID)
+    heads = [header(c, lang) for c in ("rank", "name", "district", "area_km2")]
+    people = [h for h in seen["shown"] if h.startswith("人口" if lang == "zh" else "People")]
+    assert people and set(heads) <= set(seen["shown"]), seen
+    for h in [*heads, people[0]]:  # whole: a later column is in view too, or no sideways scroll
+        assert not seen["scrolls"] or seen["shown"].index(h) < len(seen["shown"]) - 1, seen
+    page.close()

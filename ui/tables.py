@@ -32,7 +32,7 @@ def _column_config(raw: pd.DataFrame, lang: str, headers: Mapping[str, str] | No
             cfg[label] = st.column_config.NumberColumn(label, format="%.1f" + _unit(label, "%", " %%"))
         elif col in fmt.METRE_COLUMNS or col in fmt.BUDGET_COLUMNS:
             cfg[label] = st.column_config.NumberColumn(label, format="%,.0f" + _unit(label, "米", " m"))
-        elif col in WIDE_TEXT_COLUMNS:
+        elif col in WIDE_TEXT_COLUMNS or col == "name":  # a long name (a gap's) wraps no wider than this
             cfg[label] = st.column_config.TextColumn(label, width="large")
         elif col in fmt.AREA_COLUMNS:
             cfg[label] = st.column_config.NumberColumn(label, format="%.2f" + _unit(label, "km²", " km²"))
