@@ -116,6 +116,10 @@ def district_table(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     return shown
 
 
+#: District-table column widths (px) where the short header needs more than Streamlit's "small".
+WIDTHS = {"kepu_per_100k": 92, "hightech_parks": 100, "poles": 80}
+
+
 def coverage_range(estimate: Any, upper: Any, lang: str) -> str:
     """Coverage as one range: the estimate, then the bound: "≈ 27.7 % (≤ 61.3 %)", "约 27.7 %（≤ 61.3 %）"."""
     if fmt._missing(upper):
@@ -137,12 +141,12 @@ def show_districts(table: pd.DataFrame, lang: str) -> None:
     cols = [c for c in DISTRICT_COLUMNS if c in shown]
     cfg: dict[str, Any] = {
         "district": st.column_config.TextColumn(fmt.header("district", lang), width="small"),
-        "coverage": st.column_config.TextColumn(t("dash_short_coverage", lang), width="medium",
+        "coverage": st.column_config.TextColumn(t("dash_short_coverage", lang), width=140,
                                                 help=t("dash_ind_coverage", lang))}
     for c in cols:  # short headers, the full name as their tooltip: the table fits at 1280 px
         top = float(pd.to_numeric(shown[c], errors="coerce").max() or 1.0)
         cfg[c] = st.column_config.ProgressColumn(
-            t(f"dash_short_{c}", lang), help=t(f"dash_ind_{c}", lang), min_value=0.0, width="small",
+            t(f"dash_short_{c}", lang), help=t(f"dash_ind_{c}", lang), min_value=0.0, width=WIDTHS.get(c, 75),
             max_value=max(top, 1e-9), format="%,.0f" if c == "population" else
             ("%.2f" if c == "kepu_per_100k" else "%d"))
     st.dataframe(shown.drop(columns="note", errors="ignore"), hide_index=True, width="stretch",

@@ -50,7 +50,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # short headers of the district table (the full name is the header's tooltip)
     "dash_short_population": ("常住人口", "Residents"),
     "dash_short_kepu_sites": ("科普场馆", "Sites"),
-    "dash_short_kepu_per_100k": ("每十万人场馆", "Sites per 100k"),
+    "dash_short_kepu_per_100k": ("每十万人场馆", "Per 100k"),
     "dash_short_galleries": ("科普画廊", "Galleries"),
     "dash_short_hightech_parks": ("高新园区", "High-tech parks"),
     "dash_short_poles": ("创新极候选", "Poles"),
