@@ -103,6 +103,15 @@ def test_the_indicator_targets_show_target_progress_and_state(app_url, browser, 
     page.close()
 
 
+def _grid_with(page: Any, text: str) -> dict[str, Any]:
+    """Header cells in view and sideways scrolling of the first dataframe showing ``text``."""
+    grid = page.locator("[data-testid=stDataFrame]").filter(has_text=text).first
+    grid.wait_for(timeout=240_000)
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    return dict(grid.evaluate(_GRID))
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_indicators_district_table_fits_without_scrolling(app_url, browser, lang):
     """The per-district table had ten columns of bars and a note: 1,820 px in an 818 px column at
@@ -110,15 +119,11 @@ def test_the_indicators_district_table_fits_without_scrolling(app_url, browser, 
     from atlas.i18n import t
 
     page = _open(browser, f"{app_url}/indicators", lang)
-    grid = page.locator("[data-testid=stDataFrame]").filter(has_text=t("dash_short_coverage", lang)).first
-    grid.wait_for(timeout=120_000)
-    grid.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
-    seen = grid.evaluate(_GRID)
+    seen = _grid_with(page, t("dash_short_coverage", lang))
     assert not seen["scrolls"], seen
     keys = ("dash_short_coverage", "dash_short_kepu_sites", "dash_short_kepu_per_100k",
-            "dash_short_galleries",
-            "dash_short_hightech_parks", "dash_short_poles", "dash_short_labs_universities")
+            "dash_short_galleries", "dash_short_hightech_parks", "dash_short_poles",
+            "dash_short_labs_universities")
     assert {t(k, lang) for k in keys} <= set(seen["shown"]), seen
     assert_clean(page)
     page.close()
@@ -144,11 +149,7 @@ def test_the_gap_table_shows_name_district_area_and_people(app_url, browser, lan
     from atlas.fmt import header
 
     page = _open(browser, f"{app_url}/coverage", lang)
-    grid = page.locator("[data-testid=stDataFrame]").filter(has_text=header("rank", lang)).first
-    grid.wait_for(timeout=240_000)
-    grid.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
-    seen = grid.evaluate(_GRID)
+    seen = _grid_with(page, header("rank", lang))
     heads = [header(c, lang) for c in ("rank", "name", "district", "area_km2")]
     people = [h for h in seen["shown"] if h.startswith("人口" if lang == "zh" else "People")]
     assert people and set(heads) <= set(seen["shown"]), seen
