@@ -50,10 +50,9 @@ if [ "$mode" = test ]; then
   .venv/bin/mypy
   set +e
   # pytest-xdist workers: ATLAS_TEST_WORKERS=2 (or $(test_workers): one per core, at most 4);
-  # default one process. A test module's tests stay on one
-  # worker (its app server and browser start once), and so do the tests reading a run-wide
-  # input built once (the briefing pack): xdist groups set in tests/conftest.py
-  .venv/bin/python -m pytest -n "${ATLAS_TEST_WORKERS:-0}" --dist loadgroup --no-loadscope-reorder "${@:2}"
+  # default one process. A test module runs on one worker (its app server and browser start
+  # once; the briefing pack's readers are one module); long modules go first (tests/conftest.py)
+  .venv/bin/python -m pytest -n "${ATLAS_TEST_WORKERS:-0}" --dist loadscope --no-loadscope-reorder "${@:2}"
   rc=$?
   set -e
   [ $rc -eq 5 ] && { echo "no tests collected" >&2; exit 1; }

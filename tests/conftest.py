@@ -63,8 +63,9 @@ PACK_ARGS = ("--dpi", "40")
 @pytest.fixture(scope="session")
 def briefing_pack(tmp_path_factory) -> Pack:
     """The whole briefing pack (all ten districts, zh) written once per test run by the command
-    line's own code (:func:`atlas.cli.export_briefing_main`); the tests that read it are in the
-    xdist group ``briefing_pack`` (one worker builds it, the others would wait for its lock)."""
+    line's own code (:func:`atlas.cli.export_briefing_main`). The tests reading it are in
+    tests/test_briefing_pack.py (one pytest-xdist worker); a worker that needs it while another
+    builds it waits for the build (a file lock) and reads the same folder."""
     from filelock import FileLock
 
     from atlas.cli import export_briefing_main
@@ -112,29 +113,21 @@ def browser():
 LONG = ("e2e", "slow")
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns the groups into its work units
 def pytest_collection_modifyitems(config, items):
-    """pytest-xdist work units (``--dist loadgroup``): a test module's tests run on one worker
-    (its module fixtures, e.g. an app server and a browser, start once), and the tests reading a
-    shared run-wide input (e.g. :func:`briefing_pack`) run on one worker with it.
-
-    On the workers, units that take long (browser tests, real extracts, the briefing pack) come
-    first, the larger first, so that no worker is left with a long one at the end (with
-    ``--no-loadscope-reorder``, xdist hands units out in this order)."""
-    units: dict[str, list[pytest.Item]] = {}
+    """On pytest-xdist workers (``--dist loadscope``: a test module runs on one worker, so its
+    module fixtures, e.g. an app server and a browser, start once), the modules that take long
+    (browser tests, real extracts, the briefing pack) come first, the larger first, so that no
+    worker is left with a long one at the end (with ``--no-loadscope-reorder`` xdist hands the
+    modules out in this order; by default it orders them by their number of tests)."""
+    if not hasattr(config, "workerinput"):
+        return
+    modules: dict[str, list[pytest.Item]] = {}
     for item in items:
-        mark = item.get_closest_marker("xdist_group")
-        if mark is None:
-            group = "briefing_pack" if "briefing_pack" in getattr(item, "fixturenames", ()) else \
-                item.nodeid.split("::")[0]
-            item.add_marker(pytest.mark.xdist_group(group))
-        else:
-            group = str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
-        units.setdefault(group, []).append(item)
-    if hasattr(config, "workerinput"):
-        def long_first(unit: list[pytest.Item]) -> tuple[bool, int]:
-            long = any(it.get_closest_marker(m) for it in unit for m in LONG) or \
-                any("briefing_pack" in getattr(it, "fixturenames", ()) for it in unit)
-            return not long, -len(unit)
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
 
-        items[:] = [it for unit in sorted(units.values(), key=long_first) for it in unit]
+    def long_first(module: list[pytest.Item]) -> tuple[bool, int]:
+        long = any(it.get_closest_marker(m) for it in module for m in LONG) or \
+            any("briefing_pack" in getattr(it, "fixturenames", ()) for it in module)
+        return not long, -len(module)
+
+    items[:] = [it for module in sorted(modules.values(), key=long_first) for it in module]

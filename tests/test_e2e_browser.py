@@ -130,14 +130,15 @@ def _open_map(browser, app_url, *, height=900, width=1440, path=""):
 
 
 def _settled_offline_map(page):
-    """The map frame once the app has fallen back to no tiles and drawn the map again."""
+    """The map frame once the app has fallen back to no tiles and drawn the map again (a bound
+    of 2 minutes: a fresh server's first run on a machine running other tests at once)."""
     page.locator("[data-testid=stSidebar] [data-testid=stCaptionContainer]").filter(
-        has_text=re.compile("瓦片无法加载|tiles cannot be loaded")).wait_for(timeout=30_000)
+        has_text=re.compile("瓦片无法加载|tiles cannot be loaded")).wait_for(timeout=120_000)
     chosen = page.locator("[data-testid=stSidebar] [data-testid=stSelectbox] input").first.input_value()
     assert re.match("无底图|No tiles", chosen), chosen  # the basemap choice reads what is drawn
     settle(page)
     frame = _frame_of(page)
-    frame.locator("#atlas-legend").wait_for(timeout=30_000)
+    frame.locator("#atlas-legend").wait_for(timeout=60_000)
     return frame
 
 

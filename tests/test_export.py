@@ -123,23 +123,6 @@ def test_html_is_self_contained(cat_frames, tmp_path):
     assert "data:text/javascript;base64," in text
 
 
-def test_cli_writes_one_map_per_district(briefing_pack):
-    """The command's whole pack (``export-briefing --out DIR --dpi 40``: every district), written
-    once per run for the tests that read it (tests/conftest.py)."""
-    assert briefing_pack.rc == 0
-    out = briefing_pack.out
-    pngs = sorted(p.name for p in out.glob("3302*.png"))
-    pdfs = sorted(p.name for p in out.glob("3302*.pdf"))
-    csvs = sorted(p.name for p in out.glob("3302*_coverage.csv"))
-    assert len(pngs) == len(pdfs) == len(csvs) == 10
-    # each district page is its coverage briefing: figures, table and gaps beside the map
-    text = PdfReader(str(next(out.glob("330212*.pdf")))).pages[0].extract_text()
-    assert "15分钟科普服务圈覆盖简报" in text and "各区县覆盖情况" in text and "至多（直线上限）" in text
-    assert (out / "city_coverage.pdf").exists() and (out / "city_coverage.png").exists()
-    assert (out / "atlas.gpkg").exists() and (out / "atlas.html").exists()
-    assert (out / "city.pdf").stat().st_size > 10_000
-
-
 # --- cartography: layout, labels, legends, inset (issue 11) -----------------------------------
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
