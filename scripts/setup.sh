@@ -49,10 +49,10 @@ if [ "$mode" = test ]; then
   .venv/bin/ruff check atlas ui pages scripts tests streamlit_app.py
   .venv/bin/mypy
   set +e
-  # pytest-xdist workers: ATLAS_TEST_WORKERS=2 (or $(test_workers): one per core, at most 4);
-  # default one process. A test module runs on one worker (its app server and browser start
-  # once; the briefing pack's readers are one module); long modules go first (tests/conftest.py)
-  .venv/bin/python -m pytest -n "${ATLAS_TEST_WORKERS:-0}" --dist loadscope --no-loadscope-reorder "${@:2}"
+  # pytest-xdist workers: one per core, at most 4 (ATLAS_TEST_WORKERS=0: one process). A test
+  # module runs on one worker (its app server and browser start once; the briefing pack's
+  # readers are one module); the modules that take longest go first (tests/conftest.py)
+  .venv/bin/python -m pytest -n "${ATLAS_TEST_WORKERS:-$(test_workers)}" --dist loadscope --no-loadscope-reorder "${@:2}"
   rc=$?
   set -e
   [ $rc -eq 5 ] && { echo "no tests collected" >&2; exit 1; }

@@ -152,6 +152,7 @@ class RunWatch:
         self.running = False
         self.uploads = 0
         self.sessions = 0  # websockets of Streamlit sessions opened
+        self.last = time.monotonic()  # when the last message went either way
 
     @classmethod
     def attach(cls, page: Any) -> None:
@@ -182,6 +183,7 @@ class RunWatch:
             if msg.WhichOneof("type") == "rerun_script":
                 self.tick += 1
                 self.asked = self.tick
+                self.last = time.monotonic()
 
     def _received(self, payload: bytes | str) -> None:
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -192,6 +194,7 @@ class RunWatch:
         msg.ParseFromString(bytes(payload))
         kind = msg.WhichOneof("type")
         self.tick += 1
+        self.last = time.monotonic()
         if kind == "new_session":
             self.running = True
         elif kind == "session_status_changed":
@@ -201,8 +204,11 @@ class RunWatch:
             self.running = False
 
     def idle(self) -> bool:
-        return (self.sessions > 0 and not self.running and self.uploads == 0
-                and self.finished > self.asked)
+        """Every run asked for has finished; or the server has said nothing for 5 s after the
+        last ask while not running (a request it folded into a run under way, e.g. a map
+        fragment's while the whole page reran: no run of its own follows)."""
+        answered = self.finished > self.asked or time.monotonic() - self.last > 5.0
+        return self.sessions > 0 and not self.running and self.uploads == 0 and answered
 
 
 def settle(page: Any, *, timeout_ms: int = 120_000) -> None:
