@@ -228,6 +228,18 @@ def settle(page: Any, *, timeout_ms: int = 120_000) -> None:
         " && !document.querySelector('[data-stale=\"true\"]')", timeout=timeout_ms)
 
 
+def map_page_ready(page: Any, *, timeout_ms: int = 120_000) -> None:
+    """Wait until the map page, opened first, has made its own rerun for failed tiles (offline).
+
+    A page change made before that rerun is undone by it: Streamlit reruns the page whose map
+    asked (a known race in the first seconds of an offline session). Tests that open the app and
+    go to another page wait for it, as a planner would see the map settle.
+    """
+    page.locator("[data-testid='stSidebar']").get_by_text("瓦片无法加载", exact=False).first.wait_for(
+        timeout=timeout_ms)
+    settle(page, timeout_ms=timeout_ms)
+
+
 def main_text(page: Any) -> str:
     """Everything the page's main area shows, as text."""
     return str(page.locator("[data-testid='stMain']").first.inner_text())
