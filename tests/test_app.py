@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest_support import run_page as _run
 from ui.cards import md_escape
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,11 +15,6 @@ PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.
 MAP = "pages/0_地图_Map.py"
 
 
-def _run(path: str, **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / path), default_timeout=120)
-    for k, v in state.items():
-        at.session_state[k] = v
-    return at.run()
 
 
 @pytest.mark.parametrize("page", ["streamlit_app.py", *PAGES])

@@ -14,19 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from pypdf import PdfReader
-from streamlit.testing.v1 import AppTest
 
 from atlas import fmt
+from tests.apptest_support import run_page as _run
 
 ROOT = Path(__file__).resolve().parent.parent
 COV_PAGE = "pages/3_覆盖缺口_Coverage.py"
 
 
-def _run(path: str, **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / path), default_timeout=120)
-    for k, v in state.items():
-        at.session_state[k] = v
-    return at.run()
 
 
 def test_cli_writes_one_map_per_district(briefing_pack):

@@ -11,16 +11,12 @@ from streamlit.testing.v1 import AppTest
 
 from atlas import fmt
 from atlas.coverage.text import siting_note
+from tests.apptest_support import run_page as _run
 
 ROOT = Path(__file__).resolve().parent.parent
 COV_PAGE = "pages/3_覆盖缺口_Coverage.py"
 
 
-def _run(path: str, **state) -> AppTest:
-    at = AppTest.from_file(str(ROOT / path), default_timeout=120)
-    for k, v in state.items():
-        at.session_state[k] = v
-    return at.run()
 
 
 def test_coverage_tables_are_for_people():
