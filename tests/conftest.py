@@ -109,6 +109,18 @@ def browser():
         yield b
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test's report shows every page still open: address, run state, text and
+    a screenshot (see :func:`tests.e2e_support.describe_pages`)."""
+    report = yield
+    support = sys.modules.get("tests.e2e_support")
+    if report.failed and support is not None and support.OPEN_BROWSERS:
+        folder = item.config._tmp_path_factory.mktemp("e2e-failed")
+        report.sections.append(("browser pages", support.describe_pages(folder)))
+    return report
+
+
 #: Marks of tests that take long (they start app servers and browsers, or read real OSM extracts).
 LONG = ("e2e", "slow")
 

@@ -109,10 +109,37 @@ def chromium() -> Iterator[Any]:
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        watched = _WatchedBrowser(b)
+        OPEN_BROWSERS.append(watched)
         try:
-            yield _WatchedBrowser(b)
+            yield watched
         finally:
+            OPEN_BROWSERS.remove(watched)
             b.close()
+
+
+#: The browsers of this process now open (a failed test's report describes their pages).
+OPEN_BROWSERS: list[_WatchedBrowser] = []
+
+
+def describe_pages(folder: Path) -> str:
+    """For a failed browser test: every page still open, its address, run state and text, and a
+    screenshot saved in ``folder`` (the report names it)."""
+    out = []
+    pages = [pg for b in OPEN_BROWSERS for ctx in b.contexts for pg in ctx.pages if not pg.is_closed()]
+    for i, pg in enumerate(pages):
+        shot = folder / f"page{i}.png"
+        try:
+            pg.screenshot(path=str(shot), timeout=15_000)
+        except Exception as exc:  # the report says why (a crashed page, a hung renderer)
+            shot = Path(f"(no screenshot: {type(exc).__name__})")
+        try:
+            text = str(pg.locator("body").inner_text(timeout=10_000))[:1500]
+        except Exception as exc:
+            text = f"(no text: {type(exc).__name__})"
+        watch = getattr(pg, "atlas_runs", None)
+        out.append(f"--- page {i}: {pg.url}\nruns: {watch!r}\nscreenshot: {shot}\n{text}")
+    return "\n".join(out) or "(no page open)"
 
 
 class _WatchedBrowser:
@@ -202,6 +229,11 @@ class RunWatch:
         elif kind == "script_finished" and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
             self.finished = self.tick
             self.running = False
+
+    def __repr__(self) -> str:
+        return (f"RunWatch(sessions={self.sessions}, asked={self.asked}, finished={self.finished}, "
+                f"tick={self.tick}, running={self.running}, uploads={self.uploads}, "
+                f"silent={time.monotonic() - self.last:.1f}s, idle={self.idle()})")
 
     def idle(self) -> bool:
         """Every run asked for has finished; or the server has said nothing for 5 s after the
