@@ -123,8 +123,8 @@ OPEN_BROWSERS: list[_WatchedBrowser] = []
 
 
 def describe_pages(folder: Path) -> str:
-    """For a failed browser test: every page still open, its address, run state and text, and a
-    screenshot saved in ``folder`` (the report names it)."""
+    """For a failed browser test: every page still open, its address, run state, text (its first
+    1,500 and last 1,000 characters) and a screenshot saved in ``folder`` (the report names it)."""
     out = []
     pages = [pg for b in OPEN_BROWSERS for ctx in b.contexts for pg in ctx.pages if not pg.is_closed()]
     for i, pg in enumerate(pages):
@@ -134,7 +134,8 @@ def describe_pages(folder: Path) -> str:
         except Exception as exc:  # the report says why (a crashed page, a hung renderer)
             shot = Path(f"(no screenshot: {type(exc).__name__})")
         try:
-            text = str(pg.locator("body").inner_text(timeout=10_000))[:1500]
+            text = str(pg.locator("body").inner_text(timeout=10_000))
+            text = text if len(text) <= 2500 else f"{text[:1500]}\n[…]\n{text[-1000:]}"
         except Exception as exc:
             text = f"(no text: {type(exc).__name__})"
         watch = getattr(pg, "atlas_runs", None)

@@ -267,7 +267,9 @@ def basemap_picker(lang: str) -> tuple[str, str | None]:
     if failed and st.session_state.get("basemap") == failed:
         st.session_state["basemap"] = "none"
         st.session_state.pop("basemap_select", None)
-    if "basemap_select" not in st.session_state:  # the widget's state is dropped on pages without it
+    # the widget's state is dropped on pages without it; a label sent in the other language
+    # (a request the browser made before a language switch's answer) is not a choice
+    if st.session_state.get("basemap_select") not in options:
         st.session_state["basemap_select"] = st.session_state.get("basemap", "osm")
     bm = st.sidebar.selectbox(t("basemap", lang), options, format_func=labels.__getitem__,
                               key="basemap_select")

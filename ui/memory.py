@@ -1,6 +1,6 @@
 """Widget choices that survive a language switch and a visit to another page.
 
-Two ways a planner's choice was lost (the export page's layer list emptied itself):
+Three ways a planner's choice was lost (the export page's layer list emptied itself):
 
 * **Language switch.** The browser keeps a select widget's choice as the option's *label*
   (``format_func``'s text). When the labels change with the language, the browser still
@@ -8,8 +8,13 @@ Two ways a planner's choice was lost (the export page's layer list emptied itsel
   next click. Keying widgets on stable ids is not enough: the server must send the choice
   again, in the new labels, on the run where the language changed.
 * **Page switch.** Streamlit forgets a widget's value when its page is not drawn.
+* **A request sent before the switch's answer.** A rerun the browser asks for before it has the
+  page in the new language (a map's own report, a quick click) carries the choices in the old
+  labels; Streamlit keeps a label it cannot read as the value, and the widget then drops it (the
+  Service areas page lost its layers, and with them its circles, this way). A value that is not
+  one of the widget's options is not the planner's choice: the remembered one is given back.
 
-:func:`restore` (before a page's widgets are drawn) and :func:`remember` (after) fix both for
+:func:`restore` (before a page's widgets are drawn) and :func:`remember` (after) fix them for
 any widget, whatever its kind: the page's choices are kept under one session key, per page,
 as stable values (ids, codes, text), and given back to the widgets when Streamlit has no value
 for them or when the language changed since they were last drawn. Widgets using this take
@@ -36,6 +41,12 @@ def _valid(value: Any, options: Collection[Any] | None) -> Any:
     return value if value in options else None
 
 
+def _readable(value: Any, options: Collection[Any] | None) -> bool:
+    """Whether ``value`` is made of ``options`` only (not a label of another language)."""
+    whole = list(value) if isinstance(value, list | tuple) else value
+    return options is None or _valid(value, options) == whole
+
+
 def restore(page: str, lang: str, defaults: Mapping[str, Any], *,
             options: Mapping[str, Collection[Any]] | None = None) -> None:
     """Give the widgets ``defaults``' keys their remembered (or default) values before they are drawn.
@@ -50,14 +61,15 @@ def restore(page: str, lang: str, defaults: Mapping[str, Any], *,
         Widget key -> value on a first visit.
     options : mapping, optional
         Widget key -> the options it offers now; remembered choices outside them are dropped
-        (a single choice falls back to its default).
+        (a single choice falls back to its default), and a value outside them (a label the
+        browser sent in the other language) is replaced by the remembered choice.
 
     """
     memory = st.session_state.setdefault(MEMORY_KEY, {}).setdefault(page, {})
     relabelled = memory.get("_lang") not in (None, lang)
     offered = options or {}
     for key, default in defaults.items():
-        if key in st.session_state and not relabelled:
+        if key in st.session_state and not relabelled and _readable(st.session_state[key], offered.get(key)):
             continue  # Streamlit has the value and the browser shows it in the current labels
         value = _valid(memory.get(key, default), offered.get(key))
         st.session_state[key] = default if value is None else value
