@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests import hostile_files as hf
-from tests.e2e_support import assert_clean, chromium, needs_chromium, running_app, settle
+from tests.e2e_support import assert_clean, chromium, maps_settled, needs_chromium, running_app, settle
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
 
@@ -50,6 +50,7 @@ def _open(browser: Any, url: str, lang: str) -> Any:
     if page.get_by_text("Page not found").count():
         page.keyboard.press("Escape")
         settle(page)
+    maps_settled(page)  # a map's rerun for failed tiles would replace the tables being measured
     if lang == "en":
         page.locator("[data-testid=stSidebar]").get_by_text("English", exact=True).click()
         settle(page)
@@ -107,6 +108,7 @@ def _grid_with(page: Any, text: str) -> dict[str, Any]:
     """Header cells in view and sideways scrolling of the first dataframe showing ``text``."""
     grid = page.locator("[data-testid=stDataFrame]").filter(has_text=text).first
     grid.wait_for(timeout=240_000)
+    maps_settled(page)
     grid.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     return dict(grid.evaluate(_GRID))
@@ -135,7 +137,7 @@ def test_the_service_areas_table_shows_site_method_reach_and_area(app_url, brows
 
     page = _open(browser, f"{app_url}/service_areas", lang)
     page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=240_000)  # circles for a district
-    settle(page, timeout_ms=120_000)
+    maps_settled(page)
     heads = [header(c, lang) for c in ("site_id", "method", "radius_m", "area_km2")]  # offline: circles
     fully_in_view(page, 0, heads, f"service_areas_{lang}")
     assert not page.locator("[data-testid=stException]").count()  # (the page names the server's OSM folder)
