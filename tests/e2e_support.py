@@ -261,21 +261,6 @@ def settle(page: Any, *, timeout_ms: int = 120_000) -> None:
         " && !document.querySelector('[data-stale=\"true\"]')", timeout=timeout_ms)
 
 
-#: The sidebar's note once a map has reported that its tiles cannot load (zh, en).
-TILES_FELL_BACK = re.compile("瓦片无法加载|the tiles cannot be loaded")
-
-
-def maps_settled(page: Any, *, timeout_ms: int = 120_000) -> None:
-    """Wait for the page's runs and, if it shows a map, for the rerun its failed tiles ask for
-    (offline: the basemap choice becomes "no tiles" and the sidebar says so; a session that
-    knows it already asks for none). Elements found before that rerun are replaced by it."""
-    settle(page, timeout_ms=timeout_ms)
-    if page.locator("iframe[title='streamlit_folium.st_folium']").count():
-        page.locator("[data-testid='stSidebar']").get_by_text(TILES_FELL_BACK).first.wait_for(
-            timeout=timeout_ms)
-        settle(page, timeout_ms=timeout_ms)
-
-
 def map_page_ready(page: Any, *, timeout_ms: int = 120_000) -> None:
     """Wait until the map page, opened first, has made its own rerun for failed tiles (offline).
 

@@ -17,7 +17,7 @@ import pytest
 
 from atlas.coverage.bands import band_header
 from atlas.i18n import t
-from tests.e2e_support import close_page_not_found, maps_settled, needs_chromium, settle
+from tests.e2e_support import close_page_not_found, needs_chromium, settle
 from tests.test_e2e_language import _TEXT_JS, _offending
 from tests.test_e2e_tables import _GRID, app_url, browser  # the same server and browser fixtures
 
@@ -36,7 +36,7 @@ def _bands_page(browser: Any, url: str, lang: str, size: tuple[int, int]) -> Any
     settle(page, timeout_ms=240_000)
     close_page_not_found(page)
     page.locator("[data-testid=stSlider]").last.wait_for(timeout=240_000)  # the page's first run is done
-    maps_settled(page, timeout_ms=240_000)
+    settle(page, timeout_ms=240_000)
     if lang == "en":
         page.locator("[data-testid=stSidebar]").get_by_text("English", exact=True).click()
         settle(page, timeout_ms=120_000)

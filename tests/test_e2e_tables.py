@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from tests import hostile_files as hf
-from tests.e2e_support import assert_clean, chromium, maps_settled, needs_chromium, running_app, settle
+from tests.e2e_support import assert_clean, chromium, needs_chromium, running_app, settle
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
 
@@ -50,7 +51,6 @@ def _open(browser: Any, url: str, lang: str) -> Any:
     if page.get_by_text("Page not found").count():
         page.keyboard.press("Escape")
         settle(page)
-    maps_settled(page)  # a map's rerun for failed tiles would replace the tables being measured
     if lang == "en":
         page.locator("[data-testid=stSidebar]").get_by_text("English", exact=True).click()
         settle(page)
@@ -59,10 +59,7 @@ def _open(browser: Any, url: str, lang: str) -> Any:
 
 def fully_in_view(page: Any, index: int, headers: list[str], name: str) -> None:
     """The ``index``-th dataframe shows every header of ``headers`` whole, without scrolling sideways."""
-    grid = page.locator("[data-testid=stDataFrame]").nth(index)
-    grid.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
-    seen = grid.evaluate(_GRID)
+    seen = _measure(page, page.locator("[data-testid=stDataFrame]").nth(index))
     shown = seen["shown"]
     for h in headers:
         assert h in shown, f"{h!r} is out of view; in view: {shown}"
@@ -104,14 +101,28 @@ def test_the_indicator_targets_show_target_progress_and_state(app_url, browser, 
     page.close()
 
 
+def _measure(page: Any, grid: Any) -> dict[str, Any]:
+    """The header cells in view and sideways scrolling of ``grid`` (a locator), scrolled into view.
+
+    A rerun may replace the table while it is read (the page's map reports, seconds after it
+    drew, that its tiles cannot load: the app reruns): the table is found again after the run."""
+    for attempt in range(3):
+        settle(page, timeout_ms=120_000)
+        try:
+            grid.scroll_into_view_if_needed()
+            page.wait_for_timeout(500)
+            return dict(grid.evaluate(_GRID))
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def _grid_with(page: Any, text: str) -> dict[str, Any]:
     """Header cells in view and sideways scrolling of the first dataframe showing ``text``."""
     grid = page.locator("[data-testid=stDataFrame]").filter(has_text=text).first
     grid.wait_for(timeout=240_000)
-    maps_settled(page)
-    grid.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
-    return dict(grid.evaluate(_GRID))
+    return _measure(page, grid)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -137,7 +148,7 @@ def test_the_service_areas_table_shows_site_method_reach_and_area(app_url, brows
 
     page = _open(browser, f"{app_url}/service_areas", lang)
     page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=240_000)  # circles for a district
-    maps_settled(page)
+    settle(page, timeout_ms=120_000)
     heads = [header(c, lang) for c in ("site_id", "method", "radius_m", "area_km2")]  # offline: circles
     fully_in_view(page, 0, heads, f"service_areas_{lang}")
     assert not page.locator("[data-testid=stException]").count()  # (the page names the server's OSM folder)
