@@ -9,10 +9,14 @@ whole *chains* of the network (runs of edges through nodes of degree 2, a per-ne
 wherever a chain is reached in full, so that the offset works on few long paths instead of
 many two-point segments.
 
-Graduated areas (5/10/15 minutes) come from one set of node distances; each smaller area is
-then intersected with the next larger one and drawn :data:`NEST_GAP_M` inside it, so that
-contours are strictly nested (each smaller one within the larger, also after the conversion to
-WGS84).
+Graduated areas (5/10/15 minutes) come from one set of node distances, and each band is drawn
+on its own, strictly nested by construction (:func:`band_polygons`): every piece is the convex
+hull of a 16-gon, turned to the piece's street, at both ends of the piece (its Minkowski sum
+with the 16-gon, as Clipper's round offset of one segment), and each smaller band's 16-gons
+are :data:`NEST_GAP_M` smaller. A piece of a smaller band lies on the same street as a longer
+piece of each larger band, so its hull lies inside the larger one's with that margin, which
+covers every rounding (under 3 mm), also after the conversion to WGS84: no band is clipped
+against another.
 """
 
 from __future__ import annotations
@@ -34,13 +38,14 @@ if TYPE_CHECKING:
 
 #: Integer units per metre of the Clipper coordinates (millimetres).
 SCALE = 1000.0
-#: Largest gap (m) between an arc and its chords: 16 segments per circle at 25 m, as GEOS's
-#: ``quad_segs=4``; scaled with the half-width so every width gets 16 segments per circle.
-ARC_FRACTION = 1.0 - np.cos(np.pi / 16)
+#: Segments per circle of the round ends and joins, as GEOS's ``quad_segs=4``.
+ARC_SEGMENTS = 16
+#: Largest gap, as a share of the radius, between an arc and its chords.
+ARC_FRACTION = 1.0 - np.cos(np.pi / ARC_SEGMENTS)
 
-#: Each smaller band is drawn at least this far (m) inside the next larger one, so that the
-#: nesting survives rounding and the conversion to WGS84 (a square metre loses 0.01 m² at most
-#: along a 1 km shared edge).
+#: Each smaller band's half-width is this much (m) narrower than the next larger one's, so
+#: that it lies at least 9.8 mm inside it whatever the rounding (a band loses 0.01 m² per metre
+#: of its outline).
 NEST_GAP_M = 0.01
 
 #: Sides (m) of the squares whose streets' buffers are kept once computed whole, largest first
@@ -91,7 +96,8 @@ class Chains:
     ``nodes[eptr[c] + c : eptr[c + 1] + c + 1]`` (one more than its edges). Cells are squares
     of each size in :data:`CELL_LEVELS_M`, numbered across sizes; ``cell_of_edge[level]`` is the
     cell holding each edge's midpoint, and cell ``k`` has edges
-    ``cell_edges[cell_ptr[k]:cell_ptr[k + 1]]``; ``cell_polys`` keeps, per cell and half-width,
+    ``cell_edges[cell_ptr[k]:cell_ptr[k + 1]]`` and lies in the larger cell ``cell_parent[k]``
+    (the largest cells: one past the last cell); ``cell_polys`` keeps, per cell and half-width,
     the buffer of all its edges once some area has needed it whole.
     """
 
@@ -104,6 +110,7 @@ class Chains:
     cell_of_edge: NDArray[np.int64]
     cell_edges: NDArray[np.int64]
     cell_ptr: NDArray[np.int64]
+    cell_parent: NDArray[np.int64]
     cell_polys: CellCache = field(default_factory=lambda: CellCache(CELL_CACHE_POINTS), compare=False)
 
     @property
@@ -177,8 +184,10 @@ def _build_chains(net: WalkNetwork) -> Chains:
     flat = cell_of_edge.ravel()
     order = np.argsort(flat, kind="stable") % net.n_edges
     cell_ptr = np.concatenate([[0], np.cumsum(np.bincount(flat))]).astype(np.int64)
+    parent = np.full(first, first, dtype=np.int64)
+    parent[cell_of_edge[1:].ravel()] = cell_of_edge[:-1].ravel()
     return Chains(edges_a, np.asarray(nodes, dtype=np.int64), eptr_a, chain_of_edge, origin, ixy,
-                  cell_of_edge, order.astype(np.int64), cell_ptr)
+                  cell_of_edge, order.astype(np.int64), cell_ptr, parent)
 
 
 @dataclass(frozen=True)
@@ -248,36 +257,60 @@ def reach(net: WalkNetwork, dist: NDArray[np.float64], budget: float, *, own_edg
     return Reach(full, full_edges, np.concatenate(edge), np.concatenate(s0), np.concatenate(s1))
 
 
-def reach_shapes(net: WalkNetwork, r: Reach, *, half_width_m: float) -> tuple[list[Path], list[Path]]:
-    """What to draw of a reach: open paths to buffer, and buffers of whole cells (Clipper units).
+def reach_shapes(net: WalkNetwork, r: Reach, *, half_width_m: float,
+                 runs: bool = True) -> tuple[list[Path], list[Path]]:
+    """What to draw of a reach: open paths to buffer, and closed polygons (Clipper units).
 
-    Edges of cells reached in full are represented by their cell's kept buffer (computed on
-    first use); the other whole edges as runs along their chains; parts of edges as segments.
+    Edges of cells reached in full are represented by their largest such cell's kept buffer
+    (computed on first use). With ``runs``, the other whole edges are runs along their chains
+    and parts of edges are segments, all to be offset together (fewest points: one area).
+    Without, every other edge and part is already its own hull (:func:`hulls`), so that the
+    pieces of a smaller band lie within those of a larger one (graduated bands).
     """
     ch = chains_of(net)
-    rest = r.full_edges
-    closed: list[Path] = []
-    for level in ch.cell_of_edge:  # largest squares first
-        c = level[rest]
-        cells, counts = np.unique(c, return_counts=True)
-        whole = cells[counts == np.diff(ch.cell_ptr)[cells]]
-        if len(whole):
-            for k in whole.tolist():
-                closed += _cell_polygon(net, ch, k, half_width_m)
-            rest = rest[~np.isin(c, whole)]
-    full = r.full
-    if len(rest) < len(r.full_edges):
-        full = np.zeros(net.n_edges, dtype=bool)
-        full[rest] = True
-    paths = _runs(ch, full, rest)
-    if len(r.part_edge):
-        e = r.part_edge
-        length = np.where(net.length[e] > 0, net.length[e], 1.0)
-        a, b = ch.ixy[net.u[e]].astype(float), ch.ixy[net.v[e]].astype(float)
-        f0, f1 = (r.part_s0 / length)[:, None], (r.part_s1 / length)[:, None]
-        seg = np.round(np.stack([a + f0 * (b - a), a + f1 * (b - a)], axis=1)).astype(np.int64)
-        paths += seg.tolist()
-    return paths, closed
+    whole = _whole_cells(ch, r.full_edges)
+    cells = np.flatnonzero(whole[:-1] & ~whole[ch.cell_parent])  # the largest whole cells
+    rest = r.full_edges[~whole[ch.cell_of_edge[:, r.full_edges]].any(axis=0)]
+    closed = [c for k in cells.tolist() for c in _cell_polygon(net, ch, k, half_width_m)]
+    e = r.part_edge
+    a, b = ch.ixy[net.u[e]].astype(float), ch.ixy[net.v[e]].astype(float)
+    length = np.where(net.length[e] > 0, net.length[e], 1.0)
+    f0, f1 = (r.part_s0 / length)[:, None], (r.part_s1 / length)[:, None]
+    p0, p1 = np.round(a + f0 * (b - a)).astype(np.int64), np.round(a + f1 * (b - a)).astype(np.int64)
+    if not runs:  # whole edges as segments: Clipper's round offset of one segment is its hull
+        segs = np.stack([ch.ixy[net.u[rest]], ch.ixy[net.v[rest]]], axis=1).tolist()
+        return segs, closed + hulls(p0, p1, half_width_m, along=b - a).tolist()
+    full = np.zeros(net.n_edges, dtype=bool)
+    full[rest] = True
+    return _runs(ch, full, rest) + np.stack([p0, p1], axis=1).tolist(), closed
+
+
+def _whole_cells(ch: Chains, full_edges: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Per cell, and one more (False: the largest cells' parent), whether all its edges are full."""
+    size = np.diff(ch.cell_ptr)
+    counts = np.bincount(ch.cell_of_edge[:, full_edges].ravel(), minlength=len(size))
+    return np.append(counts == size, False)
+
+
+def hulls(a: NDArray[np.int64], b: NDArray[np.int64], half_width_m: float, *,
+          along: NDArray[np.float64] | None = None) -> NDArray[np.int64]:
+    """Buffers of segments ``a[i]``–``b[i]`` (Clipper units): each a convex polygon of 18 points.
+
+    The convex hull of a :data:`ARC_SEGMENTS`-gon of radius ``half_width_m`` at both ends,
+    turned so that two of its corners lie on the normals of the direction ``along`` (default
+    ``b - a``): the sides are exactly ``half_width_m`` from the segment, and the ends are the
+    same half 16-gons as Clipper's round ends. Parts of one street given its whole direction
+    get 16-gons turned alike, so a shorter part's hull lies in a longer one's.
+    """
+    d = (b - a).astype(float) if along is None else along
+    theta = np.arctan2(d[:, 1], d[:, 0])
+    k = np.arange(ARC_SEGMENTS // 2 + 1) * (2 * np.pi / ARC_SEGMENTS)
+    r = half_width_m * SCALE
+    front = theta[:, None] - np.pi / 2 + k  # from the right normal round the far end
+    back = front + np.pi  # from the left normal round the near end
+    ends = [b[:, None, :] + r * np.stack([np.cos(front), np.sin(front)], axis=-1),
+            a[:, None, :] + r * np.stack([np.cos(back), np.sin(back)], axis=-1)]
+    return np.round(np.concatenate(ends, axis=1)).astype(np.int64)
 
 
 def _runs(ch: Chains, full: NDArray[np.bool_], fe: NDArray[np.int64]) -> list[Path]:
@@ -303,13 +336,12 @@ def _runs(ch: Chains, full: NDArray[np.bool_], fe: NDArray[np.int64]) -> list[Pa
 
 
 def _cell_polygon(net: WalkNetwork, ch: Chains, k: int, half_width_m: float) -> list[Path]:
-    """The buffer of every edge of cell ``k`` (contours, kept with the network's chains)."""
+    """The buffer of every edge of cell ``k``: the union of their hulls (kept with the chains)."""
     key = (k, float(half_width_m))
     found = ch.cell_polys.get(key)
     if found is None:
         e = ch.cell_edges[ch.cell_ptr[k]:ch.cell_ptr[k + 1]]
-        segs = np.stack([ch.ixy[net.u[e]], ch.ixy[net.v[e]]], axis=1).tolist()
-        found = _contours(_offset(segs, [], half_width_m))
+        found = _contours(_union(hulls(ch.ixy[net.u[e]], ch.ixy[net.v[e]], half_width_m).tolist()))
         ch.cell_polys.put(key, found)
     return found
 
@@ -322,15 +354,17 @@ def to_units(net: WalkNetwork, xy: NDArray[np.float64]) -> Path:
 
 def _offset(paths: list[Path], closed: list[Path], half_width_m: float) -> pyclipper.PyPolyNode:
     """Open ``paths`` buffered by the half-width, united with ready ``closed`` polygons."""
+    if not paths:
+        return _union(closed)
+    off = pyclipper.PyclipperOffset(2.0, max(ARC_FRACTION * half_width_m * SCALE, 1.0))
+    off.AddPaths(paths, pyclipper.JT_ROUND, pyclipper.ET_OPENROUND)
     if not closed:
-        off = pyclipper.PyclipperOffset(2.0, max(ARC_FRACTION * half_width_m * SCALE, 1.0))
-        off.AddPaths(paths, pyclipper.JT_ROUND, pyclipper.ET_OPENROUND)
         return off.Execute2(half_width_m * SCALE)
-    polys = list(closed)
-    if paths:
-        off = pyclipper.PyclipperOffset(2.0, max(ARC_FRACTION * half_width_m * SCALE, 1.0))
-        off.AddPaths(paths, pyclipper.JT_ROUND, pyclipper.ET_OPENROUND)
-        polys += off.Execute(half_width_m * SCALE)
+    return _union(closed + off.Execute(half_width_m * SCALE))
+
+
+def _union(polys: list[Path]) -> pyclipper.PyPolyNode:
+    """The union of closed polygons (outer rings counter-clockwise, holes clockwise)."""
     pc = pyclipper.Pyclipper()
     pc.AddPaths(polys, pyclipper.PT_SUBJECT, True)
     return pc.Execute2(pyclipper.CT_UNION, pyclipper.PFT_NONZERO, pyclipper.PFT_NONZERO)
@@ -344,23 +378,6 @@ def _contours(tree: pyclipper.PyPolyNode) -> list[Path]:
         out.append(node.Contour)
         stack.extend(node.Childs)
     return out
-
-
-def _within(tree: pyclipper.PyPolyNode, outer: pyclipper.PyPolyNode) -> pyclipper.PyPolyNode | None:
-    """``tree`` clipped to ``outer`` and shrunk by :data:`NEST_GAP_M`; None when nothing is left."""
-    small, big = _contours(tree), _contours(outer)
-    if not small or not big:
-        return None
-    pc = pyclipper.Pyclipper()
-    pc.AddPaths(small, pyclipper.PT_SUBJECT, True)
-    pc.AddPaths(big, pyclipper.PT_CLIP, True)
-    inside = pc.Execute(pyclipper.CT_INTERSECTION, pyclipper.PFT_NONZERO, pyclipper.PFT_NONZERO)
-    if not inside:
-        return None
-    off = pyclipper.PyclipperOffset(2.0)
-    off.AddPaths(inside, pyclipper.JT_MITER, pyclipper.ET_CLOSEDPOLYGON)
-    tree = off.Execute2(-NEST_GAP_M * SCALE)
-    return tree if tree.Childs else None
 
 
 def to_polygon(net: WalkNetwork, tree: pyclipper.PyPolyNode) -> shapely.Geometry:
@@ -378,42 +395,58 @@ def to_polygon(net: WalkNetwork, tree: pyclipper.PyPolyNode) -> shapely.Geometry
     if not rings:
         return shapely.Polygon()
     # every ring closed by repeating its first point, all in one array and one shapely call
-    # (a shapely Polygon per ring cost half as much as the clipping)
-    closed = list(itertools.chain.from_iterable(r + r[:1] for r in rings))
+    # (a shapely Polygon per ring cost half as much as the clipping; np.fromiter over the flat
+    # integers takes a third less than np.array over the lists of points)
+    lens = np.fromiter(map(len, rings), dtype=np.int64, count=len(rings))
+    n = int(lens.sum())
+    flat = np.fromiter(itertools.chain.from_iterable(itertools.chain.from_iterable(rings)),
+                       dtype=np.int64, count=2 * n).reshape(-1, 2)
+    ends = np.cumsum(lens)
     ox, oy = chains_of(net).origin
-    coords = np.array(closed, dtype=float) / SCALE + [ox, oy]
-    ring_off = np.concatenate([[0], np.cumsum([len(r) + 1 for r in rings])])
+    coords = flat[np.insert(np.arange(n), ends, ends - lens)] / SCALE + [ox, oy]
+    ring_off = np.concatenate([[0], np.cumsum(lens + 1)])
     poly_off = np.concatenate([[0], np.cumsum(per_poly)])
     multi = shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, coords,
                                       (ring_off, poly_off, np.array([0, len(per_poly)])))[0]
     return multi.geoms[0] if len(per_poly) == 1 else multi
 
 
-def nested_polygons(net: WalkNetwork, shapes_by_band: list[tuple[list[Path], list[Path]]], *,
-                    half_width_m: float) -> list[shapely.Geometry]:
-    """One polygon per band (bands in increasing budget), each within the next larger one.
+def band_polygons(net: WalkNetwork, reaches: list[Reach], *, half_width_m: float,
+                  extra: list[list[Path]] | None = None) -> list[shapely.Geometry]:
+    """One polygon per band (reaches in increasing budget), each strictly within the next.
+
+    One band is offset as runs along the chains (:func:`reach_shapes`). Several are each the
+    union of their own pieces' hulls, band ``i`` of ``n`` at half-width ``half_width_m - (n - 1
+    - i) * NEST_GAP_M``: a smaller band's pieces lie within the larger band's (same streets, at
+    least as long), so nothing is clipped.
 
     Parameters
     ----------
     net : WalkNetwork
-        The network (for its Clipper origin).
-    shapes_by_band : list of (open paths, closed polygons)
-        Per band, what is reached (:func:`reach_shapes`).
+        The network.
+    reaches : list of Reach
+        Per band, what is reached; each reach contains the previous one.
     half_width_m : float
-        Street half-width (m).
+        Street half-width (m) of the largest band.
+    extra : list of list of paths, optional
+        Per band, two-point paths to buffer too (the site's own access line).
 
     Returns
     -------
     list of shapely geometries
-        In the network's CRS, same order as ``paths_by_band``.
+        In the network's CRS, in the order of ``reaches`` (empty where nothing is reached).
 
     """
-    trees: list[pyclipper.PyPolyNode | None] = [None] * len(shapes_by_band)
-    outer = None
-    for i in range(len(shapes_by_band) - 1, -1, -1):
-        paths, closed = shapes_by_band[i]
-        tree = _offset(paths, closed, half_width_m) if paths or closed else None
-        if tree is not None and outer is not None:
-            tree = _within(tree, outer)
-        trees[i] = outer = tree
-    return [shapely.Polygon() if t is None else to_polygon(net, t) for t in trees]
+    extra = extra or [[] for _ in reaches]
+    one = len(reaches) == 1
+    out = []
+    for i, (r, more) in enumerate(zip(reaches, extra, strict=True)):
+        hw = half_width_m - (len(reaches) - 1 - i) * NEST_GAP_M
+        paths, closed = reach_shapes(net, r, half_width_m=hw, runs=one)
+        if more and one:
+            paths += more
+        elif more:
+            ends = np.asarray(more, dtype=np.int64)
+            closed += hulls(ends[:, 0], ends[:, 1], hw).tolist()
+        out.append(to_polygon(net, _offset(paths, closed, hw)) if paths or closed else shapely.Polygon())
+    return out

@@ -18,7 +18,7 @@ Method, per site:
    concave-hull preview exists and is labelled as such.
 
 Graduated bands (``minutes=[5, 10, 15]``) share one search per site (to the largest budget),
-and each smaller area lies within the larger (:func:`atlas.reach.nested_polygons`).
+and each smaller area lies within the larger (:func:`atlas.reach.band_polygons`).
 
 With no network, :func:`proxy_areas` gives straight-line circles of radius
 ``budget / detour_factor`` with ``method = "euclidean-proxy"``; the two are never mixed in one
@@ -45,7 +45,7 @@ from atlas import settings
 from atlas.errors import EmptyNetworkError, ValidationError
 from atlas.network import edge_csr
 from atlas.projection import MetricFrame, metric_crs_for
-from atlas.reach import nested_polygons, reach, reach_shapes, to_units, touching
+from atlas.reach import band_polygons, reach, to_units, touching
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -239,7 +239,7 @@ def service_areas(net: WalkNetwork, sites: gpd.GeoDataFrame, *,
 
     Each site gets one budget-limited shortest-path search (to the largest budget); every
     band's area comes from it, and each smaller area lies within the larger ones
-    (:func:`atlas.reach.nested_polygons`).
+    (:func:`atlas.reach.band_polygons`).
 
     Parameters
     ----------
@@ -312,13 +312,10 @@ def _site_bands(net: WalkNetwork, dist: NDArray[np.float64], budgets_m: list[flo
     """One site's nested areas, one per budget (its distances searched to the largest)."""
     xy, snap_xy, edge, t, access = site
     access_line = to_units(net, np.array([xy, snap_xy]))
-    shapes = []
     cand = touching(net, dist)
-    for b in budgets_m:
-        r = reach(net, dist, b, own_edge=edge, own_t=t, access=access, cand=cand)
-        paths, closed = reach_shapes(net, r, half_width_m=half_width_m)
-        shapes.append((paths + ([access_line] if access <= b else []), closed))
-    return nested_polygons(net, shapes, half_width_m=half_width_m)
+    reaches = [reach(net, dist, b, own_edge=edge, own_t=t, access=access, cand=cand) for b in budgets_m]
+    extra = [[access_line] if access <= b else [] for b in budgets_m]
+    return band_polygons(net, reaches, half_width_m=half_width_m, extra=extra)
 
 
 def _preview(net: WalkNetwork, dist: NDArray[np.float64], budgets_m: list[float],

@@ -267,3 +267,30 @@ def test_reachable_street_equals_networkx(c: Case):
             ours = [(0.0, length)] if r.full[e] else [
                 (s0, s1) for k, s0, s1 in zip(r.part_edge, r.part_s0, r.part_s1, strict=True) if k == e]
             assert interval_length(ours) == pytest.approx(interval_length(ref), abs=TOL_M), (e, ours, ref)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_graduated_bands_are_strictly_nested_and_each_its_own_area(c: Case):
+    """On the same adversarial networks: 5/10/15-style bands (a third, two thirds and all of the
+    limit) nest exactly, as returned (WGS84) and in metres, and each band is the area a call
+    with that budget alone gives, up to the nesting gap and the arcs' chords (half a metre of
+    the outline at most)."""
+    from atlas.reach import ARC_FRACTION, NEST_GAP_M
+    from atlas.service_area import service_areas
+
+    lon, lat = MetricFrame(CRS).to_lonlat(c.xy[:, 0], c.xy[:, 1])
+    sites = gpd.GeoDataFrame({"id": [str(i) for i in range(len(c.xy))]},
+                             geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    budgets = [c.limit / 3, 2 * c.limit / 3, c.limit]
+    bands = service_areas(c.net, sites, metres=budgets)
+    ok = (bands.flag == "").to_numpy().reshape(-1, 3)[:, 0]
+    for crs in ("EPSG:4326", CRS):
+        g = bands.to_crs(crs).geometry.to_numpy().reshape(-1, 3)[ok]
+        for small, big in ((g[:, 0], g[:, 1]), (g[:, 1], g[:, 2])):
+            assert (shapely.is_empty(small) | shapely.covers(big, small)).all()
+    metric = bands.to_crs(CRS).geometry.to_numpy().reshape(-1, 3)
+    for j, b in enumerate(budgets):
+        alone = service_areas(c.net, sites, metres=[b]).to_crs(CRS).geometry.to_numpy()
+        tol = (ARC_FRACTION * 25.0 + 2 * NEST_GAP_M) * shapely.length(alone) + 1e-6
+        assert (shapely.area(shapely.symmetric_difference(metric[:, j], alone)) <= tol).all()

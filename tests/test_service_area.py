@@ -163,13 +163,31 @@ def test_graduated_bands_come_from_one_search_and_are_strictly_nested(helsinki, 
     for crs in ("EPSG:4326", helsinki.crs):  # nested as returned, and in metres
         g = bands.to_crs(crs).geometry.to_numpy().reshape(len(sites), 3)
         assert shapely.covers(g[:, 1], g[:, 0]).all() and shapely.covers(g[:, 2], g[:, 1]).all()
-    # each band is the area a single-budget call gives, less the 1 cm nesting margin and the
-    # larger band's arc chords where both share an edge (0.04 % here)
+    # each band is the area a single-budget call gives, less the nesting gap (1 cm narrower per
+    # smaller band) and the arcs' chords where streets meet (joins drawn another way)
     for m in (5, 10, 15):
         alone = service_areas(helsinki, sites, minutes=m)
         assert bands[bands.minutes == m].area_km2.to_numpy() == pytest.approx(alone.area_km2.to_numpy(),
                                                                               rel=1e-3)
     assert (bands.area_km2.to_numpy().reshape(-1, 3) > 0).all()
+
+
+def test_a_band_that_enters_a_street_by_centimetres_lies_within_the_next():
+    """The smallest piece of a street (a band ending centimetres in) is drawn turned as its
+    whole street, so it lies within the larger band's piece at every angle of the street (its
+    own rounded ends would turn it by up to a milliradian: 2.5 cm at 25 m)."""
+    from atlas.projection import MetricFrame
+
+    crs, x0, y0 = "EPSG:32631", 380_000.0, 4_710_000.0
+    for angle in np.linspace(0.01, 1.5, 25):
+        xy = np.array([[x0, y0], [x0 + 100 * np.cos(angle), y0 + 100 * np.sin(angle)]])
+        lon, lat = MetricFrame(crs).to_lonlat(xy[:, 0], xy[:, 1])
+        net = WalkNetwork(np.arange(2), lon, lat, xy[:, 0].copy(), xy[:, 1].copy(), np.array([0]),
+                          np.array([1]), np.array([100.0]), {"source_kind": "synthetic"}, crs=crs)
+        sites = sites_at([lon[0] + 1e-7], [lat[0]])
+        for short in (0.05, 0.2, 0.45):
+            g = service_areas(net, sites, metres=[short, 60.0]).to_crs(crs).geometry.to_numpy()
+            assert g[0].area > 0 and shapely.covers(g[1], g[0]), (angle, short)
 
 
 def test_bands_in_metres_and_bad_band_lists(helsinki):
