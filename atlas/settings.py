@@ -130,8 +130,14 @@ MAX_UPLOAD_ROWS: int = 200_000
 #: Longest cell or field the importer accepts, in characters (Excel's own cell limit).
 MAX_CELL_CHARS: int = 32_767
 
-#: Largest decoded size of an upload: CSV text (characters) or an XLSX's unpacked parts (bytes).
+#: Largest decoded size of an upload: CSV text (characters) or an XLSX's or a zip's unpacked
+#: parts (bytes; the sizes a zip declares are summed before anything is unpacked, and the bytes
+#: actually unpacked are counted too).
 MAX_DECODED_BYTES: int = 256 * 1024 * 1024
+
+#: Most entries (files and folders) a zipped upload may hold: a Shapefile is 3-8 files, a zip
+#: holding several a few dozen.
+MAX_ZIP_MEMBERS: int = 200
 
 #: Most pixels read from a population raster (the window over the area, not the whole file):
 #: 40 M is a 1-arcsecond (~30 m) raster over all of Ningbo; WorldPop's 100 m grid needs ~3 M.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from atlas.guard import warm_up
-from ui import auth, common, importer, osm_venues
+from ui import auth, common, importer, my_layers, osm_venues
 
 lang = common.page("imp_title")
 if not auth.can_edit():  # viewers do not get this page in the navigation; saving checks anyway
@@ -29,6 +29,6 @@ if up is not None:
     importer.save(result, up.name, fk, datum=datum, err_m=err_m, shapes=shapes, lang=lang)
 
 st.divider()
-importer.my_layers(lang)
+my_layers.my_layers(lang)
 st.divider()
 osm_venues.osm_venues(lang, importer.saved_text)

@@ -614,13 +614,12 @@ def test_repeated_headers_are_numbered_said_and_confirmed(districts):
     ("ext", "says"),
     [
         (".xls", "save it as .xlsx or CSV"),
-        (".zip", "zipped Shapefile as GeoPackage or GeoJSON"),
-        (".shp", "GeoPackage or GeoJSON"),
         (".kml", "GeoPackage"),
     ],
 )
 def test_formats_not_read_are_refused_saying_how_to_convert(ext, says):
-    data = hf.zipped_shapefile()[0] if ext == ".zip" else b"\xd0\xcf\x11\xe0" + b"\x00" * 100
+    """(A zipped Shapefile is read: tests/test_zipped_shapefile.py.)"""
+    data = b"\xd0\xcf\x11\xe0" + b"\x00" * 100
     with pytest.raises(UploadError) as err:
         read_table(data, f"list{ext}")
     assert says in err.value.en and "另存为" in err.value.zh

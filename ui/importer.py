@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from atlas import fmt
 from atlas.datum import DATUMS, datum_label
@@ -28,7 +27,7 @@ from atlas.downloads import csv_bytes
 from atlas.errors import AtlasError
 from atlas.geodata import CATEGORIES
 from atlas.guard import run_guarded
-from atlas.i18n import counted, t
+from atlas.i18n import t
 from atlas.importing import (
     GUESS,
     ROLES,
@@ -42,20 +41,14 @@ from atlas.importing import (
     validate,
 )
 from atlas.readers import DELIMITER_NAMES, LayerChoiceError, ReadInfo
-from atlas.userlayers import (
-    geocode,
-    list_user_layers,
-    load_user_layer,
-    place_row,
-    save_user_layer,
-)
-from atlas.webmap import TIP_CHARS, build_map, clip_text
+from atlas.userlayers import save_user_layer
 from ui import auth, common
 from ui.cards import md_escape
 from ui.tables import show_table
 
 ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "utf-16": "UTF-16", "gb18030": "GBK/GB18030"}
-FILE_TYPES = ["csv", "txt", "xlsx", "geojson", "json", "gpkg"]
+#: What the uploader offers: a .shp alone is taken too, to say that a Shapefile's parts go in a zip.
+FILE_TYPES = ["csv", "txt", "xlsx", "geojson", "json", "gpkg", "zip", "shp"]
 
 
 def _pick(pair: tuple[str, str], lang: str) -> str:
@@ -67,7 +60,8 @@ def _pick(pair: tuple[str, str], lang: str) -> str:
 
 def uploader(lang: str) -> Any:
     """The file input; the uploaded file, or None."""
-    return st.file_uploader(t("imp_upload", lang), type=FILE_TYPES, key="imp_file")
+    return st.file_uploader(t("imp_upload", lang), type=FILE_TYPES, key="imp_file",
+                            help=t("imp_upload_help", lang))
 
 
 def read(up: Any, lang: str) -> tuple[pd.DataFrame, str]:
@@ -80,12 +74,12 @@ def read(up: Any, lang: str) -> tuple[pd.DataFrame, str]:
     layer_key = f"imp_layer_{digest[:12]}"
     try:
         df = read_upload(data, up.name, st.session_state.get(layer_key), digest)
-    except LayerChoiceError as exc:
-        st.warning(exc.message(lang))
+    except LayerChoiceError as exc:  # the message names the file's layers: escaped
+        st.warning(md_escape(exc.message(lang)))
         pick_layer(exc.options, layer_key, read=None, lang=lang)
         st.stop()
     except AtlasError as exc:
-        st.error(exc.message(lang))
+        st.error(md_escape(exc.message(lang)))
         if options := st.session_state.get(f"{layer_key}_options"):  # another sheet can be chosen
             pick_layer(options, layer_key, read=st.session_state.get(layer_key), lang=lang)
         st.stop()
@@ -122,7 +116,8 @@ def file_key(digest: str, info: ReadInfo) -> str:
 def show_read_info(df: pd.DataFrame, name: str, lang: str) -> None:
     """What reading found: format, encoding, delimiter, header row and bilingual notes."""
     info = df.attrs["read_info"]
-    parts = [t("imp_n_rows", lang, n=f"{len(df):,}"), md_escape(name), info.format.upper()]
+    parts = [t("imp_n_rows", lang, n=f"{len(df):,}"), md_escape(name),
+             "Shapefile" if info.format == "shapefile" else info.format.upper()]
     if info.encoding:
         parts.append(ENCODINGS.get(info.encoding, info.encoding))
     if info.delimiter:
@@ -315,66 +310,3 @@ def save(result: ImportResult, filename: str, fk: str, *, datum: str, err_m: flo
 def saved_text(version: int, lang: str) -> str:
     """What a save says: a new layer (version 1) or a new version with the earlier ones kept."""
     return t("imp_saved_first" if version == 1 else "imp_saved", lang) + f"v{version}"
-
-
-# --- my layers: place the rows without a position ------------------------------------------
-
-def my_layers(lang: str) -> None:
-    """The planner's saved layers; for a point layer with unplaced rows, ways to place them."""
-    st.subheader(t("imp_my_layers", lang))
-    try:
-        layers = list_user_layers()
-    except AtlasError as exc:
-        st.error(exc.message(lang))
-        layers = []
-    for rec in layers:
-        st.markdown(f"**{md_escape(rec['name'])}** · {counted('imp_versions', lang, len(rec['versions']))}")
-    if not layers:
-        return
-    key = st.selectbox(t("imp_my_layers", lang), [r["key"] for r in layers], key="imp_layer_pick",
-                       format_func=lambda k: next(r["name"] for r in layers if r["key"] == k))
-    rec = next(r for r in layers if r["key"] == key)
-    auth.layer_history(rec, lang)
-    sites = load_user_layer(key)
-    unplaced = sites[sites.position_status == "unplaced"]
-    st.caption(f"{t('unplaced_count', lang)}: {len(unplaced)} / {len(sites)}")
-    if not unplaced.empty and rec["kind"] == "point":
-        place_unplaced(rec["name"], sites, unplaced, lang)
-
-
-def place_unplaced(layer: str, sites: pd.DataFrame, unplaced: pd.DataFrame, lang: str) -> None:
-    """Pick an unplaced row; place it by geocoding its address or by a click on the map."""
-    st.subheader(t("imp_unplaced", lang))
-    labels = dict(zip(unplaced.id, (clip_text(str(n), TIP_CHARS) for n in unplaced.name_zh),
-                      strict=True))
-    row_id = st.selectbox(t("imp_place_pick", lang), list(labels), key="imp_place_row",
-                          format_func=labels.__getitem__)
-    addr = str(unplaced.set_index("id").loc[row_id, "address"])
-    if addr and st.button(t("imp_geocode", lang), key="imp_geocode"):
-        try:
-            user = auth.editor_name()
-            lon, lat, err = geocode(addr)
-            save_user_layer(layer, place_row(sites, row_id, lon, lat, est_error_m=err,
-                                             method="geocoded:nominatim"), user=user)
-            st.success(t("imp_placed", lang))
-        except AtlasError as exc:
-            st.error(exc.message(lang))
-    click = _map_click(lang)
-    if click is not None:
-        lon, lat = click
-        try:
-            save_user_layer(layer, place_row(sites, row_id, lon, lat), user=auth.editor_name())
-            st.success(t("imp_placed", lang))
-            st.rerun()
-        except AtlasError as exc:
-            st.error(exc.message(lang))
-
-
-def _map_click(lang: str) -> tuple[float, float] | None:
-    """A district map without tiles; a new click on it in WGS84, or None."""
-    basemap = "none"
-    fmap = build_map(common.catalogue(), common.layer_frames(), lang=lang, basemap=basemap,
-                     visible=["districts"])
-    out = st_folium(fmap, height=450, use_container_width=True, key="imp_map",
-                    returned_objects=list(common.CLICK_FIELDS))
-    return common.new_click_wgs84(out, basemap=basemap, key="imp")

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "imp_title": ("导入我的站点清单", "Import my list of sites"),
-    "imp_upload": ("上传文件（CSV / XLSX / GeoJSON / GeoPackage）",
-                   "Upload a file (CSV / XLSX / GeoJSON / GeoPackage)"),
+    "imp_upload": ("上传文件（CSV / XLSX / GeoJSON / GeoPackage / Shapefile 压缩包）",
+                   "Upload a file (CSV / XLSX / GeoJSON / GeoPackage / zipped Shapefile)"),
+    "imp_upload_help": ("可导入：CSV 或 TXT（任意常用分隔符和编码）、XLSX、GeoJSON、GeoPackage，以及 "
+                        "Shapefile 压缩包（.zip，内含 .shp、.shx、.dbf，最好还有 .prj 和 .cpg；"
+                        "没有 .cpg 时按 UTF-8 或 GBK/GB18030 读取，没有 .prj 时只接受经纬度坐标）。"
+                        "压缩包中只有一个 CSV、XLSX、GeoJSON 或 GeoPackage 文件时也会读取它。",
+                        "Read: CSV or TXT (any common delimiter and encoding), XLSX, GeoJSON, GeoPackage "
+                        "and zipped Shapefiles (a .zip holding .shp, .shx, .dbf, best with .prj and .cpg; "
+                        "without a .cpg the text is read as UTF-8 or GBK/GB18030, without a .prj only "
+                        "longitude/latitude coordinates are accepted). A zip holding one CSV, XLSX, "
+                        "GeoJSON or GeoPackage file is read too."),
     "imp_mapping": ("列对应", "Column mapping"),
     "imp_none": ("（无）", "(none)"),
     "imp_datum": ("坐标系（请按数据来源选择；系统不会自动转换）",
@@ -79,4 +88,77 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "imp_role_district": ("区县", "district"),
     "imp_role_category": ("类别", "category"),
     "imp_role_level": ("级别", "level"),
+    # reading a zip (atlas.readers.archive) and a Shapefile (atlas.readers.shapefile)
+    "zip_damaged": ("压缩包已损坏或不完整（可能没有下载完），无法读取：请重新导出或下载后再上传",
+                    "The zip is damaged or incomplete (perhaps a download cut short) and cannot be read: "
+                    "export or download it again"),
+    "zip_empty": ("压缩包中没有文件", "The zip holds no files"),
+    "zip_too_many": ("压缩包中的文件过多（{n:,} 个，上限 {limit:,} 个）：请只打包 Shapefile 的各个文件",
+                     "The zip holds too many entries ({n:,}; limit {limit:,}): zip only the Shapefile's "
+                     "files"),
+    "zip_too_big": ("压缩包解压后过大（超过上限 {limit:,.0f} MB）",
+                    "The zip unpacks to too much (more than the limit of {limit:,.0f} MB)"),
+    "zip_member_too_big": ("压缩包中的 {name} 过大（{mb:,.1f} MB，上限 {limit:,.0f} MB）",
+                           "{name} in the zip is too large ({mb:,.1f} MB; limit {limit:,.0f} MB)"),
+    "zip_encrypted": ("压缩包有密码保护（{name}）：请解压后不设密码重新打包",
+                      "The zip is password-protected ({name}): unzip it and zip it again without a "
+                      "password"),
+    "zip_unsafe": ("压缩包中有不安全的条目（{name}：绝对路径、“..”或符号链接），已拒绝："
+                   "请只把文件本身重新打包",
+                   "The zip holds an unsafe entry ({name}: an absolute path, '..' or a symbolic link); "
+                   "refused: zip the files themselves again"),
+    "zip_twice": ("压缩包中 {name} 出现了不止一次：请重新打包", "The zip holds {name} more than once: zip "
+                  "the files again"),
+    "zip_nested": ("压缩包里还有压缩包（{name}），不会再解压：请先解压它，再只把 Shapefile 的文件"
+                   "（.shp、.shx、.dbf、.prj）打包上传",
+                   "The zip holds another archive ({name}), which is not unpacked: unpack it and upload a "
+                   "zip of the Shapefile's files (.shp, .shx, .dbf, .prj)"),
+    "zip_nothing": ("压缩包中没有 Shapefile（.shp、.shx、.dbf）或其他可导入的文件（CSV、XLSX、GeoJSON、"
+                    "GeoPackage）；其中有：{names}",
+                    "The zip holds no Shapefile (.shp, .shx, .dbf) nor another file the atlas reads "
+                    "(CSV, XLSX, GeoJSON, GeoPackage); it holds: {names}"),
+    "zip_several": ("压缩包中有多个可导入的文件（{names}）：请单独上传其中一个",
+                    "The zip holds several files the atlas reads ({names}): upload one of them on its own"),
+    "zip_read_member": ("已读取压缩包中的文件 {name}", "Read {name} from the zip"),
+    "shp_bare": ("Shapefile 由多个文件组成：请把 .shp、.shx、.dbf 和 .prj（及 .cpg）一起压缩为 .zip 后上传",
+                 "A Shapefile is several files: zip .shp, .shx, .dbf and .prj (and .cpg) together and "
+                 "upload the .zip"),
+    "shp_missing": ("Shapefile“{name}”缺少 {missing}（Shapefile 至少需要 .shp、.shx、.dbf 三个文件，"
+                    "坐标系在 .prj 中）：请把这些文件一起打包后上传",
+                    "The Shapefile '{name}' lacks {missing} (a Shapefile needs at least .shp, .shx and .dbf, "
+                    "and its coordinate system is in .prj): zip them together and upload again"),
+    "shp_skipped": ("压缩包中的 Shapefile“{name}”缺少 {missing}，未读取",
+                    "The Shapefile '{name}' in the zip lacks {missing} and was not read"),
+    "shp_choose": ("压缩包中有 {n} 个 Shapefile（{names}），请选择一个",
+                   "The zip holds {n} Shapefiles ({names}); choose one"),
+    "shp_no_layer": ("压缩包中没有 Shapefile“{name}”", "The zip holds no Shapefile '{name}'"),
+    "shp_read_layer": ("已读取 Shapefile“{name}”（压缩包共有 {n} 个 Shapefile）",
+                       "Read the Shapefile '{name}' (the zip holds {n} Shapefiles)"),
+    "shp_prj_missing": ("没有 .prj 文件（坐标系）", "has no .prj file (coordinate system)"),
+    "shp_prj_unreadable": ("的 .prj 文件无法识别", "has a .prj file that cannot be read"),
+    "shp_prj_degrees": ("Shapefile {why}：所有坐标都在经纬度范围内，已按经纬度（度）读取；请在下方按数据来源"
+                        "选择坐标系",
+                        "The Shapefile {why}: all coordinates lie within longitude/latitude ranges and were "
+                        "read as degrees; choose their datum below as the data came"),
+    "shp_prj_metres": ("Shapefile {why}，而其坐标（如 {x}, {y}）不是经纬度，像是以米为单位的投影坐标"
+                       "（如 CGCS2000 高斯-克吕格或 UTM）：请把 .prj 文件一起打包后重新上传",
+                       "The Shapefile {why}, and its coordinates (e.g. {x}, {y}) are not longitude/latitude "
+                       "but look like projected metres (e.g. CGCS2000 Gauss-Krüger or UTM): zip its .prj "
+                       "with it and upload again"),
+    "shp_cpg_unknown": ("Shapefile 的 .cpg 写明的编码“{cpg}”无法识别：文字已按 {enc} 读取",
+                        "The Shapefile's .cpg names an unknown encoding '{cpg}': the text was read as {enc}"),
+    "shp_cpg_wrong": ("Shapefile 的 .cpg 写明编码为 {cpg}，但文字不是 {cpg}：已按 {enc} 读取",
+                      "The Shapefile's .cpg says {cpg} but the text is not {cpg}: read as {enc}"),
+    "shp_gb18030": ("Shapefile 没有 .cpg（编码）文件，文字不是 UTF-8：已按 GBK/GB18030 读取",
+                    "The Shapefile has no .cpg (encoding) file and its text is not UTF-8: read as "
+                    "GBK/GB18030"),
+    "shp_undecodable": ("Shapefile 属性表（.dbf）的文字既不是 UTF-8 也不是 GBK/GB18030：请在 QGIS 中"
+                        "另存为 UTF-8 编码，或附上写明编码的 .cpg 文件",
+                        "The Shapefile's attribute text (.dbf) is neither UTF-8 nor GBK/GB18030: save it as "
+                        "UTF-8 in QGIS, or add a .cpg naming its encoding"),
+    "geo_converted": ("坐标已从 {crs} 转换为经纬度（WGS84）",
+                      "Coordinates converted from {crs} to longitude/latitude (WGS84)"),
+    "geo_crs_failed": ("无法把文件的坐标系 {crs} 转换为经纬度：请在 QGIS 中另存为 WGS84 或 CGCS2000 经纬度",
+                       "The file's coordinate system {crs} cannot be converted to longitude/latitude: "
+                       "save it as WGS84 or CGCS2000 longitude/latitude in QGIS"),
 }

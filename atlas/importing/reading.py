@@ -31,8 +31,9 @@ def read_table(data: bytes, filename: str, *, max_bytes: int = settings.MAX_UPLO
     max_bytes, max_rows, max_cell_chars : int
         Limits; they are enforced while reading, before the expensive work.
     layer : str, optional
-        The layer (GeoPackage) or sheet (XLSX) to read; a GeoPackage with several layers with
-        data raises :class:`atlas.readers.LayerChoiceError` (its ``options``) when not given.
+        The layer (GeoPackage), Shapefile (zip) or sheet (XLSX) to read; a GeoPackage with
+        several layers with data or a zip with several Shapefiles raises
+        :class:`atlas.readers.LayerChoiceError` (its ``options``) when not given.
 
     Returns
     -------
@@ -93,14 +94,45 @@ def _read_format(data: bytes, ext: str, *, layer: str | None, limits: readers.Li
         df = readers.geo_table(data, ext, layer=layer, limits=limits, info=info)
         _coordinates_from_properties(df, info)
         return df
+    if ext == ".zip":
+        return _read_zip(data, layer=layer, limits=limits, info=info)
+    if ext in _SHAPE_PARTS:
+        raise readers.upload_error("shp_bare")
     if ext in _SAVE_AS:
         zh, en = _SAVE_AS[ext]
         kind = {".geojson": "GeoJSON", ".gpkg": "GeoPackage"}.get(ext, ext[1:].upper())
         raise UploadError(f"不支持 {kind} 文件：{zh}", f"{kind} files are not supported: {en}")
     raise UploadError(f"不支持的文件类型：{ext[:12] or '（无扩展名）'}"
-                      "（支持 CSV、XLSX、GeoJSON、GeoPackage）",
+                      "（支持 CSV、XLSX、GeoJSON、GeoPackage、Shapefile 压缩包）",
                       f"Unsupported file type: {ext[:12] or '(none)'} "
-                      "(CSV, XLSX, GeoJSON, GeoPackage)")
+                      "(CSV, XLSX, GeoJSON, GeoPackage, zipped Shapefile)")
+
+
+def _read_zip(data: bytes, *, layer: str | None, limits: readers.Limits, info: readers.ReadInfo
+              ) -> pd.DataFrame:
+    """A zip's Shapefile, or the one other file it holds read as an upload of that file.
+
+    The zip is checked before anything is unpacked (:func:`atlas.readers.open_zip`); a file in it
+    that is a zip again (whatever its name) is refused, never unpacked in turn.
+    """
+    upload = readers.open_zip(data, limits=limits)
+    if upload.shapefiles:
+        df = readers.shapefile_table(upload, layer=layer, limits=limits, info=info)
+        _coordinates_from_properties(df, info)
+        return df
+    if len(upload.others) != 1:
+        names = list(upload.others) or upload.names
+        listed = ("、".join(names)[:200], ", ".join(names)[:200])
+        raise readers.upload_error("zip_several" if upload.others else "zip_nothing", names=listed)
+    name, entry = next(iter(upload.others.items()))
+    readers.check_member_size(entry, max_bytes=limits.max_bytes)
+    inner = upload.read(entry, max_bytes=limits.max_bytes)
+    ext = _format_of(inner, Path(name).suffix.lower())
+    if ext == ".zip":
+        raise readers.upload_error("zip_nested", name=name[:60])
+    info.format = ext.lstrip(".")
+    readers.note(info, "zip_read_member", name=name[:60])
+    return _read_format(inner, ext, layer=layer, limits=limits, info=info)
 
 
 _PAIR_HEADER = re.compile(r"坐标|经纬度|lnglat|lonlat|latlng|latlon|coordinates?|location", re.IGNORECASE)
@@ -130,13 +162,15 @@ def _format_of(data: bytes, ext: str) -> str:
     (an XLSX is a zip holding ``xl/workbook.xml``, a GeoPackage an SQLite file, GeoJSON an
     object with ``"type"``). Other files keep their extension (and are refused by it).
     """
-    if ext not in (".csv", ".txt", ".xlsx", ".xlsm", ".geojson", ".json", ".gpkg"):
+    if ext not in (".csv", ".txt", ".xlsx", ".xlsm", ".geojson", ".json", ".gpkg", ".zip"):
         return ext
     head = data[:2048]
     if head.startswith(b"PK\x03\x04"):
         return ext if ext in (".xlsx", ".xlsm") else ".xlsx" if b"xl/" in data[:1 << 16] else ".zip"
     if head.startswith(b"SQLite format 3\x00"):
         return ".gpkg"
+    if ext == ".zip":  # not a zip: said so when it is opened
+        return ext
     if ext in (".xlsx", ".xlsm", ".gpkg"):  # not a zip or SQLite: text of some kind
         stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
         if stripped.startswith(b"{") and b'"type"' in head:
@@ -151,12 +185,11 @@ _SAVE_AS = {
     ".xls": ("请在 Excel 或 WPS 中另存为 .xlsx 或 CSV", "save it as .xlsx or CSV in Excel or WPS"),
     ".et": ("请在 WPS 中另存为 .xlsx 或 CSV", "save it as .xlsx or CSV in WPS"),
     ".ods": ("请另存为 .xlsx 或 CSV", "save it as .xlsx or CSV"),
-    ".zip": ("Shapefile 等压缩包请在 QGIS 中另存为 GeoPackage 或 GeoJSON",
-             "save a zipped Shapefile as GeoPackage or GeoJSON in QGIS"),
-    ".shp": ("请在 QGIS 中另存为 GeoPackage 或 GeoJSON", "save it as GeoPackage or GeoJSON in QGIS"),
     ".kml": ("请在 QGIS 中另存为 GeoPackage 或 GeoJSON", "save it as GeoPackage or GeoJSON in QGIS"),
     ".kmz": ("请在 QGIS 中另存为 GeoPackage 或 GeoJSON", "save it as GeoPackage or GeoJSON in QGIS"),
 }
+#: A Shapefile's parts uploaded one by one: the message asks for them zipped together.
+_SHAPE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 _PAIR = re.compile(r"^\s*[(\[（【]?\s*(-?\d{1,3}\.\d+)\s*(?:[,，;；/]\s*|\s+)"
                    r"(-?\d{1,3}\.\d+)\s*[)\]）】]?\s*$")
 

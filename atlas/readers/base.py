@@ -54,6 +54,30 @@ class Limits:
     max_cell_chars: int = settings.MAX_CELL_CHARS
     max_decoded_bytes: int = settings.MAX_DECODED_BYTES
     max_columns: int = settings.MAX_IMPORT_COLUMNS
+    max_zip_members: int = settings.MAX_ZIP_MEMBERS
+
+
+def bilingual(key: str, **fmt: object) -> tuple[str, str]:
+    """The message ``key`` of :mod:`atlas.i18n` in Chinese and English, formatted with ``fmt``.
+
+    A value given as a ``(zh, en)`` pair is put in each language's own words.
+    """
+    from atlas.i18n import t
+
+    def words(lang: int) -> dict[str, object]:
+        return {k: v[lang] if isinstance(v, tuple) else v for k, v in fmt.items()}
+
+    return t(key, "zh", **words(0)), t(key, "en", **words(1))
+
+
+def upload_error(key: str, **fmt: object) -> UploadError:
+    """The :class:`UploadError` of the message ``key`` (:func:`bilingual`)."""
+    return UploadError(*bilingual(key, **fmt))
+
+
+def note(info: ReadInfo, key: str, **fmt: object) -> None:
+    """Add the message ``key`` (:func:`bilingual`) to the notes of ``info``."""
+    info.note(*bilingual(key, **fmt))
 
 
 def too_many_rows(limit: int, declared: int | None = None) -> UploadError:
@@ -78,6 +102,10 @@ def clean_detail(text: str, *, tmpdir: str | None = None) -> str:
     s = re.sub(r"(?:[A-Za-z]:)?(?:[\\/][^\s'\"\\/:,;()]+)+[\\/]?", "…", s)
     return s.strip()[:200]
 
+
+def short(text: str, limit: int = 60) -> str:
+    """A name from the user's file cut to ``limit`` characters for a message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def unique_names(names: list[str]) -> list[str]:

@@ -1,5 +1,7 @@
 """GeoJSON and GeoPackage features as text columns, with each feature's position and extent.
 
+(Shapefiles are read by the same functions, :mod:`atlas.readers.shapefile`.)
+
 Layers are listed first (a file with several asks which one), the feature count is checked
 before reading, and GDAL's messages never reach the user with server paths.
 """
@@ -24,18 +26,21 @@ from atlas.readers.base import (
     ReadInfo,
     cell_too_long,
     clean_detail,
+    note,
+    short,
     too_many_rows,
     unique_names,
+    upload_error,
 )
 
 
-def list_geo_layers(path: Path) -> list[tuple[str, int]]:
+def list_geo_layers(path: Path, *, encoding: str | None = None) -> list[tuple[str, int]]:
     """(name, feature count) of every layer of a vector file."""
     import pyogrio
 
     out = []
     for name, _ in pyogrio.list_layers(path):
-        info = pyogrio.read_info(path, layer=str(name))
+        info = pyogrio.read_info(path, layer=str(name), encoding=encoding)
         out.append((str(name), int(info.get("features", -1))))
     return out
 
@@ -75,10 +80,11 @@ def _geometry_columns(gdf: Any) -> pd.DataFrame:
     }, index=gdf.index)
 
 
-def _read_layer(path: Path, *, layer: str | None, limits: Limits, info: ReadInfo) -> Any:
+def _read_layer(path: Path, *, layer: str | None, limits: Limits, info: ReadInfo,
+                encoding: str | None = None) -> Any:
     import pyogrio
 
-    layers = list_geo_layers(path)
+    layers = list_geo_layers(path, encoding=encoding)
     info.layers = [n for n, _ in layers]
     with_data = [n for n, c in layers if c != 0]
     if layer is None and len(with_data) > 1:
@@ -93,7 +99,8 @@ def _read_layer(path: Path, *, layer: str | None, limits: Limits, info: ReadInfo
     if count > limits.max_rows:
         raise too_many_rows(limits.max_rows, count)
     info.layer = name
-    gdf = pyogrio.read_dataframe(path, layer=name, max_features=limits.max_rows + 1, fid_as_index=True)
+    gdf = pyogrio.read_dataframe(path, layer=name, max_features=limits.max_rows + 1, fid_as_index=True,
+                                 encoding=encoding)
     if path.suffix == ".gpkg":
         _text_after_nul(path, name, gdf)
     return gdf
@@ -156,25 +163,55 @@ def geo_table(data: bytes, ext: str, *, layer: str | None, limits: Limits, info:
         # a private temp file whose only part from the user is the whitelisted extension
         tmp = Path(d) / f"upload{ext}"
         tmp.write_bytes(data)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # GDAL's warnings name the temporary file too
-                gdf = _read_layer(tmp, layer=layer, limits=limits, info=info)
-        except UploadError:
-            raise
-        except Exception as exc:  # GDAL's messages name the temporary file: never show them raw
-            detail = clean_detail(str(exc), tmpdir=d)
-            raise UploadError(f"文件无法读取（{ext[1:]} 格式有误）：{detail}",
-                              f"The file cannot be read (malformed {ext[1:]}): {detail}") from exc
-    name = info.layer
+        gdf = read_geo_file(tmp, layer=layer, limits=limits, info=info)
     if len(info.layers) > 1:
-        info.note(f"已读取图层“{name}”（文件共有 {len(info.layers)} 个图层）",
-                  f"Read layer '{name}' (the file has {len(info.layers)} layers)")
+        info.note(f"已读取图层“{info.layer}”（文件共有 {len(info.layers)} 个图层）",
+                  f"Read layer '{info.layer}' (the file has {len(info.layers)} layers)")
+    return geo_frame(to_wgs84(gdf, info=info), limits=limits, info=info)
+
+
+def read_geo_file(path: Path, *, layer: str | None, limits: Limits, info: ReadInfo,
+                  encoding: str | None = None) -> Any:
+    """One layer of a vector file in a private temporary folder, as a GeoDataFrame.
+
+    GDAL's warnings and messages name the temporary file: they are silenced, and an error's
+    message reaches the user without the folder (:func:`atlas.readers.clean_detail`).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _read_layer(path, layer=layer, limits=limits, info=info, encoding=encoding)
+    except UploadError:
+        raise
+    except Exception as exc:  # GDAL's messages name the temporary file: never show them raw
+        detail = clean_detail(str(exc), tmpdir=str(path.parent))
+        kind = path.suffix[1:]
+        raise UploadError(f"文件无法读取（{kind} 格式有误）：{detail}",
+                          f"The file cannot be read (malformed {kind}): {detail}") from exc
+
+
+def to_wgs84(gdf: Any, *, info: ReadInfo) -> Any:
+    """The features in WGS84 (CGCS2000 longitude/latitude kept as they are); a note names the CRS."""
+    if gdf.crs is None or gdf.crs.to_epsg() in (4326, 4490):
+        return gdf
+    epsg = gdf.crs.to_epsg()
+    crs = short(f"{gdf.crs.name} (EPSG:{epsg})" if epsg else str(gdf.crs.name), 80)
+    try:
+        out = gdf.to_crs(settings.CRS_WGS84)
+    except Exception as exc:  # a CRS pyproj cannot transform (an engineering or local one)
+        raise upload_error("geo_crs_failed", crs=crs) from exc
+    note(info, "geo_converted", crs=crs)
+    return out
+
+
+def geo_frame(gdf: Any, *, limits: Limits, info: ReadInfo) -> pd.DataFrame:
+    """A GeoDataFrame's attributes as text columns, its geometry columns and ``_geometry``."""
     if len(gdf) > limits.max_rows:
         raise too_many_rows(limits.max_rows)
-    if gdf.crs is not None and gdf.crs.to_epsg() not in (4326, 4490):
-        gdf = gdf.to_crs(settings.CRS_WGS84)
     props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    if len(props.columns) > limits.max_columns:
+        raise UploadError(f"列数过多（{len(props.columns):,} 列，上限 {limits.max_columns}）",
+                          f"Too many columns ({len(props.columns):,}; limit {limits.max_columns})")
     props = props.astype(object).where(props.notna(), "").map(
         lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
     for j, c in enumerate(props.columns):
