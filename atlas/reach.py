@@ -268,9 +268,8 @@ def reach_shapes(net: WalkNetwork, r: Reach, *, half_width_m: float,
     pieces of a smaller band lie within those of a larger one (graduated bands).
     """
     ch = chains_of(net)
-    whole = _whole_cells(ch, r.full_edges)
-    cells = np.flatnonzero(whole[:-1] & ~whole[ch.cell_parent])  # the largest whole cells
-    rest = r.full_edges[~whole[ch.cell_of_edge[:, r.full_edges]].any(axis=0)]
+    cells, in_whole = _largest_whole_cells(ch, r.full_edges)
+    rest = r.full_edges[~in_whole]
     closed = [c for k in cells.tolist() for c in _cell_polygon(net, ch, k, half_width_m)]
     e = r.part_edge
     a, b = ch.ixy[net.u[e]].astype(float), ch.ixy[net.v[e]].astype(float)
@@ -285,11 +284,21 @@ def reach_shapes(net: WalkNetwork, r: Reach, *, half_width_m: float,
     return _runs(ch, full, rest) + np.stack([p0, p1], axis=1).tolist(), closed
 
 
-def _whole_cells(ch: Chains, full_edges: NDArray[np.int64]) -> NDArray[np.bool_]:
-    """Per cell, and one more (False: the largest cells' parent), whether all its edges are full."""
-    size = np.diff(ch.cell_ptr)
-    counts = np.bincount(ch.cell_of_edge[:, full_edges].ravel(), minlength=len(size))
-    return np.append(counts == size, False)
+def _largest_whole_cells(ch: Chains, full_edges: NDArray[np.int64]
+                         ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """The largest whole cells, and per full edge whether it lies in a whole cell.
+
+    A cell is whole when all its edges are full; the largest are those whose larger cell is not.
+    Only the cells of the full edges are looked at: a pass over every cell of the network cost
+    more than the rest of the drawing on small areas.
+    """
+    of_edge = ch.cell_of_edge[:, full_edges]
+    cells, inv, counts = np.unique(of_edge.ravel(), return_inverse=True, return_counts=True)
+    whole = counts == (ch.cell_ptr[cells + 1] - ch.cell_ptr[cells])
+    parent = ch.cell_parent[cells]  # a parent of a looked-at cell is looked at too (same edges)
+    j = np.minimum(np.searchsorted(cells, parent), len(cells) - 1)
+    parent_whole = (cells[j] == parent) & whole[j]
+    return cells[whole & ~parent_whole], whole[inv].reshape(of_edge.shape).any(axis=0)
 
 
 def hulls(a: NDArray[np.int64], b: NDArray[np.int64], half_width_m: float, *,
@@ -303,14 +312,14 @@ def hulls(a: NDArray[np.int64], b: NDArray[np.int64], half_width_m: float, *,
     get 16-gons turned alike, so a shorter part's hull lies in a longer one's.
     """
     d = (b - a).astype(float) if along is None else along
-    theta = np.arctan2(d[:, 1], d[:, 0])
-    k = np.arange(ARC_SEGMENTS // 2 + 1) * (2 * np.pi / ARC_SEGMENTS)
-    r = half_width_m * SCALE
-    front = theta[:, None] - np.pi / 2 + k  # from the right normal round the far end
-    back = front + np.pi  # from the left normal round the near end
-    ends = [b[:, None, :] + r * np.stack([np.cos(front), np.sin(front)], axis=-1),
-            a[:, None, :] + r * np.stack([np.cos(back), np.sin(back)], axis=-1)]
-    return np.round(np.concatenate(ends, axis=1)).astype(np.int64)
+    front = np.arctan2(d[:, 1], d[:, 0])[:, None] + _HALF_TURN  # right normal round the far end
+    corner = (half_width_m * SCALE) * np.stack([np.cos(front), np.sin(front)], axis=-1)
+    # the near end's corners are the far end's turned half a circle: the same, negated
+    return np.rint(np.concatenate([b[:, None, :] + corner, a[:, None, :] - corner], axis=1)).astype(np.int64)
+
+
+#: Angles of a half 16-gon's corners from a segment's right normal round its far end.
+_HALF_TURN = np.arange(ARC_SEGMENTS // 2 + 1) * (2 * np.pi / ARC_SEGMENTS) - np.pi / 2
 
 
 def _runs(ch: Chains, full: NDArray[np.bool_], fe: NDArray[np.int64]) -> list[Path]:
