@@ -9,10 +9,8 @@ polygons, picks a name column and returns zones in WGS84 that
 
 from __future__ import annotations
 
-import io
 import re
 import tempfile
-import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -27,41 +25,52 @@ _NAME_HINTS = ("名称", "街道", "社区", "乡镇", "镇街", "单元", "name
 _EXTS = (".geojson", ".json", ".gpkg", ".zip")
 
 
-def _check_zip(data: bytes) -> None:
-    # A zip bomb unpacks to gigabytes from a few kilobytes: check the declared sizes first.
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, ValueError) as exc:
-        raise UploadError("zip 文件已损坏，无法读取", "The zip file is damaged and cannot be read") from exc
-    unpacked = sum(i.file_size for i in infos)
-    limit = settings.MAX_DECODED_BYTES / 1e6
-    if unpacked > settings.MAX_DECODED_BYTES:
-        raise UploadError(f"zip 解压后过大（{unpacked / 1e6:,.0f} MB，上限 {limit:.0f} MB）",
-                          f"The zip unpacks to too much ({unpacked / 1e6:,.0f} MB; limit {limit:.0f} MB)")
-    if not any(i.filename.lower().endswith(".shp") for i in infos):
-        raise UploadError("zip 中没有 .shp 文件（请上传 zip 压缩的 Shapefile）",
-                          "The zip holds no .shp file (upload a zipped shapefile)")
-
-
 def _read(data: bytes, ext: str, *, max_features: int) -> gpd.GeoDataFrame:
-    import pyogrio
-
     if ext == ".zip":
-        _check_zip(data)
+        return _read_zipped_shapefile(data, max_features=max_features)
     # a private temp file whose only part from the user is the whitelisted extension
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d) / f"zones{ext}"
         tmp.write_bytes(data)
-        src = f"/vsizip/{tmp}" if ext == ".zip" else str(tmp)
-        # one bounded read: at most one feature past the limit is materialised (GeoJSON would
-        # be parsed twice by counting first); the full count is read only to refuse
-        gdf = pyogrio.read_dataframe(src, max_features=max_features + 1)
-        if len(gdf) > max_features:
-            n = int(pyogrio.read_info(src).get("features", -1))
-            raise UploadError(f"边界文件要素过多（{n:,}，上限 {max_features:,}）",
-                              f"Too many features in the boundary file ({n:,}; limit {max_features:,})")
-        return gdf
+        return _bounded_read(tmp, max_features=max_features)
+
+
+def _read_zipped_shapefile(data: bytes, *, max_features: int) -> gpd.GeoDataFrame:
+    """A zipped Shapefile, checked and unpacked as the importer does it.
+
+    (:mod:`atlas.readers.archive`; the text decoded as its .cpg says, or as UTF-8 or
+    GBK/GB18030: :mod:`atlas.readers.shapefile`.)
+    """
+    from atlas import readers
+
+    # the limit as set now (tests and deployments may lower it), not as imported
+    upload = readers.open_zip(data, limits=readers.Limits(max_decoded_bytes=settings.MAX_DECODED_BYTES))
+    if not upload.shapefiles:
+        raise UploadError("zip 中没有 .shp 文件（请上传 zip 压缩的 Shapefile）",
+                          "The zip holds no .shp file (upload a zipped shapefile)")
+    info = readers.ReadInfo(format="shapefile")
+    try:
+        name = readers.choose_shapefile(upload, layer=None, info=info)
+    except readers.LayerChoiceError as exc:
+        names = "、".join(exc.options)[:200]
+        raise UploadError(f"zip 中有多个 Shapefile（{names}）：请只打包分区边界那一个",
+                          f"The zip holds several Shapefiles ({', '.join(exc.options)[:200]}): "
+                          "zip the boundary one alone") from exc
+    with readers.unpacked_shapefile(upload, name, info=info) as (path, encoding):
+        return _bounded_read(path, max_features=max_features, encoding=encoding)
+
+
+def _bounded_read(path: Path, *, max_features: int, encoding: str | None = None) -> gpd.GeoDataFrame:
+    import pyogrio
+
+    # one bounded read: at most one feature past the limit is materialised (GeoJSON would
+    # be parsed twice by counting first); the full count is read only to refuse
+    gdf = pyogrio.read_dataframe(path, max_features=max_features + 1, encoding=encoding)
+    if len(gdf) > max_features:
+        n = int(pyogrio.read_info(path, encoding=encoding).get("features", -1))
+        raise UploadError(f"边界文件要素过多（{n:,}，上限 {max_features:,}）",
+                          f"Too many features in the boundary file ({n:,}; limit {max_features:,})")
+    return gdf
 
 
 def guess_name_column(gdf: gpd.GeoDataFrame) -> str | None:

@@ -8,6 +8,7 @@ are patched byte by byte where :mod:`zipfile` would not write them.
 from __future__ import annotations
 
 import io
+import re
 import struct
 import tempfile
 import time
@@ -115,7 +116,7 @@ def test_polygons_round_trip_with_their_extent(districts):
     assert sites.geometry.geom_type.tolist() == ["Polygon"] * 3
 
 
-@pytest.mark.parametrize("cpg", [None, "936", "UTF-8"])
+@pytest.mark.parametrize("cpg", [None, "936", "UTF-8", "UTF-16"])
 def test_gbk_text_reads_right_with_or_without_a_cpg(cpg):
     """Chinese offices' .dbf files are GBK/GB18030, seldom with a .cpg; a .cpg saying UTF-8 lies."""
     g = _venues(4)
@@ -128,6 +129,8 @@ def test_gbk_text_reads_right_with_or_without_a_cpg(cpg):
         assert "no .cpg" in notes and "GBK/GB18030" in notes
     elif cpg == "UTF-8":
         assert "The Shapefile's .cpg says UTF-8 but the text is not UTF-8: read as GBK/GB18030" in notes
+    elif cpg == "UTF-16":  # not a .dbf's encoding: said, and the text read as it decodes
+        assert "names an unknown encoding 'UTF-16': the text was read as GBK/GB18030" in notes
     else:
         assert "cpg" not in notes  # Esri's "936" is the GBK code page: nothing to say
 
@@ -420,6 +423,25 @@ def test_a_failed_upload_leaves_the_saved_layer_as_it_was(tmp_path, districts):
             read_table(data, "venues.zip")
     after = load_user_layer(saved.key, folder=tmp_path)
     assert after.equals(before)
+
+
+def test_planners_zones_read_gbk_shapefiles_through_the_same_checks():
+    """The Coverage page's zones (atlas.zoning) unpack a zip as the importer does."""
+    from atlas.zoning import read_zones
+
+    s = hf.sites(2, seed=7)
+    boxes = [shapely.box(x - 0.01, y - 0.01, x + 0.01, y + 0.01) for x, y in zip(s.lon, s.lat, strict=True)]
+    g = gpd.GeoDataFrame({"街道": ["白云街道", "望春街道"]}, geometry=boxes, crs="EPSG:4326")
+    zones = read_zones(_shapefile_zip(_parts(g.to_crs(epsg=4549), encoding="GB18030", cpg=None)), "z.zip")
+    assert zones.zone.tolist() == ["白云街道", "望春街道"]
+    assert max(a.hausdorff_distance(b) for a, b in zip(zones.geometry, boxes, strict=True)) < 1e-6
+    parts = _parts(g)
+    two = {f"{stem}{k}": v for k, v in parts.items() for stem in ("a", "b")}
+    for entries, says in [({"../z.shp": parts[".shp"]}, "unsafe entry"),
+                          ({"z.zip": _shapefile_zip(parts)}, "holds another archive"),
+                          (two, "several Shapefiles (a, b)")]:
+        with pytest.raises(UploadError, match=re.escape(says)):
+            read_zones(_zip(entries), "z.zip")
 
 
 # --- the page ------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Import planners' own site lists: CSV (UTF-8, UTF-8-BOM, GBK/GB18030), XLSX, GeoJSON, GeoPackage.
+"""Import planners' own site lists: CSV, XLSX, GeoJSON, GeoPackage, zipped Shapefile.
 
 Flow: :func:`read_table` (size/row limits, encoding detection) -> :func:`guess_mapping` (Chinese
 and English headers, then the values) -> :func:`validate` (the user states the datum; every row

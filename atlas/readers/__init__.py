@@ -46,7 +46,7 @@ from atlas.readers.base import (
 from atlas.readers.cleaning import clean_cells, clean_text
 from atlas.readers.delimited import DELIMITER_NAMES, DELIMITERS, csv_rows, decode, sniff_delimiter
 from atlas.readers.geofile import geo_table, list_geo_layers
-from atlas.readers.shapefile import dbf_encoding, shapefile_table
+from atlas.readers.shapefile import choose_shapefile, dbf_encoding, shapefile_table, unpacked_shapefile
 from atlas.readers.table import find_header, table_from_rows
 from atlas.readers.xlsx import xlsx_rows
 
@@ -60,6 +60,7 @@ __all__ = [
     "ZipUpload",
     "cell_too_long",
     "check_member_size",
+    "choose_shapefile",
     "clean_cells",
     "clean_detail",
     "clean_text",
@@ -77,6 +78,7 @@ __all__ = [
     "table_from_rows",
     "too_many_rows",
     "unique_names",
+    "unpacked_shapefile",
     "upload_error",
     "xlsx_rows",
 ]

@@ -15,8 +15,10 @@ of a Gauss-Krüger or UTM projection would be read as nonsense).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import struct
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,8 @@ from atlas.readers.geofile import geo_frame, read_geo_file, to_wgs84
 #: What a .cpg may say, as the codec read with (Esri writes code page numbers).
 _CPG_ALIASES = {"65001": "utf-8", "utf8": "utf-8", "936": "gb18030", "cp936": "gb18030", "gbk": "gb18030",
                 "gb2312": "gb18030", "ansi936": "gb18030", "gb18030": "gb18030", "54936": "gb18030",
-                "950": "big5", "big5": "big5", "1252": "cp1252", "ansi1252": "cp1252"}
+                "950": "big5", "big5": "big5", "1252": "cp1252", "ansi1252": "cp1252", "88591": "iso8859-1",
+                "885915": "iso8859-15"}
 _ENCODING_NAMES = {"utf-8": "UTF-8", "gb18030": "GBK/GB18030"}
 
 
@@ -47,26 +50,40 @@ def shapefile_table(upload: ZipUpload, *, layer: str | None, limits: Limits, inf
         degrees without a .prj to say what they are.
 
     """
-    name = _choose(upload, layer=layer, info=info)
-    parts = upload.shapefiles[name]
-    with tempfile.TemporaryDirectory() as d:
-        folder = Path(d)
-        for suffix, entry in parts.items():  # fixed names: nothing of the zip's names is a path
-            (folder / f"layer{suffix}").write_bytes(upload.read(entry))
-        encoding = dbf_encoding((folder / "layer.dbf").read_bytes(), _cpg(folder), info=info)
-        gdf = read_geo_file(folder / "layer.shp", layer=None, limits=limits, info=info, encoding=encoding)
+    name = choose_shapefile(upload, layer=layer, info=info)
+    with unpacked_shapefile(upload, name, info=info) as (path, encoding):
+        gdf = read_geo_file(path, layer=None, limits=limits, info=info, encoding=encoding)
     info.format, info.encoding = "shapefile", encoding
     info.layers, info.layer = list(upload.shapefiles), name
     if len(upload.shapefiles) > 1:
         note(info, "shp_read_layer", name=short(name), n=len(upload.shapefiles))
     if gdf.crs is None:
-        _degrees_or_refuse(gdf, why="shp_prj_missing" if ".prj" not in parts else "shp_prj_unreadable",
+        has_prj = ".prj" in upload.shapefiles[name]
+        _degrees_or_refuse(gdf, why="shp_prj_unreadable" if has_prj else "shp_prj_missing",
                            info=info)
     return geo_frame(to_wgs84(gdf, info=info), limits=limits, info=info)
 
 
-def _choose(upload: ZipUpload, *, layer: str | None, info: ReadInfo) -> str:
-    """The Shapefile to read: the only complete one, or ``layer``; the incomplete ones are named."""
+@contextlib.contextmanager
+def unpacked_shapefile(upload: ZipUpload, name: str, *, info: ReadInfo) -> Iterator[tuple[Path, str]]:
+    """The Shapefile ``name`` of the zip in a private temporary folder: its .shp and text encoding.
+
+    The parts are written under fixed names (``layer.shp``, ``layer.dbf``...): nothing of the
+    zip's names becomes a path. The folder is removed when the block ends, however it ends.
+    """
+    with tempfile.TemporaryDirectory() as d:
+        folder = Path(d)
+        for suffix, entry in upload.shapefiles[name].items():
+            (folder / f"layer{suffix}").write_bytes(upload.read(entry))
+        yield folder / "layer.shp", dbf_encoding((folder / "layer.dbf").read_bytes(), _cpg(folder), info=info)
+
+
+def choose_shapefile(upload: ZipUpload, *, layer: str | None, info: ReadInfo) -> str:
+    """The Shapefile to read: the only complete one, or ``layer``; the incomplete ones are named.
+
+    Raises :class:`atlas.readers.LayerChoiceError` for several complete ones and no ``layer``,
+    and :class:`atlas.errors.UploadError` when none is complete (naming the parts missing).
+    """
     complete = [n for n, parts in upload.shapefiles.items() if not missing_parts(parts)]
     for n, parts in list(upload.shapefiles.items()):
         if missing := missing_parts(parts):
@@ -125,9 +142,14 @@ def _cpg_codec(cpg: str) -> str | None:
     if key in _CPG_ALIASES:
         return _CPG_ALIASES[key]
     try:
-        return codecs.lookup(cpg.strip()).name
+        name = codecs.lookup(cpg.strip()).name
     except LookupError:
         return None
+    try:  # a .dbf's text is ASCII-compatible: UTF-16, UTF-32 and the like would make nonsense
+        ascii_safe = "Aa0 ,.".encode(name) == b"Aa0 ,."
+    except (UnicodeError, LookupError, TypeError):
+        return None
+    return name if ascii_safe else None
 
 
 def _decodes(text: bytes, encoding: str) -> bool:
