@@ -163,6 +163,11 @@ def test_a_prj_is_read_and_the_coordinates_converted(epsg):
         assert "converted" not in notes  # CGCS2000 longitude/latitude as it is
     else:
         assert f"(EPSG:{epsg}) to longitude/latitude" in notes
+    zh = {4549: "CGCS2000 高斯-克吕格投影（中央经线 120°E，EPSG:4549）",
+          4528: "CGCS2000 高斯-克吕格投影（中央经线 120°E，EPSG:4528）",
+          32651: "WGS84 UTM 51N 带（EPSG:32651）", 3857: "WGS84 墨卡托投影（EPSG:3857）"}
+    if epsg in zh:  # the Chinese note names the system in Chinese
+        assert any(f"坐标已从 {zh[epsg]} 转换为经纬度" in z for z, _ in df.attrs["read_info"].notes)
 
 
 def test_no_prj_with_degrees_is_read_as_degrees_and_said(districts):
@@ -482,3 +487,16 @@ def test_the_import_page_asks_which_shapefile_of_several():
     picker.set_value("场馆").run()
     assert not at.exception
     assert any("2 行" in c.value for c in at.caption)
+
+
+def test_names_from_the_zip_reach_the_page_escaped():
+    """Shapefile names are the zip's (anyone's) text: markup in them shows as text."""
+    names = ["**粗体**", "[链接](http://example.com)"]
+    entries = {f"{n}{k}": v for n in names for k, v in _parts(_venues(2)).items()}
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.file_uploader(key="imp_file").set_value(("x.zip", _zip(entries), "application/zip")).run()
+    assert not at.exception
+    [warning] = at.warning
+    assert r"\*\*粗体\*\*" in warning.value and r"\[链接\]\(http://example\.com\)" in warning.value
+    picker = next(w for w in at.selectbox if str(w.key).startswith("imp_layer_"))
+    assert sorted(picker.options) == sorted(names)  # options are plain text, shown as written

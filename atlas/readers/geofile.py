@@ -194,14 +194,48 @@ def to_wgs84(gdf: Any, *, info: ReadInfo) -> Any:
     """The features in WGS84 (CGCS2000 longitude/latitude kept as they are); a note names the CRS."""
     if gdf.crs is None or gdf.crs.to_epsg() in (4326, 4490):
         return gdf
-    epsg = gdf.crs.to_epsg()
-    crs = short(f"{gdf.crs.name} (EPSG:{epsg})" if epsg else str(gdf.crs.name), 80)
+    crs = crs_label(gdf.crs)
     try:
         out = gdf.to_crs(settings.CRS_WGS84)
     except Exception as exc:  # a CRS pyproj cannot transform (an engineering or local one)
         raise upload_error("geo_crs_failed", crs=crs) from exc
     note(info, "geo_converted", crs=crs)
     return out
+
+
+#: Geodetic datums by a word of their name, as Chinese planners call them.
+_DATUMS_ZH = (("China 2000", "CGCS2000"), ("CGCS", "CGCS2000"), ("New Beijing", "新北京 54"),
+              ("Beijing 1954", "北京 54"), ("Xian 1980", "西安 80"), ("1984", "WGS84"), ("WGS", "WGS84"))
+
+
+def crs_label(crs: Any) -> tuple[str, str]:
+    """A coordinate system's name in Chinese and English, with its EPSG code when it has one.
+
+    English: the name pyproj gives ("CGCS2000 / 3-degree Gauss-Kruger CM 120E (EPSG:4549)");
+    Chinese: its datum and projection as Chinese planners name them ("CGCS2000 高斯-克吕格投影
+    （中央经线 120°E，EPSG:4549）").
+    """
+    epsg = crs.to_epsg()
+    code = f"EPSG:{epsg}" if epsg else ""
+    name = str(crs.name) if crs.name and crs.name != "unknown" else "the file's coordinate system"
+    en = short(f"{name} ({code})" if code else name, 80)
+    datum = crs.geodetic_crs.datum.name if crs.geodetic_crs is not None else ""
+    words = [zh for word, zh in _DATUMS_ZH if word in datum][:1]
+    op = crs.coordinate_operation if crs.is_projected else None
+    method = op.method_name if op is not None else ""
+    centre = [p.value for p in op.params if p.name == "Longitude of natural origin"] if op else []
+    if crs.utm_zone:
+        words.append(f"UTM {crs.utm_zone} 带")
+    elif method == "Transverse Mercator" and centre:
+        meridian = f"中央经线 {abs(centre[0]):g}°{'E' if centre[0] >= 0 else 'W'}"
+        code = f"{meridian}，{code}" if code else meridian
+        words.append("高斯-克吕格投影")
+    elif "Mercator" in method:
+        words.append("墨卡托投影")
+    else:
+        words.append("投影坐标系" if crs.is_projected else "经纬度坐标系")
+    zh = " ".join(words) + (f"（{code}）" if code else "")
+    return short(zh, 80), en
 
 
 def geo_frame(gdf: Any, *, limits: Limits, info: ReadInfo) -> pd.DataFrame:
