@@ -683,6 +683,15 @@ def geojson_mixed(*, crs: str | None = None, seed: int = 0) -> tuple[bytes, str,
     )
 
 
+def zipped(entries: dict[str, bytes], *, level: int = 9) -> bytes:
+    """A zip (deflated) holding ``entries``: ``{name in the zip: content}``."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as zf:
+        for name, blob in entries.items():
+            zf.writestr(name, blob)
+    return buf.getvalue()
+
+
 def zipped_shapefile(*, n: int = 4, seed: int = 0) -> tuple[bytes, str, dict[str, Any]]:
     """A Shapefile's parts in a zip, as GIS offices send them."""
     import geopandas as gpd

@@ -64,11 +64,7 @@ def _parts(gdf: gpd.GeoDataFrame, *, encoding: str = "UTF-8", cpg: str | None = 
 
 
 def _zip(entries: dict[str, bytes], *, level: int = 6) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as zf:
-        for name, blob in entries.items():
-            zf.writestr(name, blob)
-    return buf.getvalue()
+    return hf.zipped(entries, level=level)
 
 
 def _shapefile_zip(parts: dict[str, bytes], *, folder: str = "", stem: str = "venues") -> bytes:
@@ -370,6 +366,19 @@ def test_a_password_protected_zip_is_refused(monkeypatch):
     with pytest.raises(UploadError) as err:
         read_table(bytes(data), "secret.zip")
     assert "password-protected" in err.value.en and "密码" in err.value.zh
+
+
+def test_a_compression_method_that_cannot_be_unpacked_is_named(monkeypatch):
+    data = bytearray(_shapefile_zip(_parts(_venues(2))))
+    for sig, at in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):  # Deflate64, as Windows writes big files
+        pos = data.find(sig)
+        while pos >= 0:
+            data[pos + at:pos + at + 2] = struct.pack("<H", 9)
+            pos = data.find(sig, pos + 4)
+    _no_unpacking(monkeypatch)
+    with pytest.raises(UploadError) as err:
+        read_table(bytes(data), "deflate64.zip")
+    assert "compression method that cannot be unpacked" in err.value.en and "压缩方式" in err.value.zh
 
 
 def test_a_zip_inside_the_zip_is_refused():

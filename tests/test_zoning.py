@@ -18,6 +18,7 @@ from atlas.errors import UploadError
 from atlas.geodata import load_districts, load_population
 from atlas.supply import supply_sites
 from atlas.zoning import read_zones
+from tests import hostile_files as hf
 
 BOXES = [shapely.box(121.52, 29.88, 121.56, 29.91), shapely.box(121.56, 29.88, 121.60, 29.91),
          shapely.box(121.70, 29.50, 121.71, 29.51)]
@@ -91,26 +92,18 @@ def test_coverage_and_e2sfca_per_uploaded_zone(tmp_path):
     assert a.loc["甲街道 (2)", "status"] == "no_population" and a.loc["甲街道", "score_per_10k"] > 0
 
 
-def _zip(entries: dict[str, bytes], *, level: int = 9) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as zf:
-        for name, blob in entries.items():
-            zf.writestr(name, blob)
-    return buf.getvalue()
-
-
 def test_hostile_boundary_files_are_refused_before_they_are_unpacked_or_read(tmp_path, monkeypatch):
     from atlas import settings
 
     # a zip bomb: a few hundred kilobytes that unpack to more than the decoded-bytes limit
     monkeypatch.setattr(settings, "MAX_DECODED_BYTES", 64 * 1024 * 1024)
-    bomb = _zip({"a.shp": b"\0" * (65 * 1024 * 1024), "a.dbf": b"", "a.shx": b""})
+    bomb = hf.zipped({"a.shp": b"\0" * (65 * 1024 * 1024), "a.dbf": b"", "a.shx": b""})
     assert len(bomb) < 200_000
     with pytest.raises(UploadError) as e:
         read_zones(bomb, "z.zip")
     assert "unpacks to too much" in e.value.message("en") and "解压后过大" in e.value.message("zh")
     # a zip that is not one, and a zip without a shapefile
-    for blob, words in [(b"PK\x03\x04garbage", "damaged"), (_zip({"readme.txt": b"hi"}), "no .shp")]:
+    for blob, words in [(b"PK\x03\x04garbage", "damaged"), (hf.zipped({"readme.txt": b"hi"}), "no .shp")]:
         with pytest.raises(UploadError, match=words):
             read_zones(blob, "z.zip")
     # too many features: counted from the file's header, before the geometries are read

@@ -103,6 +103,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "zip_encrypted": ("压缩包有密码保护（{name}）：请解压后不设密码重新打包",
                       "The zip is password-protected ({name}): unzip it and zip it again without a "
                       "password"),
+    "zip_method": ("压缩包中的 {name} 使用了无法解压的压缩方式：请用普通 zip 格式（Deflate）重新打包",
+                   "{name} in the zip uses a compression method that cannot be unpacked: zip the files "
+                   "again as an ordinary zip (Deflate)"),
     "zip_unsafe": ("压缩包中有不安全的条目（{name}：绝对路径、“..”或符号链接），已拒绝："
                    "请只把文件本身重新打包",
                    "The zip holds an unsafe entry ({name}: an absolute path, '..' or a symbolic link); "

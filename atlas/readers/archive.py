@@ -32,6 +32,8 @@ ARCHIVES = (".zip", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".kmz",
 #: Entries that operating systems add to a zip (macOS resource forks, thumbnails): ignored.
 _SYSTEM = re.compile(r"(^|/)(__MACOSX/|\._)|(^|/)(\.DS_Store|Thumbs\.db|desktop\.ini)$", re.IGNORECASE)
 _CHUNK = 1 << 20
+#: Compression methods Python's zipfile unpacks.
+_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 
 
 @dataclass
@@ -74,8 +76,9 @@ def open_zip(data: bytes, *, limits: Limits) -> ZipUpload:
     ------
     atlas.errors.UploadError
         For a damaged or truncated zip, no files, too many entries, a declared unpacked size
-        over ``limits.max_decoded_bytes``, a password, an absolute path, ``..`` or a symbolic
-        link, the same file twice, or an archive inside the archive.
+        over ``limits.max_decoded_bytes``, a password, a compression method that cannot be
+        unpacked, an absolute path, ``..`` or a symbolic link, the same file twice, or an
+        archive inside the archive.
 
     """
     try:
@@ -102,6 +105,8 @@ def _check_entry(e: zipfile.ZipInfo) -> None:
     name = display_name(e)
     if e.flag_bits & 0x1:
         raise upload_error("zip_encrypted", name=short(name))
+    if e.compress_type not in _METHODS:  # Deflate64 (Windows for large files), PPMd...
+        raise upload_error("zip_method", name=short(name))
     parts = re.split(r"[/\\]", e.filename)
     mode = e.external_attr >> 16
     if (e.filename.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", e.filename) or ".." in parts
