@@ -222,9 +222,8 @@ def test_a_shapefile_missing_a_part_names_it(missing):
     parts = {k: v for k, v in _parts(_venues(2)).items() if k not in missing}
     with pytest.raises(UploadError) as err:
         read_table(_shapefile_zip(parts), "part.zip")
-    for m in missing:
-        assert m in err.value.en and m in err.value.zh
-    assert "'venues'" in err.value.en
+    assert f"The Shapefile 'venues' lacks {', '.join(missing)} (" in err.value.en
+    assert f"Shapefile“venues”缺少 {'、'.join(missing)}（" in err.value.zh
 
 
 def test_an_incomplete_shapefile_beside_a_complete_one_is_skipped_with_a_note():
@@ -232,7 +231,9 @@ def test_an_incomplete_shapefile_beside_a_complete_one_is_skipped_with_a_note():
     entries["lookup.dbf"] = _parts(_venues(1))[".dbf"]
     df = read_table(_zip(entries), "z.zip")
     assert len(df) == 2
-    assert any("'lookup' in the zip lacks .shp, .shx" in en for _, en in df.attrs["read_info"].notes)
+    notes = df.attrs["read_info"].notes
+    assert ("压缩包中的 Shapefile“lookup”缺少 .shp、.shx，未读取",
+            "The Shapefile 'lookup' in the zip lacks .shp, .shx and was not read") in notes
 
 
 def test_a_zip_holding_one_other_file_reads_it_as_that_file():
@@ -254,6 +255,20 @@ def test_a_zip_holding_one_other_file_reads_it_as_that_file():
             read_table(_zip(entries), "z.zip")
         assert says in err.value.en, err.value.en
         assert err.value.zh != err.value.en and "压缩包" in err.value.zh
+
+
+def test_a_zipped_workbook_or_geopackage_reads_as_that_file_with_its_choices():
+    data, name, truth = hf.xlsx_sheets(layout="list_on_sheet3", seed=2)
+    df = read_table(_zip({name: data}), "book.zip")
+    info = df.attrs["read_info"]
+    assert info.format == "xlsx" and info.sheet == truth["sheet"] and len(df) == len(truth["names"])
+    data, name, truth = hf.gpkg_layers(layers=2, n=3)
+    packed = _zip({f"gis/{name}": data})
+    with pytest.raises(LayerChoiceError) as err:
+        read_table(packed, "gpkg.zip")
+    assert err.value.options == truth["layers"]
+    df = read_table(packed, "gpkg.zip", layer="layer_1")
+    assert len(df) == truth["rows"]["layer_1"] and df.attrs["read_info"].format == "gpkg"
 
 
 @pytest.mark.parametrize("ext", [".shp", ".dbf", ".shx", ".prj"])

@@ -87,9 +87,10 @@ def choose_shapefile(upload: ZipUpload, *, layer: str | None, info: ReadInfo) ->
     complete = [n for n, parts in upload.shapefiles.items() if not missing_parts(parts)]
     for n, parts in list(upload.shapefiles.items()):
         if missing := missing_parts(parts):
+            words = ("、".join(missing), ", ".join(missing))
             if not complete:
-                raise upload_error("shp_missing", name=short(n), missing="、".join(missing))
-            note(info, "shp_skipped", name=short(n), missing=", ".join(missing))
+                raise upload_error("shp_missing", name=short(n), missing=words)
+            note(info, "shp_skipped", name=short(n), missing=words)
             del upload.shapefiles[n]
     if layer is None and len(complete) > 1:
         names = (short("、".join(complete), 200), short(", ".join(complete), 200))
