@@ -240,7 +240,8 @@ def test_a_zip_holding_one_other_file_reads_it_as_that_file():
     s = hf.sites(3, seed=6)
     rows = zip(s.name, s.lon, s.lat, strict=True)
     text = "名称,经度,纬度\n" + "".join(f"{n},{x},{y}\n" for n, x, y in rows)
-    df = read_table(_zip({"清单/list.csv": text.encode("gb18030"), "__MACOSX/._list.csv": b"x"}), "l.zip")
+    df = read_table(_zip({"清单/list.csv": text.encode("gb18030"), "__MACOSX/._list.csv": b"x",
+                          "清单/说明.txt": "请核对".encode()}), "l.zip")
     assert df["名称"].tolist() == list(s.name) and df.attrs["read_info"].encoding == "gb18030"
     assert any("Read 清单/list.csv from the zip" in en for _, en in df.attrs["read_info"].notes)
     gj = _venues(2).to_json().encode()

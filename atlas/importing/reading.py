@@ -120,11 +120,14 @@ def _read_zip(data: bytes, *, layer: str | None, limits: readers.Limits, info: r
         df = readers.shapefile_table(upload, layer=layer, limits=limits, info=info)
         _coordinates_from_properties(df, info)
         return df
-    if len(upload.others) != 1:
-        names = list(upload.others) or upload.names
+    others = upload.others
+    if len(others) > 1:  # a read-me beside a list is not a second list
+        others = {k: v for k, v in others.items() if not k.lower().endswith(".txt")} or others
+    if len(others) != 1:
+        names = list(others) or upload.names
         listed = ("、".join(names)[:200], ", ".join(names)[:200])
-        raise readers.upload_error("zip_several" if upload.others else "zip_nothing", names=listed)
-    name, entry = next(iter(upload.others.items()))
+        raise readers.upload_error("zip_several" if others else "zip_nothing", names=listed)
+    name, entry = next(iter(others.items()))
     readers.check_member_size(entry, max_bytes=limits.max_bytes)
     inner = upload.read(entry, max_bytes=limits.max_bytes)
     ext = _format_of(inner, Path(name).suffix.lower())
