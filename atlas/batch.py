@@ -73,7 +73,7 @@ class BatchArea:
 
 @dataclass(frozen=True)
 class BatchOptions:
-    """Options shared by every area (budget(s) as in :func:`atlas.service_area.budgets`).
+    """Options shared by every area (budget(s) as in :func:`atlas.analysis.service_area.budgets`).
 
     ``minutes`` (or ``metres``) may be one value or several bands, e.g. ``(5, 10, 15)``: the
     service areas then have one row per site and band, and coverage one row per district and
@@ -195,7 +195,7 @@ def street_demand(net: Any, polygon: shapely.Geometry) -> gpd.GeoDataFrame:
 
     Coverage is then the share of street length within reach (``method`` ``street-length``).
     """
-    from atlas.demand import h3_cells
+    from atlas.analysis.demand import h3_cells
 
     mlon = 0.5 * (net.lon[net.u] + net.lon[net.v])
     mlat = 0.5 * (net.lat[net.u] + net.lat[net.v])
@@ -211,7 +211,7 @@ def street_demand(net: Any, polygon: shapely.Geometry) -> gpd.GeoDataFrame:
 
 
 def _demand(a: Any, net: Any, path: Path, name: str) -> gpd.GeoDataFrame:
-    from atlas.demand import demand_points
+    from atlas.analysis.demand import demand_points
     from atlas.geodata import load_districts, load_population
     from atlas.network import load_buildings
 
@@ -234,8 +234,8 @@ def compute_area(area: BatchArea, options: BatchOptions
         ``budget_m``).
 
     """
+    from atlas.analysis.service_area import budgets, service_areas
     from atlas.coverage import band_shares, coverage
-    from atlas.service_area import budgets, service_areas
 
     a = _resolve(area)
     net, path = _network(area, a, options)

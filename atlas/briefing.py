@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
+from atlas.analysis.siting import candidates_from_gaps, recommend
 from atlas.catalogue import layer_frame, load_catalogue, read_source
 from atlas.coverage.bands import band_shares
 from atlas.coverage.brief import BriefingInputs, briefing_inputs, render_coverage_briefing
@@ -29,7 +30,6 @@ from atlas.errors import AtlasError
 from atlas.export import ExportError, layer_tables, save_html, write_geopackage
 from atlas.geodata import load_districts, load_plan, load_population, resolve_district
 from atlas.i18n import t
-from atlas.siting import candidates_from_gaps, recommend
 from atlas.staticmap import map_title, render_static_map
 from atlas.storage import atomic_write
 from atlas.webmap import areas_group, band_overlays, build_map, cells_group

@@ -13,7 +13,7 @@ Every table a page offers for download goes through :func:`briefing_table` (CSV)
 * codes in words (methods, statuses, where a gap's name comes from), places by name (district,
   gap name, street), codes such as H3 ids only beside a name;
 * figures that include hypothetical sites carry the scenario's badge
-  (:func:`atlas.scenarios.badge`) in a ``scenario`` column / property.
+  (:func:`atlas.analysis.scenarios.badge`) in a ``scenario`` column / property.
 
 :func:`check_csv` and :func:`check_geojson` state the rules as code; the tests walk every
 download producer of every page through them.
@@ -121,7 +121,7 @@ def briefing_table(df: pd.DataFrame, lang: str = "zh", *, headers: Mapping[str, 
     """A table for people: rounded numbers, codes in words, headers in ``lang`` (see module doc).
 
     ``headers`` overrides the header of some columns (column -> header); ``badge`` (a scenario's,
-    :func:`atlas.scenarios.badge`) adds a ``scenario`` column saying the figures include
+    :func:`atlas.analysis.scenarios.badge`) adds a ``scenario`` column saying the figures include
     hypothetical sites; ``own`` columns are a planner's own text, not worded.
     """
     out = pd.DataFrame(df).drop(columns=[c for c in ("geometry",) if c in df.columns])

@@ -266,7 +266,7 @@ def district_indicators(sites: pd.DataFrame, districts: pd.DataFrame, population
     coverage : pandas.DataFrame, optional
         A coverage-summary district table (:meth:`atlas.coverage.summary.CoverageSummary.by_district`).
     galleries_missing : iterable of str
-        Districts the gallery source lists no row for (:func:`atlas.supply.districts_without_data`).
+        Districts the gallery source lists no row for (:func:`atlas.analysis.supply.districts_without_data`).
     lang : {"zh", "en"}
         Language of ``note``.
 

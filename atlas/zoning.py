@@ -4,7 +4,7 @@
 (WGS84, GCJ-02, BD-09, CGCS2000; a projected CRS stated in the file is converted), keeps its
 polygons, picks a name column and returns zones in WGS84 that
 :meth:`atlas.coverage.summary.CoverageSummary.by_zone` and
-:meth:`atlas.accessibility.Accessibility.by_zone` report on.
+:meth:`atlas.analysis.accessibility.Accessibility.by_zone` report on.
 """
 
 from __future__ import annotations

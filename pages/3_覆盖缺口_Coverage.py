@@ -1,7 +1,7 @@
 """Coverage gaps: who is outside every 15-minute circle, and where new 科普 sites help most.
 
 Every figure comes from atlas.coverage.summary.coverage_summary (network value, or offline
-bounds + a labelled estimate) and atlas.accessibility (E2SFCA on the same matrix). The steps
+bounds + a labelled estimate) and atlas.analysis.accessibility (E2SFCA on the same matrix). The steps
 are ui/coverage_page.py; the analyses are computed once per input for every session
 (ui/analysis.py).
 """

@@ -30,12 +30,12 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from atlas.accessibility import accessibility
+from atlas.analysis.accessibility import accessibility
+from atlas.analysis.demand import demand_points, proxy_demand
+from atlas.analysis.supply import supply_sites
 from atlas.coverage.summary import coverage_summary
-from atlas.demand import demand_points, proxy_demand
 from atlas.geodata import load_districts, load_population
 from atlas.network import synthetic_grid
-from atlas.supply import supply_sites
 
 
 def timed(fn, repeat: int):

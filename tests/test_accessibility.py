@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 import shapely
 
-from atlas.accessibility import LUO_QI_BANDS, accessibility, decay_weights, e2sfca
+from atlas.analysis.accessibility import LUO_QI_BANDS, accessibility, decay_weights, e2sfca
+from atlas.analysis.demand import demand_points
+from atlas.analysis.odmatrix import straight_line_matrix
 from atlas.coverage.summary import coverage_summary
-from atlas.demand import demand_points
 from atlas.errors import ValidationError
 from atlas.network import synthetic_grid
-from atlas.odmatrix import straight_line_matrix
 from atlas.projection import MetricFrame
 from tests.test_coverage_summary import halves, pts
 
@@ -62,9 +62,9 @@ def test_decay_weights():
 
 
 def test_scores_conserve_capacity_on_real_layers():
-    from atlas.demand import proxy_demand
+    from atlas.analysis.demand import proxy_demand
+    from atlas.analysis.supply import supply_sites
     from atlas.geodata import load_districts, load_population
-    from atlas.supply import supply_sites
 
     d = load_districts()
     one = d[d.name_zh.isin(["江北区", "镇海区"])]

@@ -222,8 +222,8 @@ def test_coverage_page_offline_shows_bounds_and_a_labelled_estimate():
 
 
 def test_coverage_page_with_network_and_scenario_round_trip():
+    from atlas.analysis.scenarios import Scenario, load_scenarios
     from atlas.network import build_network
-    from atlas.scenarios import Scenario, load_scenarios
 
     build_network("鄞州区", osm_file=ROOT / "tests/fixtures/yinzhou_grid.osm")
     at = _run(COV_PAGE)
@@ -360,7 +360,7 @@ def _show_every_widget(at: AppTest, page: str) -> AppTest:
         (settings.OSM_DIR / "grid.osm").write_bytes(osm)  # the folder's file picker
         at.run()
     elif page == COV_PAGE:
-        from atlas.scenarios import Scenario, save_scenario
+        from atlas.analysis.scenarios import Scenario, save_scenario
 
         saved = Scenario("旧方案")
         saved.add_site(121.55, 29.87)

@@ -161,7 +161,7 @@ def test_too_many_failures_lock_the_name(local_app, browser):
 
 
 def test_an_editor_imports_and_saves_and_the_history_names_the_editor(local_app, browser, tmp_path):
-    from atlas.scenarios import scenario_history
+    from atlas.analysis.scenarios import scenario_history
     from atlas.userlayers import list_user_layers
 
     url, user_dir = local_app

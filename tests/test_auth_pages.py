@@ -9,8 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from atlas import settings
 from atlas.accounts import add_user, remove_user, set_password, set_role
+from atlas.analysis.scenarios import scenario_history
 from atlas.i18n import t
-from atlas.scenarios import scenario_history
 from ui import auth as ui_auth
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"

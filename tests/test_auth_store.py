@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from atlas import store
-from atlas.scenarios import Scenario, load_scenarios, save_scenario, save_scenarios, scenario_history
+from atlas.analysis.scenarios import Scenario, load_scenarios, save_scenario, save_scenarios, scenario_history
 from atlas.userlayers import list_user_layers, save_user_layer
 from tests.test_storage import make_sites
 

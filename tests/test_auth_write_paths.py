@@ -19,11 +19,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 #: Saves a planner can ask for in the app: (module, function).
-SAVES = {("atlas.userlayers", "save_user_layer"), ("atlas.scenarios", "save_scenario"),
-         ("atlas.scenarios", "save_scenarios"), ("atlas.progress", "save_values")}
+SAVES = {("atlas.userlayers", "save_user_layer"), ("atlas.analysis.scenarios", "save_scenario"),
+         ("atlas.analysis.scenarios", "save_scenarios"), ("atlas.progress", "save_values")}
 
 #: Writers the app never calls on a planner's behalf.
-NOT_FROM_THE_APP = {("atlas.userlayers", "_ensure_migrated"), ("atlas.scenarios", "_ensure_migrated"),
+NOT_FROM_THE_APP = {("atlas.userlayers", "_ensure_migrated"),
+                    ("atlas.analysis.scenarios", "_ensure_migrated"),
                     ("atlas.store.copying", "copy_store")}
 
 

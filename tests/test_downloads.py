@@ -17,9 +17,12 @@ import pandas as pd
 import pytest
 
 from atlas import fmt
-from atlas.accessibility import accessibility
+from atlas.analysis.accessibility import accessibility
+from atlas.analysis.demand import proxy_demand
+from atlas.analysis.scenarios import Scenario, sites_frame
+from atlas.analysis.siting import candidates_from_gaps, recommend
+from atlas.analysis.supply import supply_sites
 from atlas.coverage.summary import coverage_summary
-from atlas.demand import proxy_demand
 from atlas.downloads import (
     check_csv,
     check_geojson,
@@ -28,9 +31,6 @@ from atlas.downloads import (
     layer_geojson,
 )
 from atlas.geodata import load_districts, load_population
-from atlas.scenarios import Scenario, sites_frame
-from atlas.siting import candidates_from_gaps, recommend
-from atlas.supply import supply_sites
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGS = ("zh", "en")

@@ -407,9 +407,9 @@ def test_straight_line_circles_show_hatched_and_walking_areas_flat_in_chromium(b
     import numpy as np
     from PIL import Image
 
+    from atlas.analysis.service_area import proxy_areas
     from atlas.export import save_html
     from atlas.geodata import load_sites
-    from atlas.service_area import proxy_areas
     from atlas.webmap import areas_group, build_map
 
     sites = load_sites()

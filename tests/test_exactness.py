@@ -18,8 +18,8 @@ import pyrosm
 import pytest
 import shapely
 
+from atlas.analysis.service_area import node_distances, service_areas, snap
 from atlas.network import WalkNetwork, read_osm_file
-from atlas.service_area import node_distances, service_areas, snap
 from tests.conftest import shared_file
 from tests.reference import BUDGET, raw_reference, reference_polygon, with_sites
 

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from atlas.analysis.service_area import proxy_areas
 from atlas.catalogue import layer_frame, load_catalogue, read_source
 from atlas.export import (
     PRESETS,
@@ -22,7 +23,6 @@ from atlas.export import (
     write_geopackage,
 )
 from atlas.geodata import load_sites
-from atlas.service_area import proxy_areas
 from atlas.webmap import build_map
 
 TITLE = "宁波科创空间图谱·测试标题"

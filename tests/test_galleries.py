@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 import shapely
 
+from atlas.analysis.supply import gallery_counts, supply_sites
 from atlas.catalogue import layer_frame, load_catalogue, read_source
 from atlas.errors import ValidationError
 from atlas.geodata import load_districts
 from atlas.provenance import read_provenance
 from atlas.settings import GEODATA_DIR, PROJECT_ROOT
-from atlas.supply import gallery_counts, supply_sites
 from tests.conftest import shared_file
 
 ZONE_PARENTS = {"杭州湾新区": {"慈溪市"}, "高新区": {"鄞州区", "镇海区"}}

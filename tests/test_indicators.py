@@ -178,7 +178,7 @@ def _galleries():
 
 
 def test_a_district_the_gallery_source_is_silent_about_has_no_count_and_says_why():
-    from atlas.supply import districts_without_data
+    from atlas.analysis.supply import districts_without_data
 
     sites, districts, pop = load_sites(), load_districts(), load_population()
     gal = _galleries()
@@ -198,9 +198,9 @@ def test_a_district_the_gallery_source_is_silent_about_has_no_count_and_says_why
 
 
 def test_coverage_rows_of_silent_districts_are_missing_and_the_city_figure_says_what_it_leaves_out():
+    from atlas.analysis.demand import proxy_demand
+    from atlas.analysis.supply import supply_sites
     from atlas.coverage.summary import coverage_summary
-    from atlas.demand import proxy_demand
-    from atlas.supply import supply_sites
 
     sites, districts, pop = load_sites(), load_districts(), load_population()
     s = coverage_summary(proxy_demand(districts, pop), supply_sites("both"), supply="both")

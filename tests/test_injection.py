@@ -133,7 +133,7 @@ def _analysis_map(text: str) -> tuple[str, list[webmap.Overlay]]:
     """Candidate sites (named ``text``), their straight-line circles, gap cells of a zone named
     ``text`` and accessibility shading, the overlays named "1 ``text``" to "4 ``text``"; the
     exported page and the overlays the app sends."""
-    from atlas.service_area import proxy_areas
+    from atlas.analysis.service_area import proxy_areas
 
     pts = gpd.GeoDataFrame({"id": [text, "C2"], "name_zh": [text, "候选二"]},
                            geometry=shapely.points([121.55, 121.57], [29.87, 29.88]), crs="EPSG:4326")

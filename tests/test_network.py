@@ -300,8 +300,8 @@ def test_network_package_does_not_import_demand():
     import sys
 
     code = ("import sys, atlas.network; "
-            "assert not [m for m in sys.modules if m in ('atlas.demand', 'atlas.coverage', "
-            "'atlas.service_area')], sorted(m for m in sys.modules if m.startswith('atlas'))")
+            "assert not [m for m in sys.modules if m in ('atlas.analysis.demand', 'atlas.coverage', "
+            "'atlas.analysis.service_area')], sorted(m for m in sys.modules if m.startswith('atlas'))")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
 
 

@@ -417,8 +417,8 @@ def lake(way_id: int = 104330539) -> shapely.Polygon:
 def test_a_polygon_over_a_lake_says_there_is_no_walking_network(tmp_path):
     from shapely.ops import polylabel
 
+    from atlas.analysis.service_area import METHOD_NETWORK, areas_for
     from atlas.projection import MetricFrame
-    from atlas.service_area import METHOD_NETWORK, areas_for
 
     gz = shared_file("reference/osm_extracts/andorra.osm.gz")
     water = lake()
@@ -439,8 +439,8 @@ def test_a_polygon_over_a_lake_says_there_is_no_walking_network(tmp_path):
 
 
 def test_networks_without_streets_are_refused_not_used(tmp_path):
+    from atlas.analysis.service_area import service_areas
     from atlas.network import WalkNetwork, load_network, save_network, synthetic_grid
-    from atlas.service_area import service_areas
 
     net = synthetic_grid(5)
     empty = WalkNetwork(net.node_osmid, net.lon, net.lat, net.x, net.y, net.u[:0], net.v[:0],

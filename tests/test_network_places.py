@@ -16,6 +16,7 @@ import pyproj
 import pytest
 import shapely
 
+from atlas.analysis.service_area import proxy_areas, service_areas
 from atlas.errors import ValidationError
 from atlas.network import build_network, download, read_osm_file, resolve
 from atlas.projection import (
@@ -27,7 +28,6 @@ from atlas.projection import (
     metric_crs_for,
     split_at_antimeridian,
 )
-from atlas.service_area import proxy_areas, service_areas
 from tests.overpass_stub import StubOverpass
 
 FIXTURES = Path(__file__).parent / "fixtures"

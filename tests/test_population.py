@@ -13,11 +13,8 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from atlas.coverage.summary import coverage_summary
-from atlas.demand import proxy_demand
-from atlas.errors import UploadError, ValidationError
-from atlas.geodata import load_districts, load_population
-from atlas.population import (
+from atlas.analysis.demand import proxy_demand
+from atlas.analysis.population import (
     cells_demand,
     download_worldpop,
     raster_demand,
@@ -26,7 +23,10 @@ from atlas.population import (
     worldpop_url,
     zone_table_demand,
 )
-from atlas.supply import supply_sites
+from atlas.analysis.supply import supply_sites
+from atlas.coverage.summary import coverage_summary
+from atlas.errors import UploadError, ValidationError
+from atlas.geodata import load_districts, load_population
 
 RES = 0.001  # degrees (~100 m)
 

@@ -23,13 +23,13 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from atlas.analysis.odmatrix import network_matrix
+from atlas.analysis.reach import reach
+from atlas.analysis.service_area import Snap, node_distances, snap
+from atlas.analysis.siting import coverage_matrix
 from atlas.coverage import demand_distances
 from atlas.network import WalkNetwork
-from atlas.odmatrix import network_matrix
 from atlas.projection import MetricFrame
-from atlas.reach import reach
-from atlas.service_area import Snap, node_distances, snap
-from atlas.siting import coverage_matrix
 
 CRS = "EPSG:32631"  # Andorra's UTM zone
 X0, Y0 = 380_000.0, 4_710_000.0
@@ -276,8 +276,8 @@ def test_graduated_bands_are_strictly_nested_and_each_its_own_area(c: Case):
     limit) nest exactly, as returned (WGS84) and in metres, and each band is the area a call
     with that budget alone gives, up to the nesting gap and the arcs' chords (half a metre of
     the outline at most)."""
-    from atlas.reach import ARC_FRACTION, NEST_GAP_M
-    from atlas.service_area import service_areas
+    from atlas.analysis.reach import ARC_FRACTION, NEST_GAP_M
+    from atlas.analysis.service_area import service_areas
 
     lon, lat = MetricFrame(CRS).to_lonlat(c.xy[:, 0], c.xy[:, 1])
     sites = gpd.GeoDataFrame({"id": [str(i) for i in range(len(c.xy))]},

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from atlas.analysis.scenarios import Scenario, badge, load_scenarios, save_scenario, site_label, sites_frame
 from atlas.errors import ValidationError
-from atlas.scenarios import Scenario, badge, load_scenarios, save_scenario, site_label, sites_frame
 
 
 def test_the_badge_names_the_count_and_the_scenario_in_each_language():

@@ -12,11 +12,7 @@ import pyrosm
 import pytest
 import shapely
 
-from atlas.coverage import coverage
-from atlas.errors import ValidationError
-from atlas.network import WalkNetwork, read_osm_file, synthetic_grid, to_networkx
-from atlas.projection import split_at_antimeridian
-from atlas.service_area import (
+from atlas.analysis.service_area import (
     METHOD_NETWORK,
     METHOD_PROXY,
     budget_metres,
@@ -26,6 +22,10 @@ from atlas.service_area import (
     sites_xy,
     snap,
 )
+from atlas.coverage import coverage
+from atlas.errors import ValidationError
+from atlas.network import WalkNetwork, read_osm_file, synthetic_grid, to_networkx
+from atlas.projection import split_at_antimeridian
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -122,11 +122,11 @@ def test_band_overlays_draw_the_largest_first_and_list_the_nearest_first_darkest
 
 
 def test_bands_show_who_lives_within_each_band_as_the_engine_and_say_why_unknown():
+    from atlas.analysis.demand import proxy_demand
+    from atlas.analysis.supply import supply_sites
     from atlas.coverage.bands import band_header, band_shares, band_view
     from atlas.coverage.summary import coverage_summary
-    from atlas.demand import proxy_demand
     from atlas.geodata import load_districts, load_population
-    from atlas.supply import supply_sites
 
     at = _run("zh")
     at.selectbox(key="sa_district").select("江北区").run()

@@ -25,9 +25,9 @@ import pytest
 import shapely
 
 from atlas import store
+from atlas.analysis.scenarios import Scenario, load_scenarios, save_scenario, save_scenarios
 from atlas.errors import StorageError, ValidationError
 from atlas.geodata import SITE_COLUMNS, sites_from_frame
-from atlas.scenarios import Scenario, load_scenarios, save_scenario, save_scenarios
 from atlas.store import gpkg as store_gpkg
 from atlas.userlayers import (
     list_user_layers,
@@ -280,7 +280,7 @@ _WRITER = textwrap.dedent("""
     import sys
     sys.path.insert(0, {root!r})
     from tests.test_storage import make_sites
-    from atlas.scenarios import Scenario, save_scenario
+    from atlas.analysis.scenarios import Scenario, save_scenario
     from atlas.userlayers import save_user_layer
     folder, who, n = sys.argv[1], sys.argv[2], int(sys.argv[3])  # a folder or a database URL
     for i in range(n):

@@ -10,9 +10,9 @@ import pytest
 import shapely
 
 from atlas import store
+from atlas.analysis.scenarios import Scenario, load_scenarios, save_scenario, scenario_history
 from atlas.cli import main
 from atlas.errors import ValidationError
-from atlas.scenarios import Scenario, load_scenarios, save_scenario, scenario_history
 from atlas.store.copying import copy_store
 from atlas.userlayers import list_user_layers, load_user_layer, save_user_layer
 from tests.pg_support import fresh_schema, gdal_source, read_with_gdal

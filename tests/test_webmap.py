@@ -231,7 +231,7 @@ def folium_map_with(*groups):
 
 
 def test_service_areas_are_filled_and_listed_unlike_error_rings():
-    from atlas.service_area import proxy_areas
+    from atlas.analysis.service_area import proxy_areas
 
     _, frames = _frames()
     kepu = frames["kepu_sites"].dropna(subset=["lon"]).head(3)
@@ -245,7 +245,7 @@ def test_service_areas_are_filled_and_listed_unlike_error_rings():
 
 
 def test_straight_line_circles_are_hatched_with_a_heavy_outline_unlike_walking_areas_and_rings():
-    from atlas.service_area import proxy_areas
+    from atlas.analysis.service_area import proxy_areas
 
     _, frames = _frames()
     kepu = frames["kepu_sites"].dropna(subset=["lon"]).head(3)

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import shapely
 
-from atlas.accessibility import accessibility
+from atlas.analysis.accessibility import accessibility
+from atlas.analysis.demand import proxy_demand
+from atlas.analysis.supply import supply_sites
 from atlas.coverage.summary import coverage_summary
 from atlas.datum import gdf_from_wgs84
-from atlas.demand import proxy_demand
 from atlas.errors import UploadError
 from atlas.geodata import load_districts, load_population
-from atlas.supply import supply_sites
 from atlas.zoning import read_zones
 from tests import hostile_files as hf
 

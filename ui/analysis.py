@@ -51,7 +51,7 @@ def service_areas(area_wkb: bytes, layer_ids: tuple[str, ...], token: tuple[str,
         ``minutes``, ``speed_kmh`` and optionally ``metres``.
 
     """
-    from atlas.service_area import areas_for
+    from atlas.analysis.service_area import areas_for
 
     area = shapely.from_wkb(area_wkb)
     sites = point_sites(layer_ids)
@@ -104,8 +104,8 @@ def area_band_summary(area_wkb: bytes, district: str | None, layer_ids: tuple[st
     positioned site of the chosen layers, in or outside the area (people walk across borders).
     None when there are no people, no sites or fewer than two bands.
     """
+    from atlas.analysis.supply import KIND_OF_LAYER, supply_sites
     from atlas.coverage.summary import coverage_summary
-    from atlas.supply import KIND_OF_LAYER, supply_sites
 
     opts = dict(options)
     minutes = tuple(opts.get("minutes", ()))
@@ -183,8 +183,8 @@ def sites_key(point_layers: tuple[str, ...], added: gpd.GeoDataFrame) -> tuple[A
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def supply(choice: str, extra: tuple[str, ...], token: tuple[str, ...]) -> gpd.GeoDataFrame:
-    """The 科普 points of a supply choice plus extra layers (:func:`atlas.supply.supply_sites`)."""
-    from atlas.supply import supply_sites
+    """The 科普 points of a supply choice plus extra layers (:func:`atlas.analysis.supply.supply_sites`)."""
+    from atlas.analysis.supply import supply_sites
 
     frames = common.layer_frames()
     return supply_sites(choice, frames=frames, extra={i: frames[i] for i in extra})
@@ -199,7 +199,7 @@ def coverage_base(demand_key: tuple[Any, ...], layers_key: tuple[Any, ...], supp
     Arguments starting with ``_`` are the data the keys stand for (not hashed). The network
     matrix E2SFCA needs is built here too, inside the cache's lock, so sessions never race on it.
     """
-    from atlas.accessibility import accessibility
+    from atlas.analysis.accessibility import accessibility
     from atlas.coverage.summary import coverage_summary
 
     s = coverage_summary(_demand, _sites, network=_network, supply=supply, **dict(options))
@@ -225,7 +225,7 @@ def coverage_tables(key: tuple[Any, ...], resolution: int | None, _summary: Any
 @st.cache_resource(show_spinner=False, max_entries=64)
 def accessibility_of(key: tuple[Any, ...], decay: str, _summary: Any, _sites: gpd.GeoDataFrame) -> Any:
     """E2SFCA of a summary's sites with a distance decay."""
-    from atlas.accessibility import accessibility
+    from atlas.analysis.accessibility import accessibility
 
     return accessibility(_summary, _sites, decay=decay)
 
@@ -238,7 +238,7 @@ def recommendation(key: tuple[Any, ...], k: int, source: tuple[str, str], _cov: 
     ``source`` is ("gaps", "") or (layer id, its data version); ``_candidates`` the layer's sites
     (None for gap centres, made here).
     """
-    from atlas.siting import candidates_from_gaps, recommend
+    from atlas.analysis.siting import candidates_from_gaps, recommend
 
     cands = candidates_from_gaps(_gaps, cells=_cov.cells()) if _candidates is None else _candidates
     return recommend(_cov, cands, k, net=_network)
@@ -273,8 +273,8 @@ def access_overlay(key: tuple[Any, ...], decay: str, resolution: int, lang: str,
 def added_areas_overlay(key: tuple[Any, ...], lang: str, basemap: str, budget_m: float,
                         _added: gpd.GeoDataFrame, _network: Any) -> Overlay:
     """The service areas of a scenario's added sites (walking, or labelled straight-line circles)."""
+    from atlas.analysis.service_area import areas_for
     from atlas.i18n import t
-    from atlas.service_area import areas_for
     from atlas.webmap import areas_overlay
 
     areas = areas_for(_added, network=_network, metres=float(budget_m))
@@ -298,8 +298,8 @@ def derived(key: tuple[Any, ...], method: str, args: tuple[Any, ...], _obj: Any)
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def gallery_counts() -> pd.DataFrame:
-    """Galleries per 街道/镇 (:func:`atlas.supply.gallery_counts`) of the shipped gallery layer."""
-    from atlas.supply import gallery_counts as counts
+    """Galleries per 街道/镇 (:func:`atlas.analysis.supply.gallery_counts`) of the shipped gallery layer."""
+    from atlas.analysis.supply import gallery_counts as counts
 
     return counts(common.layer_frames()["kepu_galleries"])
 

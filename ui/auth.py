@@ -205,7 +205,7 @@ def layer_history(rec: dict[str, Any], lang: str) -> None:
 
 def scenario_history(lang: str, *, limit: int = 20) -> None:
     """The newest saves of the scenario set: who saved which scenarios, and when."""
-    from atlas.scenarios import scenario_history as history
+    from atlas.analysis.scenarios import scenario_history as history
 
     try:
         found = history(limit=limit)

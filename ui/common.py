@@ -318,7 +318,7 @@ def cached_network_for(area_label: str) -> Any:
 @st.cache_resource(show_spinner=False)
 def city_proxy_demand() -> gpd.GeoDataFrame:
     """Whole-city demand for the straight-line proxy mode (area-uniform per district)."""
-    from atlas.demand import proxy_demand
+    from atlas.analysis.demand import proxy_demand
 
     return proxy_demand(districts(), population())
 
@@ -326,7 +326,7 @@ def city_proxy_demand() -> gpd.GeoDataFrame:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def network_demand(path: str, mtime: float, district: str) -> gpd.GeoDataFrame:
     """Street-based demand for a cached network, restricted to one district."""
-    from atlas.demand import demand_points
+    from atlas.analysis.demand import demand_points
     from atlas.network import load_buildings
 
     net = network_at(path, mtime)

@@ -43,7 +43,7 @@ def _memo(key: tuple[Any, ...], build: Any) -> Any:
 def population_input(lang: str, *, districts: gpd.GeoDataFrame, population: pd.DataFrame
                      ) -> tuple[gpd.GeoDataFrame | None, pd.DataFrame | None]:
     """The population source picker; returns (demand, reconciliation) or (None, None) for area-uniform."""
-    from atlas import population as popmod
+    from atlas.analysis import population as popmod
 
     src = st.radio(t("cov_pop_source", lang), POP_SOURCES, key="cov_pop_src",
                    format_func=lambda k: t(f"pop_src_{k}", lang))
@@ -81,8 +81,8 @@ def population_input(lang: str, *, districts: gpd.GeoDataFrame, population: pd.D
 
 def _zone_table_input(lang: str, *, districts: gpd.GeoDataFrame, population: pd.DataFrame
                       ) -> tuple[gpd.GeoDataFrame | None, pd.DataFrame | None]:
+    from atlas.analysis.population import zone_table_demand
     from atlas.importing import read_table
-    from atlas.population import zone_table_demand
 
     a, b = st.columns(2)
     tf = a.file_uploader(t("pop_table_upload", lang), type=["csv", "xlsx"], key="cov_pop_table")

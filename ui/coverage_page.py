@@ -1,7 +1,7 @@
 """The coverage page's steps (pages/3_覆盖缺口_Coverage.py): demand, supply, figures, map, tables.
 
 Every figure comes from :func:`atlas.coverage.summary.coverage_summary` (network value, or
-offline bounds and a labelled estimate) and :mod:`atlas.accessibility` (E2SFCA on the same
+offline bounds and a labelled estimate) and :mod:`atlas.analysis.accessibility` (E2SFCA on the same
 matrix). The analyses are computed once per input for every session (:mod:`ui.analysis`); the
 steps here only choose the inputs and draw.
 """
@@ -16,14 +16,14 @@ import pandas as pd
 import streamlit as st
 
 from atlas import fmt
-from atlas.accessibility import DECAYS
+from atlas.analysis.accessibility import DECAYS
+from atlas.analysis.scenarios import Scenario, clean_label, sites_frame
+from atlas.analysis.supply import KIND_OF_LAYER, SUPPLY_CHOICES, supply_label, supply_sites
 from atlas.coverage.summary import METHOD_BOUNDS
 from atlas.coverage.text import approx_people
 from atlas.errors import AtlasError
 from atlas.i18n import t
 from atlas.names import district_name
-from atlas.scenarios import Scenario, clean_label, sites_frame
-from atlas.supply import KIND_OF_LAYER, SUPPLY_CHOICES, supply_label, supply_sites
 from atlas.webmap import Overlay, basemap_datum, points_overlay
 from ui import analysis, common, mapview, scenario_panel
 from ui.cards import md_escape
@@ -31,7 +31,7 @@ from ui.coverage_inputs import population_input
 from ui.tables import show_table, site_names
 
 if TYPE_CHECKING:
-    from atlas.accessibility import Accessibility
+    from atlas.analysis.accessibility import Accessibility
     from atlas.catalogue import Layer
     from atlas.coverage import Coverage
     from atlas.coverage.summary import CoverageSummary

@@ -243,7 +243,7 @@ def show_tasks(features: pd.DataFrame, targets: pd.DataFrame, lang: str) -> None
 @st.cache_data(show_spinner=False, ttl=3600)
 def galleries_missing() -> tuple[str, ...]:
     """Districts the gallery source lists no row for (from its provenance record)."""
-    from atlas.supply import districts_without_data
+    from atlas.analysis.supply import districts_without_data
 
     return tuple(districts_without_data("galleries"))
 
@@ -258,10 +258,10 @@ def coverage_figures(added: tuple[tuple[float, float], ...] = ()
     chosen scenario's hypothetical sites (lon, lat), none for the plan's state
     (:mod:`ui.scenario_choice`).
     """
+    from atlas.analysis.demand import proxy_demand
+    from atlas.analysis.supply import supply_sites
     from atlas.coverage.summary import coverage_summary
-    from atlas.demand import proxy_demand
     from atlas.geodata import load_districts, load_population
-    from atlas.supply import supply_sites
 
     demand = proxy_demand(load_districts(), load_population())
     s = coverage_summary(demand, supply_sites("both"), network=None, supply="both")

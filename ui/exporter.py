@@ -26,6 +26,8 @@ import geopandas as gpd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from atlas.analysis.scenarios import Scenario
+from atlas.analysis.service_area import areas_for
 from atlas.downloads import layer_csv, layer_geojson
 from atlas.errors import AtlasError
 from atlas.export import (
@@ -39,8 +41,6 @@ from atlas.export import (
 )
 from atlas.i18n import t
 from atlas.names import district_name
-from atlas.scenarios import Scenario
-from atlas.service_area import areas_for
 from atlas.staticmap import briefing_subtitle, district_mask, map_title
 from atlas.webmap import areas_group, band_overlays, build_map
 from ui import analysis, common, memory
@@ -259,7 +259,7 @@ def briefing_download(view: View, lang: str) -> None:
     as picked here); the supply is bases, galleries or both, as on the Coverage page. The page
     is made on a click and withdrawn when an input changes, like the static maps.
     """
-    from atlas.supply import SUPPLY_CHOICES, supply_label
+    from atlas.analysis.supply import SUPPLY_CHOICES, supply_label
 
     st.subheader(t("export_brief_title", lang))
     st.caption(t("export_brief_help", lang))

@@ -2,7 +2,7 @@
 
 A what-if scenario made on the Coverage page never changes the Indicators page by itself: the
 page shows the plan's state, and a planner who wants a scenario's figures picks it here; then
-every coverage figure on the page carries the scenario's badge (:func:`atlas.scenarios.badge`).
+every coverage figure on the page carries the scenario's badge (:func:`atlas.analysis.scenarios.badge`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from atlas.analysis.scenarios import Scenario, load_scenarios
 from atlas.errors import AtlasError
 from atlas.i18n import t
-from atlas.scenarios import Scenario, load_scenarios
 from ui.cards import md_escape
 
 #: The choice "the plan as it stands" (no hypothetical site).

@@ -1,7 +1,7 @@
 """The what-if scenario on the coverage page: its badge, its numbered candidates, what they change.
 
-Hypothetical sites belong to a named scenario (:class:`atlas.scenarios.Scenario`); every figure
-that includes them carries :func:`atlas.scenarios.badge`. Candidates are numbered (候选点 1,
+Hypothetical sites belong to a named scenario (:class:`atlas.analysis.scenarios.Scenario`); every figure
+that includes them carries :func:`atlas.analysis.scenarios.badge`. Candidates are numbered (候选点 1,
 2, …), can be renamed and removed; the scenario is saved, cleared and loaded here.
 """
 
@@ -12,16 +12,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from atlas.analysis.scenarios import DEFAULT_NAME, Scenario, load_scenarios, save_scenario, site_label
 from atlas.coverage.text import coverage_change
 from atlas.errors import AtlasError
 from atlas.i18n import t
-from atlas.scenarios import DEFAULT_NAME, Scenario, load_scenarios, save_scenario, site_label
 from ui import auth
 from ui.cards import md_escape
 
 
 def current() -> Scenario:
-    """The session's scenario (a new one named :data:`atlas.scenarios.DEFAULT_NAME` at first)."""
+    """The session's scenario (a new one named :data:`atlas.analysis.scenarios.DEFAULT_NAME` at first)."""
     scen: Scenario = st.session_state.setdefault("scenario", Scenario(DEFAULT_NAME))
     return scen
 

@@ -14,12 +14,12 @@ import shapely
 import streamlit as st
 
 from atlas import fmt, settings
+from atlas.analysis.service_area import METHOD_PROXY
 from atlas.datum import to_wgs84
 from atlas.errors import AtlasError
 from atlas.i18n import stage_label, t
 from atlas.names import district_name
 from atlas.network import build_network, resolve_area
-from atlas.service_area import METHOD_PROXY
 from atlas.webmap import basemap_datum
 from ui import analysis, auth, common, mapview, memory, network_help
 from ui import band_shares as band_table

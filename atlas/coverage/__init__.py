@@ -25,9 +25,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from atlas import settings
-from atlas.errors import ValidationError
-from atlas.projection import MetricFrame, metric_crs_for
-from atlas.service_area import (
+from atlas.analysis.service_area import (
     METHOD_NETWORK,
     METHOD_PROXY,
     Snap,
@@ -36,6 +34,8 @@ from atlas.service_area import (
     sites_xy,
     snap,
 )
+from atlas.errors import ValidationError
+from atlas.projection import MetricFrame, metric_crs_for
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -327,11 +327,11 @@ def coverage(net: WalkNetwork, demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame
     net : WalkNetwork
         The network the demand was built on.
     demand : geopandas.GeoDataFrame
-        From :func:`atlas.demand.demand_points`.
+        From :func:`atlas.analysis.demand.demand_points`.
     sites : geopandas.GeoDataFrame
         Point sites (WGS84).
     minutes, speed_kmh, metres : float
-        Budget (see :func:`atlas.service_area.budget_metres`).
+        Budget (see :func:`atlas.analysis.service_area.budget_metres`).
     snap_limit_m : float
         Sites farther from every street are ignored and reported.
     id_column : str

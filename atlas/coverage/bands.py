@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 
 from atlas import fmt, settings
+from atlas.analysis.service_area import budget_metres
 from atlas.errors import ValidationError
 from atlas.i18n import t
 from atlas.names import district_name
-from atlas.service_area import budget_metres
 
 if TYPE_CHECKING:
     from atlas.coverage.summary import CoverageSummary

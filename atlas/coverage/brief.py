@@ -20,22 +20,22 @@ import geopandas as gpd
 import pandas as pd
 
 from atlas import fmt, settings
+from atlas.analysis.service_area import areas_for
+from atlas.analysis.supply import SUPPLY_CHOICES, supply_label, supply_sites
 from atlas.catalogue import Layer
 from atlas.coverage.cells import BAND, GAP
 from atlas.coverage.summary import METHOD_BOUNDS, CoverageSummary, coverage_summary
 from atlas.coverage.text import approx_people
 from atlas.i18n import t
 from atlas.names import district_name
-from atlas.service_area import areas_for
 from atlas.staticmap import map_title, render_static_map
 from atlas.staticmap.scene import GapClasses
 from atlas.staticmap.sidebar import Sidebar
 from atlas.staticmap.titles import month_label
-from atlas.supply import SUPPLY_CHOICES, supply_label, supply_sites
 from atlas.webmap.shading import CLASS_COLOURS
 
 if TYPE_CHECKING:
-    from atlas.scenarios import Scenario
+    from atlas.analysis.scenarios import Scenario
 
 #: Colour of a scenario's hypothetical sites (magenta stars: never a real site's symbol).
 SCENARIO_COLOUR = "#CC3311"
@@ -66,17 +66,17 @@ def briefing_inputs(scope: str | None, *, frames: dict[str, gpd.GeoDataFrame],
     """Coverage of a district (its cached walking network when there is one) or of the city.
 
     The demand and the summary are made as on the Coverage page: street demand on a cached
-    network, else each district's residents spread by area (:func:`atlas.demand.proxy_demand`),
+    network, else each district's residents spread by area (:func:`atlas.analysis.demand.proxy_demand`),
     and :func:`atlas.coverage.summary.coverage_summary` of ``supply`` plus the hypothetical
     sites of ``scenario``, if any: the page then carries its badge
-    (:func:`atlas.scenarios.badge`, in ``lang``). The circles are those of every supply point
+    (:func:`atlas.analysis.scenarios.badge`, in ``lang``). The circles are those of every supply point
     that can reach into the scope: 15-minute circles, or nested bands with ``minutes`` (e.g.
     5, 10, 15: the coverage figures stay those of the 15-minute budget).
     """
-    from atlas.demand import demand_points, proxy_demand
+    from atlas.analysis.demand import demand_points, proxy_demand
+    from atlas.analysis.scenarios import sites_frame
     from atlas.geodata import resolve_district
     from atlas.network import find_cached_path, load_buildings, load_network
-    from atlas.scenarios import sites_frame
 
     net = None
     if scope is None:

@@ -50,18 +50,18 @@ import shapely
 from scipy.spatial import cKDTree
 
 from atlas import settings
-from atlas.coverage import Coverage, coverage
-from atlas.coverage.text import DEMAND_WORDS, by_area, demand_label
-from atlas.coverage.text import headline as headline_text
-from atlas.errors import ValidationError
-from atlas.odmatrix import (
+from atlas.analysis.odmatrix import (
     SiteDemandMatrix,
     demand_crs,
     lonlat_xy,
     network_crs,
     straight_line_matrix,
 )
-from atlas.service_area import METHOD_NETWORK, budget_metres
+from atlas.analysis.service_area import METHOD_NETWORK, budget_metres
+from atlas.coverage import Coverage, coverage
+from atlas.coverage.text import DEMAND_WORDS, by_area, demand_label
+from atlas.coverage.text import headline as headline_text
+from atlas.errors import ValidationError
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -119,7 +119,7 @@ class CoverageSummary:
         recorded point minus its positional error); what the bounds use.
     supply_missing : dict of str to tuple of str
         District -> the supply layers whose source lists no row there
-        (:func:`atlas.supply.districts_without_data`): coverage there is unknown.
+        (:func:`atlas.analysis.supply.districts_without_data`): coverage there is unknown.
 
     """
 
@@ -182,7 +182,7 @@ class CoverageSummary:
 
     def supply_note(self, districts: list[str] | None = None, lang: str = "zh") -> str:
         """Why ``districts`` (default: all with demand here) have no coverage figure, or ""."""
-        from atlas.supply import missing_note
+        from atlas.analysis.supply import missing_note
 
         present = set(self.demand.district[self.no_supply_data]) if len(self.demand) else set()
         names = sorted(present if districts is None else set(districts) & present)
@@ -367,7 +367,7 @@ class CoverageSummary:
         if self.method == METHOD_NETWORK:
             if self._net is None:
                 raise ValidationError("缺少路网，无法增量更新", "No network to update with")
-            from atlas.odmatrix import network_matrix
+            from atlas.analysis.odmatrix import network_matrix
 
             new = network_matrix(self._net, self.demand, lonlat_xy(sites, crs=self.crs), cutoff=self.budget_m)
         else:
@@ -429,11 +429,11 @@ def coverage_summary(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
         Demand points (WGS84) with ``population`` and ``district``; network demand also has
         ``edge``; optional ``extent_m`` (see the module docstring).
     sites : geopandas.GeoDataFrame
-        Positioned sites (WGS84), e.g. from :func:`atlas.supply.supply_sites`.
+        Positioned sites (WGS84), e.g. from :func:`atlas.analysis.supply.supply_sites`.
     network : WalkNetwork, optional
         The walking network ``demand`` was built on; without one, bounds are computed.
     minutes, speed_kmh, metres : float
-        Budget (:func:`atlas.service_area.budget_metres`).
+        Budget (:func:`atlas.analysis.service_area.budget_metres`).
     detour_factor : float
         Straight-line estimate: walking = straight line x this (offline only).
     supply : str
@@ -445,7 +445,7 @@ def coverage_summary(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
         network value use the recorded points.
     supply_missing : mapping of district to layer ids, optional
         Districts whose supply source lists no row (coverage unknown there). Default: what
-        ``sites.attrs["districts_without_data"]`` says (:func:`atlas.supply.supply_sites` sets
+        ``sites.attrs["districts_without_data"]`` says (:func:`atlas.analysis.supply.supply_sites` sets
         it from the layers' provenance); pass ``{}`` to treat every district as covered by data.
 
     Returns

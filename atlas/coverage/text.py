@@ -220,7 +220,7 @@ def coverage_change(before: Mapping[str, Any], after: Mapping[str, Any], lang: s
 def siting_note(info: Mapping[str, Any], lang: str = "zh") -> str:
     """How recommended sites were chosen, in words (and the greedy result's gap to the optimum).
 
-    ``info`` is the second item :func:`atlas.siting.recommend` returns.
+    ``info`` is the second item :func:`atlas.analysis.siting.recommend` returns.
     """
     method = str(info.get("method", ""))
     if method.startswith("mclp"):

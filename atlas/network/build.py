@@ -253,7 +253,7 @@ def build_network(area: str | shapely.Geometry | tuple[float, float, float, floa
     report("cache", 0.95)
     path = cache_network(net, area_label=a.label, cache=cache)
     if buildings is not None and len(buildings):
-        # footprints from the same source, for dasymetric demand (atlas.demand)
+        # footprints from the same source, for dasymetric demand (atlas.analysis.demand)
         atomic_write(buildings_path(path), lambda tmp: buildings.to_parquet(tmp))
     report("done", 1.0)
     return net, path

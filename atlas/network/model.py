@@ -5,7 +5,7 @@ undirected straight edges (u, v, length in metres). Metres are true metres: x/y 
 zone of the network's area (:func:`atlas.projection.metric_crs_for`), recorded as
 :attr:`WalkNetwork.crs`. OSM ways are kept as node-to-node segments (no topological
 simplification), so every edge is a straight line; that makes reachable parts of edges an exact
-linear interpolation (see :mod:`atlas.service_area`), and osmnx graphs are exploded to the same
+linear interpolation (see :mod:`atlas.analysis.service_area`), and osmnx graphs are exploded to the same
 form by :func:`from_networkx`.
 """
 
@@ -67,7 +67,7 @@ def edge_csr(rows: NDArray[np.int64], cols: NDArray[np.int64], weights: NDArray[
     sorted, de-duplicated arrays, with no sparse arithmetic that could drop entries.
 
     A block of rows appended below another matrix (the virtual site nodes of
-    :func:`atlas.service_area.node_distances`) passes ``row_offset``: row ``r`` of the block is
+    :func:`atlas.analysis.service_area.node_distances`) passes ``row_offset``: row ``r`` of the block is
     node ``r + row_offset`` of the whole graph, and only that is compared with the column to
     find a self-loop (a site listed i-th is not node i).
 

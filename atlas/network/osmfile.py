@@ -3,7 +3,7 @@
 Why pyosmium rather than pyrosm: one C++ reader handles every format (so XML and PBF of the same
 data give the same graph by construction), it streams a province-size PBF without loading it into
 pandas, and it applies the same Python tag filter (:mod:`atlas.osmfilter`) as the download path.
-Residential building footprints for dasymetric demand (:mod:`atlas.demand`) are read here too,
+Residential building footprints for dasymetric demand (:mod:`atlas.analysis.demand`) are read here too,
 from the same file. GraphML files are read by :mod:`atlas.network.graphml`.
 
 A file is read for what its first bytes say it is (:func:`osm_format`), and every way a file can

@@ -97,7 +97,7 @@ def copy_store(source: Path | str, target: Path | str) -> dict[str, int]:
     if isinstance(src, Path):
         if not store.store_path(src).exists():
             raise ValidationError("来源文件夹中没有用户数据库", "The source folder holds no user store")
-        from atlas.scenarios import load_scenarios
+        from atlas.analysis.scenarios import load_scenarios
         from atlas.userlayers import list_user_layers
 
         list_user_layers(folder=src)  # files of older atlas versions are moved into the store first

@@ -54,7 +54,8 @@ def areas_overlay(areas: gpd.GeoDataFrame, *, lang: str = "zh", color: str | Non
     Parameters
     ----------
     areas : geopandas.GeoDataFrame
-        Output of :func:`atlas.service_area.service_areas` or :func:`~atlas.service_area.proxy_areas`.
+        Output of :func:`atlas.analysis.service_area.service_areas` or
+        :func:`~atlas.analysis.service_area.proxy_areas`.
     lang : {"zh", "en"}
         Label language.
     color : str, optional
@@ -69,7 +70,7 @@ def areas_overlay(areas: gpd.GeoDataFrame, *, lang: str = "zh", color: str | Non
     Overlay
 
     """
-    from atlas.service_area import METHOD_PROXY
+    from atlas.analysis.service_area import METHOD_PROXY
 
     shown = shift(areas[~areas.geometry.is_empty], basemap)
     proxy = bool((shown.method == METHOD_PROXY).any()) if not shown.empty else False

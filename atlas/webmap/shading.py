@@ -152,7 +152,7 @@ def access_overlay(cells: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = 
                    name: str | None = None) -> Overlay:
     """H3 cells shaded by E2SFCA score per 10,000 residents (quintiles; grey = none in reach).
 
-    ``cells`` come from :meth:`atlas.accessibility.Accessibility.cells`; cells without people
+    ``cells`` come from :meth:`atlas.analysis.accessibility.Accessibility.cells`; cells without people
     are not drawn. One layer for all cells, with a graduated legend; tooltips are escaped.
     """
     shown = cells[cells.population > 0]

@@ -4,7 +4,7 @@ A :class:`SiteDemandMatrix` stores, for every (site, demand point) pair closer t
 their distance in metres: straight-line (:func:`straight_line_matrix`, a k-d tree's sparse
 distance matrix) or walking along a network (:func:`network_matrix`, one budget-limited
 Dijkstra per site). Coverage bounds (:mod:`atlas.coverage.summary`) and E2SFCA scores
-(:mod:`atlas.accessibility`) are both computed from it, and adding a site appends one row
+(:mod:`atlas.analysis.accessibility`) are both computed from it, and adding a site appends one row
 instead of recomputing everything (:meth:`SiteDemandMatrix.append`).
 
 Metres are true metres: straight-line matrices are measured in the UTM zone of the demand
@@ -176,7 +176,7 @@ def network_matrix(net: WalkNetwork, demand: gpd.GeoDataFrame, site_xy: NDArray[
                    cutoff: float, snap_limit_m: float = settings.SNAP_LIMIT_M) -> SiteDemandMatrix:
     """Walking distances of every site-demand pair within ``cutoff`` along a network.
 
-    Demand points are edge midpoints (:func:`atlas.demand.demand_points`); the distance to one
+    Demand points are edge midpoints (:func:`atlas.analysis.demand.demand_points`); the distance to one
     is the distance to the nearer end of its edge plus half the edge, or along the edge when
     the site snapped to that same edge, exactly as :func:`atlas.coverage.coverage`.
 
@@ -198,7 +198,7 @@ def network_matrix(net: WalkNetwork, demand: gpd.GeoDataFrame, site_xy: NDArray[
     SiteDemandMatrix
 
     """
-    from atlas.service_area import Snap, node_distances, snap
+    from atlas.analysis.service_area import Snap, node_distances, snap
 
     edge = demand.edge.to_numpy().astype(np.int64)
     half = net.length[edge] / 2.0

@@ -8,17 +8,17 @@ Method, per site:
 2. **Shortest paths** from a virtual node joined to the edge's two ends (weights
    ``access + t*L`` and ``access + (1-t)*L``) with ``scipy.sparse.csgraph.dijkstra`` and a
    ``limit`` equal to the budget, on the network's CSR matrix (compiled code).
-3. **Reachable parts of edges** (:func:`atlas.reach.reach`): from an end reached with
+3. **Reachable parts of edges** (:func:`atlas.analysis.reach.reach`): from an end reached with
    distance ``d`` the walker covers ``budget - d`` metres of each incident edge; the two ends'
    pieces merge when they meet; the site's own edge is covered ``budget - access`` metres
    either way from the snap point. Edges are straight (see :mod:`atlas.network`), so cutting a
    piece is linear interpolation, vectorised over all edges at once.
 4. The pieces are **buffered** by the street half-width (default 25 m) into one polygon, in
-   one Clipper offset over whole chains of streets (:mod:`atlas.reach`). No convex hull; a
+   one Clipper offset over whole chains of streets (:mod:`atlas.analysis.reach`). No convex hull; a
    concave-hull preview exists and is labelled as such.
 
 Graduated bands (``minutes=[5, 10, 15]``) share one search per site (to the largest budget),
-and each smaller area lies within the larger (:func:`atlas.reach.band_polygons`).
+and each smaller area lies within the larger (:func:`atlas.analysis.reach.band_polygons`).
 
 With no network, :func:`proxy_areas` gives straight-line circles of radius
 ``budget / detour_factor`` with ``method = "euclidean-proxy"``; the two are never mixed in one
@@ -42,10 +42,10 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from atlas import settings
+from atlas.analysis.reach import band_polygons, reach, to_units, touching
 from atlas.errors import EmptyNetworkError, ValidationError
 from atlas.network import edge_csr
 from atlas.projection import MetricFrame, metric_crs_for
-from atlas.reach import band_polygons, reach, to_units, touching
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -239,7 +239,7 @@ def service_areas(net: WalkNetwork, sites: gpd.GeoDataFrame, *,
 
     Each site gets one budget-limited shortest-path search (to the largest budget); every
     band's area comes from it, and each smaller area lies within the larger ones
-    (:func:`atlas.reach.band_polygons`).
+    (:func:`atlas.analysis.reach.band_polygons`).
 
     Parameters
     ----------

@@ -27,11 +27,11 @@ import shapely
 from scipy import sparse
 
 from atlas import settings
+from atlas.analysis.service_area import METHOD_NETWORK, Snap, node_distances, sites_xy, snap
 from atlas.coverage import demand_xy
 from atlas.errors import ValidationError
 from atlas.names import district_name
 from atlas.projection import metric_crs_for
-from atlas.service_area import METHOD_NETWORK, Snap, node_distances, sites_xy, snap
 
 if TYPE_CHECKING:
     import pulp

@@ -9,7 +9,7 @@ that is zero beyond the walking budget d0:
 
 A_i is capacity per resident within reach, distance-weighted (shown per 10,000 residents).
 Both steps are sparse products over the same site x demand distance matrix as coverage
-(:class:`atlas.odmatrix.SiteDemandMatrix`); the population-weighted mean of A over all demand
+(:class:`atlas.analysis.odmatrix.SiteDemandMatrix`); the population-weighted mean of A over all demand
 equals total reachable capacity / total population, a check the tests use. The formulation
 is Luo & Qi (2009), as in PySAL ``access`` (``enhanced_two_stage_fca``), which a test
 reproduces exactly; ours works on the sparse matrix instead of data-frame merges.
@@ -42,8 +42,8 @@ import shapely
 from scipy import sparse
 
 from atlas import settings
+from atlas.analysis.odmatrix import NETWORK, SiteDemandMatrix, lonlat_xy, network_matrix
 from atlas.errors import ValidationError
-from atlas.odmatrix import NETWORK, SiteDemandMatrix, lonlat_xy, network_matrix
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -302,7 +302,7 @@ def accessibility(summary: CoverageSummary, sites: gpd.GeoDataFrame, *, decay: s
     summary : CoverageSummary
         From :func:`atlas.coverage.summary.coverage_summary` for the same ``sites`` (in order).
     sites : geopandas.GeoDataFrame
-        The sites, with a ``capacity_column`` (as :func:`atlas.supply.supply_sites` gives);
+        The sites, with a ``capacity_column`` (as :func:`atlas.analysis.supply.supply_sites` gives);
         without one every site counts 1.
     decay, sigma_m, bands
         See :func:`decay_weights`.

@@ -2,12 +2,12 @@
 
 Demand sources, best first (:data:`SOURCES`):
 
-1. ``buildings`` — OSM residential floor area on the walking network (:mod:`atlas.demand`);
+1. ``buildings`` — OSM residential floor area on the walking network (:mod:`atlas.analysis.demand`);
 2. ``raster`` — a population GeoTIFF (WorldPop 100 m fetched when online by
    :func:`download_worldpop`, or any GeoTIFF the planner has; read with rasterio) or a table
    of cells (lon, lat, population);
 3. ``zone-table`` — a planner's population by 街道/社区 joined to their own boundary file;
-4. ``area-uniform`` — district totals spread evenly (:func:`atlas.demand.proxy_demand`),
+4. ``area-uniform`` — district totals spread evenly (:func:`atlas.analysis.demand.proxy_demand`),
    labelled, the last resort.
 
 Every source is reconciled to the official 2024 district totals (``geodata/population.csv``):
@@ -191,7 +191,7 @@ def cells_demand(cells: pd.DataFrame, *, districts: gpd.GeoDataFrame, population
     Returns
     -------
     tuple
-        (demand GeoDataFrame as :func:`atlas.demand.proxy_demand` returns it, reconciliation
+        (demand GeoDataFrame as :func:`atlas.analysis.demand.proxy_demand` returns it, reconciliation
         table from :func:`reconcile`).
 
     """
@@ -234,7 +234,7 @@ def reconcile(demand: gpd.GeoDataFrame, *, districts: gpd.GeoDataFrame, populati
         Districts the source does not reach are filled area-uniform (labelled).
 
     """
-    from atlas.demand import proxy_demand
+    from atlas.analysis.demand import proxy_demand
 
     official = population.set_index("district_zh")["resident_pop_2024"].astype(float)
     src_tot = demand.groupby("district").population.sum()
@@ -309,7 +309,7 @@ def zone_table_demand(table: pd.DataFrame, zones: gpd.GeoDataFrame, *, zone_colu
         If the table's names do not match the zones, or population is not numeric.
 
     """
-    from atlas.demand import cell_radius_m
+    from atlas.analysis.demand import cell_radius_m
 
     pop = pd.to_numeric(table[population_column], errors="coerce")
     names = table[zone_column].astype(str).str.strip()
