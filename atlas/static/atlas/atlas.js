@@ -79,12 +79,26 @@
   }
 
   // Send a value to the app (streamlit-folium's component value, with what it holds already).
-  function report(extra) {
+  // Before the component has set itself up (tiles refused at once fail in the map's first
+  // moments) the value is sent once it has. The app's own reports stay in every later value:
+  // streamlit-folium sends its value (a move, a click) built from its own fields only, and one
+  // sent just after a report replaced it before the app had read it (the basemap choice never
+  // fell back). They stay out of its ``previous_data``, which it compares to decide to send.
+  var reports = {};
+  function report(extra, tries) {
     var S = window.Streamlit, G = window.__GLOBAL_DATA__;
-    if (!S || !G) { return; }
-    var value = Object.assign({}, G.previous_data || {}, extra);
-    G.previous_data = value;
-    S.setComponentValue(value);
+    if (!S || !G) {
+      tries = tries || 0;
+      if (tries < 300) { setTimeout(function () { report(extra, tries + 1); }, 100); }
+      return;
+    }
+    Object.assign(reports, extra);
+    if (!S.atlasKeepsReports) {
+      var send = S.setComponentValue;
+      S.setComponentValue = function (value) { return send.call(S, Object.assign({}, value, reports)); };
+      S.atlasKeepsReports = true;
+    }
+    S.setComponentValue(Object.assign({}, G.previous_data || {}));
   }
 
   // ------------------------------------------------------------------ basemap tiles
