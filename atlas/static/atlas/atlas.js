@@ -26,7 +26,11 @@
   }
 
   var CSS = [
-    ".atlas-label{background:none;border:none;box-shadow:none;padding:0;margin:0;white-space:nowrap;",
+    // absolute (as leaflet.css makes every tooltip) in our own sheet, which is in place before the
+    // first label: Leaflet centres a label by its width when placing it, and leaflet.css may arrive
+    // later (streamlit-folium links it just before the map's script runs); a label placed before
+    // was a block as wide as the map, so district names sat half a map-width left, some off the map
+    ".atlas-label{position:absolute;background:none;border:none;box-shadow:none;padding:0;margin:0;white-space:nowrap;",
     "font:12px/1.2 'Noto Sans CJK SC','Microsoft YaHei',sans-serif;color:#222;pointer-events:none;",
     "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff}",
     ".atlas-label:before{display:none}",
@@ -62,11 +66,28 @@
     L.control.scale({imperial: false, position: "topleft"}).addTo(map);
     state.labelLayer = L.layerGroup().addTo(map);
     map.on("zoomend moveend", scheduleLabels);
-    map.on("resize", function () { refit(); foldLegendIfLarge(); });
+    map.on("resize", function () { refit(); foldLegendIfLarge(); scheduleLabels(); });
+    watchSize(map);
     // a notice (tiles that cannot load) never covers a popup: it steps aside while one is open
     map.on("popupopen", function () { document.body.classList.add("atlas-popup-open"); });
     map.on("popupclose", function () { document.body.classList.remove("atlas-popup-open"); });
     watchTiles(map, opts && opts.offline_notice);
+  }
+
+  // Labels are culled and spaced by the map's size, which Leaflet caches and updates only on a
+  // window resize: the map's own box can change without one (the frame laid out late, the page's
+  // columns reflowing after a language switch, fill()). Any change of the box: Leaflet learns the
+  // size (it then fires "resize": refit, labels), and the labels are placed again in any case (a
+  // change under a pixel fires nothing). A stylesheet that arrives after the map was drawn can
+  // change the labels' sizes: placed again then too.
+  function watchSize(map) {
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () { map.invalidateSize(); scheduleLabels(); }).observe(map.getContainer());
+    }
+    var links = document.querySelectorAll("link[rel=stylesheet]");
+    for (var i = 0; i < links.length; i++) {
+      if (!links[i].sheet) { links[i].addEventListener("load", scheduleLabels); }
+    }
   }
 
   function fill() {
@@ -376,19 +397,17 @@
     return w;
   }
 
-  function placeLabels() {
-    var map = state.map;
-    if (!map || !state.labelLayer) { return; }
-    // remove old labels at once (Leaflet fades removed tooltips out over 200 ms)
-    state.labelLayer.eachLayer(function (l) { if (l._container) { L.DomUtil.remove(l._container); } });
-    state.labelLayer.clearLayers();
+  // The labels to show now: {set, it} in rank order, each off the others (a greedy collision test
+  // of estimated boxes) and near the map's current view. Tests compare the labels drawn with it.
+  function labelPlan() {
+    var map = state.map, out = [];
+    if (!map) { return out; }
     var z = map.getZoom(), size = map.getSize(), placed = [];
     var sets = state.labelSets.filter(function (s) { return s.on && z >= s.minZoom; });
     sets.sort(function (a, b) { return a.rank - b.rank; });
-    var budget = 400;
     sets.forEach(function (set) {
       set.items.forEach(function (it) {
-        if (budget <= 0) { return; }
+        if (out.length >= 400) { return; }
         var p = map.latLngToContainerPoint([it[0], it[1]]);
         if (p.x < -50 || p.y < -20 || p.x > size.x + 50 || p.y > size.y + 20) { return; }
         var w = textWidth(it[2]), h = set.cls === "district" ? 18 : 15;
@@ -400,12 +419,23 @@
           if (box[0] < q[2] && box[2] > q[0] && box[1] < q[3] && box[3] > q[1]) { return; }
         }
         placed.push(box);
-        budget--;
-        L.tooltip({permanent: true, direction: set.cls === "district" ? "center" : "right",
-                   className: "atlas-label atlas-label-" + set.cls, interactive: false,
-                   offset: set.cls === "district" ? [0, 0] : [8, 0], opacity: 1})
-          .setLatLng([it[0], it[1]]).setContent(it[2]).addTo(state.labelLayer);
+        out.push({set: set, it: it});
       });
+    });
+    return out;
+  }
+
+  function placeLabels() {
+    if (!state.map || !state.labelLayer) { return; }
+    // remove old labels at once (Leaflet fades removed tooltips out over 200 ms)
+    state.labelLayer.eachLayer(function (l) { if (l._container) { L.DomUtil.remove(l._container); } });
+    state.labelLayer.clearLayers();
+    labelPlan().forEach(function (x) {
+      var district = x.set.cls === "district";
+      L.tooltip({permanent: true, direction: district ? "center" : "right",
+                 className: "atlas-label atlas-label-" + x.set.cls, interactive: false,
+                 offset: district ? [0, 0] : [8, 0], opacity: 1})
+        .setLatLng([x.it[0], x.it[1]]).setContent(x.it[2]).addTo(state.labelLayer);
     });
   }
 
@@ -485,6 +515,6 @@
 
   window.atlas = {init: init, fill: fill, addLayer: addLayer, popupOf: popupOf, legend: legend, fit: fit, highlight: highlight,
                   attribution: attribution,
-                  labels: placeLabels, _state: state,
+                  labels: placeLabels, _state: state, _labelPlan: labelPlan,
                   _forget: function () { Object.keys(built).forEach(function (k) { delete built[k]; }); }};
 }());
