@@ -502,7 +502,10 @@
   function refit() {
     var map = state.map, f = state.fitted;
     if (!map || !f || !f.view || map.getZoom() !== f.view.zoom) { return; }
-    if (map.getCenter().distanceTo(f.view.center) > 50) { return; }  // the planner moved the map
+    // the planner moved the map: its centre is off the fitted one by more than a resize's rounding
+    // (in pixels: the fitted view is kept within a pixel, and 50 m, the test before, was under a
+    // pixel from zoom 9 on, so a map at that zoom never refitted to a smaller window)
+    if (map.project(map.getCenter()).distanceTo(map.project(f.view.center)) > 2) { return; }
     fitTo(f);
   }
 
