@@ -37,7 +37,7 @@ import shapely
 
 from atlas import settings
 from atlas.errors import AtlasError, ClusterUnreachableError, ValidationError
-from atlas.storage import atomic_write, atomic_write_text
+from atlas.io.storage import atomic_write, atomic_write_text
 
 Progress = Callable[[str, float], None]
 #: Site sources besides a file path: OSM venues (museums, libraries...) in the area's extract.
@@ -165,7 +165,7 @@ def _sites(area: BatchArea, polygon: shapely.Geometry) -> gpd.GeoDataFrame:
     elif Path(spec).suffix.lower() in (".geojson", ".json", ".gpkg", ".parquet", ".csv"):
         sites = _read_sites_file(Path(spec))
     else:
-        from atlas.catalogue import layer_frame, load_catalogue, read_source
+        from atlas.data.catalogue import layer_frame, load_catalogue, read_source
 
         layers = {lyr.id: lyr for lyr in load_catalogue()}
         if spec not in layers:
@@ -212,7 +212,7 @@ def street_demand(net: Any, polygon: shapely.Geometry) -> gpd.GeoDataFrame:
 
 def _demand(a: Any, net: Any, path: Path, name: str) -> gpd.GeoDataFrame:
     from atlas.analysis.demand import demand_points
-    from atlas.geodata import load_districts, load_population
+    from atlas.data.geodata import load_districts, load_population
     from atlas.network import load_buildings
 
     if a.label.startswith("district:"):
@@ -309,7 +309,7 @@ def _already_done(out: Path, area: BatchArea, options: BatchOptions) -> dict[str
 
 def merge(out: str | Path, names: Iterable[str]) -> list[Path]:
     """Merge finished areas into ``batch.gpkg`` and ``<table>.parquet`` (GeoParquet)."""
-    from atlas.export import write_geopackage
+    from atlas.io.export import write_geopackage
 
     outdir = Path(out)
     tables: dict[str, gpd.GeoDataFrame] = {}

@@ -82,8 +82,8 @@ def build_network_main(argv: list[str] | None = None) -> int:
 
 
 def export_briefing_main(argv: list[str] | None = None) -> int:
-    """``export-briefing``: write a whole briefing pack (see :func:`atlas.briefing.build_pack`)."""
-    from atlas.briefing import build_pack
+    """``export-briefing``: write a whole briefing pack (see :func:`atlas.io.briefing.build_pack`)."""
+    from atlas.io.briefing import build_pack
     from atlas.staticmap import PRESETS
 
     ap = argparse.ArgumentParser(prog="export-briefing", description=(
@@ -120,7 +120,7 @@ def _batch_areas(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any]]:
     import tomllib
 
     from atlas.batch import BatchArea
-    from atlas.geodata import load_districts
+    from atlas.data.geodata import load_districts
 
     areas: list[BatchArea] = []
     opts: dict[str, Any] = {}

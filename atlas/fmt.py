@@ -5,7 +5,7 @@ citations with their link.
 
 Pages, static maps, briefing tables and the dashboard all format through here, so that one
 figure reads the same everywhere. The GeoPackage keeps raw column names and full precision for GIS
-work; every download a page offers is a briefing table (:mod:`atlas.downloads`, built on
+work; every download a page offers is a briefing table (:mod:`atlas.io.downloads`, built on
 :func:`table`'s rules).
 """
 
@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from atlas.citations import readable
-from atlas.names import place_columns
+from atlas.data.names import place_columns
+from atlas.plan.citations import readable
 
 #: Column kinds: how a column is rounded and shown.
 PEOPLE_COLUMNS = frozenset({"population", "covered", "uncovered", "covered_population",
@@ -294,7 +294,7 @@ def table(df: pd.DataFrame, lang: str = "zh", *, names: Mapping[str, str] | None
         elif col in ("method", "status", "flag"):
             out[col] = _words(s, lambda v: method_label(v, lang))
         elif col in ("category", "category_code"):
-            from atlas.geodata import CATEGORIES
+            from atlas.data.geodata import CATEGORIES
 
             out[col] = _words(s, lambda v: CATEGORIES.get(str(v), (str(v), str(v)))[lang == "en"])
         if not keep_numeric:

@@ -39,7 +39,7 @@ from atlas.errors import AtlasError, UploadError
 
 T = TypeVar("T")
 
-_PRELOAD = ("atlas.importing", "atlas.readers", "atlas.datumcheck")
+_PRELOAD = ("atlas.importing", "atlas.readers", "atlas.geo.datumcheck")
 _lock = threading.Lock()
 _server: dict[str, Any] = {}  # the one fork server of this process: {"proc", "address", "dir"}
 # Import steps running at once in this process (all sessions share it), with their limit.

@@ -87,7 +87,7 @@ AUTH_FAILURE_DELAY_S: float = 1.0
 CRS_WGS84: str = "EPSG:4326"
 
 # There is deliberately no "metric CRS" setting: metres are measured in the UTM zone of each
-# dataset's own place (atlas.projection.metric_crs_for), carried with the data (e.g.
+# dataset's own place (atlas.geo.projection.metric_crs_for), carried with the data (e.g.
 # WalkNetwork.crs). Ningbo's zone is 51N, EPSG:32651; Zhejiang west of 120 E is in zone 50N.
 
 

@@ -4,7 +4,7 @@ Every layer lives in the user-data GeoPackage (:mod:`atlas.store`): one row in `
 one row in ``atlas_versions`` per save, the rows of each version in ``atlas_features``. A save is
 one transaction, so a failure at any step leaves the last committed version current; a new
 import or edit adds a version and never overwrites an earlier one. :func:`user_catalogue` turns
-the newest versions into :class:`atlas.catalogue.Layer` entries plus frames, so the map, service
+the newest versions into :class:`atlas.data.catalogue.Layer` entries plus frames, so the map, service
 areas, coverage and exports treat them like the shipped layers. Point layers hold sites; area and
 line layers (polygons or lines from a GeoJSON/GeoPackage) keep their shapes.
 
@@ -13,7 +13,7 @@ migrated into the store once, in one transaction (the old folder is renamed
 ``layers.migrated`` only after the migration committed).
 
 Also here: placing an unplaced row by a map click and geocoding an address (online, Nominatim via
-osmnx, at most one request per second). Candidate 科普 venues in OSM data: :mod:`atlas.venues`.
+osmnx, at most one request per second). Candidate 科普 venues in OSM data: :mod:`atlas.data.venues`.
 """
 
 from __future__ import annotations
@@ -33,14 +33,14 @@ import pandas as pd
 import shapely
 
 from atlas import settings, store
+from atlas.data.geodata import SITE_COLUMNS, in_ningbo_extent, sites_from_frame, validate_geoframe
+from atlas.data.venues import VENUE_TAGS, venues_from_osm_file, venues_to_sites
 from atlas.errors import NetworkUnavailableError, StorageError, ValidationError
-from atlas.geodata import SITE_COLUMNS, in_ningbo_extent, sites_from_frame, validate_geoframe
-from atlas.projection import metric_crs_for
-from atlas.storage import safe_name
-from atlas.venues import VENUE_TAGS, venues_from_osm_file, venues_to_sites
+from atlas.geo.projection import metric_crs_for
+from atlas.io.storage import safe_name
 
 if TYPE_CHECKING:
-    from atlas.catalogue import Layer
+    from atlas.data.catalogue import Layer
 
 #: Geometry kinds a user layer can have (the catalogue's ``geometry`` values).
 KINDS = ("point", "polygon", "line")
@@ -258,7 +258,7 @@ def user_data_signature(*, folder: Path | str | None = None) -> tuple[int, int]:
 
 def user_catalogue(*, folder: Path | str | None = None) -> tuple[list[Layer], dict[str, gpd.GeoDataFrame]]:
     """Catalogue entries and frames for every saved user layer (newest version)."""
-    from atlas.catalogue import Layer
+    from atlas.data.catalogue import Layer
     from atlas.palette import new_layer_colours
 
     layers, frames = [], {}
@@ -360,7 +360,7 @@ def place_row(sites: gpd.GeoDataFrame, row_id: str, lon: float, lat: float, *,
     df.loc[i, "position_status"] = "estimate"
     df.loc[i, "position_method"] = method
     df.loc[i, "est_error_m"] = float(est_error_m)
-    from atlas.geodata import load_districts
+    from atlas.data.geodata import load_districts
 
     d = load_districts()
     inside = d[d.contains(shapely.Point(lon, lat))]

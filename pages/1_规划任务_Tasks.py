@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from atlas.geodata import parse_tasks
+from atlas.data.geodata import parse_tasks
+from atlas.data.names import display_name, project_title, task_title, unit_name, units_text
 from atlas.i18n import t
-from atlas.indicators import load_targets
-from atlas.names import display_name, project_title, task_title, unit_name, units_text
+from atlas.plan.indicators import load_targets
 from ui import common
 from ui.cards import md_escape
 from ui.dashboard import target_text

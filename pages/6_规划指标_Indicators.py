@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from atlas import progress
 from atlas.i18n import t
-from atlas.indicators import district_indicators, kepu_by_level, load_targets, measure_targets, task_features
+from atlas.plan import progress
+from atlas.plan.indicators import (
+    district_indicators,
+    kepu_by_level,
+    load_targets,
+    measure_targets,
+    task_features,
+)
 from ui import auth, common, dashboard, progress_view, scenario_choice
 from ui.tables import show_table
 

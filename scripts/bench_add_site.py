@@ -34,7 +34,7 @@ from atlas.analysis.accessibility import accessibility
 from atlas.analysis.demand import demand_points, proxy_demand
 from atlas.analysis.supply import supply_sites
 from atlas.coverage.summary import coverage_summary
-from atlas.geodata import load_districts, load_population
+from atlas.data.geodata import load_districts, load_population
 from atlas.network import synthetic_grid
 
 

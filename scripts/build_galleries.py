@@ -31,12 +31,12 @@ from scipy.spatial import cKDTree
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from atlas import settings
-from atlas.geodata import load_districts, sites_from_frame
+from atlas.data.geodata import load_districts, sites_from_frame
+from atlas.data.names import with_english_names
+from atlas.data.provenance import dumps, provenance_path
+from atlas.geo.projection import MetricFrame
 from atlas.importing import guess_columns, read_table, to_sites, validate
-from atlas.names import with_english_names
-from atlas.projection import MetricFrame
-from atlas.provenance import dumps, provenance_path
-from atlas.storage import atomic_write, atomic_write_text
+from atlas.io.storage import atomic_write, atomic_write_text
 
 SRC = settings.PROJECT_ROOT.parent / "shared" / "reference" / "kepu_galleries_2021_bd09.csv"
 OUT = settings.GEODATA_DIR / "kepu_galleries.csv"
@@ -133,7 +133,7 @@ def provenance(table: pd.DataFrame) -> dict[str, object]:
         "date": str(date.today()),
         "licence": "none stated by the source; used as facts about public facilities, source named",
         "original_crs": "BD-09 (Baidu), as published",
-        "conversion": "atlas.importing.validate(datum='bd09') -> atlas.datum.to_wgs84 (BD-09 -> GCJ-02 "
+        "conversion": "atlas.importing.validate(datum='bd09') -> atlas.geo.datum.to_wgs84 (BD-09 -> GCJ-02 "
                       "-> WGS84, iterative inverse to 1e-10 deg); district = containing division in "
                       "districts.geojson; built by scripts/build_galleries.py",
         "crs_history": ["BD-09 (published by the gallery system)", "WGS84 EPSG:4326 (stored)"],
@@ -153,14 +153,14 @@ def provenance(table: pd.DataFrame) -> dict[str, object]:
                 "division (江东 streets under 鄞州; 新明/梅墟/贵驷 under 高新区; 杭州湾新区 listed apart). "
                 "The system's own banner says 1,249 galleries open (2021-03); 1,183 have points. "
                 "Flagged rows (flag column) are kept as published.",
-        "name_en": "romanised from name_zh by atlas.romanize (pinyin for names, English for kinds)",
+        "name_en": "romanised from name_zh by atlas.data.romanize (pinyin for names, English for kinds)",
         "built_by": "scripts/build_galleries.py",
     }
 
 
 if __name__ == "__main__":
     table, counts = build()
-    table = with_english_names(table)  # pinyin names for the English UI (atlas.romanize)
+    table = with_english_names(table)  # pinyin names for the English UI (atlas.data.romanize)
     atomic_write(OUT, lambda p: table.to_csv(p, index=False, encoding="utf-8"))
     atomic_write_text(provenance_path(OUT), dumps(provenance(table)))
     print(f"import: {counts}; {len(table)} galleries, {int((table.flag != '').sum())} flagged")

@@ -1,6 +1,6 @@
 """Build geodata/osm_landmarks.csv: named OpenStreetMap schools and hospitals of Ningbo.
 
-The atlas names coverage gaps after known places (atlas/places.py). The 科普画廊 rows give
+The atlas names coverage gaps after known places (atlas/data/places.py). The 科普画廊 rows give
 街道/镇 and 社区/村 names, but their source lists no row for 奉化区 and 宁海县; named schools
 and hospitals from OpenStreetMap cover every district (宁海 57 schools, 9 hospitals; 奉化 29
 and 4), and their names often carry the town's (古林镇卫生院, 集士港镇广德湖小学).
@@ -29,10 +29,10 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from atlas import settings
-from atlas.geodata import load_districts
-from atlas.names import with_english_names
-from atlas.provenance import dumps, provenance_path
-from atlas.storage import atomic_write, atomic_write_text
+from atlas.data.geodata import load_districts
+from atlas.data.names import with_english_names
+from atlas.data.provenance import dumps, provenance_path
+from atlas.io.storage import atomic_write, atomic_write_text
 
 SRC_DIR = settings.PROJECT_ROOT.parent / "shared" / "reference" / "osm_pois"
 OUT = settings.GEODATA_DIR / "osm_landmarks.csv"
@@ -95,9 +95,10 @@ def provenance(table: pd.DataFrame) -> dict[str, object]:
         "rows": len(table),
         "rows_by_district": [f"{d}: {int(r.get('school', 0))} schools, {int(r.get('hospital', 0))} hospitals"
                              for d, r in per.iterrows()],
-        "use": "names for coverage gaps (atlas/places.py) where no 科普画廊 row is near, e.g. in 奉化区 and "
+        "use": "names for coverage gaps (atlas/data/places.py) where no 科普画廊 row is near, "
+               "e.g. in 奉化区 and "
                "宁海县 where the gallery source has no rows; not a map layer",
-        "name_en": "no English name in the source: name_zh romanised by atlas.romanize (pinyin for the "
+        "name_en": "no English name in the source: name_zh romanised by atlas.data.romanize (pinyin for the "
                    "name, English for its kind, GB/T 16159 style)",
         "note": "Partial: only polygons mapped in OSM with a name (no museums, libraries; malls left out). "
                 "county_osm is the district the extract states; district is where the point lies.",

@@ -18,8 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from atlas import settings
-from atlas.provenance import dumps, provenance_path
-from atlas.storage import atomic_write_json, atomic_write_text
+from atlas.data.provenance import dumps, provenance_path
+from atlas.io.storage import atomic_write_json, atomic_write_text
 
 PLAN_DIR = settings.PROJECT_ROOT.parent / "shared" / "plan"
 

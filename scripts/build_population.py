@@ -14,8 +14,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from atlas import settings
-from atlas.provenance import dumps, provenance_path
-from atlas.storage import atomic_write, atomic_write_text
+from atlas.data.provenance import dumps, provenance_path
+from atlas.io.storage import atomic_write, atomic_write_text
 
 SRC = settings.PROJECT_ROOT.parent / "shared" / "reference" / "population_2024.csv"
 

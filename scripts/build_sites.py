@@ -23,9 +23,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from atlas import settings
-from atlas.names import with_english_names
-from atlas.provenance import dumps, provenance_path
-from atlas.storage import atomic_write, atomic_write_text
+from atlas.data.names import with_english_names
+from atlas.data.provenance import dumps, provenance_path
+from atlas.io.storage import atomic_write, atomic_write_text
 
 SHARED = settings.PROJECT_ROOT.parent / "shared" / "reference"
 

@@ -28,8 +28,8 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from atlas.geodata import load_city_outline
-from atlas.projection import MetricFrame
+from atlas.data.geodata import load_city_outline
+from atlas.geo.projection import MetricFrame
 
 CORE = (121.55, 29.875)
 TAGS = ("residential", "residential", "footway", "tertiary", "service", "path", "secondary",

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from atlas.datum import from_wgs84
+from atlas.geo.datum import from_wgs84
 
 _CT = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -278,7 +278,7 @@ def gpkg_layers(*, layers: int = 3, n: int = 4, seed: int = 0) -> tuple[bytes, s
 def gcj_near_lines(*, n: int = 120, seed: int = 0, datum: str = "gcj02", with_district: bool = True
                    ) -> tuple[bytes, str, dict[str, Any]]:
     """Unknown places (not in the atlas) on land within 400 m of a coast or district line, in ``datum``."""
-    from atlas.geodata import load_districts
+    from atlas.data.geodata import load_districts
 
     d = load_districts()
     rng = np.random.default_rng(seed)

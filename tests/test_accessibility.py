@@ -13,8 +13,8 @@ from atlas.analysis.demand import demand_points
 from atlas.analysis.odmatrix import straight_line_matrix
 from atlas.coverage.summary import coverage_summary
 from atlas.errors import ValidationError
+from atlas.geo.projection import MetricFrame
 from atlas.network import synthetic_grid
-from atlas.projection import MetricFrame
 from tests.test_coverage_summary import halves, pts
 
 
@@ -64,7 +64,7 @@ def test_decay_weights():
 def test_scores_conserve_capacity_on_real_layers():
     from atlas.analysis.demand import proxy_demand
     from atlas.analysis.supply import supply_sites
-    from atlas.geodata import load_districts, load_population
+    from atlas.data.geodata import load_districts, load_population
 
     d = load_districts()
     one = d[d.name_zh.isin(["江北区", "镇海区"])]

@@ -309,7 +309,7 @@ def test_export_page_can_include_labelled_circles():
 
 
 def test_untrusted_layer_names_are_escaped_in_the_import_page(tmp_path):
-    from atlas.geodata import load_districts
+    from atlas.data.geodata import load_districts
     from atlas.importing import guess_columns, read_table, to_sites, validate
     from atlas.userlayers import save_user_layer
 
@@ -438,7 +438,7 @@ def test_in_chromium_a_click_inside_a_district_adds_a_candidate_and_places_an_im
     map's own click: the Coverage and Import pages read the click on a feature too."""
     import re
 
-    from atlas.geodata import load_districts
+    from atlas.data.geodata import load_districts
     from atlas.importing import guess_columns, read_table, to_sites, validate
     from atlas.userlayers import list_user_layers, load_user_layer, save_user_layer
     from tests.e2e_support import CHROMIUM, assert_clean, chromium, running_app

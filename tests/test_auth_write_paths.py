@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Saves a planner can ask for in the app: (module, function).
 SAVES = {("atlas.userlayers", "save_user_layer"), ("atlas.analysis.scenarios", "save_scenario"),
-         ("atlas.analysis.scenarios", "save_scenarios"), ("atlas.progress", "save_values")}
+         ("atlas.analysis.scenarios", "save_scenarios"), ("atlas.plan.progress", "save_values")}
 
 #: Writers the app never calls on a planner's behalf.
 NOT_FROM_THE_APP = {("atlas.userlayers", "_ensure_migrated"),

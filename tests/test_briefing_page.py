@@ -18,10 +18,10 @@ from pypdf import PdfReader
 from atlas import fmt
 from atlas.analysis.demand import proxy_demand
 from atlas.analysis.supply import supply_sites
-from atlas.catalogue import layer_frame, load_catalogue, read_source
 from atlas.coverage.brief import briefing_inputs, render_coverage_briefing
 from atlas.coverage.summary import coverage_summary
-from atlas.geodata import load_districts, load_population
+from atlas.data.catalogue import layer_frame, load_catalogue, read_source
+from atlas.data.geodata import load_districts, load_population
 from atlas.staticmap import PRESETS, build_scene, render_static_map
 
 #: Latin words a Chinese page may hold: codes and proper names (CRS, datums, OSM, units).

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from atlas import settings
-from atlas.catalogue import layer_frame, load_catalogue, parse_layer, read_source
+from atlas.data.catalogue import layer_frame, load_catalogue, parse_layer, read_source
 from atlas.errors import CatalogueError
 
 

@@ -11,8 +11,8 @@ from atlas.analysis.demand import demand_points, network_footprint, proxy_demand
 from atlas.analysis.service_area import service_areas
 from atlas.analysis.siting import coverage_matrix, greedy, lscp, mclp
 from atlas.coverage import coverage, proxy_coverage
+from atlas.data.geodata import load_districts, load_population, load_sites
 from atlas.errors import ValidationError
-from atlas.geodata import load_districts, load_population, load_sites
 from atlas.network import read_osm_file, synthetic_grid
 
 

@@ -31,10 +31,10 @@ from atlas.coverage import band_shares as coverage_band_shares
 from atlas.coverage import coverage
 from atlas.coverage.bands import CITY, band_header, band_shares, band_view, bands_within
 from atlas.coverage.summary import coverage_summary
-from atlas.downloads import band_shares_download, check_csv, check_geojson, service_area_downloads
+from atlas.data.geodata import load_districts, load_population
 from atlas.errors import ValidationError
-from atlas.geodata import load_districts, load_population
 from atlas.i18n import t
+from atlas.io.downloads import band_shares_download, check_csv, check_geojson, service_area_downloads
 from atlas.network import read_osm_file
 from tests.test_coverage import split_districts
 
@@ -181,7 +181,7 @@ def test_service_area_downloads_carry_the_band_of_each_row(tmp_path, lang):
 @pytest.mark.parametrize("method", ["network", "euclidean-proxy"])
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_static_map_legend_has_one_entry_per_band_in_the_web_colours(tmp_path, lang, method):
-    from atlas.catalogue import layer_frame, load_catalogue, read_source
+    from atlas.data.catalogue import layer_frame, load_catalogue, read_source
     from atlas.staticmap import render_static_map
 
     layers = load_catalogue()
@@ -211,9 +211,9 @@ def test_static_map_legend_has_one_entry_per_band_in_the_web_colours(tmp_path, l
 
 
 def test_briefing_page_with_bands_draws_them_and_the_pack_table_is_the_apps(tmp_path, ningbo_offline):
-    from atlas.catalogue import layer_frame, load_catalogue, read_source
     from atlas.coverage.brief import briefing_inputs, render_coverage_briefing
-    from atlas.downloads import band_shares_table
+    from atlas.data.catalogue import layer_frame, load_catalogue, read_source
+    from atlas.io.downloads import band_shares_table
 
     layers = load_catalogue()
     frames = {lyr.id: layer_frame(lyr, read_source(lyr.source)) for lyr in layers}

@@ -15,9 +15,9 @@ from atlas.analysis.accessibility import accessibility
 from atlas.analysis.demand import proxy_demand
 from atlas.analysis.supply import districts_without_data, supply_sites
 from atlas.coverage.summary import SUPPLY_DATA_MISSING, coverage_summary, demand_label
-from atlas.geodata import load_districts, load_population
-from atlas.places import DISTRICT_PART, Places, load_places, name_areas
-from atlas.projection import MetricFrame
+from atlas.data.geodata import load_districts, load_population
+from atlas.data.places import DISTRICT_PART, Places, load_places, name_areas
+from atlas.geo.projection import MetricFrame
 
 SILENT = {"奉化区", "宁海县"}  # the 科普画廊 source lists no row for these (its provenance says so)
 
@@ -237,7 +237,7 @@ def test_a_districts_access_score_is_the_same_in_the_city_run_and_labelled_in_a_
 
 
 def test_the_gap_table_reads_in_the_readers_language(city):
-    from atlas.places import gap_table
+    from atlas.data.places import gap_table
 
     gaps = city[2].gaps().head(5)
     zh, en = gap_table(gaps, "zh"), gap_table(gaps, "en")

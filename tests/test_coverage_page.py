@@ -172,7 +172,7 @@ def test_band_shares_table_is_the_engines_and_badged_with_a_scenario():
     from atlas.analysis.demand import proxy_demand
     from atlas.analysis.supply import supply_sites
     from atlas.coverage.summary import coverage_summary
-    from atlas.geodata import load_districts, load_population
+    from atlas.data.geodata import load_districts, load_population
 
     engine = coverage_summary(proxy_demand(load_districts(), load_population()), supply_sites("both"),
                               supply="both")

@@ -13,8 +13,8 @@ from atlas.analysis.demand import demand_points
 from atlas.analysis.odmatrix import lonlat_xy, network_crs, network_matrix, straight_line_matrix
 from atlas.coverage import coverage
 from atlas.coverage.summary import METHOD_BOUNDS, TABLE_COLUMNS, assign_zones, coverage_summary
+from atlas.geo.projection import MetricFrame
 from atlas.network import read_osm_file, synthetic_grid
-from atlas.projection import MetricFrame
 from tests.test_coverage import split_districts as halves
 
 

@@ -7,8 +7,8 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from atlas.datum import from_wgs84, gdf_from_wgs84, gdf_to_wgs84, offset_signature_m, to_wgs84
 from atlas.errors import DatumError
+from atlas.geo.datum import from_wgs84, gdf_from_wgs84, gdf_to_wgs84, offset_signature_m, to_wgs84
 
 GEOD = Geod(ellps="WGS84")
 

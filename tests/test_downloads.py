@@ -1,6 +1,6 @@
 """Every download of every page is a briefing table: one test walks all producers.
 
-Rules (:mod:`atlas.downloads`): people whole (as shown), other numbers at most 2 decimals,
+Rules (:mod:`atlas.io.downloads`): people whole (as shown), other numbers at most 2 decimals,
 coordinates at most 6; headers in the reader's language (GeoJSON: ASCII fields with a readable
 alias); places named; figures with hypothetical sites carry the scenario's badge.
 """
@@ -23,14 +23,14 @@ from atlas.analysis.scenarios import Scenario, sites_frame
 from atlas.analysis.siting import candidates_from_gaps, recommend
 from atlas.analysis.supply import supply_sites
 from atlas.coverage.summary import coverage_summary
-from atlas.downloads import (
+from atlas.data.geodata import load_districts, load_population
+from atlas.io.downloads import (
     check_csv,
     check_geojson,
     coverage_downloads,
     layer_csv,
     layer_geojson,
 )
-from atlas.geodata import load_districts, load_population
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGS = ("zh", "en")
@@ -109,8 +109,8 @@ def test_every_coverage_download_is_a_briefing_table(yinzhou, lang):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_export_page_layer_downloads_are_briefing_tables(lang):
-    from atlas.catalogue import layer_frame, load_catalogue, read_source
-    from atlas.export import layer_tables
+    from atlas.data.catalogue import layer_frame, load_catalogue, read_source
+    from atlas.io.export import layer_tables
 
     cat = load_catalogue()
     sources = {lyr.source: read_source(lyr.source) for lyr in cat}
@@ -125,8 +125,8 @@ def test_export_page_layer_downloads_are_briefing_tables(lang):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_import_problem_report_is_a_briefing_table(lang):
-    from atlas.export import neutralise_formulas
     from atlas.importing import guess_columns, read_table, validate
+    from atlas.io.export import neutralise_formulas
 
     df = read_table((ROOT / "tests/fixtures/import/problems.csv").read_bytes(), "problems.csv")
     r = validate(df, guess_columns(list(df.columns)), datum="wgs84", districts=load_districts())
@@ -140,8 +140,8 @@ def test_import_problem_report_is_a_briefing_table(lang):
 @pytest.mark.parametrize("lang", LANGS)
 def test_briefing_pack_tables_are_briefing_tables(yinzhou, lang):
     """The briefing pack's coverage CSVs (per district and the city's) follow the download rules."""
-    from atlas.briefing import coverage_table
-    from atlas.downloads import csv_bytes
+    from atlas.io.briefing import coverage_table
+    from atlas.io.downloads import csv_bytes
 
     demand, uneven, sites, _ = yinzhou
     for people in (demand, uneven):
@@ -159,9 +159,9 @@ def test_indicator_value_downloads_are_briefing_tables(tmp_path, lang):
     values to 2 decimals, the planner's source and note as written."""
     from datetime import date
 
-    from atlas import progress
-    from atlas.downloads import values_downloads
-    from atlas.indicators import load_targets
+    from atlas.io.downloads import values_downloads
+    from atlas.plan import progress
+    from atlas.plan.indicators import load_targets
 
     targets, districts = load_targets(), load_districts()
     rows = [{"target_id": "T23a", "year": 2024, "district": d, "value": v, "source": "年报 2024",

@@ -242,7 +242,7 @@ def _isolated_gallery():
     """The name of the gallery farthest from every other point (so that a click finds it alone)."""
     import numpy as np
 
-    from atlas.catalogue import layer_frame, load_catalogue, read_source
+    from atlas.data.catalogue import layer_frame, load_catalogue, read_source
 
     frames = [layer_frame(x, read_source(x.source)) for x in load_catalogue() if x.geometry == "point"]
     frames = [f[~f.geometry.isna()] for f in frames]
@@ -288,9 +288,9 @@ def test_exported_html_opens_offline_and_shows_evil_names_as_text(browser, tmp_p
     import pandas as pd
 
     from atlas import settings
-    from atlas.catalogue import layer_frame, load_catalogue, read_source
-    from atlas.export import save_html
-    from atlas.geodata import sites_from_frame
+    from atlas.data.catalogue import layer_frame, load_catalogue, read_source
+    from atlas.data.geodata import sites_from_frame
+    from atlas.io.export import save_html
     from atlas.webmap import build_map
 
     df = pd.read_csv(settings.GEODATA_DIR / "sites.csv", dtype=str, keep_default_na=False)
@@ -335,7 +335,7 @@ def test_exported_html_opens_offline_and_shows_evil_names_as_text(browser, tmp_p
 def test_imported_names_with_html_show_as_text_in_the_app_map(app_url, browser, user_dir):
     import pandas as pd
 
-    from atlas.geodata import load_districts
+    from atlas.data.geodata import load_districts
     from atlas.importing import guess_columns, read_table, to_sites, validate
     from atlas.userlayers import save_user_layer
 
@@ -364,9 +364,9 @@ def test_exported_html_shows_hostile_layer_names_and_title_as_text(browser, tmp_
     them as text in the layer switcher, legend, title and popups, and nothing runs."""
     import pandas as pd
 
-    from atlas.export import save_html
-    from atlas.geodata import load_districts
+    from atlas.data.geodata import load_districts
     from atlas.importing import guess_mapping, read_table, to_sites, validate
+    from atlas.io.export import save_html
     from atlas.userlayers import save_user_layer, user_catalogue
     from atlas.webmap import build_map
 
@@ -408,8 +408,8 @@ def test_straight_line_circles_show_hatched_and_walking_areas_flat_in_chromium(b
     from PIL import Image
 
     from atlas.analysis.service_area import proxy_areas
-    from atlas.export import save_html
-    from atlas.geodata import load_sites
+    from atlas.data.geodata import load_sites
+    from atlas.io.export import save_html
     from atlas.webmap import areas_group, build_map
 
     sites = load_sites()
@@ -444,8 +444,8 @@ def test_straight_line_circles_show_hatched_and_walking_areas_flat_in_chromium(b
 def test_areas_get_their_tooltip_and_popup_when_hovered_and_clicked(browser, tmp_path):
     """atlas.js makes an area's tooltip and popup on first hover and click (a coverage map has
     thousands of cells): a real mouse still gets both, with the area's own text."""
-    from atlas.catalogue import layer_frame, load_catalogue, read_source
-    from atlas.export import save_html
+    from atlas.data.catalogue import layer_frame, load_catalogue, read_source
+    from atlas.io.export import save_html
     from atlas.webmap import build_map
 
     cat = load_catalogue()
@@ -478,7 +478,7 @@ def test_gap_shading_is_a_few_paths_and_each_cell_keeps_its_tooltip(browser, tmp
     import numpy as np
     import shapely
 
-    from atlas.export import save_html
+    from atlas.io.export import save_html
     from atlas.webmap import build_map, cells_group
 
     cells = sorted(h3.grid_disk(h3.latlng_to_cell(29.87, 121.55, 8), 8))  # 217 cells
@@ -514,7 +514,7 @@ def test_gap_shading_is_a_few_paths_and_each_cell_keeps_its_tooltip(browser, tmp
 # --- a map that fits (issue 19) -------------------------------------------------------------
 
 def _city_bounds():
-    from atlas.geodata import load_city_outline
+    from atlas.data.geodata import load_city_outline
 
     return [float(x) for x in load_city_outline().total_bounds]
 
@@ -563,7 +563,7 @@ _RINGS_JS = """() => { const out = []; window.map.eachLayer(l => {
 
 
 def test_a_search_pick_rings_and_zooms_to_that_one_feature(app_url, browser):
-    from atlas.geodata import load_sites
+    from atlas.data.geodata import load_sites
 
     sites = load_sites()
     placed = sites[~sites.geometry.isna()]
@@ -596,7 +596,7 @@ def test_a_search_pick_rings_and_zooms_to_that_one_feature(app_url, browser):
 
 
 def test_a_task_link_opens_the_map_in_the_same_tab_zoomed_to_the_tasks_features(app_url, browser):
-    from atlas.geodata import load_sites, parse_tasks
+    from atlas.data.geodata import load_sites, parse_tasks
 
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
@@ -630,8 +630,8 @@ def test_a_task_link_opens_the_map_in_the_same_tab_zoomed_to_the_tasks_features(
 
 
 def test_an_offline_notice_never_covers_an_open_popup(browser, tmp_path):
-    from atlas.catalogue import layer_frame, load_catalogue, read_source
-    from atlas.export import save_html
+    from atlas.data.catalogue import layer_frame, load_catalogue, read_source
+    from atlas.io.export import save_html
     from atlas.webmap import build_map
 
     cat = load_catalogue()

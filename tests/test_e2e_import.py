@@ -292,8 +292,8 @@ def _shot(page, name: str) -> None:
 def test_a_row_far_from_its_namesake_is_named_in_a_warning(page, upload):
     from pyproj import Geod
 
-    from atlas.datum import from_wgs84
-    from atlas.geodata import load_sites
+    from atlas.data.geodata import load_sites
+    from atlas.geo.datum import from_wgs84
 
     ref = load_sites().set_index("name_zh").geometry
     far = Geod(ellps="WGS84").fwd(ref["宁波博物馆"].x, ref["宁波博物馆"].y, 90, 7145)[:2]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from atlas import progress
+from atlas.plan import progress
 from tests.e2e_support import ARTIFACTS, CHROMIUM, assert_clean, main_text, running_app, settle
 
 pytestmark = [

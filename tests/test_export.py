@@ -11,8 +11,9 @@ from PIL import Image
 from pypdf import PdfReader
 
 from atlas.analysis.service_area import proxy_areas
-from atlas.catalogue import layer_frame, load_catalogue, read_source
-from atlas.export import (
+from atlas.data.catalogue import layer_frame, load_catalogue, read_source
+from atlas.data.geodata import load_sites
+from atlas.io.export import (
     PRESETS,
     cjk_font,
     layer_tables,
@@ -22,7 +23,6 @@ from atlas.export import (
     write_csv,
     write_geopackage,
 )
-from atlas.geodata import load_sites
 from atlas.webmap import build_map
 
 TITLE = "宁波科创空间图谱·测试标题"
@@ -79,7 +79,7 @@ def test_pdf_page_size_and_text_layer(cat_frames, tmp_path):
 
 
 def test_bad_preset_and_suffix_are_clear_errors(cat_frames, tmp_path):
-    from atlas.export import ExportError
+    from atlas.io.export import ExportError
 
     cat, frames = cat_frames
     with pytest.raises(ExportError, match="preset"):
@@ -176,8 +176,8 @@ def test_city_map_fills_its_frame_names_every_district_and_labels_do_not_collide
 def test_district_map_title_legend_and_clipped_gap_shading(cat_frames, tmp_path):
     import shapely
 
-    from atlas.briefing import district_analysis
-    from atlas.geodata import load_districts, load_population
+    from atlas.data.geodata import load_districts, load_population
+    from atlas.io.briefing import district_analysis
     from atlas.staticmap import build_scene
 
     cat, frames = cat_frames
@@ -224,7 +224,7 @@ def test_english_map_is_english(cat_frames, tmp_path):
 def test_district_briefing_map_screenshot(cat_frames, preset):
     """Writes the district coverage briefing page the way build_pack does, for people to look at."""
     from atlas.coverage.brief import briefing_inputs, render_coverage_briefing
-    from atlas.geodata import load_districts, load_population
+    from atlas.data.geodata import load_districts, load_population
 
     cat, frames = cat_frames
     brief = briefing_inputs("鄞州区", frames=frames, districts=load_districts(), population=load_population())
@@ -242,7 +242,7 @@ def test_district_briefing_map_screenshot(cat_frames, preset):
 def test_a_layer_of_many_small_points_is_drawn_but_not_named(cat_frames, tmp_path):
     import geopandas as gpd
 
-    from atlas.catalogue import Layer
+    from atlas.data.catalogue import Layer
 
     cat, frames = cat_frames
     rng = np.random.default_rng(1)

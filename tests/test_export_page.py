@@ -109,8 +109,8 @@ def test_nothing_is_made_without_a_layer_and_the_page_says_why(lang):
 
 
 def test_the_engine_refuses_a_map_with_nothing_on_it_in_both_languages(tmp_path):
-    from atlas.catalogue import layer_frame, load_catalogue, read_source
-    from atlas.export import ExportError, render_static_map
+    from atlas.data.catalogue import layer_frame, load_catalogue, read_source
+    from atlas.io.export import ExportError, render_static_map
 
     cat = load_catalogue()
     frames = {lyr.id: layer_frame(lyr, read_source(lyr.source)) for lyr in cat}
@@ -191,7 +191,7 @@ def test_the_default_subtitle_is_a_briefing_line_shown_as_the_fields_hint():
 
 
 def test_the_briefing_pack_is_one_click_and_built_once_for_everyone(monkeypatch):
-    from atlas import briefing
+    from atlas.io import briefing
 
     # the app gives a one-district pack 3 minutes; a machine running other tests at the same
     # time (parallel workers) may take longer: the same pack, given 15 minutes, at 40 dpi (what
@@ -218,8 +218,8 @@ def test_the_briefing_pack_is_one_click_and_built_once_for_everyone(monkeypatch)
 
 
 def test_a_pack_the_command_refuses_comes_back_as_its_message():
-    from atlas.briefing import pack_zip
-    from atlas.export import ExportError
+    from atlas.io.briefing import pack_zip
+    from atlas.io.export import ExportError
 
     with pytest.raises(ExportError) as exc:
         pack_zip(districts=["不存在区"], dpi=40, lang="en")

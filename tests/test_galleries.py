@@ -11,10 +11,10 @@ import pytest
 import shapely
 
 from atlas.analysis.supply import gallery_counts, supply_sites
-from atlas.catalogue import layer_frame, load_catalogue, read_source
+from atlas.data.catalogue import layer_frame, load_catalogue, read_source
+from atlas.data.geodata import load_districts
+from atlas.data.provenance import read_provenance
 from atlas.errors import ValidationError
-from atlas.geodata import load_districts
-from atlas.provenance import read_provenance
 from atlas.settings import GEODATA_DIR, PROJECT_ROOT
 from tests.conftest import shared_file
 
@@ -69,7 +69,7 @@ def test_points_are_bd09_converted_not_raw(galleries):
     src = pd.read_csv(shared_file("reference/kepu_galleries_2021_bd09.csv"))
     row = galleries.source_row.astype(int).to_numpy() - 2
     raw = src.iloc[row]
-    from atlas.datum import from_wgs84
+    from atlas.geo.datum import from_wgs84
 
     bx, by = from_wgs84(galleries.geometry.x.to_numpy(), galleries.geometry.y.to_numpy(), datum="bd09")
     assert np.allclose(bx, raw.lon_bd09, atol=1e-7) and np.allclose(by, raw.lat_bd09, atol=1e-7)

@@ -8,8 +8,7 @@ import pytest
 import shapely
 
 from atlas import settings
-from atlas.errors import UnknownDistrictError, ValidationError
-from atlas.geodata import (
+from atlas.data.geodata import (
     load_city_outline,
     load_districts,
     load_plan,
@@ -18,8 +17,9 @@ from atlas.geodata import (
     resolve_district,
     sites_from_frame,
 )
-from atlas.projection import metric_crs_for
-from atlas.provenance import REQUIRED_KEYS, provenance_path, read_provenance
+from atlas.data.provenance import REQUIRED_KEYS, provenance_path, read_provenance
+from atlas.errors import UnknownDistrictError, ValidationError
+from atlas.geo.projection import metric_crs_for
 from tests.conftest import shared_file
 
 OFFICIAL_TOTAL = 9816.0

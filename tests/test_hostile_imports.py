@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from openpyxl.worksheet._reader import WorkSheetParser
 from pyproj import Geod
 
-from atlas.datum import from_wgs84
-from atlas.datumcheck import datum_report
+from atlas.data.geodata import load_districts, load_sites
 from atlas.errors import AtlasError, UploadError
-from atlas.geodata import load_districts, load_sites
+from atlas.geo.datum import from_wgs84
+from atlas.geo.datumcheck import datum_report
 from atlas.guard import run_guarded
 from atlas.importing import (
     guess_columns,
@@ -111,7 +111,7 @@ def test_long_but_allowed_names_are_kept_whole_and_shown_short_on_the_map(distri
     Each name reached the browser three times (tooltip, popup, label): ~100 MB of map per
     session and per cached layer spec, a MemoryError waiting to happen.
     """
-    from atlas.catalogue import load_catalogue
+    from atlas.data.catalogue import load_catalogue
     from atlas.userlayers import user_catalogue
     from atlas.webmap import POPUP_CHARS, TIP_CHARS, build_map, layer_spec, tooltip_texts
 
@@ -429,7 +429,7 @@ def test_fuzzed_bytes_give_a_table_or_a_clear_error(districts, data, ext):
 
 
 def test_area_and_line_layers_draw_on_the_web_map_and_in_exports(districts, tmp_path):
-    from atlas.export import render_static_map
+    from atlas.io.export import render_static_map
     from atlas.userlayers import user_catalogue
     from atlas.webmap import build_map
 
@@ -693,7 +693,7 @@ def test_markup_in_what_reading_found_is_shown_as_text_on_the_page():
 
 
 def test_formulas_in_names_are_neutralised_in_every_csv_written(districts, tmp_path):
-    from atlas.export import neutralise_formulas, write_csv
+    from atlas.io.export import neutralise_formulas, write_csv
 
     data, name, _ = hf.markup_names()
     df = read_table(data, name)
@@ -729,12 +729,12 @@ def test_mixed_null_and_3d_geometries_with_a_crs_member(crs, districts):
 
 
 def test_every_csv_the_app_writes_goes_through_the_neutralising_writers():
-    """A CSV is written by atlas.downloads.csv_bytes or atlas.export.write_csv (both neutralise
+    """A CSV is written by atlas.io.downloads.csv_bytes or atlas.io.export.write_csv (both neutralise
     formulas); any other ``to_csv`` in the app (atlas, ui, pages) is a way around them."""
     import ast
 
     root = Path(__file__).resolve().parents[1]
-    allowed = {("atlas/downloads.py", "csv_bytes"), ("atlas/export.py", "write_csv")}
+    allowed = {("atlas/io/downloads.py", "csv_bytes"), ("atlas/io/export.py", "write_csv")}
     found = []
     for path in sorted([*root.glob("atlas/**/*.py"), *root.glob("ui/*.py"), *root.glob("pages/*.py")]):
         rel = str(path.relative_to(root))
@@ -744,7 +744,7 @@ def test_every_csv_the_app_writes_goes_through_the_neutralising_writers():
                  and isinstance(node.func, ast.Attribute) and node.func.attr == "to_csv"]
         found += [f"{rel}:{line} in {name}" for name, line in calls if (rel, name) not in allowed]
     assert sorted(set(found)) == []
-    from atlas.downloads import csv_bytes
+    from atlas.io.downloads import csv_bytes
 
     evil = pd.DataFrame({"名称": ['=HYPERLINK("http://evil")', "@SUM(1)", "+1+cmd", "-1+cmd", "科技馆"]})
     back = pd.read_csv(io.BytesIO(csv_bytes(evil)), dtype=str, encoding="utf-8-sig")

@@ -70,7 +70,7 @@ def test_card_citations_link_and_read_as_names():
 
 
 def test_unplaced_table_has_names_and_readable_levels():
-    from atlas.geodata import load_sites
+    from atlas.data.geodata import load_sites
     from ui.tables import unplaced_table
 
     s = load_sites()

@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as hst
 from pyproj import Geod
 
-from atlas.datum import from_wgs84
-from atlas.datumcheck import FAR_ROW_M, DatumCheck, check_fit, datum_report, datum_verdict
+from atlas.data.geodata import load_districts, load_sites
 from atlas.errors import StorageError, UploadError, ValidationError
-from atlas.geodata import load_districts, load_sites
+from atlas.geo.datum import from_wgs84
+from atlas.geo.datumcheck import FAR_ROW_M, DatumCheck, check_fit, datum_report, datum_verdict
 from atlas.importing import (
     REASONS,
     datum_from_headers,

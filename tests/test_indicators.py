@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from atlas.geodata import load_districts, load_plan, load_population, load_sites, parse_tasks
-from atlas.indicators import (
+from atlas.data.geodata import load_districts, load_plan, load_population, load_sites, parse_tasks
+from atlas.plan.indicators import (
     MEASURES,
     NOT_MEASURABLE,
     district_indicators,
@@ -171,7 +171,7 @@ def test_the_15_minute_circle_is_measured_as_bounds_offline():
 # --- session-3 review: missing data is not a rank; the dashboard fits and reads in English -------
 
 def _galleries():
-    from atlas.catalogue import layer_frame, load_catalogue, read_source
+    from atlas.data.catalogue import layer_frame, load_catalogue, read_source
 
     layer = next(x for x in load_catalogue() if x.id == "kepu_galleries")
     return layer_frame(layer, read_source(layer.source))

@@ -1,5 +1,5 @@
 """Template injection and HTML escaping, as a class: every user-supplied string that reaches the web
-map or the exported HTML (atlas.webmap, atlas.export.save_html) is shown as text, never evaluated.
+map or the exported HTML (atlas.webmap, atlas.io.export.save_html) is shown as text, never evaluated.
 
 The strings: an imported layer's name, its rows' names and addresses, zone names of an uploaded
 boundary file (imported as an area layer), candidate sites on the coverage and service-area
@@ -23,12 +23,12 @@ import pytest
 import shapely
 
 from atlas import webmap
-from atlas.export import save_html
-from atlas.geodata import load_districts
+from atlas.data.geodata import load_districts
+from atlas.data.zoning import read_zones
 from atlas.importing import guess_mapping, read_table, to_sites, validate
+from atlas.io.export import save_html
 from atlas.userlayers import save_user_layer, user_catalogue
 from atlas.webmap import POPUP_CHARS, TIP_CHARS, TITLE_CHARS, build_map, clip_text
-from atlas.zoning import read_zones
 
 LONG = "<img src=x onerror=alert(1)>{{ 7*7 }}" + "长" * 30_000 + "</script><script>alert(1)</script>"
 PAYLOADS = {

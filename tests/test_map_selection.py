@@ -33,7 +33,7 @@ def _card(at: AppTest) -> str:
 
 
 def test_last_click_wins_survives_a_layer_toggle_and_a_hiding_filter_is_said():
-    from atlas.geodata import load_sites
+    from atlas.data.geodata import load_sites
 
     sites = load_sites()
     at = AppTest.from_file(str(ROOT / MAP), default_timeout=120).run()
@@ -58,7 +58,7 @@ def test_search_ring_on_a_gcj02_basemap_is_shifted_like_the_markers():
     """Review finding 8: on AMap tiles the overlays are drawn in GCJ-02; the ring must be too."""
     import math
 
-    from atlas.datum import from_wgs84
+    from atlas.geo.datum import from_wgs84
     from ui import mapview
     from ui.map_page import search_marks
 

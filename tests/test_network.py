@@ -13,6 +13,7 @@ import shapely
 from scipy.sparse import csgraph
 
 from atlas.errors import EmptyNetworkError, NetworkUnavailableError, ValidationError
+from atlas.geo.projection import MetricFrame, metric_crs_for, utm_crs
 from atlas.network import (
     ZERO_LENGTH_M,
     WalkNetwork,
@@ -28,7 +29,6 @@ from atlas.network import (
     synthetic_grid,
 )
 from atlas.osmfilter import way_matches
-from atlas.projection import MetricFrame, metric_crs_for, utm_crs
 from tests.conftest import shared_file
 from tests.overpass_stub import StubOverpass
 

@@ -418,7 +418,7 @@ def test_a_polygon_over_a_lake_says_there_is_no_walking_network(tmp_path):
     from shapely.ops import polylabel
 
     from atlas.analysis.service_area import METHOD_NETWORK, areas_for
-    from atlas.projection import MetricFrame
+    from atlas.geo.projection import MetricFrame
 
     gz = shared_file("reference/osm_extracts/andorra.osm.gz")
     water = lake()

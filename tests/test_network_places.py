@@ -18,8 +18,7 @@ import shapely
 
 from atlas.analysis.service_area import proxy_areas, service_areas
 from atlas.errors import ValidationError
-from atlas.network import build_network, download, read_osm_file, resolve
-from atlas.projection import (
+from atlas.geo.projection import (
     POLAR_NORTH,
     POLAR_SOUTH,
     MetricFrame,
@@ -28,6 +27,7 @@ from atlas.projection import (
     metric_crs_for,
     split_at_antimeridian,
 )
+from atlas.network import build_network, download, read_osm_file, resolve
 from tests.overpass_stub import StubOverpass
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from atlas import palette
-from atlas.catalogue import load_catalogue
+from atlas.data.catalogue import load_catalogue
 
 
 def _point_colours():
@@ -68,7 +68,7 @@ def test_new_layer_colours_avoid_what_is_taken():
 def test_user_layers_get_palette_colours(tmp_path):
     import pandas as pd
 
-    from atlas.geodata import load_districts
+    from atlas.data.geodata import load_districts
     from atlas.importing import guess_columns, read_table, to_sites, validate
     from atlas.userlayers import save_user_layer, user_catalogue
 

@@ -25,8 +25,8 @@ from atlas.analysis.population import (
 )
 from atlas.analysis.supply import supply_sites
 from atlas.coverage.summary import coverage_summary
+from atlas.data.geodata import load_districts, load_population
 from atlas.errors import UploadError, ValidationError
-from atlas.geodata import load_districts, load_population
 
 RES = 0.001  # degrees (~100 m)
 
@@ -71,7 +71,7 @@ def test_raster_cells_are_pixel_centres_with_their_people(tmp_path):
     assert np.allclose(cells.extent_m, 0.5 * np.hypot(RES * 111_320 * np.cos(np.radians(cells.lat)),
                                                       RES * 110_574), rtol=1e-6)
     # the same people in a projected raster land at the same places
-    from atlas.projection import MetricFrame
+    from atlas.geo.projection import MetricFrame
 
     f = MetricFrame("EPSG:32651")
     x, y = f.to_metric(121.5, 29.9)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from atlas.catalogue import load_catalogue
+from atlas.data.catalogue import load_catalogue
 from atlas.i18n import field_label
 
 #: Fields whose label may be the column name itself (none today).
@@ -26,7 +26,7 @@ def test_no_popup_field_label_is_its_raw_column_name(lang):
 @pytest.mark.parametrize(("lang", "street", "community"), [("zh", "街道/镇", "社区/村"),
                                                            ("en", "Street/town", "Community/village")])
 def test_a_gallery_popup_names_street_and_community_in_words(lang, street, community):
-    from atlas.geodata import load_sites
+    from atlas.data.geodata import load_sites
     from atlas.webmap.popups import popup_html
 
     (gal,) = [lyr for lyr in load_catalogue() if lyr.id == "kepu_galleries"]

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atlas import progress
+from atlas.data.geodata import load_districts, load_sites
 from atlas.errors import UploadError, ValidationError
-from atlas.geodata import load_districts, load_sites
-from atlas.indicators import load_targets, measure_targets
+from atlas.plan import progress
+from atlas.plan.indicators import load_targets, measure_targets
 
 TODAY = date(2026, 12, 1)
 
@@ -167,7 +167,7 @@ def test_good_variants_are_accepted(targets, districts):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_export_then_import_gives_the_same_values(tmp_path, targets, districts, lang, fmt):
     """The page's download (headers, districts and how-recorded in ``lang``) imports back as saved."""
-    from atlas.downloads import values_downloads
+    from atlas.io.downloads import values_downloads
 
     kw = {"targets": targets, "districts": districts, "today": TODAY}
     rows = [row(value="150"), row(year=2025, value="171.5", note="含 “引号”, 逗号"),
@@ -263,7 +263,7 @@ def test_xlsx_keeps_formula_like_text_as_text():
     import openpyxl
     import pandas as pd
 
-    from atlas.progress import to_xlsx
+    from atlas.plan.progress import to_xlsx
 
     table = pd.DataFrame({"source": ["=HYPERLINK(\"http://x\",\"y\")", "+1", "plain"],
                           "value": [1.0, 2.0, 3.0]})

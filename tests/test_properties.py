@@ -28,8 +28,8 @@ from atlas.analysis.reach import reach
 from atlas.analysis.service_area import Snap, node_distances, snap
 from atlas.analysis.siting import coverage_matrix
 from atlas.coverage import demand_distances
+from atlas.geo.projection import MetricFrame
 from atlas.network import WalkNetwork
-from atlas.projection import MetricFrame
 
 CRS = "EPSG:32631"  # Andorra's UTM zone
 X0, Y0 = 380_000.0, 4_710_000.0

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from atlas import settings as atlas_settings
-from atlas.names import place_columns, place_name, with_english_names
-from atlas.places import gap_table, load_places
-from atlas.romanize import romanize
+from atlas.data.names import place_columns, place_name, with_english_names
+from atlas.data.places import gap_table, load_places
+from atlas.data.romanize import romanize
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 

@@ -24,8 +24,8 @@ from atlas.analysis.service_area import (
 )
 from atlas.coverage import coverage
 from atlas.errors import ValidationError
+from atlas.geo.projection import split_at_antimeridian
 from atlas.network import WalkNetwork, read_osm_file, synthetic_grid, to_networkx
-from atlas.projection import split_at_antimeridian
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -176,7 +176,7 @@ def test_a_band_that_enters_a_street_by_centimetres_lies_within_the_next():
     """The smallest piece of a street (a band ending centimetres in) is drawn turned as its
     whole street, so it lies within the larger band's piece at every angle of the street (its
     own rounded ends would turn it by up to a milliradian: 2.5 cm at 25 m)."""
-    from atlas.projection import MetricFrame
+    from atlas.geo.projection import MetricFrame
 
     crs, x0, y0 = "EPSG:32631", 380_000.0, 4_710_000.0
     for angle in np.linspace(0.01, 1.5, 25):

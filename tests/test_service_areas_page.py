@@ -126,7 +126,7 @@ def test_bands_show_who_lives_within_each_band_as_the_engine_and_say_why_unknown
     from atlas.analysis.supply import supply_sites
     from atlas.coverage.bands import band_header, band_shares, band_view
     from atlas.coverage.summary import coverage_summary
-    from atlas.geodata import load_districts, load_population
+    from atlas.data.geodata import load_districts, load_population
 
     at = _run("zh")
     at.selectbox(key="sa_district").select("江北区").run()

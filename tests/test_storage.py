@@ -26,8 +26,8 @@ import shapely
 
 from atlas import store
 from atlas.analysis.scenarios import Scenario, load_scenarios, save_scenario, save_scenarios
+from atlas.data.geodata import SITE_COLUMNS, sites_from_frame
 from atlas.errors import StorageError, ValidationError
-from atlas.geodata import SITE_COLUMNS, sites_from_frame
 from atlas.store import gpkg as store_gpkg
 from atlas.userlayers import (
     list_user_layers,

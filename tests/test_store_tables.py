@@ -83,9 +83,9 @@ def test_bad_declarations_and_columns_are_refused(where):
 
 
 def test_recorded_indicator_values_are_versioned_the_same_on_both_backends(where):
-    from atlas import progress
-    from atlas.geodata import load_districts
-    from atlas.indicators import load_targets
+    from atlas.data.geodata import load_districts
+    from atlas.plan import progress
+    from atlas.plan.indicators import load_targets
 
     def row(year, value, **kw):
         return {"target_id": "T23a", "year": year, "district": "", "value": value,

@@ -11,10 +11,10 @@ import pytest
 import shapely
 
 from atlas import palette, settings, webmap
-from atlas.catalogue import layer_frame, load_catalogue, read_source
-from atlas.datum import from_wgs84
+from atlas.data.catalogue import layer_frame, load_catalogue, read_source
+from atlas.data.geodata import load_districts, load_plan, sites_from_frame
 from atlas.errors import ValidationError
-from atlas.geodata import load_districts, load_plan, sites_from_frame
+from atlas.geo.datum import from_wgs84
 from atlas.webmap import build_map, layer_spec, popup_html
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'

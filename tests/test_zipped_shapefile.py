@@ -21,8 +21,8 @@ import pytest
 import shapely
 from streamlit.testing.v1 import AppTest
 
+from atlas.data.geodata import load_districts
 from atlas.errors import UploadError
-from atlas.geodata import load_districts
 from atlas.importing import guess_mapping, read_table, to_sites, validate
 from atlas.readers import LayerChoiceError, Limits, open_zip
 from atlas.readers.archive import ZipUpload
@@ -456,8 +456,8 @@ def test_a_failed_upload_leaves_the_saved_layer_as_it_was(tmp_path, districts):
 
 
 def test_planners_zones_read_gbk_shapefiles_through_the_same_checks():
-    """The Coverage page's zones (atlas.zoning) unpack a zip as the importer does."""
-    from atlas.zoning import read_zones
+    """The Coverage page's zones (atlas.data.zoning) unpack a zip as the importer does."""
+    from atlas.data.zoning import read_zones
 
     s = hf.sites(2, seed=7)
     boxes = [shapely.box(x - 0.01, y - 0.01, x + 0.01, y + 0.01) for x, y in zip(s.lon, s.lat, strict=True)]

@@ -14,10 +14,10 @@ from atlas.analysis.accessibility import accessibility
 from atlas.analysis.demand import proxy_demand
 from atlas.analysis.supply import supply_sites
 from atlas.coverage.summary import coverage_summary
-from atlas.datum import gdf_from_wgs84
+from atlas.data.geodata import load_districts, load_population
+from atlas.data.zoning import read_zones
 from atlas.errors import UploadError
-from atlas.geodata import load_districts, load_population
-from atlas.zoning import read_zones
+from atlas.geo.datum import gdf_from_wgs84
 from tests import hostile_files as hf
 
 BOXES = [shapely.box(121.52, 29.88, 121.56, 29.91), shapely.box(121.56, 29.88, 121.60, 29.91),

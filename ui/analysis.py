@@ -71,7 +71,7 @@ def service_areas_union_km2(area_wkb: bytes, layer_ids: tuple[str, ...], token: 
     if areas is None or areas.empty:
         return 0.0
     crs = str(areas["crs"].iloc[0]) if "crs" in areas.columns else None
-    from atlas.projection import metric_crs_for
+    from atlas.geo.projection import metric_crs_for
 
     metric = areas.to_crs(crs or metric_crs_for(areas))
     return float(shapely.union_all(metric.geometry.to_numpy()).area / 1e6)
@@ -158,8 +158,8 @@ def export_html(visible: tuple[str, ...], districts: tuple[str, ...], lang: str,
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def layer_tables(token: tuple[str, ...]) -> dict[str, gpd.GeoDataFrame]:
-    """Every layer's export table (:func:`atlas.export.layer_tables`), once per data version."""
-    from atlas.export import layer_tables as tables
+    """Every layer's export table (:func:`atlas.io.export.layer_tables`), once per data version."""
+    from atlas.io.export import layer_tables as tables
 
     return tables(common.catalogue(), common.layer_frames())
 

@@ -8,10 +8,10 @@ from typing import Any
 import streamlit as st
 
 from atlas import fmt
-from atlas.citations import citations
-from atlas.geodata import CATEGORIES, POSITION_STATUS, parse_tasks
+from atlas.data.geodata import CATEGORIES, POSITION_STATUS, parse_tasks
+from atlas.data.names import display_name, district_name, task_title, unit_name, units_text
 from atlas.i18n import field_label, t
-from atlas.names import display_name, district_name, task_title, unit_name, units_text
+from atlas.plan.citations import citations
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 

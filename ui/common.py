@@ -15,9 +15,9 @@ from typing import Any
 import geopandas as gpd
 import streamlit as st
 
-from atlas.catalogue import Layer, layer_frame, load_catalogue, read_source
+from atlas.data.catalogue import Layer, layer_frame, load_catalogue, read_source
+from atlas.data.geodata import load_districts, load_plan, load_population, load_sites
 from atlas.errors import StorageError
-from atlas.geodata import load_districts, load_plan, load_population, load_sites
 from atlas.i18n import t
 from ui import LOADING, chrome
 
@@ -347,7 +347,7 @@ def new_click_wgs84(out: dict[str, Any] | None, *, basemap: str, key: str,
     The map must return ``fields`` (its ``returned_objects``). A click on a feature gives the
     click's position (a marker's: the marker's).
     """
-    from atlas.datum import to_wgs84
+    from atlas.geo.datum import to_wgs84
     from atlas.webmap import basemap_datum
 
     click = None

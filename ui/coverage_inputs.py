@@ -16,8 +16,8 @@ import pandas as pd
 import streamlit as st
 
 from atlas import settings
-from atlas.datum import DATUMS, datum_label
 from atlas.errors import AtlasError
+from atlas.geo.datum import DATUMS, datum_label
 from atlas.i18n import t
 
 POP_SOURCES = ("area-uniform", "upload", "worldpop", "zones")
@@ -103,7 +103,7 @@ def _zone_table_input(lang: str, *, districts: gpd.GeoDataFrame, population: pd.
 
 def zones_input(lang: str, *, key: str, container: Any = None) -> gpd.GeoDataFrame | None:
     """A boundary-file upload with its datum; returns the zones (WGS84) or None."""
-    from atlas.zoning import read_zones
+    from atlas.data.zoning import read_zones
 
     box = container if container is not None else st
     f = box.file_uploader(t("cov_zones_upload", lang), type=["geojson", "json", "gpkg", "zip"], key=key)

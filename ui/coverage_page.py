@@ -21,9 +21,9 @@ from atlas.analysis.scenarios import Scenario, clean_label, sites_frame
 from atlas.analysis.supply import KIND_OF_LAYER, SUPPLY_CHOICES, supply_label, supply_sites
 from atlas.coverage.summary import METHOD_BOUNDS
 from atlas.coverage.text import approx_people
+from atlas.data.names import district_name
 from atlas.errors import AtlasError
 from atlas.i18n import t
-from atlas.names import district_name
 from atlas.webmap import Overlay, basemap_datum, points_overlay
 from ui import analysis, common, mapview, scenario_panel
 from ui.cards import md_escape
@@ -32,9 +32,9 @@ from ui.tables import show_table, site_names
 
 if TYPE_CHECKING:
     from atlas.analysis.accessibility import Accessibility
-    from atlas.catalogue import Layer
     from atlas.coverage import Coverage
     from atlas.coverage.summary import CoverageSummary
+    from atlas.data.catalogue import Layer
 
 
 @dataclass(frozen=True)

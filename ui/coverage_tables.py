@@ -2,7 +2,7 @@
 
 By district, the gaps and E2SFCA by district take the full width so that the columns carrying
 the answer are visible at 1280 px; figures that include hypothetical sites carry the scenario's
-badge; downloads are briefing tables (:mod:`atlas.downloads`).
+badge; downloads are briefing tables (:mod:`atlas.io.downloads`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import streamlit as st
 
 from atlas import fmt
 from atlas.coverage.text import siting_note
+from atlas.data.names import district_name
+from atlas.data.places import gap_table
 from atlas.i18n import t
-from atlas.names import district_name
-from atlas.places import gap_table
 from ui import analysis, scenario_panel
 from ui.cards import md_escape
 from ui.coverage_inputs import zones_input
@@ -92,7 +92,7 @@ def district_view(by: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def with_district_names(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """``table`` with its ``zone`` (a district) named in ``lang`` (:func:`atlas.names.district_name`)."""
+    """``table`` with its ``zone`` (a district) named in ``lang`` (:func:`atlas.data.names.district_name`)."""
     return table.assign(zone=[district_name(z, lang) for z in table.zone])
 
 
@@ -146,11 +146,11 @@ def zones_table(run: Run, found: Findings, lang: str) -> pd.DataFrame | None:
 
 def downloads(run: Run, found: Findings, by: pd.DataFrame, acc_by: pd.DataFrame,
               zones: pd.DataFrame | None, lang: str, bands: pd.DataFrame | None = None) -> None:
-    """The page's downloads as briefing tables (:func:`atlas.downloads.coverage_downloads`).
+    """The page's downloads as briefing tables (:func:`atlas.io.downloads.coverage_downloads`).
 
     Files are made when downloaded (callables), not on every rerun.
     """
-    from atlas.downloads import band_shares_download, coverage_downloads
+    from atlas.io.downloads import band_shares_download, coverage_downloads
 
     st.subheader(t("cov_download", lang))
     _badge_caption(run)

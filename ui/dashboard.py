@@ -1,4 +1,4 @@
-"""Drawing of the 规划指标 (plan indicators) page; the figures come from atlas.indicators."""
+"""Drawing of the 规划指标 (plan indicators) page; the figures come from atlas.plan.indicators."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from atlas import fmt
+from atlas.data.names import task_title, unit_name
 from atlas.i18n import t
-from atlas.indicators import HOW, SECTIONS, Measurement
-from atlas.names import task_title, unit_name
+from atlas.plan.indicators import HOW, SECTIONS, Measurement
 from ui import common
 from ui.cards import md_escape
 
@@ -261,7 +261,7 @@ def coverage_figures(added: tuple[tuple[float, float], ...] = ()
     from atlas.analysis.demand import proxy_demand
     from atlas.analysis.supply import supply_sites
     from atlas.coverage.summary import coverage_summary
-    from atlas.geodata import load_districts, load_population
+    from atlas.data.geodata import load_districts, load_population
 
     demand = proxy_demand(load_districts(), load_population())
     s = coverage_summary(demand, supply_sites("both"), network=None, supply="both")

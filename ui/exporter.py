@@ -7,8 +7,8 @@ on a click and kept in the session *with the inputs they were made from*: when a
 changes the download is withdrawn and the result marked out of date. The HTML map is built only
 when downloaded, once per view for everyone (:func:`ui.analysis.export_html`); CSV and GeoJSON
 per layer are written when downloaded and, like every export here, follow the district filter.
-The briefing pack is the ``export-briefing`` command run in a child process (:func:`atlas.briefing.pack_zip`),
-once per set of inputs and day for every session.
+The briefing pack is the ``export-briefing`` command run in a child process
+(:func:`atlas.io.briefing.pack_zip`), once per set of inputs and day for every session.
 """
 
 from __future__ import annotations
@@ -28,9 +28,11 @@ from streamlit.delta_generator import DeltaGenerator
 
 from atlas.analysis.scenarios import Scenario
 from atlas.analysis.service_area import areas_for
-from atlas.downloads import layer_csv, layer_geojson
+from atlas.data.names import district_name
 from atlas.errors import AtlasError
-from atlas.export import (
+from atlas.i18n import t
+from atlas.io.downloads import layer_csv, layer_geojson
+from atlas.io.export import (
     PRESETS,
     ExportError,
     export_name,
@@ -39,8 +41,6 @@ from atlas.export import (
     save_html,
     write_geopackage,
 )
-from atlas.i18n import t
-from atlas.names import district_name
 from atlas.staticmap import briefing_subtitle, district_mask, map_title
 from atlas.webmap import areas_group, band_overlays, build_map
 from ui import analysis, common, memory
@@ -70,7 +70,7 @@ class View:
         return BANDS if self.bands else (BANDS[-1],)
 
 
-district_label = district_name  # the Export page's name for atlas.names.district_name
+district_label = district_name  # the Export page's name for atlas.data.names.district_name
 
 
 def choose_view(lang: str) -> View:
@@ -210,7 +210,7 @@ def _pack_slot() -> threading.BoundedSemaphore:
 def _pack(districts: tuple[str, ...], lang: str, preset: str, day: str,
           networks: tuple[Any, ...], minutes: tuple[float, ...] = ()) -> bytes:
     """The briefing pack of these inputs, built once per day for every session (a ZIP, ≤ 30 MB)."""
-    from atlas.briefing import pack_zip
+    from atlas.io.briefing import pack_zip
 
     slot = _pack_slot()
     if not slot.acquire(timeout=5.0):

@@ -21,11 +21,10 @@ import pandas as pd
 import streamlit as st
 
 from atlas import fmt
-from atlas.datum import DATUMS, datum_label
-from atlas.datumcheck import datum_report
-from atlas.downloads import csv_bytes
+from atlas.data.geodata import CATEGORIES
 from atlas.errors import AtlasError
-from atlas.geodata import CATEGORIES
+from atlas.geo.datum import DATUMS, datum_label
+from atlas.geo.datumcheck import datum_report
 from atlas.guard import run_guarded
 from atlas.i18n import t
 from atlas.importing import (
@@ -40,6 +39,7 @@ from atlas.importing import (
     to_sites,
     validate,
 )
+from atlas.io.downloads import csv_bytes
 from atlas.readers import DELIMITER_NAMES, LayerChoiceError, ReadInfo
 from atlas.userlayers import save_user_layer
 from ui import auth, common

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import geopandas as gpd
 import streamlit as st
 
-from atlas.datum import from_wgs84
+from atlas.data.names import display_name, district_name, task_title
+from atlas.geo.datum import from_wgs84
 from atlas.i18n import t
-from atlas.names import display_name, district_name, task_title
 from atlas.webmap import basemap_datum
 from ui import common, mapview
 from ui.cards import md_escape, site_card

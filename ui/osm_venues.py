@@ -13,11 +13,11 @@ import numpy as np
 import streamlit as st
 
 from atlas import settings
+from atlas.data.venues import venues_from_osm_file, venues_to_sites
 from atlas.errors import AtlasError
 from atlas.guard import run_guarded
 from atlas.i18n import t
 from atlas.userlayers import save_user_layer
-from atlas.venues import venues_from_osm_file, venues_to_sites
 from ui import auth
 from ui.osm_extracts import extract_path, osm_files, uploaded_copy
 from ui.tables import editor

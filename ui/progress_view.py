@@ -1,4 +1,4 @@
-"""The Indicators page's progress section: trajectory, on-track, recording, files (from atlas.progress)."""
+"""The Indicators page's progress section: trajectory, on-track, recording, files (atlas.plan.progress)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from atlas import progress
-from atlas.downloads import values_downloads
 from atlas.errors import AtlasError
 from atlas.guard import run_guarded
 from atlas.i18n import t
-from atlas.indicators import Measurement
+from atlas.io.downloads import values_downloads
+from atlas.plan import progress
+from atlas.plan.indicators import Measurement
 from ui.cards import md_escape
 
 #: Colours of the trajectory's marks (Okabe-Ito, as atlas/palette.py).

@@ -15,10 +15,10 @@ import streamlit as st
 
 from atlas import fmt, settings
 from atlas.analysis.service_area import METHOD_PROXY
-from atlas.datum import to_wgs84
+from atlas.data.names import district_name
 from atlas.errors import AtlasError
+from atlas.geo.datum import to_wgs84
 from atlas.i18n import stage_label, t
-from atlas.names import district_name
 from atlas.network import build_network, resolve_area
 from atlas.webmap import basemap_datum
 from ui import analysis, auth, common, mapview, memory, network_help
@@ -282,7 +282,7 @@ def downloads(areas: Any, shares: tuple[Any, Any] | None, lang: str) -> None:
     """The service areas (CSV, GeoJSON, GeoPackage: a row per site and band) and the band shares."""
     if areas is None:
         return
-    from atlas.downloads import band_shares_download, service_area_downloads
+    from atlas.io.downloads import band_shares_download, service_area_downloads
 
     st.subheader(t("sa_downloads", lang))
     files = service_area_downloads(areas, lang, names=site_names(common.layer_frames(), lang))

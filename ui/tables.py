@@ -93,7 +93,7 @@ def site_names(frames: Mapping[str, pd.DataFrame], lang: str = "zh") -> dict[str
 
 def unplaced_table(sites: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """Sites without a position as people read them: name, category, district, level, note."""
-    from atlas.geodata import CATEGORIES
+    from atlas.data.geodata import CATEGORIES
 
     name = sites["name_en"].where(sites["name_en"].astype(bool), sites["name_zh"]) \
         if lang == "en" else sites["name_zh"]

@@ -26,8 +26,8 @@ import shapely
 
 from atlas import settings
 from atlas.errors import ValidationError
+from atlas.geo.projection import metric_crs_for
 from atlas.network.osmfile import RESIDENTIAL_BUILDINGS, buildings_from_osm_file
-from atlas.projection import metric_crs_for
 
 if TYPE_CHECKING:
     from atlas.network import WalkNetwork
@@ -150,7 +150,7 @@ def proxy_demand(districts: gpd.GeoDataFrame, population: pd.DataFrame, *,
     """Demand with no network: each district's population spread evenly over its H3 cells.
 
     Used only with straight-line proxy coverage, and labelled ``area-uniform``. ``x``/``y``
-    are in the UTM zone of the districts (:func:`atlas.projection.metric_crs_for`). ``extent_m``
+    are in the UTM zone of the districts (:func:`atlas.geo.projection.metric_crs_for`). ``extent_m``
     is each cell's radius: its people may live anywhere in it; ``area_km2`` its land (true km²
     in the same UTM zone), the quantity the inputs really hold.
     """

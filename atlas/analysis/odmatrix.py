@@ -8,7 +8,7 @@ Dijkstra per site). Coverage bounds (:mod:`atlas.coverage.summary`) and E2SFCA s
 instead of recomputing everything (:meth:`SiteDemandMatrix.append`).
 
 Metres are true metres: straight-line matrices are measured in the UTM zone of the demand
-(:func:`atlas.projection.metric_crs_for`), network matrices in the network's CRS.
+(:func:`atlas.geo.projection.metric_crs_for`), network matrices in the network's CRS.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from scipy.spatial import cKDTree
 
 from atlas import settings
 from atlas.errors import ValidationError
-from atlas.projection import MetricFrame, metric_crs_for
+from atlas.geo.projection import MetricFrame, metric_crs_for
 
 if TYPE_CHECKING:
     import geopandas as gpd

@@ -269,7 +269,7 @@ def reconcile(demand: gpd.GeoDataFrame, *, districts: gpd.GeoDataFrame, populati
 
 def _finish(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Columns every demand frame has: metric x/y (UTM of the data), share, edge, extent."""
-    from atlas.projection import MetricFrame
+    from atlas.geo.projection import MetricFrame
 
     frame = MetricFrame.for_data(gdf)
     gdf["x"], gdf["y"] = frame.to_metric(gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy())

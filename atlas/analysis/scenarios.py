@@ -23,8 +23,8 @@ from typing import Any
 import geopandas as gpd
 
 from atlas import settings, store
+from atlas.data.geodata import in_ningbo_extent
 from atlas.errors import StorageError, ValidationError
-from atlas.geodata import in_ningbo_extent
 
 #: Name of a new scenario.
 DEFAULT_NAME = "A"

@@ -44,8 +44,8 @@ from scipy.sparse import csgraph
 from atlas import settings
 from atlas.analysis.reach import band_polygons, reach, to_units, touching
 from atlas.errors import EmptyNetworkError, ValidationError
+from atlas.geo.projection import MetricFrame, metric_crs_for
 from atlas.network import edge_csr
-from atlas.projection import MetricFrame, metric_crs_for
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -336,7 +336,7 @@ def proxy_areas(sites: gpd.GeoDataFrame, *, minutes: float | Sequence[float] = s
     """Straight-line stand-ins when no walking network is available (labelled as such).
 
     Radius = budget / ``detour_factor`` (1,125 m / 1.3 ≈ 865 m by default), drawn in ``crs``
-    (default: the UTM zone of the sites, :func:`atlas.projection.metric_crs_for`). ``method``
+    (default: the UTM zone of the sites, :func:`atlas.geo.projection.metric_crs_for`). ``method``
     is ``"euclidean-proxy"`` on every row; exports and the app label these as approximations.
     Several budgets (bands) give one row per site and budget, as :func:`service_areas`.
     """

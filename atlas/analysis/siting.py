@@ -29,9 +29,9 @@ from scipy import sparse
 from atlas import settings
 from atlas.analysis.service_area import METHOD_NETWORK, Snap, node_distances, sites_xy, snap
 from atlas.coverage import demand_xy
+from atlas.data.names import district_name
 from atlas.errors import ValidationError
-from atlas.names import district_name
-from atlas.projection import metric_crs_for
+from atlas.geo.projection import metric_crs_for
 
 if TYPE_CHECKING:
     import pulp

@@ -70,8 +70,8 @@ def districts_without_data(choice: str = "both", *, geodata_dir: Path | None = N
         District name -> the layer ids silent about it (empty when every source covers all).
 
     """
-    from atlas.catalogue import load_catalogue
-    from atlas.provenance import read_provenance
+    from atlas.data.catalogue import load_catalogue
+    from atlas.data.provenance import read_provenance
 
     _check(choice)
     gdir = Path(geodata_dir) if geodata_dir is not None else settings.GEODATA_DIR
@@ -87,7 +87,7 @@ def districts_without_data(choice: str = "both", *, geodata_dir: Path | None = N
 
 @functools.lru_cache(maxsize=1)
 def _english_names() -> dict[str, str]:
-    from atlas.geodata import load_population
+    from atlas.data.geodata import load_population
 
     pop = load_population()
     return dict(zip(pop.district_zh.astype(str), pop.district_en.astype(str), strict=True))
@@ -119,7 +119,7 @@ def _check(choice: str) -> None:
 
 
 def _shipped_frames(layer_ids: tuple[str, ...]) -> dict[str, gpd.GeoDataFrame]:
-    from atlas.catalogue import layer_frame, load_catalogue, read_source
+    from atlas.data.catalogue import layer_frame, load_catalogue, read_source
 
     layers = {lyr.id: lyr for lyr in load_catalogue()}
     return {i: layer_frame(layers[i], read_source(layers[i].source)) for i in layer_ids if i in layers}

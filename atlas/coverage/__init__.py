@@ -35,7 +35,7 @@ from atlas.analysis.service_area import (
     snap,
 )
 from atlas.errors import ValidationError
-from atlas.projection import MetricFrame, metric_crs_for
+from atlas.geo.projection import MetricFrame, metric_crs_for
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -150,7 +150,7 @@ class Coverage:
         A cluster never crosses a district boundary (neighbouring cells of two districts are
         two gaps), so a gap's people never exceed its district's; demand whose coverage is
         unknown (:attr:`no_data`) is never a gap. Each gap is named after the nearest known
-        place in its district (:func:`atlas.places.name_areas`): the 街道/镇 and 社区/村 of the
+        place in its district (:func:`atlas.data.places.name_areas`): the 街道/镇 and 社区/村 of the
         nearest 科普画廊 row, else an OpenStreetMap school or hospital, else the part of the
         district, always with what the place is and how far it is.
 
@@ -158,7 +158,7 @@ class Coverage:
         ----------
         min_population : float
             Leave out gaps with no more people than this.
-        places : atlas.places.Places, "shipped" or None
+        places : atlas.data.places.Places, "shipped" or None
             Named points to name the gaps by (default: the ones the atlas ships); None leaves
             the naming columns out.
 
@@ -192,7 +192,7 @@ class Coverage:
         }, geometry=geoms, crs=settings.CRS_WGS84)
         if places is None or out.empty:
             return out
-        from atlas.places import load_places, name_areas
+        from atlas.data.places import load_places, name_areas
 
         names = name_areas(cells[cells.cluster.isin(agg.index)], agg.index.to_numpy(),
                            places=load_places() if isinstance(places, str) else places,
@@ -356,7 +356,7 @@ def proxy_coverage(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *,
     """Straight-line coverage (no network): distance = straight line x detour factor.
 
     Labelled ``euclidean-proxy``; never presented as walking coverage. Distances are measured
-    in the UTM zone of the demand (:func:`atlas.projection.metric_crs_for`).
+    in the UTM zone of the demand (:func:`atlas.geo.projection.metric_crs_for`).
     """
     budget = budget_metres(minutes=minutes, speed_kmh=speed_kmh, metres=metres)
     crs = metric_crs_for(demand if len(demand) else sites) if len(demand) or len(sites) else ""

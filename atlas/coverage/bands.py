@@ -25,9 +25,9 @@ import pandas as pd
 
 from atlas import fmt, settings
 from atlas.analysis.service_area import budget_metres
+from atlas.data.names import district_name
 from atlas.errors import ValidationError
 from atlas.i18n import t
-from atlas.names import district_name
 
 if TYPE_CHECKING:
     from atlas.coverage.summary import CoverageSummary

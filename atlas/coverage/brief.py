@@ -22,12 +22,12 @@ import pandas as pd
 from atlas import fmt, settings
 from atlas.analysis.service_area import areas_for
 from atlas.analysis.supply import SUPPLY_CHOICES, supply_label, supply_sites
-from atlas.catalogue import Layer
 from atlas.coverage.cells import BAND, GAP
 from atlas.coverage.summary import METHOD_BOUNDS, CoverageSummary, coverage_summary
 from atlas.coverage.text import approx_people
+from atlas.data.catalogue import Layer
+from atlas.data.names import district_name
 from atlas.i18n import t
-from atlas.names import district_name
 from atlas.staticmap import map_title, render_static_map
 from atlas.staticmap.scene import GapClasses
 from atlas.staticmap.sidebar import Sidebar
@@ -75,7 +75,7 @@ def briefing_inputs(scope: str | None, *, frames: dict[str, gpd.GeoDataFrame],
     """
     from atlas.analysis.demand import demand_points, proxy_demand
     from atlas.analysis.scenarios import sites_frame
-    from atlas.geodata import resolve_district
+    from atlas.data.geodata import resolve_district
     from atlas.network import find_cached_path, load_buildings, load_network
 
     net = None
@@ -138,7 +138,7 @@ def _gap_figure(summary: CoverageSummary, row: pd.Series, lang: str) -> tuple[st
 
 def district_table(summary: CoverageSummary, lang: str) -> pd.DataFrame:
     """The coverage-by-district table as text (with the city's row when there are several)."""
-    from atlas.geodata import load_districts
+    from atlas.data.geodata import load_districts
 
     by = summary.by_district(lang)
     order = {n: i for i, n in enumerate(load_districts().name_zh)}  # the districts' own order

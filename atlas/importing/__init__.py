@@ -20,7 +20,7 @@ anything by itself. One module per concern:
 Everything public is re-exported here, so ``from atlas.importing import validate`` keeps working.
 
 Every imported string is untrusted: it is escaped wherever it reaches HTML (:mod:`atlas.webmap`),
-never used in a path (:func:`atlas.storage.safe_name`) and neutralised in CSV/XLSX exports.
+never used in a path (:func:`atlas.io.storage.safe_name`) and neutralised in CSV/XLSX exports.
 """
 
 from atlas.importing.categories import GUESS, category_counts, guess_categories

@@ -1,7 +1,7 @@
 """Evidence about the datum of an imported list; nothing here converts anything.
 
 :func:`suggest_datum` and :func:`suggest_datum_by_streets` measure how well the points fit
-reference positions under each datum (combined into one report by :mod:`atlas.datumcheck`);
+reference positions under each datum (combined into one report by :mod:`atlas.geo.datumcheck`);
 :func:`datum_from_headers` reads what the coordinate columns' names say ("百度经度", "lon_bd09").
 """
 
@@ -14,11 +14,11 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from atlas.datum import to_wgs84
+from atlas.geo.datum import to_wgs84
+from atlas.geo.projection import MetricFrame
 from atlas.importing.cells import numbers
 from atlas.importing.columns import header_tokens
 from atlas.importing.result import ImportResult
-from atlas.projection import MetricFrame
 
 if TYPE_CHECKING:
     from atlas.network import WalkNetwork

@@ -91,7 +91,7 @@ class ImportResult:
         in its own columns). The list's own columns keep their names.
         """
         from atlas import fmt
-        from atlas.geodata import CATEGORIES
+        from atlas.data.geodata import CATEGORIES
 
         flagged = self.table[self.table.reasons.map(len) > 0].copy()
         flagged = flagged.drop(columns=[c for c in flagged.columns if str(c).startswith("_")])

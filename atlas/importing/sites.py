@@ -8,7 +8,7 @@ import pandas as pd
 import shapely
 
 from atlas import settings
-from atlas.geodata import SITE_COLUMNS, sites_from_frame
+from atlas.data.geodata import SITE_COLUMNS, sites_from_frame
 from atlas.importing.result import ImportResult
 
 
@@ -20,7 +20,7 @@ def shape_kinds(result: ImportResult) -> dict[str, int]:
 
 
 def _kept_shapes(ok: pd.DataFrame, datum: str) -> np.ndarray:
-    from atlas.datum import gdf_to_wgs84
+    from atlas.geo.datum import gdf_to_wgs84
 
     geoms = ok["_geometry"].to_numpy() if "_geometry" in ok.columns else np.array([None] * len(ok))
     keep = np.array([g is not None and not shapely.is_empty(g) for g in geoms], dtype=bool)

@@ -14,13 +14,13 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from atlas.datum import DATUMS, to_wgs84
+from atlas.data.geodata import CATEGORIES, in_ningbo_extent
 from atlas.errors import ValidationError
-from atlas.geodata import CATEGORIES, in_ningbo_extent
+from atlas.geo.datum import DATUMS, to_wgs84
+from atlas.geo.projection import MetricFrame
 from atlas.importing.categories import GUESS, guess_categories
 from atlas.importing.cells import district_at, parse_numbers, stated_district, zone_hosts
 from atlas.importing.result import REASONS, ImportResult
-from atlas.projection import MetricFrame
 
 #: Category labels a list may use, mapped to the atlas's categories.
 CATEGORY_ALIASES: dict[str, str] = {

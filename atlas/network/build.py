@@ -12,13 +12,13 @@ import shapely
 
 from atlas import settings
 from atlas.errors import EmptyAreaError, EmptyNetworkError, NetworkUnavailableError, ValidationError
+from atlas.geo.projection import MetricFrame, metric_crs_for
+from atlas.io.storage import atomic_write
 from atlas.network.cache import buildings_path, cache_network
 from atlas.network.download import download
 from atlas.network.graphml import GRAPHML_SUFFIXES, read_graphml
 from atlas.network.model import Progress, WalkNetwork, _noop, from_arrays
 from atlas.network.osmfile import buildings_from_osm_file, file_extent, read_osm_file
-from atlas.projection import MetricFrame, metric_crs_for
-from atlas.storage import atomic_write
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -89,7 +89,7 @@ def resolve(area: str | shapely.Geometry | tuple[float, float, float, float] | A
         For a malformed bounding box or an empty/invalid polygon.
 
     """
-    from atlas.geodata import load_districts, resolve_district
+    from atlas.data.geodata import load_districts, resolve_district
 
     if isinstance(area, Area):
         return area

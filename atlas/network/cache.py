@@ -18,9 +18,9 @@ import numpy as np
 
 from atlas import settings
 from atlas.errors import NetworkUnavailableError
+from atlas.geo.projection import MetricFrame, metric_crs_for
+from atlas.io.storage import atomic_write
 from atlas.network.model import WalkNetwork
-from atlas.projection import MetricFrame, metric_crs_for
-from atlas.storage import atomic_write
 
 if TYPE_CHECKING:
     import geopandas as gpd

@@ -27,9 +27,9 @@ import shapely
 
 from atlas import settings
 from atlas.errors import EmptyAreaError, NetworkUnavailableError
+from atlas.geo.projection import metric_crs_for
 from atlas.network.model import Progress, WalkNetwork, _noop, from_networkx
 from atlas.osmfilter import WALK_FILTERS
-from atlas.projection import metric_crs_for
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -32,9 +32,9 @@ import shapely
 
 from atlas import settings
 from atlas.errors import EmptyAreaError, EmptyNetworkError, ValidationError
+from atlas.geo.projection import WGS84
 from atlas.network.model import WalkNetwork, from_networkx, highway_values
 from atlas.osmfilter import WALK_FILTERS, way_matches
-from atlas.projection import WGS84
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -2,7 +2,7 @@
 
 A :class:`WalkNetwork` is a set of arrays: nodes (OSM id, lon/lat, x/y in metres) and
 undirected straight edges (u, v, length in metres). Metres are true metres: x/y are in the UTM
-zone of the network's area (:func:`atlas.projection.metric_crs_for`), recorded as
+zone of the network's area (:func:`atlas.geo.projection.metric_crs_for`), recorded as
 :attr:`WalkNetwork.crs`. OSM ways are kept as node-to-node segments (no topological
 simplification), so every edge is a straight line; that makes reachable parts of edges an exact
 linear interpolation (see :mod:`atlas.analysis.service_area`), and osmnx graphs are exploded to the same
@@ -23,7 +23,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from atlas.errors import EmptyNetworkError, ValidationError
-from atlas.projection import MetricFrame, is_metric_crs, metric_crs_for
+from atlas.geo.projection import MetricFrame, is_metric_crs, metric_crs_for
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -24,9 +24,9 @@ import shapely
 
 from atlas import settings
 from atlas.errors import EmptyAreaError, EmptyNetworkError, ValidationError
+from atlas.geo.projection import metric_crs_for
 from atlas.network.model import RESIDENTIAL_HIGHWAYS, Progress, WalkNetwork, _noop, from_arrays
 from atlas.osmfilter import WALK_FILTERS, way_matches
-from atlas.projection import metric_crs_for
 
 if TYPE_CHECKING:
     import geopandas as gpd

@@ -6,8 +6,8 @@ from datetime import date
 
 import numpy as np
 
+from atlas.geo.projection import MetricFrame, metric_crs_at
 from atlas.network.model import WalkNetwork, largest_component_of
-from atlas.projection import MetricFrame, metric_crs_at
 
 
 def synthetic_grid(n_side: int, *, spacing_m: float = 100.0,

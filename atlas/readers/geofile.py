@@ -47,7 +47,7 @@ def list_geo_layers(path: Path, *, encoding: str | None = None) -> list[tuple[st
 
 def _geometry_columns(gdf: Any) -> pd.DataFrame:
     """``geom_kind``, ``geom_lon``, ``geom_lat`` and ``geom_extent_m`` of each feature (WGS84)."""
-    from atlas.projection import MetricFrame, metric_crs_for
+    from atlas.geo.projection import MetricFrame, metric_crs_for
 
     geoms = gdf.geometry.to_numpy()
     present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)

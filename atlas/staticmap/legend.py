@@ -10,7 +10,7 @@ from atlas.i18n import t
 if TYPE_CHECKING:
     from matplotlib.font_manager import FontProperties
 
-    from atlas.catalogue import Layer
+    from atlas.data.catalogue import Layer
     from atlas.staticmap.layout import Frame
     from atlas.staticmap.scene import Scene
 

@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 
 from atlas.i18n import t
+from atlas.io.storage import atomic_write
 from atlas.labels import boxes_of
 from atlas.staticmap.furniture import panel_scale
 from atlas.staticmap.inset import dense_core, draw_inset
@@ -30,12 +31,11 @@ from atlas.staticmap.style import (
 )
 from atlas.staticmap.symbols import draw_map
 from atlas.staticmap.titles import attribution_lines, header_footer, map_subtitle, map_title
-from atlas.storage import atomic_write
 
 if TYPE_CHECKING:
     from matplotlib.font_manager import FontProperties
 
-    from atlas.catalogue import Layer
+    from atlas.data.catalogue import Layer
 
 
 def render_static_map(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame], path: str | Path,

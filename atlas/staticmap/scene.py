@@ -12,11 +12,11 @@ import pandas as pd
 import shapely
 
 from atlas import palette, settings
-from atlas.projection import metric_crs_for
+from atlas.geo.projection import metric_crs_for
 from atlas.staticmap.style import MAX_LABELS_PER_LAYER
 
 if TYPE_CHECKING:
-    from atlas.catalogue import Layer
+    from atlas.data.catalogue import Layer
 
 
 @dataclass(frozen=True)

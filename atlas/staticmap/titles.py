@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     from matplotlib.font_manager import FontProperties
 
-    from atlas.catalogue import Layer
+    from atlas.data.catalogue import Layer
     from atlas.staticmap.layout import Frame
     from atlas.staticmap.scene import Scene
 

@@ -22,7 +22,7 @@ from atlas.webmap.popups import clip_text
 from atlas.webmap.specs import filter_frame, layer_group, layer_legend, layer_spec
 
 if TYPE_CHECKING:
-    from atlas.catalogue import Layer
+    from atlas.data.catalogue import Layer
 
 Bounds = tuple[float, float, float, float]
 
@@ -52,7 +52,7 @@ def build_map(
     layers : list of Layer
         The catalogue (draw order is respected).
     frames : mapping
-        Each layer's features by layer id (from :func:`atlas.catalogue.layer_frame`), WGS84.
+        Each layer's features by layer id (from :func:`atlas.data.catalogue.layer_frame`), WGS84.
     lang : {"zh", "en"}
         Language of titles, popups and the legend.
     basemap : {"osm", "tianditu", "amap", "none"}

@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from atlas.datum import gdf_from_wgs84
+from atlas.geo.datum import gdf_from_wgs84
 from atlas.webmap.basemaps import basemap_datum
 from atlas.webmap.config import DISPLAY_DECIMALS, DISPLAY_TOLERANCE_DEG
 

@@ -14,14 +14,14 @@ import geopandas as gpd
 import numpy as np
 
 from atlas import fmt
-from atlas.citations import citations
-from atlas.geodata import CATEGORIES, POSITION_STATUS, parse_tasks
+from atlas.data.geodata import CATEGORIES, POSITION_STATUS, parse_tasks
+from atlas.data.names import district_name, task_title, unit_name
 from atlas.i18n import field_label, t
-from atlas.names import district_name, task_title, unit_name
+from atlas.plan.citations import citations
 from atlas.webmap.config import POPUP_CHARS, TIP_CHARS
 
 if TYPE_CHECKING:
-    from atlas.catalogue import Layer
+    from atlas.data.catalogue import Layer
 
 
 def clip_text(text: str, limit: int) -> str:

@@ -16,8 +16,8 @@ import numpy as np
 import shapely
 
 from atlas import palette
-from atlas.datum import gdf_from_wgs84
-from atlas.geodata import parse_tasks
+from atlas.data.geodata import parse_tasks
+from atlas.geo.datum import gdf_from_wgs84
 from atlas.i18n import field_label, t
 from atlas.webmap.config import DENSE_LAYER, LABEL_MIN_ZOOM, LABEL_MIN_ZOOM_DENSE, TIP_CHARS
 from atlas.webmap.elements import AtlasGroup, Script, js_json
@@ -34,7 +34,7 @@ from atlas.webmap.popups import (
 )
 
 if TYPE_CHECKING:
-    from atlas.catalogue import Layer
+    from atlas.data.catalogue import Layer
 
 
 def filter_frame(layer: Layer, gdf: gpd.GeoDataFrame, *, districts: Iterable[str] | None = None,

@@ -18,8 +18,8 @@ import numpy as np
 import shapely
 
 from atlas import settings
-from atlas.datum import gdf_to_wgs84
 from atlas.errors import UploadError
+from atlas.geo.datum import gdf_to_wgs84
 
 _NAME_HINTS = ("名称", "街道", "社区", "乡镇", "镇街", "单元", "name", "zone", "unit", "title")
 _EXTS = (".geojson", ".json", ".gpkg", ".zip")

@@ -32,7 +32,7 @@ from atlas.errors import ValidationError
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from atlas.indicators import Measurement
+    from atlas.plan.indicators import Measurement
 
 #: The plan's horizon.
 TARGET_YEAR = 2027
@@ -183,7 +183,7 @@ def validate_rows(rows: Iterable[Mapping[str, Any]], *, targets: pd.DataFrame, d
         ``target_id``, ``year``, ``district`` (zh or en name; empty or 全市 for the city),
         ``value`` and/or ``low``/``high``, ``source``, ``observed_on`` (YYYY-MM-DD), ``note``.
     targets : pandas.DataFrame
-        :func:`atlas.indicators.load_targets`.
+        :func:`atlas.plan.indicators.load_targets`.
     districts : pandas.DataFrame
         The districts (``name_zh``, ``name_en``).
     today : datetime.date, optional
@@ -376,7 +376,7 @@ def measured_rows(measured: Mapping[str, Measurement], *, on: date,
     Parameters
     ----------
     measured : mapping
-        Target id -> :class:`atlas.indicators.Measurement` (``how == "none"`` are skipped).
+        Target id -> :class:`atlas.plan.indicators.Measurement` (``how == "none"`` are skipped).
     on : datetime.date
         The date of the measurement (its year is the row's year).
     district_coverage : pandas.DataFrame, optional
@@ -422,7 +422,7 @@ def export_table(values: pd.DataFrame, targets: pd.DataFrame, districts: pd.Data
     """The current values for people and for re-import, in ``lang``, with program column names.
 
     Indicator, unit, district (全市 / Whole city for the city) and how each value was recorded are
-    in ``lang``; :func:`atlas.downloads.values_downloads` gives the headers (:data:`HEADERS`) and
+    in ``lang``; :func:`atlas.io.downloads.values_downloads` gives the headers (:data:`HEADERS`) and
     rounds the numbers; :func:`read_values_file` reads either language back.
     """
     from atlas.i18n import t
@@ -450,7 +450,7 @@ def to_xlsx(table: pd.DataFrame) -> bytes:
     ``=HYPERLINK(...)`` would run in the reader's spreadsheet, so every writer of this file
     neutralises it here, not only the callers that remember to.
     """
-    from atlas.export import neutralise_formulas
+    from atlas.io.export import neutralise_formulas
 
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:

@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 
 from atlas import fmt, settings
+from atlas.data.geodata import parse_tasks
+from atlas.data.names import district_name
 from atlas.errors import ValidationError
-from atlas.geodata import parse_tasks
-from atlas.names import district_name
 
 SECTIONS: dict[str, tuple[str, str]] = {
     "goals": ("发展目标", "Development goals"),
@@ -218,7 +218,7 @@ def measure_targets(targets: pd.DataFrame, *, sites: pd.DataFrame, districts: pd
     targets : pandas.DataFrame
         From :func:`load_targets`.
     sites : pandas.DataFrame
-        All listed sites (placed and unplaced), e.g. :func:`atlas.geodata.load_sites`.
+        All listed sites (placed and unplaced), e.g. :func:`atlas.data.geodata.load_sites`.
     districts : pandas.DataFrame
         The districts (``name_zh``).
     coverage_city : mapping, optional

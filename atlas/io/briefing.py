@@ -21,21 +21,21 @@ import geopandas as gpd
 import pandas as pd
 
 from atlas.analysis.siting import candidates_from_gaps, recommend
-from atlas.catalogue import layer_frame, load_catalogue, read_source
 from atlas.coverage.bands import band_shares
 from atlas.coverage.brief import BriefingInputs, briefing_inputs, render_coverage_briefing
 from atlas.coverage.summary import CoverageSummary
-from atlas.downloads import band_shares_table, csv_bytes, district_coverage_table
+from atlas.data.catalogue import layer_frame, load_catalogue, read_source
+from atlas.data.geodata import load_districts, load_plan, load_population, resolve_district
 from atlas.errors import AtlasError
-from atlas.export import ExportError, layer_tables, save_html, write_geopackage
-from atlas.geodata import load_districts, load_plan, load_population, resolve_district
 from atlas.i18n import t
+from atlas.io.downloads import band_shares_table, csv_bytes, district_coverage_table
+from atlas.io.export import ExportError, layer_tables, save_html, write_geopackage
+from atlas.io.storage import atomic_write
 from atlas.staticmap import map_title, render_static_map
-from atlas.storage import atomic_write
 from atlas.webmap import areas_group, band_overlays, build_map, cells_group
 
 if TYPE_CHECKING:
-    from atlas.catalogue import Layer
+    from atlas.data.catalogue import Layer
 
 Progress = Callable[[str, float], None]
 
@@ -67,7 +67,7 @@ def recommended_sites(brief: BriefingInputs, *, k: int = 3) -> gpd.GeoDataFrame:
 def coverage_table(summary: CoverageSummary, *, lang: str = "zh") -> pd.DataFrame:
     """The coverage-by-district table as people read it (the app shows the same figures).
 
-    A briefing table (:func:`atlas.downloads.district_coverage_table`): headers and districts
+    A briefing table (:func:`atlas.io.downloads.district_coverage_table`): headers and districts
     in ``lang``, people rounded to 100, percentages to 0.1, the method in words; offline the
     bounds and the labelled estimate, never one figure.
     """
@@ -75,7 +75,7 @@ def coverage_table(summary: CoverageSummary, *, lang: str = "zh") -> pd.DataFram
 
 
 def _write_table(table: pd.DataFrame, path: Path) -> Path:
-    """A briefing table as CSV (:func:`atlas.downloads.csv_bytes`), written atomically."""
+    """A briefing table as CSV (:func:`atlas.io.downloads.csv_bytes`), written atomically."""
     data = csv_bytes(table)
     return atomic_write(path, lambda tmp: tmp.write_bytes(data))
 

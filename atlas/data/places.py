@@ -30,8 +30,8 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from atlas import settings
-from atlas.names import place_name, with_english_names
-from atlas.projection import MetricFrame, metric_crs_for
+from atlas.data.names import place_name, with_english_names
+from atlas.geo.projection import MetricFrame, metric_crs_for
 
 #: A named place farther than this from an area does not name it (m).
 NAME_RADIUS_M = 3000.0

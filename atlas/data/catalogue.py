@@ -18,8 +18,8 @@ import geopandas as gpd
 import pandas as pd
 
 from atlas import settings
+from atlas.data.geodata import load_districts, load_sites, validate_geoframe
 from atlas.errors import CatalogueError
-from atlas.geodata import load_districts, load_sites, validate_geoframe
 
 GEOMETRIES = ("point", "polygon", "line")
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")

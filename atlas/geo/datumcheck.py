@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
-from atlas.datum import to_wgs84
+from atlas.geo.datum import to_wgs84
 from atlas.importing.cells import district_at, numbers, stated_district
 from atlas.importing.datums import (
     NAMES_FIT_M,

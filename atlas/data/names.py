@@ -31,7 +31,7 @@ def display_name(row: Mapping[str, Any], lang: str, *, zh: str = "name_zh", en: 
 
 @cache
 def _district_en() -> dict[str, str]:
-    from atlas.geodata import load_districts
+    from atlas.data.geodata import load_districts
 
     d = load_districts()
     return dict(zip(d.name_zh.astype(str), d.name_en.astype(str), strict=True))
@@ -47,13 +47,13 @@ def place_name(name_zh: Any, lang: str) -> str:
     """A place name of the geodata in ``lang``.
 
     In English: districts by their own English names, the rest romanised
-    (:func:`atlas.romanize.romanize`): 横溪镇 -> "Hengxi Town", 宁海县第一中学 -> "Ninghai No. 1
+    (:func:`atlas.data.romanize.romanize`): 横溪镇 -> "Hengxi Town", 宁海县第一中学 -> "Ninghai No. 1
     Middle School". Lists joined by 、 come back joined by ", ".
     """
     text = "" if _blank(name_zh) else str(name_zh)
     if lang != "en" or not text:
         return text
-    from atlas.romanize import romanize
+    from atlas.data.romanize import romanize
 
     return romanize(text, known=_district_en())
 
@@ -101,7 +101,7 @@ def with_english_names(table: pd.DataFrame) -> pd.DataFrame:
 
 @cache
 def _units_en() -> dict[str, str]:
-    from atlas.geodata import load_plan
+    from atlas.data.geodata import load_plan
 
     return dict(load_plan().get("units_en", {}))
 

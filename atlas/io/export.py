@@ -1,7 +1,7 @@
 """Briefing exports: self-contained HTML and GIS data (GeoPackage, GeoJSON, CSV with BOM).
 
 Static PNG/PDF maps live in :mod:`atlas.staticmap` (re-exported here); whole briefing packs in
-:mod:`atlas.briefing`. Machine data keeps its column names and precision; tables for people go
+:mod:`atlas.io.briefing`. Machine data keeps its column names and precision; tables for people go
 through :func:`atlas.fmt.table` first.
 """
 
@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 
 from atlas import settings
+from atlas.data.provenance import read_provenance
 from atlas.errors import AtlasError, ValidationError
-from atlas.provenance import read_provenance
+from atlas.io.storage import atomic_write, safe_name
 from atlas.staticmap import PRESETS, ExportError, cjk_font, render_static_map
 from atlas.staticmap.scene import district_mask
-from atlas.storage import atomic_write, safe_name
 
 if TYPE_CHECKING:
-    from atlas.catalogue import Layer
+    from atlas.data.catalogue import Layer
 
 __all__ = ["PRESETS", "ExportError", "cjk_font", "export_name", "in_districts", "layer_tables",
            "neutralise_formulas", "render_static_map", "save_html", "with_provenance", "write_csv",

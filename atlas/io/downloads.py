@@ -35,7 +35,7 @@ import pandas as pd
 import shapely
 
 from atlas import fmt, settings
-from atlas.citations import citations
+from atlas.plan.citations import citations
 
 #: Columns holding coordinates (at most :data:`COORD_DECIMALS` decimals).
 COORD_DECIMALS = 6
@@ -48,7 +48,7 @@ def _citations(v: Any, lang: str) -> str:
 
 
 def _category(v: Any, lang: str) -> str:
-    from atlas.geodata import CATEGORIES
+    from atlas.data.geodata import CATEGORIES
 
     return CATEGORIES.get(str(v), (str(v), str(v)))[lang == "en"]
 
@@ -108,7 +108,7 @@ def _words(df: pd.DataFrame, lang: str, own: Collection[str] = ()) -> pd.DataFra
         if col in out.columns and col not in own:
             out[col] = out[col].map(lambda v, w=word: fmt.MISSING if fmt._missing(v) else w(v, lang))
     if "name_source" in out.columns:
-        from atlas.places import SOURCE_WORDS
+        from atlas.data.places import SOURCE_WORDS
 
         out["name_source"] = out.name_source.map(lambda c: SOURCE_WORDS.get(str(c), (c, c))[lang == "en"])
     if lang == "en" and "name_en" in out.columns and "name" in out.columns:
@@ -140,7 +140,7 @@ def briefing_table(df: pd.DataFrame, lang: str = "zh", *, headers: Mapping[str, 
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
     """``table`` as CSV in UTF-8 with BOM (Excel shows Chinese); formulas neutralised."""
-    from atlas.export import neutralise_formulas
+    from atlas.io.export import neutralise_formulas
 
     return neutralise_formulas(table).to_csv(index=False).encode("utf-8-sig")
 
@@ -275,7 +275,7 @@ def access_points(access: Any) -> pd.DataFrame:
 
 def _named(table: pd.DataFrame, lang: str) -> pd.DataFrame:
     """``district`` columns in ``lang`` (pinyin in English, as on the maps)."""
-    from atlas.names import district_name
+    from atlas.data.names import district_name
 
     if "district" not in table.columns:
         return table
@@ -292,7 +292,7 @@ def district_coverage_table(summary: Any, lang: str = "zh") -> pd.DataFrame:
 
     Districts named in ``lang``, people headed by how they were placed, the walking budget beside.
     """
-    from atlas.names import district_name
+    from atlas.data.names import district_name
 
     by = summary.by_district(lang).assign(budget_m=summary.budget)
     by["zone"] = [district_name(z, lang) for z in by.zone]
@@ -317,12 +317,12 @@ def coverage_downloads(summary: Any, *, gaps: gpd.GeoDataFrame, access: Any, rec
         The scenario's badge when the figures include hypothetical sites ("" otherwise).
 
     """
-    from atlas.places import gap_table
+    from atlas.data.places import gap_table
 
     en = lang == "en"
     headers = people_headers(summary, lang)
     label = {k: v[en] for k, v in _COVERAGE_LABELS.items()}
-    from atlas.names import district_name
+    from atlas.data.names import district_name
 
     merged = by.merge(acc_by[["zone", "score_per_10k", "pct_no_access"]], on="zone", how="left")
     merged["zone"] = [district_name(z, lang) for z in merged.zone]
@@ -385,8 +385,8 @@ def service_area_downloads(areas: gpd.GeoDataFrame, lang: str = "zh", *,
     import tempfile
     from pathlib import Path
 
-    from atlas.export import write_geopackage
     from atlas.i18n import t
+    from atlas.io.export import write_geopackage
 
     named = areas.assign(name=[(names or {}).get(str(i), str(i)) for i in areas.site_id])
     table = gpd.GeoDataFrame(named[[c for c in AREA_COLUMNS if c in named.columns]],
@@ -428,12 +428,12 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def values_table(values: pd.DataFrame, targets: pd.DataFrame, districts: pd.DataFrame,
                  lang: str = "zh") -> pd.DataFrame:
-    """The current recorded values (:func:`atlas.progress.export_table`) as a briefing table.
+    """The current recorded values (:func:`atlas.plan.progress.export_table`) as a briefing table.
 
-    Headers in ``lang`` (:data:`atlas.progress.HEADERS`, which the import reads back in both
+    Headers in ``lang`` (:data:`atlas.plan.progress.HEADERS`, which the import reads back in both
     languages), values to at most 2 decimals, districts named, sources and notes as written.
     """
-    from atlas import progress
+    from atlas.plan import progress
 
     table = progress.export_table(values, targets, districts, lang)
     headers = {k: v[lang == "en"] for k, v in progress.HEADERS.items()}
@@ -443,8 +443,8 @@ def values_table(values: pd.DataFrame, targets: pd.DataFrame, districts: pd.Data
 def values_downloads(values: pd.DataFrame, targets: pd.DataFrame, districts: pd.DataFrame,
                      lang: str = "zh") -> list[Download]:
     """The Indicators page's value files (CSV and XLSX of :func:`values_table`), made when clicked."""
-    from atlas import progress
     from atlas.i18n import t
+    from atlas.plan import progress
 
     def table() -> pd.DataFrame:
         return values_table(values, targets, districts, lang)

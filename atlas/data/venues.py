@@ -14,8 +14,8 @@ import pandas as pd
 import shapely
 
 from atlas import settings
+from atlas.data.geodata import sites_from_frame
 from atlas.errors import ValidationError
-from atlas.geodata import sites_from_frame
 
 #: OSM tags of candidate 科普 venues.
 VENUE_TAGS: dict[str, tuple[str, ...]] = {
@@ -87,7 +87,7 @@ def venues_from_osm_file(path: str | Path, *, polygon: shapely.Geometry | None =
 
 def venues_to_sites(venues: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
     """Promote reviewed OSM venues into site-schema rows (category 科普 candidate, task 23)."""
-    from atlas.geodata import load_districts
+    from atlas.data.geodata import load_districts
 
     d = load_districts()
     joined = gpd.sjoin(venues, d[["name_zh", "geometry"]].rename(columns={"name_zh": "admin"}),
