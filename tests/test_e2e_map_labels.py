@@ -53,10 +53,12 @@ _LABELS_JS = r"""() => {
   return {size: [size.x, size.y], box: [c.clientWidth, c.clientHeight], shown: shown, plan: plan};
 }"""
 
-#: In the map's frame: district labels are drawn in the language asked for (the new frame's).
+#: In the map's frame: its stylesheets have loaded (until then no part of a map is where it
+#: belongs) and district labels are drawn in the language asked for (the new frame's).
 _DRAWN_JS = """lang => {
   const a = window.atlas;
   if (!a || !a._state.map || !a._state.labelLayer) return false;
+  if (![...document.querySelectorAll('link[rel=stylesheet]')].every(l => l.sheet)) return false;
   const texts = [...document.querySelectorAll('.atlas-label-district')].map(e => e.textContent);
   return texts.length > 0 && texts.every(t => /[\\u4e00-\\u9fff]/.test(t) === (lang === 'zh'));
 }"""
@@ -138,9 +140,13 @@ def test_district_labels_sit_on_their_districts_after_each_language_switch(app_u
 
 
 def test_district_labels_sit_on_their_districts_when_the_map_stylesheet_comes_late(app_url, browser):
-    """The race above made certain: leaflet.css answered 2 s after the map has drawn its labels."""
+    """The race above made certain: leaflet.css answered 2 s after the map has drawn its labels; on
+    the map page and on another page's map (the coverage map: every map runs the same atlas.js)."""
     page = _open(browser, app_url, (1280, 720), css_delay_s=2.0)
     problems = _switching(page, [("English", "en"), ("中文", "zh")])
+    page.goto(app_url + "/coverage")
+    settle(page, timeout_ms=180_000)
+    problems += [f"(coverage map) {p}" for p in _problems(_labels(page, "zh"), "zh")]
     page.close()
     assert not problems, "\n".join(problems)
 
