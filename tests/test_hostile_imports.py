@@ -144,7 +144,9 @@ def test_the_worker_stops_on_time_and_memory_and_the_server_stays_free():
     t0 = time.perf_counter()
     with pytest.raises(UploadError, match="ran out of time"):
         run_guarded(time.sleep, 30, time_s=1.0)
-    assert time.perf_counter() - t0 < 10
+    # stopped at its 1 s limit, not after the 30 s it asked for (starting the worker process took
+    # 12 s of it at load 14, two full test runs at once on 2 cores: 10 s was not a bound on that)
+    assert time.perf_counter() - t0 < 25
     with pytest.raises(UploadError, match="too much memory"):
         run_guarded(np.ones, 4 * 1024**3 // 8, memory_bytes=512 * 1024**2)
     # errors raised on purpose come back as themselves, options included
