@@ -188,6 +188,50 @@ def _prepare_run_dir(run: Path) -> None:
             os.chown(p, nobody.pw_uid, nobody.pw_gid)
 
 
+def listening(proc: subprocess.Popen[bytes], port: int, timeout: float) -> bool:
+    """Whether ``proc`` itself answers on ``port`` within ``timeout`` seconds.
+
+    A port found free can be taken by another process before the app binds it; the app then
+    exits, and a health answer on that port comes from someone else's server. So the answer
+    counts only once ``proc`` listens on the port (False as soon as it has exited).
+    """
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.suppress(OSError, psutil.Error):
+            own = any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+                      for c in psutil.Process(proc.pid).net_connections(kind="tcp"))
+            if own and healthy(f"http://127.0.0.1:{port}", 2):
+                return True
+        time.sleep(0.3)
+    return False
+
+
+def _start_apps(farm: Farm, processes: int, env: dict[str, str], timeout: float) -> None:
+    """Start ``processes`` app processes at once, each on a port it really holds.
+
+    One whose port was taken before it bound it (it exits) is started again on another port,
+    three times at most; one alive but silent after ``timeout`` is an error.
+    """
+    assert farm.run is not None
+    pending = [(free_port(), 0) for _ in range(processes)]
+    while pending:
+        started = [(p, tries, start_app(p, env, farm.run / f"app-{p}.log")) for p, tries in pending]
+        pending = []
+        for p, tries, proc in started:
+            if listening(proc, p, timeout):
+                farm.apps.append(proc)
+                farm.ports.append(p)
+                continue
+            alive = proc.poll() is None
+            proc.kill()
+            proc.wait(timeout=10)
+            if alive or tries >= 3:
+                raise RuntimeError(f"app process on port {p} did not start; see {farm.run}/app-{p}.log")
+            pending.append((free_port(), tries + 1))
+
+
 @contextlib.contextmanager
 def serving(processes: int, *, port: int | None = None, env: dict[str, str] | None = None,
             show_upstream: bool = False, start_timeout: float = 120.0) -> Iterator[Farm]:
@@ -198,14 +242,11 @@ def serving(processes: int, *, port: int | None = None, env: dict[str, str] | No
     run = Path(tempfile.mkdtemp(prefix="atlas-serve-"))
     os.chmod(run, 0o755)
     env = dict(os.environ if env is None else env)
-    ports = [free_port() for _ in range(processes)]
     listen = port or free_port()
-    farm = Farm(url=f"http://127.0.0.1:{listen}", ports=ports, run=run)
+    farm = Farm(url=f"http://127.0.0.1:{listen}", ports=[], run=run)
     try:
-        farm.apps = [start_app(p, env, run / f"app-{p}.log") for p in ports]
-        for p in ports:
-            if not healthy(f"http://127.0.0.1:{p}", start_timeout):
-                raise RuntimeError(f"app process on port {p} did not start; see {run}/app-{p}.log")
+        _start_apps(farm, processes, env, start_timeout)
+        ports = farm.ports
         _prepare_run_dir(run)
         conf = run / "nginx.conf"
         conf.write_text(nginx_config(ports, listen=f"127.0.0.1:{listen}", run=run,

@@ -139,3 +139,34 @@ def test_the_map_page_still_works_when_the_database_is_down(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_an_app_whose_port_is_taken_before_it_binds_starts_on_another(tmp_path, monkeypatch):
+    """A port found free can be taken before the app binds it, by a server that answers health
+    checks: the farm must not count that server as its app, but start the app elsewhere."""
+    import http.server
+    import threading
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    taken = other.server_address[1]
+    real = serve_many.free_port
+    ports = iter([taken])
+    monkeypatch.setattr(serve_many, "free_port", lambda: next(ports, None) or real())
+    env = dict(os.environ, ATLAS_USER_DIR=str(tmp_path / "user"), ATLAS_CACHE_DIR=str(tmp_path / "cache"))
+    farm = serve_many.Farm(url="", ports=[], run=tmp_path)
+    try:
+        serve_many._start_apps(farm, 1, env, 120)
+        assert farm.ports and farm.ports[0] != taken
+        assert serve_many.listening(farm.apps[0], farm.ports[0], 5)
+    finally:
+        farm.stop()
+        other.shutdown()
