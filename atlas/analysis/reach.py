@@ -264,8 +264,9 @@ def reach_shapes(net: WalkNetwork, r: Reach, *, half_width_m: float,
     Edges of cells reached in full are represented by their largest such cell's kept buffer
     (computed on first use). With ``runs``, the other whole edges are runs along their chains
     and parts of edges are segments, all to be offset together (fewest points: one area).
-    Without, every other edge and part is already its own hull (:func:`hulls`), so that the
-    pieces of a smaller band lie within those of a larger one (graduated bands).
+    Without, every other whole edge is a two-point path (Clipper's round offset of one segment
+    is its hull) and every part is already its own hull (:func:`hulls`, turned as its whole
+    street), so that the pieces of a smaller band lie within those of a larger one (bands).
     """
     ch = chains_of(net)
     cells, in_whole = _largest_whole_cells(ch, r.full_edges)
@@ -452,10 +453,6 @@ def band_polygons(net: WalkNetwork, reaches: list[Reach], *, half_width_m: float
     for i, (r, more) in enumerate(zip(reaches, extra, strict=True)):
         hw = half_width_m - (len(reaches) - 1 - i) * NEST_GAP_M
         paths, closed = reach_shapes(net, r, half_width_m=hw, runs=one)
-        if more and one:
-            paths += more
-        elif more:
-            ends = np.asarray(more, dtype=np.int64)
-            closed += hulls(ends[:, 0], ends[:, 1], hw).tolist()
+        paths += more  # two-point paths: the same in every band, so nested like whole edges
         out.append(to_polygon(net, _offset(paths, closed, hw)) if paths or closed else shapely.Polygon())
     return out
