@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,11 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.request import urlopen
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import serve_many  # noqa: E402
+
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -32,10 +33,9 @@ LEAKS = re.compile(r"Traceback|File \"|line \d+, in |/tmp/|/work/|/home/|/root/|
                    r"\.py\b|Errno|Exception:|Error:")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+#: A TCP port free on 127.0.0.1 now; whether a server process itself answers on its port
+#: (the product's own multi-process launcher decides both the same way).
+free_port = serve_many.free_port
 
 
 @contextmanager
@@ -61,7 +61,7 @@ def running_app(user_dir: Path, cache_dir: Path, *, env: dict[str, str] | None =
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         try:
-            if _serving(proc, chosen, time_s=90.0):
+            if serve_many.listening(proc, chosen, 90.0):
                 yield f"http://127.0.0.1:{chosen}"
                 return
             if proc.poll() is None:
@@ -69,27 +69,6 @@ def running_app(user_dir: Path, cache_dir: Path, *, env: dict[str, str] | None =
         finally:
             _stop(proc)
     pytest.fail(f"streamlit did not start within 90 s (on {tries} port(s) at most)")
-
-
-def _serving(proc: subprocess.Popen[bytes], port: int, *, time_s: float) -> bool:
-    """Whether ``proc`` answers on ``port`` within ``time_s`` (False when it exits: port taken)."""
-    import psutil
-
-    deadline = time.time() + time_s
-    while time.time() < deadline and proc.poll() is None:
-        try:
-            with urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200 and _listens(psutil.Process(proc.pid), port):
-                    return True
-        except (OSError, psutil.Error):
-            pass
-        time.sleep(0.2)
-    return False
-
-
-def _listens(proc: Any, port: int) -> bool:
-    return any(c.status == "LISTEN" and c.laddr and c.laddr.port == port
-               for c in proc.net_connections(kind="tcp"))
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
