@@ -7,7 +7,7 @@ the same random sites get:
   ego+hull  networkx ego_graph(radius=budget) from the nearest node + convex hull of its nodes
   ego+buf   ego_graph + every edge of it buffered 25 m (full edges, no partial cut)
 Printed: CPU ms per area (ours: best of 3 calls, and the first call, which also builds the
-per-network chains and cell buffers), speed-up of ours, and each method's false cover and
+per-network cells and cell buffers), speed-up of ours, and each method's false cover and
 missed area against ours (as % of our area). Also: the time to load a ~1M-edge network from the .npz cache.
 
 Anchor (Andorra and Monaco, 20 sites): ours against Valhalla (pyvalhalla, an optional peer run
@@ -43,7 +43,7 @@ from shapely.geometry import LineString, Point
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from atlas.analysis.reach import chains_of
+from atlas.analysis.reach import cells_of
 from atlas.analysis.service_area import service_areas, sites_xy, snap
 from atlas.network import WalkNetwork, load_network, read_osm_file, save_network, synthetic_grid
 from tests.reference import raw_reference, reference_polygon
@@ -112,7 +112,7 @@ def run(name: str, net: WalkNetwork, k: int, *, with_nx: bool = True) -> None:
     sites, nodes = pick_sites(net, k)
     _ = net.csr, net.edge_tree  # built once per network, like a cached network in the app
     t0 = time.process_time()
-    service_areas(net, sites)  # cold: builds the per-network chains and cell buffers it needs
+    service_areas(net, sites)  # cold: builds the per-network cells and cell buffers it needs
     cold = (time.process_time() - t0) * 1000 / len(sites)
     ours, ms_ours = best_cpu_ms(lambda: service_areas(net, sites), 3)
     ms_ours /= len(sites)
@@ -190,7 +190,7 @@ def anchor(name: str, extract: Path, k: int, python: Path, repeats: int, rounds:
     net = read_osm_file(extract)
     sites, _ = pick_sites(net, k, seed=2)
     t0 = time.process_time()
-    _ = net.csr, net.edge_tree, net.incidence, chains_of(net)
+    _ = net.csr, net.edge_tree, net.incidence, cells_of(net)
     cache_ms = (time.process_time() - t0) * 1000
     ref = raw_reference(str(extract))
     xy = sites_xy(sites, crs=net.crs)
@@ -209,7 +209,7 @@ def anchor(name: str, extract: Path, k: int, python: Path, repeats: int, rounds:
             areas, ms = best_cpu_ms(lambda b=bands: service_areas(net, sites, minutes=b), repeats)
             ours[j] = (areas, min(ours[j][1], ms / len(sites)))
     print(f"{name}: {net.n_nodes:,} nodes, {len(sites)} sites, {net.crs}; per-network caches "
-          f"(CSR, edge tree, chains) {cache_ms:.0f} ms once; best of {rounds} alternating rounds "
+          f"(CSR, edge tree, cells) {cache_ms:.0f} ms once; best of {rounds} alternating rounds "
           f"of {repeats} calls; load average {os.getloadavg()[0]:.1f}"
           + (f"; Valhalla {val['version']}" if val else ""))
     print("| method | contours | CPU ms/site | x Valhalla | recall | false cover | outside larger |")

@@ -42,7 +42,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from atlas import settings
-from atlas.analysis.reach import band_polygons, reach, to_units, touching
+from atlas.analysis.reach import band_polygons, reach, to_local, touching
 from atlas.errors import EmptyNetworkError, ValidationError
 from atlas.geo.projection import MetricFrame, metric_crs_for
 from atlas.network import edge_csr
@@ -311,10 +311,10 @@ def _site_bands(net: WalkNetwork, dist: NDArray[np.float64], budgets_m: list[flo
                 site: tuple, half_width_m: float) -> list[shapely.Geometry]:
     """One site's nested areas, one per budget (its distances searched to the largest)."""
     xy, snap_xy, edge, t, access = site
-    access_line = to_units(net, np.array([xy, snap_xy]))
+    access_line = to_local(net, np.array([[xy, snap_xy]]))
     cand = touching(net, dist)
     reaches = [reach(net, dist, b, own_edge=edge, own_t=t, access=access, cand=cand) for b in budgets_m]
-    extra = [[access_line] if access <= b else [] for b in budgets_m]
+    extra = [access_line if access <= b else None for b in budgets_m]
     return band_polygons(net, reaches, half_width_m=half_width_m, extra=extra)
 
 
