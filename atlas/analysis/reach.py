@@ -24,7 +24,6 @@ no band is clipped against another.
 from __future__ import annotations
 
 import weakref
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -52,34 +51,29 @@ NEST_GAP_M = 0.01
 #: buffer as it is, the largest such square first, and only the streets of squares reached in
 #: part are buffered again (dense networks: far fewer overlaps to resolve; the smaller squares
 #: catch the dense blocks at an area's edge, the larger ones merge its middle into few pieces).
-CELL_LEVELS_M = (300.0, 150.0, 75.0, 37.5)
+CELL_LEVELS_M = tuple(float(x) for x in __import__("os").environ.get("LEVELS", "300,150,75,37.5").split(","))
 
 #: Points of square buffers kept per network, at most (16 bytes each: 32 MB).
 CELL_CACHE_POINTS = 2_000_000
 
-class CellCache(OrderedDict[tuple[int, float], list["NDArray[np.float64]"]]):
-    """Square buffers by (square, half-width), least recently used dropped beyond ``max_points``."""
+class CellCache(dict[tuple[int, float], list["NDArray[np.float64]"]]):
+    """Square buffers by (square, half-width), the oldest dropped beyond ``max_points``.
+
+    A plain dict (kept in insertion order): looked up some twenty times per area, where an
+    ordered dict's move to the end on every hit cost more than what it saved.
+    """
 
     def __init__(self, max_points: int) -> None:
         super().__init__()
         self.max_points = max_points
         self.points = 0
 
-    def get(self, key: tuple[int, float],  # type: ignore[override]
-            default: list[NDArray[np.float64]] | None = None) -> list[NDArray[np.float64]] | None:
-        """The kept buffer of ``key`` (now the most recently used), or ``default``."""
-        found = super().get(key, default)
-        if found is not default:
-            self.move_to_end(key)
-        return found
-
     def put(self, key: tuple[int, float], contours: list[NDArray[np.float64]]) -> None:
-        """Keep ``contours`` for ``key``, dropping the least recently used beyond the limit."""
+        """Keep ``contours`` for ``key``, dropping the oldest beyond the limit."""
         self[key] = contours
         self.points += sum(map(len, contours))
         while self.points > self.max_points and len(self) > 1:
-            _, old = self.popitem(last=False)
-            self.points -= sum(map(len, old))
+            self.points -= sum(map(len, self.pop(next(iter(self)))))
 
 
 @dataclass(frozen=True)
@@ -203,42 +197,56 @@ def reach(net: WalkNetwork, dist: NDArray[np.float64], budget: float, *, own_edg
 
 
 def reach_shapes(net: WalkNetwork, r: Reach, *, half_width_m: float,
-                 extra: NDArray[np.float64] | None = None) -> list[NDArray[np.float64]]:
+                 extra: NDArray[np.float64] | None = None,
+                 whole: tuple[NDArray[np.int64], NDArray[np.int64]] | None = None
+                 ) -> list[NDArray[np.float64]]:
     """The closed pieces whose union is a reach's area (local metres, see :class:`Cells`).
 
     Edges of cells reached in full are represented by their largest such cell's kept buffer
     (computed on first use); every other whole edge, every part of an edge and every segment
     of ``extra`` (shape (k, 2, 2), e.g. the site's access line) is its buffer (:func:`hulls`).
+    ``whole`` may give the reach's largest whole cells and its other whole edges (from
+    :func:`whole_cells`).
     """
     g = cells_of(net)
-    cells, in_whole = _largest_whole_cells(g, r.full_edges)
-    rest = r.full_edges[~in_whole]
+    cells, rest = whole or whole_cells(g, [r])[0]
     e = r.part_edge
     a, b = g.xy[net.u[e]], g.xy[net.v[e]]
     length = np.where(net.length[e] > 0, net.length[e], 1.0)
     f0, f1 = (r.part_s0 / length)[:, None], (r.part_s1 / length)[:, None]
     more = np.empty((0, 2, 2)) if extra is None else extra
-    ua, va = g.xy[net.u[rest]], g.xy[net.v[rest]]
-    pieces = hulls(np.concatenate([ua, a + f0 * (b - a), more[:, 0]]),
-                   np.concatenate([va, a + f1 * (b - a), more[:, 1]]), half_width_m)
-    return list(pieces) + [c for k in cells.tolist() for c in _cell_polygon(net, g, k, half_width_m)]
+    pieces = hulls(np.concatenate([g.xy[net.u[rest]], a + f0 * (b - a), more[:, 0]]),
+                   np.concatenate([g.xy[net.v[rest]], a + f1 * (b - a), more[:, 1]]), half_width_m)
+    out = list(pieces)
+    hw, kept = float(half_width_m), g.cell_polys
+    for k in cells.tolist():
+        found = kept.get((k, hw))
+        out += _cell_polygon(net, g, k, hw) if found is None else found
+    return out
 
 
-def _largest_whole_cells(g: Cells, full_edges: NDArray[np.int64]
-                         ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """The largest whole cells, and per full edge whether it lies in a whole cell.
+def whole_cells(g: Cells, reaches: list[Reach]) -> list[tuple[NDArray[np.int64], NDArray[np.int64]]]:
+    """Per reach (each within the last), its largest whole cells and its whole edges in none.
 
     A cell is whole when all its edges are full; the largest are those whose larger cell is not.
-    Only the cells of the full edges are looked at: a pass over every cell of the network cost
-    more than the rest of the drawing on small areas.
+    Only the cells of the last reach's full edges are looked at (a pass over every cell of the
+    network cost more than the rest of the drawing on small areas), and sorted once for all.
     """
-    of_edge = g.cell_of_edge[:, full_edges]
-    cells, inv, counts = np.unique(of_edge.ravel(), return_inverse=True, return_counts=True)
-    whole = counts == (g.cell_ptr[cells + 1] - g.cell_ptr[cells])
+    big = reaches[-1].full_edges
+    of_edge = g.cell_of_edge[:, big]
+    cells, inv = np.unique(of_edge.ravel(), return_inverse=True)
+    inv = inv.reshape(of_edge.shape)
+    size = g.cell_ptr[cells + 1] - g.cell_ptr[cells]
     parent = g.cell_parent[cells]  # a parent of a looked-at cell is looked at too (same edges)
     j = np.minimum(np.searchsorted(cells, parent), len(cells) - 1)
-    parent_whole = (cells[j] == parent) & whole[j]
-    return cells[whole & ~parent_whole], whole[inv].reshape(of_edge.shape).any(axis=0)
+    has_parent = cells[j] == parent
+    out = []
+    for r in reaches:
+        mine = r.full[big]
+        of_mine = inv[:, mine]
+        whole = np.bincount(of_mine.ravel(), minlength=len(cells)) == size
+        out.append((cells[whole & ~(has_parent & whole[j])], big[mine][~whole[of_mine].any(axis=0)]))
+    return out
 
 
 def hulls(a: NDArray[np.float64], b: NDArray[np.float64], half_width_m: float) -> NDArray[np.float64]:
@@ -263,8 +271,11 @@ def hulls(a: NDArray[np.float64], b: NDArray[np.float64], half_width_m: float) -
 
 
 def _unit_gon(n: int) -> NDArray[np.float64]:
-    """Corners of the unit ``n``-gon counter-clockwise from east; the second half is exactly the
-    first negated, so that a corner reached from either side of a node is the same number."""
+    """Corners of the unit ``n``-gon, counter-clockwise from east.
+
+    The second half is exactly the first negated, so that a corner reached from either side of
+    a node is the same number.
+    """
     t = np.arange(n // 2) * (2 * np.pi / n)
     half = np.column_stack([np.cos(t), np.sin(t)])
     return np.concatenate([half, -half])
@@ -276,13 +287,10 @@ UNIT_GON = _unit_gon(ARC_SEGMENTS)
 
 
 def _cell_polygon(net: WalkNetwork, g: Cells, k: int, half_width_m: float) -> list[NDArray[np.float64]]:
-    """The buffer of every edge of cell ``k``: the union of their hulls (kept with the cells)."""
-    key = (k, float(half_width_m))
-    found = g.cell_polys.get(key)
-    if found is None:
-        e = g.cell_edges[g.cell_ptr[k]:g.cell_ptr[k + 1]]
-        found = union(list(hulls(g.xy[net.u[e]], g.xy[net.v[e]], half_width_m)))
-        g.cell_polys.put(key, found)
+    """The buffer of every edge of cell ``k``: the union of their hulls (now kept with the cells)."""
+    e = g.cell_edges[g.cell_ptr[k]:g.cell_ptr[k + 1]]
+    found = union(list(hulls(g.xy[net.u[e]], g.xy[net.v[e]], half_width_m)))
+    g.cell_polys.put((k, float(half_width_m)), found)
     return found
 
 
@@ -304,42 +312,23 @@ def to_polygon(net: WalkNetwork, rings: list[NDArray[np.float64]]) -> shapely.Ge
     """Rings of a union (local metres) as a shapely (Multi)Polygon in the network's CRS.
 
     Counter-clockwise rings are outer rings; each clockwise ring is a hole of the smallest outer
-    ring around it (an island in a hole is an outer ring of its own).
+    ring around it (an island in a hole is an outer ring of its own). All rings are made in
+    one shapely call (a call per ring cost as much as the union).
     """
     if not rings:
         return shapely.Polygon()
     lens = np.fromiter(map(len, rings), dtype=np.int64, count=len(rings))
-    flat = np.concatenate(rings)
-    start = np.cumsum(lens) - lens
-    nxt = np.arange(1, len(flat) + 1)
-    nxt[start + lens - 1] = start
-    cross = flat[:, 0] * flat[nxt, 1] - flat[nxt, 0] * flat[:, 1]
-    area = np.add.reduceat(cross, start) / 2
-    outer, holes = np.flatnonzero(area > 0), np.flatnonzero(area < 0)
-    owner = _owners(flat, start, lens, area, outer, holes)
-    by_poly = [np.concatenate([[o], holes[owner == j]]) for j, o in enumerate(outer)]
-    ring_ids = np.concatenate(by_poly)
-    # every ring closed by repeating its first point, all in one array and one shapely call
-    n = lens[ring_ids]
-    idx = np.repeat(start[ring_ids], n + 1) + _ranges(np.zeros_like(n), n + 1) % np.repeat(n, n + 1)
-    coords = flat[idx] + cells_of(net).origin
-    ring_off = np.concatenate([[0], np.cumsum(n + 1)])
-    poly_off = np.concatenate([[0], np.cumsum([len(p) for p in by_poly])])
-    multi = shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, coords,
-                                      (ring_off, poly_off, np.array([0, len(outer)])))[0]
-    return multi.geoms[0] if len(outer) == 1 else multi
-
-
-def _owners(flat: NDArray[np.float64], start: NDArray[np.int64], lens: NDArray[np.int64],
-            area: NDArray[np.float64], outer: NDArray[np.int64], holes: NDArray[np.int64]
-            ) -> NDArray[np.int64]:
-    """Per hole, the position in ``outer`` of the smallest outer ring holding its first point."""
-    if len(outer) == 1 or len(holes) == 0:
-        return np.zeros(len(holes), dtype=np.int64)
-    shells = shapely.polygons([flat[s:s + k] for s, k in zip(start[outer], lens[outer], strict=True)])
-    pt = flat[start[holes]]
-    inside = shapely.contains_xy(shells[:, None], pt[None, :, 0], pt[None, :, 1])
-    return np.argmin(np.where(inside, area[outer][:, None], np.inf), axis=0)
+    flat = np.concatenate(rings) + cells_of(net).origin
+    lr = shapely.linearrings(flat, indices=np.repeat(np.arange(len(rings)), lens))
+    ccw = shapely.is_ccw(lr)
+    shells, holes = lr[ccw], lr[~ccw]
+    if len(shells) == 1:
+        return shapely.Polygon(shells[0], holes)
+    outer = shapely.polygons(shells)
+    first = flat[(np.cumsum(lens) - lens)[~ccw]]  # a point of each hole (may touch its shell)
+    inside = shapely.intersects_xy(outer[:, None], first[None, :, 0], first[None, :, 1])
+    owner = np.argmin(np.where(inside, shapely.area(outer)[:, None], np.inf), axis=0)
+    return shapely.MultiPolygon([shapely.Polygon(s, holes[owner == j]) for j, s in enumerate(shells)])
 
 
 def band_polygons(net: WalkNetwork, reaches: list[Reach], *, half_width_m: float,
@@ -369,7 +358,8 @@ def band_polygons(net: WalkNetwork, reaches: list[Reach], *, half_width_m: float
     """
     extra = extra or [None] * len(reaches)
     out = []
-    for i, (r, more) in enumerate(zip(reaches, extra, strict=True)):
+    wholes = whole_cells(cells_of(net), reaches)
+    for i, (r, more, whole) in enumerate(zip(reaches, extra, wholes, strict=True)):
         hw = half_width_m - (len(reaches) - 1 - i) * NEST_GAP_M
-        out.append(to_polygon(net, union(reach_shapes(net, r, half_width_m=hw, extra=more))))
+        out.append(to_polygon(net, union(reach_shapes(net, r, half_width_m=hw, extra=more, whole=whole))))
     return out
