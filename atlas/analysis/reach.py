@@ -51,7 +51,7 @@ NEST_GAP_M = 0.01
 #: buffer as it is, the largest such square first, and only the streets of squares reached in
 #: part are buffered again (dense networks: far fewer overlaps to resolve; the smaller squares
 #: catch the dense blocks at an area's edge, the larger ones merge its middle into few pieces).
-CELL_LEVELS_M = tuple(float(x) for x in __import__("os").environ.get("LEVELS", "300,150,75,37.5").split(","))
+CELL_LEVELS_M = (300.0, 150.0, 75.0, 37.5)
 
 #: Points of square buffers kept per network, at most (16 bytes each: 32 MB).
 CELL_CACHE_POINTS = 2_000_000
@@ -308,8 +308,9 @@ def union(contours: list[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
     return manifold3d.CrossSection(contours, manifold3d.FillRule.Positive).to_polygons() if contours else []
 
 
-def to_polygon(net: WalkNetwork, rings: list[NDArray[np.float64]]) -> shapely.Geometry:
-    """Rings of a union (local metres) as a shapely (Multi)Polygon in the network's CRS.
+def to_polygon(rings: list[NDArray[np.float64]], *, origin: tuple[float, float] = (0.0, 0.0)
+               ) -> shapely.Geometry:
+    """Rings of a union as a shapely (Multi)Polygon, moved by ``origin`` (local metres to CRS).
 
     Counter-clockwise rings are outer rings; each clockwise ring is a hole of the smallest outer
     ring around it (an island in a hole is an outer ring of its own). All rings are made in
@@ -318,7 +319,7 @@ def to_polygon(net: WalkNetwork, rings: list[NDArray[np.float64]]) -> shapely.Ge
     if not rings:
         return shapely.Polygon()
     lens = np.fromiter(map(len, rings), dtype=np.int64, count=len(rings))
-    flat = np.concatenate(rings) + cells_of(net).origin
+    flat = np.concatenate(rings) + origin
     lr = shapely.linearrings(flat, indices=np.repeat(np.arange(len(rings)), lens))
     ccw = shapely.is_ccw(lr)
     shells, holes = lr[ccw], lr[~ccw]
@@ -358,8 +359,9 @@ def band_polygons(net: WalkNetwork, reaches: list[Reach], *, half_width_m: float
     """
     extra = extra or [None] * len(reaches)
     out = []
-    wholes = whole_cells(cells_of(net), reaches)
-    for i, (r, more, whole) in enumerate(zip(reaches, extra, wholes, strict=True)):
+    g = cells_of(net)
+    for i, (r, more, whole) in enumerate(zip(reaches, extra, whole_cells(g, reaches), strict=True)):
         hw = half_width_m - (len(reaches) - 1 - i) * NEST_GAP_M
-        out.append(to_polygon(net, union(reach_shapes(net, r, half_width_m=hw, extra=more, whole=whole))))
+        rings = union(reach_shapes(net, r, half_width_m=hw, extra=more, whole=whole))
+        out.append(to_polygon(rings, origin=g.origin))
     return out
