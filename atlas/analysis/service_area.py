@@ -188,9 +188,9 @@ def node_distances(net: WalkNetwork, s: Snap, *, limit: float, min_only: bool = 
             out[i] = np.inf
             continue
         d = csgraph.dijkstra(net.csr, directed=True, indices=ends, limit=limit - off.min())
-        best = np.minimum(d[0] + off[0], d[1] + off[1])
+        d += off[:, None]  # in place, and the minimum straight into the output: each pass over
+        best = np.minimum(d[0], d[1], out=out[i])  # all nodes costs as much as the search
         best[best > limit] = np.inf
-        out[i] = best
     return out
 
 

@@ -1,0 +1,115 @@
+"""The pieces of a service area and their assembly (atlas.analysis.reach), checked against shapely.
+
+Every piece is the Minkowski sum of its segment and one fixed 16-gon: exact (the convex hull
+of the 16-gon at both ends, as shapely computes it), counter-clockwise, nested for a piece
+within a piece and a smaller 16-gon, and sharing its corners exactly with the pieces that
+meet it at a node. The union's rings become shapely polygons with every hole in its own
+outer ring, islands in holes included.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from atlas.analysis.reach import ARC_SEGMENTS, NEST_GAP_M, UNIT_GON, hulls, to_polygon, union
+
+HW = 25.0
+coord = st.floats(-500.0, 500.0, allow_nan=False, allow_infinity=False)
+# directions that are exact multiples of the 16-gon's step (ties between two corners) as well
+# as arbitrary ones, and zero-length segments
+on_step = st.integers(0, ARC_SEGMENTS - 1).map(lambda k: k * 2 * np.pi / ARC_SEGMENTS)
+angle = st.one_of(on_step, st.floats(-np.pi, np.pi, allow_nan=False))
+length = st.one_of(st.just(0.0), st.floats(1e-6, 1.0), st.floats(1.0, 400.0))
+
+
+def segment(x: float, y: float, a: float, n: float) -> tuple[np.ndarray, np.ndarray]:
+    p = np.array([[x, y]])
+    return p, p + n * np.array([[np.cos(a), np.sin(a)]])
+
+
+@settings(max_examples=300, deadline=None)
+@given(coord, coord, angle, length)
+def test_a_piece_is_the_exact_minkowski_sum_of_its_segment_and_the_16gon(x, y, a, n):
+    p, q = segment(x, y, a, n)
+    ring = hulls(p, q, HW)[0]
+    assert ring.shape == (ARC_SEGMENTS + 2, 2)
+    exact = shapely.convex_hull(shapely.multipoints(np.concatenate([p + HW * UNIT_GON, q + HW * UNIT_GON])))
+    ours = shapely.Polygon(ring)
+    assert shapely.is_valid(ours) and shapely.is_ccw(shapely.LinearRing(ring))
+    assert shapely.area(shapely.symmetric_difference(ours, exact)) <= 1e-6 * max(exact.area, 1.0)
+    # never beyond the exact round buffer, and at most 1 - cos(pi/16) of the half-width inside it
+    line = shapely.LineString(np.concatenate([p, q])) if n > 0 else shapely.Point(p[0])
+    assert shapely.distance(line, shapely.points(ring)).max() <= HW + 1e-9
+    assert ours.buffer(1e-7).covers(line.buffer(HW * np.cos(np.pi / ARC_SEGMENTS) - 1e-6, quad_segs=16))
+
+
+@settings(max_examples=200, deadline=None)
+@given(coord, coord, angle, length, st.floats(0.0, 1.0), st.floats(0.0, 1.0))
+def test_a_smaller_piece_of_the_same_street_lies_inside_with_the_nesting_gap(x, y, a, n, f0, f1):
+    """A part of a street (a band's part) with a 1 cm smaller 16-gon lies 9.8 mm inside the whole
+    street's piece, whatever the direction (the bands nest without clipping)."""
+    p, q = segment(x, y, a, n)
+    lo, hi = sorted((f0, f1))
+    big = shapely.Polygon(hulls(p, q, HW)[0])
+    part = hulls(p + lo * (q - p), p + hi * (q - p), HW - NEST_GAP_M)[0]
+    margin = NEST_GAP_M * np.cos(np.pi / ARC_SEGMENTS)
+    assert shapely.contains(big, shapely.points(part)).all()
+    assert shapely.distance(big.exterior, shapely.points(part)).min() >= margin - 1e-9
+
+
+def test_pieces_meeting_at_a_node_share_their_corners_there():
+    """The round ends of streets at one node are the same 16 numbers, whichever way each street
+    runs (Clipper then unites them without crossings between almost equal arcs)."""
+    rng = np.random.default_rng(3)
+    node = np.array([[1234.5678, -987.654]])
+    far = node + rng.uniform(-300, 300, size=(40, 2))
+    into, out_of = hulls(far, np.repeat(node, 40, axis=0), HW), hulls(np.repeat(node, 40, axis=0), far, HW)
+    corners = {tuple(c) for c in node + HW * UNIT_GON}
+    near = [r[np.abs(r - node).sum(axis=1) <= HW + 1e-9] for r in np.concatenate([into, out_of])]
+    for ring in near:
+        assert {tuple(c) for c in ring} <= corners
+
+
+def _rings(geom: shapely.Geometry) -> list[np.ndarray]:
+    """A polygon's rings as a union returns them: shells counter-clockwise, holes clockwise."""
+    out = []
+    for poly in getattr(geom, "geoms", [geom]):
+        poly = shapely.orient_polygons(poly)
+        out += [np.asarray(poly.exterior.coords)[:-1]] + [np.asarray(h.coords)[:-1] for h in poly.interiors]
+    return out
+
+
+def test_rings_become_polygons_with_each_hole_in_its_own_shell():
+    """An island in a hole of another polygon, with its own hole, and a third polygon apart:
+    each hole goes to the smallest shell around it, in any order of the rings."""
+
+    big = shapely.Polygon(shapely.box(0, 0, 100, 100).exterior, [shapely.box(20, 20, 80, 80).exterior])
+    island = shapely.Polygon(shapely.box(30, 30, 70, 70).exterior, [shapely.box(45, 45, 55, 55).exterior])
+    apart = shapely.Polygon(shapely.box(200, 0, 260, 60).exterior, [shapely.box(210, 10, 220, 20).exterior])
+    want = shapely.MultiPolygon([big, island, apart])
+    rings = _rings(want)
+    for order in (list(range(len(rings))), list(reversed(range(len(rings)))), [3, 0, 5, 1, 4, 2]):
+        got = to_polygon([rings[i] - 500.0 for i in order], origin=(500.0, 500.0))
+        assert got.is_valid and got.geom_type == "MultiPolygon" and len(got.geoms) == 3
+        assert shapely.equals(got, want)
+        assert sorted(len(p.interiors) for p in got.geoms) == [1, 1, 1]
+
+
+def test_the_union_of_pieces_is_shapelys_union():
+    """Clipper2's union of many overlapping pieces (and a square with a hole that a piece fills
+    in part) is the area shapely's union gives, to its 10 nm precision."""
+    rng = np.random.default_rng(11)
+    a = rng.uniform(0, 600, size=(150, 2))
+    b = a + rng.normal(0, 60, size=(150, 2))
+    pieces = list(hulls(a, b, HW))
+    frame = shapely.orient_polygons(shapely.Polygon(shapely.box(-200, -200, 900, 900).exterior,
+                                                    [shapely.box(-150, -150, 850, 850).exterior]))
+    pieces += [np.asarray(frame.exterior.coords)[:-1], np.asarray(frame.interiors[0].coords)[:-1]]
+    got = union(pieces)
+    want = shapely.union_all([shapely.Polygon(p) for p in pieces[:-2]] + [frame])
+    area = sum(0.5 * np.sum(r[:, 0] * np.roll(r[:, 1], -1) - np.roll(r[:, 0], -1) * r[:, 1]) for r in got)
+    assert area == pytest.approx(want.area, rel=1e-9)
