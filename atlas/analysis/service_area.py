@@ -13,9 +13,10 @@ Method, per site:
    pieces merge when they meet; the site's own edge is covered ``budget - access`` metres
    either way from the snap point. Edges are straight (see :mod:`atlas.network`), so cutting a
    piece is linear interpolation, vectorised over all edges at once.
-4. The pieces are **buffered** by the street half-width (default 25 m) into one polygon, in
-   one Clipper offset over whole chains of streets (:mod:`atlas.analysis.reach`). No convex hull; a
-   concave-hull preview exists and is labelled as such.
+4. The pieces are **buffered** by the street half-width (default 25 m) into one polygon: each
+   piece's Minkowski sum with one fixed 16-gon, all united by Clipper2
+   (:mod:`atlas.analysis.reach`). No convex hull; a concave-hull preview exists and is labelled
+   as such.
 
 Graduated bands (``minutes=[5, 10, 15]``) share one search per site (to the largest budget),
 and each smaller area lies within the larger (:func:`atlas.analysis.reach.band_polygons`).
