@@ -113,3 +113,38 @@ def test_the_union_of_pieces_is_shapelys_union():
     want = shapely.union_all([shapely.Polygon(p) for p in pieces[:-2]] + [frame])
     area = sum(0.5 * np.sum(r[:, 0] * np.roll(r[:, 1], -1) - np.roll(r[:, 0], -1) * r[:, 1]) for r in got)
     assert area == pytest.approx(want.area, rel=1e-9)
+
+
+def test_the_cell_cache_keeps_its_limit_and_its_count_under_concurrent_sessions():
+    """Sessions share a network's kept cell buffers: puts from many threads at once (the same
+    keys too) never raise, never hold more than the limit, and the count is the points held."""
+    import sys
+    import threading
+
+    from atlas.analysis.reach import CellCache
+
+    cache = CellCache(max_points=5_000)
+    ring = np.zeros((50, 2))
+    errors: list[BaseException] = []
+
+    def work(seed: int) -> None:
+        try:
+            rng = np.random.default_rng(seed)
+            for k in rng.integers(0, 400, size=2_000):
+                cache.put((int(k), 25.0), [ring, ring[:int(k) % 40 + 3]])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors
+    assert cache.points == sum(len(c) for rings in cache.values() for c in rings)
+    assert cache.points <= cache.max_points and len(cache) > 1

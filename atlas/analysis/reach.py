@@ -23,6 +23,7 @@ no band is clipped against another.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -60,20 +61,23 @@ class CellCache(dict[tuple[int, float], list["NDArray[np.float64]"]]):
     """Square buffers by (square, half-width), the oldest dropped beyond ``max_points``.
 
     A plain dict (kept in insertion order): looked up some twenty times per area, where an
-    ordered dict's move to the end on every hit cost more than what it saved.
+    ordered dict's move to the end on every hit cost more than what it saved. Sessions share a
+    network, so additions hold a lock (lookups need none).
     """
 
     def __init__(self, max_points: int) -> None:
         super().__init__()
         self.max_points = max_points
         self.points = 0
+        self._lock = threading.Lock()
 
     def put(self, key: tuple[int, float], contours: list[NDArray[np.float64]]) -> None:
         """Keep ``contours`` for ``key``, dropping the oldest beyond the limit."""
-        self[key] = contours
-        self.points += sum(map(len, contours))
-        while self.points > self.max_points and len(self) > 1:
-            self.points -= sum(map(len, self.pop(next(iter(self)))))
+        with self._lock:
+            self.points += sum(map(len, contours)) - sum(map(len, self.get(key, [])))
+            self[key] = contours
+            while self.points > self.max_points and len(self) > 1:
+                self.points -= sum(map(len, self.pop(next(iter(self)))))
 
 
 @dataclass(frozen=True)
