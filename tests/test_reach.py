@@ -148,3 +148,28 @@ def test_the_cell_cache_keeps_its_limit_and_its_count_under_concurrent_sessions(
     assert not errors
     assert cache.points == sum(len(c) for rings in cache.values() for c in rings)
     assert cache.points <= cache.max_points and len(cache) > 1
+
+
+@pytest.mark.parametrize(("spacing", "sides"), [(100.0, 4), (25.0, 5), (4.0, 6)])
+def test_dense_networks_get_smaller_cells_and_the_same_areas(spacing, sides):
+    """Squares of 18.75 m (and 9.375 m) are added only where the 37.5 m ones hold more than
+    2.5 streets on average; with or without them an area is the same (within Clipper2's 10 nm
+    per vertex)."""
+    import geopandas as gpd
+
+    from atlas.analysis import reach as r
+    from atlas.analysis.service_area import service_areas
+    from atlas.geo.projection import MetricFrame
+    from atlas.network.synthetic import synthetic_grid
+
+    net = synthetic_grid(40, spacing_m=spacing)
+    assert r.cells_of(net).cell_of_edge.shape[0] == sides
+    lon, lat = MetricFrame(net.crs).to_lonlat(np.array([net.x.mean() + 0.3 * spacing]),
+                                              np.array([net.y.mean()]))
+    sites = gpd.GeoDataFrame({"id": ["a"]}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    metres = [10 * spacing, 25 * spacing]
+    got = service_areas(net, sites, metres=metres).to_crs(net.crs).geometry.to_numpy()
+    r._CELLS[net] = r._build_cells(net, r.CELL_LEVELS_M)  # only the four fixed sizes
+    want = service_areas(net, sites, metres=metres).to_crs(net.crs).geometry.to_numpy()
+    for a, b in zip(got, want, strict=True):
+        assert a.area > 0 and shapely.area(shapely.symmetric_difference(a, b)) < 1e-6 * a.area
