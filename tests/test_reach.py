@@ -173,3 +173,28 @@ def test_dense_networks_get_smaller_cells_and_the_same_areas(spacing, sides):
     want = service_areas(net, sites, metres=metres).to_crs(net.crs).geometry.to_numpy()
     for a, b in zip(got, want, strict=True):
         assert a.area > 0 and shapely.area(shapely.symmetric_difference(a, b)) < 1e-6 * a.area
+
+
+def test_quarters_of_a_square_are_kept_united_and_give_the_same_areas(monkeypatch):
+    """Two or three whole quarters of a square are drawn as one kept buffer (a negative key):
+    the areas are those drawn quarter by quarter."""
+    import geopandas as gpd
+
+    from atlas.analysis import reach as r
+    from atlas.analysis.service_area import service_areas
+    from atlas.geo.projection import MetricFrame
+    from atlas.network.synthetic import synthetic_grid
+
+    net = synthetic_grid(60, spacing_m=30.0, seed=4)
+    frame = MetricFrame(net.crs)
+    lon, lat = frame.to_lonlat(net.x.mean() + np.array([7.0, -400.0, 300.0]),
+                               net.y.mean() + np.array([3.0, 250.0, -500.0]))
+    sites = gpd.GeoDataFrame({"id": ["a", "b", "c"]}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    grouped = service_areas(net, sites, minutes=[5, 10, 15]).to_crs(net.crs).geometry.to_numpy()
+    assert any(k < 0 for k, _ in r.cells_of(net).cell_polys)
+    monkeypatch.setattr(r, "_sibling_groups", lambda g, cells: cells.tolist())
+    r._CELLS.pop(net)
+    alone = service_areas(net, sites, minutes=[5, 10, 15]).to_crs(net.crs).geometry.to_numpy()
+    assert not any(k < 0 for k, _ in r.cells_of(net).cell_polys)
+    for a, b in zip(grouped, alone, strict=True):
+        assert a.area > 0 and shapely.area(shapely.symmetric_difference(a, b)) < 1e-6 * a.area

@@ -104,6 +104,7 @@ class Cells:
     cell_edges: NDArray[np.int64]
     cell_ptr: NDArray[np.int64]
     cell_parent: NDArray[np.int64]
+    cell_rank: NDArray[np.int64]
     cell_polys: CellCache = field(default_factory=lambda: CellCache(CELL_CACHE_POINTS), compare=False)
 
 
@@ -139,12 +140,13 @@ def _build_cells(net: WalkNetwork, sides: tuple[float, ...] | None = None) -> Ce
     mx, my = mx - (mx.min() if len(mx) else 0.0), my - (my.min() if len(my) else 0.0)
     sides = sides or cell_sides(mx, my)
     gx, gy = np.floor(mx / sides[-1]), np.floor(my / sides[-1])
-    cells, first = [], 0
+    cells, ranks, first = [], [], 0
     for side in sides:  # same grid origin at every size
         f = side / sides[-1]
-        key = np.floor(gx / f).astype(np.int64) * (2 ** 31) + np.floor(gy / f).astype(np.int64)
-        _, cell = np.unique(key, return_inverse=True)
+        ix, iy = np.floor(gx / f).astype(np.int64), np.floor(gy / f).astype(np.int64)
+        _, at, cell = np.unique(ix * (2 ** 31) + iy, return_index=True, return_inverse=True)
         cells.append(cell.ravel().astype(np.int64) + first)
+        ranks.append((ix[at] % 2) * 2 + iy[at] % 2)  # its quarter of the next larger square
         first = int(cells[-1].max()) + 1 if len(cell) else first
     cell_of_edge = np.stack(cells)
     flat = cell_of_edge.ravel()
@@ -152,7 +154,8 @@ def _build_cells(net: WalkNetwork, sides: tuple[float, ...] | None = None) -> Ce
     cell_ptr = np.concatenate([[0], np.cumsum(np.bincount(flat, minlength=first))]).astype(np.int64)
     parent = np.full(first, first, dtype=np.int64)
     parent[cell_of_edge[1:].ravel()] = cell_of_edge[:-1].ravel()
-    return Cells(origin, xy, cell_of_edge, order.astype(np.int64), cell_ptr, parent)
+    return Cells(origin, xy, cell_of_edge, order.astype(np.int64), cell_ptr, parent,
+                 np.concatenate(ranks).astype(np.int64))
 
 
 @dataclass(frozen=True)
@@ -243,9 +246,30 @@ def reach_shapes(net: WalkNetwork, r: Reach, *, half_width_m: float,
                    np.concatenate([g.xy[net.v[rest]], a + f1 * (b - a), more[:, 1]]), half_width_m)
     out = list(pieces)
     hw, kept = float(half_width_m), g.cell_polys
-    for k in cells.tolist():
+    for k in _sibling_groups(g, cells):
         found = kept.get((k, hw))
         out += _cell_polygon(net, g, k, hw) if found is None else found
+    return out
+
+
+def _sibling_groups(g: Cells, cells: NDArray[np.int64]) -> list[int]:
+    """Cells, where two or three quarters of one square stand for a group key (negative).
+
+    A group's buffer is kept like a cell's: the quarters' buffers overlap each other by the
+    half-width, and uniting them once instead of in every area saves a quarter of the union
+    (Andorra). A loop: an area has a few dozen such cells, fewer than numpy's calls cost.
+    """
+    top = len(g.cell_parent)
+    by_square: dict[int, list[tuple[int, int]]] = {}
+    for k, square, rank in zip(cells.tolist(), g.cell_parent[cells].tolist(), g.cell_rank[cells].tolist(),
+                               strict=True):
+        by_square.setdefault(square, []).append((k, rank))
+    out = []
+    for square, quarters in by_square.items():
+        if square == top or len(quarters) < 2:
+            out += [k for k, _ in quarters]
+        else:
+            out.append(-1 - (square * 16 + sum(1 << rank for _, rank in quarters)))
     return out
 
 
@@ -311,11 +335,23 @@ UNIT_GON = _unit_gon(ARC_SEGMENTS)
 
 
 def _cell_polygon(net: WalkNetwork, g: Cells, k: int, half_width_m: float) -> list[NDArray[np.float64]]:
-    """The buffer of every edge of cell ``k``: the union of their hulls (now kept with the cells)."""
+    """The buffer of every edge of cell ``k``, or of a group of quarters ``k < 0`` (kept)."""
+    if k < 0:
+        square, mask = divmod(-1 - k, 16)
+        quarters = np.flatnonzero((g.cell_parent == square) & ((1 << g.cell_rank) & mask > 0))
+        found = union([c for q in quarters.tolist() for c in _kept(net, g, q, half_width_m)])
+        g.cell_polys.put((k, float(half_width_m)), found)
+        return found
     e = g.cell_edges[g.cell_ptr[k]:g.cell_ptr[k + 1]]
     found = union(list(hulls(g.xy[net.u[e]], g.xy[net.v[e]], half_width_m)))
     g.cell_polys.put((k, float(half_width_m)), found)
     return found
+
+
+def _kept(net: WalkNetwork, g: Cells, k: int, half_width_m: float) -> list[NDArray[np.float64]]:
+    """The kept buffer of cell or group ``k``, computed now if it is not kept."""
+    found = g.cell_polys.get((k, float(half_width_m)))
+    return _cell_polygon(net, g, k, half_width_m) if found is None else found
 
 
 def to_local(net: WalkNetwork, xy: NDArray[np.float64]) -> NDArray[np.float64]:
