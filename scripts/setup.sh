@@ -52,7 +52,9 @@ if [ "$mode" = test ]; then
   # pytest-xdist workers: one per core, at most 4 (ATLAS_TEST_WORKERS=0: one process). A test
   # module runs on one worker (its app server and browser start once; the briefing pack's
   # readers are one module); the modules that take longest go first (tests/conftest.py)
-  .venv/bin/python -m pytest -n "${ATLAS_TEST_WORKERS:-$(test_workers)}" --dist loadscope --no-loadscope-reorder "${@:2}"
+  # --durations: the slowest tests, printed at the end (where to look when the suite grows)
+  .venv/bin/python -m pytest -n "${ATLAS_TEST_WORKERS:-$(test_workers)}" --dist loadscope --no-loadscope-reorder \
+    --durations=30 "${@:2}"
   rc=$?
   set -e
   [ $rc -eq 5 ] && { echo "no tests collected" >&2; exit 1; }
