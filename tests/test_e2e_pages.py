@@ -3,6 +3,8 @@
 * **At the top.** The main area is scrolled to the bottom of one page, then another page is
   opened through the sidebar, through a task link at the bottom of the Indicators page, by its
   address (a bookmark) and with the browser's Back button: each opens with its title in view.
+* **The page asked for wins.** A map's value (a move, its "tiles failed" report) sent in the same
+  moment as a click on another page's link does not pull the session back to the map's page.
 * **At once.** A session's first run shows the atlas's name and "加载中…"/"Loading…" before the
   engine is imported and the data loaded (seconds on a server just started; see
   scripts/bench_first_text.py for the times); the page's title replaces it. The order is checked
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e_support import needs_chromium, running_app, settle
+from tests.e2e_support import map_page_ready, needs_chromium, running_app, settle
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
 
@@ -151,3 +153,45 @@ def test_a_bookmark_on_a_fresh_server_opens_its_page_without_a_page_not_found_no
         assert notice.count(), page.locator("body").inner_text()[:500]
         assert "页面未找到" in notice.first.inner_text() and "已打开首页" in notice.first.inner_text()
         page.close()
+
+
+#: In the page: follow the sidebar link to ``then`` and have the page's last map send a value (a
+#: move, a click or its own report such as "tiles failed"): in the same moment ("with"), just after
+#: the request for the new page went out ("after": before the server's answer, the value still
+#: carries the old page), or just before the click ("before").
+_CLICK_AND_MAP_VALUE = """([then, when]) => {
+  const frame = [...document.querySelectorAll("iframe[title='streamlit_folium.st_folium']")].pop();
+  const w = frame.contentWindow;
+  const moved = {last_clicked: {lat: 29.87, lng: 121.55 + Math.random() / 100}};
+  const send = () => w.Streamlit.setComponentValue(Object.assign({}, w.__GLOBAL_DATA__.previous_data, moved));
+  const click = () => document.querySelector(`[data-testid=stSidebarNav] a[href$='${then}']`).click();
+  if (when === "with") { click(); send(); }
+  if (when === "after") { click(); setTimeout(send, 0); }
+  if (when === "before") { send(); setTimeout(click, 0); }
+}"""
+_MAP_READY = """() => {
+  const f = [...document.querySelectorAll("iframe[title='streamlit_folium.st_folium']")].pop();
+  const w = f && f.contentWindow; return !!(w && w.Streamlit && w.__GLOBAL_DATA__); }"""
+
+
+@pytest.mark.parametrize(("start", "when"), [("/", "with"), ("/coverage", "after"), ("/coverage", "before")])
+def test_a_page_change_wins_over_a_map_value_sent_at_the_same_moment(app_url, browser, start, when):
+    """A map's value sent around a click on another page's link pulled the session back: Streamlit
+    runs the newest request, and a value sent after the click (before the server answered) carried
+    the page the map was drawn on; one sent just before the click arrived after it (a posted
+    message). On the map page, whose map is a fragment, Streamlit merged the fragment's request
+    with the page change and kept its page: the new address over an empty page. The page asked
+    for is shown, at its top, and stays."""
+    page = _open(browser, app_url + start)
+    map_page_ready(page, timeout_ms=180_000)  # the map drawn after the tiles failed (offline) is the one kept
+    page.wait_for_function(_MAP_READY, timeout=120_000)
+    settle(page, timeout_ms=180_000)
+    _scroll_down(page)
+    page.evaluate(_CLICK_AND_MAP_VALUE, ["/tasks", when])
+    settle(page, timeout_ms=180_000)
+    page.wait_for_timeout(2000)  # a run the map's value asked for would come now
+    _at_top(page, f"{start} -> /tasks, a map value {when} the click")
+    assert page.url.rstrip("/").endswith("/tasks"), page.url
+    assert page.locator("[data-testid=stMain] h1").first.inner_text().strip() == "规划任务"
+    assert not page.locator("iframe[title='streamlit_folium.st_folium']").count()
+    page.close()

@@ -1,4 +1,4 @@
-"""The page's frame: its spacing, and Streamlit's own widget texts in the page's language.
+"""The page's frame: its spacing, Streamlit's widget texts in the page's language, page changes.
 
 Streamlit writes some texts of its widgets itself, in English: the file uploader's "Drag and
 drop files here", "Upload" and "200MB per file", the multiselect's "Select all" and "No options
@@ -8,6 +8,11 @@ page: a small script in the page replaces exactly these texts as Streamlit draws
 the English back when the planner switches to English), in text and in the placeholder,
 ``aria-label`` and ``title`` attributes (the password field's "Show password"). Nothing else in
 the page is touched.
+
+A second small script (``page_change.js``) makes the page the planner asked for win: a map's value
+(its report, a move) sent while a page change away from the map's page is under way is held back
+(Streamlit would run the old page again for it, and the page asked for was lost), and a page
+opened from another starts at its top (see the script's header).
 """
 
 from __future__ import annotations
@@ -58,17 +63,18 @@ WIDGET_PATTERNS_ZH: tuple[tuple[str, str], ...] = (
 PAGE_CSS = ("[data-testid='stMainBlockContainer']{padding-top:2.6rem;padding-bottom:2rem}"
             "h1{padding-top:0.2rem}")
 
-#: The script that does it (run in the page, see its header).
+#: The scripts that do it (run in the page, see their headers).
 SCRIPT = STATIC / "atlas" / "widget_texts.js"
+PAGE_CHANGE_SCRIPT = STATIC / "atlas" / "page_change.js"
 
 
 @functools.cache
 def _script() -> str:
-    return SCRIPT.read_text(encoding="utf-8")
+    return "\n".join(p.read_text(encoding="utf-8") for p in (PAGE_CHANGE_SCRIPT, SCRIPT))
 
 
 def frame(lang: str) -> None:
-    """Put the page's spacing and Streamlit's widget texts in ``lang`` (once per page run)."""
+    """Put the page's spacing and Streamlit's widget texts in ``lang``; follow page changes."""
     cfg = {"lang": lang, "texts": WIDGET_TEXTS_ZH, "patterns": [list(p) for p in WIDGET_PATTERNS_ZH]}
     call = f"window.atlasWidgetTexts({json.dumps(cfg, ensure_ascii=False)});".replace("<", "\\u003c")
     st.html(f"<style>{PAGE_CSS}</style><script>{_script()}\n{call}</script>", unsafe_allow_javascript=True)

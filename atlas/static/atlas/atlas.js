@@ -72,6 +72,7 @@
     map.on("popupopen", function () { document.body.classList.add("atlas-popup-open"); });
     map.on("popupclose", function () { document.body.classList.remove("atlas-popup-open"); });
     watchTiles(map, opts && opts.offline_notice);
+    withStreamlit(wrapSends);
   }
 
   // Labels are culled and spaced by the map's size, which Leaflet caches and updates only on a
@@ -99,27 +100,51 @@
     state.map.invalidateSize({pan: false});
   }
 
-  // Send a value to the app (streamlit-folium's component value, with what it holds already).
-  // Before the component has set itself up (tiles refused at once fail in the map's first
-  // moments) the value is sent once it has. The app's own reports stay in every later value:
-  // streamlit-folium sends its value (a move, a click) built from its own fields only, and one
-  // sent just after a report replaced it before the app had read it (the basemap choice never
-  // fell back). They stay out of its ``previous_data``, which it compares to decide to send.
+  // Values sent to the app (streamlit-folium's component value, and the app's own reports). Before
+  // the component has set itself up (tiles refused at once fail in the map's first moments) a
+  // value waits until it has. The app's own reports stay in every later value: streamlit-folium
+  // sends its value (a move, a click) built from its own fields only, and one sent just after a
+  // report replaced it before the app had read it (the basemap choice never fell back). They stay
+  // out of its ``previous_data``, which it compares to decide to send.
+  // In the app, a value goes to Streamlit at once, not as a posted message (which arrives a moment
+  // later, after a click on a link to another page made meanwhile), and not at all while the
+  // planner is leaving the page the map is on (see page_change.js, in the app's page): Streamlit
+  // would run the old page again for it and lose the page asked for.
   var reports = {};
-  function report(extra, tries) {
+  function withStreamlit(fn, tries) {
     var S = window.Streamlit, G = window.__GLOBAL_DATA__;
-    if (!S || !G) {
-      tries = tries || 0;
-      if (tries < 300) { setTimeout(function () { report(extra, tries + 1); }, 100); }
-      return;
-    }
-    Object.assign(reports, extra);
-    if (!S.atlasKeepsReports) {
-      var send = S.setComponentValue;
-      S.setComponentValue = function (value) { return send.call(S, Object.assign({}, value, reports)); };
-      S.atlasKeepsReports = true;
-    }
-    S.setComponentValue(Object.assign({}, G.previous_data || {}));
+    if (S && G) { fn(S, G); return; }
+    tries = tries || 0;
+    if (tries < 300) { setTimeout(function () { withStreamlit(fn, tries + 1); }, 100); }
+  }
+  function appPage() {  // the app's page, when the map is in the app (not a saved HTML file)
+    try { return window.parent !== window && window.parent.atlasPageChange ? window.parent : null; } catch (e) { return null; }
+  }
+  function deliver(app, value) {  // what streamlit-component-lib posts, handed over at once
+    var data = {isStreamlitMessage: true, type: "streamlit:setComponentValue", value: value, dataType: "json"};
+    app.dispatchEvent(new app.MessageEvent("message", {data: data, source: window, origin: location.origin}));
+  }
+  function wrapSends(S) {
+    if (S.atlasWraps) { return; }
+    S.atlasWraps = true;
+    var send = S.setComponentValue, app = appPage(), home = app && app.location.pathname;
+    S.setComponentValue = function (value) {
+      var v = Object.assign({}, value, reports), now = home ? appPage() : null;
+      if (!now) { return send.call(S, v); }
+      if (now.atlasPageChange.away(home)) {
+        now.atlasPageChange.hold(S, function () { deliver(now, v); });
+      } else {
+        deliver(now, v);
+      }
+      return undefined;
+    };
+  }
+  function report(extra) {
+    withStreamlit(function (S, G) {
+      Object.assign(reports, extra);
+      wrapSends(S);
+      S.setComponentValue(Object.assign({}, G.previous_data || {}));
+    });
   }
 
   // ------------------------------------------------------------------ basemap tiles
