@@ -1,4 +1,4 @@
-/* Ningbo Innovation Atlas: the page the planner asked for wins over a late value from a map of the
+/* Ningbo Innovation Atlas: the page a user asked for wins over a late value from a map of the
  * page being left (MIT, part of this project; runs in the app's page, see ui/chrome.py).
  *
  * Streamlit sends every rerun request with the page the browser shows at that moment, and the
