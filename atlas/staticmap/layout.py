@@ -26,6 +26,10 @@ class Frame:
     wide_panel: bool = True  # a portrait page's margin spans the page (legends side by side)
 
 
+def _no_redraw(*args: object, **kwargs: object) -> None:
+    """A figure canvas's ``draw_idle`` for a page drawn offscreen (see :func:`layout`)."""
+
+
 def layout(preset: str, extent: tuple[float, float, float, float], *, band: bool = False,
            header: float = HEADER_IN, panel_in: float | None = None) -> Frame:
     """Place the map to fill the frame beside (or above) the legend margin.
@@ -41,6 +45,10 @@ def layout(preset: str, extent: tuple[float, float, float, float], *, band: bool
     portrait = h > w
     panel = PANEL_IN[preset] if panel_in is None else float(panel_in)
     fig = plt.figure(figsize=(w, h))
+    # geopandas asks for a redraw of the whole figure after each layer it plots (draw_idle draws at
+    # once on an offscreen canvas): ten full draws of every layer drawn so far, a third of a
+    # page's time. The page is drawn when its texts are measured and when it is saved.
+    fig.canvas.draw_idle = _no_redraw  # type: ignore[method-assign]
     if portrait:
         box = (MARGIN_IN, FOOTER_IN + panel, w - 2 * MARGIN_IN, h - header - FOOTER_IN - panel)
         prect = (MARGIN_IN, FOOTER_IN, w - 2 * MARGIN_IN, panel - 0.1)
