@@ -125,7 +125,7 @@ def render_static_map(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame
     try:
         done = _compose(frame, scene, font, title=title, subtitle=subtitle, lang=lang,
                         sources=sources, notes=list(notes), today=today, core=core, sidebar=sidebar,
-                        beside=beside)
+                        beside=beside, measure=record is not None)
         if record is not None:
             record.update(done)
         _save(frame, out, title=title, dpi=dpi)
@@ -185,10 +185,11 @@ def _save(frame: Frame, path: Path, *, title: str, dpi: int) -> None:
 def _compose(frame: Frame, scene: Scene, font: FontProperties, *, title: str, subtitle: str,
              lang: str, sources: Iterable[str], notes: list[str], today: date,
              core: tuple[float, float, float, float] | None, sidebar: Sidebar | None = None,
-             beside: str | None = None) -> dict[str, Any]:
+             beside: str | None = None, measure: bool = True) -> dict[str, Any]:
     """Draw the map, inset, labels, sidebar, legends, title and footer on ``frame``.
 
-    Returns the labelling record: per axes, label boxes, reserved boxes and dropped names.
+    Returns the labelling record: per axes, label boxes, reserved boxes and dropped names; with
+    ``measure``, also where every text of the page ended up (one more drawing of the page).
     """
     ax = frame.ax
     info = draw_map(ax, scene, marker_size=MAIN_MARKER)
@@ -204,7 +205,8 @@ def _compose(frame: Frame, scene: Scene, font: FontProperties, *, title: str, su
                   attributions=attribution_lines(drawn_layers(scene), lang, sources, beside=beside),
                   notes=notes, today=today)
     record["legend"] = info
-    record.update(_text_record(frame))
+    if measure:
+        record.update(_text_record(frame))
     return record
 
 
