@@ -241,11 +241,10 @@ def settle(page: Any, *, timeout_ms: int = 120_000) -> None:
 
 
 def map_page_ready(page: Any, *, timeout_ms: int = 120_000) -> None:
-    """Wait until the map page, opened first, has made its own rerun for failed tiles (offline).
-
-    A page change made before that rerun is undone by it: Streamlit reruns the page whose map
-    asked (a known race in the first seconds of an offline session). Tests that open the app and
-    go to another page wait for it, as a planner would see the map settle.
+    """Wait until the map page, opened first, has made its own rerun for failed tiles (offline):
+    the map then drawn (with no tiles) is the one the page keeps, and the basemap choice reads
+    "no tiles". (A page change made before that rerun is no longer undone by it: see
+    atlas/static/atlas/page_change.js and test_e2e_pages.)
     """
     page.locator("[data-testid='stSidebar']").get_by_text("瓦片无法加载", exact=False).first.wait_for(
         timeout=timeout_ms)

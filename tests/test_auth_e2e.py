@@ -19,7 +19,6 @@ from tests.e2e_support import (
     chromium,
     free_port,
     main_text,
-    map_page_ready,
     needs_chromium,
     running_app,
     settle,
@@ -137,7 +136,7 @@ def test_signing_in_wrong_and_right_and_a_viewer_cannot_import_or_save(local_app
     sign_in(page, "nobody", VIEWER_PW)
     assert "用户名或密码错误" in main_text(page)
     sign_in(page, "li", VIEWER_PW)
-    map_page_ready(page)  # the map's own rerun for failed tiles first (a page change before it is undone)
+    settle(page)  # a page change in the map's first seconds (before its failed-tiles report) holds
     assert "当前用户：li（浏览者）" in sidebar(page)
     nav = page.locator("[data-testid='stSidebarNav']").inner_text()
     assert "覆盖缺口" in nav and "导入" not in nav  # the import page is not offered at all
@@ -167,7 +166,7 @@ def test_an_editor_imports_and_saves_and_the_history_names_the_editor(local_app,
     url, user_dir = local_app
     page = open_page(browser, url)
     sign_in(page, "zhang", EDITOR_PW)
-    map_page_ready(page)
+    settle(page)  # a page change in the map's first seconds holds (see test_e2e_pages)
     assert "当前用户：zhang（编辑者）" in sidebar(page)
     go(page, "导入")
     data, _, _ = hf.csv_delimited(n=12, seed=7)

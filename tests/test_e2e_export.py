@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e_support import ARTIFACTS, assert_clean, map_page_ready, needs_chromium, settle
+from tests.e2e_support import ARTIFACTS, assert_clean, needs_chromium, settle
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
 
@@ -19,7 +19,7 @@ def _chips(page, label):
 def test_choices_survive_a_language_switch_in_the_browser(app_url, browser):
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     page.goto(app_url)  # as a planner would: open the app, pick the page in the sidebar
-    map_page_ready(page)  # the map's own rerun for failed tiles first (a page change before it is undone)
+    settle(page)  # a page change in the map's first seconds (before its failed-tiles report) holds
     page.get_by_role("link", name="导出").click()
     page.locator("h1", has_text="导出简报").wait_for(timeout=90_000)
     settle(page)

@@ -18,7 +18,6 @@ from tests.e2e_support import (
     assert_clean,
     click_map_at,
     main_text,
-    map_page_ready,
     settle,
 )
 
@@ -43,7 +42,7 @@ def test_sites_added_on_coverage_carry_a_badge_and_leave_the_indicators_figure_a
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     page.route(re.compile(r"https?://(?!127\.0\.0\.1)"), lambda route: route.abort())
     page.goto(app_url)
-    map_page_ready(page)  # the map's own rerun for failed tiles first (a page change before it is undone)
+    settle(page)  # a page change in the map's first seconds (before its failed-tiles report) holds
     page.get_by_role("link", name="覆盖缺口").click()
     page.get_by_text("至多（直线上限）").first.wait_for(timeout=120_000)
     settle(page, timeout_ms=120_000)
