@@ -10,7 +10,7 @@ by :mod:`atlas.fmt`; offline they are bounds and a labelled estimate, never one 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -238,8 +238,11 @@ def scenario_layer(badge: str) -> Layer:
 def render_coverage_briefing(inputs: BriefingInputs, path: str | Path, *, layers: list[Layer],
                              frames: dict[str, gpd.GeoDataFrame], lang: str = "zh",
                              preset: str = "slide-16x9", dpi: int = 300, today: date | None = None,
-                             beside: str | None = None, record: dict[str, Any] | None = None) -> Path:
+                             beside: str | None = None, record: dict[str, Any] | None = None,
+                             also: Iterable[str | Path] = ()) -> Path:
     """Draw the coverage briefing page of ``inputs`` and save it (PNG or PDF by suffix).
+
+    ``also``: the same page saved to these paths too, drawn once (see ``render_static_map``).
 
     The map shows the scope's districts, every point of the supply (galleries as small dots
     when they are part of it) with their circles, and the gaps; beside it the headline
@@ -260,4 +263,5 @@ def render_coverage_briefing(inputs: BriefingInputs, path: str | Path, *, layers
                              preset=preset, dpi=dpi, visible=visible,
                              districts=[inputs.scope] if inputs.scope else None, areas=inputs.areas,
                              cells=cells, notes=notes, today=today, record=record,
-                             sidebar=sidebar(inputs, lang), gap_classes=classes, beside=beside)
+                             sidebar=sidebar(inputs, lang), gap_classes=classes, beside=beside,
+                             also=also)

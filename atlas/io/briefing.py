@@ -110,17 +110,15 @@ def build_pack(out: str | Path, *, lang: str = "zh", preset: str = "a4-landscape
     plan = load_plan()
     files: list[Path] = []
     report("city map", 0.02)
-    for suffix in (".png", ".pdf"):
-        files.append(render_static_map(layers, frames, outdir / f"city{suffix}",
-                                       title=map_title(None, lang),
-                                       subtitle=plan["title_en" if lang == "en" else "title_zh"],
-                                       lang=lang, preset=preset, dpi=dpi, beside="atlas.gpkg"))
+    files += [outdir / "city.png", outdir / "city.pdf"]  # one drawing, saved as both
+    render_static_map(layers, frames, files[-2], title=map_title(None, lang),
+                      subtitle=plan["title_en" if lang == "en" else "title_zh"],
+                      lang=lang, preset=preset, dpi=dpi, beside="atlas.gpkg", also=files[-1:])
     report("city coverage", 0.04)
     city = briefing_inputs(None, frames=frames, districts=dists, population=pop, supply=supply)
-    for suffix in (".png", ".pdf"):
-        files.append(render_coverage_briefing(city, outdir / f"city_coverage{suffix}", layers=layers,
-                                              frames=frames, lang=lang, preset=preset, dpi=dpi,
-                                              beside="atlas.gpkg"))
+    files += [outdir / "city_coverage.png", outdir / "city_coverage.pdf"]
+    render_coverage_briefing(city, files[-2], layers=layers, frames=frames, lang=lang, preset=preset,
+                             dpi=dpi, beside="atlas.gpkg", also=files[-1:])
     parts: dict[str, list[pd.DataFrame]] = {"areas": [], "cells": [], "reco": [], "rows": [],
                                             "html_cells": [], "bands": []}
     for i, name in enumerate(names):
@@ -165,9 +163,9 @@ def _district_pages(name: str, outdir: Path, *, layers: list[Layer], frames: dic
     cov, areas, method = brief.summary, brief.areas, brief.summary.method
     reco = recommended_sites(brief)
     code = int(districts.set_index("name_zh").loc[name, "adcode"])
-    files = [render_coverage_briefing(brief, outdir / f"{code}_{name}{suffix}", layers=layers,
-                                      frames=frames, lang=lang, preset=preset, dpi=dpi,
-                                      beside="atlas.gpkg") for suffix in (".png", ".pdf")]
+    files = [outdir / f"{code}_{name}.png", outdir / f"{code}_{name}.pdf"]
+    render_coverage_briefing(brief, files[0], layers=layers, frames=frames, lang=lang, preset=preset,
+                             dpi=dpi, beside="atlas.gpkg", also=files[1:])
     table = coverage_table(cov, lang=lang)
     files.append(_write_table(table, outdir / f"{code}_{name}_coverage.csv"))
     parts["rows"].append(table)

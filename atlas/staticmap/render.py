@@ -46,7 +46,8 @@ def render_static_map(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame
                       recommended: gpd.GeoDataFrame | None = None, sources: Iterable[str] = (),
                       notes: Iterable[str] = (), today: date | None = None, inset: bool = True,
                       record: dict[str, Any] | None = None, sidebar: Sidebar | None = None,
-                      gap_classes: GapClasses | None = None, beside: str | None = None) -> Path:
+                      gap_classes: GapClasses | None = None, beside: str | None = None,
+                      also: Iterable[str | Path] = ()) -> Path:
     """Draw a print-ready map and save it as PNG or PDF (by ``path``'s suffix).
 
     Parameters
@@ -92,6 +93,9 @@ def render_static_map(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame
     beside : str, optional
         The data file that goes with the page (e.g. "atlas.gpkg"): per-feature sources say
         they are listed there. Without one they give their number only.
+    also : iterable of str or pathlib.Path
+        The same page saved to these paths too (``.png`` or ``.pdf`` each), drawn once: a PNG
+        and a PDF of one page cost one drawing of it.
 
     Returns
     -------
@@ -110,6 +114,7 @@ def render_static_map(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame
     import matplotlib.pyplot as plt
 
     out = _checked_output(path, preset)
+    copies = [_checked_output(p, preset) for p in also]
     font = cjk_font()
     scene = build_scene(layers, frames, lang=lang, visible=visible, districts=districts,
                         areas=areas, cells=cells, recommended=recommended, gap_classes=gap_classes)
@@ -128,7 +133,8 @@ def render_static_map(layers: list[Layer], frames: Mapping[str, gpd.GeoDataFrame
                         beside=beside, measure=record is not None)
         if record is not None:
             record.update(done)
-        _save(frame, out, title=title, dpi=dpi)
+        for target in (out, *copies):
+            _save(frame, target, title=title, dpi=dpi)
     finally:
         plt.close(frame.fig)
     return out
