@@ -287,6 +287,33 @@ def close_page_not_found(page: Any) -> None:
     dialog.first.wait_for(state="hidden", timeout=10_000)
 
 
+def kept_map_frame(page: Any, *, timeout_ms: int = 180_000) -> Any:
+    """The frame of the page's (last) map once it is the map the app keeps, settled.
+
+    Offline, a map whose tiles failed is replaced by one with no tiles (the app's own rerun), and
+    a frame read meanwhile is detached under the test ("Frame was detached"): the map's frame is
+    looked for again until one has settled its basemap question without failing.
+    """
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        try:
+            settle(page, timeout_ms=timeout_ms)
+            page.locator("iframe[title='streamlit_folium.st_folium']").last.wait_for(timeout=timeout_ms)
+            frame = next(f for f in reversed(page.frames)
+                         if "streamlit_folium" in f.url and not f.is_detached())
+            if frame.wait_for_function(_MAP_STATE, timeout=90_000).json_value() != "replaced":
+                return frame
+            if not frame.is_detached():
+                page.wait_for_event("framedetached", predicate=lambda f, old=frame: f == old,
+                                    timeout=90_000)
+        except (Error, StopIteration):
+            if time.monotonic() > deadline:
+                raise
+            page.wait_for_timeout(1000)
+
+
 def click_map_at(page: Any, lat: float, lon: float) -> None:
     """Click the page's (last) map where ``lat, lon`` is, as a planner would, and wait for the rerun.
 
@@ -296,17 +323,10 @@ def click_map_at(page: Any, lat: float, lon: float) -> None:
     from playwright.sync_api import Error
 
     for attempt in range(6):
-        settle(page, timeout_ms=180_000)
+        frame = kept_map_frame(page)
         iframe = page.locator("iframe[title='streamlit_folium.st_folium']").last
-        iframe.wait_for(timeout=180_000)  # a fresh server's first coverage run takes a while
         try:
             iframe.scroll_into_view_if_needed()
-            frame = next(f for f in reversed(page.frames) if "streamlit_folium" in f.url)
-            if frame.wait_for_function(_MAP_STATE, timeout=90_000).json_value() == "replaced":
-                if not frame.is_detached():
-                    page.wait_for_event("framedetached", predicate=lambda f, old=frame: f == old,
-                                        timeout=90_000)
-                continue
             close_page_not_found(page)  # a modal would take the click
             x, y = frame.evaluate(f"() => {{ const p = window.map.latLngToContainerPoint([{lat}, {lon}]);"
                                   " return [p.x, p.y]; }")
@@ -318,7 +338,5 @@ def click_map_at(page: Any, lat: float, lon: float) -> None:
             continue
         page.mouse.click(box["x"] + x, box["y"] + y)
         break
-    else:
-        raise AssertionError("the map was replaced at every try: no click made")
     page.wait_for_timeout(1500)
     settle(page, timeout_ms=120_000)

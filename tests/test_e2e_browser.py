@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e_support import ARTIFACTS, chromium, needs_chromium, running_app, settle
+from tests.e2e_support import ARTIFACTS, chromium, kept_map_frame, needs_chromium, running_app, settle
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
 
@@ -109,8 +109,7 @@ _FRAME_HAS = """(name) => {
 
 
 def _frame_of(page):
-    _map_frame(page)
-    return next(f for f in page.frames if "streamlit_folium" in f.url)
+    return kept_map_frame(page)  # offline: the map drawn again with no tiles, not the first one
 
 
 def _legend_text(page):
@@ -346,9 +345,7 @@ def test_imported_names_with_html_show_as_text_in_the_app_map(app_url, browser, 
     save_user_layer("<b>恶意</b>图层", to_sites(r, layer_name="evil"), folder=user_dir)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(app_url)
-    _map_frame(page)
-    page.wait_for_timeout(1500)
-    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    frame = kept_map_frame(page)
     frame.wait_for_selector("#atlas-legend", timeout=30_000)
     assert "<b>恶意</b>图层" in frame.locator("#atlas-legend").inner_text()  # title shown as text
     texts = _popup_texts_opening_all(frame)

@@ -18,6 +18,7 @@ from tests.e2e_support import (
     ARTIFACTS,
     assert_clean,
     chromium,
+    kept_map_frame,
     main_text,
     needs_chromium,
     running_app,
@@ -346,14 +347,9 @@ def test_a_thousand_names_of_32000_characters_import_and_map(page, upload, app_u
     assert load_user_layer(key, folder=user_dir).name_zh.tolist() == s.name.tolist()  # stored whole
 
     page.goto(app_url)
-    page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=90_000)
-    frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']").first
-    frame.locator("#atlas-legend").wait_for(timeout=60_000)
-    page.wait_for_function(
-        "() => { const f = document.querySelector(\"iframe[title='streamlit_folium.st_folium']\");"
-        " const l = f && f.contentDocument && f.contentDocument.querySelector('#atlas-legend');"
-        " return l && l.innerText.includes('long_names'); }", timeout=60_000)
-    inner = next(f for f in page.frames if "streamlit_folium" in f.url)
+    inner = kept_map_frame(page)  # offline: not the first map, whose tiles failed and was replaced
+    inner.wait_for_function("() => { const l = document.querySelector('#atlas-legend');"
+                            " return l && l.innerText.includes('long_names'); }", timeout=60_000)
     tips = inner.evaluate(_TOOLTIPS_JS)
     long_tips = [t for t in tips if t.startswith("长名")]
     assert len(long_tips) == 1000 and max(map(len, long_tips)) <= TIP_CHARS
