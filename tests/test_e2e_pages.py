@@ -195,3 +195,18 @@ def test_a_page_change_wins_over_a_map_value_sent_at_the_same_moment(app_url, br
     assert page.locator("[data-testid=stMain] h1").first.inner_text().strip() == "规划任务"
     assert not page.locator("iframe[title='streamlit_folium.st_folium']").count()
     page.close()
+
+
+def test_a_page_change_ends_when_the_new_page_is_shown(app_url, browser):
+    """A page change under way ends when the new page is shown, also with no map there to ask:
+    the map's values held back meanwhile were sent 30 s later as if the change had failed, reran
+    the page then shown and undid the next page change (a task's "show on the map" link, clicked
+    half a minute after leaving the map, stayed on the Tasks page)."""
+    page = _open(browser, app_url + "/")
+    map_page_ready(page, timeout_ms=180_000)
+    settle(page, timeout_ms=180_000)
+    page.locator("[data-testid=stSidebarNav] a[href$='/tasks']").first.click()  # under way from here
+    page.locator("[data-testid=stMain] h1", has_text="规划任务").first.wait_for(timeout=120_000)
+    settle(page, timeout_ms=180_000)
+    assert not page.evaluate("() => window.atlasPageChange.pending()")
+    page.close()

@@ -13,10 +13,12 @@
  * address changes (the server's answer), a page change is under way. A map (atlas.js) asks
  * ``atlasPageChange.away(its page)`` before it sends a value, and holds the value back while a
  * page change away from its page is under way or the address is another page's (it is about to
- * be removed). A page change that gets no answer in ``WAIT`` ms did not happen (the connection was
- * down): the last value each map held back is sent then. (The values cannot be stopped here, in
- * the page: Streamlit's own listener for them was registered first, and a window runs its
- * listeners in that order.)
+ * be removed). The page change ends when the address changes; one that gets no answer in ``WAIT``
+ * ms did not happen (the connection was down): the last value each map held back is sent then.
+ * (Not after an answer: a value of the page left, sent late, reran the page shown and undid the
+ * next page change asked for, e.g. a task's "show on the map" link 30 s after leaving the map.)
+ * (The values cannot be stopped here, in the page: Streamlit's own listener for them was
+ * registered first, and a window runs its listeners in that order.)
  *
  * And a page opened from another starts at its top: when the address changes to another page
  * (Streamlit's answer to a page change, or the Back button), the main area is scrolled to its
@@ -39,10 +41,12 @@
     }
   }
 
-  function giveUp() {
-    var held = leaving ? leaving.held : new Map();
+  function giveUp() {  // no answer in WAIT ms: the page change did not happen, unless the address says it did
+    if (!leaving) { return; }
+    var held = leaving.held, from = leaving.from;
     leaving = null;
-    held.forEach(function (send) {
+    if (path() !== from) { return; }  // it did: the held values are a gone page's (sent now, they
+    held.forEach(function (send) {     // would rerun the page shown and undo the next page change)
       try { send(); } catch (e) { /* its map was removed meanwhile */ }
     });
   }
@@ -58,6 +62,7 @@
       shown = path();
       toTop();
     }
+    answered();  // a page change under way ends here, whether or not a map asks again
   }
   ["pushState", "replaceState"].forEach(function (name) {  // Streamlit's own changes of the address
     var change = history[name];
@@ -82,6 +87,8 @@
   window.atlasPageChange = {
     /** The path of the page shown now. */
     here: function () { return path(); },
+    /** Whether a page change is under way (from a click on a link until the address changes). */
+    pending: function () { return leaving !== null; },
     /** Whether a value from a map drawn on ``home`` must be held back now. */
     away: function (home) {
       answered();
