@@ -287,6 +287,23 @@ def close_page_not_found(page: Any) -> None:
     dialog.first.wait_for(state="hidden", timeout=10_000)
 
 
+def click_when_still(page: Any, locator: Any, *, timeout_ms: int = 10_000) -> None:
+    """Click ``locator`` once it has stayed in place for 300 ms.
+
+    An expander opens with an animation: a click on a link inside it while it still moved landed
+    beside the link, and nothing happened (the server heard nothing for 30 s; CI, twice).
+    """
+    locator.wait_for(timeout=timeout_ms)
+    deadline, last = time.monotonic() + timeout_ms / 1000, None
+    while time.monotonic() < deadline:
+        box = locator.bounding_box()
+        if box is not None and box == last:
+            break
+        last = box
+        page.wait_for_timeout(300)
+    locator.click()
+
+
 def kept_map_frame(page: Any, *, timeout_ms: int = 180_000) -> Any:
     """The frame of the page's (last) map once it is the map the app keeps, settled.
 

@@ -6,7 +6,15 @@ import re
 
 import pytest
 
-from tests.e2e_support import ARTIFACTS, chromium, kept_map_frame, needs_chromium, running_app, settle
+from tests.e2e_support import (
+    ARTIFACTS,
+    chromium,
+    click_when_still,
+    kept_map_frame,
+    needs_chromium,
+    running_app,
+    settle,
+)
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
 
@@ -607,8 +615,7 @@ def test_a_task_link_opens_the_map_in_the_same_tab_zoomed_to_the_tasks_features(
     expander = page.locator("[data-testid=stExpander]").filter(has_text="以世界一流标准打造甬江科创区").first
     expander.locator("summary").click()
     link = expander.locator("[data-testid=stPageLink] a").filter(has_text="在地图上查看").first
-    link.wait_for(timeout=10_000)
-    link.click()
+    click_when_still(page, link)  # the expander is still opening
     page.wait_for_url(re.compile(rf"\?task={task}$"), timeout=30_000)
     assert len(context.pages) == 1  # the same tab
     settle(page)
