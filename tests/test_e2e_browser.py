@@ -36,13 +36,6 @@ def browser():
         yield b
 
 
-def _map_frame(page):
-    page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=90_000)
-    frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']").first
-    frame.locator(".leaflet-container").wait_for(timeout=60_000)
-    return frame
-
-
 # Reads every popup's content as text (HTML that was not escaped would not show as text), then
 # opens each popup so that any injected markup would be put into the page and run. atlas.js makes
 # a feature's popup when it is first clicked: atlas.popupOf makes each one as a click would.

@@ -150,51 +150,57 @@ def test_the_cell_cache_keeps_its_limit_and_its_count_under_concurrent_sessions(
     assert cache.points <= cache.max_points and len(cache) > 1
 
 
+def _sites_near_middle(net, dx, dy):
+    """Point sites (WGS84) at offsets ``dx``, ``dy`` (m) from the middle of ``net``."""
+    import geopandas as gpd
+
+    from atlas.geo.projection import MetricFrame
+
+    lon, lat = MetricFrame(net.crs).to_lonlat(net.x.mean() + np.asarray(dx), net.y.mean() + np.asarray(dy))
+    return gpd.GeoDataFrame({"id": [str(i) for i in range(len(lon))]},
+                            geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+
+
+def _metric_areas(net, sites, **budgets):
+    from atlas.analysis.service_area import service_areas
+
+    return service_areas(net, sites, **budgets).to_crs(net.crs).geometry.to_numpy()
+
+
+def _assert_same_areas(got, want):
+    for a, b in zip(got, want, strict=True):
+        assert a.area > 0 and shapely.area(shapely.symmetric_difference(a, b)) < 1e-6 * a.area
+
+
 @pytest.mark.parametrize(("spacing", "sides"), [(100.0, 4), (25.0, 5), (4.0, 6)])
 def test_dense_networks_get_smaller_cells_and_the_same_areas(spacing, sides):
     """Squares of 18.75 m (and 9.375 m) are added only where the 37.5 m ones hold more than
     2.5 streets on average; with or without them an area is the same (within Clipper2's 10 nm
     per vertex)."""
-    import geopandas as gpd
-
     from atlas.analysis import reach as r
-    from atlas.analysis.service_area import service_areas
-    from atlas.geo.projection import MetricFrame
     from atlas.network.synthetic import synthetic_grid
 
     net = synthetic_grid(40, spacing_m=spacing)
     assert r.cells_of(net).cell_of_edge.shape[0] == sides
-    lon, lat = MetricFrame(net.crs).to_lonlat(np.array([net.x.mean() + 0.3 * spacing]),
-                                              np.array([net.y.mean()]))
-    sites = gpd.GeoDataFrame({"id": ["a"]}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    sites = _sites_near_middle(net, [0.3 * spacing], [0.0])
     metres = [10 * spacing, 25 * spacing]
-    got = service_areas(net, sites, metres=metres).to_crs(net.crs).geometry.to_numpy()
+    got = _metric_areas(net, sites, metres=metres)
     r._CELLS[net] = r._build_cells(net, r.CELL_LEVELS_M)  # only the four fixed sizes
-    want = service_areas(net, sites, metres=metres).to_crs(net.crs).geometry.to_numpy()
-    for a, b in zip(got, want, strict=True):
-        assert a.area > 0 and shapely.area(shapely.symmetric_difference(a, b)) < 1e-6 * a.area
+    _assert_same_areas(got, _metric_areas(net, sites, metres=metres))
 
 
 def test_quarters_of_a_square_are_kept_united_and_give_the_same_areas(monkeypatch):
     """Two or three whole quarters of a square are drawn as one kept buffer (a negative key):
     the areas are those drawn quarter by quarter."""
-    import geopandas as gpd
-
     from atlas.analysis import reach as r
-    from atlas.analysis.service_area import service_areas
-    from atlas.geo.projection import MetricFrame
     from atlas.network.synthetic import synthetic_grid
 
     net = synthetic_grid(60, spacing_m=30.0, seed=4)
-    frame = MetricFrame(net.crs)
-    lon, lat = frame.to_lonlat(net.x.mean() + np.array([7.0, -400.0, 300.0]),
-                               net.y.mean() + np.array([3.0, 250.0, -500.0]))
-    sites = gpd.GeoDataFrame({"id": ["a", "b", "c"]}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-    grouped = service_areas(net, sites, minutes=[5, 10, 15]).to_crs(net.crs).geometry.to_numpy()
+    sites = _sites_near_middle(net, [7.0, -400.0, 300.0], [3.0, 250.0, -500.0])
+    grouped = _metric_areas(net, sites, minutes=[5, 10, 15])
     assert any(k < 0 for k, _ in r.cells_of(net).cell_polys)
     monkeypatch.setattr(r, "_sibling_groups", lambda g, cells: cells.tolist())
     r._CELLS.pop(net)
-    alone = service_areas(net, sites, minutes=[5, 10, 15]).to_crs(net.crs).geometry.to_numpy()
+    alone = _metric_areas(net, sites, minutes=[5, 10, 15])
     assert not any(k < 0 for k, _ in r.cells_of(net).cell_polys)
-    for a, b in zip(grouped, alone, strict=True):
-        assert a.area > 0 and shapely.area(shapely.symmetric_difference(a, b)) < 1e-6 * a.area
+    _assert_same_areas(grouped, alone)

@@ -61,6 +61,7 @@ CELL_EDGES_FINEST = 2.5
 #: Points of square buffers kept per network, at most (16 bytes each: 32 MB).
 CELL_CACHE_POINTS = 2_000_000
 
+
 class CellCache(dict[tuple[int, float], list["NDArray[np.float64]"]]):
     """Square buffers by (square, half-width), the oldest dropped beyond ``max_points``.
 
@@ -189,6 +190,8 @@ def _ranges(start: NDArray[np.int64], stop: NDArray[np.int64]) -> NDArray[np.int
     n = stop - start
     ends = np.cumsum(n)
     return np.repeat(start - ends + n, n) + np.arange(int(ends[-1]) if len(ends) else 0)
+
+
 def reach(net: WalkNetwork, dist: NDArray[np.float64], budget: float, *, own_edge: int | None = None,
           own_t: float = 0.0, access: float = 0.0, cand: NDArray[np.int64] | None = None) -> Reach:
     """The edges and edge parts within ``budget`` of a source whose node distances are ``dist``.
@@ -245,10 +248,8 @@ def reach_shapes(net: WalkNetwork, r: Reach, *, half_width_m: float,
     pieces = hulls(np.concatenate([g.xy[net.u[rest]], a + f0 * (b - a), more[:, 0]]),
                    np.concatenate([g.xy[net.v[rest]], a + f1 * (b - a), more[:, 1]]), half_width_m)
     out = list(pieces)
-    hw, kept = float(half_width_m), g.cell_polys
     for k in _sibling_groups(g, cells):
-        found = kept.get((k, hw))
-        out += _cell_polygon(net, g, k, hw) if found is None else found
+        out += _kept(net, g, k, half_width_m)
     return out
 
 
@@ -340,10 +341,9 @@ def _cell_polygon(net: WalkNetwork, g: Cells, k: int, half_width_m: float) -> li
         square, mask = divmod(-1 - k, 16)
         quarters = np.flatnonzero((g.cell_parent == square) & ((1 << g.cell_rank) & mask > 0))
         found = union([c for q in quarters.tolist() for c in _kept(net, g, q, half_width_m)])
-        g.cell_polys.put((k, float(half_width_m)), found)
-        return found
-    e = g.cell_edges[g.cell_ptr[k]:g.cell_ptr[k + 1]]
-    found = union(list(hulls(g.xy[net.u[e]], g.xy[net.v[e]], half_width_m)))
+    else:
+        e = g.cell_edges[g.cell_ptr[k]:g.cell_ptr[k + 1]]
+        found = union(list(hulls(g.xy[net.u[e]], g.xy[net.v[e]], half_width_m)))
     g.cell_polys.put((k, float(half_width_m)), found)
     return found
 
